@@ -1,0 +1,152 @@
+// Package auth holds Foyer's credentials logic: argon2id password hashes,
+// the password policy, random tokens and TOTP checks. It knows nothing of HTTP.
+package auth
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2id parameters: OWASP's first recommendation (19 MiB, 2 passes, 1 lane).
+const (
+	argonMemory  = 19 * 1024
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+// Password length bounds, in characters (ASVS 5.0 §6.2: at least 8, at least 64 allowed).
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 128
+)
+
+// hashSlots caps concurrent hashing so a burst of sign-ins cannot exhaust memory.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()))
+
+// ErrMalformedHash is returned for a stored hash that is not an argon2id PHC string.
+var ErrMalformedHash = errors.New("auth: malformed password hash")
+
+// HashPassword returns the argon2id PHC string for password.
+func HashPassword(password string) string {
+	salt := make([]byte, argonSaltLen)
+	_, _ = rand.Read(salt)
+	key := derive(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
+func derive(password string, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey([]byte(password), salt, t, m, p, n)
+}
+
+// params is a parsed PHC string.
+type params struct {
+	memory, time uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+// parseHash parses "$argon2id$v=19$m=..,t=..,p=..$salt$key".
+func parseHash(phc string) (params, error) {
+	var p params
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, ErrMalformedHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, ErrMalformedHash
+	}
+	var m, t uint32
+	var th uint8
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &th); err != nil || n != 3 {
+		return p, ErrMalformedHash
+	}
+	// Bounds keep a tampered hash from making us allocate gigabytes.
+	if m < 8 || m > 1<<20 || t < 1 || t > 20 || th < 1 || th > 16 {
+		return p, ErrMalformedHash
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
+		return p, ErrMalformedHash
+	}
+	key, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(key) < 16 || len(key) > 64 {
+		return p, ErrMalformedHash
+	}
+	return params{memory: m, time: t, threads: th, salt: salt, key: key}, nil
+}
+
+// CheckPassword reports whether password matches the PHC string, in constant time.
+func CheckPassword(phc, password string) bool {
+	p, err := parseHash(phc)
+	if err != nil {
+		return false
+	}
+	key := derive(password, p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+	return subtle.ConstantTimeCompare(key, p.key) == 1
+}
+
+// dummyHash is checked against when an account does not exist, so a sign-in
+// takes as long for an unknown email as for a wrong password.
+var dummyHash = HashPassword("foyer-timing-equaliser")
+
+// SpendHashTime does the work of one password check against nothing.
+func SpendHashTime(password string) { CheckPassword(dummyHash, password) }
+
+// PasswordProblem is why a password is refused; empty when it is acceptable.
+type PasswordProblem string
+
+// The reasons a password can be refused.
+const (
+	PasswordOK       PasswordProblem = ""
+	PasswordTooShort PasswordProblem = "too_short"
+	PasswordTooLong  PasswordProblem = "too_long"
+	PasswordCommon   PasswordProblem = "common"
+	PasswordInvalid  PasswordProblem = "invalid"
+)
+
+//go:embed common-passwords.txt
+var commonList string
+
+var common = func() map[string]struct{} {
+	m := make(map[string]struct{}, 10000)
+	sc := bufio.NewScanner(strings.NewReader(commonList))
+	for sc.Scan() {
+		m[sc.Text()] = struct{}{}
+	}
+	return m
+}()
+
+// CheckPolicy applies the password policy: 8 to 128 characters of any Unicode,
+// no composition rules, and none of the 10,000 most common passwords.
+func CheckPolicy(password string) PasswordProblem {
+	if !utf8.ValidString(password) {
+		return PasswordInvalid
+	}
+	n := utf8.RuneCountInString(password)
+	switch {
+	case n < MinPasswordLen:
+		return PasswordTooShort
+	case n > MaxPasswordLen:
+		return PasswordTooLong
+	}
+	if _, ok := common[strings.ToLower(password)]; ok {
+		return PasswordCommon
+	}
+	return PasswordOK
+}

@@ -1,0 +1,250 @@
+package handlers
+
+import (
+	"bytes"
+	"image/png"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+	"foyer/views"
+)
+
+type accountData struct{ Sessions int }
+
+func (h *Handler) accountPage(c echo.Context) (*views.Page, error) {
+	user := currentUser(c)
+	pg := h.page(c, "account.title")
+	n, err := h.store.CountUserSessions(user.ID)
+	if err != nil {
+		return nil, err
+	}
+	pg.Data = accountData{Sessions: n}
+	pg.Form["name"] = user.Name
+	pg.Form["lang"] = pg.Lang
+	return pg, nil
+}
+
+func (h *Handler) account(c echo.Context) error {
+	pg, err := h.accountPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "account", pg)
+}
+
+// updateProfile saves the name and language; the language also becomes the visitor's choice.
+func (h *Handler) updateProfile(c echo.Context) error {
+	pg, err := h.accountPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	name := f.text("name", 100, true)
+	lang := f.choice("lang", "en", "fr")
+	if !f.ok() {
+		return h.invalid(c, "account", pg, f)
+	}
+	if _, err := h.store.UpdateStaff(currentUser(c).ID, func(st *store.Staff) error {
+		st.Name, st.Lang = name, lang
+		return nil
+	}); err != nil {
+		return err
+	}
+	h.setLangCookie(c, lang)
+	h.setFlash(c, "flash.saved")
+	return h.redirect(c, "/account")
+}
+
+// changePassword needs the current password, and ends the user's other sessions.
+func (h *Handler) changePassword(c echo.Context) error {
+	user := currentUser(c)
+	pg, err := h.accountPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	current := f.password("current")
+	next := f.newPassword("new")
+	if !f.ok() {
+		return h.invalid(c, "account", pg, f)
+	}
+	if !h.limits.allow("password:"+user.Email, limitSignInAccount) {
+		f.fail("current", "signin.too_many")
+		return h.invalid(c, "account", pg, f)
+	}
+	if !auth.CheckPassword(user.PasswordHash, current) {
+		f.fail("current", "account.wrong_password")
+		return h.invalid(c, "account", pg, f)
+	}
+	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
+		st.PasswordHash = auth.HashPassword(next)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if _, err := h.store.DeleteUserSessions(user.ID, currentSession(c).ID); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.password_changed")
+	return h.redirect(c, "/account")
+}
+
+type enrolData struct{ Secret string }
+
+// pendingSecret is the TOTP secret being enrolled, kept in the session until confirmed.
+func (h *Handler) pendingSecret(c echo.Context) (string, error) {
+	sess := currentSession(c)
+	if s := str(sess.Values[sessTOTPSecret]); s != "" {
+		return s, nil
+	}
+	p, _ := h.currentPractice()
+	key, err := auth.NewTOTPKey(p.Name, currentUser(c).Email)
+	if err != nil {
+		return "", err
+	}
+	sess.Values[sessTOTPSecret] = key.Secret()
+	return key.Secret(), sess.Save(c.Request(), c.Response())
+}
+
+func (h *Handler) enrolPage(c echo.Context) (*views.Page, error) {
+	secret, err := h.pendingSecret(c)
+	if err != nil {
+		return nil, err
+	}
+	pg := h.page(c, "twofa.enrol_title")
+	pg.Data = enrolData{Secret: groupBy4(secret)}
+	return pg, nil
+}
+
+func (h *Handler) enrol2FAForm(c echo.Context) error {
+	if currentUser(c).TOTPEnabled {
+		return h.redirect(c, "/account")
+	}
+	pg, err := h.enrolPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "twofa_enrol", pg)
+}
+
+// enrol2FA confirms the app with a first code, then shows the recovery codes once.
+func (h *Handler) enrol2FA(c echo.Context) error {
+	user := currentUser(c)
+	if user.TOTPEnabled {
+		return h.redirect(c, "/account")
+	}
+	pg, err := h.enrolPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	code := f.text("code", 32, true)
+	if !f.ok() {
+		return h.invalid(c, "twofa_enrol", pg, f)
+	}
+	if !h.limits.allow("2fa:"+user.Email, limitTwoFA) {
+		f.fail("code", "signin.too_many")
+		return h.invalid(c, "twofa_enrol", pg, f)
+	}
+	secret := str(currentSession(c).Values[sessTOTPSecret])
+	step, ok := auth.MatchTOTP(secret, code, h.now())
+	if !ok {
+		f.fail("code", "twofa.wrong_code")
+		return h.invalid(c, "twofa_enrol", pg, f)
+	}
+	codes, hashes := auth.NewRecoveryCodes(10)
+	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
+		st.TOTPSecret, st.TOTPEnabled, st.TOTPLastStep, st.RecoveryHashes = secret, true, step, hashes
+		return nil
+	}); err != nil {
+		return err
+	}
+	sess := currentSession(c)
+	delete(sess.Values, sessTOTPSecret)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	pg = h.page(c, "twofa.recovery_title")
+	pg.Data = struct{ Codes []string }{codes}
+	return h.render(c, http.StatusOK, "twofa_recovery", pg)
+}
+
+// qrCode draws the otpauth:// URL of the secret being enrolled.
+func (h *Handler) qrCode(c echo.Context) error {
+	secret := str(currentSession(c).Values[sessTOTPSecret])
+	if secret == "" {
+		return echo.ErrNotFound
+	}
+	p, _ := h.currentPractice()
+	key, err := auth.TOTPKeyURL(p.Name, currentUser(c).Email, secret)
+	if err != nil {
+		return err
+	}
+	img, err := key.Image(200, 200)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "image/png", buf.Bytes())
+}
+
+// disable2FA turns two-factor off after the password is confirmed, unless the practice requires it.
+func (h *Handler) disable2FA(c echo.Context) error {
+	user := currentUser(c)
+	p, _ := h.currentPractice()
+	if p.Require2FA {
+		return echo.ErrForbidden
+	}
+	pg, err := h.accountPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	pw := f.password("disable_password")
+	if f.ok() && !auth.CheckPassword(user.PasswordHash, pw) {
+		f.fail("disable_password", "account.wrong_password")
+	}
+	if !f.ok() {
+		return h.invalid(c, "account", pg, f)
+	}
+	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
+		st.TOTPSecret, st.TOTPEnabled, st.RecoveryHashes = "", false, nil
+		return nil
+	}); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.twofa_off")
+	return h.redirect(c, "/account")
+}
+
+// groupBy4 spaces a base32 secret for reading aloud or typing.
+func groupBy4(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

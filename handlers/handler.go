@@ -1,0 +1,120 @@
+// Package handlers is Foyer's HTTP layer: every route, its middleware and its
+// handlers. Echo stays inside this package (and main.go).
+package handlers
+
+import (
+	"html/template"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"foyer/delivery"
+	"foyer/locales"
+	"foyer/static"
+	"foyer/store"
+	"foyer/views"
+)
+
+// Config is what the operator sets.
+type Config struct {
+	// BaseURL is the public address used in links sent by email.
+	BaseURL *url.URL
+	// IdleTimeout ends a session after this long without a request.
+	IdleTimeout time.Duration
+	// SessionLifetime ends a session this long after sign-in, whatever happens.
+	SessionLifetime time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
+}
+
+// Secure reports whether Foyer is served over https (Secure cookies, HSTS).
+func (c Config) Secure() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
+
+// Handler holds what every handler needs.
+type Handler struct {
+	store    *store.Store
+	views    *views.Engine
+	catalog  *locales.Catalog
+	assets   *static.Assets
+	sessions *SessionStore
+	outbox   *delivery.Worker
+	cfg      Config
+	log      *slog.Logger
+	// now is the clock; tests move it instead of sleeping.
+	now func() time.Time
+
+	limits *limits
+
+	// practice caches the settings every page reads; refreshed on save.
+	mu       sync.RWMutex
+	practice store.Practice
+	setUp    bool
+}
+
+// New builds the handler and parses every template (a broken template stops the start).
+func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	cat, err := locales.Load()
+	if err != nil {
+		return nil, err
+	}
+	assets := static.Load()
+	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.BaseURL == nil {
+		cfg.BaseURL, _ = url.Parse("http://localhost:8080")
+	}
+	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now)}
+	h.sessions = newSessionStore(s, cfg, now)
+	if err := h.reloadPractice(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *Handler) reloadPractice() error {
+	p, err := h.store.Practice()
+	if err != nil {
+		return err
+	}
+	has, err := h.store.HasStaff()
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.practice, h.setUp = p, has
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *Handler) currentPractice() (store.Practice, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.practice, h.setUp
+}
+
+// link makes an absolute URL under the public base URL.
+func (h *Handler) link(path string) string {
+	return strings.TrimRight(h.cfg.BaseURL.String(), "/") + path
+}
+
+// dict builds a map for passing several values to a template.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok {
+			m[k] = kv[i+1]
+		}
+	}
+	return m
+}

@@ -1,0 +1,74 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+	"foyer/views"
+)
+
+type inviteData struct{ Name, Email, Action string }
+
+// invitePage checks the link and loads who it is for. An unknown link and an
+// expired one get their own localized pages.
+func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
+	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+		return nil, echo.ErrTooManyRequests
+	}
+	token := c.Param("token")
+	inv, err := h.store.Invite(token, h.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, echo.NewHTTPError(http.StatusNotFound, "error.invite_invalid")
+	case errors.Is(err, store.ErrExpired):
+		return nil, echo.NewHTTPError(http.StatusGone, "error.invite_expired")
+	case err != nil:
+		return nil, err
+	}
+	st, err := h.store.Staff(inv.StaffID)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "error.invite_invalid")
+	}
+	pg := h.page(c, "invite.title")
+	pg.Data = inviteData{Name: st.Name, Email: st.Email, Action: "/invite/" + token}
+	return pg, nil
+}
+
+func (h *Handler) inviteForm(c echo.Context) error {
+	pg, err := h.invitePage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "invite", pg)
+}
+
+// acceptInvite sets the password and activates the account; the link then stops working.
+func (h *Handler) acceptInvite(c echo.Context) error {
+	pg, err := h.invitePage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	password := f.newPassword("password")
+	if !f.ok() {
+		return h.invalid(c, "invite", pg, f)
+	}
+	hash := auth.HashPassword(password)
+	_, err = h.store.ConsumeInvite(c.Param("token"), h.now(), func(st *store.Staff) {
+		st.PasswordHash, st.Active, st.Invited = hash, true, false
+	})
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+		return echo.NewHTTPError(http.StatusGone, "error.invite_expired")
+	} else if err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.password_set")
+	return h.redirect(c, "/signin")
+}

@@ -1,0 +1,243 @@
+package handlers
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/locales"
+	"foyer/store"
+)
+
+// Context keys.
+const (
+	ctxSession = "session"
+	ctxUser    = "user"
+	ctxLoc     = "loc"
+	ctxCSRF    = "csrf"
+)
+
+// HTMX request headers.
+const (
+	hxRequest  = "HX-Request"
+	hxBoosted  = "HX-Boosted"
+	hxRedirect = "HX-Redirect"
+)
+
+// logRequests logs one line per request with the route pattern, never the raw
+// path: a path can hold an invite or share token.
+func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		h.log.Info("request",
+			"id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"method", c.Request().Method,
+			"route", c.Path(),
+			"status", c.Response().Status,
+			"ms", time.Since(start).Milliseconds(),
+			"ip", c.RealIP())
+		return nil
+	}
+}
+
+// securityHeaders sets the headers every response carries.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if h.cfg.Secure() {
+			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+func (h *Handler) csrfCookieName() string {
+	if h.cfg.Secure() {
+		return "__Host-foyer_csrf"
+	}
+	return "foyer_csrf"
+}
+
+// csrf checks a token on every unsafe method: the token sits in a cookie and must
+// come back in the form (_csrf) or the X-CSRF-Token header (set by hx-headers).
+func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := ""
+		if ck, err := c.Cookie(h.csrfCookieName()); err == nil && len(ck.Value) == 43 {
+			token = ck.Value
+		} else {
+			token = auth.NewToken()
+			c.SetCookie(&http.Cookie{Name: h.csrfCookieName(), Value: token, Path: "/", HttpOnly: true,
+				Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+		}
+		c.Set(ctxCSRF, token)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
+		}
+		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
+		}
+		return next(c)
+	}
+}
+
+// setupGate sends every page to /setup until the owner exists, and hides /setup afterwards.
+func (h *Handler) setupGate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		_, setUp := h.currentPractice()
+		path := c.Request().URL.Path
+		open := path == "/healthz" || path == "/brand.css" || path == "/lang" || path == "/logo" || strings.HasPrefix(path, "/static/")
+		switch {
+		case !setUp && path != "/setup" && !open:
+			return h.redirect(c, "/setup")
+		case setUp && path == "/setup":
+			return echo.ErrNotFound
+		}
+		return next(c)
+	}
+}
+
+// loadSession finds the session, the signed-in staff member and the language.
+func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Request().URL.Path, "/static/") || c.Request().URL.Path == "/healthz" {
+			return next(c)
+		}
+		sess, err := h.sessions.New(c.Request(), h.sessions.name)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxSession, sess)
+		var user *store.Staff
+		if id, _ := strconv.ParseUint(str(sess.Values[sessUserID]), 10, 64); id != 0 {
+			st, err := h.store.Staff(id)
+			switch {
+			case err == nil && st.Active:
+				user = &st
+				c.Set(ctxUser, user)
+				h.touch(c, sess)
+			case err == nil || errors.Is(err, store.ErrNotFound):
+				// Deactivated or deleted: the session is over.
+				sess.Options.MaxAge = -1
+				_ = sess.Save(c.Request(), c.Response())
+			default:
+				return err
+			}
+		}
+		c.Set(ctxLoc, h.catalog.Get(h.language(c, user)))
+		return next(c)
+	}
+}
+
+// touch records activity at most once a minute, to keep the idle timeout
+// honest without a write on every request.
+func (h *Handler) touch(c echo.Context, sess *sessions.Session) {
+	rec, err := h.store.Session(sess.ID)
+	if err == nil && h.now().Sub(rec.LastSeen) > time.Minute {
+		_ = sess.Save(c.Request(), c.Response())
+	}
+}
+
+// language is the visitor's choice (cookie, then profile), else the browser's, else the practice's.
+func (h *Handler) language(c echo.Context, user *store.Staff) string {
+	if ck, err := c.Cookie("foyer_lang"); err == nil && locales.IsSupported(ck.Value) {
+		return ck.Value
+	}
+	if user != nil && locales.IsSupported(user.Lang) {
+		return user.Lang
+	}
+	if l := locales.Match(c.Request().Header.Get("Accept-Language")); l != "" {
+		return l
+	}
+	p, _ := h.currentPractice()
+	return p.DefaultLang
+}
+
+// access is who may use a route.
+type access int
+
+const (
+	public access = iota
+	anyStaff
+	adminOnly
+	ownerOnly
+)
+
+// guard enforces a route's access level in one place.
+func (h *Handler) guard(level access, next echo.HandlerFunc) echo.HandlerFunc {
+	if level == public {
+		return next
+	}
+	return func(c echo.Context) error {
+		user := currentUser(c)
+		if user == nil {
+			return h.redirect(c, "/signin")
+		}
+		p, _ := h.currentPractice()
+		if p.Require2FA && !user.TOTPEnabled && !strings.HasPrefix(c.Path(), "/account/2fa") {
+			return h.redirect(c, "/account/2fa")
+		}
+		switch level {
+		case adminOnly:
+			if user.Role != store.RoleOwner && user.Role != store.RoleAdmin {
+				return echo.ErrForbidden
+			}
+		case ownerOnly:
+			if user.Role != store.RoleOwner {
+				return echo.ErrForbidden
+			}
+		}
+		return next(c)
+	}
+}
+
+func currentUser(c echo.Context) *store.Staff {
+	u, _ := c.Get(ctxUser).(*store.Staff)
+	return u
+}
+
+func currentSession(c echo.Context) *sessions.Session {
+	s, _ := c.Get(ctxSession).(*sessions.Session)
+	return s
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func isHTMX(c echo.Context) bool {
+	return c.Request().Header.Get(hxRequest) == "true" && c.Request().Header.Get(hxBoosted) != "true"
+}
+
+// redirect sends the browser elsewhere: a 303, or HX-Redirect for HTMX requests
+// (a 303 would be followed by the XHR and swapped into the page).
+func (h *Handler) redirect(c echo.Context, to string) error {
+	if isHTMX(c) {
+		c.Response().Header().Set(hxRedirect, to)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}

@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/locales"
+	"foyer/store"
+	"foyer/views"
+)
+
+// loc returns the request's localizer.
+func (h *Handler) loc(c echo.Context) *locales.Localizer {
+	if l, ok := c.Get(ctxLoc).(*locales.Localizer); ok {
+		return l
+	}
+	p, _ := h.currentPractice()
+	return h.catalog.Get(p.DefaultLang)
+}
+
+// page fills what every page needs.
+func (h *Handler) page(c echo.Context, title string) *views.Page {
+	p, _ := h.currentPractice()
+	user := currentUser(c)
+	pg := &views.Page{
+		Localizer: h.loc(c),
+		CSRF:      str(c.Get(ctxCSRF)),
+		Path:      c.Request().URL.Path,
+		User:      user,
+		Practice:  p,
+		BrandURL:  "/brand.css?v=" + strings.TrimPrefix(p.BrandColor, "#"),
+		Title:     title,
+		Form:      map[string]string{},
+		Errors:    map[string]string{},
+		Flash:     h.takeFlash(c),
+	}
+	if p.LogoType != "" {
+		pg.LogoURL = "/logo?v=" + strconv.FormatInt(p.LogoVersion, 10)
+	}
+	if user != nil && (user.Role == store.RoleOwner || user.Role == store.RoleAdmin) && h.outbox != nil {
+		pg.DeliveryWarning = !h.outbox.Configured(store.ChannelEmail)
+	}
+	return pg
+}
+
+// render writes a page: whole, or its content block alone for an HTMX request.
+func (h *Handler) render(c echo.Context, status int, name string, pg *views.Page) error {
+	var buf bytes.Buffer
+	if err := h.views.Render(&buf, name, isHTMX(c), pg); err != nil {
+		return err
+	}
+	return h.writeHTML(c, status, buf.Bytes())
+}
+
+// renderBlock writes one block of a page, for an HTMX swap of a fragment.
+func (h *Handler) renderBlock(c echo.Context, status int, name, block string, data any) error {
+	var buf bytes.Buffer
+	if err := h.views.RenderBlock(&buf, name, block, data); err != nil {
+		return err
+	}
+	return h.writeHTML(c, status, buf.Bytes())
+}
+
+func (h *Handler) writeHTML(c echo.Context, status int, body []byte) error {
+	hd := c.Response().Header()
+	hd.Add("Vary", hxRequest)
+	hd.Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, body)
+}
+
+// invalid re-renders a form with its errors beside the fields.
+func (h *Handler) invalid(c echo.Context, name string, pg *views.Page, f *form) error {
+	pg.Form, pg.Errors = f.vals, f.errs
+	return h.render(c, http.StatusUnprocessableEntity, name, pg)
+}
+
+// The flash is a message ID carried by a short cookie across one redirect; only
+// IDs under "flash." are honoured, so the cookie cannot put other text on a page.
+const flashCookie = "foyer_flash"
+
+func (h *Handler) setFlash(c echo.Context, id string) {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: id, Path: "/", MaxAge: 60, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+func (h *Handler) takeFlash(c echo.Context) string {
+	ck, err := c.Cookie(flashCookie)
+	if err != nil || !strings.HasPrefix(ck.Value, "flash.") {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	if h.loc(c).T(ck.Value) == ck.Value {
+		return ""
+	}
+	return ck.Value
+}
+
+type errorData struct{ Title, Body string }
+
+// errorKeys maps a status to the message IDs of its page.
+func errorKey(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "error.bad_request"
+	case http.StatusForbidden:
+		return "error.forbidden"
+	case http.StatusNotFound:
+		return "error.not_found"
+	case http.StatusMethodNotAllowed:
+		return "error.method"
+	case http.StatusGone:
+		return "error.gone"
+	case http.StatusRequestEntityTooLarge:
+		return "error.too_large"
+	case http.StatusTooManyRequests:
+		return "error.too_many"
+	}
+	if status >= 500 {
+		return "error.server"
+	}
+	return "error.bad_request"
+}
+
+// handleError is echo's one error handler: a localized error page, and a log
+// line only for what is not an expected HTTP error.
+func (h *Handler) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	key := ""
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		if s, ok := he.Message.(string); ok && strings.HasPrefix(s, "error.") {
+			key = s
+		}
+	}
+	if status >= 500 {
+		h.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
+	}
+	if key == "" {
+		key = errorKey(status)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	pg := h.page(c, key+".title")
+	pg.Data = errorData{Title: key + ".title", Body: key + ".body"}
+	if rerr := h.render(c, status, "error", pg); rerr != nil {
+		h.log.Error("error page failed", "err", rerr)
+		_ = c.String(status, http.StatusText(status))
+	}
+}

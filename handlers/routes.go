@@ -1,0 +1,87 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// route is one line of the route table.
+type route struct {
+	method, path string
+	level        access
+	handle       func(*Handler) echo.HandlerFunc
+}
+
+// routes lists every route Foyer serves and who may use it.
+var routes = []route{
+	{http.MethodGet, "/healthz", public, func(h *Handler) echo.HandlerFunc { return h.healthz }},
+	{http.MethodGet, "/static/:name", public, func(h *Handler) echo.HandlerFunc { return h.staticFile }},
+	{http.MethodGet, "/brand.css", public, func(h *Handler) echo.HandlerFunc { return h.brandCSS }},
+	{http.MethodGet, "/logo", public, func(h *Handler) echo.HandlerFunc { return h.logo }},
+	{http.MethodPost, "/lang", public, func(h *Handler) echo.HandlerFunc { return h.setLang }},
+
+	{http.MethodGet, "/setup", public, func(h *Handler) echo.HandlerFunc { return h.setupForm }},
+	{http.MethodPost, "/setup", public, func(h *Handler) echo.HandlerFunc { return h.setup }},
+	{http.MethodGet, "/signin", public, func(h *Handler) echo.HandlerFunc { return h.signInForm }},
+	{http.MethodPost, "/signin", public, func(h *Handler) echo.HandlerFunc { return h.signIn }},
+	{http.MethodGet, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FAForm }},
+	{http.MethodPost, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FA }},
+	{http.MethodPost, "/signout", public, func(h *Handler) echo.HandlerFunc { return h.signOut }},
+	{http.MethodGet, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.inviteForm }},
+	{http.MethodPost, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.acceptInvite }},
+
+	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
+	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.account }},
+	{http.MethodPost, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateProfile }},
+	{http.MethodPost, "/account/password", anyStaff, func(h *Handler) echo.HandlerFunc { return h.changePassword }},
+	{http.MethodGet, "/account/2fa", anyStaff, func(h *Handler) echo.HandlerFunc { return h.enrol2FAForm }},
+	{http.MethodPost, "/account/2fa", anyStaff, func(h *Handler) echo.HandlerFunc { return h.enrol2FA }},
+	{http.MethodGet, "/account/2fa/qr.png", anyStaff, func(h *Handler) echo.HandlerFunc { return h.qrCode }},
+	{http.MethodPost, "/account/2fa/disable", anyStaff, func(h *Handler) echo.HandlerFunc { return h.disable2FA }},
+	{http.MethodPost, "/signout/everywhere", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signOutEverywhere }},
+
+	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.staffList }},
+	{http.MethodPost, "/staff/invite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.inviteStaff }},
+	{http.MethodPost, "/staff/:id/role", adminOnly, func(h *Handler) echo.HandlerFunc { return h.changeRole }},
+	{http.MethodPost, "/staff/:id/deactivate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deactivateStaff }},
+	{http.MethodPost, "/staff/:id/activate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.activateStaff }},
+	{http.MethodPost, "/staff/:id/reinvite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.reinviteStaff }},
+	{http.MethodGet, "/outbox", adminOnly, func(h *Handler) echo.HandlerFunc { return h.outboxList }},
+
+	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},
+	{http.MethodPost, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveSettings }},
+	{http.MethodPost, "/settings/logo", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.uploadLogo }},
+	{http.MethodGet, "/backup", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backup }},
+}
+
+// Echo builds the HTTP server: middleware, then the route table.
+func (h *Handler) Echo() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(h.cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range h.cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+	e.Use(
+		middleware.RequestID(),
+		h.logRequests,
+		middleware.Recover(),
+		h.securityHeaders,
+		// Forms are small; the logo is the largest upload (checked again in its handler).
+		middleware.BodyLimit("3M"),
+		h.csrf,
+		h.loadSession,
+		h.setupGate,
+	)
+	for _, r := range routes {
+		e.Add(r.method, r.path, h.guard(r.level, r.handle(h)))
+	}
+	return e
+}

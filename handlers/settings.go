@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // logo formats
+	_ "image/png"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
+	_ "golang.org/x/image/webp"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
+	"foyer/store"
+	"foyer/views"
+)
+
+// Logo limits: a logo sits in a header at 2rem; more is waste.
+const (
+	maxLogoBytes = 1 << 20
+	maxLogoSide  = 4096
+)
+
+var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+type settingsData struct{ Regions []option }
+
+// regionOptions are the phone regions, named in each language, sorted by name.
+var regionOptions = func() map[string][]option {
+	out := map[string][]option{}
+	codes := phonenumbers.GetSupportedRegions()
+	for _, lang := range []string{"en", "fr"} {
+		namer := display.Regions(language.Make(lang))
+		var opts []option
+		for code := range codes {
+			name := code
+			if r, err := language.ParseRegion(code); err == nil {
+				if n := namer.Name(r); n != "" {
+					name = n
+				}
+			}
+			opts = append(opts, option{Value: code, Text: fmt.Sprintf("%s (%s)", name, code)})
+		}
+		col := collate.New(language.Make(lang), collate.Loose)
+		slices.SortFunc(opts, func(a, b option) int { return col.CompareString(a.Text, b.Text) })
+		out[lang] = opts
+	}
+	return out
+}()
+
+func (h *Handler) settingsPage(c echo.Context) *views.Page {
+	p, _ := h.currentPractice()
+	pg := h.page(c, "settings.title")
+	pg.Data = settingsData{Regions: regionOptions[pg.Lang]}
+	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion, "brand_color": p.BrandColor}
+	if p.Require2FA {
+		pg.Form["require_2fa"] = "1"
+	}
+	return pg
+}
+
+func (h *Handler) settings(c echo.Context) error {
+	return h.render(c, http.StatusOK, "settings", h.settingsPage(c))
+}
+
+func (h *Handler) saveSettings(c echo.Context) error {
+	pg := h.settingsPage(c)
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	name := f.text("name", 100, true)
+	lang := f.choice("default_lang", "en", "fr")
+	tz := f.text("time_zone", 64, true)
+	if tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			f.fail("time_zone", "settings.time_zone_invalid")
+		}
+	}
+	region := f.text("phone_region", 2, true)
+	if _, ok := phonenumbers.GetSupportedRegions()[region]; region != "" && !ok {
+		f.fail("phone_region", "form.choice_invalid")
+	}
+	color := f.text("brand_color", 7, true)
+	if color != "" && !hexColor.MatchString(color) {
+		f.fail("brand_color", "settings.brand_color_invalid")
+	}
+	require2FA := f.checkbox("require_2fa")
+	if !f.ok() {
+		return h.invalid(c, "settings", pg, f)
+	}
+	p, _ := h.currentPractice()
+	p.Name, p.DefaultLang, p.TimeZone, p.PhoneRegion, p.BrandColor, p.Require2FA = name, lang, tz, region, color, require2FA
+	if err := h.store.SavePractice(p); err != nil {
+		return err
+	}
+	if err := h.reloadPractice(); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.saved")
+	return h.redirect(c, "/settings")
+}
+
+// uploadLogo accepts a PNG, JPEG or WebP that decodes whole; it is served back
+// with the type found by decoding, never the one the browser claimed.
+func (h *Handler) uploadLogo(c echo.Context) error {
+	pg := h.settingsPage(c)
+	f := &form{c: c, vals: pg.Form, errs: map[string]string{}}
+	data, typ, problem := readLogo(c)
+	if problem != "" {
+		f.fail("logo", problem)
+		return h.invalid(c, "settings", pg, f)
+	}
+	if err := h.store.SaveLogo(data, typ, h.now().UnixNano()); err != nil {
+		return err
+	}
+	if err := h.reloadPractice(); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.logo_saved")
+	return h.redirect(c, "/settings")
+}
+
+// readLogo returns the logo bytes and type, or the message ID of what is wrong.
+func readLogo(c echo.Context) ([]byte, string, string) {
+	fh, err := c.FormFile("logo")
+	if err != nil {
+		return nil, "", "settings.logo_missing"
+	}
+	if fh.Size > maxLogoBytes {
+		return nil, "", "settings.logo_too_big"
+	}
+	file, err := fh.Open()
+	if err != nil {
+		return nil, "", "settings.logo_invalid"
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxLogoBytes+1))
+	if err != nil || len(data) > maxLogoBytes {
+		return nil, "", "settings.logo_too_big"
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", "settings.logo_invalid"
+	}
+	if cfg.Width > maxLogoSide || cfg.Height > maxLogoSide || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, "", "settings.logo_too_big"
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return nil, "", "settings.logo_invalid"
+	}
+	types := map[string]string{"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+	typ, ok := types[format]
+	if !ok {
+		return nil, "", "settings.logo_invalid"
+	}
+	return data, typ, ""
+}
+
+// logo serves the practice logo with headers that keep it an image.
+func (h *Handler) logo(c echo.Context) error {
+	data, typ, err := h.store.Logo()
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	hd.Set("Content-Disposition", `inline; filename="logo"`)
+	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Blob(http.StatusOK, typ, data)
+}
+
+// backup streams a consistent copy of the whole store.
+func (h *Handler) backup(c echo.Context) error {
+	hd := c.Response().Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("Content-Disposition", `attachment; filename="foyer-backup-`+h.now().Format("2006-01-02")+`.db"`)
+	hd.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	n, err := h.store.WriteBackup(c.Response())
+	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
+	return err
+}
+

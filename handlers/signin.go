@@ -1,0 +1,176 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+)
+
+// pendingTTL is how long the second sign-in step may follow the first.
+const pendingTTL = 5 * time.Minute
+
+// startSession signs a staff member in on a fresh session ID (no fixation).
+func (h *Handler) startSession(c echo.Context, userID uint64) error {
+	sess := currentSession(c)
+	if sess.ID != "" {
+		if err := h.store.DeleteSession(sess.ID); err != nil {
+			return err
+		}
+	}
+	sess.ID = ""
+	sess.Values = map[any]any{sessUserID: strconv.FormatUint(userID, 10)}
+	return sess.Save(c.Request(), c.Response())
+}
+
+func (h *Handler) signInForm(c echo.Context) error {
+	if currentUser(c) != nil {
+		return h.redirect(c, "/")
+	}
+	return h.render(c, http.StatusOK, "signin", h.page(c, "signin.title"))
+}
+
+// signIn checks email and password; with 2FA on, it leads to the code step.
+// Every failure reads the same, whether or not the email exists.
+func (h *Handler) signIn(c echo.Context) error {
+	pg := h.page(c, "signin.title")
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	email := f.text("email", 254, true)
+	password := f.password("password")
+	if !f.ok() {
+		return h.invalid(c, "signin", pg, f)
+	}
+	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("signin-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
+		f.fail("_form", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "signin", pg)
+	}
+	st, err := h.store.StaffByEmail(email)
+	if errors.Is(err, store.ErrNotFound) {
+		auth.SpendHashTime(password)
+	} else if err != nil {
+		return err
+	}
+	if err != nil || !st.Active || !auth.CheckPassword(st.PasswordHash, password) {
+		f.fail("_form", "signin.failed")
+		return h.invalid(c, "signin", pg, f)
+	}
+	if st.TOTPEnabled {
+		sess := currentSession(c)
+		sess.Values[sessPendingUID] = strconv.FormatUint(st.ID, 10)
+		sess.Values[sessPendingAt] = strconv.FormatInt(h.now().Unix(), 10)
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+		return h.redirect(c, "/signin/2fa")
+	}
+	if err := h.startSession(c, st.ID); err != nil {
+		return err
+	}
+	return h.redirect(c, "/")
+}
+
+// pendingUser is the staff member between password and code, if still in time.
+func (h *Handler) pendingUser(c echo.Context) uint64 {
+	sess := currentSession(c)
+	id, _ := strconv.ParseUint(str(sess.Values[sessPendingUID]), 10, 64)
+	at, _ := strconv.ParseInt(str(sess.Values[sessPendingAt]), 10, 64)
+	if id == 0 || h.now().Sub(time.Unix(at, 0)) > pendingTTL {
+		return 0
+	}
+	return id
+}
+
+func (h *Handler) signIn2FAForm(c echo.Context) error {
+	if h.pendingUser(c) == 0 {
+		return h.redirect(c, "/signin")
+	}
+	return h.render(c, http.StatusOK, "signin_2fa", h.page(c, "twofa.signin_title"))
+}
+
+// signIn2FA accepts a TOTP code (each at most once) or a recovery code.
+func (h *Handler) signIn2FA(c echo.Context) error {
+	uid := h.pendingUser(c)
+	if uid == 0 {
+		return h.redirect(c, "/signin")
+	}
+	pg := h.page(c, "twofa.signin_title")
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	code := f.text("code", 32, true)
+	if !f.ok() {
+		return h.invalid(c, "signin_2fa", pg, f)
+	}
+	if !h.limits.allow("2fa:"+strconv.FormatUint(uid, 10), limitTwoFA) || !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) {
+		f.fail("code", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "signin_2fa", pg)
+	}
+	st, err := h.store.Staff(uid)
+	if err != nil || !st.Active || !st.TOTPEnabled {
+		return h.redirect(c, "/signin")
+	}
+	accepted, reason, err := h.checkSecondFactor(st, code)
+	if err != nil {
+		return err
+	}
+	if !accepted {
+		f.fail("code", reason)
+		return h.invalid(c, "signin_2fa", pg, f)
+	}
+	if err := h.startSession(c, st.ID); err != nil {
+		return err
+	}
+	return h.redirect(c, "/")
+}
+
+// checkSecondFactor tries code as a TOTP code, then as a recovery code. A
+// TOTP code is accepted once only: pquerna/otp alone would accept it again.
+func (h *Handler) checkSecondFactor(st store.Staff, code string) (ok bool, reason string, err error) {
+	if step, match := auth.MatchTOTP(st.TOTPSecret, code, h.now()); match {
+		fresh, err := h.store.UseTOTPStep(st.ID, step)
+		if err != nil {
+			return false, "", err
+		}
+		if !fresh {
+			return false, "twofa.code_used", nil
+		}
+		return true, "", nil
+	}
+	if len(code) >= 10 {
+		want := auth.HashRecoveryCode(code)
+		used, err := h.store.UseRecoveryCode(st.ID, func(h []byte) bool { return auth.Equal(h, want) })
+		if err != nil || used {
+			return used, "", err
+		}
+	}
+	return false, "twofa.wrong_code", nil
+}
+
+func (h *Handler) signOut(c echo.Context) error {
+	sess := currentSession(c)
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.signed_out")
+	return h.redirect(c, "/signin")
+}
+
+// signOutEverywhere ends every session of the user, this one included.
+func (h *Handler) signOutEverywhere(c echo.Context) error {
+	if _, err := h.store.DeleteUserSessions(currentUser(c).ID, ""); err != nil {
+		return err
+	}
+	return h.signOut(c)
+}

@@ -1,0 +1,208 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/locales"
+	"foyer/store"
+	"foyer/views"
+)
+
+// inviteTTL is how long an invitation link works.
+const inviteTTL = 72 * time.Hour
+
+type option struct{ Value, Label, Text string }
+
+type staffData struct {
+	Staff []store.Staff
+	Roles []option
+}
+
+var inviteRoles = []option{{Value: "practitioner", Label: "role.practitioner"}, {Value: "admin", Label: "role.admin"}}
+
+func (h *Handler) staffPage(c echo.Context) (*views.Page, error) {
+	all, err := h.store.ListStaff()
+	if err != nil {
+		return nil, err
+	}
+	pg := h.page(c, "staff.title")
+	pg.Data = staffData{Staff: all, Roles: inviteRoles}
+	pg.Form["role"] = "practitioner"
+	pg.Form["lang"] = pg.Lang
+	return pg, nil
+}
+
+func (h *Handler) staffList(c echo.Context) error {
+	pg, err := h.staffPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "staff", pg)
+}
+
+// inviteStaff creates an invited account and emails a one-time set-password link.
+func (h *Handler) inviteStaff(c echo.Context) error {
+	pg, err := h.staffPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	name := f.text("name", 100, true)
+	email := f.email("email", true)
+	role := f.choice("role", "practitioner", "admin")
+	lang := f.choice("lang", locales.Supported...)
+	if !f.ok() {
+		return h.invalid(c, "staff", pg, f)
+	}
+	me := currentUser(c)
+	if !h.limits.allow("invite:"+strconv.FormatUint(me.ID, 10), limitInvite) {
+		f.fail("_form", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "staff", pg)
+	}
+	st := &store.Staff{Name: name, Email: email, Role: store.Role(role), Lang: lang, Invited: true, CreatedAt: h.now().UTC()}
+	if err := h.store.CreateStaff(st); errors.Is(err, store.ErrEmailTaken) {
+		f.fail("email", "staff.email_taken")
+		return h.invalid(c, "staff", pg, f)
+	} else if err != nil {
+		return err
+	}
+	if err := h.sendInvite(*st, me.Name); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.invited")
+	return h.redirect(c, "/staff")
+}
+
+// sendInvite makes a fresh invitation token and emails it in the invitee's language.
+func (h *Handler) sendInvite(st store.Staff, inviter string) error {
+	token := auth.NewToken()
+	now := h.now().UTC()
+	if err := h.store.CreateInvite(token, store.Invite{StaffID: st.ID, CreatedAt: now, ExpiresAt: now.Add(inviteTTL)}); err != nil {
+		return err
+	}
+	p, _ := h.currentPractice()
+	l := h.catalog.Get(st.Lang)
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	return h.sendEmail(st.Email, "invite", mailData{
+		Lang:     l.Lang,
+		Subject:  l.T("mail.invite.subject", "Practice", p.Name),
+		Practice: p.Name,
+		Brand:    p.BrandColor,
+		Footer:   l.T("mail.footer"),
+		Greeting: l.T("mail.greeting", "Name", st.Name),
+		Intro:    l.T("mail.invite.intro", "Inviter", inviter, "Practice", p.Name, "Role", l.T("role."+string(st.Role))),
+		Action:   l.T("mail.invite.action"),
+		Link:     h.link("/invite/" + token),
+		Expiry:   l.T("mail.invite.expiry", "When", l.DateTime(now.Add(inviteTTL).In(loc))),
+	})
+}
+
+// staffTarget loads the staff member an action is about; nobody acts on the owner or on themselves here.
+func (h *Handler) staffTarget(c echo.Context) (store.Staff, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Staff{}, echo.ErrNotFound
+	}
+	st, err := h.store.Staff(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return st, echo.ErrNotFound
+	} else if err != nil {
+		return st, err
+	}
+	if st.Role == store.RoleOwner || st.ID == currentUser(c).ID {
+		return st, echo.ErrForbidden
+	}
+	return st, nil
+}
+
+// staffChanged answers an action on a row: the new row for HTMX, else back to the list.
+func (h *Handler) staffChanged(c echo.Context, st store.Staff, flash string) error {
+	if isHTMX(c) {
+		return h.renderBlock(c, http.StatusOK, "staff", "staff_row", dict("P", h.page(c, "staff.title"), "S", st))
+	}
+	h.setFlash(c, flash)
+	return h.redirect(c, "/staff")
+}
+
+func (h *Handler) changeRole(c echo.Context) error {
+	target, err := h.staffTarget(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	role := f.choice("role", "practitioner", "admin")
+	if !f.ok() {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
+	}
+	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Role = store.Role(role); return nil })
+	if err != nil {
+		return err
+	}
+	return h.staffChanged(c, st, "flash.saved")
+}
+
+// deactivateStaff blocks the account and ends its sessions at once.
+func (h *Handler) deactivateStaff(c echo.Context) error {
+	target, err := h.staffTarget(c)
+	if err != nil {
+		return err
+	}
+	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Active = false; return nil })
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.DeleteUserSessions(st.ID, ""); err != nil {
+		return err
+	}
+	return h.staffChanged(c, st, "flash.deactivated")
+}
+
+func (h *Handler) activateStaff(c echo.Context) error {
+	target, err := h.staffTarget(c)
+	if err != nil {
+		return err
+	}
+	if target.Invited {
+		return echo.ErrForbidden
+	}
+	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Active = true; return nil })
+	if err != nil {
+		return err
+	}
+	return h.staffChanged(c, st, "flash.activated")
+}
+
+// reinviteStaff sends a new link to someone who has not accepted yet; the old link stops working.
+func (h *Handler) reinviteStaff(c echo.Context) error {
+	target, err := h.staffTarget(c)
+	if err != nil {
+		return err
+	}
+	if !target.Invited {
+		return echo.ErrForbidden
+	}
+	me := currentUser(c)
+	if !h.limits.allow("invite:"+strconv.FormatUint(me.ID, 10), limitInvite) {
+		return echo.ErrTooManyRequests
+	}
+	if err := h.sendInvite(target, me.Name); err != nil {
+		return err
+	}
+	return h.staffChanged(c, target, "flash.invited")
+}

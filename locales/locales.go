@@ -1,0 +1,192 @@
+// Package locales holds Foyer's French and English messages and the
+// language rules: which languages exist, how one is chosen, how dates read.
+package locales
+
+import (
+	"embed"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed active.en.toml active.fr.toml
+var files embed.FS
+
+// Supported lists the languages Foyer speaks, the fallback first.
+var Supported = []string{"en", "fr"}
+
+var matcher = language.NewMatcher([]language.Tag{language.English, language.French})
+
+// IsSupported reports whether lang is one of Supported.
+func IsSupported(lang string) bool { return lang == "en" || lang == "fr" }
+
+// Match picks the best supported language from an Accept-Language header, or "" when none fits.
+func Match(acceptLanguage string) string {
+	if len(acceptLanguage) > 512 {
+		acceptLanguage = acceptLanguage[:512]
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return ""
+	}
+	_, idx, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return ""
+	}
+	return Supported[idx]
+}
+
+// Catalog holds one localizer per supported language.
+type Catalog struct {
+	locs map[string]*Localizer
+}
+
+// Load parses the embedded message files.
+func Load() (*Catalog, error) {
+	b := i18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	for _, lang := range Supported {
+		if _, err := b.LoadMessageFileFS(files, "active."+lang+".toml"); err != nil {
+			return nil, fmt.Errorf("locales: %w", err)
+		}
+	}
+	c := &Catalog{locs: map[string]*Localizer{}}
+	for _, lang := range Supported {
+		l := &Localizer{Lang: lang, l: i18n.NewLocalizer(b, lang), cache: map[string]string{}}
+		if err := l.warm(); err != nil {
+			return nil, err
+		}
+		l.months = strings.Split(l.T("format.months"), ",")
+		l.timeLayout = l.T("format.time_layout")
+		c.locs[lang] = l
+	}
+	return c, nil
+}
+
+// Get returns the localizer for lang, English when lang is not supported.
+func (c *Catalog) Get(lang string) *Localizer {
+	if l, ok := c.locs[lang]; ok {
+		return l
+	}
+	return c.locs["en"]
+}
+
+// Localizer translates message IDs for one language.
+type Localizer struct {
+	Lang       string
+	l          *i18n.Localizer
+	months     []string
+	timeLayout string
+	// cache holds messages without arguments; filled at Load, read-only afterwards.
+	cache map[string]string
+}
+
+// T returns the message id, filled with the key/value pairs in args
+// (T("x", "Name", n) fills {{.Name}}). A missing message returns its ID,
+// which the catalog test keeps from ever reaching a page.
+func (l *Localizer) T(id string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := l.cache[id]; ok {
+			return s
+		}
+	}
+	data := map[string]any{}
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok {
+			data[k] = args[i+1]
+		}
+	}
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// N returns the plural form of id for count; {{.Count}} holds the count.
+func (l *Localizer) N(id string, count int, args ...any) string {
+	data := map[string]any{"Count": count}
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok {
+			data[k] = args[i+1]
+		}
+	}
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Date formats a date the way the language writes it (25 novembre 2026 / November 25, 2026).
+func (l *Localizer) Date(t time.Time) string {
+	return l.T("format.date", "Day", t.Day(), "Month", l.months[int(t.Month())-1], "Year", t.Year())
+}
+
+// DateTime formats a date and time (25 novembre 2026 à 14:05 / November 25, 2026 at 2:05 PM).
+func (l *Localizer) DateTime(t time.Time) string {
+	return l.T("format.datetime", "Date", l.Date(t), "Time", t.Format(l.timeLayout))
+}
+
+// Time formats a time of day.
+func (l *Localizer) Time(t time.Time) string { return t.Format(l.timeLayout) }
+
+// Messages returns the flat message map of one language file: ID → text for
+// simple messages, ID → plural forms for plural ones.
+func Messages(lang string) (map[string]any, error) {
+	raw, err := files.ReadFile("active." + lang + ".toml")
+	if err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := toml.Unmarshal(raw, &tree); err != nil {
+		return nil, fmt.Errorf("locales: %s: %w", lang, err)
+	}
+	out := map[string]any{}
+	flatten("", tree, out)
+	return out, nil
+}
+
+// pluralKeys are the CLDR categories; a table made only of them is one plural message.
+var pluralKeys = map[string]bool{"zero": true, "one": true, "two": true, "few": true, "many": true, "other": true, "description": true}
+
+func flatten(prefix string, tree map[string]any, out map[string]any) {
+	for k, v := range tree {
+		id := prefix + k
+		sub, ok := v.(map[string]any)
+		if !ok {
+			out[id] = v
+			continue
+		}
+		plural := len(sub) > 0
+		for sk := range sub {
+			if !pluralKeys[sk] {
+				plural = false
+			}
+		}
+		if plural {
+			out[id] = sub
+		} else {
+			flatten(id+".", sub, out)
+		}
+	}
+}
+
+// warm caches the messages that take no arguments: most of a page's strings,
+// which go-i18n would otherwise run through text/template on every call.
+func (l *Localizer) warm() error {
+	msgs, err := Messages(l.Lang)
+	if err != nil {
+		return err
+	}
+	for id, v := range msgs {
+		if s, ok := v.(string); ok && !strings.Contains(s, "{{") {
+			l.cache[id] = s
+		}
+	}
+	return nil
+}

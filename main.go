@@ -1,0 +1,282 @@
+// Command foyer is a self-hosted client portal for small practices: one binary, one bbolt file.
+//
+//	foyer [serve] [flags]   run the server (the default)
+//	foyer backup FILE       copy the data file to FILE while the server is stopped
+//	foyer demo              fill a fresh data directory with a sample practice
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	_ "time/tzdata" // time zones work on machines without a zoneinfo database
+
+	"foyer/auth"
+	"foyer/delivery"
+	"foyer/handlers"
+	"foyer/store"
+)
+
+// config is everything the operator can set, by flag or environment variable.
+type config struct {
+	addr, data, baseURL       string
+	smtpURL, mailFrom         string
+	smsURL, smsFrom           string
+	idleTimeout, lifetime     time.Duration
+	trustedProxies, logFormat string
+	shutdownTimeout           time.Duration
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(os.Stderr, "foyer: %s=%q is not a duration (like 30m); using %s\n", name, v, def)
+	}
+	return def
+}
+
+// flags declares the flags of every command; each mirrors an environment variable.
+func flags(name string, cfg *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&cfg.addr, "addr", env("FOYER_ADDR", ":8080"), "address to listen on (FOYER_ADDR)")
+	fs.StringVar(&cfg.data, "data", env("FOYER_DATA", "./foyer-data"), "data directory, created on first start (FOYER_DATA)")
+	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", "http://localhost:8080"), "public base URL used in links sent by email (FOYER_BASE_URL)")
+	fs.StringVar(&cfg.smtpURL, "smtp-url", env("FOYER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587; empty: emails stay in the outbox and the log (FOYER_SMTP_URL)")
+	fs.StringVar(&cfg.mailFrom, "mail-from", env("FOYER_MAIL_FROM", ""), "sender address of emails, e.g. \"Cabinet <noreply@example.org>\" (FOYER_MAIL_FROM)")
+	fs.StringVar(&cfg.smsURL, "sms-url", env("FOYER_SMS_URL", ""), "Twilio-compatible SMS API, https://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com; empty: texts stay in the outbox and the log (FOYER_SMS_URL)")
+	fs.StringVar(&cfg.smsFrom, "sms-from", env("FOYER_SMS_FROM", ""), "sender number or ID of text messages (FOYER_SMS_FROM)")
+	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", envDuration("FOYER_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without activity (FOYER_IDLE_TIMEOUT)")
+	fs.DurationVar(&cfg.lifetime, "session-lifetime", envDuration("FOYER_SESSION_LIFETIME", 12*time.Hour), "sign out this long after signing in (FOYER_SESSION_LIFETIME)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("FOYER_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (FOYER_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.logFormat, "log-format", env("FOYER_LOG_FORMAT", "text"), "log format: text or json (FOYER_LOG_FORMAT)")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
+		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n\nFlags (each also read from the environment variable shown):\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func main() {
+	args := os.Args[1:]
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var cfg config
+	fs := flags(cmd, &cfg)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(cfg)
+	case "backup":
+		if fs.NArg() != 1 {
+			fs.Usage()
+			os.Exit(2)
+		}
+		err = backup(cfg, fs.Arg(0))
+	case "demo":
+		err = demo(cfg, os.Stdout)
+	default:
+		fmt.Fprintf(os.Stderr, "foyer: unknown command %q\n\n", cmd)
+		fs.Usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "foyer:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+// openStore opens the data directory, turning a held lock into a clear message.
+func openStore(dir string) (*store.Store, error) {
+	s, err := store.Open(dir)
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("the data directory %s is in use by another Foyer process; only one may use it at a time", dir)
+	}
+	return s, err
+}
+
+func serve(cfg config) error {
+	log := newLogger(cfg.logFormat)
+	base, err := url.Parse(cfg.baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return fmt.Errorf("the base URL %q must look like https://portal.example.org", cfg.baseURL)
+	}
+	var proxies []*net.IPNet
+	for _, cidr := range strings.Split(cfg.trustedProxies, ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return fmt.Errorf("trusted proxy %q is not a CIDR such as 10.0.0.0/8", cidr)
+		}
+		proxies = append(proxies, n)
+	}
+	var email, sms delivery.Driver
+	if cfg.smtpURL != "" {
+		d, err := delivery.ParseSMTPURL(cfg.smtpURL, cfg.mailFrom)
+		if err != nil {
+			return err
+		}
+		email = d
+	}
+	if cfg.smsURL != "" {
+		d, err := delivery.ParseSMSURL(cfg.smsURL, cfg.smsFrom)
+		if err != nil {
+			return err
+		}
+		sms = d
+	}
+
+	st, err := openStore(cfg.data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	worker := delivery.NewWorker(st, email, sms, log)
+	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies}, log, time.Now)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              cfg.addr,
+		Handler:           h.Echo(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var bg sync.WaitGroup
+	bg.Go(func() { worker.Run(ctx) })
+	bg.Go(func() { h.Housekeeping(ctx) })
+
+	if email == nil || sms == nil {
+		log.Warn("delivery not configured: messages stay in the outbox and are printed here", "email", email != nil, "sms", sms != nil)
+	}
+	log.Info("Foyer is listening", "addr", ln.Addr().String(), "url", base.String(), "data", cfg.data)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "timeout", cfg.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the deadline were cut", "err", err)
+	}
+	bg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+// backup copies the data file while no server holds it.
+func backup(cfg config, dest string) error {
+	st, err := store.Open(cfg.data)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("Foyer is running on %s: stop it first, or use Settings → Download a backup", cfg.data)
+	} else if err != nil {
+		return err
+	}
+	defer st.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".foyer-backup-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	n, err := st.WriteBackup(tmp)
+	if err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), dest); err != nil {
+		return err
+	}
+	fmt.Printf("Backed up %d bytes to %s. To restore: stop Foyer and copy it to %s.\n", n, dest, filepath.Join(cfg.data, store.FileName))
+	return nil
+}
+
+// demo fills a fresh data directory with a sample practice and prints how to sign in.
+func demo(cfg config, out io.Writer) error {
+	st, err := openStore(cfg.data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p := store.DefaultPractice()
+	p.Name, p.DefaultLang = "Cabinet Démo", "fr"
+	const password = "foyer demo 2026"
+	owner := &store.Staff{Name: "Camille Owner", Email: "owner@demo.foyer.test", Lang: "fr", PasswordHash: auth.HashPassword(password)}
+	if err := st.Setup(p, owner); errors.Is(err, store.ErrAlreadySetUp) {
+		return fmt.Errorf("%s already holds a practice; give demo a fresh directory with -data", cfg.data)
+	} else if err != nil {
+		return err
+	}
+	others := []store.Staff{
+		{Name: "Alex Admin", Email: "admin@demo.foyer.test", Role: store.RoleAdmin, Lang: "en"},
+		{Name: "Dominique Praticien", Email: "practitioner@demo.foyer.test", Role: store.RolePractitioner, Lang: "fr"},
+	}
+	for _, o := range others {
+		o.Active, o.PasswordHash = true, auth.HashPassword(password)
+		if err := st.CreateStaff(&o); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "Demo practice %q created in %s.\nStart Foyer with:  go run . -data %s\nThen sign in at http://localhost:8080/signin with any of these (password %q):\n", p.Name, cfg.data, cfg.data, password)
+	fmt.Fprintf(out, "  owner@demo.foyer.test (owner)\n  admin@demo.foyer.test (admin)\n  practitioner@demo.foyer.test (practitioner)\n")
+	return nil
+}

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Practice holds the practice settings used by every page, email and PDF.
+type Practice struct {
+	Name        string `json:"name"`
+	DefaultLang string `json:"default_lang"`
+	TimeZone    string `json:"time_zone"`
+	PhoneRegion string `json:"phone_region"`
+	BrandColor  string `json:"brand_color"`
+	Require2FA  bool   `json:"require_2fa"`
+	// LogoType is the MIME type of the stored logo; empty when there is none.
+	LogoType string `json:"logo_type,omitempty"`
+	// LogoVersion changes with every upload so the logo URL can be cached forever.
+	LogoVersion int64 `json:"logo_version,omitempty"`
+}
+
+// DefaultPractice is what a practice looks like before setup fills it in.
+func DefaultPractice() Practice {
+	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62"}
+}
+
+// Practice returns the practice settings (defaults before setup).
+func (s *Store) Practice() (Practice, error) {
+	p := DefaultPractice()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && err != ErrNotFound {
+			return err
+		}
+		return nil
+	})
+	return p, err
+}
+
+// SavePractice replaces the practice settings.
+func (s *Store) SavePractice(p Practice) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx, bucketPractice, keySettings, p) })
+}
+
+// SaveLogo stores the logo bytes and records its type in the settings, in one transaction.
+func (s *Store) SaveLogo(data []byte, contentType string, version int64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		p := DefaultPractice()
+		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && err != ErrNotFound {
+			return err
+		}
+		p.LogoType, p.LogoVersion = contentType, version
+		if err := tx.Bucket(bucketPractice).Put(keyLogo, data); err != nil {
+			return fmt.Errorf("store: unable to save logo: %w", err)
+		}
+		return putJSON(tx, bucketPractice, keySettings, p)
+	})
+}
+
+// Logo returns a copy of the logo bytes and their type.
+func (s *Store) Logo() ([]byte, string, error) {
+	var data []byte
+	var typ string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPractice)
+		raw := b.Get(keyLogo)
+		if raw == nil {
+			return ErrNotFound
+		}
+		data = bytes.Clone(raw)
+		p := DefaultPractice()
+		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil {
+			return err
+		}
+		typ = p.LogoType
+		return nil
+	})
+	return data, typ, err
+}

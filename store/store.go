@@ -1,0 +1,247 @@
+package store
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrLocked is returned by Open when another process holds the data file.
+var ErrLocked = errors.New("store: the data file is in use by another process")
+
+// CurrentSchema is the schema version this code writes.
+const CurrentSchema = 1
+
+var (
+	bucketMeta         = []byte("meta")
+	bucketPractice     = []byte("practice")
+	bucketStaff        = []byte("staff")
+	bucketStaffByEmail = []byte("staff_by_email")
+	bucketSessions     = []byte("sessions")
+	bucketInvites      = []byte("invites")
+	bucketOutbox       = []byte("outbox")
+	bucketOutboxDue    = []byte("outbox_due")
+
+	keySchema   = []byte("schema_version")
+	keySecrets  = []byte("secrets")
+	keySettings = []byte("settings")
+	keyLogo     = []byte("logo")
+)
+
+// FileName is the name of the bbolt file inside the data directory.
+const FileName = "foyer.db"
+
+// Store is Foyer's storage: one bbolt file.
+type Store struct {
+	db      *bolt.DB
+	secrets Secrets
+}
+
+// Secrets are keys generated at first start and kept in the store.
+type Secrets struct {
+	HMACKey []byte `json:"hmac_key"`
+	SealKey []byte `json:"seal_key"`
+}
+
+// Open opens (creating if needed) the store in dir and runs migrations.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: unable to create data directory: %w", err)
+	}
+	return OpenFile(filepath.Join(dir, FileName))
+}
+
+// OpenFile opens the store at an exact file path.
+func OpenFile(path string) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         time.Second,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 64 << 20,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, ErrLocked
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the bbolt file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the store answers a read.
+func (s *Store) Ping() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return errors.New("store: meta bucket missing")
+		}
+		return nil
+	})
+}
+
+// WriteBackup writes a consistent copy of the whole store to w and returns its size.
+// It holds one read transaction for the length of the copy, which is what makes it consistent.
+func (s *Store) WriteBackup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// BackupSize is the size WriteBackup will write.
+func (s *Store) BackupSize() int64 {
+	var n int64
+	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// Hash returns the keyed hash under which a token is stored.
+func (s *Store) Hash(token string) []byte {
+	m := hmac.New(sha256.New, s.secrets.HMACKey)
+	m.Write([]byte(token))
+	return m.Sum(nil)
+}
+
+// SealKey is the key for sealing secrets kept in the store.
+func (s *Store) SealKey() []byte { return s.secrets.SealKey }
+
+// migrations[i] brings the schema from version i to i+1.
+var migrations = []func(tx *bolt.Tx) error{
+	migrate0to1,
+}
+
+func migrate0to1(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketPractice, bucketStaff, bucketStaffByEmail, bucketSessions, bucketInvites, bucketOutbox, bucketOutboxDue} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	sec := Secrets{HMACKey: randomBytes(32), SealKey: randomBytes(32)}
+	raw, err := json.Marshal(sec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keySecrets, raw)
+}
+
+func (s *Store) migrate() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("store: unable to create meta bucket: %w", err)
+		}
+		version := uint64(0)
+		if v := meta.Get(keySchema); v != nil {
+			version = binary.BigEndian.Uint64(v)
+		}
+		if version > uint64(len(migrations)) {
+			return fmt.Errorf("store: data file has schema %d, newer than this Foyer (%d)", version, CurrentSchema)
+		}
+		for ; version < uint64(len(migrations)); version++ {
+			if err := migrations[version](tx); err != nil {
+				return fmt.Errorf("store: unable to migrate schema %d: %w", version, err)
+			}
+			if err := meta.Put(keySchema, itob(version+1)); err != nil {
+				return err
+			}
+		}
+		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
+			return fmt.Errorf("store: unable to read secrets: %w", err)
+		}
+		return nil
+	})
+}
+
+// SchemaVersion returns the schema version recorded in the file.
+func (s *Store) SchemaVersion() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema))
+		return nil
+	})
+	return v, err
+}
+
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return b
+}
+
+// getJSON reads and decodes key from bucket; ErrNotFound when absent.
+func getJSON(tx *bolt.Tx, bucket, key []byte, v any) error {
+	raw := tx.Bucket(bucket).Get(key)
+	if raw == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("store: unable to decode %s record: %w", bucket, err)
+	}
+	return nil
+}
+
+func putJSON(tx *bolt.Tx, bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: unable to encode %s record: %w", bucket, err)
+	}
+	return tx.Bucket(bucket).Put(key, raw)
+}
+
+func unmarshal(raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("store: unable to decode record: %w", err)
+	}
+	return nil
+}
+
+// deleteWhere deletes the keys of b for which match is true. Keys are collected
+// first because deleting under a live cursor can skip the next item.
+func deleteWhere(b *bolt.Bucket, match func(k, v []byte) bool) (int, error) {
+	var doomed [][]byte
+	if err := b.ForEach(func(k, v []byte) error {
+		if match(k, v) {
+			doomed = append(doomed, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
+}

@@ -1,0 +1,46 @@
+package views
+
+import (
+	"foyer/locales"
+	"foyer/store"
+)
+
+// Page is what every page template receives: the language, the CSRF token,
+// the flash, the signed-in staff member, the practice branding, and the page's own data.
+type Page struct {
+	*locales.Localizer
+	CSRF     string
+	Path     string
+	Flash    string // message ID
+	User     *store.Staff
+	Practice store.Practice
+	LogoURL  string
+	BrandURL string
+	// DeliveryWarning shows the "delivery not configured" banner.
+	DeliveryWarning bool
+	// Title is the message ID of the page title.
+	Title string
+	// Form holds submitted values to re-fill; Errors maps a field to a message ID.
+	Form   map[string]string
+	Errors map[string]string
+	Data   any
+}
+
+// Err returns the translated error for a field, or "".
+func (p *Page) Err(field string) string {
+	if id := p.Errors[field]; id != "" {
+		return p.T(id)
+	}
+	return ""
+}
+
+// Val returns the submitted value of a field.
+func (p *Page) Val(field string) string { return p.Form[field] }
+
+// IsAdmin reports whether the signed-in user is an owner or an admin.
+func (p *Page) IsAdmin() bool {
+	return p.User != nil && (p.User.Role == store.RoleOwner || p.User.Role == store.RoleAdmin)
+}
+
+// IsOwner reports whether the signed-in user is the owner.
+func (p *Page) IsOwner() bool { return p.User != nil && p.User.Role == store.RoleOwner }
