@@ -192,4 +192,3 @@ func (h *Handler) backup(c echo.Context) error {
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
 	return err
 }
-
