@@ -19,8 +19,8 @@ func (h *Handler) loc(c echo.Context) *locales.Localizer {
 	if l, ok := c.Get(ctxLoc).(*locales.Localizer); ok {
 		return l
 	}
-	p, _ := h.currentPractice()
-	return h.catalog.Get(p.DefaultLang)
+	// Errors raised before the session is read (CSRF, body limit) still speak the visitor's language.
+	return h.catalog.Get(h.language(c, nil))
 }
 
 // page fills what every page needs.

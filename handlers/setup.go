@@ -33,7 +33,8 @@ func (h *Handler) setup(c echo.Context) error {
 	}
 	p := store.DefaultPractice()
 	p.Name, p.DefaultLang = practiceName, lang
-	owner := &store.Staff{Name: name, Email: email, Lang: lang, PasswordHash: auth.HashPassword(password), CreatedAt: h.now().UTC()}
+	// The owner keeps the language they set up in, which may differ from the practice default.
+	owner := &store.Staff{Name: name, Email: email, Lang: pg.Lang, PasswordHash: auth.HashPassword(password), CreatedAt: h.now().UTC()}
 	if err := h.store.Setup(p, owner); errors.Is(err, store.ErrAlreadySetUp) {
 		return echo.ErrNotFound
 	} else if err != nil {

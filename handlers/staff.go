@@ -148,7 +148,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 	}
 	role := f.choice("role", "practitioner", "admin")
 	if !f.ok() {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
 	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Role = store.Role(role); return nil })
 	if err != nil {

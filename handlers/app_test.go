@@ -1,0 +1,232 @@
+package handlers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pquerna/otp/totp"
+
+	"foyer/delivery"
+	"foyer/store"
+)
+
+// testApp is the whole echo app on a fresh bbolt file, with a clock the test moves.
+type testApp struct {
+	t     testing.TB
+	h     *Handler
+	e     *echo.Echo
+	st    *store.Store
+	mu    sync.Mutex
+	clock time.Time
+}
+
+func newTestApp(t testing.TB) *testApp {
+	t.Helper()
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a := &testApp{t: t, st: st, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	worker := delivery.NewWorker(st, nil, nil, log)
+	h, err := New(st, worker, Config{}, log, a.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.h, a.e = h, h.Echo()
+	return a
+}
+
+func (a *testApp) now() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.clock
+}
+
+func (a *testApp) advance(d time.Duration) {
+	a.mu.Lock()
+	a.clock = a.clock.Add(d)
+	a.mu.Unlock()
+}
+
+// browser keeps cookies like a browser would, and knows its CSRF token.
+type browser struct {
+	app     *testApp
+	cookies map[string]*http.Cookie
+	ip      string
+	lang    string
+}
+
+func (a *testApp) browser() *browser {
+	return &browser{app: a, cookies: map[string]*http.Cookie{}, ip: "192.0.2.10:1234", lang: "en"}
+}
+
+type resp struct {
+	*httptest.ResponseRecorder
+	body string
+}
+
+func (b *browser) do(req *http.Request) *resp {
+	b.app.t.Helper()
+	for _, c := range b.cookies {
+		req.AddCookie(c)
+	}
+	req.RemoteAddr = b.ip
+	if b.lang != "" && req.Header.Get("Accept-Language") == "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
+	rec := httptest.NewRecorder()
+	b.app.e.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	r := &resp{ResponseRecorder: rec, body: rec.Body.String()}
+	if rec.Code >= 500 {
+		b.app.t.Errorf("%s %s: status %d", req.Method, req.URL.Path, rec.Code)
+	}
+	return r
+}
+
+func (b *browser) get(path string, headers ...string) *resp {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+// csrf returns the token, fetching a page first if the browser has none yet.
+func (b *browser) csrf() string {
+	if c, ok := b.cookies["foyer_csrf"]; ok {
+		return c.Value
+	}
+	b.get("/healthz")
+	b.get("/signin")
+	return b.cookies["foyer_csrf"].Value
+}
+
+// post sends a form with the CSRF token, as the page's form would.
+func (b *browser) post(path string, form url.Values, headers ...string) *resp {
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", b.csrf())
+	}
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.do(req)
+}
+
+func formOf(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+const ownerPassword = "correct horse battery staple"
+
+// setUp creates the practice and returns the owner's browser, signed in.
+func (a *testApp) setUp() *browser {
+	a.t.Helper()
+	b := a.browser()
+	r := b.post("/setup", formOf("practice_name", "Cabinet Lumière", "default_lang", "fr", "name", "Olive Owner", "email", "owner@example.org", "password", ownerPassword))
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/" {
+		a.t.Fatalf("setup: %d %s", r.Code, r.body)
+	}
+	return b
+}
+
+// addStaff creates an active staff member directly in the store.
+func (a *testApp) addStaff(name, email string, role store.Role) store.Staff {
+	a.t.Helper()
+	st := &store.Staff{Name: name, Email: email, Role: role, Active: true, Lang: "en", PasswordHash: testHash}
+	if err := a.st.CreateStaff(st); err != nil {
+		a.t.Fatal(err)
+	}
+	return *st
+}
+
+// testHash is the hash of staffPassword, computed once: argon2id is slow on purpose.
+const staffPassword = "a long enough staff password"
+
+var testHash = func() string { return authHash(staffPassword) }()
+
+// signIn signs a new browser in with email and password (no 2FA).
+func (a *testApp) signIn(email, password string) *browser {
+	a.t.Helper()
+	b := a.browser()
+	r := b.post("/signin", formOf("email", email, "password", password))
+	if r.Code != http.StatusSeeOther {
+		a.t.Fatalf("sign in %s: %d %s", email, r.Code, r.body)
+	}
+	return b
+}
+
+func mustContain(t testing.TB, r *resp, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("response (%d) lacks %q:\n%s", r.Code, w, abbreviate(r.body))
+		}
+	}
+}
+
+func mustNotContain(t testing.TB, r *resp, bad ...string) {
+	t.Helper()
+	for _, w := range bad {
+		if strings.Contains(r.body, w) {
+			t.Errorf("response (%d) has %q", r.Code, w)
+		}
+	}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "…"
+	}
+	return s
+}
+
+var secretRe = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
+
+// enrol2FA turns on TOTP for the signed-in browser and returns the secret and recovery codes.
+func (b *browser) enrol2FA() (secret string, codes []string) {
+	t := b.app.t
+	t.Helper()
+	r := b.get("/account/2fa")
+	m := secretRe.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no secret on the enrol page: %s", abbreviate(r.body))
+	}
+	secret = strings.ReplaceAll(m[1], " ", "")
+	code, _ := totp.GenerateCode(secret, b.app.now())
+	r = b.post("/account/2fa", formOf("code", code))
+	if r.Code != http.StatusOK {
+		t.Fatalf("enrol: %d %s", r.Code, abbreviate(r.body))
+	}
+	codes = regexp.MustCompile(`<code>([a-z2-7]{5}-[a-z2-7]{5})</code>`).FindAllString(r.body, -1)
+	for i, c := range codes {
+		codes[i] = strings.TrimSuffix(strings.TrimPrefix(c, "<code>"), "</code>")
+	}
+	return secret, codes
+}
