@@ -37,6 +37,7 @@ func ParseSMTPURL(raw, from string) (*SMTP, error) {
 		return nil, errors.New("delivery: a sender address (FOYER_MAIL_FROM) is needed with SMTP")
 	}
 	opts := []mail.Option{}
+	auth := mail.SMTPAuthAutoDiscover
 	port := 0
 	if p := u.Port(); p != "" {
 		port, err = strconv.Atoi(p)
@@ -57,7 +58,10 @@ func ParseSMTPURL(raw, from string) (*SMTP, error) {
 		case "opportunistic":
 			opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 		case "none":
+			// The operator chose plain text (a relay on the same host): go-mail
+			// refuses PLAIN without TLS unless told so explicitly.
 			opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+			auth = mail.SMTPAuthPlainNoEnc
 		default:
 			return nil, errors.New("delivery: SMTP URL tls= must be starttls, opportunistic or none")
 		}
@@ -70,7 +74,7 @@ func ParseSMTPURL(raw, from string) (*SMTP, error) {
 	opts = append(opts, mail.WithPort(port))
 	if u.User != nil && u.User.Username() != "" {
 		pass, _ := u.User.Password()
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(u.User.Username()), mail.WithPassword(pass))
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(u.User.Username()), mail.WithPassword(pass))
 	}
 	if _, err := mail.NewClient(u.Hostname(), opts...); err != nil {
 		return nil, fmt.Errorf("delivery: SMTP settings: %w", err)

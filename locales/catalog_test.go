@@ -1,0 +1,206 @@
+package locales
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestCatalogsMatch fails on a message missing or empty in either language,
+// and on plural messages without the forms each language needs.
+func TestCatalogsMatch(t *testing.T) {
+	all := map[string]map[string]any{}
+	for _, lang := range Supported {
+		m, err := Messages(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all[lang] = m
+	}
+	// CLDR: English has one/other; French has one/many/other ("many" for 1 000 000 and up).
+	needs := map[string][]string{"en": {"one", "other"}, "fr": {"one", "many", "other"}}
+	for _, lang := range Supported {
+		for id, v := range all[lang] {
+			for _, other := range Supported {
+				if _, ok := all[other][id]; !ok {
+					t.Errorf("%s is in %s but missing in %s", id, lang, other)
+				}
+			}
+			switch v := v.(type) {
+			case string:
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s: %s is empty", lang, id)
+				}
+			case map[string]any:
+				for _, form := range needs[lang] {
+					if s, _ := v[form].(string); strings.TrimSpace(s) == "" {
+						t.Errorf("%s: plural %s lacks the %q form", lang, id, form)
+					}
+				}
+			default:
+				t.Errorf("%s: %s has an unexpected type %T", lang, id, v)
+			}
+		}
+	}
+}
+
+// TestFrenchTypography catches the usual slips of French text: a plain space
+// (or none) before : ; ? ! where a non-breaking one belongs, and straight apostrophes.
+func TestFrenchTypography(t *testing.T) {
+	m, _ := Messages("fr")
+	bad := regexp.MustCompile(`[^\x{00a0}\x{202f}{}0-9] ?[;?!]|\w [:]`)
+	for id, v := range m {
+		s, ok := v.(string)
+		if !ok || strings.HasPrefix(id, "format.") {
+			continue
+		}
+		if bad.MatchString(strings.ReplaceAll(s, "{{", "")) {
+			t.Errorf("fr %s: %q needs a non-breaking space before : ; ? !", id, s)
+		}
+		if strings.Contains(s, "'") {
+			t.Errorf("fr %s: %q uses a straight apostrophe", id, s)
+		}
+	}
+}
+
+var (
+	// In templates: .T "id", .N "id", and the "Label"/"Hint"/"Title" arguments of partials.
+	templateIDs = regexp.MustCompile(`\.(?:T|N) "([a-z0-9_.]+)"|"(?:Label|Hint)" "([a-z0-9_.]+)"`)
+	// Dynamic IDs built with printf in templates: the prefix and the values it takes.
+	templatePrintf = regexp.MustCompile(`printf "([a-z0-9_.]+)%s"`)
+	// In Go: any string literal that looks like a message ID of a known namespace.
+	goLiteral = regexp.MustCompile(`"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
+)
+
+// TestUsedIDsExist fails when a template or handler uses a message ID the files lack.
+func TestUsedIDsExist(t *testing.T) {
+	en, _ := Messages("en")
+	namespaces := map[string]bool{}
+	for id := range en {
+		namespaces[strings.SplitN(id, ".", 2)[0]] = true
+	}
+	exists := func(id string) bool {
+		if _, ok := en[id]; ok {
+			return true
+		}
+		// Error pages take their title and body from id + ".title"/".body".
+		_, ok := en[id+".title"]
+		return ok
+	}
+	used := map[string]string{}
+	root := ".."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		isTemplate := strings.HasSuffix(path, ".html") && strings.Contains(path, "views")
+		isGo := strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go")
+		if !isTemplate && !isGo {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if isTemplate {
+			for _, m := range templateIDs.FindAllStringSubmatch(string(data), -1) {
+				used[m[1]+m[2]] = path
+			}
+			for _, m := range templatePrintf.FindAllStringSubmatch(string(data), -1) {
+				found := false
+				for id := range en {
+					if strings.HasPrefix(id, m[1]) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s: no message starts with %q", path, m[1])
+				}
+			}
+			return nil
+		}
+		for _, m := range goLiteral.FindAllStringSubmatch(string(data), -1) {
+			if namespaces[strings.SplitN(m[1], ".", 2)[0]] {
+				used[m[1]] = path
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(used) < 100 {
+		t.Fatalf("found only %d used IDs: the scan is broken", len(used))
+	}
+	var missing []string
+	for id, path := range used {
+		if !exists(id) {
+			missing = append(missing, id+" (used in "+path+")")
+		}
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Error("message ID not in the catalogs: " + m)
+	}
+}
+
+func TestRolesAndStatesHaveMessages(t *testing.T) {
+	en, _ := Messages("en")
+	for _, id := range []string{"role.owner", "role.admin", "role.practitioner", "roledesc.owner", "roledesc.admin", "roledesc.practitioner",
+		"outbox.state_queued", "outbox.state_sent", "outbox.state_failed", "outbox.state_logged", "outbox.channel_email", "outbox.channel_sms"} {
+		if _, ok := en[id]; !ok {
+			t.Errorf("%s missing", id)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	for header, want := range map[string]string{"fr-CA,fr;q=0.9": "fr", "en-GB": "en", "de-DE": "", "de, fr;q=0.5": "fr", "": "", "*": "", ";;;": "", strings.Repeat("fr,", 1000): "fr"} {
+		if got := Match(header); got != want {
+			t.Errorf("Match(%q) = %q, want %q", header, got, want)
+		}
+	}
+}
+
+func FuzzMatch(f *testing.F) {
+	f.Add("fr-CA,fr;q=0.9,en;q=0.8")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got := Match(s); got != "" && !IsSupported(got) {
+			t.Fatalf("Match(%q) = %q", s, got)
+		}
+	})
+}
+
+func TestPluralsAndDates(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, en := c.Get("fr"), c.Get("en")
+	cases := []struct {
+		l    *Localizer
+		n    int
+		want string
+	}{
+		{en, 1, "1 attempt"}, {en, 2, "2 attempts"}, {en, 0, "0 attempts"},
+		{fr, 0, "0 tentative"}, {fr, 1, "1 tentative"}, {fr, 2, "2 tentatives"}, {fr, 1000000, "1000000 de tentatives"},
+	}
+	for _, tc := range cases {
+		if got := tc.l.N("outbox.attempts", tc.n); got != tc.want {
+			t.Errorf("%s N(%d) = %q, want %q", tc.l.Lang, tc.n, got, tc.want)
+		}
+	}
+	if got := fr.T("home.welcome", "Name", "Zoé"); got != "Bienvenue, Zoé" {
+		t.Errorf("template data: %q", got)
+	}
+	if c.Get("xx") != en {
+		t.Error("unknown language does not fall back to English")
+	}
+}
