@@ -51,6 +51,7 @@ type Handler struct {
 	// practice caches the settings every page reads; refreshed on save.
 	mu       sync.RWMutex
 	practice store.Practice
+	location *time.Location
 	setUp    bool
 }
 
@@ -91,8 +92,12 @@ func (h *Handler) reloadPractice() error {
 	if err != nil {
 		return err
 	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
 	h.mu.Lock()
-	h.practice, h.setUp = p, has
+	h.practice, h.location, h.setUp = p, loc, has
 	h.mu.Unlock()
 	return nil
 }
@@ -101,6 +106,13 @@ func (h *Handler) currentPractice() (store.Practice, bool) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return h.practice, h.setUp
+}
+
+// zone is the practice time zone.
+func (h *Handler) zone() *time.Location {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.location
 }
 
 // link makes an absolute URL under the public base URL.

@@ -42,8 +42,17 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	if p.LogoType != "" {
 		pg.LogoURL = "/logo?v=" + strconv.FormatInt(p.LogoVersion, 10)
 	}
+	pg.Zone = h.zone()
 	if user != nil && (user.Role == store.RoleOwner || user.Role == store.RoleAdmin) && h.outbox != nil {
-		pg.DeliveryWarning = !h.outbox.Configured(store.ChannelEmail)
+		email, sms := h.outbox.Configured(store.ChannelEmail), h.outbox.Configured(store.ChannelSMS)
+		switch {
+		case !email && !sms:
+			pg.DeliveryWarning = "outbox.banner_both"
+		case !email:
+			pg.DeliveryWarning = "outbox.banner_email"
+		case !sms:
+			pg.DeliveryWarning = "outbox.banner_sms"
+		}
 	}
 	return pg
 }

@@ -275,7 +275,8 @@ func TestOutboxPage(t *testing.T) {
 	owner := a.setUp()
 	owner.post("/staff/invite", formOf("name", "Kim", "email", "kim@example.org", "role", "admin", "lang", "en"))
 	r := owner.get("/outbox")
-	mustContain(t, r, "kim@example.org", "Your invitation to Cabinet Lumière", "Waiting", "delivery is not configured")
+	// Times show in the practice time zone (Europe/Paris), not UTC.
+	mustContain(t, r, "kim@example.org", "Your invitation to Cabinet Lumière", "Waiting", "delivery is not configured", "November 25, 2026 at 11:00 AM")
 	a.h.outbox.RunOnce(t.Context())
 	mustContain(t, owner.get("/outbox"), "Not delivered (delivery not configured)")
 }

@@ -92,10 +92,6 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 	}
 	p, _ := h.currentPractice()
 	l := h.catalog.Get(st.Lang)
-	loc, err := time.LoadLocation(p.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
 	return h.sendEmail(st.Email, "invite", mailData{
 		Lang:     l.Lang,
 		Subject:  l.T("mail.invite.subject", "Practice", p.Name),
@@ -106,7 +102,7 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 		Intro:    l.T("mail.invite.intro", "Inviter", inviter, "Practice", p.Name, "Role", l.T("role."+string(st.Role))),
 		Action:   l.T("mail.invite.action"),
 		Link:     h.link("/invite/" + token),
-		Expiry:   l.T("mail.invite.expiry", "When", l.DateTime(now.Add(inviteTTL).In(loc))),
+		Expiry:   l.T("mail.invite.expiry", "When", l.DateTime(now.Add(inviteTTL).In(h.zone()))),
 	})
 }
 

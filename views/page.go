@@ -1,6 +1,8 @@
 package views
 
 import (
+	"time"
+
 	"foyer/locales"
 	"foyer/store"
 )
@@ -16,8 +18,10 @@ type Page struct {
 	Practice store.Practice
 	LogoURL  string
 	BrandURL string
-	// DeliveryWarning shows the "delivery not configured" banner.
-	DeliveryWarning bool
+	// Zone is the practice time zone: every time on a page is shown in it.
+	Zone *time.Location
+	// DeliveryWarning names the "delivery not configured" banner to show, if any.
+	DeliveryWarning string
 	// Title is the message ID of the page title.
 	Title string
 	// Form holds submitted values to re-fill; Errors maps a field to a message ID.
@@ -44,3 +48,16 @@ func (p *Page) IsAdmin() bool {
 
 // IsOwner reports whether the signed-in user is the owner.
 func (p *Page) IsOwner() bool { return p.User != nil && p.User.Role == store.RoleOwner }
+
+// DateTime shows a moment as a date and time in the practice time zone.
+func (p *Page) DateTime(t time.Time) string { return p.Localizer.DateTime(t.In(p.zone())) }
+
+// Date shows the day of a moment in the practice time zone.
+func (p *Page) Date(t time.Time) string { return p.Localizer.Date(t.In(p.zone())) }
+
+func (p *Page) zone() *time.Location {
+	if p.Zone == nil {
+		return time.UTC
+	}
+	return p.Zone
+}

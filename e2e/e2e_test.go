@@ -1,0 +1,230 @@
+// Package e2e drives Debian's Chromium against the real Foyer binary on
+// loopback: the flows a new practice goes through on its first day.
+package e2e
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+//go:embed testdata/axe.min.js
+var axeSource string
+
+// findBrowser returns Chromium's path. Without one the test skips, except
+// under CI, where a missing browser is a failure: browser tests must run there.
+func findBrowser(t *testing.T) string {
+	if p := os.Getenv("FOYER_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set but no Chromium was found: install it (apt-get install chromium) or set FOYER_CHROMIUM")
+	}
+	t.Skip("browser tests skipped: Chromium not found (apt-get install chromium, or set FOYER_CHROMIUM)")
+	return ""
+}
+
+// server is the Foyer binary running on a free loopback port.
+type server struct {
+	base string
+	data string
+	cmd  *exec.Cmd
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startFoyer builds the binary and starts it with env on top of a fresh data directory.
+func startFoyer(t *testing.T, env ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "foyer")
+	build := exec.Command("go", "build", "-o", bin, "..")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	addr := freePort(t)
+	s := &server{base: "http://" + addr, data: filepath.Join(dir, "data")}
+	s.cmd = exec.Command(bin, "serve")
+	s.cmd.Env = append(os.Environ(), "FOYER_ADDR="+addr, "FOYER_DATA="+s.data, "FOYER_BASE_URL="+s.base)
+	s.cmd.Env = append(s.cmd.Env, env...)
+	logf, _ := os.Create(filepath.Join(dir, "foyer.log"))
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		s.cmd.Wait()
+		if t.Failed() {
+			log, _ := os.ReadFile(logf.Name())
+			t.Logf("server log:\n%s", log)
+		}
+	})
+	for i := 0; ; i++ {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i > 100 {
+			t.Fatal("Foyer did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return s
+}
+
+// newBrowser starts a headless Chromium with the flags this network needs.
+func newBrowser(t *testing.T) context.Context {
+	path := findBrowser(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// page wraps a browser tab with the steps the tests repeat.
+type page struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	shot int
+}
+
+func (p *page) do(steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		html, _ := chromedp.Run(p.ctx, chromedp.OuterHTML(chromedp.CSS("main")))
+		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+		p.t.Fatalf("browser step failed: %v\nat %s\n%s", err, loc, html)
+	}
+}
+
+func (p *page) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (p *page) location() string {
+	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+	return strings.TrimPrefix(loc, p.base)
+}
+
+// fill sets form fields by name and submits with the form's submit button.
+func (p *page) submit(form string, fields ...string) {
+	p.t.Helper()
+	var steps []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(fields); i += 2 {
+		steps = append(steps, chromedp.SetValue(chromedp.CSS(form+` [name="`+fields[i]+`"]`), fields[i+1]))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)))
+	p.do(steps...)
+	// Let the navigation start before the next step looks at the page.
+	p.do(chromedp.Sleep(150*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+func (p *page) expect(want ...string) {
+	p.t.Helper()
+	body := p.text("main")
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			p.t.Fatalf("page %s lacks %q:\n%s", p.location(), w, body)
+		}
+	}
+}
+
+type axeViolation struct {
+	ID     string     `json:"id"`
+	Impact string     `json:"impact"`
+	Help   string     `json:"help"`
+	Nodes  [][]string `json:"nodes"`
+}
+
+// axe runs axe-core on the page and fails on any serious or critical violation.
+func (p *page) axe() {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+		p.t.Fatalf("load axe: %v", err)
+	}
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target)}))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("run axe: %v", err)
+	}
+	var vs []axeViolation
+	if err := json.Unmarshal([]byte(out), &vs); err != nil {
+		p.t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			p.t.Errorf("axe on %s: %s (%s): %s at %v", p.location(), v.ID, v.Impact, v.Help, v.Nodes)
+		}
+	}
+}
+
+// screenshot saves the page at phone and desktop width when FOYER_SCREENSHOTS names a folder.
+func (p *page) screenshot(name string) {
+	dir := os.Getenv("FOYER_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	p.shot++
+	for _, vp := range []struct {
+		suffix string
+		w, h   int64
+	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+		if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(vp.w, vp.h)); err != nil {
+			p.t.Logf("viewport: %v", err)
+			return
+		}
+		buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			p.t.Logf("screenshot: %v", err)
+			return
+		}
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.png", p.shot, name, vp.suffix)), buf, 0o644)
+	}
+}

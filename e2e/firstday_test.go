@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"foyer/delivery/deliverytest"
+)
+
+// TestFirstDay: setup → sign-in → enrol 2FA → sign out → sign in with a TOTP
+// code → switch to French → invite a colleague (email read back from a real
+// SMTP server) → the colleague sets a password and signs in. axe-core runs on every page.
+func TestFirstDay(t *testing.T) {
+	ctx := newBrowser(t)
+	smtp := deliverytest.NewSMTPServer(t, "foyer", "mail-pass")
+	srv := startFoyer(t, "FOYER_SMTP_URL="+smtp.URL(), "FOYER_MAIL_FROM=Cabinet <noreply@example.org>")
+	p := &page{t: t, ctx: ctx, base: srv.base}
+
+	// First start: every page leads to setup.
+	p.do(chromedp.Navigate(srv.base + "/"))
+	if p.location() != "/setup" {
+		t.Fatalf("first page is %s, want /setup", p.location())
+	}
+	p.expect("Set up your practice")
+	p.axe()
+	p.screenshot("setup")
+	p.submit(`form[action="/setup"]`, "practice_name", "Cabinet Lumière", "default_lang", "fr",
+		"name", "Olive Owner", "email", "owner@example.org", "password", "correct horse battery staple")
+	p.expect("Welcome, Olive Owner", "Your practice is ready")
+	p.axe()
+	p.screenshot("home")
+
+	// Enrol two-step verification.
+	p.do(chromedp.Navigate(srv.base + "/account/2fa"))
+	p.expect("Turn on two-step verification")
+	p.axe()
+	p.screenshot("enrol")
+	secret := strings.ReplaceAll(p.text("#totp-secret"), " ", "")
+	code, _ := totp.GenerateCode(secret, time.Now())
+	p.submit(`form[action="/account/2fa"]`, "code", code)
+	p.expect("Your recovery codes")
+	codes := regexp.MustCompile(`[a-z2-7]{5}-[a-z2-7]{5}`).FindAllString(p.text("#recovery-codes"), -1)
+	if len(codes) != 10 {
+		t.Fatalf("%d recovery codes shown", len(codes))
+	}
+	p.axe()
+
+	// Sign out, then in again with a fresh TOTP code (the enrol code is spent).
+	p.submit(`form[action="/signout"]`)
+	if p.location() != "/signin" {
+		t.Fatalf("after sign-out at %s", p.location())
+	}
+	p.expect("You are signed out")
+	p.axe()
+	p.screenshot("signin")
+	p.submit(`form[action="/signin"]`, "email", "owner@example.org", "password", "correct horse battery staple")
+	p.expect("Enter the 6-digit code")
+	p.axe()
+	next, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second))
+	p.submit(`form[action="/signin/2fa"]`, "code", next)
+	p.expect("Welcome, Olive Owner")
+
+	// Switch to French: the page text changes, and stays French.
+	p.submit(`form[action="/lang"]`)
+	p.expect("Bienvenue, Olive Owner")
+	if lang, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "fr" {
+		t.Fatalf("html lang = %q", lang)
+	}
+	p.axe()
+
+	// Invite a colleague; the email arrives at the SMTP server, in French.
+	p.do(chromedp.Navigate(srv.base + "/staff"))
+	p.expect("Inviter un collègue")
+	p.axe()
+	p.screenshot("staff")
+	p.submit(`form[action="/staff/invite"]`, "name", "Chloé Collègue", "email", "chloe@example.org", "role", "practitioner", "lang", "fr")
+	p.expect("L’invitation est envoyée", "Chloé Collègue", "Invité")
+	msg, err := smtp.WaitFor("chloe@example.org", 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Subject, "Cabinet Lumière") || !strings.Contains(msg.Text, "Choisir mon mot de passe") {
+		t.Fatalf("invitation email: %q\n%s", msg.Subject, msg.Text)
+	}
+	link := regexp.MustCompile(regexp.QuoteMeta(srv.base) + `/invite/[A-Za-z0-9_-]{43}`).FindString(msg.Text)
+	if link == "" {
+		t.Fatalf("no link in the email:\n%s", msg.Text)
+	}
+	p.do(chromedp.Navigate(srv.base + "/outbox"))
+	p.expect("chloe@example.org", "Envoyé")
+	p.axe()
+	p.screenshot("outbox")
+	p.do(chromedp.Navigate(srv.base + "/settings"))
+	p.axe()
+	p.screenshot("settings")
+	p.do(chromedp.Navigate(srv.base + "/account"))
+	p.axe()
+	p.screenshot("account")
+	p.submit(`form[action="/signout"]`)
+
+	// The colleague follows the link, chooses a password and signs in.
+	p.do(chromedp.Navigate(link))
+	p.expect("Choisissez votre mot de passe", "chloe@example.org")
+	p.axe()
+	p.screenshot("invite")
+	p.submit(`main form`, "password", "le jardin de ma grand-mère")
+	if p.location() != "/signin" {
+		t.Fatalf("after setting the password at %s", p.location())
+	}
+	p.expect("Votre mot de passe est enregistré")
+	p.submit(`form[action="/signin"]`, "email", "chloe@example.org", "password", "le jardin de ma grand-mère")
+	p.expect("Bienvenue, Chloé Collègue")
+	p.axe()
+	// A practitioner has no staff page.
+	p.do(chromedp.Navigate(srv.base + "/staff"))
+	p.expect("Accès refusé")
+	p.axe()
+	p.screenshot("forbidden")
+}
+
+// TestSignInWithoutJavaScript: the sign-in form is a plain form that works with scripts off.
+func TestSignInWithoutJavaScript(t *testing.T) {
+	ctx := newBrowser(t)
+	srv := startFoyer(t)
+	p := &page{t: t, ctx: ctx, base: srv.base}
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	p.do(chromedp.Navigate(srv.base + "/setup"))
+	p.submit(`form[action="/setup"]`, "practice_name", "Cabinet", "default_lang", "en", "name", "Sam", "email", "sam@example.org", "password", "correct horse battery staple")
+	p.expect("Welcome, Sam")
+	p.submit(`form[action="/signout"]`)
+	p.submit(`form[action="/signin"]`, "email", "sam@example.org", "password", "wrong password here")
+	p.expect("The email or password is incorrect.")
+	p.submit(`form[action="/signin"]`, "email", "sam@example.org", "password", "correct horse battery staple")
+	p.expect("Welcome, Sam")
+	if on, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof htmx !== "undefined"`)); on {
+		t.Log("note: Runtime.evaluate runs even with page scripts disabled; htmx itself did not load")
+	}
+}
