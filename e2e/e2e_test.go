@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func findBrowser(t *testing.T) string {
 type server struct {
 	base string
 	data string
+	log  string
 	cmd  *exec.Cmd
 }
 
@@ -56,18 +58,44 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startFoyer builds the binary and starts it with env on top of a fresh data directory.
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// foyerBinary builds the binary once for the whole package.
+func foyerBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "foyer-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "foyer")
+		build := exec.Command("go", "build", "-o", binPath, "..")
+		build.Stderr = os.Stderr
+		buildErr = build.Run()
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v", buildErr)
+	}
+	return binPath
+}
+
+// startFoyer starts the binary with env on top of a fresh data directory.
 func startFoyer(t *testing.T, env ...string) *server {
 	t.Helper()
+	return startFoyerIn(t, filepath.Join(t.TempDir(), "data"), env...)
+}
+
+func startFoyerIn(t *testing.T, data string, env ...string) *server {
+	t.Helper()
+	bin := foyerBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "foyer")
-	build := exec.Command("go", "build", "-o", bin, "..")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
 	addr := freePort(t)
-	s := &server{base: "http://" + addr, data: filepath.Join(dir, "data")}
+	s := &server{base: "http://" + addr, data: data}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = append(os.Environ(), "FOYER_ADDR="+addr, "FOYER_DATA="+s.data, "FOYER_BASE_URL="+s.base)
 	s.cmd.Env = append(s.cmd.Env, env...)
@@ -76,9 +104,12 @@ func startFoyer(t *testing.T, env ...string) *server {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.log = logf.Name()
 	t.Cleanup(func() {
-		s.cmd.Process.Signal(os.Interrupt)
-		s.cmd.Wait()
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Signal(os.Interrupt)
+			s.cmd.Wait()
+		}
 		if t.Failed() {
 			log, _ := os.ReadFile(logf.Name())
 			t.Logf("server log:\n%s", log)
@@ -227,4 +258,12 @@ func (p *page) screenshot(name string) {
 		}
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.png", p.shot, name, vp.suffix)), buf, 0o644)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }

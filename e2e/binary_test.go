@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(foyerBinary(t), args...)
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestHelpListsConfiguration(t *testing.T) {
+	out, err := run(t, "--help")
+	if err != nil {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+	for _, want := range []string{"FOYER_ADDR", "FOYER_DATA", "FOYER_BASE_URL", "FOYER_SMTP_URL", "FOYER_SMS_URL", "FOYER_IDLE_TIMEOUT", "FOYER_TRUSTED_PROXIES", "backup", "demo"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %s", want)
+		}
+	}
+}
+
+// TestOneProcessPerDataDirectory: a second server on the same data exits at once with a clear message.
+func TestOneProcessPerDataDirectory(t *testing.T) {
+	srv := startFoyer(t)
+	start := time.Now()
+	out, err := run(t, "serve", "-data", srv.data, "-addr", freePort(t))
+	if err == nil {
+		t.Fatal("a second server started on the same data")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("the second server took %v to give up", time.Since(start))
+	}
+	if !strings.Contains(out, "in use by another Foyer process") {
+		t.Fatalf("unclear message: %s", out)
+	}
+	// The offline backup refuses too, and says what to do instead.
+	out, err = run(t, "backup", "-data", srv.data, filepath.Join(t.TempDir(), "b.db"))
+	if err == nil || !strings.Contains(out, "stop it first") {
+		t.Fatalf("backup while running: %v %s", err, out)
+	}
+}
+
+// TestShutdownAndBackup: SIGTERM stops the server cleanly; then the offline backup works.
+func TestShutdownAndBackup(t *testing.T) {
+	srv := startFoyer(t)
+	resp, err := http.Get(srv.base + "/setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- srv.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit 20 s after SIGTERM")
+	}
+	log, _ := os.ReadFile(srv.log)
+	if !strings.Contains(string(log), "stopped") {
+		t.Fatalf("log:\n%s", log)
+	}
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	out, err := run(t, "backup", "-data", srv.data, dest)
+	if err != nil {
+		t.Fatalf("backup: %v %s", err, out)
+	}
+	s, err := store.OpenFile(dest)
+	if err != nil {
+		t.Fatalf("backup does not open: %v", err)
+	}
+	defer s.Close()
+	if v, _ := s.SchemaVersion(); v != store.CurrentSchema {
+		t.Fatalf("backup schema %d", v)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	out, err := run(t, "demo", "-data", data)
+	if err != nil || !strings.Contains(out, "owner@demo.foyer.test") {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if out, err := run(t, "demo", "-data", data); err == nil {
+		t.Fatalf("demo ran twice on one directory:\n%s", out)
+	}
+	srv := startFoyerIn(t, data)
+	// The printed credentials work.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(srv.base + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var csrf *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "foyer_csrf" {
+			csrf = c
+		}
+	}
+	body := "email=admin%40demo.foyer.test&password=foyer+demo+2026&_csrf=" + csrf.Value
+	req, _ := http.NewRequest("POST", srv.base+"/signin", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(csrf)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("demo sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
