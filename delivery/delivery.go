@@ -6,6 +6,7 @@ package delivery
 import (
 	"context"
 	"log/slog"
+	"regexp"
 	"time"
 
 	"foyer/store"
@@ -97,7 +98,7 @@ func (w *Worker) deliver(ctx context.Context, m store.Message) {
 	}
 	if drv == nil {
 		w.Log.Warn("outbox: delivery not configured; message kept in the outbox",
-			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", m.Subject, "text", m.Text)
+			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", m.Subject, "text", RedactTokens(m.Text))
 		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateLogged, w.Now().UTC() })
 		return
 	}
@@ -129,4 +130,13 @@ func (w *Worker) update(id uint64, fn func(*store.Message)) {
 	if _, err := w.Store.UpdateMessage(id, fn); err != nil {
 		w.Log.Error("outbox: unable to record delivery", "id", id, "err", err)
 	}
+}
+
+// tokenRe matches Foyer's 256-bit URL tokens (43 base64url characters).
+var tokenRe = regexp.MustCompile(`[A-Za-z0-9_-]{43}`)
+
+// RedactTokens hides link tokens so a log never carries a working link; the
+// whole message stays readable by owners and admins on the Outbox page.
+func RedactTokens(s string) string {
+	return tokenRe.ReplaceAllString(s, "[hidden: see the Outbox page]")
 }

@@ -205,3 +205,19 @@ func TestWorkerGivesUp(t *testing.T) {
 		t.Fatalf("backoff %v %v", Backoff(0), Backoff(20))
 	}
 }
+
+func TestLogDriverHidesTokens(t *testing.T) {
+	st, _ := store.Open(t.TempDir())
+	defer st.Close()
+	var buf strings.Builder
+	w := NewWorker(st, nil, nil, slog.New(slog.NewTextHandler(&buf, nil)))
+	token := strings.Repeat("Ab1_-", 8) + "xyz"
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Subject: "Invitation", Text: "Open https://foyer.example/invite/" + token, CreatedAt: time.Now()})
+	w.RunOnce(context.Background())
+	if strings.Contains(buf.String(), token) || !strings.Contains(buf.String(), "Invitation") {
+		t.Fatalf("log: %s", buf.String())
+	}
+	if m, _ := st.Message(1); !strings.Contains(m.Text, token) || m.State != store.StateLogged {
+		t.Fatalf("the outbox must keep the whole message: %+v", m)
+	}
+}
