@@ -15,6 +15,24 @@
 //	outbox/                 8-byte big-endian ID → JSON Message
 //	outbox_due/             8-byte unix-nano next attempt ++ 8-byte ID → empty (queued messages only)
 //
+// Since schema 2:
+//
+//	clients/                8-byte ID → JSON Client
+//	client_index/           folded last name \0 first name \0 8-byte ID → practitioner ID (8) ++ archived (1)
+//	                        ++ birth date (10) ++ search text; searched without decoding records
+//	clients_by_email/       email \0 8-byte ID → empty (suggestions for prospects)
+//	clients_by_phone/       E.164 \0 8-byte ID → empty
+//	accounts/               8-byte ID → JSON Account (client portal accounts)
+//	accounts_by_email/      lower-cased email → 8-byte ID
+//	prospects/              8-byte ID → verified (1) ++ search text; accounts not linked to a client
+//	account_tokens/         HMAC(kind, token) → JSON AccountToken (email verification, password reset)
+//	appointments/           8-byte ID → JSON Appointment
+//	appointments_by_client/ client ID (8) ++ start unix (8) ++ ID (8) → empty
+//	appointments_reminders/ start unix (8) ++ ID (8) → empty (booked, reminder not sent yet)
+//	meta/receipt_seq        the last receipt number given
+//
+// Every index is written in the same Update as its record.
+//
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under
 // the store's key is, so a copy of the file does not give a working link or session.
 package store

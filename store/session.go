@@ -9,7 +9,9 @@ import (
 // Session is a server-side session; the browser holds only its random ID.
 type Session struct {
 	// UserID is the signed-in staff member, 0 while nobody is signed in.
-	UserID    uint64            `json:"user_id,omitempty"`
+	UserID uint64 `json:"user_id,omitempty"`
+	// AccountID is the signed-in client portal account, 0 while none is.
+	AccountID uint64            `json:"account_id,omitempty"`
 	Values    map[string]string `json:"values,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 	LastSeen  time.Time         `json:"last_seen"`
@@ -37,6 +39,15 @@ func (s *Store) DeleteSession(id string) error {
 // DeleteUserSessions ends every session of a staff member except the one
 // with cookie ID keep (empty to end them all); it returns how many ended.
 func (s *Store) DeleteUserSessions(userID uint64, keep string) (int, error) {
+	return s.deleteSessions(func(sess Session) bool { return sess.UserID == userID }, keep)
+}
+
+// DeleteAccountSessions ends every session of a portal account except keep.
+func (s *Store) DeleteAccountSessions(accountID uint64, keep string) (int, error) {
+	return s.deleteSessions(func(sess Session) bool { return sess.AccountID == accountID }, keep)
+}
+
+func (s *Store) deleteSessions(match func(Session) bool, keep string) (int, error) {
 	var keepKey []byte
 	if keep != "" {
 		keepKey = s.sessionKey(keep)
@@ -46,7 +57,7 @@ func (s *Store) DeleteUserSessions(userID uint64, keep string) (int, error) {
 		var err error
 		n, err = deleteWhere(tx.Bucket(bucketSessions), func(k, v []byte) bool {
 			var sess Session
-			return unmarshal(v, &sess) == nil && sess.UserID == userID && string(k) != string(keepKey)
+			return unmarshal(v, &sess) == nil && match(sess) && string(k) != string(keepKey)
 		})
 		return err
 	})

@@ -24,7 +24,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 1
+const CurrentSchema = 2
 
 var (
 	bucketMeta         = []byte("meta")
@@ -36,10 +36,23 @@ var (
 	bucketOutbox       = []byte("outbox")
 	bucketOutboxDue    = []byte("outbox_due")
 
-	keySchema   = []byte("schema_version")
-	keySecrets  = []byte("secrets")
-	keySettings = []byte("settings")
-	keyLogo     = []byte("logo")
+	bucketClients         = []byte("clients")
+	bucketClientIndex     = []byte("client_index")
+	bucketClientsByEmail  = []byte("clients_by_email")
+	bucketClientsByPhone  = []byte("clients_by_phone")
+	bucketAccounts        = []byte("accounts")
+	bucketAccountsByEmail = []byte("accounts_by_email")
+	bucketProspects       = []byte("prospects")
+	bucketAccountTokens   = []byte("account_tokens")
+	bucketAppointments    = []byte("appointments")
+	bucketApptsByClient   = []byte("appointments_by_client")
+	bucketApptsDue        = []byte("appointments_reminders")
+
+	keySchema     = []byte("schema_version")
+	keySecrets    = []byte("secrets")
+	keySettings   = []byte("settings")
+	keyLogo       = []byte("logo")
+	keyReceiptSeq = []byte("receipt_seq")
 )
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -131,6 +144,18 @@ func (s *Store) SealKey() []byte { return s.secrets.SealKey }
 // migrations[i] brings the schema from version i to i+1.
 var migrations = []func(tx *bolt.Tx) error{
 	migrate0to1,
+	migrate1to2,
+}
+
+// migrate1to2 adds clients, portal accounts and appointments.
+func migrate1to2(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketClients, bucketClientIndex, bucketClientsByEmail, bucketClientsByPhone, bucketAccounts,
+		bucketAccountsByEmail, bucketProspects, bucketAccountTokens, bucketAppointments, bucketApptsByClient, bucketApptsDue} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func migrate0to1(tx *bolt.Tx) error {

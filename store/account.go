@@ -1,0 +1,323 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SignUp is what a person typed when creating their own portal account.
+type SignUp struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Phone     string `json:"phone,omitempty"` // E.164
+	BirthDate string `json:"birth_date,omitempty"`
+}
+
+// Account is a client portal account. Not yet linked to a client record (ClientID 0), it is a prospect.
+type Account struct {
+	ID           uint64 `json:"id"`
+	Email        string `json:"email"`
+	PasswordHash string `json:"password_hash"`
+	Verified     bool   `json:"verified"`
+	// VerifiedBy is "email" (the person followed the link), "staff" (verified from the prospects list)
+	// or "record" (staff set the credentials on the client record).
+	VerifiedBy string    `json:"verified_by,omitempty"`
+	ClientID   uint64    `json:"client_id,omitempty"`
+	Lang       string    `json:"lang"`
+	SignUp     SignUp    `json:"sign_up"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Name is the name given at sign-up.
+func (a Account) Name() string {
+	return strings.TrimSpace(a.SignUp.FirstName + " " + a.SignUp.LastName)
+}
+
+// prospectValue packs a prospect for the list: verified (1 byte), then the search text.
+func prospectValue(a Account) []byte {
+	v := []byte{0}
+	if a.Verified {
+		v[0] = 1
+	}
+	text := []string{Fold(a.SignUp.FirstName), Fold(a.SignUp.LastName), Fold(a.Email), digits(a.SignUp.Phone), nationalDigits(a.SignUp.Phone)}
+	return append(v, strings.Join(text, " ")...)
+}
+
+func putAccountIndexes(tx *bolt.Tx, a Account) error {
+	if err := tx.Bucket(bucketAccountsByEmail).Put([]byte(NormalizeEmail(a.Email)), itob(a.ID)); err != nil {
+		return err
+	}
+	p := tx.Bucket(bucketProspects)
+	if a.ClientID != 0 {
+		return p.Delete(itob(a.ID))
+	}
+	return p.Put(itob(a.ID), prospectValue(a))
+}
+
+// CreateAccount inserts a portal account; ErrEmailTaken when the email has one.
+func (s *Store) CreateAccount(a *Account) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return insertAccount(tx, a) })
+}
+
+func insertAccount(tx *bolt.Tx, a *Account) error {
+	if tx.Bucket(bucketAccountsByEmail).Get([]byte(NormalizeEmail(a.Email))) != nil {
+		return ErrEmailTaken
+	}
+	id, err := tx.Bucket(bucketAccounts).NextSequence()
+	if err != nil {
+		return fmt.Errorf("store: unable to allocate account ID: %w", err)
+	}
+	a.ID = id
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = time.Now().UTC()
+	}
+	a.UpdatedAt = a.CreatedAt
+	if err := putAccountIndexes(tx, *a); err != nil {
+		return err
+	}
+	return putJSON(tx, bucketAccounts, itob(id), a)
+}
+
+// Account loads a portal account.
+func (s *Store) Account(id uint64) (Account, error) {
+	var a Account
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketAccounts, itob(id), &a) })
+	return a, err
+}
+
+// AccountByEmail loads a portal account by email.
+func (s *Store) AccountByEmail(email string) (Account, error) {
+	var a Account
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketAccountsByEmail).Get([]byte(NormalizeEmail(email)))
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx, bucketAccounts, id, &a)
+	})
+	return a, err
+}
+
+// UpdateAccount applies fn to an account and keeps its indexes in step.
+func (s *Store) UpdateAccount(id uint64, fn func(*Account) error) (Account, error) {
+	var a Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		a, err = updateAccount(tx, id, fn)
+		return err
+	})
+	return a, err
+}
+
+func updateAccount(tx *bolt.Tx, id uint64, fn func(*Account) error) (Account, error) {
+	var a Account
+	if err := getJSON(tx, bucketAccounts, itob(id), &a); err != nil {
+		return a, err
+	}
+	oldEmail := NormalizeEmail(a.Email)
+	if err := fn(&a); err != nil {
+		return a, err
+	}
+	if newEmail := NormalizeEmail(a.Email); newEmail != oldEmail {
+		idx := tx.Bucket(bucketAccountsByEmail)
+		if idx.Get([]byte(newEmail)) != nil {
+			return a, ErrEmailTaken
+		}
+		if err := idx.Delete([]byte(oldEmail)); err != nil {
+			return a, err
+		}
+	}
+	a.UpdatedAt = time.Now().UTC()
+	if err := putAccountIndexes(tx, a); err != nil {
+		return a, err
+	}
+	return a, putJSON(tx, bucketAccounts, itob(id), a)
+}
+
+// LinkAccount links a portal account to a client record, both ways, in one transaction.
+// The account leaves the prospects list.
+func (s *Store) LinkAccount(accountID, clientID uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return linkAccount(tx, accountID, clientID) })
+}
+
+func linkAccount(tx *bolt.Tx, accountID, clientID uint64) error {
+	var c Client
+	if err := getJSON(tx, bucketClients, itob(clientID), &c); err != nil {
+		return err
+	}
+	if c.AccountID != 0 && c.AccountID != accountID {
+		return ErrAlreadyLinked
+	}
+	if _, err := updateAccount(tx, accountID, func(a *Account) error {
+		if a.ClientID != 0 && a.ClientID != clientID {
+			return ErrAlreadyLinked
+		}
+		a.ClientID = clientID
+		return nil
+	}); err != nil {
+		return err
+	}
+	c.AccountID = accountID
+	c.UpdatedAt = time.Now().UTC()
+	return putJSON(tx, bucketClients, itob(clientID), c)
+}
+
+// CreateClientForAccount creates a client record from a prospect and links them, in one transaction.
+func (s *Store) CreateClientForAccount(c *Client, accountID uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var a Account
+		if err := getJSON(tx, bucketAccounts, itob(accountID), &a); err != nil {
+			return err
+		}
+		if a.ClientID != 0 {
+			return ErrAlreadyLinked
+		}
+		if err := insertClient(tx, c); err != nil {
+			return err
+		}
+		return linkAccount(tx, accountID, c.ID)
+	})
+}
+
+// SetClientCredentials creates or updates the portal account of a client with an
+// email and password chosen by staff (the account counts as verified).
+func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang string) (Account, error) {
+	var a Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var c Client
+		if err := getJSON(tx, bucketClients, itob(clientID), &c); err != nil {
+			return err
+		}
+		if c.AccountID == 0 {
+			a = Account{Email: email, PasswordHash: passwordHash, Verified: true, VerifiedBy: "record", Lang: lang,
+				SignUp: SignUp{FirstName: c.FirstName, LastName: c.LastName}}
+			if err := insertAccount(tx, &a); err != nil {
+				return err
+			}
+			a.ClientID = clientID
+			return linkAccount(tx, a.ID, clientID)
+		}
+		var err error
+		a, err = updateAccount(tx, c.AccountID, func(a *Account) error {
+			a.Email, a.PasswordHash, a.Verified = email, passwordHash, true
+			if a.VerifiedBy == "" {
+				a.VerifiedBy = "record"
+			}
+			return nil
+		})
+		return err
+	})
+	return a, err
+}
+
+// ProspectFilter narrows the prospects list.
+type ProspectFilter struct {
+	Query Query
+	// Verified: "" for all, "yes" or "no".
+	Verified      string
+	Offset, Limit int
+}
+
+// SearchProspects lists unlinked accounts, newest first, from the compact index.
+func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
+	var out []Account
+	total := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var ids [][]byte
+		c := tx.Bucket(bucketProspects).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			if len(v) < 1 {
+				continue
+			}
+			if (f.Verified == "yes" && v[0] != 1) || (f.Verified == "no" && v[0] != 0) {
+				continue
+			}
+			if !f.Query.Empty() && !f.Query.match(string(v[1:])) {
+				continue
+			}
+			if total >= f.Offset && len(ids) < f.Limit {
+				ids = append(ids, k)
+			}
+			total++
+		}
+		for _, id := range ids {
+			var a Account
+			if err := getJSON(tx, bucketAccounts, id, &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// TokenKind is what an account token is for.
+type TokenKind string
+
+// The account token kinds.
+const (
+	TokenVerify TokenKind = "verify"
+	TokenReset  TokenKind = "reset"
+)
+
+// AccountToken is a single-use link for a portal account.
+type AccountToken struct {
+	AccountID uint64    `json:"account_id"`
+	Kind      TokenKind `json:"kind"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Store) accountTokenKey(kind TokenKind, token string) []byte {
+	return s.Hash("account:" + string(kind) + ":" + token)
+}
+
+// CreateAccountToken stores a token, replacing the account's earlier tokens of the same kind.
+func (s *Store) CreateAccountToken(token string, t AccountToken) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if _, err := deleteWhere(tx.Bucket(bucketAccountTokens), func(_, v []byte) bool {
+			var old AccountToken
+			return unmarshal(v, &old) == nil && old.AccountID == t.AccountID && old.Kind == t.Kind
+		}); err != nil {
+			return err
+		}
+		return putJSON(tx, bucketAccountTokens, s.accountTokenKey(t.Kind, token), t)
+	})
+}
+
+// PeekAccountToken checks a token without using it.
+func (s *Store) PeekAccountToken(kind TokenKind, token string, now time.Time) (AccountToken, error) {
+	var t AccountToken
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketAccountTokens, s.accountTokenKey(kind, token), &t) })
+	if err == nil && now.After(t.ExpiresAt) {
+		return t, ErrExpired
+	}
+	return t, err
+}
+
+// UseAccountToken uses a token once: in one transaction it checks it, deletes
+// it and applies fn to its account.
+func (s *Store) UseAccountToken(kind TokenKind, token string, now time.Time, fn func(*Account) error) (Account, error) {
+	var a Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		key := s.accountTokenKey(kind, token)
+		var t AccountToken
+		if err := getJSON(tx, bucketAccountTokens, key, &t); err != nil {
+			return err
+		}
+		if now.After(t.ExpiresAt) {
+			return ErrExpired
+		}
+		if err := tx.Bucket(bucketAccountTokens).Delete(key); err != nil {
+			return err
+		}
+		var err error
+		a, err = updateAccount(tx, t.AccountID, fn)
+		return err
+	})
+	return a, err
+}

@@ -1,0 +1,190 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// AppointmentKind is how a session takes place.
+type AppointmentKind string
+
+// The appointment kinds.
+const (
+	KindVideo    AppointmentKind = "video"
+	KindInPerson AppointmentKind = "in_person"
+)
+
+// AppointmentStatus is where an appointment stands.
+type AppointmentStatus string
+
+// The appointment statuses.
+const (
+	StatusBooked    AppointmentStatus = "booked"
+	StatusAttended  AppointmentStatus = "attended"
+	StatusCancelled AppointmentStatus = "cancelled"
+)
+
+// Appointment is one session with a client.
+type Appointment struct {
+	ID             uint64            `json:"id"`
+	ClientID       uint64            `json:"client_id"`
+	PractitionerID uint64            `json:"practitioner_id"`
+	Start          time.Time         `json:"start"`
+	Minutes        int               `json:"minutes"`
+	Kind           AppointmentKind   `json:"kind"`
+	FeeCents       int64             `json:"fee_cents"`
+	Currency       string            `json:"currency"`
+	Status         AppointmentStatus `json:"status"`
+	Paid           bool              `json:"paid"`
+	PaidAt         time.Time         `json:"paid_at,omitzero"`
+	// ReceiptNo is given when the appointment is marked paid; receipts are numbered in order.
+	ReceiptNo    uint64    `json:"receipt_no,omitempty"`
+	ReminderSent bool      `json:"reminder_sent,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func byClientKey(a Appointment) []byte {
+	k := make([]byte, 24)
+	binary.BigEndian.PutUint64(k, a.ClientID)
+	binary.BigEndian.PutUint64(k[8:], uint64(a.Start.Unix()))
+	binary.BigEndian.PutUint64(k[16:], a.ID)
+	return k
+}
+
+func reminderKey(a Appointment) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(a.Start.Unix()))
+	binary.BigEndian.PutUint64(k[8:], a.ID)
+	return k
+}
+
+// needsReminder reports whether the reminder index should hold the appointment.
+func needsReminder(a Appointment) bool { return a.Status == StatusBooked && !a.ReminderSent }
+
+func putAppointment(tx *bolt.Tx, old *Appointment, a Appointment) error {
+	byClient, due := tx.Bucket(bucketApptsByClient), tx.Bucket(bucketApptsDue)
+	if old != nil {
+		if err := byClient.Delete(byClientKey(*old)); err != nil {
+			return err
+		}
+		if err := due.Delete(reminderKey(*old)); err != nil {
+			return err
+		}
+	}
+	if err := byClient.Put(byClientKey(a), nil); err != nil {
+		return err
+	}
+	if needsReminder(a) {
+		if err := due.Put(reminderKey(a), nil); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx, bucketAppointments, itob(a.ID), a)
+}
+
+// CreateAppointment books an appointment for an existing client.
+func (s *Store) CreateAppointment(a *Appointment) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketClients).Get(itob(a.ClientID)) == nil {
+			return ErrNotFound
+		}
+		id, err := tx.Bucket(bucketAppointments).NextSequence()
+		if err != nil {
+			return fmt.Errorf("store: unable to allocate appointment ID: %w", err)
+		}
+		a.ID = id
+		if a.Status == "" {
+			a.Status = StatusBooked
+		}
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = time.Now().UTC()
+		}
+		return putAppointment(tx, nil, *a)
+	})
+}
+
+// Appointment loads an appointment.
+func (s *Store) Appointment(id uint64) (Appointment, error) {
+	var a Appointment
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketAppointments, itob(id), &a) })
+	return a, err
+}
+
+// ClientAppointment loads an appointment only if it belongs to clientID: the
+// query a portal page uses, so a client can never read another's appointment.
+func (s *Store) ClientAppointment(clientID, id uint64) (Appointment, error) {
+	a, err := s.Appointment(id)
+	if err == nil && a.ClientID != clientID {
+		return Appointment{}, ErrNotFound
+	}
+	return a, err
+}
+
+// UpdateAppointment applies fn and keeps the indexes in step. Marking an
+// appointment paid gives it the next receipt number.
+func (s *Store) UpdateAppointment(id uint64, fn func(*Appointment) error) (Appointment, error) {
+	var a Appointment
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketAppointments, itob(id), &a); err != nil {
+			return err
+		}
+		old := a
+		if err := fn(&a); err != nil {
+			return err
+		}
+		a.ID, a.ClientID = old.ID, old.ClientID
+		if a.Paid && a.ReceiptNo == 0 {
+			meta := tx.Bucket(bucketMeta)
+			n := uint64(1)
+			if v := meta.Get(keyReceiptSeq); v != nil {
+				n = btoi(v) + 1
+			}
+			if err := meta.Put(keyReceiptSeq, itob(n)); err != nil {
+				return err
+			}
+			a.ReceiptNo = n
+		}
+		return putAppointment(tx, &old, a)
+	})
+	return a, err
+}
+
+// ClientAppointments lists a client's appointments, oldest first.
+func (s *Store) ClientAppointments(clientID uint64) ([]Appointment, error) {
+	var out []Appointment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := itob(clientID)
+		c := tx.Bucket(bucketApptsByClient).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var a Appointment
+			if err := getJSON(tx, bucketAppointments, k[16:], &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DueReminders lists booked appointments starting between from and to whose reminder is not sent.
+func (s *Store) DueReminders(from, to time.Time) ([]Appointment, error) {
+	var out []Appointment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketApptsDue).Cursor()
+		end := uint64(to.Unix())
+		for k, _ := c.Seek(itob(uint64(max(from.Unix(), 0)))); k != nil && binary.BigEndian.Uint64(k) <= end; k, _ = c.Next() {
+			var a Appointment
+			if err := getJSON(tx, bucketAppointments, k[8:], &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}

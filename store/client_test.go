@@ -1,0 +1,210 @@
+package store
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func TestClientSearch(t *testing.T) {
+	s := openTest(t)
+	mk := func(first, last, email, phone string, pid uint64) Client {
+		c := Client{FirstName: first, LastName: last, Email: email, PractitionerID: pid, Lang: "fr"}
+		if phone != "" {
+			c.Phones = []Phone{{Type: PhoneMobile, Number: phone, Mobile: true}}
+		}
+		if err := s.CreateClient(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	eloise := mk("Éloïse", "Durand", "eloise@example.org", "+33612345678", 1)
+	mk("Marc", "Dupont", "marc@example.org", "", 2)
+	mk("Anne", "Zola", "", "+33698765432", 1)
+	cases := []struct {
+		q     string
+		pid   uint64
+		names []string
+	}{
+		{"", 0, []string{"Marc Dupont", "Éloïse Durand", "Anne Zola"}},
+		{"eloise", 0, []string{"Éloïse Durand"}},
+		{"DU", 0, []string{"Marc Dupont", "Éloïse Durand"}},
+		{"06 12 34", 0, []string{"Éloïse Durand"}},
+		{"+33 6 98", 0, []string{"Anne Zola"}},
+		{"marc@example", 0, []string{"Marc Dupont"}},
+		{"", 1, []string{"Éloïse Durand", "Anne Zola"}},
+		{"marc", 1, nil},
+	}
+	for _, tc := range cases {
+		got, total, err := s.SearchClients(ClientFilter{Query: ParseQuery(tc.q), PractitionerID: tc.pid, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range got {
+			names = append(names, c.Name())
+		}
+		if total != len(tc.names) || strconv.Quote(join(names)) != strconv.Quote(join(tc.names)) {
+			t.Errorf("search %q (pid %d) = %v (%d), want %v", tc.q, tc.pid, names, total, tc.names)
+		}
+	}
+	// Renaming and archiving move the index entries.
+	s.UpdateClient(eloise.ID, func(c *Client) error { c.LastName, c.Archived = "Bernard", true; return nil })
+	if got, _, _ := s.SearchClients(ClientFilter{Query: ParseQuery("durand"), Limit: 10}); len(got) != 0 {
+		t.Errorf("old name still found: %v", got)
+	}
+	if got, _, _ := s.SearchClients(ClientFilter{Query: ParseQuery("bernard"), Archived: true, Limit: 10}); len(got) != 1 {
+		t.Errorf("archived client not found among the archived: %v", got)
+	}
+	// Pages.
+	page, total, _ := s.SearchClients(ClientFilter{Offset: 1, Limit: 1})
+	if total != 2 || len(page) != 1 || page[0].LastName != "Zola" {
+		t.Errorf("page 2 = %v of %d", page, total)
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x + "|"
+	}
+	return out
+}
+
+func TestAccountsAndProspects(t *testing.T) {
+	s := openTest(t)
+	a := Account{Email: "Zoe@example.org", SignUp: SignUp{FirstName: "Zoé", LastName: "Martin", Phone: "+33611111111", BirthDate: "1990-04-01"}}
+	if err := s.CreateAccount(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAccount(&Account{Email: "zoe@EXAMPLE.org"}); !errors.Is(err, ErrEmailTaken) {
+		t.Fatalf("duplicate account: %v", err)
+	}
+	b := Account{Email: "bob@example.org", Verified: true, SignUp: SignUp{FirstName: "Bob", LastName: "Roux"}}
+	s.CreateAccount(&b)
+	list, total, _ := s.SearchProspects(ProspectFilter{Limit: 10})
+	if total != 2 || list[0].ID != b.ID {
+		t.Fatalf("prospects newest first: %+v", list)
+	}
+	if list, _, _ := s.SearchProspects(ProspectFilter{Verified: "no", Limit: 10}); len(list) != 1 || list[0].ID != a.ID {
+		t.Fatalf("unverified filter: %+v", list)
+	}
+	if list, _, _ := s.SearchProspects(ProspectFilter{Query: ParseQuery("zoe 0611"), Limit: 10}); len(list) != 1 {
+		t.Fatalf("search: %+v", list)
+	}
+	// Suggestions: same phone, same email, same name and birth date.
+	c1 := Client{FirstName: "Zoe", LastName: "Martin", BirthDate: "1990-04-01"}
+	c2 := Client{FirstName: "Z", LastName: "Other", Phones: []Phone{{Type: PhoneMobile, Number: "+33611111111"}}}
+	c3 := Client{FirstName: "Y", LastName: "Mail", Email: "zoe@example.org"}
+	c4 := Client{FirstName: "Zoe", LastName: "Martin", BirthDate: "1991-01-01"}
+	for _, c := range []*Client{&c1, &c2, &c3, &c4} {
+		s.CreateClient(c)
+	}
+	m, _ := s.MatchClients(a.Email, a.SignUp.Phone, a.SignUp.FirstName, a.SignUp.LastName, a.SignUp.BirthDate, 10)
+	if len(m) != 3 {
+		t.Fatalf("matches = %+v", m)
+	}
+	// Linking takes the account off the list, both ways at once.
+	if err := s.LinkAccount(a.ID, c1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LinkAccount(b.ID, c1.ID); !errors.Is(err, ErrAlreadyLinked) {
+		t.Fatalf("second account on one client: %v", err)
+	}
+	if list, _, _ := s.SearchProspects(ProspectFilter{Limit: 10}); len(list) != 1 || list[0].ID != b.ID {
+		t.Fatalf("linked account still a prospect: %+v", list)
+	}
+	if c, _ := s.Client(c1.ID); c.AccountID != a.ID {
+		t.Fatal("client not linked")
+	}
+	nc := Client{FirstName: "Bob", LastName: "Roux"}
+	if err := s.CreateClientForAccount(&nc, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if acc, _ := s.Account(b.ID); acc.ClientID != nc.ID {
+		t.Fatal("created client not linked")
+	}
+	// Credentials set on a record make a verified, linked account.
+	c5 := Client{FirstName: "Paul", LastName: "Petit"}
+	s.CreateClient(&c5)
+	acc, err := s.SetClientCredentials(c5.ID, "paul@example.org", "hash", "fr")
+	if err != nil || !acc.Verified || acc.ClientID != c5.ID {
+		t.Fatalf("credentials: %+v %v", acc, err)
+	}
+	if _, err := s.SetClientCredentials(c5.ID, "bob@example.org", "hash", "fr"); !errors.Is(err, ErrEmailTaken) {
+		t.Fatalf("taken email: %v", err)
+	}
+	if acc, _ := s.SetClientCredentials(c5.ID, "paul2@example.org", "hash2", "fr"); acc.ID == 0 || acc.Email != "paul2@example.org" {
+		t.Fatalf("update: %+v", acc)
+	}
+	if _, err := s.AccountByEmail("paul@example.org"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("old email still indexed")
+	}
+}
+
+func TestAccountTokens(t *testing.T) {
+	s := openTest(t)
+	a := Account{Email: "a@example.org"}
+	s.CreateAccount(&a)
+	now := time.Now()
+	s.CreateAccountToken("t1", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
+	s.CreateAccountToken("t2", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
+	if _, err := s.PeekAccountToken(TokenReset, "t1", now); !errors.Is(err, ErrNotFound) {
+		t.Fatal("a newer reset link did not replace the older")
+	}
+	if _, err := s.PeekAccountToken(TokenVerify, "t2", now); !errors.Is(err, ErrNotFound) {
+		t.Fatal("a reset token works as a verification token")
+	}
+	if _, err := s.UseAccountToken(TokenReset, "t2", now.Add(2*time.Hour), func(*Account) error { return nil }); !errors.Is(err, ErrExpired) {
+		t.Fatal("expired token used")
+	}
+	if _, err := s.UseAccountToken(TokenReset, "t2", now, func(a *Account) error { a.PasswordHash = "new"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UseAccountToken(TokenReset, "t2", now, func(*Account) error { return nil }); !errors.Is(err, ErrNotFound) {
+		t.Fatal("token used twice")
+	}
+}
+
+func TestAppointments(t *testing.T) {
+	s := openTest(t)
+	c := Client{FirstName: "A", LastName: "B"}
+	s.CreateClient(&c)
+	other := Client{FirstName: "C", LastName: "D"}
+	s.CreateClient(&other)
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	a1 := Appointment{ClientID: c.ID, Start: t0.Add(48 * time.Hour), Minutes: 50, FeeCents: 8000}
+	a2 := Appointment{ClientID: c.ID, Start: t0, Minutes: 50, FeeCents: 8000}
+	s.CreateAppointment(&a1)
+	s.CreateAppointment(&a2)
+	if err := s.CreateAppointment(&Appointment{ClientID: 999}); !errors.Is(err, ErrNotFound) {
+		t.Fatal("appointment for a missing client")
+	}
+	list, _ := s.ClientAppointments(c.ID)
+	if len(list) != 2 || list[0].ID != a2.ID {
+		t.Fatalf("oldest first: %+v", list)
+	}
+	if _, err := s.ClientAppointment(other.ID, a1.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatal("another client's appointment was loaded")
+	}
+	due, _ := s.DueReminders(t0.Add(-time.Hour), t0.Add(23*time.Hour))
+	if len(due) != 1 || due[0].ID != a2.ID {
+		t.Fatalf("due reminders: %+v", due)
+	}
+	s.UpdateAppointment(a2.ID, func(a *Appointment) error { a.ReminderSent = true; return nil })
+	if due, _ := s.DueReminders(t0.Add(-time.Hour), t0.Add(23*time.Hour)); len(due) != 0 {
+		t.Fatal("reminder due twice")
+	}
+	p1, _ := s.UpdateAppointment(a2.ID, func(a *Appointment) error { a.Paid = true; return nil })
+	p2, _ := s.UpdateAppointment(a1.ID, func(a *Appointment) error { a.Paid = true; return nil })
+	again, _ := s.UpdateAppointment(a2.ID, func(a *Appointment) error { a.Status = StatusAttended; return nil })
+	if p1.ReceiptNo != 1 || p2.ReceiptNo != 2 || again.ReceiptNo != 1 {
+		t.Fatalf("receipt numbers %d %d %d", p1.ReceiptNo, p2.ReceiptNo, again.ReceiptNo)
+	}
+	// Cancelling removes the reminder.
+	s.UpdateAppointment(a1.ID, func(a *Appointment) error { a.Status = StatusCancelled; return nil })
+	if due, _ := s.DueReminders(t0, t0.Add(72*time.Hour)); len(due) != 0 {
+		t.Fatal("cancelled appointment still due a reminder")
+	}
+}
