@@ -3,7 +3,9 @@ package handlers
 import (
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -125,4 +127,80 @@ func (f *form) checkbox(name string) bool {
 		f.vals[name] = "1"
 	}
 	return v
+}
+
+// multiline reads a text area: like text, but line breaks and tabs are fine.
+func (f *form) multiline(name string, max int) string {
+	raw := f.c.FormValue(name)
+	if !utf8.ValidString(raw) {
+		f.fail(name, "form.invalid_text")
+		return ""
+	}
+	v := strings.TrimSpace(strings.ReplaceAll(raw, "\r\n", "\n"))
+	if utf8.RuneCountInString(v) > max {
+		f.fail(name, "form.too_long")
+		f.vals[name] = string([]rune(v)[:max])
+		return ""
+	}
+	f.vals[name] = v
+	if strings.IndexFunc(v, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }) >= 0 {
+		f.fail(name, "form.invalid_text")
+		return ""
+	}
+	return v
+}
+
+// date reads a YYYY-MM-DD date (what an input of type date sends).
+func (f *form) date(name string, required bool) (time.Time, string) {
+	v := f.text(name, 10, required)
+	if v == "" {
+		return time.Time{}, ""
+	}
+	d, err := time.Parse("2006-01-02", v)
+	if err != nil || d.Year() < 1900 || d.Year() > 2200 {
+		f.fail(name, "form.date_invalid")
+		return time.Time{}, ""
+	}
+	return d, v
+}
+
+// id reads a positive whole number such as a record ID.
+func (f *form) id(name string, required bool) uint64 {
+	v := f.text(name, 20, required)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 {
+		f.fail(name, "form.choice_invalid")
+		return 0
+	}
+	return n
+}
+
+// money reads an amount such as 80, 80.50 or 80,50 and returns cents.
+func (f *form) money(name string, required bool) int64 {
+	v := f.text(name, 20, required)
+	if v == "" {
+		return 0
+	}
+	s := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "€", "", "$", "", "£", "").Replace(v)
+	s = strings.Replace(s, ",", ".", 1)
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" {
+		whole = "0"
+	}
+	if hasFrac && len(frac) == 1 {
+		frac += "0"
+	}
+	if !hasFrac {
+		frac = "00"
+	}
+	w, err1 := strconv.ParseUint(whole, 10, 32)
+	fr, err2 := strconv.ParseUint(frac, 10, 8)
+	if err1 != nil || err2 != nil || len(frac) != 2 || w > 1_000_000 {
+		f.fail(name, "form.money_invalid")
+		return 0
+	}
+	return int64(w)*100 + int64(fr)
 }

@@ -62,7 +62,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 		return nil, err
 	}
 	assets := static.Load()
-	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict})
+	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "hasPrefix": strings.HasPrefix})
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,18 @@ var routes = []route{
 	{http.MethodPost, "/account/2fa/disable", anyStaff, func(h *Handler) echo.HandlerFunc { return h.disable2FA }},
 	{http.MethodPost, "/signout/everywhere", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signOutEverywhere }},
 
+	{http.MethodGet, "/clients", anyStaff, func(h *Handler) echo.HandlerFunc { return h.clientList }},
+	{http.MethodGet, "/clients/new", anyStaff, func(h *Handler) echo.HandlerFunc { return h.newClientForm }},
+	{http.MethodPost, "/clients", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createClient }},
+	{http.MethodGet, "/clients/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.showClient }},
+	{http.MethodGet, "/clients/:id/edit", anyStaff, func(h *Handler) echo.HandlerFunc { return h.editClientForm }},
+	{http.MethodPost, "/clients/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateClient }},
+	{http.MethodPost, "/clients/:id/archive", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
+	{http.MethodPost, "/clients/:id/restore", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
+	{http.MethodPost, "/clients/:id/portal", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setPortalAccess }},
+	{http.MethodPost, "/clients/:id/appointments", anyStaff, func(h *Handler) echo.HandlerFunc { return h.bookAppointment }},
+	{http.MethodPost, "/appointments/:id/status", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setAppointmentStatus }},
+
 	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.staffList }},
 	{http.MethodPost, "/staff/invite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.inviteStaff }},
 	{http.MethodPost, "/staff/:id/role", adminOnly, func(h *Handler) echo.HandlerFunc { return h.changeRole }},

@@ -204,3 +204,28 @@ func TestPluralsAndDates(t *testing.T) {
 		t.Error("unknown language does not fall back to English")
 	}
 }
+
+func TestMoney(t *testing.T) {
+	c, _ := Load()
+	en, fr := c.Get("en"), c.Get("fr")
+	cases := []struct {
+		l     *Localizer
+		cents int64
+		cur   string
+		want  string
+	}{
+		{en, 8000, "EUR", "€80.00"},
+		{en, 123456789, "EUR", "€1,234,567.89"},
+		{fr, 8050, "EUR", "80,50\u00a0€"},
+		{fr, 123456, "EUR", "1\u202f234,56\u00a0€"},
+		{fr, 5, "CHF", "0,05\u00a0CHF"},
+		{en, 100000, "CAD", "CA$1,000.00"},
+		{en, -250, "GBP", "-£2.50"},
+		{en, 1000, "CHF", "CHF\u00a010.00"},
+	}
+	for _, tc := range cases {
+		if got := tc.l.Money(tc.cents, tc.cur); got != tc.want {
+			t.Errorf("%s Money(%d, %s) = %q, want %q", tc.l.Lang, tc.cents, tc.cur, got, tc.want)
+		}
+	}
+}

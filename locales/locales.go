@@ -190,3 +190,45 @@ func (l *Localizer) warm() error {
 	}
 	return nil
 }
+
+// Currencies Foyer can show amounts in.
+var Currencies = []string{"EUR", "CAD", "CHF", "GBP", "USD"}
+
+// Money formats an amount in cents the way the language writes it:
+// €1,234.50 in English, 1 234,50 € in French (with non-breaking spaces).
+func (l *Localizer) Money(cents int64, currency string) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
+	}
+	whole, frac := cents/100, cents%100
+	group, dec := ",", "."
+	if l.Lang == "fr" {
+		group, dec = "\u202f", ","
+	}
+	ds := fmt.Sprint(whole)
+	var b strings.Builder
+	for i, r := range ds {
+		if i > 0 && (len(ds)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteRune(r)
+	}
+	num := fmt.Sprintf("%s%s%02d", b.String(), dec, frac)
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	if l.Lang == "fr" {
+		sym := map[string]string{"EUR": "€", "CAD": "$\u00a0CA", "CHF": "CHF", "GBP": "£", "USD": "$\u00a0US"}[currency]
+		if sym == "" {
+			sym = currency
+		}
+		return sign + num + "\u00a0" + sym
+	}
+	sym := map[string]string{"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CA$"}[currency]
+	if sym == "" {
+		sym = currency + "\u00a0"
+	}
+	return sign + sym + num
+}

@@ -15,6 +15,10 @@ type Practice struct {
 	PhoneRegion string `json:"phone_region"`
 	BrandColor  string `json:"brand_color"`
 	Require2FA  bool   `json:"require_2fa"`
+	// Currency is the ISO code fees are charged in.
+	Currency string `json:"currency"`
+	// AllowSignup lets people create their own portal account at /portal/signup.
+	AllowSignup bool `json:"allow_signup"`
 	// LogoType is the MIME type of the stored logo; empty when there is none.
 	LogoType string `json:"logo_type,omitempty"`
 	// LogoVersion changes with every upload so the logo URL can be cached forever.
@@ -23,7 +27,7 @@ type Practice struct {
 
 // DefaultPractice is what a practice looks like before setup fills it in.
 func DefaultPractice() Practice {
-	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62"}
+	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62", Currency: "EUR"}
 }
 
 // Practice returns the practice settings (defaults before setup).

@@ -61,3 +61,12 @@ func (p *Page) zone() *time.Location {
 	}
 	return p.Zone
 }
+
+// DateOnly shows a calendar date kept as YYYY-MM-DD (a birth date: no time zone applies).
+func (p *Page) DateOnly(ymd string) string {
+	d, err := time.Parse("2006-01-02", ymd)
+	if err != nil {
+		return ymd
+	}
+	return p.Localizer.Date(d)
+}

@@ -1,0 +1,413 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+	"foyer/views"
+)
+
+const (
+	clientPageSize = 25
+	maxPhones      = 3
+)
+
+// isAdmin reports whether a staff member sees every client (owners and admins do).
+func isAdmin(u *store.Staff) bool {
+	return u != nil && (u.Role == store.RoleOwner || u.Role == store.RoleAdmin)
+}
+
+// loadClient loads the client of the route, or 404: a practitioner cannot even
+// learn that another practitioner's client exists.
+func (h *Handler) loadClient(c echo.Context, param string) (store.Client, error) {
+	id, err := strconv.ParseUint(c.Param(param), 10, 64)
+	if err != nil {
+		return store.Client{}, echo.ErrNotFound
+	}
+	cl, err := h.store.Client(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return cl, echo.ErrNotFound
+	} else if err != nil {
+		return cl, err
+	}
+	if u := currentUser(c); !isAdmin(u) && cl.PractitionerID != u.ID {
+		return store.Client{}, echo.ErrNotFound
+	}
+	return cl, nil
+}
+
+type clientListData struct {
+	Clients  []clientRow
+	Query    string
+	Archived bool
+	Total    int
+	Page     int
+	Prev     string
+	Next     string
+}
+
+type clientRow struct {
+	store.Client
+	Phone string
+}
+
+// clientList is the client list with search-as-you-type; HTMX asks for the results alone.
+func (h *Handler) clientList(c echo.Context) error {
+	user := currentUser(c)
+	q := c.QueryParam("q")
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page = max(page, 1)
+	archived := c.QueryParam("archived") == "1"
+	f := store.ClientFilter{Query: store.ParseQuery(q), Archived: archived, Offset: (page - 1) * clientPageSize, Limit: clientPageSize}
+	if !isAdmin(user) {
+		f.PractitionerID = user.ID
+	}
+	found, total, err := h.store.SearchClients(f)
+	if err != nil {
+		return err
+	}
+	p, _ := h.currentPractice()
+	d := clientListData{Query: q, Archived: archived, Total: total, Page: page}
+	for _, cl := range found {
+		row := clientRow{Client: cl}
+		if len(cl.Phones) > 0 {
+			row.Phone = displayPhone(cl.Phones[0].Number, p.PhoneRegion)
+		}
+		d.Clients = append(d.Clients, row)
+	}
+	link := func(n int) string {
+		v := fmt.Sprintf("/clients?page=%d&q=%s", n, url.QueryEscape(q))
+		if archived {
+			v += "&archived=1"
+		}
+		return v
+	}
+	if page > 1 {
+		d.Prev = link(page - 1)
+	}
+	if page*clientPageSize < total {
+		d.Next = link(page + 1)
+	}
+	pg := h.page(c, "clients.title")
+	pg.Data = d
+	if isHTMX(c) && c.Request().Header.Get("HX-Target") == "client-results" {
+		c.Response().Header().Set("Vary", hxRequest)
+		return h.renderBlock(c, http.StatusOK, "clients", "client_results", pg)
+	}
+	return h.render(c, http.StatusOK, "clients", pg)
+}
+
+type clientFormData struct {
+	Client        store.Client
+	Action        string
+	Practitioners []option
+	PhoneTypes    []store.PhoneType
+	PhoneRows     []int
+	Cancel        string
+}
+
+// clientFormPage prepares the new/edit form, filled from cl.
+func (h *Handler) clientFormPage(c echo.Context, cl store.Client, action, cancel string) (*views.Page, error) {
+	pg := h.page(c, "clients.new")
+	if cl.ID != 0 {
+		pg.Title = "clients.edit"
+	}
+	d := clientFormData{Client: cl, Action: action, PhoneTypes: store.PhoneTypes, Cancel: cancel}
+	for i := range maxPhones {
+		d.PhoneRows = append(d.PhoneRows, i)
+	}
+	if isAdmin(currentUser(c)) {
+		all, err := h.store.ListStaff()
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range all {
+			if st.Active {
+				d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
+			}
+		}
+	}
+	pg.Data = d
+	p, _ := h.currentPractice()
+	pg.Form = map[string]string{"first_name": cl.FirstName, "last_name": cl.LastName, "email": cl.Email, "lang": cl.Lang,
+		"birth_date": cl.BirthDate, "address": cl.Address, "notes": cl.Notes, "practitioner": strconv.FormatUint(cl.PractitionerID, 10)}
+	for i, ph := range cl.Phones {
+		pg.Form[fmt.Sprintf("phone_%d", i)] = displayPhone(ph.Number, p.PhoneRegion)
+		pg.Form[fmt.Sprintf("phone_%d_type", i)] = string(ph.Type)
+	}
+	return pg, nil
+}
+
+func (h *Handler) newClientForm(c echo.Context) error {
+	p, _ := h.currentPractice()
+	pg, err := h.clientFormPage(c, store.Client{Lang: p.DefaultLang, PractitionerID: currentUser(c).ID}, "/clients", "/clients")
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "client_form", pg)
+}
+
+// readClient validates the client form into cl; the caller checks f.ok().
+func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
+	p, _ := h.currentPractice()
+	cl.FirstName = f.text("first_name", 100, true)
+	cl.LastName = f.text("last_name", 100, true)
+	cl.Email = f.email("email", false)
+	cl.Lang = f.choice("lang", "fr", "en")
+	if d, v := f.date("birth_date", false); v != "" {
+		if d.After(h.now()) {
+			f.fail("birth_date", "clients.birth_future")
+		}
+		cl.BirthDate = v
+	} else {
+		cl.BirthDate = ""
+	}
+	cl.Address = f.multiline("address", 500)
+	cl.Notes = f.multiline("notes", 5000)
+	cl.Phones = nil
+	types := []string{}
+	for _, t := range store.PhoneTypes {
+		types = append(types, string(t))
+	}
+	for i := range maxPhones {
+		name := fmt.Sprintf("phone_%d", i)
+		raw := f.text(name, 40, false)
+		typ := f.text(name+"_type", 20, false)
+		if raw == "" {
+			continue
+		}
+		if !contains(types, typ) {
+			f.fail(name, "form.choice_invalid")
+			continue
+		}
+		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
+		switch {
+		case !ok:
+			f.fail(name, "clients.phone_invalid")
+		case typ == string(store.PhoneMobile) && !mobile:
+			f.fail(name, "clients.phone_not_mobile")
+		default:
+			cl.Phones = append(cl.Phones, store.Phone{Type: store.PhoneType(typ), Number: e164, Mobile: mobile})
+		}
+	}
+	if user := currentUser(c); isAdmin(user) {
+		pid := f.id("practitioner", true)
+		if pid != 0 {
+			if st, err := h.store.Staff(pid); err != nil || !st.Active {
+				f.fail("practitioner", "form.choice_invalid")
+			}
+		}
+		cl.PractitionerID = pid
+	} else if cl.PractitionerID == 0 {
+		cl.PractitionerID = user.ID
+	}
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) createClient(c echo.Context) error {
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	var cl store.Client
+	h.readClient(c, f, &cl)
+	if !f.ok() {
+		pg, err := h.clientFormPage(c, cl, "/clients", "/clients")
+		if err != nil {
+			return err
+		}
+		return h.invalid(c, "client_form", pg, f)
+	}
+	cl.CreatedAt = h.now().UTC()
+	if err := h.store.CreateClient(&cl); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.client_created")
+	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+}
+
+func (h *Handler) editClientForm(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/clients/%d", cl.ID)
+	pg, err := h.clientFormPage(c, cl, path, path)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "client_form", pg)
+}
+
+// updateClient saves the form; on a bad field nothing is saved and the form comes back as typed.
+func (h *Handler) updateClient(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	edited := cl
+	h.readClient(c, f, &edited)
+	path := fmt.Sprintf("/clients/%d", cl.ID)
+	if !f.ok() {
+		pg, err := h.clientFormPage(c, edited, path, path)
+		if err != nil {
+			return err
+		}
+		return h.invalid(c, "client_form", pg, f)
+	}
+	if _, err := h.store.UpdateClient(cl.ID, func(x *store.Client) error {
+		x.FirstName, x.LastName, x.Email, x.Lang, x.BirthDate = edited.FirstName, edited.LastName, edited.Email, edited.Lang, edited.BirthDate
+		x.Address, x.Notes, x.Phones, x.PractitionerID = edited.Address, edited.Notes, edited.Phones, edited.PractitionerID
+		return nil
+	}); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.saved")
+	return h.redirect(c, path)
+}
+
+func (h *Handler) archiveClient(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	archive := c.Path() == "/clients/:id/archive"
+	if _, err := h.store.UpdateClient(cl.ID, func(x *store.Client) error { x.Archived = archive; return nil }); err != nil {
+		return err
+	}
+	if archive {
+		h.setFlash(c, "flash.client_archived")
+	} else {
+		h.setFlash(c, "flash.client_restored")
+	}
+	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+}
+
+type phoneView struct {
+	store.Phone
+	Display string
+}
+
+type clientData struct {
+	Client        store.Client
+	Phones        []phoneView
+	Practitioner  string
+	Account       *store.Account
+	PortalURL     string
+	Appointments  []apptView
+	Practitioners []option
+	Kinds         []option
+	Durations     []option
+}
+
+// clientPage gathers a client record's page: details, portal account, appointments.
+func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, error) {
+	p, _ := h.currentPractice()
+	pg := h.page(c, "clients.record")
+	d := clientData{Client: cl, PortalURL: h.link("/portal"), Kinds: apptKinds, Durations: durations}
+	for _, ph := range cl.Phones {
+		d.Phones = append(d.Phones, phoneView{Phone: ph, Display: displayPhone(ph.Number, p.PhoneRegion)})
+	}
+	staff, err := h.store.ListStaff()
+	if err != nil {
+		return nil, err
+	}
+	names := map[uint64]string{}
+	for _, st := range staff {
+		names[st.ID] = st.Name
+		if st.Active {
+			d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
+		}
+	}
+	d.Practitioner = names[cl.PractitionerID]
+	if cl.AccountID != 0 {
+		a, err := h.store.Account(cl.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		d.Account = &a
+		pg.Form["portal_email"] = a.Email
+	} else {
+		pg.Form["portal_email"] = cl.Email
+	}
+	appts, err := h.store.ClientAppointments(cl.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(appts) - 1; i >= 0; i-- {
+		d.Appointments = append(d.Appointments, h.apptView(pg, appts[i], names))
+	}
+	pg.Form["minutes"] = "50"
+	pg.Form["kind"] = string(store.KindInPerson)
+	pg.Form["practitioner"] = strconv.FormatUint(cl.PractitionerID, 10)
+	pg.Data = d
+	return pg, nil
+}
+
+func (h *Handler) showClient(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	pg, err := h.clientPage(c, cl)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "client", pg)
+}
+
+// setPortalAccess sets the client's portal email and a starting password (method 1).
+func (h *Handler) setPortalAccess(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	pg, err := h.clientPage(c, cl)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	email := f.email("portal_email", true)
+	password := f.newPassword("portal_password")
+	if !f.ok() {
+		return h.invalid(c, "client", pg, f)
+	}
+	acct, err := h.store.SetClientCredentials(cl.ID, email, auth.HashPassword(password), cl.Lang)
+	if errors.Is(err, store.ErrEmailTaken) {
+		f.fail("portal_email", "clients.portal_email_taken")
+		return h.invalid(c, "client", pg, f)
+	} else if err != nil {
+		return err
+	}
+	// A password set by staff ends the sessions the client had with the old one.
+	if _, err := h.store.DeleteAccountSessions(acct.ID, ""); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.portal_saved")
+	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+}
