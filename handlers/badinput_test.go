@@ -27,7 +27,7 @@ func TestBadInput(t *testing.T) {
 		{"/account", map[string]string{"name": "Olive", "lang": "fr"}},
 		{"/account/password", map[string]string{"current": ownerPassword, "new": "a new long password"}},
 		{"/staff/invite", map[string]string{"name": "Kim", "email": "kim@example.org", "role": "admin", "lang": "fr"}},
-		{"/settings", map[string]string{"name": "Cabinet", "default_lang": "fr", "time_zone": "Europe/Paris", "phone_region": "FR", "brand_color": "#2f5d62"}},
+		{"/settings", map[string]string{"name": "Cabinet", "default_lang": "fr", "time_zone": "Europe/Paris", "phone_region": "FR", "brand_color": "#2f5d62", "currency": "EUR"}},
 		{patID + "/role", map[string]string{"role": "admin"}},
 		{"/account/2fa", map[string]string{"code": "123456"}},
 		{"/account/2fa/disable", map[string]string{"disable_password": "x"}},

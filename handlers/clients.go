@@ -114,6 +114,8 @@ type clientFormData struct {
 	PhoneTypes    []store.PhoneType
 	PhoneRows     []int
 	Cancel        string
+	// Dialog is true when the form opens over the prospects list.
+	Dialog bool
 }
 
 // clientFormPage prepares the new/edit form, filled from cl.
@@ -159,7 +161,6 @@ func (h *Handler) newClientForm(c echo.Context) error {
 
 // readClient validates the client form into cl; the caller checks f.ok().
 func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
-	p, _ := h.currentPractice()
 	cl.FirstName = f.text("first_name", 100, true)
 	cl.LastName = f.text("last_name", 100, true)
 	cl.Email = f.email("email", false)
@@ -174,32 +175,7 @@ func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
 	}
 	cl.Address = f.multiline("address", 500)
 	cl.Notes = f.multiline("notes", 5000)
-	cl.Phones = nil
-	types := []string{}
-	for _, t := range store.PhoneTypes {
-		types = append(types, string(t))
-	}
-	for i := range maxPhones {
-		name := fmt.Sprintf("phone_%d", i)
-		raw := f.text(name, 40, false)
-		typ := f.text(name+"_type", 20, false)
-		if raw == "" {
-			continue
-		}
-		if !contains(types, typ) {
-			f.fail(name, "form.choice_invalid")
-			continue
-		}
-		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
-		switch {
-		case !ok:
-			f.fail(name, "clients.phone_invalid")
-		case typ == string(store.PhoneMobile) && !mobile:
-			f.fail(name, "clients.phone_not_mobile")
-		default:
-			cl.Phones = append(cl.Phones, store.Phone{Type: store.PhoneType(typ), Number: e164, Mobile: mobile})
-		}
-	}
+	h.readPhones(f, cl)
 	if user := currentUser(c); isAdmin(user) {
 		pid := f.id("practitioner", true)
 		if pid != 0 {
@@ -410,4 +386,35 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 	}
 	h.setFlash(c, "flash.portal_saved")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+}
+
+// readPhones reads the phone rows of a form into cl.Phones, in E.164.
+func (h *Handler) readPhones(f *form, cl *store.Client) {
+	p, _ := h.currentPractice()
+	cl.Phones = nil
+	types := []string{}
+	for _, t := range store.PhoneTypes {
+		types = append(types, string(t))
+	}
+	for i := range maxPhones {
+		name := fmt.Sprintf("phone_%d", i)
+		raw := f.text(name, 40, false)
+		typ := f.text(name+"_type", 20, false)
+		if raw == "" {
+			continue
+		}
+		if !contains(types, typ) {
+			f.fail(name, "form.choice_invalid")
+			continue
+		}
+		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
+		switch {
+		case !ok:
+			f.fail(name, "clients.phone_invalid")
+		case typ == string(store.PhoneMobile) && !mobile:
+			f.fail(name, "clients.phone_not_mobile")
+		default:
+			cl.Phones = append(cl.Phones, store.Phone{Type: store.PhoneType(typ), Number: e164, Mobile: mobile})
+		}
+	}
 }

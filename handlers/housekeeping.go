@@ -3,18 +3,31 @@ package handlers
 import (
 	"context"
 	"time"
+
+	"foyer/store"
 )
 
-// Housekeeping purges ended sessions every few minutes until ctx ends.
+// reminderLead is how long before a session its reminder goes out.
+const reminderLead = 24 * time.Hour
+
+// Housekeeping runs the periodic jobs until ctx ends: appointment reminders
+// every minute, and the purge of ended sessions every ten.
 func (h *Handler) Housekeeping(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
+	for i := 0; ; i++ {
 		now := h.now()
-		if n, err := h.store.PurgeSessions(now.Add(-h.cfg.IdleTimeout), now.Add(-h.cfg.SessionLifetime)); err != nil {
-			h.log.Error("unable to purge sessions", "err", err)
+		if i%10 == 0 {
+			if n, err := h.store.PurgeSessions(now.Add(-h.cfg.IdleTimeout), now.Add(-h.cfg.SessionLifetime)); err != nil {
+				h.log.Error("unable to purge sessions", "err", err)
+			} else if n > 0 {
+				h.log.Info("purged ended sessions", "count", n)
+			}
+		}
+		if n, err := h.SendReminders(now); err != nil {
+			h.log.Error("unable to send reminders", "err", err)
 		} else if n > 0 {
-			h.log.Info("purged ended sessions", "count", n)
+			h.log.Info("reminders queued", "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -22,4 +35,58 @@ func (h *Handler) Housekeeping(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// SendReminders emails every client whose booked session starts within the next
+// 24 hours and has had no reminder, in the client's language; it returns how many.
+func (h *Handler) SendReminders(now time.Time) (int, error) {
+	due, err := h.store.DueReminders(now, now.Add(reminderLead))
+	if err != nil {
+		return 0, err
+	}
+	p, _ := h.currentPractice()
+	sent := 0
+	for _, ap := range due {
+		cl, err := h.store.Client(ap.ClientID)
+		if err != nil {
+			return sent, err
+		}
+		to, link := cl.Email, ""
+		if cl.AccountID != 0 {
+			if a, err := h.store.Account(cl.AccountID); err == nil {
+				link = h.link("/portal")
+				if to == "" {
+					to = a.Email
+				}
+			}
+		}
+		if to != "" && !cl.Archived {
+			l := h.catalog.Get(cl.Lang)
+			practitioner := ""
+			if st, err := h.store.Staff(ap.PractitionerID); err == nil {
+				practitioner = st.Name
+			}
+			when := l.DateTime(ap.Start.In(h.zone()))
+			d := mailData{
+				Lang:     l.Lang,
+				Subject:  l.T("mail.reminder.subject", "When", when),
+				Practice: p.Name,
+				Brand:    p.BrandColor,
+				Footer:   l.T("mail.footer"),
+				Greeting: l.T("mail.greeting", "Name", cl.FirstName),
+				Intro:    l.T("mail.reminder.intro_"+string(ap.Kind), "When", when, "Practitioner", practitioner, "Minutes", ap.Minutes, "Practice", p.Name),
+				Action:   l.T("mail.reminder.action"),
+				Link:     link,
+			}
+			if err := h.sendEmail(to, "message", d); err != nil {
+				return sent, err
+			}
+			sent++
+		}
+		// Marked even without an address, so the job does not look at it every minute.
+		if _, err := h.store.UpdateAppointment(ap.ID, func(a *store.Appointment) error { a.ReminderSent = true; return nil }); err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
 }

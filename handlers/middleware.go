@@ -20,6 +20,7 @@ import (
 const (
 	ctxSession = "session"
 	ctxUser    = "user"
+	ctxAccount = "account"
 	ctxLoc     = "loc"
 	ctxCSRF    = "csrf"
 )
@@ -149,7 +150,28 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		c.Set(ctxLoc, h.catalog.Get(h.language(c, user)))
+		var acct *store.Account
+		if id, _ := strconv.ParseUint(str(sess.Values[sessAccountID]), 10, 64); id != 0 {
+			a, err := h.store.Account(id)
+			switch {
+			case err == nil:
+				acct = &a
+				c.Set(ctxAccount, acct)
+				if user == nil {
+					h.touch(c, sess)
+				}
+			case errors.Is(err, store.ErrNotFound):
+				delete(sess.Values, sessAccountID)
+				_ = sess.Save(c.Request(), c.Response())
+			default:
+				return err
+			}
+		}
+		lang := h.language(c, user)
+		if user == nil && acct != nil && !hasLangCookie(c) && locales.IsSupported(acct.Lang) {
+			lang = acct.Lang
+		}
+		c.Set(ctxLoc, h.catalog.Get(lang))
 		return next(c)
 	}
 }
@@ -161,6 +183,11 @@ func (h *Handler) touch(c echo.Context, sess *sessions.Session) {
 	if err == nil && h.now().Sub(rec.LastSeen) > time.Minute {
 		_ = sess.Save(c.Request(), c.Response())
 	}
+}
+
+func hasLangCookie(c echo.Context) bool {
+	ck, err := c.Cookie("foyer_lang")
+	return err == nil && locales.IsSupported(ck.Value)
 }
 
 // language is the visitor's choice (cookie, then profile), else the browser's, else the practice's.
@@ -186,12 +213,28 @@ const (
 	anyStaff
 	adminOnly
 	ownerOnly
+	// portalAccount is any signed-in portal account, verified or not, linked or not.
+	portalAccount
+	// portalClient is a verified portal account linked to a client record.
+	portalClient
 )
 
 // guard enforces a route's access level in one place.
 func (h *Handler) guard(level access, next echo.HandlerFunc) echo.HandlerFunc {
 	if level == public {
 		return next
+	}
+	if level == portalAccount || level == portalClient {
+		return func(c echo.Context) error {
+			acct := currentAccount(c)
+			if acct == nil {
+				return h.redirect(c, "/portal")
+			}
+			if level == portalClient && (!acct.Verified || acct.ClientID == 0) {
+				return h.redirect(c, "/portal/account")
+			}
+			return next(c)
+		}
 	}
 	return func(c echo.Context) error {
 		user := currentUser(c)
@@ -219,6 +262,11 @@ func (h *Handler) guard(level access, next echo.HandlerFunc) echo.HandlerFunc {
 func currentUser(c echo.Context) *store.Staff {
 	u, _ := c.Get(ctxUser).(*store.Staff)
 	return u
+}
+
+func currentAccount(c echo.Context) *store.Account {
+	a, _ := c.Get(ctxAccount).(*store.Account)
+	return a
 }
 
 func currentSession(c echo.Context) *sessions.Session {

@@ -32,6 +32,7 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 		CSRF:      str(c.Get(ctxCSRF)),
 		Path:      c.Request().URL.Path,
 		User:      user,
+		Account:   currentAccount(c),
 		Practice:  p,
 		BrandURL:  "/brand.css?v=" + strings.TrimPrefix(p.BrandColor, "#"),
 		Title:     title,

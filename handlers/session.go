@@ -26,6 +26,7 @@ type SessionStore struct {
 // Session value keys.
 const (
 	sessUserID     = "uid"
+	sessAccountID  = "acct"
 	sessCreated    = "_created"
 	sessPendingUID = "pending_uid"
 	sessPendingAt  = "pending_at"
@@ -81,6 +82,9 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if rec.UserID != 0 {
 		sess.Values[sessUserID] = strconv.FormatUint(rec.UserID, 10)
 	}
+	if rec.AccountID != 0 {
+		sess.Values[sessAccountID] = strconv.FormatUint(rec.AccountID, 10)
+	}
 	sess.Values[sessCreated] = strconv.FormatInt(rec.CreatedAt.UnixNano(), 10)
 	return sess, nil
 }
@@ -107,6 +111,8 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 		switch key {
 		case sessUserID:
 			rec.UserID, _ = strconv.ParseUint(val, 10, 64)
+		case sessAccountID:
+			rec.AccountID, _ = strconv.ParseUint(val, 10, 64)
 		case sessCreated:
 			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
 				rec.CreatedAt = time.Unix(0, n).UTC()

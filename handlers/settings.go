@@ -32,7 +32,19 @@ const (
 
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-type settingsData struct{ Regions []option }
+type settingsData struct {
+	Regions    []option
+	Currencies []option
+	PortalURL  string
+}
+
+var currencyOptions = func() []option {
+	var out []option
+	for _, c := range []string{"EUR", "CAD", "CHF", "GBP", "USD"} {
+		out = append(out, option{Value: c, Label: "currency." + c})
+	}
+	return out
+}()
 
 // regionOptions are the phone regions, named in each language, sorted by name.
 var regionOptions = func() map[string][]option {
@@ -60,10 +72,14 @@ var regionOptions = func() map[string][]option {
 func (h *Handler) settingsPage(c echo.Context) *views.Page {
 	p, _ := h.currentPractice()
 	pg := h.page(c, "settings.title")
-	pg.Data = settingsData{Regions: regionOptions[pg.Lang]}
-	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion, "brand_color": p.BrandColor}
+	pg.Data = settingsData{Regions: regionOptions[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
+	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion,
+		"brand_color": p.BrandColor, "currency": p.Currency}
 	if p.Require2FA {
 		pg.Form["require_2fa"] = "1"
+	}
+	if p.AllowSignup {
+		pg.Form["allow_signup"] = "1"
 	}
 	return pg
 }
@@ -95,11 +111,14 @@ func (h *Handler) saveSettings(c echo.Context) error {
 		f.fail("brand_color", "settings.brand_color_invalid")
 	}
 	require2FA := f.checkbox("require_2fa")
+	currency := f.choice("currency", optionValues(currencyOptions)...)
+	allowSignup := f.checkbox("allow_signup")
 	if !f.ok() {
 		return h.invalid(c, "settings", pg, f)
 	}
 	p, _ := h.currentPractice()
 	p.Name, p.DefaultLang, p.TimeZone, p.PhoneRegion, p.BrandColor, p.Require2FA = name, lang, tz, region, color, require2FA
+	p.Currency, p.AllowSignup = currency, allowSignup
 	if err := h.store.SavePractice(p); err != nil {
 		return err
 	}

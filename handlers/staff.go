@@ -92,7 +92,7 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 	}
 	p, _ := h.currentPractice()
 	l := h.catalog.Get(st.Lang)
-	return h.sendEmail(st.Email, "invite", mailData{
+	return h.sendEmail(st.Email, "message", mailData{
 		Lang:     l.Lang,
 		Subject:  l.T("mail.invite.subject", "Practice", p.Name),
 		Practice: p.Name,

@@ -99,7 +99,7 @@ func TestRequire2FA(t *testing.T) {
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.enrol2FA()
-	f := formOf("name", "Cabinet Lumière", "default_lang", "fr", "time_zone", "Europe/Paris", "phone_region", "FR", "brand_color", "#2f5d62", "require_2fa", "1")
+	f := formOf("name", "Cabinet Lumière", "default_lang", "fr", "time_zone", "Europe/Paris", "phone_region", "FR", "brand_color", "#2f5d62", "currency", "EUR", "require_2fa", "1")
 	if r := owner.post("/settings", f); r.Code != http.StatusSeeOther {
 		t.Fatalf("save settings: %d %s", r.Code, abbreviate(r.body))
 	}

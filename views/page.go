@@ -15,6 +15,10 @@ type Page struct {
 	Path     string
 	Flash    string // message ID
 	User     *store.Staff
+	// Account is the signed-in client portal account, on portal pages.
+	Account *store.Account
+	// Portal is true on client portal pages: they show the portal's menu, not the staff one.
+	Portal bool
 	Practice store.Practice
 	LogoURL  string
 	BrandURL string

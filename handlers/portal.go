@@ -1,0 +1,371 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+	"foyer/views"
+)
+
+// Lifetimes of the portal's email links.
+const (
+	verifyTTL = 48 * time.Hour
+	resetTTL  = time.Hour
+)
+
+// More limits on guessable or abusable portal actions.
+var (
+	limitSignup = policy{every: 2 * time.Minute, burst: 5}  // sign-ups per address
+	limitResend = policy{every: 20 * time.Minute, burst: 3} // verification emails per account
+	limitForgot = policy{every: 5 * time.Minute, burst: 3}  // reset emails per email and per address
+)
+
+// portalPage is a page of the client portal.
+func (h *Handler) portalPage(c echo.Context, title string) *views.Page {
+	pg := h.page(c, title)
+	pg.Portal = true
+	pg.DeliveryWarning = ""
+	return pg
+}
+
+// startPortalSession signs a portal account in on a fresh session ID.
+func (h *Handler) startPortalSession(c echo.Context, accountID uint64) error {
+	sess := currentSession(c)
+	if sess.ID != "" {
+		if err := h.store.DeleteSession(sess.ID); err != nil {
+			return err
+		}
+	}
+	sess.ID = ""
+	sess.Values = map[any]any{sessAccountID: strconv.FormatUint(accountID, 10)}
+	return sess.Save(c.Request(), c.Response())
+}
+
+func (h *Handler) portalSignInForm(c echo.Context) error {
+	if currentAccount(c) != nil {
+		return h.redirect(c, "/portal/account")
+	}
+	pg := h.portalPage(c, "portal.signin_title")
+	p, _ := h.currentPractice()
+	pg.Data = struct{ AllowSignup bool }{p.AllowSignup}
+	return h.render(c, http.StatusOK, "portal_signin", pg)
+}
+
+// portalSignIn checks email and password; failures never say whether the email is known.
+func (h *Handler) portalSignIn(c echo.Context) error {
+	pg := h.portalPage(c, "portal.signin_title")
+	p, _ := h.currentPractice()
+	pg.Data = struct{ AllowSignup bool }{p.AllowSignup}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	email := f.text("email", 254, true)
+	password := f.password("password")
+	if !f.ok() {
+		return h.invalid(c, "portal_signin", pg, f)
+	}
+	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("portal-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
+		f.fail("_form", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "portal_signin", pg)
+	}
+	a, err := h.store.AccountByEmail(email)
+	if errors.Is(err, store.ErrNotFound) {
+		auth.SpendHashTime(password)
+	} else if err != nil {
+		return err
+	}
+	if err != nil || !auth.CheckPassword(a.PasswordHash, password) {
+		f.fail("_form", "signin.failed")
+		return h.invalid(c, "portal_signin", pg, f)
+	}
+	if err := h.startPortalSession(c, a.ID); err != nil {
+		return err
+	}
+	return h.redirect(c, "/portal/account")
+}
+
+func (h *Handler) portalSignOut(c echo.Context) error {
+	sess := currentSession(c)
+	if sess.Values[sessUserID] != nil {
+		// A staff member signed in on the same browser stays signed in.
+		delete(sess.Values, sessAccountID)
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+	} else {
+		sess.Options.MaxAge = -1
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+	}
+	h.setFlash(c, "flash.signed_out")
+	return h.redirect(c, "/portal")
+}
+
+// portalEmail sends a portal email with an action link in the account's language.
+func (h *Handler) portalEmail(to, lang, kind, link string, expires time.Time) error {
+	p, _ := h.currentPractice()
+	l := h.catalog.Get(lang)
+	d := mailData{
+		Lang:     l.Lang,
+		Subject:  l.T("mail."+kind+".subject", "Practice", p.Name),
+		Practice: p.Name,
+		Brand:    p.BrandColor,
+		Footer:   l.T("mail.footer"),
+		Greeting: l.T("mail.hello"),
+		Intro:    l.T("mail."+kind+".intro", "Practice", p.Name),
+		Action:   l.T("mail." + kind + ".action"),
+		Link:     link,
+	}
+	if !expires.IsZero() {
+		d.Expiry = l.T("mail.link_expiry", "When", l.DateTime(expires.In(h.zone())))
+	}
+	return h.sendEmail(to, "message", d)
+}
+
+// sendVerification mails a fresh verification link (48 h, single use).
+func (h *Handler) sendVerification(a store.Account) error {
+	token := auth.NewToken()
+	exp := h.now().Add(verifyTTL).UTC()
+	if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenVerify, ExpiresAt: exp}); err != nil {
+		return err
+	}
+	return h.portalEmail(a.Email, a.Lang, "verify", h.link("/portal/verify/"+token), exp)
+}
+
+type signupData struct{ Open bool }
+
+func (h *Handler) signupForm(c echo.Context) error {
+	p, _ := h.currentPractice()
+	pg := h.portalPage(c, "signup.title")
+	pg.Data = signupData{Open: p.AllowSignup}
+	pg.Form["lang"] = pg.Lang
+	return h.render(c, http.StatusOK, "portal_signup", pg)
+}
+
+// signup creates a prospect: an account not yet linked to a client record.
+// Whether or not the email already has an account, the answer is the same.
+func (h *Handler) signup(c echo.Context) error {
+	p, _ := h.currentPractice()
+	pg := h.portalPage(c, "signup.title")
+	pg.Data = signupData{Open: p.AllowSignup}
+	if !p.AllowSignup {
+		return h.render(c, http.StatusForbidden, "portal_signup", pg)
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	first := f.text("first_name", 100, true)
+	last := f.text("last_name", 100, true)
+	email := f.email("email", true)
+	phoneRaw := f.text("phone", 40, false)
+	phone := ""
+	if phoneRaw != "" {
+		e164, _, ok := parsePhone(phoneRaw, p.PhoneRegion)
+		if !ok {
+			f.fail("phone", "clients.phone_invalid")
+		}
+		phone = e164
+	}
+	dob := ""
+	if d, v := f.date("birth_date", false); v != "" {
+		if d.After(h.now()) {
+			f.fail("birth_date", "clients.birth_future")
+		}
+		dob = v
+	}
+	lang := f.choice("lang", "fr", "en")
+	password := f.newPassword("password")
+	if !f.ok() {
+		return h.invalid(c, "portal_signup", pg, f)
+	}
+	if !h.limits.allow("signup-ip:"+c.RealIP(), limitSignup) {
+		f.fail("_form", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "portal_signup", pg)
+	}
+	a := &store.Account{Email: email, PasswordHash: auth.HashPassword(password), Lang: lang,
+		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
+	err = h.store.CreateAccount(a)
+	switch {
+	case errors.Is(err, store.ErrEmailTaken):
+		existing, err := h.store.AccountByEmail(email)
+		if err != nil {
+			return err
+		}
+		if err := h.portalEmail(existing.Email, existing.Lang, "exists", h.link("/portal/forgot"), time.Time{}); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if err := h.sendVerification(*a); err != nil {
+			return err
+		}
+	}
+	done := h.portalPage(c, "signup.check_title")
+	done.Data = struct{ Email string }{email}
+	return h.render(c, http.StatusOK, "portal_check_email", done)
+}
+
+// verifyPage shows a button: opening the link alone changes nothing, since mail scanners open links too.
+func (h *Handler) verifyPage(c echo.Context) error {
+	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+		return echo.ErrTooManyRequests
+	}
+	if _, err := h.store.PeekAccountToken(store.TokenVerify, c.Param("token"), h.now()); err != nil {
+		return tokenError(err, "error.verify_invalid")
+	}
+	pg := h.portalPage(c, "verify.title")
+	pg.Data = struct{ Action string }{"/portal/verify/" + c.Param("token")}
+	return h.render(c, http.StatusOK, "portal_verify", pg)
+}
+
+func (h *Handler) verify(c echo.Context) error {
+	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+		return echo.ErrTooManyRequests
+	}
+	now := h.now().UTC()
+	_, err := h.store.UseAccountToken(store.TokenVerify, c.Param("token"), now, func(a *store.Account) error {
+		if !a.Verified {
+			a.Verified, a.VerifiedBy = true, "email"
+		}
+		return nil
+	})
+	if err != nil {
+		return tokenError(err, "error.verify_invalid")
+	}
+	h.setFlash(c, "flash.email_verified")
+	if currentAccount(c) != nil {
+		return h.redirect(c, "/portal/account")
+	}
+	return h.redirect(c, "/portal")
+}
+
+// tokenError turns a missing or expired link into its localized page.
+func tokenError(err error, key string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, key)
+	case errors.Is(err, store.ErrExpired):
+		return echo.NewHTTPError(http.StatusGone, key)
+	}
+	return err
+}
+
+// resendVerification mails a new link to a signed-in, unverified account.
+func (h *Handler) resendVerification(c echo.Context) error {
+	a := currentAccount(c)
+	if a.Verified {
+		return h.redirect(c, "/portal/account")
+	}
+	if !h.limits.allow("resend:"+strconv.FormatUint(a.ID, 10), limitResend) {
+		h.setFlash(c, "flash.resend_wait")
+		return h.redirect(c, "/portal/account")
+	}
+	if err := h.sendVerification(*a); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.resent")
+	return h.redirect(c, "/portal/account")
+}
+
+func (h *Handler) forgotForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "portal_forgot", h.portalPage(c, "forgot.title"))
+}
+
+// forgot mails a reset link if the email has an account; the answer is the same either way.
+func (h *Handler) forgot(c echo.Context) error {
+	pg := h.portalPage(c, "forgot.title")
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	email := f.email("email", true)
+	if !f.ok() {
+		return h.invalid(c, "portal_forgot", pg, f)
+	}
+	if !h.limits.allow("forgot-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("forgot:"+store.NormalizeEmail(email), limitForgot) {
+		f.fail("_form", "signin.too_many")
+		pg.Form, pg.Errors = f.vals, f.errs
+		return h.render(c, http.StatusTooManyRequests, "portal_forgot", pg)
+	}
+	a, err := h.store.AccountByEmail(email)
+	if err == nil {
+		token := auth.NewToken()
+		exp := h.now().Add(resetTTL).UTC()
+		if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenReset, ExpiresAt: exp}); err != nil {
+			return err
+		}
+		if err := h.portalEmail(a.Email, a.Lang, "reset", h.link("/portal/reset/"+token), exp); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	done := h.portalPage(c, "forgot.sent_title")
+	done.Data = struct{ Email string }{email}
+	return h.render(c, http.StatusOK, "portal_check_email", done)
+}
+
+func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
+	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+		return nil, echo.ErrTooManyRequests
+	}
+	if _, err := h.store.PeekAccountToken(store.TokenReset, c.Param("token"), h.now()); err != nil {
+		return nil, tokenError(err, "error.reset_invalid")
+	}
+	pg := h.portalPage(c, "reset.title")
+	pg.Data = struct{ Action string }{"/portal/reset/" + c.Param("token")}
+	return pg, nil
+}
+
+func (h *Handler) resetForm(c echo.Context) error {
+	pg, err := h.resetPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "portal_reset", pg)
+}
+
+// reset sets a new password; following the emailed link also proves the email.
+func (h *Handler) reset(c echo.Context) error {
+	pg, err := h.resetPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	password := f.newPassword("password")
+	if !f.ok() {
+		return h.invalid(c, "portal_reset", pg, f)
+	}
+	hash := auth.HashPassword(password)
+	a, err := h.store.UseAccountToken(store.TokenReset, c.Param("token"), h.now(), func(a *store.Account) error {
+		a.PasswordHash = hash
+		if !a.Verified {
+			a.Verified, a.VerifiedBy = true, "email"
+		}
+		return nil
+	})
+	if err != nil {
+		return tokenError(err, "error.reset_invalid")
+	}
+	if _, err := h.store.DeleteAccountSessions(a.ID, ""); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.password_set")
+	return h.redirect(c, "/portal")
+}
+

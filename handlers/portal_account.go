@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/store"
+	"foyer/views"
+)
+
+type myAccountData struct {
+	Client     store.Client
+	Phones     []phoneView
+	Next       *apptView
+	History    []apptView
+	Receipts   []apptView
+	PhoneRows  []int
+	PhoneTypes []store.PhoneType
+}
+
+// portalAccount is the portal's home: "verify your email", "your practice will
+// confirm your account", or My Account, depending on where the account stands.
+func (h *Handler) portalAccount(c echo.Context) error {
+	a := currentAccount(c)
+	switch {
+	case !a.Verified:
+		pg := h.portalPage(c, "portal.verify_title")
+		return h.render(c, http.StatusOK, "portal_unverified", pg)
+	case a.ClientID == 0:
+		pg := h.portalPage(c, "portal.waiting_title")
+		return h.render(c, http.StatusOK, "portal_waiting", pg)
+	}
+	pg, err := h.myAccountPage(c, *a)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "portal_account", pg)
+}
+
+// myAccountPage loads the signed-in client's own record and appointments only.
+func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, error) {
+	cl, err := h.store.Client(a.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	appts, err := h.store.ClientAppointments(cl.ID)
+	if err != nil {
+		return nil, err
+	}
+	staff, err := h.store.ListStaff()
+	if err != nil {
+		return nil, err
+	}
+	names := map[uint64]string{}
+	for _, st := range staff {
+		names[st.ID] = st.Name
+	}
+	p, _ := h.currentPractice()
+	pg := h.portalPage(c, "portal.account_title")
+	d := myAccountData{Client: cl, PhoneTypes: store.PhoneTypes}
+	for i := range maxPhones {
+		d.PhoneRows = append(d.PhoneRows, i)
+	}
+	now := h.now()
+	for i := len(appts) - 1; i >= 0; i-- {
+		v := h.apptView(pg, appts[i], names)
+		d.History = append(d.History, v)
+		if v.Paid {
+			d.Receipts = append(d.Receipts, v)
+		}
+	}
+	for _, ap := range appts {
+		if ap.Status == store.StatusBooked && ap.Start.After(now) {
+			v := h.apptView(pg, ap, names)
+			d.Next = &v
+			break
+		}
+	}
+	for i, ph := range cl.Phones {
+		d.Phones = append(d.Phones, phoneView{Phone: ph, Display: displayPhone(ph.Number, p.PhoneRegion)})
+		pg.Form[fmt.Sprintf("phone_%d", i)] = displayPhone(ph.Number, p.PhoneRegion)
+		pg.Form[fmt.Sprintf("phone_%d_type", i)] = string(ph.Type)
+	}
+	pg.Form["address"] = cl.Address
+	pg.Form["lang"] = cl.Lang
+	pg.Data = d
+	return pg, nil
+}
+
+// updateMyDetails lets a client change their phones, address and language; name
+// and email changes go through the practice.
+func (h *Handler) updateMyDetails(c echo.Context) error {
+	a := currentAccount(c)
+	pg, err := h.myAccountPage(c, *a)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	cl := pg.Data.(myAccountData).Client
+	h.readPhones(f, &cl)
+	address := f.multiline("address", 500)
+	lang := f.choice("lang", "fr", "en")
+	if !f.ok() {
+		return h.invalid(c, "portal_account", pg, f)
+	}
+	if _, err := h.store.UpdateClient(a.ClientID, func(x *store.Client) error {
+		x.Phones, x.Address, x.Lang = cl.Phones, address, lang
+		return nil
+	}); err != nil {
+		return err
+	}
+	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.Lang = lang; return nil }); err != nil {
+		return err
+	}
+	h.setLangCookie(c, lang)
+	h.setFlash(c, "flash.saved")
+	return h.redirect(c, "/portal/account")
+}
+
+// changeMyPassword needs the current password and ends the account's other sessions.
+func (h *Handler) changeMyPassword(c echo.Context) error {
+	a := currentAccount(c)
+	pg, err := h.myAccountPage(c, *a)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	current := f.password("current")
+	next := f.newPassword("new")
+	if !f.ok() {
+		return h.invalid(c, "portal_account", pg, f)
+	}
+	if !h.limits.allow("portal-password:"+strconv.FormatUint(a.ID, 10), limitSignInAccount) {
+		f.fail("current", "signin.too_many")
+		return h.invalid(c, "portal_account", pg, f)
+	}
+	if !auth.CheckPassword(a.PasswordHash, current) {
+		f.fail("current", "account.wrong_password")
+		return h.invalid(c, "portal_account", pg, f)
+	}
+	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash = auth.HashPassword(next); return nil }); err != nil {
+		return err
+	}
+	if _, err := h.store.DeleteAccountSessions(a.ID, currentSession(c).ID); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.password_changed")
+	return h.redirect(c, "/portal/account")
+}
+
+// myReceipt serves a receipt of the signed-in client's own paid appointment, else 404.
+func (h *Handler) myReceipt(c echo.Context) error {
+	a := currentAccount(c)
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	ap, err := h.store.ClientAppointment(a.ClientID, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !ap.Paid) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	cl, err := h.store.Client(a.ClientID)
+	if err != nil {
+		return err
+	}
+	return h.sendReceipt(c, ap, cl)
+}

@@ -1,0 +1,285 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/store"
+)
+
+const prospectPageSize = 25
+
+type prospectRow struct {
+	store.Account
+	Phone string
+}
+
+type prospectsData struct {
+	Prospects  []prospectRow
+	Query      string
+	Verified   string
+	Total      int
+	Prev, Next string
+	Filters    []option
+}
+
+var prospectFilters = []option{{Value: "", Label: "prospects.filter_all"}, {Value: "yes", Label: "prospects.filter_verified"}, {Value: "no", Label: "prospects.filter_unverified"}}
+
+func (h *Handler) prospectRow(a store.Account) prospectRow {
+	p, _ := h.currentPractice()
+	r := prospectRow{Account: a}
+	if a.SignUp.Phone != "" {
+		r.Phone = displayPhone(a.SignUp.Phone, p.PhoneRegion)
+	}
+	return r
+}
+
+// prospectList lists portal accounts not linked to a client, with search and a verified filter.
+func (h *Handler) prospectList(c echo.Context) error {
+	q := c.QueryParam("q")
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	verified := c.QueryParam("verified")
+	if verified != "yes" && verified != "no" {
+		verified = ""
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page = max(page, 1)
+	found, total, err := h.store.SearchProspects(store.ProspectFilter{Query: store.ParseQuery(q), Verified: verified, Offset: (page - 1) * prospectPageSize, Limit: prospectPageSize})
+	if err != nil {
+		return err
+	}
+	d := prospectsData{Query: q, Verified: verified, Total: total, Filters: prospectFilters}
+	for _, a := range found {
+		d.Prospects = append(d.Prospects, h.prospectRow(a))
+	}
+	link := func(n int) string {
+		return fmt.Sprintf("/prospects?page=%d&q=%s&verified=%s", n, url.QueryEscape(q), verified)
+	}
+	if page > 1 {
+		d.Prev = link(page - 1)
+	}
+	if page*prospectPageSize < total {
+		d.Next = link(page + 1)
+	}
+	pg := h.page(c, "prospects.title")
+	pg.Data = d
+	pg.Form["verified"] = verified
+	if isHTMX(c) && c.Request().Header.Get("HX-Target") == "prospect-results" {
+		return h.renderBlock(c, http.StatusOK, "prospects", "prospect_results", pg)
+	}
+	return h.render(c, http.StatusOK, "prospects", pg)
+}
+
+// loadProspect loads an account that is still a prospect.
+func (h *Handler) loadProspect(c echo.Context) (store.Account, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Account{}, echo.ErrNotFound
+	}
+	a, err := h.store.Account(id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.ClientID != 0) {
+		return a, echo.ErrNotFound
+	}
+	return a, err
+}
+
+// verifyProspect marks the account's email verified by staff; HTMX gets the row back.
+func (h *Handler) verifyProspect(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	a, err = h.store.UpdateAccount(a.ID, func(x *store.Account) error {
+		if !x.Verified {
+			x.Verified, x.VerifiedBy = true, "staff"
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		return h.renderBlock(c, http.StatusOK, "prospects", "prospect_row", dict("P", h.page(c, "prospects.title"), "A", h.prospectRow(a)))
+	}
+	h.setFlash(c, "flash.prospect_verified")
+	return h.redirect(c, "/prospects")
+}
+
+// prospectAction opens the dialog for the action chosen in the action bar.
+func (h *Handler) prospectAction(c echo.Context) error {
+	params, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	ids := params["id"]
+	if len(ids) != 1 {
+		h.setFlash(c, "flash.choose_one")
+		return h.redirect(c, "/prospects")
+	}
+	id, err := strconv.ParseUint(ids[0], 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	// With HTMX the dialog opens over the list; without, its page opens.
+	do := c.FormValue("do")
+	if isHTMX(c) && (do == "create" || do == "associate") {
+		c.SetParamNames("id")
+		c.SetParamValues(strconv.FormatUint(id, 10))
+		c.QueryParams().Del("q")
+		if do == "create" {
+			return h.prospectClientForm(c)
+		}
+		return h.associatePage(c)
+	}
+	switch do {
+	case "create":
+		return h.redirect(c, fmt.Sprintf("/prospects/%d/create", id))
+	case "associate":
+		return h.redirect(c, fmt.Sprintf("/prospects/%d/associate", id))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+}
+
+// prospectClientForm is the "Add client" dialog, filled from the sign-up.
+func (h *Handler) prospectClientForm(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	cl := store.Client{FirstName: a.SignUp.FirstName, LastName: a.SignUp.LastName, Email: a.Email, Lang: a.Lang, BirthDate: a.SignUp.BirthDate, PractitionerID: currentUser(c).ID}
+	if a.SignUp.Phone != "" {
+		_, mobile, _ := parsePhone(a.SignUp.Phone, "")
+		typ := store.PhoneOther
+		if mobile {
+			typ = store.PhoneMobile
+		}
+		cl.Phones = []store.Phone{{Type: typ, Number: a.SignUp.Phone, Mobile: mobile}}
+	}
+	pg, err := h.clientFormPage(c, cl, fmt.Sprintf("/prospects/%d/create", a.ID), "/prospects")
+	if err != nil {
+		return err
+	}
+	pg.Title = "prospects.create_title"
+	d := pg.Data.(clientFormData)
+	d.Dialog = true
+	pg.Data = d
+	return h.render(c, http.StatusOK, "client_form", pg)
+}
+
+// createClientFromProspect saves the new client and links the account in one transaction.
+func (h *Handler) createClientFromProspect(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	var cl store.Client
+	h.readClient(c, f, &cl)
+	if !f.ok() {
+		pg, err := h.clientFormPage(c, cl, fmt.Sprintf("/prospects/%d/create", a.ID), "/prospects")
+		if err != nil {
+			return err
+		}
+		pg.Title = "prospects.create_title"
+		d := pg.Data.(clientFormData)
+		d.Dialog = true
+		pg.Data = d
+		return h.invalid(c, "client_form", pg, f)
+	}
+	cl.CreatedAt = h.now().UTC()
+	if err := h.store.CreateClientForAccount(&cl, a.ID); errors.Is(err, store.ErrAlreadyLinked) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.prospect_linked")
+	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+}
+
+type associateData struct {
+	Prospect    prospectRow
+	Suggestions []clientRow
+	Results     []clientRow
+	Query       string
+	Searched    bool
+}
+
+func (h *Handler) clientRows(list []store.Client) []clientRow {
+	p, _ := h.currentPractice()
+	var out []clientRow
+	for _, cl := range list {
+		r := clientRow{Client: cl}
+		if len(cl.Phones) > 0 {
+			r.Phone = displayPhone(cl.Phones[0].Number, p.PhoneRegion)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// associatePage suggests likely clients first (same email, phone, or name and
+// date of birth), and searches all clients by name.
+func (h *Handler) associatePage(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	q := c.QueryParam("q")
+	if len(q) > 200 {
+		q = q[:200]
+	}
+	d := associateData{Prospect: h.prospectRow(a), Query: q}
+	sugg, err := h.store.MatchClients(a.Email, a.SignUp.Phone, a.SignUp.FirstName, a.SignUp.LastName, a.SignUp.BirthDate, 5)
+	if err != nil {
+		return err
+	}
+	d.Suggestions = h.clientRows(sugg)
+	if pq := store.ParseQuery(q); !pq.Empty() {
+		found, _, err := h.store.SearchClients(store.ClientFilter{Query: pq, Limit: 10})
+		if err != nil {
+			return err
+		}
+		d.Results, d.Searched = h.clientRows(found), true
+	}
+	pg := h.page(c, "prospects.associate_title")
+	pg.Data = d
+	if isHTMX(c) && c.Request().Header.Get("HX-Target") == "assoc-results" {
+		return h.renderBlock(c, http.StatusOK, "prospect_associate", "assoc_results", pg)
+	}
+	return h.render(c, http.StatusOK, "prospect_associate", pg)
+}
+
+// associateProspect links the account to an existing client.
+func (h *Handler) associateProspect(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	cid, err := strconv.ParseUint(c.FormValue("client_id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	err = h.store.LinkAccount(a.ID, cid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, store.ErrAlreadyLinked):
+		h.setFlash(c, "flash.client_has_account")
+		return h.redirect(c, fmt.Sprintf("/prospects/%d/associate", a.ID))
+	case err != nil:
+		return err
+	}
+	h.setFlash(c, "flash.prospect_linked")
+	return h.redirect(c, fmt.Sprintf("/clients/%d", cid))
+}
+

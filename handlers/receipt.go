@@ -1,0 +1,71 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/receipt"
+	"foyer/store"
+)
+
+// sendReceipt renders a paid appointment's receipt in the client's language.
+func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Client) error {
+	if !ap.Paid {
+		return echo.ErrNotFound
+	}
+	p, _ := h.currentPractice()
+	l := h.catalog.Get(cl.Lang)
+	zone := h.zone()
+	practitioner := ""
+	if st, err := h.store.Staff(ap.PractitionerID); err == nil {
+		practitioner = st.Name
+	}
+	var logo []byte
+	if p.LogoType != "" {
+		var err error
+		if logo, _, err = h.store.Logo(); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	r, g, b := parseHex(p.BrandColor)
+	rec := receipt.Receipt{
+		Lang:     l.Lang,
+		Title:    l.T("receipt.title"),
+		Number:   l.T("receipt.number", "No", ap.ReceiptNo),
+		Practice: p.Name,
+		Logo:     logo,
+		Brand:    [3]int{int(r), int(g), int(b)},
+		Lines: []receipt.Line{
+			{Label: l.T("receipt.client"), Value: cl.Name()},
+			{Label: l.T("receipt.session_date"), Value: l.DateTime(ap.Start.In(zone))},
+			{Label: l.T("receipt.service"), Value: l.T("receipt.service_"+string(ap.Kind), "Minutes", ap.Minutes)},
+			{Label: l.T("receipt.practitioner"), Value: practitioner},
+			{Label: l.T("receipt.payment_date"), Value: l.Date(ap.PaidAt.In(zone))},
+		},
+		Total:     receipt.Line{Label: l.T("receipt.amount"), Value: l.Money(ap.FeeCents, ap.Currency)},
+		Footer:    l.T("receipt.footer", "Practice", p.Name),
+		CreatedAt: ap.PaidAt,
+	}
+	var buf bytes.Buffer
+	if err := receipt.Write(&buf, rec); err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"`, l.T("receipt.file_name"), ap.ReceiptNo))
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+// staffReceipt serves a receipt to staff who may see the client.
+func (h *Handler) staffReceipt(c echo.Context) error {
+	ap, cl, err := h.loadAppointment(c)
+	if err != nil {
+		return err
+	}
+	return h.sendReceipt(c, ap, cl)
+}

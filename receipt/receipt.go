@@ -1,0 +1,99 @@
+// Package receipt draws the PDF receipt of a paid appointment. Every string
+// arrives already in the client's language; the embedded DejaVu Sans font
+// renders French accents and the euro sign.
+package receipt
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"image"
+	_ "image/jpeg" // logo formats
+	"image/png"
+	"io"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+	_ "golang.org/x/image/webp"
+)
+
+//go:embed fonts/DejaVuSans.ttf
+var regular []byte
+
+//go:embed fonts/DejaVuSans-Bold.ttf
+var bold []byte
+
+// Line is one labelled value of the receipt.
+type Line struct{ Label, Value string }
+
+// Receipt is what the PDF shows.
+type Receipt struct {
+	Lang      string
+	Title     string // "Receipt" / "Reçu"
+	Number    string // "Receipt no. 12"
+	Practice  string
+	Logo      []byte // PNG, JPEG or WebP; optional
+	Brand     [3]int // RGB of the practice colour
+	Lines     []Line
+	Total     Line
+	Footer    string
+	CreatedAt time.Time // fixed so the same receipt gives the same bytes
+}
+
+// Write renders r as a one-page A4 PDF.
+func Write(w io.Writer, r Receipt) error {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreationDate(r.CreatedAt)
+	pdf.SetModificationDate(r.CreatedAt)
+	pdf.SetCatalogSort(true)
+	pdf.SetLang(r.Lang)
+	pdf.SetTitle(r.Number, true)
+	pdf.SetAuthor(r.Practice, true)
+	pdf.AddUTF8FontFromBytes("dejavu", "", regular)
+	pdf.AddUTF8FontFromBytes("dejavu", "B", bold)
+	pdf.SetMargins(20, 20, 20)
+	pdf.AddPage()
+
+	y := 20.0
+	if len(r.Logo) > 0 {
+		if img, _, err := image.Decode(bytes.NewReader(r.Logo)); err == nil {
+			var buf bytes.Buffer
+			if png.Encode(&buf, img) == nil {
+				opts := fpdf.ImageOptions{ImageType: "PNG"}
+				pdf.RegisterImageOptionsReader("logo", opts, &buf)
+				pdf.ImageOptions("logo", 20, y, 0, 18, false, opts, 0, "")
+				y += 22
+			}
+		}
+	}
+	pdf.SetTextColor(r.Brand[0], r.Brand[1], r.Brand[2])
+	pdf.SetFont("dejavu", "B", 16)
+	pdf.SetXY(20, y)
+	pdf.CellFormat(0, 8, r.Practice, "", 1, "L", false, 0, "")
+	pdf.SetTextColor(29, 35, 39)
+	pdf.SetFont("dejavu", "B", 22)
+	pdf.Ln(6)
+	pdf.CellFormat(0, 10, r.Title, "", 1, "L", false, 0, "")
+	pdf.SetFont("dejavu", "", 12)
+	pdf.CellFormat(0, 7, r.Number, "", 1, "L", false, 0, "")
+	pdf.Ln(6)
+
+	for _, l := range r.Lines {
+		pdf.SetFont("dejavu", "B", 11)
+		pdf.CellFormat(55, 8, l.Label, "B", 0, "L", false, 0, "")
+		pdf.SetFont("dejavu", "", 11)
+		pdf.MultiCell(0, 8, l.Value, "B", "L", false)
+	}
+	pdf.Ln(4)
+	pdf.SetFont("dejavu", "B", 14)
+	pdf.CellFormat(55, 10, r.Total.Label, "", 0, "L", false, 0, "")
+	pdf.CellFormat(0, 10, r.Total.Value, "", 1, "R", false, 0, "")
+	pdf.Ln(10)
+	pdf.SetFont("dejavu", "", 9)
+	pdf.SetTextColor(80, 87, 94)
+	pdf.MultiCell(0, 5, r.Footer, "", "L", false)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("receipt: %w", err)
+	}
+	return pdf.Output(w)
+}
