@@ -368,4 +368,3 @@ func (h *Handler) reset(c echo.Context) error {
 	h.setFlash(c, "flash.password_set")
 	return h.redirect(c, "/portal")
 }
-

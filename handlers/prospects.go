@@ -282,4 +282,3 @@ func (h *Handler) associateProspect(c echo.Context) error {
 	h.setFlash(c, "flash.prospect_linked")
 	return h.redirect(c, fmt.Sprintf("/clients/%d", cid))
 }
-

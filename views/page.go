@@ -11,14 +11,14 @@ import (
 // the flash, the signed-in staff member, the practice branding, and the page's own data.
 type Page struct {
 	*locales.Localizer
-	CSRF     string
-	Path     string
-	Flash    string // message ID
-	User     *store.Staff
+	CSRF  string
+	Path  string
+	Flash string // message ID
+	User  *store.Staff
 	// Account is the signed-in client portal account, on portal pages.
 	Account *store.Account
 	// Portal is true on client portal pages: they show the portal's menu, not the staff one.
-	Portal bool
+	Portal   bool
 	Practice store.Practice
 	LogoURL  string
 	BrandURL string
