@@ -177,7 +177,8 @@ func (p *page) text(sel string) string {
 	if err != nil {
 		p.t.Fatalf("text of %s: %v", sel, err)
 	}
-	return s
+	// French text has non-breaking spaces; tests write plain ones.
+	return strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
 }
 
 func (p *page) location() string {

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"foyer/delivery/deliverytest"
+)
+
+// newTab opens a tab with its own cookies: another person on another device.
+func newTab(t *testing.T, browser context.Context, base string) *page {
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &page{t: t, ctx: ctx, base: base}
+}
+
+// setUpPractice creates the practice and signs the owner in, in French.
+func setUpPractice(p *page) {
+	p.do(chromedp.Navigate(p.base + "/setup"))
+	p.submit(`form[action="/lang"]`)
+	p.submit(`form[action="/setup"]`, "practice_name", "Cabinet Lumière", "default_lang", "fr",
+		"name", "Olive Owner", "email", "owner@example.org", "password", "correct horse battery staple")
+	p.expect("Bienvenue, Olive Owner")
+}
+
+func (p *page) check(sel string) {
+	p.t.Helper()
+	p.do(chromedp.Click(chromedp.CSS(sel)))
+}
+
+// TestPortalMethod1: staff set the credentials; the client signs in, sees My
+// Account, and downloads a receipt whose amount reads the French way.
+func TestPortalMethod1(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startFoyer(t)
+	staff := &page{t: t, ctx: browser, base: srv.base}
+	setUpPractice(staff)
+
+	staff.do(chromedp.Navigate(srv.base + "/clients/new"))
+	staff.axe()
+	staff.submit(`main form`, "first_name", "Éloïse", "last_name", "Durand", "email", "eloise@example.org",
+		"phone_0", "06 12 34 56 78", "birth_date", "1985-04-12", "address", "3 rue des Lilas\n75011 Paris")
+	staff.expect("La fiche client est créée.", "Éloïse Durand", "reçoit les codes")
+	staff.axe()
+	staff.screenshot("client-record")
+	staff.submit(`form[action$="/portal"]`, "portal_email", "eloise@example.org", "portal_password", "bienvenue au cabinet")
+	staff.expect("L’accès au portail est enregistré", "Compte du portail : eloise@example.org", srv.base+"/portal")
+	staff.submit(`form[action$="/appointments"]`, "date", "2026-11-20", "time", "09:30", "fee", "1234,5")
+	staff.expect("Le rendez-vous est enregistré.", "20 novembre 2026 à 09:30", "1 234,50 €")
+	staff.do(chromedp.Click(chromedp.CSS(`button[value="paid"]`)), chromedp.Sleep(300*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
+	staff.expect("Reçu nº 1")
+
+	// Search as you type finds her.
+	staff.do(chromedp.Navigate(srv.base + "/clients"))
+	staff.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), "06 12"), chromedp.Sleep(700*time.Millisecond))
+	if got := staff.text("#client-results"); !strings.Contains(got, "Durand, Éloïse") || !strings.Contains(got, "1 client") {
+		t.Fatalf("search results: %s", got)
+	}
+	staff.axe()
+	staff.screenshot("clients")
+
+	client := newTab(t, browser, srv.base)
+	client.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.base+"/portal"))
+	client.submit(`form[action="/lang"]`)
+	client.expect("Portail client")
+	client.axe()
+	client.screenshot("portal-signin")
+	client.submit(`form[action="/portal"]`, "email", "eloise@example.org", "password", "bienvenue au cabinet")
+	client.expect("Bonjour Éloïse", "Toutes mes séances", "20 novembre 2026 à 09:30", "Reçu nº 1")
+	client.axe()
+	client.screenshot("portal-account")
+
+	// The receipt, fetched by the browser with the client's session.
+	b64, err := chromedp.Run(client.ctx, chromedp.Evaluate[string](`fetch("/portal/receipts/1").then(r => r.arrayBuffer()).then(b => { let s = ""; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := base64.StdEncoding.DecodeString(b64)
+	text := pdfToText(t, pdf)
+	for _, want := range []string{"Reçu nº 1", "Éloïse Durand", "1 234,50 €", "Cabinet Lumière"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("receipt lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func pdfToText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but pdftotext is missing (apt-get install poppler-utils)")
+		}
+		t.Skip("pdftotext not found (apt-get install poppler-utils)")
+	}
+	path := filepath.Join(t.TempDir(), "r.pdf")
+	os.WriteFile(path, pdf, 0o600)
+	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v (%d bytes)", err, len(pdf))
+	}
+	return strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(string(out))
+}
+
+var verifyLink = regexp.MustCompile(`http://[^/\s]+/portal/verify/[A-Za-z0-9_-]{43}`)
+
+// TestPortalMethod2: in French, a person signs up, confirms the email from the
+// SMTP server, appears as a prospect, is verified and made a client by an admin,
+// and sees My Account; a second prospect is associated with an existing client.
+func TestPortalMethod2(t *testing.T) {
+	browser := newBrowser(t)
+	smtp := deliverytest.NewSMTPServer(t, "", "")
+	srv := startFoyer(t, "FOYER_SMTP_URL="+smtp.URL(), "FOYER_MAIL_FROM=Cabinet <noreply@example.org>")
+	admin := &page{t: t, ctx: browser, base: srv.base}
+	setUpPractice(admin)
+	admin.do(chromedp.Navigate(srv.base + "/settings"))
+	admin.check(`#f-allow_signup`)
+	admin.submit(`main form[action="/settings"]`)
+	admin.expect("Enregistré.")
+	// An existing client, for the association later.
+	admin.do(chromedp.Navigate(srv.base + "/clients/new"))
+	admin.submit(`main form`, "first_name", "Léa", "last_name", "Petit", "email", "lea.petit@example.org", "phone_0", "06 22 22 22 22", "birth_date", "1979-02-03")
+
+	zoe := newTab(t, browser, srv.base)
+	zoe.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.base+"/portal/signup"))
+	zoe.submit(`form[action="/lang"]`)
+	zoe.expect("Créer votre compte")
+	zoe.axe()
+	zoe.screenshot("signup")
+	zoe.submit(`form[action="/portal/signup"]`, "first_name", "Zoé", "last_name", "Martin", "email", "zoe@example.org",
+		"phone", "06 11 11 11 11", "birth_date", "1990-04-01", "lang", "fr", "password", "mon mot de passe à moi")
+	zoe.expect("Consultez vos courriels", "zoe@example.org")
+	msg, err := smtp.WaitFor("zoe@example.org", 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Subject, "Confirmez votre adresse courriel") {
+		t.Fatalf("verification email subject: %q", msg.Subject)
+	}
+	link := verifyLink.FindString(msg.Text)
+	if link == "" {
+		t.Fatalf("no link in:\n%s", msg.Text)
+	}
+	zoe.do(chromedp.Navigate(link))
+	zoe.expect("Confirmez votre adresse courriel")
+	zoe.axe()
+	zoe.submit(`main form`)
+	zoe.expect("Votre adresse courriel est confirmée.")
+	zoe.submit(`form[action="/portal"]`, "email", "zoe@example.org", "password", "mon mot de passe à moi")
+	zoe.expect("Votre compte est presque prêt")
+	zoe.axe()
+	zoe.screenshot("portal-waiting")
+
+	// A second person signs up and does not confirm: the admin verifies inline.
+	lea := newTab(t, browser, srv.base)
+	lea.do(chromedp.Navigate(srv.base + "/portal/signup"))
+	lea.submit(`form[action="/portal/signup"]`, "first_name", "Lea", "last_name", "Petit", "email", "lea@example.org",
+		"phone", "06 22 22 22 22", "lang", "fr", "password", "lea a un long mot de passe")
+
+	admin.do(chromedp.Navigate(srv.base + "/prospects"))
+	admin.expect("Zoé Martin", "Lea Petit", "2 prospects")
+	admin.axe()
+	admin.screenshot("prospects")
+	admin.do(chromedp.Click(chromedp.CSS(`#prospect-2 button`)), chromedp.Sleep(500*time.Millisecond))
+	if row := admin.text("#prospect-2"); !strings.Contains(row, "vérifié") || strings.Contains(row, "non vérifié") {
+		t.Fatalf("row after inline verify: %q", row)
+	}
+	if loc := admin.location(); loc != "/prospects" {
+		t.Fatalf("inline verify navigated to %s", loc)
+	}
+	// Tick Zoé: the action bar appears; Create client opens the pre-filled dialog.
+	admin.check(`#sel-1`)
+	admin.do(chromedp.WaitVisible(chromedp.CSS(`.action-bar`)))
+	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="create"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
+	if v, _ := chromedp.Run(admin.ctx, chromedp.Value(chromedp.CSS(`#dialog #f-last_name`))); v != "Martin" {
+		t.Fatalf("dialog last name = %q", v)
+	}
+	admin.axe()
+	admin.screenshot("prospect-create")
+	admin.do(chromedp.Click(chromedp.CSS(`#dialog button[type="submit"]`)), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
+	admin.expect("Le compte du portail est lié à la fiche client.", "Compte du portail : zoe@example.org")
+
+	zoe.do(chromedp.Navigate(srv.base + "/portal/account"))
+	zoe.expect("Bonjour Zoé", "Votre prochaine séance")
+
+	// Associate Lea with the existing client Léa Petit, suggested by phone.
+	admin.do(chromedp.Navigate(srv.base + "/prospects"))
+	admin.expect("1 prospect")
+	admin.check(`#sel-2`)
+	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="associate"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
+	admin.expect("Correspondances probables", "Petit, Léa")
+	admin.axe()
+	admin.screenshot("prospect-associate")
+	admin.do(chromedp.Click(chromedp.CSS(`#dialog .picks button`)), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
+	admin.expect("Le compte du portail est lié à la fiche client.", "Léa Petit", "Compte du portail : lea@example.org")
+	admin.do(chromedp.Navigate(srv.base + "/prospects"))
+	admin.expect("Aucun prospect pour le moment.")
+	lea.do(chromedp.Navigate(srv.base + "/portal"))
+	lea.submit(`form[action="/portal"]`, "email", "lea@example.org", "password", "lea a un long mot de passe")
+	lea.expect("Bonjour Léa")
+}
