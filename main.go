@@ -276,7 +276,51 @@ func demo(cfg config, out io.Writer) error {
 			return err
 		}
 	}
+	if err := demoClients(st, owner.ID, password); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "Demo practice %q created in %s.\nStart Foyer with:  go run . -data %s\nThen sign in at http://localhost:8080/signin with any of these (password %q):\n", p.Name, cfg.data, cfg.data, password)
 	fmt.Fprintf(out, "  owner@demo.foyer.test (owner)\n  admin@demo.foyer.test (admin)\n  practitioner@demo.foyer.test (practitioner)\n")
+	fmt.Fprintf(out, "The client portal is at http://localhost:8080/portal: sign in as eloise@demo.foyer.test (same password).\n")
 	return nil
+}
+
+// demoClients adds a few clients, one with a portal account and sessions, and a prospect.
+func demoClients(st *store.Store, practitioner uint64, password string) error {
+	people := []store.Client{
+		{FirstName: "Éloïse", LastName: "Durand", Email: "eloise@demo.foyer.test", Lang: "fr", BirthDate: "1985-04-12",
+			Address: "3 rue des Lilas\n75011 Paris", Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true}}},
+		{FirstName: "Marc", LastName: "Dupont", Email: "marc@demo.foyer.test", Lang: "fr",
+			Phones: []store.Phone{{Type: store.PhoneWork, Number: "+33142000000"}}},
+		{FirstName: "Anne", LastName: "Zola", Email: "anne@demo.foyer.test", Lang: "en"},
+	}
+	for i := range people {
+		people[i].PractitionerID = practitioner
+		if err := st.CreateClient(&people[i]); err != nil {
+			return err
+		}
+	}
+	if _, err := st.SetClientCredentials(people[0].ID, people[0].Email, auth.HashPassword(password), "fr"); err != nil {
+		return err
+	}
+	zone, _ := time.LoadLocation("Europe/Paris")
+	now := time.Now().In(zone)
+	day := time.Date(now.Year(), now.Month(), now.Day(), 10, 0, 0, 0, zone)
+	for i, offset := range []int{-14, -7, 7} {
+		a := &store.Appointment{ClientID: people[0].ID, PractitionerID: practitioner, Start: day.AddDate(0, 0, offset).UTC(), Minutes: 50,
+			Kind: []store.AppointmentKind{store.KindInPerson, store.KindVideo, store.KindInPerson}[i], FeeCents: 8000, Currency: "EUR"}
+		if err := st.CreateAppointment(a); err != nil {
+			return err
+		}
+		if offset < 0 {
+			if _, err := st.UpdateAppointment(a.ID, func(a *store.Appointment) error {
+				a.Status, a.Paid, a.PaidAt = store.StatusAttended, true, a.Start.Add(time.Hour)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return st.CreateAccount(&store.Account{Email: "zoe@demo.foyer.test", PasswordHash: auth.HashPassword(password), Lang: "fr",
+		SignUp: store.SignUp{FirstName: "Zoé", LastName: "Martin", Phone: "+33611111111", BirthDate: "1990-04-01"}})
 }

@@ -42,3 +42,57 @@ func BenchmarkStaffPage(b *testing.B) {
 		}
 	}
 }
+
+// seedPeople fills the store with n clients and n prospects, as a busy practice would have.
+func seedPeople(b *testing.B, a *testApp, n int) {
+	first := []string{"Éloïse", "Marc", "Anne", "Zoé", "Louis", "Chloé", "Hugo", "Léa", "Paul", "Inès"}
+	last := []string{"Durand", "Dupont", "Martin", "Bernard", "Petit", "Roux", "Moreau", "Lefèvre", "Garnier", "Faure"}
+	for i := range n {
+		c := &store.Client{FirstName: first[i%10], LastName: last[(i/10)%10] + itoa(uint64(i)), Email: "client" + itoa(uint64(i)) + "@example.org",
+			Lang: "fr", PractitionerID: 1, Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+336" + pad8(i), Mobile: true}}}
+		if err := a.st.CreateClient(c); err != nil {
+			b.Fatal(err)
+		}
+		acct := &store.Account{Email: "prospect" + itoa(uint64(i)) + "@example.org", Verified: i%2 == 0,
+			SignUp: store.SignUp{FirstName: first[(i+3)%10], LastName: last[(i/7)%10] + itoa(uint64(i)), Phone: "+337" + pad8(i)}}
+		if err := a.st.CreateAccount(acct); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func pad8(i int) string {
+	s := itoa(uint64(i))
+	for len(s) < 8 {
+		s = "0" + s
+	}
+	return s
+}
+
+func benchGet(b *testing.B, a *testApp, cookies map[string]*http.Cookie, path, target string) {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		a.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkClientSearch is the search-as-you-type partial over 10,000 clients (and 10,000 prospects).
+func BenchmarkClientSearch(b *testing.B) {
+	a := newTestApp(b)
+	owner := a.setUp()
+	seedPeople(b, a, 10000)
+	b.Run("query", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients?q=dupont", "client-results") })
+	b.Run("phone", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients?q=06+00+00+12", "client-results") })
+	b.Run("first-page", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients", "client-results") })
+	b.Run("prospects", func(b *testing.B) { benchGet(b, a, owner.cookies, "/prospects", "prospect-results") })
+	b.Run("prospects-query", func(b *testing.B) { benchGet(b, a, owner.cookies, "/prospects?q=martin&verified=yes", "prospect-results") })
+}
