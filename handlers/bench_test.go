@@ -94,5 +94,7 @@ func BenchmarkClientSearch(b *testing.B) {
 	b.Run("phone", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients?q=06+00+00+12", "client-results") })
 	b.Run("first-page", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients", "client-results") })
 	b.Run("prospects", func(b *testing.B) { benchGet(b, a, owner.cookies, "/prospects", "prospect-results") })
-	b.Run("prospects-query", func(b *testing.B) { benchGet(b, a, owner.cookies, "/prospects?q=martin&verified=yes", "prospect-results") })
+	b.Run("prospects-query", func(b *testing.B) {
+		benchGet(b, a, owner.cookies, "/prospects?q=martin&verified=yes", "prospect-results")
+	})
 }
