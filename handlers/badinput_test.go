@@ -125,3 +125,74 @@ func FuzzSignIn(f *testing.F) {
 		}
 	})
 }
+
+// TestBadInputClientForms covers the forms of clients, appointments and the portal:
+// bad values get a 4xx with a French message beside the field, never a 500, and
+// the record keeps what it had.
+func TestBadInputClientForms(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	owner.post("/lang", formOf("lang", "fr", "next", "/"))
+	a.enableSignup(owner)
+	path, _ := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	// The portal forms use another client, whose password the staff forms above do not reset.
+	_, client := a.clientWithPortal(owner, "marc@example.org", "le mot de passe de marc", "first_name", "Marc", "last_name", "Dupont")
+	client.post("/lang", formOf("lang", "fr", "next", "/portal/account"))
+	huge := strings.Repeat("é", 1<<19)
+	values := map[string]string{"empty": "", "huge": huge, "malformed": "abc\xff\xfe", "control": "a\x00b", "wrong type": "[object Object]"}
+	forms := []struct {
+		b      *browser
+		path   string
+		fields map[string]string
+		// free are the fields where any text, or none, is a fine answer.
+		free []string
+	}{
+		{owner, "/clients", map[string]string{"first_name": "A", "last_name": "B", "email": "a@example.org", "lang": "fr", "practitioner": "1",
+			"phone_0": "0612345678", "phone_0_type": "mobile", "birth_date": "1990-01-01", "address": "x", "notes": "y"},
+			[]string{"first_name", "last_name", "address", "notes", "email", "birth_date", "phone_0", "phone_0_type"}},
+		{owner, path, map[string]string{"first_name": "A", "last_name": "B", "lang": "fr", "practitioner": "1"}, []string{"first_name", "last_name"}},
+		{owner, path + "/portal", map[string]string{"portal_email": "eloise@example.org", "portal_password": "a long new password"}, []string{"portal_password"}},
+		{owner, path + "/appointments", map[string]string{"date": "2026-12-01", "time": "10:00", "minutes": "50", "kind": "video", "fee": "80", "practitioner": "1"}, nil},
+		{client, "/portal/account", map[string]string{"phone_0": "0612345678", "phone_0_type": "mobile", "address": "x", "lang": "fr"}, []string{"address", "phone_0", "phone_0_type"}},
+		{client, "/portal/password", map[string]string{"current": "wrong", "new": "a long new password"}, nil},
+		{a.browser(), "/portal/signup", map[string]string{"first_name": "Z", "last_name": "M", "email": "z@example.org", "lang": "fr", "password": "a long new password", "phone": "", "birth_date": ""},
+			[]string{"first_name", "last_name", "phone", "birth_date", "password"}},
+		{a.browser(), "/portal/forgot", map[string]string{"email": "z@example.org"}, nil},
+	}
+	for _, f := range forms {
+		f.b.lang = "fr"
+		for field := range f.fields {
+			for kind, v := range values {
+				vals := url.Values{}
+				for k, fv := range f.fields {
+					vals.Set(k, fv)
+				}
+				vals.Set(field, v)
+				f.b.ip = "198.18." + itoa(uint64(len(field))) + "." + itoa(uint64(len(kind))) + ":1"
+				r := f.b.post(f.path, vals)
+				switch {
+				case r.Code >= 500:
+					t.Errorf("%s %s=%s: %d", f.path, field, kind, r.Code)
+				case r.Code < 400:
+					ok := false
+					for _, free := range f.free {
+						ok = ok || (free == field && (kind == "wrong type" || kind == "empty"))
+					}
+					if !ok {
+						t.Errorf("%s %s=%s accepted (%d)", f.path, field, kind, r.Code)
+					}
+				case r.Code == http.StatusUnprocessableEntity:
+					if !strings.Contains(r.body, `class="error`) {
+						t.Errorf("%s %s=%s: no message beside a field", f.path, field, kind)
+					}
+					if strings.Contains(r.body, "This field") || strings.Contains(r.body, "is too long") || strings.Contains(r.body, "not valid") {
+						t.Errorf("%s %s=%s: English message on a French page", f.path, field, kind)
+					}
+				}
+			}
+		}
+	}
+	if cl, _ := a.st.Client(2); cl.Email != "marc@example.org" || cl.Lang != "fr" || cl.FirstName != "Marc" || cl.AccountID == 0 {
+		t.Errorf("the portal forms changed what they may not: %+v", cl)
+	}
+}

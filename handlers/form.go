@@ -184,7 +184,19 @@ func (f *form) money(name string, required bool) int64 {
 	if v == "" {
 		return 0
 	}
+	cents, ok := parseMoney(v)
+	if !ok {
+		f.fail(name, "form.money_invalid")
+	}
+	return cents
+}
+
+// parseMoney reads 80, 80.5, 80,50, 1 234,50 or €80 as cents, up to a million.
+func parseMoney(v string) (int64, bool) {
 	s := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "€", "", "$", "", "£", "").Replace(v)
+	if s == "" {
+		return 0, false
+	}
 	s = strings.Replace(s, ",", ".", 1)
 	whole, frac, hasFrac := strings.Cut(s, ".")
 	if whole == "" {
@@ -199,8 +211,7 @@ func (f *form) money(name string, required bool) int64 {
 	w, err1 := strconv.ParseUint(whole, 10, 32)
 	fr, err2 := strconv.ParseUint(frac, 10, 8)
 	if err1 != nil || err2 != nil || len(frac) != 2 || w > 1_000_000 {
-		f.fail(name, "form.money_invalid")
-		return 0
+		return 0, false
 	}
-	return int64(w)*100 + int64(fr)
+	return int64(w)*100 + int64(fr), true
 }
