@@ -79,8 +79,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 		return h.invalid(c, "account", pg, f)
 	}
 	if !h.limits.allow("password:"+user.Email, limitSignInAccount) {
-		f.fail("current", "signin.too_many")
-		return h.invalid(c, "account", pg, f)
+		return h.tooMany(c, "account", pg, f, "current")
 	}
 	if !auth.CheckPassword(user.PasswordHash, current) {
 		f.fail("current", "account.wrong_password")
@@ -156,8 +155,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 		return h.invalid(c, "twofa_enrol", pg, f)
 	}
 	if !h.limits.allow("2fa:"+user.Email, limitTwoFA) {
-		f.fail("code", "signin.too_many")
-		return h.invalid(c, "twofa_enrol", pg, f)
+		return h.tooMany(c, "twofa_enrol", pg, f, "code")
 	}
 	secret := str(currentSession(c).Values[sessTOTPSecret])
 	step, ok := auth.MatchTOTP(secret, code, h.now())

@@ -34,19 +34,6 @@ func (h *Handler) portalPage(c echo.Context, title string) *views.Page {
 	return pg
 }
 
-// startPortalSession signs a portal account in on a fresh session ID.
-func (h *Handler) startPortalSession(c echo.Context, accountID uint64) error {
-	sess := currentSession(c)
-	if sess.ID != "" {
-		if err := h.store.DeleteSession(sess.ID); err != nil {
-			return err
-		}
-	}
-	sess.ID = ""
-	sess.Values = map[any]any{sessAccountID: strconv.FormatUint(accountID, 10)}
-	return sess.Save(c.Request(), c.Response())
-}
-
 func (h *Handler) portalSignInForm(c echo.Context) error {
 	if currentAccount(c) != nil {
 		return h.redirect(c, "/portal/account")
@@ -72,9 +59,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 		return h.invalid(c, "portal_signin", pg, f)
 	}
 	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("portal-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
-		f.fail("_form", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "portal_signin", pg)
+		return h.tooMany(c, "portal_signin", pg, f, "_form")
 	}
 	a, err := h.store.AccountByEmail(email)
 	if errors.Is(err, store.ErrNotFound) {
@@ -86,7 +71,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "portal_signin", pg, f)
 	}
-	if err := h.startPortalSession(c, a.ID); err != nil {
+	if err := h.startSession(c, sessAccountID, a.ID); err != nil {
 		return err
 	}
 	return h.redirect(c, "/portal/account")
@@ -189,9 +174,7 @@ func (h *Handler) signup(c echo.Context) error {
 		return h.invalid(c, "portal_signup", pg, f)
 	}
 	if !h.limits.allow("signup-ip:"+c.RealIP(), limitSignup) {
-		f.fail("_form", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "portal_signup", pg)
+		return h.tooMany(c, "portal_signup", pg, f, "_form")
 	}
 	a := &store.Account{Email: email, PasswordHash: auth.HashPassword(password), Lang: lang,
 		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
@@ -295,9 +278,7 @@ func (h *Handler) forgot(c echo.Context) error {
 		return h.invalid(c, "portal_forgot", pg, f)
 	}
 	if !h.limits.allow("forgot-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("forgot:"+store.NormalizeEmail(email), limitForgot) {
-		f.fail("_form", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "portal_forgot", pg)
+		return h.tooMany(c, "portal_forgot", pg, f, "_form")
 	}
 	a, err := h.store.AccountByEmail(email)
 	if err == nil {

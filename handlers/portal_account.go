@@ -142,8 +142,7 @@ func (h *Handler) changeMyPassword(c echo.Context) error {
 		return h.invalid(c, "portal_account", pg, f)
 	}
 	if !h.limits.allow("portal-password:"+strconv.FormatUint(a.ID, 10), limitSignInAccount) {
-		f.fail("current", "signin.too_many")
-		return h.invalid(c, "portal_account", pg, f)
+		return h.tooMany(c, "portal_account", pg, f, "current")
 	}
 	if !auth.CheckPassword(a.PasswordHash, current) {
 		f.fail("current", "account.wrong_password")

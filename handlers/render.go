@@ -89,6 +89,13 @@ func (h *Handler) invalid(c echo.Context, name string, pg *views.Page, f *form) 
 	return h.render(c, http.StatusUnprocessableEntity, name, pg)
 }
 
+// tooMany re-renders a form with "too many attempts" beside field ("_form" for the whole form).
+func (h *Handler) tooMany(c echo.Context, name string, pg *views.Page, f *form, field string) error {
+	f.fail(field, "signin.too_many")
+	pg.Form, pg.Errors = f.vals, f.errs
+	return h.render(c, http.StatusTooManyRequests, name, pg)
+}
+
 // The flash is a message ID carried by a short cookie across one redirect; only
 // IDs under "flash." are honoured, so the cookie cannot put other text on a page.
 const flashCookie = "foyer_flash"

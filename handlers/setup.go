@@ -43,7 +43,7 @@ func (h *Handler) setup(c echo.Context) error {
 	if err := h.reloadPractice(); err != nil {
 		return err
 	}
-	if err := h.startSession(c, owner.ID); err != nil {
+	if err := h.startSession(c, sessUserID, owner.ID); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.welcome")

@@ -15,8 +15,9 @@ import (
 // pendingTTL is how long the second sign-in step may follow the first.
 const pendingTTL = 5 * time.Minute
 
-// startSession signs a staff member in on a fresh session ID (no fixation).
-func (h *Handler) startSession(c echo.Context, userID uint64) error {
+// startSession signs someone in on a fresh session ID (no fixation): key is
+// sessUserID for a staff member, sessAccountID for a portal account.
+func (h *Handler) startSession(c echo.Context, key string, id uint64) error {
 	sess := currentSession(c)
 	if sess.ID != "" {
 		if err := h.store.DeleteSession(sess.ID); err != nil {
@@ -24,7 +25,7 @@ func (h *Handler) startSession(c echo.Context, userID uint64) error {
 		}
 	}
 	sess.ID = ""
-	sess.Values = map[any]any{sessUserID: strconv.FormatUint(userID, 10)}
+	sess.Values = map[any]any{key: strconv.FormatUint(id, 10)}
 	return sess.Save(c.Request(), c.Response())
 }
 
@@ -49,9 +50,7 @@ func (h *Handler) signIn(c echo.Context) error {
 		return h.invalid(c, "signin", pg, f)
 	}
 	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("signin-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
-		f.fail("_form", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "signin", pg)
+		return h.tooMany(c, "signin", pg, f, "_form")
 	}
 	st, err := h.store.StaffByEmail(email)
 	if errors.Is(err, store.ErrNotFound) {
@@ -72,7 +71,7 @@ func (h *Handler) signIn(c echo.Context) error {
 		}
 		return h.redirect(c, "/signin/2fa")
 	}
-	if err := h.startSession(c, st.ID); err != nil {
+	if err := h.startSession(c, sessUserID, st.ID); err != nil {
 		return err
 	}
 	return h.redirect(c, "/")
@@ -112,9 +111,7 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
 	if !h.limits.allow("2fa:"+strconv.FormatUint(uid, 10), limitTwoFA) || !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) {
-		f.fail("code", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "signin_2fa", pg)
+		return h.tooMany(c, "signin_2fa", pg, f, "code")
 	}
 	st, err := h.store.Staff(uid)
 	if err != nil || !st.Active || !st.TOTPEnabled {
@@ -128,7 +125,7 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 		f.fail("code", reason)
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
-	if err := h.startSession(c, st.ID); err != nil {
+	if err := h.startSession(c, sessUserID, st.ID); err != nil {
 		return err
 	}
 	return h.redirect(c, "/")

@@ -65,9 +65,7 @@ func (h *Handler) inviteStaff(c echo.Context) error {
 	}
 	me := currentUser(c)
 	if !h.limits.allow("invite:"+strconv.FormatUint(me.ID, 10), limitInvite) {
-		f.fail("_form", "signin.too_many")
-		pg.Form, pg.Errors = f.vals, f.errs
-		return h.render(c, http.StatusTooManyRequests, "staff", pg)
+		return h.tooMany(c, "staff", pg, f, "_form")
 	}
 	st := &store.Staff{Name: name, Email: email, Role: store.Role(role), Lang: lang, Invited: true, CreatedAt: h.now().UTC()}
 	if err := h.store.CreateStaff(st); errors.Is(err, store.ErrEmailTaken) {
