@@ -221,7 +221,7 @@ func serve(cfg config) error {
 func backup(cfg config, dest string) error {
 	st, err := store.Open(cfg.data)
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("Foyer is running on %s: stop it first, or use Settings → Download a backup", cfg.data)
+		return fmt.Errorf("a Foyer server is running on %s: stop it first, or use Settings → Download a backup", cfg.data)
 	} else if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func TestMatchTOTP(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if NewToken() == NewToken() || len(NewToken()) != 43 {
+	if a, b := NewToken(), NewToken(); a == b || len(a) != 43 {
 		t.Error("tokens are not 256 random bits")
 	}
 }
