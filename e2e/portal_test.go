@@ -189,6 +189,9 @@ func TestPortalMethod2(t *testing.T) {
 	}
 	admin.axe()
 	admin.screenshot("prospect-create")
+	// Escape closes the dialog; the selection stays and the dialog opens again.
+	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
+	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="create"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
 	admin.do(chromedp.Click(chromedp.CSS(`#dialog button[type="submit"]`)), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	admin.expect("Le compte du portail est lié à la fiche client.", "Compte du portail : zoe@example.org")
 

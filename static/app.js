@@ -22,4 +22,12 @@
       setTimeout(function () { b.textContent = b.dataset.label; }, 2000);
     });
   });
+  // Escape closes a dialog opened over the prospects list and puts the focus back on the list.
+  document.addEventListener("keydown", function (e) {
+    var d = document.getElementById("dialog");
+    if (e.key !== "Escape" || !d || !d.firstElementChild) return;
+    d.replaceChildren();
+    var back = document.querySelector(".action-bar button, #prospect-results input");
+    if (back) back.focus();
+  });
 })();
