@@ -101,7 +101,6 @@ func (h *Handler) clientList(c echo.Context) error {
 	pg := h.page(c, "clients.title")
 	pg.Data = d
 	if isHTMX(c) && c.Request().Header.Get("HX-Target") == "client-results" {
-		c.Response().Header().Set("Vary", hxRequest)
 		return h.renderBlock(c, http.StatusOK, "clients", "client_results", pg)
 	}
 	return h.render(c, http.StatusOK, "clients", pg)
