@@ -122,6 +122,8 @@ func TestPortalIsolation(t *testing.T) {
 			t.Errorf("alice GET %s = %d, want 404", path, r.Code)
 		}
 	}
+	// The 404 leads back to the portal, not to the staff sign-in.
+	mustContain(t, alice.get("/portal/receipts/2"), `href="/portal"`, "Page not found")
 	r := alice.get("/portal/account")
 	mustNotContain(t, r, "Bob", "Roux", "120")
 	mustContain(t, bob.get("/portal/account"), "Bob")

@@ -116,7 +116,7 @@ func (h *Handler) takeFlash(c echo.Context) string {
 	return ck.Value
 }
 
-type errorData struct{ Title, Body string }
+type errorData struct{ Title, Body, Home string }
 
 // errorKeys maps a status to the message IDs of its page.
 func errorKey(status int) string {
@@ -168,7 +168,12 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		return
 	}
 	pg := h.page(c, key+".title")
-	pg.Data = errorData{Title: key + ".title", Body: key + ".body"}
+	pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/"}
+	if strings.HasPrefix(c.Request().URL.Path, "/portal") {
+		// Clients go back to their portal, not to the staff sign-in.
+		pg.Portal, pg.DeliveryWarning = true, ""
+		pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/portal"}
+	}
 	if rerr := h.render(c, status, "error", pg); rerr != nil {
 		h.log.Error("error page failed", "err", rerr)
 		_ = c.String(status, http.StatusText(status))
