@@ -123,7 +123,7 @@ func TestPortalIsolation(t *testing.T) {
 		}
 	}
 	// The 404 leads back to the portal, not to the staff sign-in.
-	mustContain(t, alice.get("/portal/receipts/2"), `href="/portal"`, "Page not found")
+	mustContain(t, alice.get("/portal/receipts/2"), `href="/portal"`, "Page introuvable")
 	r := alice.get("/portal/account")
 	mustNotContain(t, r, "Bob", "Roux", "120")
 	mustContain(t, bob.get("/portal/account"), "Bob")
