@@ -28,14 +28,6 @@ func (h *Handler) accountPage(c echo.Context) (*views.Page, error) {
 	return pg, nil
 }
 
-func (h *Handler) account(c echo.Context) error {
-	pg, err := h.accountPage(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "account", pg)
-}
-
 // updateProfile saves the name and language; the language also becomes the visitor's choice.
 func (h *Handler) updateProfile(c echo.Context) error {
 	pg, err := h.accountPage(c)

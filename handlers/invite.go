@@ -38,14 +38,6 @@ func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
 	return pg, nil
 }
 
-func (h *Handler) inviteForm(c echo.Context) error {
-	pg, err := h.invitePage(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "invite", pg)
-}
-
 // acceptInvite sets the password and activates the account; the link then stops working.
 func (h *Handler) acceptInvite(c echo.Context) error {
 	pg, err := h.invitePage(c)

@@ -310,14 +310,6 @@ func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
 	return pg, nil
 }
 
-func (h *Handler) resetForm(c echo.Context) error {
-	pg, err := h.resetPage(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "portal_reset", pg)
-}
-
 // reset sets a new password; following the emailed link also proves the email.
 func (h *Handler) reset(c echo.Context) error {
 	pg, err := h.resetPage(c)

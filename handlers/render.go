@@ -67,6 +67,18 @@ func (h *Handler) render(c echo.Context, status int, name string, pg *views.Page
 	return h.writeHTML(c, status, buf.Bytes())
 }
 
+// show renders the page that build makes: the GET half of a form's flow,
+// whose POST half rebuilds the same page to show errors.
+func (h *Handler) show(name string, build func(echo.Context) (*views.Page, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		pg, err := build(c)
+		if err != nil {
+			return err
+		}
+		return h.render(c, http.StatusOK, name, pg)
+	}
+}
+
 // renderBlock writes one block of a page, for an HTMX swap of a fragment.
 func (h *Handler) renderBlock(c echo.Context, status int, name, block string, data any) error {
 	var buf bytes.Buffer

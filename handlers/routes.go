@@ -29,7 +29,7 @@ var routes = []route{
 	{http.MethodGet, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FAForm }},
 	{http.MethodPost, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FA }},
 	{http.MethodPost, "/signout", public, func(h *Handler) echo.HandlerFunc { return h.signOut }},
-	{http.MethodGet, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.inviteForm }},
+	{http.MethodGet, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.show("invite", h.invitePage) }},
 	{http.MethodPost, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.acceptInvite }},
 
 	{http.MethodGet, "/portal", public, func(h *Handler) echo.HandlerFunc { return h.portalSignInForm }},
@@ -41,7 +41,7 @@ var routes = []route{
 	{http.MethodPost, "/portal/verify/:token", public, func(h *Handler) echo.HandlerFunc { return h.verify }},
 	{http.MethodGet, "/portal/forgot", public, func(h *Handler) echo.HandlerFunc { return h.forgotForm }},
 	{http.MethodPost, "/portal/forgot", public, func(h *Handler) echo.HandlerFunc { return h.forgot }},
-	{http.MethodGet, "/portal/reset/:token", public, func(h *Handler) echo.HandlerFunc { return h.resetForm }},
+	{http.MethodGet, "/portal/reset/:token", public, func(h *Handler) echo.HandlerFunc { return h.show("portal_reset", h.resetPage) }},
 	{http.MethodPost, "/portal/reset/:token", public, func(h *Handler) echo.HandlerFunc { return h.reset }},
 	{http.MethodGet, "/portal/account", portalAccount, func(h *Handler) echo.HandlerFunc { return h.portalAccount }},
 	{http.MethodPost, "/portal/resend", portalAccount, func(h *Handler) echo.HandlerFunc { return h.resendVerification }},
@@ -50,7 +50,7 @@ var routes = []route{
 	{http.MethodGet, "/portal/receipts/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.myReceipt }},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
-	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.account }},
+	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},
 	{http.MethodPost, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateProfile }},
 	{http.MethodPost, "/account/password", anyStaff, func(h *Handler) echo.HandlerFunc { return h.changePassword }},
 	{http.MethodGet, "/account/2fa", anyStaff, func(h *Handler) echo.HandlerFunc { return h.enrol2FAForm }},
@@ -81,7 +81,7 @@ var routes = []route{
 	{http.MethodGet, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associatePage }},
 	{http.MethodPost, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associateProspect }},
 
-	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.staffList }},
+	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.show("staff", h.staffPage) }},
 	{http.MethodPost, "/staff/invite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.inviteStaff }},
 	{http.MethodPost, "/staff/:id/role", adminOnly, func(h *Handler) echo.HandlerFunc { return h.changeRole }},
 	{http.MethodPost, "/staff/:id/deactivate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deactivateStaff }},

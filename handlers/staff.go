@@ -38,14 +38,6 @@ func (h *Handler) staffPage(c echo.Context) (*views.Page, error) {
 	return pg, nil
 }
 
-func (h *Handler) staffList(c echo.Context) error {
-	pg, err := h.staffPage(c)
-	if err != nil {
-		return err
-	}
-	return h.render(c, http.StatusOK, "staff", pg)
-}
-
 // inviteStaff creates an invited account and emails a one-time set-password link.
 func (h *Handler) inviteStaff(c echo.Context) error {
 	pg, err := h.staffPage(c)
