@@ -179,8 +179,8 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 // touch records activity at most once a minute, to keep the idle timeout
 // honest without a write on every request.
 func (h *Handler) touch(c echo.Context, sess *sessions.Session) {
-	rec, err := h.store.Session(sess.ID)
-	if err == nil && h.now().Sub(rec.LastSeen) > time.Minute {
+	seen, err := strconv.ParseInt(str(sess.Values[sessSeen]), 10, 64)
+	if err == nil && h.now().Sub(time.Unix(0, seen)) > time.Minute {
 		_ = sess.Save(c.Request(), c.Response())
 	}
 }

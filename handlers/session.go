@@ -28,6 +28,7 @@ const (
 	sessUserID     = "uid"
 	sessAccountID  = "acct"
 	sessCreated    = "_created"
+	sessSeen       = "_seen" // last activity, read from the store; never written back as a value
 	sessPendingUID = "pending_uid"
 	sessPendingAt  = "pending_at"
 	sessTOTPSecret = "totp_pending"
@@ -86,6 +87,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		sess.Values[sessAccountID] = strconv.FormatUint(rec.AccountID, 10)
 	}
 	sess.Values[sessCreated] = strconv.FormatInt(rec.CreatedAt.UnixNano(), 10)
+	sess.Values[sessSeen] = strconv.FormatInt(rec.LastSeen.UnixNano(), 10)
 	return sess, nil
 }
 
@@ -117,6 +119,8 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
 				rec.CreatedAt = time.Unix(0, n).UTC()
 			}
+		case sessSeen:
+			// LastSeen is always now when saving.
 		default:
 			rec.Values[key] = val
 		}
