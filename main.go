@@ -199,6 +199,9 @@ func serve(cfg config) error {
 		log.Warn("delivery not configured: messages stay in the outbox and are printed here", "email", email != nil, "sms", sms != nil)
 	}
 	log.Info("Foyer is listening", "addr", ln.Addr().String(), "url", base.String(), "data", cfg.data)
+	if has, err := st.HasStaff(); err == nil && !has {
+		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
