@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,7 +36,41 @@ func (h *Handler) apptView(pg *views.Page, a store.Appointment, names map[uint64
 		Practitioner: names[a.PractitionerID], Past: a.Start.Before(h.now())}
 }
 
-// bookAppointment books a session for the client; the date and time are in the practice time zone.
+// apptInput is what the booking form holds.
+type apptInput struct {
+	Start          time.Time
+	Minutes        int
+	Kind           store.AppointmentKind
+	FeeCents       int64
+	PractitionerID uint64
+}
+
+// readAppointment validates the booking form; the date and time are in the practice time zone.
+func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client) apptInput {
+	var in apptInput
+	_, day := f.date("date", true)
+	clock := f.text("time", 5, true)
+	if day != "" && clock != "" {
+		at, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, h.zone())
+		if err != nil {
+			f.fail("time", "form.time_invalid")
+		}
+		in.Start = at.UTC()
+	}
+	in.Minutes, _ = strconv.Atoi(f.choice("minutes", optionValues(durations)...))
+	in.Kind = store.AppointmentKind(f.choice("kind", optionValues(apptKinds)...))
+	in.FeeCents = f.money("fee", true)
+	in.PractitionerID = cl.PractitionerID
+	if isAdmin(currentUser(c)) {
+		in.PractitionerID = f.id("practitioner", true)
+		if st, err := h.store.Staff(in.PractitionerID); in.PractitionerID != 0 && (err != nil || !st.Active) {
+			f.fail("practitioner", "form.choice_invalid")
+		}
+	}
+	return in
+}
+
+// bookAppointment books a session for the client.
 func (h *Handler) bookAppointment(c echo.Context) error {
 	cl, err := h.loadClient(c, "id")
 	if err != nil {
@@ -49,35 +84,92 @@ func (h *Handler) bookAppointment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, day := f.date("date", true)
-	clock := f.text("time", 5, true)
-	var at time.Time
-	if day != "" && clock != "" {
-		at, err = time.ParseInLocation("2006-01-02 15:04", day+" "+clock, h.zone())
-		if err != nil {
-			f.fail("time", "form.time_invalid")
-		}
-	}
-	minutes, _ := strconv.Atoi(f.choice("minutes", optionValues(durations)...))
-	kind := f.choice("kind", optionValues(apptKinds)...)
-	fee := f.money("fee", true)
-	pid := cl.PractitionerID
-	if isAdmin(currentUser(c)) {
-		pid = f.id("practitioner", true)
-		if st, err := h.store.Staff(pid); pid != 0 && (err != nil || !st.Active) {
-			f.fail("practitioner", "form.choice_invalid")
-		}
-	}
+	in := h.readAppointment(c, f, cl)
 	if !f.ok() {
 		return h.invalid(c, "client", pg, f)
 	}
 	p, _ := h.currentPractice()
-	a := &store.Appointment{ClientID: cl.ID, PractitionerID: pid, Start: at.UTC(), Minutes: minutes, Kind: store.AppointmentKind(kind),
-		FeeCents: fee, Currency: p.Currency, CreatedAt: h.now().UTC()}
+	a := &store.Appointment{ClientID: cl.ID, PractitionerID: in.PractitionerID, Start: in.Start, Minutes: in.Minutes, Kind: in.Kind,
+		FeeCents: in.FeeCents, Currency: p.Currency, CreatedAt: h.now().UTC()}
 	if err := h.store.CreateAppointment(a); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.appt_booked")
+	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+}
+
+type apptFormData struct {
+	Client        store.Client
+	Appointment   store.Appointment
+	Practitioners []option
+	Kinds         []option
+	Durations     []option
+}
+
+// apptFormPage is the page that changes an appointment's date, time, length, kind, practitioner or fee.
+func (h *Handler) apptFormPage(c echo.Context, a store.Appointment, cl store.Client) (*views.Page, error) {
+	pg := h.page(c, "appt.edit_title")
+	d := apptFormData{Client: cl, Appointment: a, Kinds: apptKinds, Durations: durations}
+	staff, err := h.store.ListStaff()
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range staff {
+		if st.Active {
+			d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
+		}
+	}
+	pg.Data = d
+	local := a.Start.In(h.zone())
+	fee := fmt.Sprintf("%d.%02d", a.FeeCents/100, a.FeeCents%100)
+	if pg.Lang == "fr" {
+		fee = strings.Replace(fee, ".", ",", 1)
+	}
+	pg.Form = map[string]string{"date": local.Format("2006-01-02"), "time": local.Format("15:04"), "minutes": strconv.Itoa(a.Minutes),
+		"kind": string(a.Kind), "practitioner": strconv.FormatUint(a.PractitionerID, 10), "fee": fee}
+	return pg, nil
+}
+
+func (h *Handler) editAppointmentForm(c echo.Context) error {
+	a, cl, err := h.loadAppointment(c)
+	if err != nil {
+		return err
+	}
+	pg, err := h.apptFormPage(c, a, cl)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "appointment_form", pg)
+}
+
+// updateAppointment reschedules or corrects an appointment; a new time means a new reminder.
+func (h *Handler) updateAppointment(c echo.Context) error {
+	a, cl, err := h.loadAppointment(c)
+	if err != nil {
+		return err
+	}
+	pg, err := h.apptFormPage(c, a, cl)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	in := h.readAppointment(c, f, cl)
+	if !f.ok() {
+		return h.invalid(c, "appointment_form", pg, f)
+	}
+	if _, err := h.store.UpdateAppointment(a.ID, func(x *store.Appointment) error {
+		if !x.Start.Equal(in.Start) {
+			x.ReminderSent = false
+		}
+		x.Start, x.Minutes, x.Kind, x.FeeCents, x.PractitionerID = in.Start, in.Minutes, in.Kind, in.FeeCents, in.PractitionerID
+		return nil
+	}); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.saved")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
 }
 

@@ -134,7 +134,7 @@ func TestPractitionersSeeOwnClients(t *testing.T) {
 	for _, req := range []struct{ method, path string }{
 		{"GET", samClient}, {"GET", samClient + "/edit"}, {"POST", samClient}, {"POST", samClient + "/archive"},
 		{"POST", samClient + "/portal"}, {"POST", samClient + "/appointments"}, {"POST", "/appointments/1/status"},
-		{"GET", "/appointments/1/receipt.pdf"},
+		{"GET", "/appointments/1/receipt.pdf"}, {"GET", "/appointments/1/edit"}, {"POST", "/appointments/1"},
 	} {
 		var r *resp
 		if req.method == "GET" {

@@ -354,3 +354,32 @@ func TestReminders(t *testing.T) {
 		t.Fatal("the second reminder did not go")
 	}
 }
+
+func TestRescheduleAppointment(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	path := owner.newClient("email", "eloise@example.org")
+	owner.post(path+"/appointments", formOf("date", "2026-11-26", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80,5", "practitioner", "1"))
+	if n, _ := a.h.SendReminders(a.now()); n != 1 {
+		t.Fatal("no reminder for tomorrow's session")
+	}
+	r := owner.get("/appointments/1/edit")
+	mustContain(t, r, `value="2026-11-26"`, `value="10:00"`, `value="80.50"`, "Change the appointment")
+	r = owner.post("/appointments/1", formOf("date", "2026-11-26", "time", "25:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad time: %d", r.Code)
+	}
+	mustContain(t, r, "Enter a time such as 14:30.", `value="25:00"`)
+	if r := owner.post("/appointments/1", formOf("date", "2026-11-27", "time", "16:30", "minutes", "60", "kind", "in_person", "fee", "90", "practitioner", "1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("reschedule: %d %s", r.Code, abbreviate(r.body))
+	}
+	ap, _ := a.st.Appointment(1)
+	if ap.Start != time.Date(2026, 11, 27, 15, 30, 0, 0, time.UTC) || ap.Minutes != 60 || ap.Kind != store.KindInPerson || ap.FeeCents != 9000 || ap.ReminderSent {
+		t.Fatalf("after reschedule: %+v", ap)
+	}
+	// The new time gets its own reminder, 24 hours before it.
+	a.advance(8 * time.Hour)
+	if n, _ := a.h.SendReminders(a.now()); n != 1 {
+		t.Fatal("no reminder for the new time")
+	}
+}
