@@ -378,7 +378,7 @@ func TestRescheduleAppointment(t *testing.T) {
 		t.Fatalf("after reschedule: %+v", ap)
 	}
 	// The new time gets its own reminder, 24 hours before it.
-	a.advance(8 * time.Hour)
+	a.advance(30 * time.Hour)
 	if n, _ := a.h.SendReminders(a.now()); n != 1 {
 		t.Fatal("no reminder for the new time")
 	}
