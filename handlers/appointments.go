@@ -62,10 +62,7 @@ func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client) appt
 	in.FeeCents = f.money("fee", true)
 	in.PractitionerID = cl.PractitionerID
 	if isAdmin(currentUser(c)) {
-		in.PractitionerID = f.id("practitioner", true)
-		if st, err := h.store.Staff(in.PractitionerID); in.PractitionerID != 0 && (err != nil || !st.Active) {
-			f.fail("practitioner", "form.choice_invalid")
-		}
+		in.PractitionerID = h.readPractitioner(f)
 	}
 	return in
 }
@@ -110,14 +107,9 @@ type apptFormData struct {
 func (h *Handler) apptFormPage(c echo.Context, a store.Appointment, cl store.Client) (*views.Page, error) {
 	pg := h.page(c, "appt.edit_title")
 	d := apptFormData{Client: cl, Appointment: a, Kinds: apptKinds, Durations: durations}
-	staff, err := h.store.ListStaff()
-	if err != nil {
+	var err error
+	if _, d.Practitioners, err = h.staffDirectory(); err != nil {
 		return nil, err
-	}
-	for _, st := range staff {
-		if st.Active {
-			d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
-		}
 	}
 	pg.Data = d
 	local := a.Start.In(h.zone())

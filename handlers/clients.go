@@ -128,14 +128,9 @@ func (h *Handler) clientFormPage(c echo.Context, cl store.Client, action, cancel
 		d.PhoneRows = append(d.PhoneRows, i)
 	}
 	if isAdmin(currentUser(c)) {
-		all, err := h.store.ListStaff()
-		if err != nil {
+		var err error
+		if _, d.Practitioners, err = h.staffDirectory(); err != nil {
 			return nil, err
-		}
-		for _, st := range all {
-			if st.Active {
-				d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
-			}
 		}
 	}
 	pg.Data = d
@@ -176,13 +171,7 @@ func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
 	cl.Notes = f.multiline("notes", 5000)
 	h.readPhones(f, cl)
 	if user := currentUser(c); isAdmin(user) {
-		pid := f.id("practitioner", true)
-		if pid != 0 {
-			if st, err := h.store.Staff(pid); err != nil || !st.Active {
-				f.fail("practitioner", "form.choice_invalid")
-			}
-		}
-		cl.PractitionerID = pid
+		cl.PractitionerID = h.readPractitioner(f)
 	} else if cl.PractitionerID == 0 {
 		cl.PractitionerID = user.ID
 	}
@@ -305,17 +294,11 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 	for _, ph := range cl.Phones {
 		d.Phones = append(d.Phones, phoneView{Phone: ph, Display: displayPhone(ph.Number, p.PhoneRegion)})
 	}
-	staff, err := h.store.ListStaff()
+	names, active, err := h.staffDirectory()
 	if err != nil {
 		return nil, err
 	}
-	names := map[uint64]string{}
-	for _, st := range staff {
-		names[st.ID] = st.Name
-		if st.Active {
-			d.Practitioners = append(d.Practitioners, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
-		}
-	}
+	d.Practitioners = active
 	d.Practitioner = names[cl.PractitionerID]
 	if cl.AccountID != 0 {
 		a, err := h.store.Account(cl.AccountID)
@@ -416,4 +399,15 @@ func (h *Handler) readPhones(f *form, cl *store.Client) {
 			cl.Phones = append(cl.Phones, store.Phone{Type: store.PhoneType(typ), Number: e164, Mobile: mobile})
 		}
 	}
+}
+
+// readPractitioner reads the practitioner select: an active staff member's ID.
+func (h *Handler) readPractitioner(f *form) uint64 {
+	pid := f.id("practitioner", true)
+	if pid != 0 {
+		if st, err := h.store.Staff(pid); err != nil || !st.Active {
+			f.fail("practitioner", "form.choice_invalid")
+		}
+	}
+	return pid
 }

@@ -52,13 +52,9 @@ func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, e
 	if err != nil {
 		return nil, err
 	}
-	staff, err := h.store.ListStaff()
+	names, _, err := h.staffDirectory()
 	if err != nil {
 		return nil, err
-	}
-	names := map[uint64]string{}
-	for _, st := range staff {
-		names[st.ID] = st.Name
 	}
 	p, _ := h.currentPractice()
 	pg := h.portalPage(c, "portal.account_title")

@@ -192,3 +192,20 @@ func (h *Handler) reinviteStaff(c echo.Context) error {
 	}
 	return h.staffChanged(c, target, "flash.invited")
 }
+
+// staffDirectory is every staff member's name by ID, and the active ones as
+// options for a practitioner select.
+func (h *Handler) staffDirectory() (names map[uint64]string, active []option, err error) {
+	all, err := h.store.ListStaff()
+	if err != nil {
+		return nil, nil, err
+	}
+	names = make(map[uint64]string, len(all))
+	for _, st := range all {
+		names[st.ID] = st.Name
+		if st.Active {
+			active = append(active, option{Value: strconv.FormatUint(st.ID, 10), Text: st.Name})
+		}
+	}
+	return names, active, nil
+}
