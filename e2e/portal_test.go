@@ -3,9 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"foyer/delivery/deliverytest"
+	"foyer/receipt/receipttest"
 )
 
 // newTab opens a tab with its own cookies: another person on another device.
@@ -88,30 +86,12 @@ func TestPortalMethod1(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdf, _ := base64.StdEncoding.DecodeString(b64)
-	text := pdfToText(t, pdf)
+	text := receipttest.Text(t, pdf)
 	for _, want := range []string{"Reçu nº 1", "Éloïse Durand", "1 234,50 €", "Cabinet Lumière"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("receipt lacks %q:\n%s", want, text)
 		}
 	}
-}
-
-func pdfToText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but pdftotext is missing (apt-get install poppler-utils)")
-		}
-		t.Skip("pdftotext not found (apt-get install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	os.WriteFile(path, pdf, 0o600)
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v (%d bytes)", err, len(pdf))
-	}
-	return strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(string(out))
 }
 
 var verifyLink = regexp.MustCompile(`http://[^/\s]+/portal/verify/[A-Za-z0-9_-]{43}`)

@@ -3,33 +3,11 @@ package handlers
 import (
 	"bytes"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// pdfText extracts a PDF's text with pdftotext (poppler-utils); it skips the
-// test without it, except under CI, where it must be installed.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but pdftotext is missing (apt-get install poppler-utils)")
-		}
-		t.Skip("pdftotext not found (apt-get install poppler-utils)")
-	}
-	path := filepath.Join(t.TempDir(), "r.pdf")
-	os.WriteFile(path, pdf, 0o600)
-	out, err := exec.Command(bin, "-enc", "UTF-8", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	// pdftotext writes non-breaking spaces as plain ones.
-	return strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(string(out))
-}
+	"foyer/receipt/receipttest"
+)
 
 func TestReceiptPDF(t *testing.T) {
 	a := newTestApp(t)
@@ -48,7 +26,7 @@ func TestReceiptPDF(t *testing.T) {
 		if !bytes.HasPrefix(r.Body.Bytes(), []byte("%PDF-")) {
 			t.Fatalf("%s: not a PDF", who)
 		}
-		text := pdfText(t, r.Body.Bytes())
+		text := receipttest.Text(t, r.Body.Bytes())
 		for _, want := range []string{"Cabinet Lumière", "Reçu", "Reçu nº 1", "Éloïse Durand", "20 novembre 2026 à 09:30", "Séance en personne, 50 minutes",
 			"Olive Owner", "Payé le", "25 novembre 2026", "Montant payé", "1 234,50 €"} {
 			if !strings.Contains(text, want) {
@@ -58,7 +36,7 @@ func TestReceiptPDF(t *testing.T) {
 	}
 	// In English, the amount reads the English way.
 	owner.post(path, formOf("first_name", "Éloïse", "last_name", "Durand", "email", "eloise@example.org", "lang", "en", "practitioner", "1"))
-	text := pdfText(t, owner.get("/appointments/1/receipt.pdf").Body.Bytes())
+	text := receipttest.Text(t, owner.get("/appointments/1/receipt.pdf").Body.Bytes())
 	for _, want := range []string{"Receipt no. 1", "Amount paid", "€1,234.50", "November 20, 2026 at 9:30 AM"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("English receipt lacks %q:\n%s", want, text)
