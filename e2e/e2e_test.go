@@ -193,10 +193,24 @@ func (p *page) submit(form string, fields ...string) {
 	for i := 0; i+1 < len(fields); i += 2 {
 		steps = append(steps, chromedp.SetValue(chromedp.CSS(form+` [name="`+fields[i]+`"]`), fields[i+1]))
 	}
-	steps = append(steps, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)))
 	p.do(steps...)
+	p.click(form + ` button[type="submit"]`)
 	// Let the navigation start before the next step looks at the page.
 	p.do(chromedp.Sleep(150*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// click scrolls the element to the middle of its scrolling box and clicks it
+// there. Chromium's own scroll-into-view sometimes leaves a button below the
+// fold inside the fixed, scrolling dialog overlay, and the click then lands
+// outside the window.
+func (p *page) click(sel string) {
+	p.t.Helper()
+	js, _ := json.Marshal(sel)
+	p.do(chromedp.WaitVisible(chromedp.CSS(sel)))
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(function(){var e=document.querySelector(`+string(js)+`); e.scrollIntoView({block: "center"}); return true})()`)); err != nil {
+		p.t.Fatalf("scroll to %s: %v", sel, err)
+	}
+	p.do(chromedp.Click(chromedp.CSS(sel)))
 }
 
 func (p *page) expect(want ...string) {

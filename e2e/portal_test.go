@@ -33,9 +33,18 @@ func setUpPractice(p *page) {
 	p.expect("Bienvenue, Olive Owner")
 }
 
-func (p *page) check(sel string) {
+// openDialog clicks the button that opens a dialog over the page and waits
+// until the dialog has the keyboard focus, which is also when htmx has
+// settled it: clicking earlier races the autofocus scroll.
+func (p *page) openDialog(button string) {
 	p.t.Helper()
-	p.do(chromedp.Click(chromedp.CSS(sel)))
+	p.click(button)
+	p.do(chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.activeElement.closest("#dialog [role=dialog]") !== null`)); err != nil {
+		p.t.Fatalf("focus did not move into the dialog opened by %s: %v", button, err)
+	}
 }
 
 // TestPortalMethod1: staff set the credentials; the client signs in, sees My
@@ -57,7 +66,8 @@ func TestPortalMethod1(t *testing.T) {
 	staff.expect("L’accès au portail est enregistré", "Compte du portail : eloise@example.org", srv.base+"/portal")
 	staff.submit(`form[action$="/appointments"]`, "date", "2026-11-20", "time", "09:30", "fee", "1234,5")
 	staff.expect("Le rendez-vous est enregistré.", "20 novembre 2026 à 09:30", "1 234,50 €")
-	staff.do(chromedp.Click(chromedp.CSS(`button[value="paid"]`)), chromedp.Sleep(300*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
+	staff.click(`button[value="paid"]`)
+	staff.do(chromedp.Sleep(300*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
 	staff.expect("Reçu nº 1")
 
 	// Search as you type finds her.
@@ -106,7 +116,7 @@ func TestPortalMethod2(t *testing.T) {
 	admin := &page{t: t, ctx: browser, base: srv.base}
 	setUpPractice(admin)
 	admin.do(chromedp.Navigate(srv.base + "/settings"))
-	admin.check(`#f-allow_signup`)
+	admin.click(`#f-allow_signup`)
 	admin.submit(`main form[action="/settings"]`)
 	admin.expect("Enregistré.")
 	// An existing client, for the association later.
@@ -153,7 +163,8 @@ func TestPortalMethod2(t *testing.T) {
 	admin.expect("Zoé Martin", "Lea Petit", "2 prospects")
 	admin.axe()
 	admin.screenshot("prospects")
-	admin.do(chromedp.Click(chromedp.CSS(`#prospect-2 button`)), chromedp.Sleep(500*time.Millisecond))
+	admin.click(`#prospect-2 button`)
+	admin.do(chromedp.Sleep(500 * time.Millisecond))
 	if row := admin.text("#prospect-2"); !strings.Contains(row, "vérifié") || strings.Contains(row, "non vérifié") {
 		t.Fatalf("row after inline verify: %q", row)
 	}
@@ -161,9 +172,9 @@ func TestPortalMethod2(t *testing.T) {
 		t.Fatalf("inline verify navigated to %s", loc)
 	}
 	// Tick Zoé: the action bar appears; Create client opens the pre-filled dialog.
-	admin.check(`#sel-1`)
+	admin.click(`#sel-1`)
 	admin.do(chromedp.WaitVisible(chromedp.CSS(`.action-bar`)))
-	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="create"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
+	admin.openDialog(`.action-bar button[value="create"]`)
 	if v, _ := chromedp.Run(admin.ctx, chromedp.Value(chromedp.CSS(`#dialog #f-last_name`))); v != "Martin" {
 		t.Fatalf("dialog last name = %q", v)
 	}
@@ -171,8 +182,9 @@ func TestPortalMethod2(t *testing.T) {
 	admin.screenshot("prospect-create")
 	// Escape closes the dialog; the selection stays and the dialog opens again.
 	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
-	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="create"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
-	admin.do(chromedp.Click(chromedp.CSS(`#dialog button[type="submit"]`)), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
+	admin.openDialog(`.action-bar button[value="create"]`)
+	admin.click(`#dialog button[type="submit"]`)
+	admin.do(chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	admin.expect("Le compte du portail est lié à la fiche client.", "Compte du portail : zoe@example.org")
 
 	zoe.do(chromedp.Navigate(srv.base + "/portal/account"))
@@ -181,12 +193,13 @@ func TestPortalMethod2(t *testing.T) {
 	// Associate Lea with the existing client Léa Petit, suggested by phone.
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("1 prospect")
-	admin.check(`#sel-2`)
-	admin.do(chromedp.Click(chromedp.CSS(`.action-bar button[value="associate"]`)), chromedp.WaitVisible(chromedp.CSS(`#dialog [role="dialog"]`)))
+	admin.click(`#sel-2`)
+	admin.openDialog(`.action-bar button[value="associate"]`)
 	admin.expect("Correspondances probables", "Petit, Léa")
 	admin.axe()
 	admin.screenshot("prospect-associate")
-	admin.do(chromedp.Click(chromedp.CSS(`#dialog .picks button`)), chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
+	admin.click(`#dialog .picks button`)
+	admin.do(chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	admin.expect("Le compte du portail est lié à la fiche client.", "Léa Petit", "Compte du portail : lea@example.org")
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("Aucun prospect pour le moment.")
