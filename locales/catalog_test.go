@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCatalogsMatch fails on a message missing or empty in either language,
@@ -208,6 +209,20 @@ func TestPluralsAndDates(t *testing.T) {
 	}
 	if got := fr.T("home.welcome", "Name", "Zoé"); got != "Bienvenue, Zoé" {
 		t.Errorf("template data: %q", got)
+	}
+	for _, tc := range []struct {
+		l    *Localizer
+		t    time.Time
+		want string
+	}{
+		{fr, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "1er avril 1990 à 09:05"},
+		{fr, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "25 novembre 2026 à 14:30"},
+		{en, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "April 1, 1990 at 9:05 AM"},
+		{en, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "November 25, 2026 at 2:30 PM"},
+	} {
+		if got := tc.l.DateTime(tc.t); got != tc.want {
+			t.Errorf("%s DateTime(%s) = %q, want %q", tc.l.Lang, tc.t, got, tc.want)
+		}
 	}
 	if c.Get("xx") != en {
 		t.Error("unknown language does not fall back to English")

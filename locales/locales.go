@@ -5,6 +5,7 @@ package locales
 import (
 	"embed"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,7 +125,11 @@ func (l *Localizer) N(id string, count int, args ...any) string {
 
 // Date formats a date the way the language writes it (25 novembre 2026 / November 25, 2026).
 func (l *Localizer) Date(t time.Time) string {
-	return l.T("format.date", "Day", t.Day(), "Month", l.months[int(t.Month())-1], "Year", t.Year())
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = l.T("format.first_day") // French writes the first of the month "1er".
+	}
+	return l.T("format.date", "Day", day, "Month", l.months[int(t.Month())-1], "Year", t.Year())
 }
 
 // DateTime formats a date and time (25 novembre 2026 à 14:05 / November 25, 2026 at 2:05 PM).
