@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -248,6 +250,27 @@ func (p *page) axe() {
 		if v.Impact == "serious" || v.Impact == "critical" {
 			p.t.Errorf("axe on %s: %s (%s): %s at %v", p.location(), v.ID, v.Impact, v.Help, v.Nodes)
 		}
+	}
+	p.reflow()
+}
+
+// reflow fails when the page scrolls sideways at 320 CSS pixels wide, the
+// width WCAG 1.4.10 asks pages to fit (a small phone), and names what sticks out.
+func (p *page) reflow() {
+	p.t.Helper()
+	p.do(chromedp.EmulateViewport(320, 700))
+	defer p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`document.documentElement.scrollWidth <= window.innerWidth ? [] :
+		Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).
+		map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.split(" ").join(".") : "")).slice(0, 8)`))
+	if err != nil {
+		p.t.Fatalf("reflow check: %v", err)
+	}
+	if len(out) > 0 {
+		p.t.Errorf("%s scrolls sideways at 320 px; too wide: %v", p.location(), out)
 	}
 }
 

@@ -2,6 +2,11 @@ package e2e
 
 import (
 	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -101,6 +106,22 @@ func TestFirstDay(t *testing.T) {
 	p.do(chromedp.Navigate(srv.base + "/settings"))
 	p.axe()
 	p.screenshot("settings")
+	// The logo picker speaks the page's language, not the browser's, and
+	// shows the chosen file's name before it is sent.
+	if got := p.text(`.file-button`) + " / " + p.text(`.file-name`); got != "Choisir un fichier / Aucun fichier choisi" {
+		t.Fatalf("logo picker reads %q", got)
+	}
+	logo := filepath.Join(t.TempDir(), "logo.png")
+	writePNG(t, logo)
+	p.do(chromedp.SetUploadFiles(chromedp.CSS(`#f-logo`), []string{logo}))
+	if got := p.text(`.file-name`); got != "logo.png" {
+		t.Fatalf("chosen file shows as %q", got)
+	}
+	p.submit(`form[action="/settings/logo"]`)
+	p.expect("Le logo est enregistré.")
+	p.do(chromedp.WaitVisible(chromedp.CSS(`img.logo-preview`)))
+	p.axe()
+	p.screenshot("settings-logo")
 	p.do(chromedp.Navigate(srv.base + "/account"))
 	p.axe()
 	p.screenshot("account")
@@ -143,4 +164,23 @@ func TestSignInWithoutJavaScript(t *testing.T) {
 	p.expect("The email or password is incorrect.")
 	p.submit(`form[action="/signin"]`, "email", "sam@example.org", "password", "correct horse battery staple")
 	p.expect("Welcome, Sam")
+}
+
+// writePNG writes a small image file for upload tests.
+func writePNG(t *testing.T, path string) {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 48, 24))
+	for x := 0; x < 48; x++ {
+		img.Set(x, 12, color.RGBA{R: 47, G: 93, B: 98, A: 255})
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

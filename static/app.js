@@ -22,6 +22,25 @@
       setTimeout(function () { b.textContent = b.dataset.label; }, 2000);
     });
   });
+  // File inputs: the browser labels its own button in the browser's language,
+  // not the page's. <input type="file" data-pick="…" data-none="…"> gets a
+  // button and a file name in the page's language; the input itself stays
+  // focusable and opens the picker from the keyboard.
+  document.querySelectorAll("input[type=file][data-pick]").forEach(function (input) {
+    var pick = document.createElement("label");
+    pick.htmlFor = input.id;
+    pick.className = "button file-button";
+    pick.setAttribute("aria-hidden", "true");
+    pick.textContent = input.getAttribute("data-pick");
+    var name = document.createElement("span");
+    name.className = "file-name";
+    name.textContent = input.getAttribute("data-none");
+    input.classList.add("sr-only");
+    input.after(pick, name);
+    input.addEventListener("change", function () {
+      name.textContent = input.files.length ? input.files[0].name : input.getAttribute("data-none");
+    });
+  });
   // Escape closes a dialog opened over the prospects list and puts the focus back on the list.
   document.addEventListener("keydown", function (e) {
     var d = document.getElementById("dialog");
