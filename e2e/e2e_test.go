@@ -217,11 +217,44 @@ func (p *page) click(sel string) {
 
 func (p *page) expect(want ...string) {
 	p.t.Helper()
-	body := p.text("main")
-	for _, w := range want {
-		if !strings.Contains(body, w) {
-			p.t.Fatalf("page %s lacks %q:\n%s", p.location(), w, body)
+	p.expectIn("main", want...)
+}
+
+// expectIn waits up to 10 s for the element's text to contain every string:
+// after a click, the next page or the swapped partial may take a moment.
+func (p *page) expectIn(sel string, want ...string) {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		// French text has non-breaking spaces; tests write plain ones.
+		s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				missing = w
+				break
+			}
 		}
+		if err == nil && missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("page %s: %s lacks %q (%v):\n%s", p.location(), sel, missing, err, s)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// eventually waits up to 10 s for a JavaScript expression to be true.
+func (p *page) eventually(what, js string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js)); err != nil {
+		p.t.Fatalf("page %s: %s: %v", p.location(), what, err)
 	}
 }
 

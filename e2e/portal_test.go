@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"foyer/delivery/deliverytest"
 	"foyer/receipt/receipttest"
@@ -67,14 +68,16 @@ func TestPortalMethod1(t *testing.T) {
 	staff.submit(`form[action$="/appointments"]`, "date", "2026-11-20", "time", "09:30", "fee", "1234,5")
 	staff.expect("Le rendez-vous est enregistré.", "20 novembre 2026 à 09:30", "1 234,50 €")
 	staff.click(`button[value="paid"]`)
-	staff.do(chromedp.Sleep(300*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
 	staff.expect("Reçu nº 1")
 
 	// Search as you type finds her.
 	staff.do(chromedp.Navigate(srv.base + "/clients"))
-	staff.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), "06 12"), chromedp.Sleep(700*time.Millisecond))
-	if got := staff.text("#client-results"); !strings.Contains(got, "Durand, Éloïse") || !strings.Contains(got, "1 client") {
-		t.Fatalf("search results: %s", got)
+	staff.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), "06 99"))
+	staff.expectIn("#client-results", "Aucun client ne correspond à cette recherche.")
+	staff.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), strings.Repeat(kb.Backspace, 5)+"06 12"))
+	staff.expectIn("#client-results", "Durand, Éloïse", "1 client")
+	if loc := staff.location(); loc != "/clients?q=06+12" && loc != "/clients?q=06%2012" {
+		t.Fatalf("search did not update the address: %s", loc)
 	}
 	staff.axe()
 	staff.screenshot("clients")
@@ -164,10 +167,8 @@ func TestPortalMethod2(t *testing.T) {
 	admin.axe()
 	admin.screenshot("prospects")
 	admin.click(`#prospect-2 button`)
-	admin.do(chromedp.Sleep(500 * time.Millisecond))
-	if row := admin.text("#prospect-2"); !strings.Contains(row, "vérifié") || strings.Contains(row, "non vérifié") {
-		t.Fatalf("row after inline verify: %q", row)
-	}
+	admin.eventually("the row says verified after inline Verify",
+		`(t => t.includes("vérifié") && !t.includes("non vérifié"))(document.querySelector("#prospect-2").textContent.replace(/\s+/g, " "))`)
 	if loc := admin.location(); loc != "/prospects" {
 		t.Fatalf("inline verify navigated to %s", loc)
 	}
@@ -184,7 +185,6 @@ func TestPortalMethod2(t *testing.T) {
 	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
 	admin.openDialog(`.action-bar button[value="create"]`)
 	admin.click(`#dialog button[type="submit"]`)
-	admin.do(chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	admin.expect("Le compte du portail est lié à la fiche client.", "Compte du portail : zoe@example.org")
 
 	zoe.do(chromedp.Navigate(srv.base + "/portal/account"))
@@ -199,7 +199,6 @@ func TestPortalMethod2(t *testing.T) {
 	admin.axe()
 	admin.screenshot("prospect-associate")
 	admin.click(`#dialog .picks button`)
-	admin.do(chromedp.Sleep(time.Second), chromedp.WaitReady(chromedp.CSS("body")))
 	admin.expect("Le compte du portail est lié à la fiche client.", "Léa Petit", "Compte du portail : lea@example.org")
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("Aucun prospect pour le moment.")
