@@ -38,6 +38,7 @@ type config struct {
 	idleTimeout, lifetime     time.Duration
 	trustedProxies, logFormat string
 	shutdownTimeout           time.Duration
+	secretKey                 string
 }
 
 func env(name, def string) string {
@@ -71,6 +72,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.lifetime, "session-lifetime", envDuration("FOYER_SESSION_LIFETIME", 12*time.Hour), "sign out this long after signing in (FOYER_SESSION_LIFETIME)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("FOYER_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (FOYER_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("FOYER_LOG_FORMAT", "text"), "log format: text or json (FOYER_LOG_FORMAT)")
+	fs.StringVar(&cfg.secretKey, "secret-key", env("FOYER_SECRET_KEY", ""), "at least 32 characters kept outside the data file, e.g. from openssl rand -base64 32; seals secrets in the data file with it (FOYER_SECRET_KEY)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		out := fs.Output()
@@ -125,11 +127,32 @@ func newLogger(format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
 }
 
-// openStore opens the data directory, turning a held lock into a clear message.
-func openStore(dir string) (*store.Store, error) {
-	s, err := store.Open(dir)
-	if errors.Is(err, store.ErrLocked) {
-		return nil, fmt.Errorf("the data directory %s is in use by another Foyer process; only one may use it at a time", dir)
+// lockedError says that another process holds the data directory; it is a store.ErrLocked.
+type lockedError string
+
+func (dir lockedError) Error() string {
+	return fmt.Sprintf("the data directory %s is in use by another Foyer process; only one may use it at a time", string(dir))
+}
+
+func (lockedError) Unwrap() error { return store.ErrLocked }
+
+// minSecretKey is the shortest FOYER_SECRET_KEY accepted.
+const minSecretKey = 32
+
+// openStore opens the data directory, turning a held lock or a wrong secret
+// key into a clear message.
+func openStore(cfg config) (*store.Store, error) {
+	if cfg.secretKey != "" && len(cfg.secretKey) < minSecretKey {
+		return nil, fmt.Errorf("FOYER_SECRET_KEY is %d characters long; use at least %d, e.g. the output of: openssl rand -base64 32", len(cfg.secretKey), minSecretKey)
+	}
+	s, err := store.Open(cfg.data, store.WithSecretKey(cfg.secretKey))
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return nil, lockedError(cfg.data)
+	case errors.Is(err, store.ErrSecretKey) && cfg.secretKey == "":
+		return nil, fmt.Errorf("the data in %s was sealed with a secret key: set FOYER_SECRET_KEY to the same key", cfg.data)
+	case errors.Is(err, store.ErrSecretKey):
+		return nil, fmt.Errorf("FOYER_SECRET_KEY is not the key the data in %s was sealed with: set the same key as before", cfg.data)
 	}
 	return s, err
 }
@@ -167,7 +190,7 @@ func serve(cfg config) error {
 		sms = d
 	}
 
-	st, err := openStore(cfg.data)
+	st, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
@@ -222,7 +245,7 @@ func serve(cfg config) error {
 
 // backup copies the data file while no server holds it.
 func backup(cfg config, dest string) error {
-	st, err := store.Open(cfg.data)
+	st, err := openStore(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("a Foyer server is running on %s: stop it first, or use Settings → Download a backup", cfg.data)
 	} else if err != nil {
@@ -255,7 +278,7 @@ func backup(cfg config, dest string) error {
 
 // demo fills a fresh data directory with a sample practice and prints how to sign in.
 func demo(cfg config, out io.Writer) error {
-	st, err := openStore(cfg.data)
+	st, err := openStore(cfg)
 	if err != nil {
 		return err
 	}

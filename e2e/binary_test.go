@@ -15,10 +15,42 @@ import (
 
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return runEnv(t, nil, args...)
+}
+
+// runEnv runs the binary with env on top of this process's environment.
+func runEnv(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
 	cmd := exec.Command(foyerBinary(t), args...)
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// TestSecretKey: data sealed with FOYER_SECRET_KEY opens only with that key,
+// and each mistake gets a message that says what to do.
+func TestSecretKey(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	key := "FOYER_SECRET_KEY=q4xUuS1tG5b0Xw2yR8nC7mVdJ3kLzP6hA9eTf0iBoQs="
+	if out, err := runEnv(t, []string{key}, "demo", "-data", data); err != nil {
+		t.Fatalf("demo with a key: %v\n%s", err, out)
+	}
+	for _, tc := range []struct {
+		env  string
+		want string
+	}{
+		{"FOYER_SECRET_KEY=", "set FOYER_SECRET_KEY to the same key"},
+		{"FOYER_SECRET_KEY=another key that is long enough to be accepted", "not the key the data"},
+		{"FOYER_SECRET_KEY=short", "use at least 32"},
+	} {
+		out, err := runEnv(t, []string{tc.env}, "serve", "-data", data, "-addr", freePort(t))
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("serve with %s: %v, %q", tc.env, err, out)
+		}
+	}
+	if out, err := runEnv(t, []string{key}, "backup", "-data", data, filepath.Join(t.TempDir(), "b.db")); err != nil {
+		t.Fatalf("backup with the key: %v\n%s", err, out)
+	}
 }
 
 func TestHelpListsConfiguration(t *testing.T) {
@@ -26,7 +58,7 @@ func TestHelpListsConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--help: %v\n%s", err, out)
 	}
-	for _, want := range []string{"FOYER_ADDR", "FOYER_DATA", "FOYER_BASE_URL", "FOYER_SMTP_URL", "FOYER_SMS_URL", "FOYER_IDLE_TIMEOUT", "FOYER_TRUSTED_PROXIES", "backup", "demo"} {
+	for _, want := range []string{"FOYER_ADDR", "FOYER_DATA", "FOYER_BASE_URL", "FOYER_SMTP_URL", "FOYER_SMS_URL", "FOYER_IDLE_TIMEOUT", "FOYER_TRUSTED_PROXIES", "FOYER_SECRET_KEY", "backup", "demo"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %s", want)
 		}

@@ -23,10 +23,12 @@ import (
 // TestFirstDay: setup → sign-in → enrol 2FA → sign out → sign in with a TOTP
 // code → switch to French → invite a colleague (email read back from a real
 // SMTP server) → the colleague sets a password and signs in. axe-core runs on every page.
+// The server runs with FOYER_SECRET_KEY, so the authenticator seed is sealed with it.
 func TestFirstDay(t *testing.T) {
 	ctx := newBrowser(t)
 	smtp := deliverytest.NewSMTPServer(t, "foyer", "mail-pass")
-	srv := startFoyer(t, "FOYER_SMTP_URL="+smtp.URL(), "FOYER_MAIL_FROM=Cabinet <noreply@example.org>")
+	srv := startFoyer(t, "FOYER_SMTP_URL="+smtp.URL(), "FOYER_MAIL_FROM=Cabinet <noreply@example.org>",
+		"FOYER_SECRET_KEY=first day key, long enough to be accepted")
 	p := &page{t: t, ctx: ctx, base: srv.base}
 
 	// First start: every page leads to setup.

@@ -92,18 +92,23 @@ func (h *Handler) changePassword(c echo.Context) error {
 
 type enrolData struct{ Secret string }
 
-// pendingSecret is the TOTP secret being enrolled, kept in the session until confirmed.
+// pendingSecret is the TOTP secret being enrolled, kept sealed in the session
+// until confirmed; the first call makes it.
 func (h *Handler) pendingSecret(c echo.Context) (string, error) {
 	sess := currentSession(c)
 	if s := str(sess.Values[sessTOTPSecret]); s != "" {
-		return s, nil
+		return h.store.Unseal(s)
 	}
 	p, _ := h.currentPractice()
 	key, err := auth.NewTOTPKey(p.Name, currentUser(c).Email)
 	if err != nil {
 		return "", err
 	}
-	sess.Values[sessTOTPSecret] = key.Secret()
+	sealed, err := h.store.Seal(key.Secret())
+	if err != nil {
+		return "", err
+	}
+	sess.Values[sessTOTPSecret] = sealed
 	return key.Secret(), sess.Save(c.Request(), c.Response())
 }
 
@@ -149,15 +154,22 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	if !h.limits.allow("2fa:"+user.Email, limitTwoFA) {
 		return h.tooMany(c, "twofa_enrol", pg, f, "code")
 	}
-	secret := str(currentSession(c).Values[sessTOTPSecret])
+	secret, err := h.pendingSecret(c)
+	if err != nil {
+		return err
+	}
 	step, ok := auth.MatchTOTP(secret, code, h.now())
 	if !ok {
 		f.fail("code", "twofa.wrong_code")
 		return h.invalid(c, "twofa_enrol", pg, f)
 	}
+	sealed, err := h.store.Seal(secret)
+	if err != nil {
+		return err
+	}
 	codes, hashes := auth.NewRecoveryCodes(10)
 	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
-		st.TOTPSecret, st.TOTPEnabled, st.TOTPLastStep, st.RecoveryHashes = secret, true, step, hashes
+		st.TOTPSecret, st.TOTPEnabled, st.TOTPLastStep, st.RecoveryHashes = sealed, true, step, hashes
 		return nil
 	}); err != nil {
 		return err
@@ -174,9 +186,13 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 
 // qrCode draws the otpauth:// URL of the secret being enrolled.
 func (h *Handler) qrCode(c echo.Context) error {
-	secret := str(currentSession(c).Values[sessTOTPSecret])
-	if secret == "" {
+	sealed := str(currentSession(c).Values[sessTOTPSecret])
+	if sealed == "" {
 		return echo.ErrNotFound
+	}
+	secret, err := h.store.Unseal(sealed)
+	if err != nil {
+		return err
 	}
 	p, _ := h.currentPractice()
 	key, err := auth.TOTPKeyURL(p.Name, currentUser(c).Email, secret)

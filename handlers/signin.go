@@ -134,7 +134,11 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 // checkSecondFactor tries code as a TOTP code, then as a recovery code. A
 // TOTP code is accepted once only: pquerna/otp alone would accept it again.
 func (h *Handler) checkSecondFactor(st store.Staff, code string) (ok bool, reason string, err error) {
-	if step, match := auth.MatchTOTP(st.TOTPSecret, code, h.now()); match {
+	secret, err := h.store.Unseal(st.TOTPSecret)
+	if err != nil {
+		return false, "", err
+	}
+	if step, match := auth.MatchTOTP(secret, code, h.now()); match {
 		fresh, err := h.store.UseTOTPStep(st.ID, step)
 		if err != nil {
 			return false, "", err

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,19 @@ func TestTwoFactor(t *testing.T) {
 	}
 	if r := owner.get("/account/2fa/qr.png"); r.Code != http.StatusNotFound {
 		t.Errorf("QR code still served after enrolment: %d", r.Code)
+	}
+	// The seed is sealed in the record, and no copy of the data file holds it
+	// in the clear, not even from the session during enrolment.
+	st, err := a.st.StaffByEmail("owner@example.org")
+	if err != nil || !strings.HasPrefix(st.TOTPSecret, "s1:") {
+		t.Fatalf("stored seed %q, %v", st.TOTPSecret, err)
+	}
+	var file bytes.Buffer
+	if _, err := a.st.WriteBackup(&file); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file.Bytes(), []byte(secret)) {
+		t.Error("the data file holds the TOTP seed in the clear")
 	}
 	// The code used to enrol is spent: it cannot sign anyone in.
 	enrolCode, _ := totp.GenerateCode(secret, a.now())

@@ -4,7 +4,8 @@
 //
 //	meta/
 //	    schema_version      uint64, 8-byte big-endian; migrations run up to CurrentSchema at Open
-//	    secrets             JSON Secrets: HMAC key (token and session-ID hashing), seal key
+//	    secrets             JSON Secrets: HMAC key (token and session-ID hashing), seal key, and
+//	                        a check value naming the key sealed values were sealed with
 //	practice/
 //	    settings            JSON Practice
 //	    logo                the logo bytes, as uploaded after validation
@@ -35,4 +36,6 @@
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under
 // the store's key is, so a copy of the file does not give a working link or session.
+// Secrets Foyer must read back (staff TOTP seeds) are sealed with AES-256-GCM; with
+// FOYER_SECRET_KEY set, the key also depends on a secret kept outside the file.
 package store

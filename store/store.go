@@ -62,24 +62,31 @@ const FileName = "foyer.db"
 type Store struct {
 	db      *bolt.DB
 	secrets Secrets
+	sealKey []byte // see seal.go
 }
 
 // Secrets are keys generated at first start and kept in the store.
 type Secrets struct {
 	HMACKey []byte `json:"hmac_key"`
 	SealKey []byte `json:"seal_key"`
+	// KeyCheck identifies the key sealed values were last sealed with.
+	KeyCheck string `json:"key_check,omitempty"`
 }
 
 // Open opens (creating if needed) the store in dir and runs migrations.
-func Open(dir string) (*Store, error) {
+func Open(dir string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: unable to create data directory: %w", err)
 	}
-	return OpenFile(filepath.Join(dir, FileName))
+	return OpenFile(filepath.Join(dir, FileName), opts...)
 }
 
 // OpenFile opens the store at an exact file path.
-func OpenFile(path string) (*Store, error) {
+func OpenFile(path string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:         time.Second,
 		FreelistType:    bolt.FreelistMapType,
@@ -92,7 +99,7 @@ func OpenFile(path string) (*Store, error) {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
 	s := &Store{db: db}
-	if err := s.migrate(); err != nil {
+	if err := s.migrate(o.secretKey); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -138,9 +145,6 @@ func (s *Store) Hash(token string) []byte {
 	return m.Sum(nil)
 }
 
-// SealKey is the key for sealing secrets kept in the store.
-func (s *Store) SealKey() []byte { return s.secrets.SealKey }
-
 // migrations[i] brings the schema from version i to i+1.
 var migrations = []func(tx *bolt.Tx) error{
 	migrate0to1,
@@ -172,7 +176,7 @@ func migrate0to1(tx *bolt.Tx) error {
 	return tx.Bucket(bucketMeta).Put(keySecrets, raw)
 }
 
-func (s *Store) migrate() error {
+func (s *Store) migrate(secretKey string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -196,7 +200,7 @@ func (s *Store) migrate() error {
 		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
 			return fmt.Errorf("store: unable to read secrets: %w", err)
 		}
-		return nil
+		return s.setUpSealing(tx, secretKey)
 	})
 }
 

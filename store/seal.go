@@ -1,0 +1,187 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Secrets Foyer must read back, such as the TOTP seeds of staff, are kept
+// sealed: AES-256-GCM under a key derived from the store's own seal key and,
+// when the operator sets one, a secret key kept outside the data file
+// (FOYER_SECRET_KEY). With that key set, a stolen data file alone gives no
+// seed away.
+
+// ErrSecretKey is returned by Open when the data file was sealed with another
+// secret key than the one given (or with one when none is given).
+var ErrSecretKey = errors.New("store: the secret key does not match the one this data file was sealed with")
+
+// sealPrefix marks a sealed value and its format version.
+const sealPrefix = "s1:"
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ secretKey string }
+
+// WithSecretKey seals with a key derived from secret as well as the store's own.
+func WithSecretKey(secret string) Option { return func(o *options) { o.secretKey = secret } }
+
+// deriveSealKey mixes the operator's secret key, if any, into the store's seal key.
+func deriveSealKey(storeKey []byte, secret string) []byte {
+	if secret == "" {
+		return storeKey
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("foyer seal key v1\x00"))
+	m.Write(storeKey)
+	return m.Sum(nil)
+}
+
+// keyCheck identifies a seal key without revealing it.
+func keyCheck(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("foyer key check"))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+func seal(key []byte, plain string) (string, error) {
+	aead, err := newAEAD(key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	out := aead.Seal(nonce, nonce, []byte(plain), nil)
+	return sealPrefix + base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+func unseal(key []byte, sealed string) (string, error) {
+	if !strings.HasPrefix(sealed, sealPrefix) {
+		return "", errors.New("store: value is not sealed")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sealed[len(sealPrefix):])
+	if err != nil {
+		return "", fmt.Errorf("store: sealed value: %w", err)
+	}
+	aead, err := newAEAD(key)
+	if err != nil {
+		return "", err
+	}
+	if len(raw) < aead.NonceSize() {
+		return "", errors.New("store: sealed value is too short")
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], nil)
+	if err != nil {
+		return "", fmt.Errorf("store: unable to unseal: %w", err)
+	}
+	return string(plain), nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// Seal encrypts a secret for keeping in the store. The empty string stays empty.
+func (s *Store) Seal(plain string) (string, error) {
+	if plain == "" {
+		return "", nil
+	}
+	return seal(s.sealKey, plain)
+}
+
+// Unseal decrypts what Seal returned. The empty string stays empty.
+func (s *Store) Unseal(sealed string) (string, error) {
+	if sealed == "" {
+		return "", nil
+	}
+	return unseal(s.sealKey, sealed)
+}
+
+// setUpSealing picks the seal key and, when the data file was sealed with the
+// store's key alone (or before sealing existed), seals again under the new key.
+func (s *Store) setUpSealing(tx *bolt.Tx, secret string) error {
+	key := deriveSealKey(s.secrets.SealKey, secret)
+	switch s.secrets.KeyCheck {
+	case keyCheck(key):
+	case "", keyCheck(s.secrets.SealKey):
+		if err := resealStaff(tx, s.secrets.SealKey, key); err != nil {
+			return err
+		}
+		s.secrets.KeyCheck = keyCheck(key)
+		raw, err := json.Marshal(s.secrets)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keySecrets, raw); err != nil {
+			return err
+		}
+	default:
+		return ErrSecretKey
+	}
+	s.sealKey = key
+	return nil
+}
+
+// resealStaff seals every staff TOTP seed under key: plain ones (written
+// before sealing) as they are, sealed ones after opening them with old.
+func resealStaff(tx *bolt.Tx, old, key []byte) error {
+	b := tx.Bucket(bucketStaff)
+	type change struct {
+		k []byte
+		v []byte
+	}
+	var changes []change
+	err := b.ForEach(func(k, v []byte) error {
+		var st Staff
+		if err := unmarshal(v, &st); err != nil {
+			return err
+		}
+		if st.TOTPSecret == "" {
+			return nil
+		}
+		plain := st.TOTPSecret
+		if strings.HasPrefix(plain, sealPrefix) {
+			var err error
+			if plain, err = unseal(old, plain); err != nil {
+				return err
+			}
+		}
+		sealed, err := seal(key, plain)
+		if err != nil {
+			return err
+		}
+		st.TOTPSecret = sealed
+		raw, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, change{append([]byte(nil), k...), raw})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if err := b.Put(c.k, c.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
