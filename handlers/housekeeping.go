@@ -60,6 +60,7 @@ func (h *Handler) SendReminders(now time.Time) (int, error) {
 				}
 			}
 		}
+		var m *store.Message
 		if to != "" && !cl.Archived {
 			l := h.catalog.Get(cl.Lang)
 			practitioner := ""
@@ -78,15 +79,21 @@ func (h *Handler) SendReminders(now time.Time) (int, error) {
 				Action:   l.T("mail.reminder.action"),
 				Link:     link,
 			}
-			if err := h.sendEmail(to, "message", d); err != nil {
+			if m, err = h.newEmail(to, "message", d); err != nil {
 				return sent, err
 			}
-			sent++
 		}
-		// Marked even without an address, so the job does not look at it every minute.
-		if _, err := h.store.UpdateAppointment(ap.ID, func(a *store.Appointment) error { a.ReminderSent = true; return nil }); err != nil {
+		// Marked even without an address (m nil), so the job does not look at it every minute.
+		queued, err := h.store.QueueReminder(ap.ID, ap.Start, m)
+		if err != nil {
 			return sent, err
 		}
+		if queued {
+			sent++
+		}
+	}
+	if sent > 0 {
+		h.wakeOutbox()
 	}
 	return sent, nil
 }

@@ -153,6 +153,34 @@ func (s *Store) UpdateAppointment(id uint64, fn func(*Appointment) error) (Appoi
 	return a, err
 }
 
+// QueueReminder marks the reminder of appointment id as sent and queues m,
+// its email (nil when the client has no address), in one transaction: a
+// crash can neither send it twice nor lose it. seen is the start time the
+// caller wrote the reminder for; when the appointment has changed since
+// (rescheduled, cancelled, already reminded) nothing is written. It reports
+// whether an email was queued.
+func (s *Store) QueueReminder(id uint64, seen time.Time, m *Message) (queued bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var a Appointment
+		if err := getJSON(tx, bucketAppointments, itob(id), &a); err != nil {
+			return err
+		}
+		if !needsReminder(a) || !a.Start.Equal(seen) {
+			return nil
+		}
+		if m != nil {
+			if err := enqueue(tx, m); err != nil {
+				return err
+			}
+		}
+		old := a
+		a.ReminderSent = true
+		queued = true
+		return putAppointment(tx, &old, a)
+	})
+	return queued && m != nil, err
+}
+
 // ClientAppointments lists a client's appointments, oldest first.
 func (s *Store) ClientAppointments(clientID uint64) ([]Appointment, error) {
 	var out []Appointment

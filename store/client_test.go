@@ -192,7 +192,27 @@ func TestAppointments(t *testing.T) {
 	if len(due) != 1 || due[0].ID != a2.ID {
 		t.Fatalf("due reminders: %+v", due)
 	}
-	s.UpdateAppointment(a2.ID, func(a *Appointment) error { a.ReminderSent = true; return nil })
+	// A reminder written for a time the appointment no longer has is dropped,
+	// and the appointment stays due at its new time.
+	moved := t0.Add(time.Hour)
+	s.UpdateAppointment(a2.ID, func(a *Appointment) error { a.Start = moved; return nil })
+	if queued, err := s.QueueReminder(a2.ID, t0, &Message{Channel: ChannelEmail, To: "b@example.org"}); queued || err != nil {
+		t.Fatalf("stale reminder queued: %v %v", queued, err)
+	}
+	if msgs, _ := s.DueMessages(t0.Add(time.Hour), 10); len(msgs) != 0 {
+		t.Fatalf("stale reminder in the outbox: %+v", msgs)
+	}
+	// Queued for the time it has: the message and the mark commit together, once.
+	m := &Message{Channel: ChannelEmail, To: "b@example.org", Subject: "Rappel", CreatedAt: t0.Add(-2 * time.Hour)}
+	if queued, err := s.QueueReminder(a2.ID, moved, m); !queued || err != nil {
+		t.Fatalf("reminder not queued: %v %v", queued, err)
+	}
+	if queued, _ := s.QueueReminder(a2.ID, moved, &Message{Channel: ChannelEmail, To: "b@example.org"}); queued {
+		t.Fatal("reminder queued twice")
+	}
+	if msgs, _ := s.DueMessages(t0, 10); len(msgs) != 1 || msgs[0].Subject != "Rappel" {
+		t.Fatalf("outbox after the reminder: %+v", msgs)
+	}
 	if due, _ := s.DueReminders(t0.Add(-time.Hour), t0.Add(23*time.Hour)); len(due) != 0 {
 		t.Fatal("reminder due twice")
 	}

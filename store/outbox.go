@@ -53,22 +53,25 @@ func dueKey(t time.Time, id uint64) []byte {
 
 // Enqueue adds a message to the outbox, due at once.
 func (s *Store) Enqueue(m *Message) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		id, err := tx.Bucket(bucketOutbox).NextSequence()
-		if err != nil {
-			return err
-		}
-		m.ID = id
-		m.State = StateQueued
-		if m.CreatedAt.IsZero() {
-			m.CreatedAt = time.Now().UTC()
-		}
-		m.NextAttempt = m.CreatedAt
-		if err := tx.Bucket(bucketOutboxDue).Put(dueKey(m.NextAttempt, id), nil); err != nil {
-			return err
-		}
-		return putJSON(tx, bucketOutbox, itob(id), m)
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return enqueue(tx, m) })
+}
+
+// enqueue queues m within tx, so a record change and its message commit together.
+func enqueue(tx *bolt.Tx, m *Message) error {
+	id, err := tx.Bucket(bucketOutbox).NextSequence()
+	if err != nil {
+		return err
+	}
+	m.ID = id
+	m.State = StateQueued
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now().UTC()
+	}
+	m.NextAttempt = m.CreatedAt
+	if err := tx.Bucket(bucketOutboxDue).Put(dueKey(m.NextAttempt, id), nil); err != nil {
+		return err
+	}
+	return putJSON(tx, bucketOutbox, itob(id), m)
 }
 
 // DueMessages returns up to limit queued messages whose next attempt is at or before now.
