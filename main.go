@@ -296,13 +296,17 @@ func demo(cfg config, out io.Writer) error {
 		{Name: "Alex Admin", Email: "admin@demo.foyer.test", Role: store.RoleAdmin, Lang: "en"},
 		{Name: "Dominique Praticien", Email: "practitioner@demo.foyer.test", Role: store.RolePractitioner, Lang: "fr"},
 	}
+	var practitioner uint64
 	for _, o := range others {
 		o.Active, o.PasswordHash = true, auth.HashPassword(password)
 		if err := st.CreateStaff(&o); err != nil {
 			return err
 		}
+		if o.Role == store.RolePractitioner {
+			practitioner = o.ID
+		}
 	}
-	if err := demoClients(st, owner.ID, password); err != nil {
+	if err := demoClients(st, owner.ID, practitioner, password); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Demo practice %q created in %s.\nStart Foyer with:  go run . -data %s\nThen sign in at http://localhost:8080/signin with any of these (password %q):\n", p.Name, cfg.data, cfg.data, password)
@@ -311,8 +315,9 @@ func demo(cfg config, out io.Writer) error {
 	return nil
 }
 
-// demoClients adds a few clients, one with a portal account and sessions, and a prospect.
-func demoClients(st *store.Store, practitioner uint64, password string) error {
+// demoClients adds a few clients, one with a portal account and sessions,
+// sessions this week for both practitioners, and a prospect.
+func demoClients(st *store.Store, owner, practitioner uint64, password string) error {
 	people := []store.Client{
 		{FirstName: "Éloïse", LastName: "Durand", Email: "eloise@demo.foyer.test", Lang: "fr", BirthDate: "1985-04-12",
 			Address: "3 rue des Lilas\n75011 Paris", Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true}}},
@@ -321,7 +326,10 @@ func demoClients(st *store.Store, practitioner uint64, password string) error {
 		{FirstName: "Anne", LastName: "Zola", Email: "anne@demo.foyer.test", Lang: "en"},
 	}
 	for i := range people {
-		people[i].PractitionerID = practitioner
+		people[i].PractitionerID = owner
+		if i == 2 {
+			people[i].PractitionerID = practitioner
+		}
 		if err := st.CreateClient(&people[i]); err != nil {
 			return err
 		}
@@ -333,7 +341,7 @@ func demoClients(st *store.Store, practitioner uint64, password string) error {
 	now := time.Now().In(zone)
 	day := time.Date(now.Year(), now.Month(), now.Day(), 10, 0, 0, 0, zone)
 	for i, offset := range []int{-14, -7, 7} {
-		a := &store.Appointment{ClientID: people[0].ID, PractitionerID: practitioner, Start: day.AddDate(0, 0, offset).UTC(), Minutes: 50,
+		a := &store.Appointment{ClientID: people[0].ID, PractitionerID: owner, Start: day.AddDate(0, 0, offset).UTC(), Minutes: 50,
 			Kind: []store.AppointmentKind{store.KindInPerson, store.KindVideo, store.KindInPerson}[i], FeeCents: 8000, Currency: "EUR"}
 		if err := st.CreateAppointment(a); err != nil {
 			return err
@@ -345,6 +353,15 @@ func demoClients(st *store.Store, practitioner uint64, password string) error {
 			}); err != nil {
 				return err
 			}
+		}
+	}
+	// This week: Marc with the owner tomorrow, Anne by video with the practitioner the day after.
+	for _, a := range []*store.Appointment{
+		{ClientID: people[1].ID, PractitionerID: owner, Start: day.AddDate(0, 0, 1).Add(6 * time.Hour).UTC(), Minutes: 50, Kind: store.KindInPerson, FeeCents: 8000, Currency: "EUR"},
+		{ClientID: people[2].ID, PractitionerID: practitioner, Start: day.AddDate(0, 0, 2).Add(-time.Hour).UTC(), Minutes: 60, Kind: store.KindVideo, FeeCents: 9000, Currency: "EUR"},
+	} {
+		if err := st.CreateAppointment(a); err != nil {
+			return err
 		}
 	}
 	return st.CreateAccount(&store.Account{Email: "zoe@demo.foyer.test", PasswordHash: auth.HashPassword(password), Lang: "fr",

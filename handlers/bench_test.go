@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"foyer/store"
 )
@@ -97,4 +99,30 @@ func BenchmarkClientSearch(b *testing.B) {
 	b.Run("prospects-query", func(b *testing.B) {
 		benchGet(b, a, owner.cookies, "/prospects?q=martin&verified=yes", "prospect-results")
 	})
+}
+
+// BenchmarkHome renders the owner's start page with 10,000 clients and one
+// session each over the next 60 days (about 1,300 in the week shown, 40 listed).
+func BenchmarkHome(b *testing.B) {
+	a := newTestApp(b)
+	owner := a.setUp()
+	seedPeople(b, a, 10000)
+	step := 60 * 24 * time.Hour / 10000
+	for i := range 10000 {
+		ap := &store.Appointment{ClientID: uint64(i + 1), PractitionerID: 1, Start: a.now().Add(time.Duration(i) * step), Minutes: 50, Kind: store.KindInPerson, FeeCents: 8000, Currency: "EUR"}
+		if err := a.st.CreateAppointment(ap); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, c := range owner.cookies {
+		req.AddCookie(c)
+	}
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		a.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte("Only the first 40 sessions")) {
+			b.Fatalf("%d %s", rec.Code, abbreviate(rec.Body.String()))
+		}
+	}
 }

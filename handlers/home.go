@@ -2,23 +2,114 @@ package handlers
 
 import (
 	"net/http"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/locales"
 	"foyer/store"
 )
 
-// home is the staff start page.
+// agendaDays is how far ahead the start page looks, today included.
+const agendaDays = 8
+
+// agendaLimit is how many sessions the start page lists at most.
+const agendaLimit = 40
+
+type homeData struct {
+	Prospects int
+	Agenda    []agendaDay
+	More      bool
+	// Everyone is true when the agenda shows every practitioner's sessions.
+	Everyone bool
+}
+
+// agendaDay is one day of the start page's agenda.
+type agendaDay struct {
+	Label    string // Today · Wednesday, November 25, 2026 / Friday, November 27, 2026
+	Midnight time.Time
+	Sessions []agendaSession
+}
+
+type agendaSession struct {
+	store.Appointment
+	Client       string
+	Practitioner string
+}
+
+// home is the staff start page: the sessions of today and the coming week
+// (a practitioner's own, everyone's for owners and admins), then shortcuts.
 func (h *Handler) home(c echo.Context) error {
+	user := currentUser(c)
 	pg := h.page(c, "nav.home")
-	d := struct{ Prospects int }{}
-	if isAdmin(currentUser(c)) {
+	d := homeData{Everyone: isAdmin(user)}
+	if d.Everyone {
 		_, n, err := h.store.SearchProspects(store.ProspectFilter{Limit: 0})
 		if err != nil {
 			return err
 		}
 		d.Prospects = n
 	}
+	var err error
+	if d.Agenda, d.More, err = h.agenda(pg.Localizer, user, d.Everyone); err != nil {
+		return err
+	}
 	pg.Data = d
 	return h.render(c, http.StatusOK, "home", pg)
+}
+
+func (h *Handler) agenda(l *locales.Localizer, user *store.Staff, everyone bool) ([]agendaDay, bool, error) {
+	zone := h.zone()
+	now := h.now().In(zone)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
+	practitioner := user.ID
+	if everyone {
+		practitioner = 0
+	}
+	list, more, err := h.store.Agenda(today, today.AddDate(0, 0, agendaDays), practitioner, agendaLimit)
+	if err != nil || len(list) == 0 {
+		return nil, more, err
+	}
+	names, _, err := h.staffDirectory()
+	if err != nil {
+		return nil, false, err
+	}
+	var days []agendaDay
+	for _, ap := range list {
+		cl, err := h.store.Client(ap.ClientID)
+		if err != nil {
+			return nil, false, err
+		}
+		start := ap.Start.In(zone)
+		day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, zone)
+		if len(days) == 0 || !days[len(days)-1].Midnight.Equal(day) {
+			days = append(days, agendaDay{Midnight: day, Label: dayLabel(l, daysBetween(today, day), day)})
+		}
+		last := &days[len(days)-1]
+		last.Sessions = append(last.Sessions, agendaSession{Appointment: ap, Client: cl.LastName + ", " + cl.FirstName, Practitioner: names[ap.PractitionerID]})
+	}
+	return days, more, nil
+}
+
+// dayLabel names a day of the agenda: today and tomorrow by those words.
+func dayLabel(l *locales.Localizer, offset int, day time.Time) string {
+	switch offset {
+	case 0:
+		return l.T("home.today") + " · " + l.Day(day)
+	case 1:
+		return l.T("home.tomorrow") + " · " + l.Day(day)
+	}
+	s := l.Day(day)
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:] // a heading starts with a capital: Vendredi 27 novembre
+}
+
+// daysBetween counts calendar days from a to b, both at midnight in one zone
+// (a day may last 23 or 25 hours when the clocks change).
+func daysBetween(a, b time.Time) int {
+	ya, ma, da := a.Date()
+	yb, mb, db := b.Date()
+	return int(time.Date(yb, mb, db, 0, 0, 0, 0, time.UTC).Sub(time.Date(ya, ma, da, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 }

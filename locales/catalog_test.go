@@ -224,6 +224,15 @@ func TestPluralsAndDates(t *testing.T) {
 			t.Errorf("%s DateTime(%s) = %q, want %q", tc.l.Lang, tc.t, got, tc.want)
 		}
 	}
+	friday := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	if got := fr.Day(friday) + " / " + en.Day(friday); got != "vendredi 27 novembre 2026 / Friday, November 27, 2026" {
+		t.Errorf("Day: %q", got)
+	}
+	for _, l := range []*Localizer{en, fr} {
+		if len(l.months) != 12 || len(l.weekdays) != 7 {
+			t.Errorf("%s: %d months, %d weekdays", l.Lang, len(l.months), len(l.weekdays))
+		}
+	}
 	if c.Get("xx") != en {
 		t.Error("unknown language does not fall back to English")
 	}

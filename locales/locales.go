@@ -62,6 +62,7 @@ func Load() (*Catalog, error) {
 			return nil, err
 		}
 		l.months = strings.Split(l.T("format.months"), ",")
+		l.weekdays = strings.Split(l.T("format.weekdays"), ",")
 		l.timeLayout = l.T("format.time_layout")
 		c.locs[lang] = l
 	}
@@ -81,6 +82,7 @@ type Localizer struct {
 	Lang       string
 	l          *i18n.Localizer
 	months     []string
+	weekdays   []string // Sunday first, as time.Weekday counts
 	timeLayout string
 	// cache holds messages without arguments; filled at Load, read-only afterwards.
 	cache map[string]string
@@ -135,6 +137,11 @@ func (l *Localizer) Date(t time.Time) string {
 // DateTime formats a date and time (25 novembre 2026 à 14:05 / November 25, 2026 at 2:05 PM).
 func (l *Localizer) DateTime(t time.Time) string {
 	return l.T("format.datetime", "Date", l.Date(t), "Time", t.Format(l.timeLayout))
+}
+
+// Day formats a date with its weekday (jeudi 27 novembre 2026 / Thursday, November 27, 2026).
+func (l *Localizer) Day(t time.Time) string {
+	return l.T("format.day", "Weekday", l.weekdays[t.Weekday()], "Date", l.Date(t))
 }
 
 // Time formats a time of day.

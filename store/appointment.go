@@ -63,10 +63,23 @@ func reminderKey(a Appointment) []byte {
 }
 
 // needsReminder reports whether the reminder index should hold the appointment.
+// byStartKey orders appointments by start time; its value says whose and
+// whether cancelled, so listings filter without decoding records.
+func byStartKey(a Appointment) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(a.Start.Unix()))
+	binary.BigEndian.PutUint64(k[8:], a.ID)
+	return k
+}
+
+func byStartValue(a Appointment) []byte {
+	return append(itob(a.PractitionerID), a.Status...)
+}
+
 func needsReminder(a Appointment) bool { return a.Status == StatusBooked && !a.ReminderSent }
 
 func putAppointment(tx *bolt.Tx, old *Appointment, a Appointment) error {
-	byClient, due := tx.Bucket(bucketApptsByClient), tx.Bucket(bucketApptsDue)
+	byClient, due, byStart := tx.Bucket(bucketApptsByClient), tx.Bucket(bucketApptsDue), tx.Bucket(bucketApptsByStart)
 	if old != nil {
 		if err := byClient.Delete(byClientKey(*old)); err != nil {
 			return err
@@ -74,8 +87,14 @@ func putAppointment(tx *bolt.Tx, old *Appointment, a Appointment) error {
 		if err := due.Delete(reminderKey(*old)); err != nil {
 			return err
 		}
+		if err := byStart.Delete(byStartKey(*old)); err != nil {
+			return err
+		}
 	}
 	if err := byClient.Put(byClientKey(a), nil); err != nil {
+		return err
+	}
+	if err := byStart.Put(byStartKey(a), byStartValue(a)); err != nil {
 		return err
 	}
 	if needsReminder(a) {
@@ -179,6 +198,32 @@ func (s *Store) QueueReminder(id uint64, seen time.Time, m *Message) (queued boo
 		return putAppointment(tx, &old, a)
 	})
 	return queued && m != nil, err
+}
+
+// Agenda lists the appointments starting in [from, to), soonest first, at
+// most limit of them, leaving out cancelled ones; practitioner 0 means
+// everyone's. It also reports whether more were left out by the limit.
+func (s *Store) Agenda(from, to time.Time, practitioner uint64, limit int) (list []Appointment, more bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketApptsByStart).Cursor()
+		end := uint64(to.Unix())
+		for k, v := c.Seek(itob(uint64(max(from.Unix(), 0)))); k != nil && binary.BigEndian.Uint64(k) < end; k, v = c.Next() {
+			if len(v) < 8 || string(v[8:]) == string(StatusCancelled) || (practitioner != 0 && btoi(v[:8]) != practitioner) {
+				continue
+			}
+			if len(list) == limit {
+				more = true
+				return nil
+			}
+			var a Appointment
+			if err := getJSON(tx, bucketAppointments, k[8:], &a); err != nil {
+				return err
+			}
+			list = append(list, a)
+		}
+		return nil
+	})
+	return list, more, err
 }
 
 // ClientAppointments lists a client's appointments, oldest first.

@@ -2,9 +2,12 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestClientSearch(t *testing.T) {
@@ -227,4 +230,66 @@ func TestAppointments(t *testing.T) {
 	if due, _ := s.DueReminders(t0, t0.Add(72*time.Hour)); len(due) != 0 {
 		t.Fatal("cancelled appointment still due a reminder")
 	}
+}
+
+func TestAgenda(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Client{FirstName: "A", LastName: "B"}
+	s.CreateClient(&c)
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	mk := func(start time.Time, practitioner uint64) Appointment {
+		a := Appointment{ClientID: c.ID, PractitionerID: practitioner, Start: start, Minutes: 50}
+		if err := s.CreateAppointment(&a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	later := mk(t0.Add(26*time.Hour), 7)
+	first := mk(t0, 7)
+	others := mk(t0.Add(time.Hour), 8)
+	cancelled := mk(t0.Add(2*time.Hour), 7)
+	s.UpdateAppointment(cancelled.ID, func(a *Appointment) error { a.Status = StatusCancelled; return nil })
+	mk(t0.Add(-time.Hour), 7)             // before the window
+	mk(t0.Add(7*24*time.Hour), 7)         // at its end, which is left out
+	moved := mk(t0.Add(-48*time.Hour), 7) // rescheduled into the window
+	s.UpdateAppointment(moved.ID, func(a *Appointment) error { a.Start = t0.Add(3 * time.Hour); return nil })
+
+	ids := func(list []Appointment) []uint64 {
+		var out []uint64
+		for _, a := range list {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	check := func(name string, practitioner uint64, limit int, want []uint64, wantMore bool) {
+		t.Helper()
+		list, more, err := s.Agenda(t0, t0.Add(7*24*time.Hour), practitioner, limit)
+		if err != nil || !slices.Equal(ids(list), want) || more != wantMore {
+			t.Errorf("%s: %v more=%v %v, want %v more=%v", name, ids(list), more, err, want, wantMore)
+		}
+	}
+	check("everyone's", 0, 10, []uint64{first.ID, others.ID, moved.ID, later.ID}, false)
+	check("practitioner 7", 7, 10, []uint64{first.ID, moved.ID, later.ID}, false)
+	check("limited", 0, 2, []uint64{first.ID, others.ID}, true)
+
+	// A data file from schema 2 gets the index built at Open.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketApptsByStart); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, itob(2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check("after migrating", 7, 10, []uint64{first.ID, moved.ID, later.ID}, false)
 }

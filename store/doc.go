@@ -32,6 +32,10 @@
 //	appointments_reminders/ start unix (8) ++ ID (8) → empty (booked, reminder not sent yet)
 //	meta/receipt_seq        the last receipt number given
 //
+// Since schema 3:
+//
+//	appointments_by_start/  start unix (8) ++ ID (8) → practitioner ID (8) ++ status
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

@@ -24,7 +24,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 2
+const CurrentSchema = 3
 
 var (
 	bucketMeta         = []byte("meta")
@@ -47,6 +47,7 @@ var (
 	bucketAppointments    = []byte("appointments")
 	bucketApptsByClient   = []byte("appointments_by_client")
 	bucketApptsDue        = []byte("appointments_reminders")
+	bucketApptsByStart    = []byte("appointments_by_start")
 
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
@@ -149,6 +150,22 @@ func (s *Store) Hash(token string) []byte {
 var migrations = []func(tx *bolt.Tx) error{
 	migrate0to1,
 	migrate1to2,
+	migrate2to3,
+}
+
+// migrate2to3 indexes appointments by start time, for the staff start page.
+func migrate2to3(tx *bolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketApptsByStart)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAppointments).ForEach(func(_, v []byte) error {
+		var a Appointment
+		if err := unmarshal(v, &a); err != nil {
+			return err
+		}
+		return idx.Put(byStartKey(a), byStartValue(a))
+	})
 }
 
 // migrate1to2 adds clients, portal accounts and appointments.

@@ -56,6 +56,9 @@ func (p *Page) IsOwner() bool { return p.User != nil && p.User.Role == store.Rol
 // DateTime shows a moment as a date and time in the practice time zone.
 func (p *Page) DateTime(t time.Time) string { return p.Localizer.DateTime(t.In(p.zone())) }
 
+// Time shows the time of day of a moment in the practice time zone.
+func (p *Page) Time(t time.Time) string { return p.Localizer.Time(t.In(p.zone())) }
+
 // Date shows the day of a moment in the practice time zone.
 func (p *Page) Date(t time.Time) string { return p.Localizer.Date(t.In(p.zone())) }
 
