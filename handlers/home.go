@@ -77,18 +77,14 @@ func (h *Handler) agenda(l *locales.Localizer, user *store.Staff, everyone bool)
 		return nil, false, err
 	}
 	var days []agendaDay
-	for _, ap := range list {
-		cl, err := h.store.Client(ap.ClientID)
-		if err != nil {
-			return nil, false, err
-		}
-		start := ap.Start.In(zone)
+	for _, e := range list {
+		start := e.Start.In(zone)
 		day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, zone)
 		if len(days) == 0 || !days[len(days)-1].Midnight.Equal(day) {
 			days = append(days, agendaDay{Midnight: day, Label: dayLabel(l, daysBetween(today, day), day)})
 		}
 		last := &days[len(days)-1]
-		last.Sessions = append(last.Sessions, agendaSession{Appointment: ap, Client: cl.LastName + ", " + cl.FirstName, Practitioner: names[ap.PractitionerID]})
+		last.Sessions = append(last.Sessions, agendaSession{Appointment: e.Appointment, Client: e.Client.LastName + ", " + e.Client.FirstName, Practitioner: names[e.PractitionerID]})
 	}
 	return days, more, nil
 }

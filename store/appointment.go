@@ -200,10 +200,17 @@ func (s *Store) QueueReminder(id uint64, seen time.Time, m *Message) (queued boo
 	return queued && m != nil, err
 }
 
+// AgendaEntry is an appointment with its client, as an agenda shows it.
+type AgendaEntry struct {
+	Appointment
+	Client Client
+}
+
 // Agenda lists the appointments starting in [from, to), soonest first, at
 // most limit of them, leaving out cancelled ones; practitioner 0 means
-// everyone's. It also reports whether more were left out by the limit.
-func (s *Store) Agenda(from, to time.Time, practitioner uint64, limit int) (list []Appointment, more bool, err error) {
+// everyone's. It reads their clients in the same transaction, and reports
+// whether more were left out by the limit.
+func (s *Store) Agenda(from, to time.Time, practitioner uint64, limit int) (list []AgendaEntry, more bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketApptsByStart).Cursor()
 		end := uint64(to.Unix())
@@ -215,11 +222,14 @@ func (s *Store) Agenda(from, to time.Time, practitioner uint64, limit int) (list
 				more = true
 				return nil
 			}
-			var a Appointment
-			if err := getJSON(tx, bucketAppointments, k[8:], &a); err != nil {
+			var e AgendaEntry
+			if err := getJSON(tx, bucketAppointments, k[8:], &e.Appointment); err != nil {
 				return err
 			}
-			list = append(list, a)
+			if err := getJSON(tx, bucketClients, itob(e.ClientID), &e.Client); err != nil {
+				return err
+			}
+			list = append(list, e)
 		}
 		return nil
 	})

@@ -258,10 +258,13 @@ func TestAgenda(t *testing.T) {
 	moved := mk(t0.Add(-48*time.Hour), 7) // rescheduled into the window
 	s.UpdateAppointment(moved.ID, func(a *Appointment) error { a.Start = t0.Add(3 * time.Hour); return nil })
 
-	ids := func(list []Appointment) []uint64 {
+	ids := func(list []AgendaEntry) []uint64 {
 		var out []uint64
-		for _, a := range list {
-			out = append(out, a.ID)
+		for _, e := range list {
+			if e.Client.ID != e.ClientID {
+				t.Errorf("appointment %d came with client %d", e.ID, e.Client.ID)
+			}
+			out = append(out, e.ID)
 		}
 		return out
 	}
