@@ -205,4 +205,18 @@ func TestPortalMethod2(t *testing.T) {
 	lea.do(chromedp.Navigate(srv.base + "/portal"))
 	lea.submit(`form[action="/portal"]`, "email", "lea@example.org", "password", "lea a un long mot de passe")
 	lea.expect("Bonjour Léa")
+
+	// An unwanted sign-up is deleted after a confirmation.
+	lea.do(chromedp.Navigate(srv.base + "/portal/signup"))
+	lea.submit(`form[action="/portal/signup"]`, "first_name", "Spam", "last_name", "Bot", "email", "bot@example.org",
+		"lang", "fr", "password", "un robot au long mot de passe")
+	admin.do(chromedp.Navigate(srv.base + "/prospects"))
+	admin.expect("1 prospect", "Spam Bot")
+	admin.click(`#sel-3`)
+	admin.openDialog(`.action-bar button[value="delete"]`)
+	admin.expect("Supprimer cette inscription ?", "Spam Bot (bot@example.org)")
+	admin.axe()
+	admin.screenshot("prospect-delete")
+	admin.click(`#dialog button[type="submit"]`)
+	admin.expect("L’inscription est supprimée.", "Aucun prospect pour le moment.")
 }

@@ -186,7 +186,8 @@ func TestPortalMethod2SignupAndProspects(t *testing.T) {
 	_ = pat
 	pb := a.signIn("pat@example.org", staffPassword)
 	for _, req := range []struct{ m, p string }{{"GET", "/prospects"}, {"GET", "/prospects/action?id=1&do=create"}, {"POST", "/prospects/1/verify"},
-		{"GET", "/prospects/1/create"}, {"POST", "/prospects/1/create"}, {"GET", "/prospects/1/associate"}, {"POST", "/prospects/1/associate"}} {
+		{"GET", "/prospects/1/create"}, {"POST", "/prospects/1/create"}, {"GET", "/prospects/1/associate"}, {"POST", "/prospects/1/associate"},
+		{"GET", "/prospects/1/delete"}, {"POST", "/prospects/1/delete"}} {
 		var r *resp
 		if req.m == "GET" {
 			r = pb.get(req.p)
@@ -258,6 +259,47 @@ func TestProspectVerifyInlineAndAssociate(t *testing.T) {
 	v3.post("/portal/signup", formOf("first_name", "C", "last_name", "D", "email", "cd@example.org", "lang", "en", "password", "another long password"))
 	if r := owner.get("/prospects/action?id=2&id=3&do=create"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/prospects" {
 		t.Fatalf("two selected: %d %s", r.Code, r.Header().Get("Location"))
+	}
+}
+
+// TestDeleteProspect: an admin deletes an unwanted sign-up after a
+// confirmation; the person can no longer sign in, and may sign up again.
+func TestDeleteProspect(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	bot := a.browser()
+	bot.post("/portal/signup", formOf("first_name", "Spam", "last_name", "Bot", "email", "bot@example.org", "lang", "en", "password", "a bot with a long password"))
+	if r := bot.post("/portal", formOf("email", "bot@example.org", "password", "a bot with a long password")); r.Code != http.StatusSeeOther {
+		t.Fatalf("bot sign-in: %d", r.Code)
+	}
+	r := owner.get("/prospects/action?id=1&do=delete", "HX-Request", "true", "HX-Target", "dialog")
+	mustContain(t, r, `role="dialog"`, "Delete this sign-up?", "Spam Bot (bot@example.org)", `action="/prospects/1/delete"`)
+	mustNotContain(t, r, "<html")
+	if r := owner.get("/prospects/action?id=1&do=delete"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/prospects/1/delete" {
+		t.Fatalf("without HTMX: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	mustContain(t, owner.get("/prospects/1/delete"), "<html", "Delete the account")
+	// Deleting needs the CSRF token like every change.
+	if r := owner.post("/prospects/1/delete", formOf("_csrf", "forged")); r.Code != http.StatusForbidden {
+		t.Fatalf("delete without CSRF: %d", r.Code)
+	}
+	r = owner.post("/prospects/1/delete", nil)
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/prospects" {
+		t.Fatalf("delete: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	mustContain(t, owner.get("/prospects"), "The sign-up is deleted.", "No prospect right now.")
+	if r := bot.get("/portal/account"); r.Code != http.StatusSeeOther {
+		t.Fatalf("the deleted account's session still works: %d", r.Code)
+	}
+	if r := owner.post("/prospects/1/delete", nil); r.Code != http.StatusNotFound {
+		t.Fatalf("delete twice: %d", r.Code)
+	}
+	// A client's account is not a prospect: it cannot be deleted from here.
+	_, _ = a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	acct, _ := a.st.AccountByEmail("eloise@example.org")
+	if r := owner.post("/prospects/"+itoa(acct.ID)+"/delete", nil); r.Code != http.StatusNotFound {
+		t.Fatalf("delete a client's account: %d", r.Code)
 	}
 }
 

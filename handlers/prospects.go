@@ -129,22 +129,18 @@ func (h *Handler) prospectAction(c echo.Context) error {
 	}
 	// With HTMX the dialog opens over the list; without, its page opens.
 	do := c.FormValue("do")
-	if isHTMX(c) && (do == "create" || do == "associate") {
+	dialogs := map[string]echo.HandlerFunc{"create": h.prospectClientForm, "associate": h.associatePage, "delete": h.deleteProspectPage}
+	open, ok := dialogs[do]
+	if !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	if isHTMX(c) {
 		c.SetParamNames("id")
 		c.SetParamValues(strconv.FormatUint(id, 10))
 		c.QueryParams().Del("q")
-		if do == "create" {
-			return h.prospectClientForm(c)
-		}
-		return h.associatePage(c)
+		return open(c)
 	}
-	switch do {
-	case "create":
-		return h.redirect(c, fmt.Sprintf("/prospects/%d/create", id))
-	case "associate":
-		return h.redirect(c, fmt.Sprintf("/prospects/%d/associate", id))
-	}
-	return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	return h.redirect(c, fmt.Sprintf("/prospects/%d/%s", id, do))
 }
 
 // prospectClientForm is the "Add client" dialog, filled from the sign-up.
@@ -281,4 +277,31 @@ func (h *Handler) associateProspect(c echo.Context) error {
 	}
 	h.setFlash(c, "flash.prospect_linked")
 	return h.redirect(c, fmt.Sprintf("/clients/%d", cid))
+}
+
+// deleteProspectPage asks before deleting a sign-up the practice does not want.
+func (h *Handler) deleteProspectPage(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	pg := h.page(c, "prospects.delete_title")
+	pg.Data = h.prospectRow(a)
+	return h.render(c, http.StatusOK, "prospect_delete", pg)
+}
+
+// deleteProspect deletes the sign-up: its account, pending links and sessions.
+func (h *Handler) deleteProspect(c echo.Context) error {
+	a, err := h.loadProspect(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.DeleteProspect(a.ID); errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	h.log.Info("prospect deleted", "account", a.ID, "by", currentUser(c).ID)
+	h.setFlash(c, "flash.prospect_deleted")
+	return h.redirect(c, "/prospects")
 }

@@ -82,6 +82,8 @@ var routes = []route{
 	{http.MethodPost, "/prospects/:id/create", adminOnly, func(h *Handler) echo.HandlerFunc { return h.createClientFromProspect }},
 	{http.MethodGet, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associatePage }},
 	{http.MethodPost, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associateProspect }},
+	{http.MethodGet, "/prospects/:id/delete", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deleteProspectPage }},
+	{http.MethodPost, "/prospects/:id/delete", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deleteProspect }},
 
 	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.show("staff", h.staffPage) }},
 	{http.MethodPost, "/staff/invite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.inviteStaff }},

@@ -82,6 +82,42 @@ func insertAccount(tx *bolt.Tx, a *Account) error {
 	return putJSON(tx, bucketAccounts, itob(id), a)
 }
 
+// DeleteProspect deletes a portal account that no client record uses (a
+// sign-up the practice does not want), with its pending links and its
+// sessions, in one transaction. A linked account is ErrNotFound: it is not a
+// prospect.
+func (s *Store) DeleteProspect(id uint64) (Account, error) {
+	var a Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketAccounts, itob(id), &a); err != nil {
+			return err
+		}
+		if a.ClientID != 0 {
+			return ErrNotFound
+		}
+		for _, del := range []struct {
+			b []byte
+			k []byte
+		}{{bucketAccounts, itob(id)}, {bucketProspects, itob(id)}, {bucketAccountsByEmail, []byte(NormalizeEmail(a.Email))}} {
+			if err := tx.Bucket(del.b).Delete(del.k); err != nil {
+				return err
+			}
+		}
+		if _, err := deleteWhere(tx.Bucket(bucketAccountTokens), func(_, v []byte) bool {
+			var t AccountToken
+			return unmarshal(v, &t) == nil && t.AccountID == id
+		}); err != nil {
+			return err
+		}
+		_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
+			var sess Session
+			return unmarshal(v, &sess) == nil && sess.AccountID == id
+		})
+		return err
+	})
+	return a, err
+}
+
 // Account loads a portal account.
 func (s *Store) Account(id uint64) (Account, error) {
 	var a Account

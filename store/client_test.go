@@ -296,3 +296,56 @@ func TestAgenda(t *testing.T) {
 	defer s.Close()
 	check("after migrating", 7, 10, []uint64{first.ID, moved.ID, later.ID}, false)
 }
+
+// TestDeleteProspect: an unwanted sign-up goes with its links and sessions;
+// an account linked to a client record cannot be deleted this way.
+func TestDeleteProspect(t *testing.T) {
+	s := openTest(t)
+	spam := Account{Email: "Spam@example.org", SignUp: SignUp{FirstName: "Spam", LastName: "Bot"}}
+	kept := Account{Email: "kept@example.org", SignUp: SignUp{FirstName: "Kept", LastName: "Roux"}}
+	s.CreateAccount(&spam)
+	s.CreateAccount(&kept)
+	now := time.Now()
+	s.CreateAccountToken("verify-spam", AccountToken{AccountID: spam.ID, Kind: TokenVerify, ExpiresAt: now.Add(time.Hour)})
+	s.CreateAccountToken("verify-kept", AccountToken{AccountID: kept.ID, Kind: TokenVerify, ExpiresAt: now.Add(time.Hour)})
+	s.SaveSession("sess-spam", Session{AccountID: spam.ID, CreatedAt: now, LastSeen: now})
+	s.SaveSession("sess-kept", Session{AccountID: kept.ID, CreatedAt: now, LastSeen: now})
+
+	if a, err := s.DeleteProspect(spam.ID); err != nil || a.Email != "Spam@example.org" {
+		t.Fatalf("delete: %+v %v", a, err)
+	}
+	if _, err := s.Account(spam.ID); !errors.Is(err, ErrNotFound) {
+		t.Error("account still there")
+	}
+	if _, err := s.AccountByEmail("spam@example.org"); !errors.Is(err, ErrNotFound) {
+		t.Error("email still indexed")
+	}
+	if list, total, _ := s.SearchProspects(ProspectFilter{Limit: 10}); total != 1 || list[0].ID != kept.ID {
+		t.Errorf("prospects after delete: %d %+v", total, list)
+	}
+	if _, err := s.PeekAccountToken(TokenVerify, "verify-spam", now); !errors.Is(err, ErrNotFound) {
+		t.Error("its verification link still works")
+	}
+	if _, err := s.Session("sess-spam"); !errors.Is(err, ErrNotFound) {
+		t.Error("its session survived")
+	}
+	if _, err := s.PeekAccountToken(TokenVerify, "verify-kept", now); err != nil {
+		t.Errorf("another account's link went too: %v", err)
+	}
+	if _, err := s.Session("sess-kept"); err != nil {
+		t.Errorf("another account's session went too: %v", err)
+	}
+	// The email is free again: the person may sign up anew.
+	if err := s.CreateAccount(&Account{Email: "spam@example.org"}); err != nil {
+		t.Errorf("sign up again: %v", err)
+	}
+	c := Client{FirstName: "Kept", LastName: "Roux"}
+	s.CreateClient(&c)
+	s.LinkAccount(kept.ID, c.ID)
+	if _, err := s.DeleteProspect(kept.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted a linked account: %v", err)
+	}
+	if _, err := s.DeleteProspect(999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing account: %v", err)
+	}
+}
