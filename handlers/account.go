@@ -112,21 +112,22 @@ func (h *Handler) pendingSecret(c echo.Context) (string, error) {
 	return key.Secret(), sess.Save(c.Request(), c.Response())
 }
 
-func (h *Handler) enrolPage(c echo.Context) (*views.Page, error) {
+// enrolPage is the enrolment page, with the secret it shows.
+func (h *Handler) enrolPage(c echo.Context) (*views.Page, string, error) {
 	secret, err := h.pendingSecret(c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	pg := h.page(c, "twofa.enrol_title")
 	pg.Data = enrolData{Secret: groupBy4(secret)}
-	return pg, nil
+	return pg, secret, nil
 }
 
 func (h *Handler) enrol2FAForm(c echo.Context) error {
 	if currentUser(c).TOTPEnabled {
 		return h.redirect(c, "/account")
 	}
-	pg, err := h.enrolPage(c)
+	pg, _, err := h.enrolPage(c)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	if user.TOTPEnabled {
 		return h.redirect(c, "/account")
 	}
-	pg, err := h.enrolPage(c)
+	pg, secret, err := h.enrolPage(c)
 	if err != nil {
 		return err
 	}
@@ -153,10 +154,6 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	}
 	if !h.limits.allow("2fa:"+user.Email, limitTwoFA) {
 		return h.tooMany(c, "twofa_enrol", pg, f, "code")
-	}
-	secret, err := h.pendingSecret(c)
-	if err != nil {
-		return err
 	}
 	step, ok := auth.MatchTOTP(secret, code, h.now())
 	if !ok {

@@ -29,7 +29,6 @@ type homeData struct {
 // agendaDay is one day of the start page's agenda.
 type agendaDay struct {
 	Label    string // Today · Wednesday, November 25, 2026 / Friday, November 27, 2026
-	Midnight time.Time
 	Sessions []agendaSession
 }
 
@@ -77,11 +76,13 @@ func (h *Handler) agenda(l *locales.Localizer, user *store.Staff, everyone bool)
 		return nil, false, err
 	}
 	var days []agendaDay
+	var lastDay time.Time
 	for _, e := range list {
 		start := e.Start.In(zone)
 		day := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, zone)
-		if len(days) == 0 || !days[len(days)-1].Midnight.Equal(day) {
-			days = append(days, agendaDay{Midnight: day, Label: dayLabel(l, daysBetween(today, day), day)})
+		if len(days) == 0 || !day.Equal(lastDay) {
+			days = append(days, agendaDay{Label: dayLabel(l, daysBetween(today, day), day)})
+			lastDay = day
 		}
 		last := &days[len(days)-1]
 		last.Sessions = append(last.Sessions, agendaSession{Appointment: e.Appointment, Client: e.Client.LastName + ", " + e.Client.FirstName, Practitioner: names[e.PractitionerID]})
