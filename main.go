@@ -239,6 +239,8 @@ func serve(cfg config) error {
 		log.Warn("requests still running at the deadline were cut", "err", err)
 	}
 	bg.Wait()
+	// Work requests left for after their answer (a reset email) finishes too.
+	h.Wait()
 	log.Info("stopped")
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -47,7 +48,15 @@ func HashPassword(password string) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
+// derivations counts argon2 runs, so tests can check that every sign-in path
+// spends the same work whatever the account's state.
+var derivations atomic.Int64
+
+// Derivations is how many argon2 derivations ran since the process started.
+func Derivations() int64 { return derivations.Load() }
+
 func derive(password string, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	derivations.Add(1)
 	hashSlots <- struct{}{}
 	defer func() { <-hashSlots }()
 	return argon2.IDKey([]byte(password), salt, t, m, p, n)
@@ -104,6 +113,17 @@ func CheckPassword(phc, password string) bool {
 // dummyHash is checked against when an account does not exist, so a sign-in
 // takes as long for an unknown email as for a wrong password.
 var dummyHash = HashPassword("foyer-timing-equaliser")
+
+// VerifyPassword is CheckPassword that always does the work of one check:
+// against the dummy hash when phc is empty or malformed (an invited account,
+// an unknown email), so the time taken tells nothing about the account.
+func VerifyPassword(phc, password string) bool {
+	if _, err := parseHash(phc); err != nil {
+		SpendHashTime(password)
+		return false
+	}
+	return CheckPassword(phc, password)
+}
 
 // SpendHashTime does the work of one password check against nothing.
 func SpendHashTime(password string) { CheckPassword(dummyHash, password) }

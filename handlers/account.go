@@ -77,8 +77,10 @@ func (h *Handler) changePassword(c echo.Context) error {
 		f.fail("current", "account.wrong_password")
 		return h.invalid(c, "account", pg, f)
 	}
+	// Hashed before the write transaction: argon2 would hold every other writer.
+	hash := auth.HashPassword(next)
 	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
-		st.PasswordHash = auth.HashPassword(next)
+		st.PasswordHash = hash
 		return nil
 	}); err != nil {
 		return err

@@ -115,6 +115,9 @@ type clientFormData struct {
 	Cancel        string
 	// Dialog is true when the form opens over the prospects list.
 	Dialog bool
+	// Prospect is the sign-up the record is made from, if any: the dialog
+	// shows whether its email is confirmed.
+	Prospect *prospectRow
 }
 
 // clientFormPage prepares the new/edit form, filled from cl.

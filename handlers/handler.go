@@ -48,6 +48,11 @@ type Handler struct {
 
 	limits *limits
 
+	// spawn runs work that must happen after the answer (tests replace it);
+	// bg counts that work so Wait can let it finish.
+	spawn func(func())
+	bg    sync.WaitGroup
+
 	// practice caches the settings every page reads; refreshed on save.
 	mu       sync.RWMutex
 	practice store.Practice
@@ -76,6 +81,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 		cfg.BaseURL, _ = url.Parse("http://localhost:8080")
 	}
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now)}
+	h.spawn = func(fn func()) { go fn() }
 	h.sessions = newSessionStore(s, cfg, now)
 	if err := h.reloadPractice(); err != nil {
 		return nil, err
@@ -130,3 +136,19 @@ func dict(kv ...any) map[string]any {
 	}
 	return m
 }
+
+// later runs fn after the response, off the request path: its time must not
+// show in the answer (a look-up that finds an account, then writes, takes
+// longer than one that finds nothing). Errors are logged.
+func (h *Handler) later(what string, fn func() error) {
+	h.bg.Add(1)
+	h.spawn(func() {
+		defer h.bg.Done()
+		if err := fn(); err != nil {
+			h.log.Error("background work failed", "what", what, "err", err)
+		}
+	})
+}
+
+// Wait waits for the work requests left to do after their answer.
+func (h *Handler) Wait() { h.bg.Wait() }

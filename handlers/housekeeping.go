@@ -23,6 +23,11 @@ func (h *Handler) Housekeeping(ctx context.Context) {
 			} else if n > 0 {
 				h.log.Info("purged ended sessions", "count", n)
 			}
+			if n, err := h.store.PurgeAccountTokens(now); err != nil {
+				h.log.Error("unable to purge expired links", "err", err)
+			} else if n > 0 {
+				h.log.Info("purged expired links", "count", n)
+			}
 		}
 		if n, err := h.SendReminders(now); err != nil {
 			h.log.Error("unable to send reminders", "err", err)

@@ -154,6 +154,11 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if id, _ := strconv.ParseUint(str(sess.Values[sessAccountID]), 10, 64); id != 0 {
 			a, err := h.store.Account(id)
 			switch {
+			case err == nil && !a.Verified:
+				// Only a session from before unconfirmed accounts were
+				// refused at sign-in can get here: it ends.
+				delete(sess.Values, sessAccountID)
+				_ = sess.Save(c.Request(), c.Response())
 			case err == nil:
 				acct = &a
 				c.Set(ctxAccount, acct)
@@ -213,7 +218,7 @@ const (
 	anyStaff
 	adminOnly
 	ownerOnly
-	// portalAccount is any signed-in portal account, verified or not, linked or not.
+	// portalAccount is any signed-in portal account, linked or not (it is verified: an unconfirmed one cannot sign in).
 	portalAccount
 	// portalClient is a verified portal account linked to a client record.
 	portalClient

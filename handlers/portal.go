@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -22,8 +21,9 @@ const (
 // More limits on guessable or abusable portal actions.
 var (
 	limitSignup = policy{every: 2 * time.Minute, burst: 5}  // sign-ups per address
-	limitResend = policy{every: 20 * time.Minute, burst: 3} // verification emails per account
+	limitResend = policy{every: 20 * time.Minute, burst: 3} // verification emails per email
 	limitForgot = policy{every: 5 * time.Minute, burst: 3}  // reset emails per email and per address
+	limitExists = policy{every: 6 * time.Hour, burst: 2}    // "you already have an account" emails per recipient
 )
 
 // portalPage is a page of the client portal.
@@ -62,12 +62,14 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 		return h.tooMany(c, "portal_signin", pg, f, "_form")
 	}
 	a, err := h.store.AccountByEmail(email)
-	if errors.Is(err, store.ErrNotFound) {
-		auth.SpendHashTime(password)
-	} else if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err != nil || !auth.CheckPassword(a.PasswordHash, password) {
+	// The hash is always checked, and an unconfirmed account answers as a wrong
+	// password: whoever signed up with someone else's email learns nothing and
+	// gets no session (a pre-hijacked account stays useless).
+	match := auth.VerifyPassword(a.PasswordHash, password)
+	if err != nil || !match || !a.Verified {
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "portal_signin", pg, f)
 	}
@@ -97,6 +99,19 @@ func (h *Handler) portalSignOut(c echo.Context) error {
 
 // portalEmail sends a portal email with an action link in the account's language.
 func (h *Handler) portalEmail(to, lang, kind, link string, expires time.Time) error {
+	m, err := h.portalMessage(to, lang, kind, link, expires)
+	if err != nil {
+		return err
+	}
+	if err := h.store.Enqueue(m); err != nil {
+		return err
+	}
+	h.wakeOutbox()
+	return nil
+}
+
+// portalMessage renders a portal email for the outbox without queuing it.
+func (h *Handler) portalMessage(to, lang, kind, link string, expires time.Time) (*store.Message, error) {
 	p, _ := h.currentPractice()
 	l := h.catalog.Get(lang)
 	d := mailData{
@@ -113,7 +128,7 @@ func (h *Handler) portalEmail(to, lang, kind, link string, expires time.Time) er
 	if !expires.IsZero() {
 		d.Expiry = l.T("mail.link_expiry", "When", l.DateTime(expires.In(h.zone())))
 	}
-	return h.sendEmail(to, "message", d)
+	return h.newEmail(to, "message", d)
 }
 
 // sendVerification mails a fresh verification link (48 h, single use).
@@ -176,24 +191,35 @@ func (h *Handler) signup(c echo.Context) error {
 	if !h.limits.allow("signup-ip:"+c.RealIP(), limitSignup) {
 		return h.tooMany(c, "portal_signup", pg, f, "_form")
 	}
+	// Hashed before the transaction: argon2 takes tens of milliseconds.
 	a := &store.Account{Email: email, PasswordHash: auth.HashPassword(password), Lang: lang,
 		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
-	err = h.store.CreateAccount(a)
+	token := auth.NewToken()
+	exp := h.now().Add(verifyTTL).UTC()
+	m, err := h.portalMessage(email, lang, "verify", h.link("/portal/verify/"+token), exp)
+	if err != nil {
+		return err
+	}
+	// The account, its link and the email commit together: a crash cannot
+	// leave an account nobody was asked to confirm.
+	err = h.store.SignUp(a, token, exp, m)
 	switch {
 	case errors.Is(err, store.ErrEmailTaken):
-		existing, err := h.store.AccountByEmail(email)
-		if err != nil {
-			return err
-		}
-		if err := h.portalEmail(existing.Email, existing.Lang, "exists", h.link("/portal/forgot"), time.Time{}); err != nil {
-			return err
+		// The owner of the address hears of it, a few times at most: repeated
+		// sign-ups must not turn Foyer into a mail cannon aimed at one inbox.
+		if h.limits.allow("exists:"+store.NormalizeEmail(email), limitExists) {
+			existing, err := h.store.AccountByEmail(email)
+			if err != nil {
+				return err
+			}
+			if err := h.portalEmail(existing.Email, existing.Lang, "exists", h.link("/portal/forgot"), time.Time{}); err != nil {
+				return err
+			}
 		}
 	case err != nil:
 		return err
 	default:
-		if err := h.sendVerification(*a); err != nil {
-			return err
-		}
+		h.wakeOutbox()
 	}
 	done := h.portalPage(c, "signup.check_title")
 	done.Data = struct{ Email string }{email}
@@ -245,21 +271,38 @@ func tokenError(err error, key string) error {
 	return err
 }
 
-// resendVerification mails a new link to a signed-in, unverified account.
-func (h *Handler) resendVerification(c echo.Context) error {
-	a := currentAccount(c)
-	if a.Verified {
-		return h.redirect(c, "/portal/account")
-	}
-	if !h.limits.allow("resend:"+strconv.FormatUint(a.ID, 10), limitResend) {
-		h.setFlash(c, "flash.resend_wait")
-		return h.redirect(c, "/portal/account")
-	}
-	if err := h.sendVerification(*a); err != nil {
+func (h *Handler) resendForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "portal_resend", h.portalPage(c, "resend.title"))
+}
+
+// resend mails a new confirmation link if the email has an account waiting
+// for one. The answer is the same for every email, and the work happens
+// after the answer, so neither its words nor its timing tell.
+func (h *Handler) resend(c echo.Context) error {
+	pg := h.portalPage(c, "resend.title")
+	f, err := newForm(c)
+	if err != nil {
 		return err
 	}
-	h.setFlash(c, "flash.resent")
-	return h.redirect(c, "/portal/account")
+	email := f.email("email", true)
+	if !f.ok() {
+		return h.invalid(c, "portal_resend", pg, f)
+	}
+	if !h.limits.allow("resend-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("resend:"+store.NormalizeEmail(email), limitResend) {
+		return h.tooMany(c, "portal_resend", pg, f, "_form")
+	}
+	h.later("resend confirmation", func() error {
+		a, err := h.store.AccountByEmail(email)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && a.Verified) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		return h.sendVerification(a)
+	})
+	done := h.portalPage(c, "resend.sent_title")
+	done.Data = struct{ Email string }{email}
+	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 
 func (h *Handler) forgotForm(c echo.Context) error {
@@ -280,19 +323,22 @@ func (h *Handler) forgot(c echo.Context) error {
 	if !h.limits.allow("forgot-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("forgot:"+store.NormalizeEmail(email), limitForgot) {
 		return h.tooMany(c, "portal_forgot", pg, f, "_form")
 	}
-	a, err := h.store.AccountByEmail(email)
-	if err == nil {
+	// The look-up and the writes happen after the answer: a known email must
+	// not answer slower than an unknown one.
+	h.later("password reset", func() error {
+		a, err := h.store.AccountByEmail(email)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
 		token := auth.NewToken()
 		exp := h.now().Add(resetTTL).UTC()
 		if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenReset, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		if err := h.portalEmail(a.Email, a.Lang, "reset", h.link("/portal/reset/"+token), exp); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
+		return h.portalEmail(a.Email, a.Lang, "reset", h.link("/portal/reset/"+token), exp)
+	})
 	done := h.portalPage(c, "forgot.sent_title")
 	done.Data = struct{ Email string }{email}
 	return h.render(c, http.StatusOK, "portal_check_email", done)

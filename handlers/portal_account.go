@@ -23,14 +23,12 @@ type myAccountData struct {
 	PhoneTypes []store.PhoneType
 }
 
-// portalAccount is the portal's home: "verify your email", "your practice will
-// confirm your account", or My Account, depending on where the account stands.
+// portalAccount is the portal's home: "your practice will confirm your
+// account", or My Account, depending on where the account stands. An
+// unconfirmed account never gets this far: it cannot sign in.
 func (h *Handler) portalAccount(c echo.Context) error {
 	a := currentAccount(c)
 	switch {
-	case !a.Verified:
-		pg := h.portalPage(c, "portal.verify_title")
-		return h.render(c, http.StatusOK, "portal_unverified", pg)
 	case a.ClientID == 0:
 		pg := h.portalPage(c, "portal.waiting_title")
 		return h.render(c, http.StatusOK, "portal_waiting", pg)
@@ -144,7 +142,9 @@ func (h *Handler) changeMyPassword(c echo.Context) error {
 		f.fail("current", "account.wrong_password")
 		return h.invalid(c, "portal_account", pg, f)
 	}
-	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash = auth.HashPassword(next); return nil }); err != nil {
+	// Hashed before the write transaction: argon2 would hold every other writer.
+	hash := auth.HashPassword(next)
+	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash = hash; return nil }); err != nil {
 		return err
 	}
 	if _, err := h.store.DeleteAccountSessions(a.ID, currentSession(c).ID); err != nil {

@@ -15,6 +15,7 @@ var portalLink = regexp.MustCompile(`http://localhost:8080(/portal/(?:verify|res
 // lastLink returns the newest /portal/... link emailed to someone.
 func (a *testApp) lastLink(to string) string {
 	a.t.Helper()
+	a.h.Wait()
 	msgs, _ := a.st.ListMessages(0, 200)
 	for _, m := range msgs {
 		if m.To == to {
@@ -159,13 +160,23 @@ func TestPortalMethod2SignupAndProspects(t *testing.T) {
 	if _, total, _ := a.st.SearchProspects(store.ProspectFilter{Limit: 10}); total != 1 {
 		t.Fatalf("%d prospects", total)
 	}
-	// Unverified: sign-in shows "verify your email" and a resend button.
+	// Unconfirmed: signing in answers exactly as a wrong password does.
 	c := a.browser()
 	c.lang = "fr"
-	c.post("/portal", formOf("email", "zoe@example.org", "password", "mon mot de passe à moi"))
-	mustContain(t, c.get("/portal/account"), "Confirmez votre adresse courriel", "Renvoyer le lien")
-	if r := c.post("/portal/resend", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("resend: %d", r.Code)
+	right := c.post("/portal", formOf("email", "zoe@example.org", "password", "mon mot de passe à moi"))
+	wrong := c.post("/portal", formOf("email", "zoe@example.org", "password", "pas le bon mot de passe"))
+	if right.Code != http.StatusUnprocessableEntity || right.body != wrong.body {
+		t.Fatalf("unconfirmed sign-in: %d, and the page differs from a wrong password's: %v", right.Code, right.body != wrong.body)
+	}
+	if r := c.get("/portal/account"); r.Code != http.StatusSeeOther {
+		t.Fatalf("an unconfirmed account got a session: %d", r.Code)
+	}
+	// A new link is asked for from a page that answers the same for every email.
+	mustContain(t, c.get("/portal"), `href="/portal/resend"`)
+	known := c.post("/portal/resend", formOf("email", "zoe@example.org"))
+	unknown := c.post("/portal/resend", formOf("email", "nobody@example.org"))
+	if known.Code != http.StatusOK || strings.ReplaceAll(known.body, "zoe@example.org", "X") != strings.ReplaceAll(unknown.body, "nobody@example.org", "X") {
+		t.Fatalf("resend answers differ: %d %d", known.Code, unknown.Code)
 	}
 	link := a.lastLink("zoe@example.org")
 	// Opening the link changes nothing (mail scanners open links); the button does.
@@ -178,6 +189,9 @@ func TestPortalMethod2SignupAndProspects(t *testing.T) {
 	}
 	if r := c.post(link, nil); r.Code != http.StatusNotFound {
 		t.Fatalf("second use of the link: %d", r.Code)
+	}
+	if r := c.post("/portal", formOf("email", "zoe@example.org", "password", "mon mot de passe à moi")); r.Code != http.StatusSeeOther {
+		t.Fatalf("sign-in once confirmed: %d", r.Code)
 	}
 	mustContain(t, c.get("/portal/account"), "Votre compte est presque prêt")
 
@@ -270,6 +284,7 @@ func TestDeleteProspect(t *testing.T) {
 	a.enableSignup(owner)
 	bot := a.browser()
 	bot.post("/portal/signup", formOf("first_name", "Spam", "last_name", "Bot", "email", "bot@example.org", "lang", "en", "password", "a bot with a long password"))
+	a.st.UpdateAccount(1, func(x *store.Account) error { x.Verified = true; return nil })
 	if r := bot.post("/portal", formOf("email", "bot@example.org", "password", "a bot with a long password")); r.Code != http.StatusSeeOther {
 		t.Fatalf("bot sign-in: %d", r.Code)
 	}

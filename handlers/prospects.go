@@ -164,7 +164,8 @@ func (h *Handler) prospectClientForm(c echo.Context) error {
 	}
 	pg.Title = "prospects.create_title"
 	d := pg.Data.(clientFormData)
-	d.Dialog = true
+	row := h.prospectRow(a)
+	d.Dialog, d.Prospect = true, &row
 	pg.Data = d
 	return h.render(c, http.StatusOK, "client_form", pg)
 }
@@ -188,14 +189,20 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 		}
 		pg.Title = "prospects.create_title"
 		d := pg.Data.(clientFormData)
-		d.Dialog = true
+		row := h.prospectRow(a)
+		d.Dialog, d.Prospect = true, &row
 		pg.Data = d
 		return h.invalid(c, "client_form", pg, f)
 	}
 	cl.CreatedAt = h.now().UTC()
-	if err := h.store.CreateClientForAccount(&cl, a.ID); errors.Is(err, store.ErrAlreadyLinked) {
+	err = h.store.CreateClientForAccount(&cl, a.ID)
+	switch {
+	case errors.Is(err, store.ErrAlreadyLinked):
 		return echo.ErrNotFound
-	} else if err != nil {
+	case errors.Is(err, store.ErrNotVerified):
+		h.setFlash(c, "flash.prospect_unverified")
+		return h.redirect(c, "/prospects")
+	case err != nil:
 		return err
 	}
 	h.setFlash(c, "flash.prospect_linked")
@@ -272,6 +279,9 @@ func (h *Handler) associateProspect(c echo.Context) error {
 	case errors.Is(err, store.ErrAlreadyLinked):
 		h.setFlash(c, "flash.client_has_account")
 		return h.redirect(c, fmt.Sprintf("/prospects/%d/associate", a.ID))
+	case errors.Is(err, store.ErrNotVerified):
+		h.setFlash(c, "flash.prospect_unverified")
+		return h.redirect(c, "/prospects")
 	case err != nil:
 		return err
 	}

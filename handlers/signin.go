@@ -53,12 +53,13 @@ func (h *Handler) signIn(c echo.Context) error {
 		return h.tooMany(c, "signin", pg, f, "_form")
 	}
 	st, err := h.store.StaffByEmail(email)
-	if errors.Is(err, store.ErrNotFound) {
-		auth.SpendHashTime(password)
-	} else if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err != nil || !st.Active || !auth.CheckPassword(st.PasswordHash, password) {
+	// A hash is verified for every email, whatever the account's state
+	// (unknown, invited, deactivated): the time taken tells nothing.
+	match := auth.VerifyPassword(st.PasswordHash, password)
+	if err != nil || !st.Active || !match {
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "signin", pg, f)
 	}

@@ -1,12 +1,18 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
+
+// ErrNotVerified is returned when linking an account whose email nobody has
+// confirmed: anyone can sign up with a client's email, and linking that
+// account would hand the client's record to whoever chose its password.
+var ErrNotVerified = errors.New("store: the account's email is not confirmed")
 
 // SignUp is what a person typed when creating their own portal account.
 type SignUp struct {
@@ -103,10 +109,7 @@ func (s *Store) DeleteProspect(id uint64) (Account, error) {
 				return err
 			}
 		}
-		if _, err := deleteWhere(tx.Bucket(bucketAccountTokens), func(_, v []byte) bool {
-			var t AccountToken
-			return unmarshal(v, &t) == nil && t.AccountID == id
-		}); err != nil {
+		if err := deleteAccountTokens(tx, id, nil); err != nil {
 			return err
 		}
 		_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
@@ -154,11 +157,19 @@ func updateAccount(tx *bolt.Tx, id uint64, fn func(*Account) error) (Account, er
 	if err := getJSON(tx, bucketAccounts, itob(id), &a); err != nil {
 		return a, err
 	}
-	oldEmail := NormalizeEmail(a.Email)
+	oldEmail, oldHash := NormalizeEmail(a.Email), a.PasswordHash
 	if err := fn(&a); err != nil {
 		return a, err
 	}
-	if newEmail := NormalizeEmail(a.Email); newEmail != oldEmail {
+	newEmail := NormalizeEmail(a.Email)
+	if newEmail != oldEmail || a.PasswordHash != oldHash {
+		// A link sent before a password or email change must not outlive it:
+		// the old mailbox, or whoever read it, could take the account back.
+		if err := deleteAccountTokens(tx, id, nil); err != nil {
+			return a, err
+		}
+	}
+	if newEmail != oldEmail {
 		idx := tx.Bucket(bucketAccountsByEmail)
 		if idx.Get([]byte(newEmail)) != nil {
 			return a, ErrEmailTaken
@@ -192,6 +203,9 @@ func linkAccount(tx *bolt.Tx, accountID, clientID uint64) error {
 		if a.ClientID != 0 && a.ClientID != clientID {
 			return ErrAlreadyLinked
 		}
+		if !a.Verified {
+			return ErrNotVerified
+		}
 		a.ClientID = clientID
 		return nil
 	}); err != nil {
@@ -211,6 +225,9 @@ func (s *Store) CreateClientForAccount(c *Client, accountID uint64) error {
 		}
 		if a.ClientID != 0 {
 			return ErrAlreadyLinked
+		}
+		if !a.Verified {
+			return ErrNotVerified
 		}
 		if err := insertClient(tx, c); err != nil {
 			return err
@@ -312,17 +329,53 @@ func (s *Store) accountTokenKey(kind TokenKind, token string) []byte {
 	return s.Hash("account:" + string(kind) + ":" + token)
 }
 
+// tokenIndexKey is the account_tokens_by_account key of a token: the account
+// first, so one prefix scan finds every token of an account.
+func tokenIndexKey(accountID uint64, key []byte) []byte {
+	return append(itob(accountID), key...)
+}
+
 // CreateAccountToken stores a token, replacing the account's earlier tokens of the same kind.
 func (s *Store) CreateAccountToken(token string, t AccountToken) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if _, err := deleteWhere(tx.Bucket(bucketAccountTokens), func(_, v []byte) bool {
-			var old AccountToken
-			return unmarshal(v, &old) == nil && old.AccountID == t.AccountID && old.Kind == t.Kind
-		}); err != nil {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.putAccountToken(tx, token, t) })
+}
+
+func (s *Store) putAccountToken(tx *bolt.Tx, token string, t AccountToken) error {
+	if err := deleteAccountTokens(tx, t.AccountID, func(old AccountToken) bool { return old.Kind == t.Kind }); err != nil {
+		return err
+	}
+	key := s.accountTokenKey(t.Kind, token)
+	if err := tx.Bucket(bucketTokensByAccount).Put(tokenIndexKey(t.AccountID, key), nil); err != nil {
+		return err
+	}
+	return putJSON(tx, bucketAccountTokens, key, t)
+}
+
+// deleteAccountTokens deletes the tokens of an account for which match is
+// true (nil: all of them), found through the index without a scan.
+func deleteAccountTokens(tx *bolt.Tx, accountID uint64, match func(AccountToken) bool) error {
+	idx, tokens := tx.Bucket(bucketTokensByAccount), tx.Bucket(bucketAccountTokens)
+	prefix := itob(accountID)
+	var doomed [][]byte
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); len(k) > 8 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+		key := k[8:]
+		var t AccountToken
+		raw := tokens.Get(key)
+		if raw != nil && unmarshal(raw, &t) == nil && match != nil && !match(t) {
+			continue
+		}
+		doomed = append(doomed, append([]byte(nil), k...))
+	}
+	for _, k := range doomed {
+		if err := tokens.Delete(k[8:]); err != nil {
 			return err
 		}
-		return putJSON(tx, bucketAccountTokens, s.accountTokenKey(t.Kind, token), t)
-	})
+		if err := idx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PeekAccountToken checks a token without using it.
@@ -336,7 +389,7 @@ func (s *Store) PeekAccountToken(kind TokenKind, token string, now time.Time) (A
 }
 
 // UseAccountToken uses a token once: in one transaction it checks it, deletes
-// it and applies fn to its account.
+// it and applies fn to its account. fn must be quick (hash a password before).
 func (s *Store) UseAccountToken(kind TokenKind, token string, now time.Time, fn func(*Account) error) (Account, error) {
 	var a Account
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -351,9 +404,47 @@ func (s *Store) UseAccountToken(kind TokenKind, token string, now time.Time, fn 
 		if err := tx.Bucket(bucketAccountTokens).Delete(key); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketTokensByAccount).Delete(tokenIndexKey(t.AccountID, key)); err != nil {
+			return err
+		}
 		var err error
 		a, err = updateAccount(tx, t.AccountID, fn)
 		return err
 	})
 	return a, err
+}
+
+// PurgeAccountTokens deletes the tokens expired before now, with their index
+// entries; it returns how many went. It runs from housekeeping, not on a request.
+func (s *Store) PurgeAccountTokens(now time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		idx := tx.Bucket(bucketTokensByAccount)
+		var err error
+		n, err = deleteWhere(tx.Bucket(bucketAccountTokens), func(k, v []byte) bool {
+			var t AccountToken
+			if unmarshal(v, &t) != nil || now.After(t.ExpiresAt) {
+				_ = idx.Delete(tokenIndexKey(t.AccountID, k))
+				return true
+			}
+			return false
+		})
+		return err
+	})
+	return n, err
+}
+
+// SignUp creates a prospect's account, its email verification token and the
+// email carrying it (m) in one transaction: either all three exist or none.
+// ErrEmailTaken when the email has an account (nothing is written then).
+func (s *Store) SignUp(a *Account, token string, expires time.Time, m *Message) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := insertAccount(tx, a); err != nil {
+			return err
+		}
+		if err := s.putAccountToken(tx, token, AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		return enqueue(tx, m)
+	})
 }

@@ -108,6 +108,17 @@ func TestAccountsAndProspects(t *testing.T) {
 	if len(m) != 3 {
 		t.Fatalf("matches = %+v", m)
 	}
+	// An account nobody confirmed is never linked, nor made a client.
+	if err := s.LinkAccount(a.ID, c1.ID); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("linked an unconfirmed account: %v", err)
+	}
+	if err := s.CreateClientForAccount(&Client{FirstName: "X", LastName: "Y"}, a.ID); !errors.Is(err, ErrNotVerified) {
+		t.Fatalf("made a client of an unconfirmed account: %v", err)
+	}
+	if c, _ := s.Client(c1.ID); c.AccountID != 0 {
+		t.Fatal("a refused link was half written")
+	}
+	s.UpdateAccount(a.ID, func(x *Account) error { x.Verified = true; return nil })
 	// Linking takes the account off the list, both ways at once.
 	if err := s.LinkAccount(a.ID, c1.ID); err != nil {
 		t.Fatal(err)
@@ -302,7 +313,7 @@ func TestAgenda(t *testing.T) {
 func TestDeleteProspect(t *testing.T) {
 	s := openTest(t)
 	spam := Account{Email: "Spam@example.org", SignUp: SignUp{FirstName: "Spam", LastName: "Bot"}}
-	kept := Account{Email: "kept@example.org", SignUp: SignUp{FirstName: "Kept", LastName: "Roux"}}
+	kept := Account{Email: "kept@example.org", Verified: true, SignUp: SignUp{FirstName: "Kept", LastName: "Roux"}}
 	s.CreateAccount(&spam)
 	s.CreateAccount(&kept)
 	now := time.Now()
@@ -347,5 +358,96 @@ func TestDeleteProspect(t *testing.T) {
 	}
 	if _, err := s.DeleteProspect(999); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing account: %v", err)
+	}
+}
+
+// TestAccountTokensVoided: a password or an email change voids every
+// outstanding link of the account, and only of that account.
+func TestAccountTokensVoided(t *testing.T) {
+	s := openTest(t)
+	a, b := Account{Email: "a@example.org", PasswordHash: "h1"}, Account{Email: "b@example.org"}
+	s.CreateAccount(&a)
+	s.CreateAccount(&b)
+	now := time.Now()
+	issue := func() {
+		s.CreateAccountToken("reset-a", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
+		s.CreateAccountToken("verify-a", AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: now.Add(time.Hour)})
+		s.CreateAccountToken("reset-b", AccountToken{AccountID: b.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
+	}
+	live := func(kind TokenKind, tok string) bool {
+		_, err := s.PeekAccountToken(kind, tok, now)
+		return err == nil
+	}
+	for _, change := range []struct {
+		name string
+		fn   func(*Account) error
+	}{
+		{"password", func(x *Account) error { x.PasswordHash += "x"; return nil }},
+		{"email", func(x *Account) error { x.Email = "new-" + x.Email; return nil }},
+	} {
+		issue()
+		if _, err := s.UpdateAccount(a.ID, func(x *Account) error { x.Lang = "fr"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !live(TokenReset, "reset-a") {
+			t.Fatal("a language change voided the reset link")
+		}
+		if _, err := s.UpdateAccount(a.ID, change.fn); err != nil {
+			t.Fatal(err)
+		}
+		if live(TokenReset, "reset-a") || live(TokenVerify, "verify-a") {
+			t.Errorf("%s change: a link of the account still works", change.name)
+		}
+		if !live(TokenReset, "reset-b") {
+			t.Errorf("%s change: another account's link was voided", change.name)
+		}
+	}
+	// A reset through a link voids the account's other links too.
+	issue()
+	if _, err := s.UseAccountToken(TokenReset, "reset-a", now, func(x *Account) error { x.PasswordHash = "h2"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if live(TokenVerify, "verify-a") {
+		t.Error("a reset left the verification link working")
+	}
+	// Expired tokens are purged with their index entries.
+	s.CreateAccountToken("old", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(-time.Minute)})
+	if n, err := s.PurgeAccountTokens(now); err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	var idx int
+	s.db.View(func(tx *bolt.Tx) error { idx = tx.Bucket(bucketTokensByAccount).Stats().KeyN; return nil })
+	if idx != 1 { // reset-b alone is left
+		t.Fatalf("%d index entries after the purge, want 1", idx)
+	}
+}
+
+// TestTokenIndexMigration: tokens written before schema 4 are indexed at Open.
+func TestTokenIndexMigration(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Account{Email: "a@example.org"}
+	s.CreateAccount(&a)
+	now := time.Now()
+	s.CreateAccountToken("reset-a", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketTokensByAccount); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, itob(3))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.UpdateAccount(a.ID, func(x *Account) error { x.PasswordHash = "changed"; return nil })
+	if _, err := s.PeekAccountToken(TokenReset, "reset-a", now); !errors.Is(err, ErrNotFound) {
+		t.Fatal("a token from before the migration survived a password change")
 	}
 }

@@ -36,6 +36,11 @@
 //
 //	appointments_by_start/  start unix (8) ++ ID (8) → practitioner ID (8) ++ status
 //
+// Since schema 4:
+//
+//	account_tokens_by_account/ account ID (8) ++ token key → empty; a password or email change
+//	                        deletes every token of the account through it
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

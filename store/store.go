@@ -24,7 +24,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 3
+const CurrentSchema = 4
 
 var (
 	bucketMeta         = []byte("meta")
@@ -48,6 +48,7 @@ var (
 	bucketApptsByClient   = []byte("appointments_by_client")
 	bucketApptsDue        = []byte("appointments_reminders")
 	bucketApptsByStart    = []byte("appointments_by_start")
+	bucketTokensByAccount = []byte("account_tokens_by_account")
 
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
@@ -151,6 +152,23 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate0to1,
 	migrate1to2,
 	migrate2to3,
+	migrate3to4,
+}
+
+// migrate3to4 indexes account tokens by account, so a password or email
+// change voids an account's links without reading every token.
+func migrate3to4(tx *bolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketTokensByAccount)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAccountTokens).ForEach(func(k, v []byte) error {
+		var t AccountToken
+		if err := unmarshal(v, &t); err != nil {
+			return err
+		}
+		return idx.Put(tokenIndexKey(t.AccountID, k), nil)
+	})
 }
 
 // migrate2to3 indexes appointments by start time, for the staff start page.

@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"foyer/auth"
+	"foyer/store"
+)
+
+// TestPreHijack: someone signs up with a client's email before the client
+// does. The account cannot sign in, and staff cannot link it or make a client
+// of it until its email is confirmed; the dialogs say so.
+func TestPreHijack(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	owner.newClient("first_name", "Léa", "last_name", "Petit", "email", "lea@example.org", "birth_date", "1979-02-03")
+	attacker := a.browser()
+	attacker.post("/portal/signup", formOf("first_name", "Léa", "last_name", "Petit", "email", "lea@example.org", "birth_date", "1979-02-03", "lang", "en", "password", "the attacker's password"))
+	if r := attacker.post("/portal", formOf("email", "lea@example.org", "password", "the attacker's password")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("unconfirmed sign-in: %d", r.Code)
+	}
+	// Associate: the match is suggested, marked unconfirmed, with no Link button.
+	r := owner.get("/prospects/1/associate")
+	mustContain(t, r, "Petit, Léa", "not verified", "Nobody has confirmed lea@example.org yet")
+	mustNotContain(t, r, `method="post" action="/prospects/1/associate"`, "Link to Léa")
+	r = owner.post("/prospects/1/associate", formOf("client_id", "1"))
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/prospects" {
+		t.Fatalf("associate an unconfirmed account: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	mustContain(t, owner.get("/prospects"), "not confirmed yet: it cannot be linked")
+	if cl, _ := a.st.Client(1); cl.AccountID != 0 {
+		t.Fatal("the unconfirmed account was linked")
+	}
+	// Add client: the dialog says the same and has no form to save.
+	r = owner.get("/prospects/1/create")
+	mustContain(t, r, "not verified", "Nobody has confirmed lea@example.org yet")
+	mustNotContain(t, r, `action="/prospects/1/create"`)
+	owner.post("/prospects/1/create", formOf("first_name", "Léa", "last_name", "Petit", "lang", "en", "practitioner", "1"))
+	if _, total, _ := a.st.SearchClients(store.ClientFilter{Limit: 10}); total != 1 {
+		t.Fatalf("%d clients: one was made from an unconfirmed account", total)
+	}
+	// Once confirmed (here by staff, after checking), the dialogs show it and link.
+	owner.post("/prospects/1/verify", nil)
+	r = owner.get("/prospects/1/associate")
+	mustContain(t, r, "was marked verified by the practice", "Link to Léa")
+	if r := owner.post("/prospects/1/associate", formOf("client_id", "1")); r.Header().Get("Location") != "/clients/1" {
+		t.Fatalf("associate a confirmed account: %d %s", r.Code, r.Header().Get("Location"))
+	}
+}
+
+// TestUnconfirmedSessionEnds: a session an unconfirmed account holds (from
+// before sign-in refused them) no longer opens the portal.
+func TestUnconfirmedSessionEnds(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	_, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	a.st.UpdateAccount(1, func(x *store.Account) error { x.Verified = false; return nil })
+	if r := client.get("/portal/account"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/portal" {
+		t.Fatalf("unconfirmed account's session: %d %s", r.Code, r.Header().Get("Location"))
+	}
+}
+
+// TestSignInAlwaysHashes: staff and portal sign-ins verify an argon2 hash
+// whatever the account's state, so timing does not tell the states apart.
+func TestSignInAlwaysHashes(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	gone := a.addStaff("Gone", "gone@example.org", store.RolePractitioner)
+	a.st.UpdateStaff(gone.ID, func(st *store.Staff) error { st.Active = false; return nil })
+	owner.post("/staff/invite", formOf("name", "New", "email", "new@example.org", "role", "practitioner", "lang", "en"))
+	a.browser().post("/portal/signup", formOf("first_name", "Z", "last_name", "M", "email", "zoe@example.org", "lang", "en", "password", "zoe's long password"))
+	for _, try := range []struct{ path, email, password string }{
+		{"/signin", "nobody@example.org", "whatever password"},
+		{"/signin", "gone@example.org", staffPassword},
+		{"/signin", "new@example.org", "whatever password"},
+		{"/portal", "nobody@example.org", "whatever password"},
+		{"/portal", "zoe@example.org", "zoe's long password"},
+	} {
+		b := a.browser()
+		b.csrf()
+		before := auth.Derivations()
+		r := b.post(try.path, formOf("email", try.email, "password", try.password))
+		if r.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s %s: %d", try.path, try.email, r.Code)
+		}
+		if n := auth.Derivations() - before; n != 1 {
+			t.Errorf("%s %s: %d argon2 derivations, want 1", try.path, try.email, n)
+		}
+	}
+}
+
+// TestForgotOffRequestPath: the reset link is made and mailed after the
+// answer, so a known email answers as fast as an unknown one.
+func TestForgotOffRequestPath(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	var pending []func()
+	a.h.spawn = func(fn func()) { pending = append(pending, fn) }
+	before, _ := a.st.ListMessages(0, 100)
+	r := a.browser().post("/portal/forgot", formOf("email", "eloise@example.org"))
+	if r.Code != http.StatusOK {
+		t.Fatalf("forgot: %d", r.Code)
+	}
+	if now, _ := a.st.ListMessages(0, 100); len(now) != len(before) {
+		t.Fatal("the reset email was written before the answer")
+	}
+	a.browser().post("/portal/forgot", formOf("email", "nobody@example.org"))
+	if len(pending) != 2 {
+		t.Fatalf("%d pieces of work left for later, want 2 (known and unknown alike)", len(pending))
+	}
+	for _, fn := range pending {
+		fn()
+	}
+	if now, _ := a.st.ListMessages(0, 100); len(now) != len(before)+1 {
+		t.Fatalf("%d new messages after the work ran, want 1", len(now)-len(before))
+	}
+}
+
+// TestSignupExistsLimited: signing up again and again with an address that
+// has an account sends its owner a few "you already have an account" emails, not one each time.
+func TestSignupExistsLimited(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	for i := range 10 {
+		b := a.browser()
+		b.ip = "203.0.113." + itoa(uint64(i+1)) + ":1"
+		r := b.post("/portal/signup", formOf("first_name", "E", "last_name", "D", "email", "eloise@example.org", "lang", "en", "password", "someone's long password"))
+		if r.Code != http.StatusOK {
+			t.Fatalf("sign-up %d: %d", i, r.Code)
+		}
+	}
+	msgs, _ := a.st.ListMessages(0, 100)
+	n := 0
+	for _, m := range msgs {
+		if m.To == "eloise@example.org" && strings.Contains(m.Text, "/portal/forgot") {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d \"account exists\" emails after 10 sign-ups, want 2", n)
+	}
+	// Hours later the owner hears of it again.
+	a.advance(7 * time.Hour)
+	a.browser().post("/portal/signup", formOf("first_name", "E", "last_name", "D", "email", "eloise@example.org", "lang", "en", "password", "someone's long password"))
+	if msgs2, _ := a.st.ListMessages(0, 100); len(msgs2) != len(msgs)+1 {
+		t.Fatal("no email after the limit refilled")
+	}
+}
