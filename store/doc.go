@@ -41,10 +41,27 @@
 //	account_tokens_by_account/ account ID (8) ++ token key → empty; a password or email change
 //	                        deletes every token of the account through it
 //
+// Since schema 5 (shares, see package share; blobs, see blob.go):
+//
+//	shares/                 8-byte ID → JSON Share (kind, subject, recipients, visibility, state, expiry,
+//	                        snapshot IDs, the link's token sealed)
+//	shares_by_token/        HMAC("share:" token) → 8-byte share ID
+//	shares_by_client/       client ID (8) ++ share ID (8) → empty (the client record's timeline)
+//	shares_by_subject/      kind \0 subject ID (8) ++ share ID (8) → empty
+//	shares_expiry/          expiry unix (8) ++ share ID (8) → empty (live shares only)
+//	shares_purge/           8-byte share ID → empty (ended shares whose content is not purged yet)
+//	share_codes/            8-byte share ID → JSON ShareCode: the waiting code's HMAC, its tries and
+//	                        the times codes went out (the limits survive a restart)
+//	share_events/           share ID (8) ++ sequence (8) → JSON ShareEvent
+//	share_sessions/         HMAC("share-session:" ID) → JSON ShareSession (bound to one share)
+//	blobs/                  8-byte ID → JSON Blob (name, type, size, complete, attached)
+//	blob_chunks/            blob ID (8) ++ chunk index (8) → nonce ++ AES-256-GCM(256 KiB), the key as
+//	                        additional data so chunks cannot be moved
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under
 // the store's key is, so a copy of the file does not give a working link or session.
-// Secrets Foyer must read back (staff TOTP seeds) are sealed with AES-256-GCM; with
+// Secrets Foyer must read back (staff TOTP seeds, share tokens, file chunks) are sealed with AES-256-GCM; with
 // FOYER_SECRET_KEY set, the key also depends on a secret kept outside the file.
 package store

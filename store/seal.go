@@ -124,6 +124,9 @@ func (s *Store) setUpSealing(tx *bolt.Tx, secret string) error {
 		if err := resealStaff(tx, s.secrets.SealKey, key); err != nil {
 			return err
 		}
+		if err := resealShares(tx, s.secrets.SealKey, key); err != nil {
+			return err
+		}
 		s.secrets.KeyCheck = keyCheck(key)
 		raw, err := json.Marshal(s.secrets)
 		if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,7 +26,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 4
+const CurrentSchema = 5
 
 var (
 	bucketMeta         = []byte("meta")
@@ -50,6 +52,18 @@ var (
 	bucketApptsByStart    = []byte("appointments_by_start")
 	bucketTokensByAccount = []byte("account_tokens_by_account")
 
+	bucketShares          = []byte("shares")
+	bucketSharesByToken   = []byte("shares_by_token")
+	bucketSharesByClient  = []byte("shares_by_client")
+	bucketSharesBySubject = []byte("shares_by_subject")
+	bucketSharesExpiry    = []byte("shares_expiry")
+	bucketSharesPurge     = []byte("shares_purge")
+	bucketShareCodes      = []byte("share_codes")
+	bucketShareEvents     = []byte("share_events")
+	bucketShareSessions   = []byte("share_sessions")
+	bucketBlobs           = []byte("blobs")
+	bucketBlobChunks      = []byte("blob_chunks")
+
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
 	keySettings   = []byte("settings")
@@ -65,6 +79,9 @@ type Store struct {
 	db      *bolt.DB
 	secrets Secrets
 	sealKey []byte // see seal.go
+
+	blobOnce sync.Once
+	blobAEAD cipher.AEAD // see blob.go
 }
 
 // Secrets are keys generated at first start and kept in the store.
@@ -153,6 +170,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate1to2,
 	migrate2to3,
 	migrate3to4,
+	migrate4to5,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
@@ -169,6 +187,18 @@ func migrate3to4(tx *bolt.Tx) error {
 		}
 		return idx.Put(tokenIndexKey(t.AccountID, k), nil)
 	})
+}
+
+// migrate4to5 adds shares (links to files or presos), their codes, events and
+// sessions, and the chunked blobs that hold shared files.
+func migrate4to5(tx *bolt.Tx) error {
+	for _, b := range [][]byte{bucketShares, bucketSharesByToken, bucketSharesByClient, bucketSharesBySubject, bucketSharesExpiry, bucketSharesPurge,
+		bucketShareCodes, bucketShareEvents, bucketShareSessions, bucketBlobs, bucketBlobChunks} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate2to3 indexes appointments by start time, for the staff start page.

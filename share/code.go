@@ -1,0 +1,221 @@
+package share
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"foyer/store"
+)
+
+// Target is where a security code can go: one of a recipient's mobiles, or their
+// email when they have none.
+type Target struct {
+	Recipient int
+	Channel   store.Channel
+	// To is the E.164 number or the email address.
+	To string
+}
+
+// Masked shows a number by its last 3 digits only, an address by its first letter and domain.
+func (t Target) Masked() string { return Mask(t.Channel, t.To) }
+
+// Mask hides most of a number or an address.
+func Mask(ch store.Channel, to string) string {
+	if ch == store.ChannelSMS {
+		if len(to) <= 3 {
+			return "•••"
+		}
+		return "••• ••• " + to[len(to)-3:]
+	}
+	at := strings.LastIndexByte(to, '@')
+	if at < 1 {
+		return "•••"
+	}
+	return to[:1] + "•••" + to[at:]
+}
+
+// Targets lists where a recipient's code may go: every mobile, else the email.
+func Targets(sh store.Share, recipient int) []Target {
+	if recipient < 0 || recipient >= len(sh.Recipients) {
+		return nil
+	}
+	r := sh.Recipients[recipient]
+	var out []Target
+	for _, m := range r.Mobiles {
+		out = append(out, Target{Recipient: recipient, Channel: store.ChannelSMS, To: m})
+	}
+	if len(out) == 0 && r.Email != "" {
+		out = append(out, Target{Recipient: recipient, Channel: store.ChannelEmail, To: r.Email})
+	}
+	return out
+}
+
+// newCode returns 6 uniformly random digits.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return fmt.Sprintf("%06d", n.Int64())
+}
+
+func (e *Engine) codeHash(id uint64, code string) []byte {
+	return e.st.Hash(fmt.Sprintf("share-code:%d:%s", id, code))
+}
+
+// ComposeCode renders the message carrying a code (an SMS or an email) for the
+// outbox; it is called before the write transaction.
+type ComposeCode func(t Target, code string, expires time.Time) (*store.Message, error)
+
+// IssueCode sends a new code to target (chosen among Targets), valid ttl (the
+// practice setting, clamped to 5–15 minutes): in one transaction it checks the
+// resend limits kept in the store, replaces any waiting code, records the event
+// and queues the message. ErrTooSoon and ErrTooMany say a limit was hit.
+func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua string, compose ComposeCode) (time.Time, error) {
+	ttl = max(MinCodeTTL, min(MaxCodeTTL, ttl))
+	sh, err := e.Get(id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := e.usable(sh); err != nil {
+		return time.Time{}, err
+	}
+	valid := false
+	for _, t := range Targets(sh, target.Recipient) {
+		valid = valid || t == target
+	}
+	if !valid {
+		return time.Time{}, ErrBadTarget
+	}
+	now := e.now().UTC()
+	expires := now.Add(ttl)
+	code := newCode()
+	msg, err := compose(target, code, expires)
+	if err != nil {
+		return time.Time{}, err
+	}
+	_, err = e.change(id, func(ch *store.ShareChange) error {
+		if err := e.usable(*ch.Share); err != nil {
+			return err
+		}
+		recent := ch.Code.Sent[:0]
+		for _, t := range ch.Code.Sent {
+			if now.Sub(t) < time.Hour {
+				recent = append(recent, t)
+			}
+		}
+		ch.Code.Sent = recent
+		if n := len(recent); n > 0 && now.Sub(recent[n-1]) < ResendEvery {
+			return ErrTooSoon
+		}
+		if len(recent) >= MaxSendsPerHour {
+			return ErrTooMany
+		}
+		ch.Code.Hash = e.codeHash(id, code)
+		ch.Code.Recipient, ch.Code.Channel, ch.Code.Target = target.Recipient, target.Channel, target.To
+		ch.Code.ExpiresAt, ch.Code.Tries = expires, 0
+		ch.Code.Sent = append(ch.Code.Sent, now)
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeSent, Recipient: target.Recipient,
+			Detail: string(target.Channel) + " " + target.Masked(), UserAgent: ua})
+		ch.Outbox = append(ch.Outbox, msg)
+		return nil
+	})
+	return expires, err
+}
+
+// CodeResult is what became of an entered code.
+type CodeResult int
+
+// The outcomes of CheckCode.
+const (
+	// CodeOK: the code matched; it is used up and a verified session begins.
+	CodeOK CodeResult = iota
+	// CodeWrong: it did not match; the code stays valid for the tries left.
+	CodeWrong
+	// CodeVoided: no code is waiting (never sent, used, or voided by MaxTries wrong entries).
+	CodeVoided
+	// CodeExpired: the code waiting is past its validity.
+	CodeExpired
+	// CodeLocked: the share is locked (now or before) after MaxFailures wrong codes.
+	CodeLocked
+)
+
+// Check is the outcome of CheckCode.
+type Check struct {
+	Result CodeResult
+	// Session is the new verified session's ID (CodeOK only), for the cookie.
+	Session string
+	// Recipient is who the code was sent to.
+	Recipient int
+	// Channel is how the code waiting (or expired) went out.
+	Channel store.Channel
+}
+
+// CheckCode checks an entered code against the one waiting, counting the
+// failures in the store: MaxTries wrong entries void the code, MaxFailures over
+// the share's life lock it. On success the code is used up and a session bound
+// to this share alone begins.
+func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
+	now := e.now().UTC()
+	code = strings.TrimSpace(code)
+	sum := e.codeHash(id, code)
+	var res Check
+	_, err := e.change(id, func(ch *store.ShareChange) error {
+		c := ch.Code
+		res = Check{Recipient: c.Recipient, Channel: c.Channel}
+		if ch.Share.State == store.ShareLocked {
+			res.Result = CodeLocked
+			return nil
+		}
+		if err := e.usable(*ch.Share); err != nil {
+			return err
+		}
+		switch {
+		case len(c.Hash) == 0:
+			res.Result = CodeVoided
+			return nil
+		case !now.Before(c.ExpiresAt):
+			c.Hash = nil
+			res.Result = CodeExpired
+			return nil
+		case hmac.Equal(c.Hash, sum):
+			c.Hash, c.Tries = nil, 0
+			res.Result = CodeOK
+			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: c.Recipient, UserAgent: ua})
+			return nil
+		}
+		c.Tries++
+		ch.Share.Failures++
+		res.Result = CodeWrong
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: c.Recipient, UserAgent: ua})
+		if c.Tries >= MaxTries {
+			c.Hash = nil
+			res.Result = CodeVoided
+		}
+		if ch.Share.Failures >= MaxFailures {
+			c.Hash = nil
+			ch.Share.State = store.ShareLocked
+			res.Result = CodeLocked
+			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventLocked, Recipient: -1})
+		}
+		return nil
+	})
+	if err != nil {
+		return Check{}, err
+	}
+	switch res.Result {
+	case CodeOK:
+		if res.Session, err = e.startSession(id, res.Recipient); err != nil {
+			return Check{}, err
+		}
+	case CodeLocked:
+		if err := e.st.EndShareSessions(id); err != nil {
+			return Check{}, err
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,372 @@
+package share
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"foyer/auth"
+	"foyer/store"
+)
+
+// The rules of every share. The code lifetime and the share lifetime are
+// practice settings passed in by the caller; the rest is fixed here.
+const (
+	// DefaultLifetime is how long a share lives unless the practice says otherwise.
+	DefaultLifetime = 20 * 24 * time.Hour
+	// DefaultCodeTTL is how long a security code is valid unless the practice says otherwise.
+	DefaultCodeTTL = 10 * time.Minute
+	// MinCodeTTL and MaxCodeTTL bound the practice setting.
+	MinCodeTTL = 5 * time.Minute
+	MaxCodeTTL = 15 * time.Minute
+	// MaxTries wrong entries void a code.
+	MaxTries = 5
+	// ResendEvery is the least time between two codes of one share.
+	ResendEvery = time.Minute
+	// MaxSendsPerHour codes at most go out per share within an hour.
+	MaxSendsPerHour = 5
+	// MaxFailures wrong codes over a share's life lock it (NIST SP 800-63B §5.2.2: at most 100).
+	MaxFailures = 100
+	// SessionIdle ends a verified session after this long without a request.
+	SessionIdle = 30 * time.Minute
+	// ReminderLead is how long before the expiry an undownloaded share's recipient is reminded.
+	ReminderLead = 48 * time.Hour
+)
+
+// The event types of a share's activity.
+const (
+	EventSent        = "sent"
+	EventCodeSent    = "code_sent"
+	EventCodeWrong   = "code_wrong"
+	EventVerified    = "verified"
+	EventIdentified  = "identified"
+	EventAnonymous   = "anonymous"
+	EventViewed      = "viewed"
+	EventDownloaded  = "downloaded"
+	EventDeleted     = "deleted"
+	EventExpired     = "expired"
+	EventExpiredNow  = "expired_now" // by staff
+	EventNotMe       = "not_me"      // "This wasn't me", by the recipient
+	EventExtended    = "extended"
+	EventRevoked     = "revoked" // replaced by a new share (Send again)
+	EventLocked      = "locked"
+	EventUnlocked    = "unlocked"
+	EventRefreshed   = "refreshed"
+	EventReminded    = "reminded"
+	EventPurged      = "purged"
+	EventSentAgainOf = "sent_again" // on the new share: made from an older one
+)
+
+// Errors of the engine.
+var (
+	// ErrNotFound: no share has this token or ID.
+	ErrNotFound = errors.New("share: not found")
+	// ErrEnded: the share expired, was revoked or its content deleted; see its State.
+	ErrEnded = errors.New("share: no longer active")
+	// ErrLocked: too many wrong codes; staff must unlock the share.
+	ErrLocked = errors.New("share: locked")
+	// ErrTooSoon: a code went out less than ResendEvery ago.
+	ErrTooSoon = errors.New("share: a code was sent less than a minute ago")
+	// ErrTooMany: MaxSendsPerHour codes went out within the hour.
+	ErrTooMany = errors.New("share: too many codes this hour")
+	// ErrNoSession: the visitor has no live verified session for this share.
+	ErrNoSession = errors.New("share: not verified")
+	// ErrBadTarget: the code was asked for a number or address the recipient does not have.
+	ErrBadTarget = errors.New("share: no such recipient or number")
+)
+
+// Engine runs shares over the store; it knows nothing of HTTP.
+type Engine struct {
+	// purgeMu keeps SendAgain (which takes over a share's content) and a purge apart.
+	purgeMu sync.Mutex
+	st      *store.Store
+	now     func() time.Time
+	purgers map[store.ShareKind]Purger
+}
+
+// Purger removes from the store what a share of its kind held (its files, its
+// snapshot). It is called once, after the share ended.
+type Purger func(sh store.Share) error
+
+// New returns an engine over st with the clock now.
+func New(st *store.Store, now func() time.Time) *Engine {
+	return &Engine{st: st, now: now, purgers: map[store.ShareKind]Purger{}}
+}
+
+// OnPurge sets how shares of a kind have their content removed.
+func (e *Engine) OnPurge(kind store.ShareKind, p Purger) { e.purgers[kind] = p }
+
+// Draft is what a new share is made of.
+type Draft struct {
+	Kind       store.ShareKind
+	SubjectID  uint64
+	ClientID   uint64
+	StaffID    uint64
+	Recipients []store.ShareRecipient
+	Visibility store.Visibility
+	Message    string
+	Snapshot   []uint64
+	// Lifetime is the practice's share lifetime (DefaultLifetime when zero).
+	Lifetime time.Duration
+}
+
+// Compose renders the message announcing a share, given its link token. It is
+// called before the write transaction, so rendering never holds the store.
+type Compose func(sh store.Share, token string) ([]*store.Message, error)
+
+// Create makes a share, records it as sent and queues the messages compose
+// returns (the email with the link) in the same transaction. It returns the
+// share and the link's token, which is stored only hashed and sealed.
+func (e *Engine) Create(d Draft, compose Compose) (store.Share, string, error) {
+	return e.create(d, compose, store.ShareEvent{Type: EventSent, Recipient: -1, StaffID: d.StaffID})
+}
+
+func (e *Engine) create(d Draft, compose Compose, first store.ShareEvent) (store.Share, string, error) {
+	if len(d.Recipients) == 0 {
+		return store.Share{}, "", errors.New("share: no recipient")
+	}
+	if d.Lifetime <= 0 {
+		d.Lifetime = DefaultLifetime
+	}
+	if d.Visibility == "" {
+		d.Visibility = store.VisibilityContacts
+	}
+	now := e.now().UTC()
+	sh := store.Share{Kind: d.Kind, SubjectID: d.SubjectID, ClientID: d.ClientID, StaffID: d.StaffID,
+		Recipients: d.Recipients, Visibility: d.Visibility, Message: d.Message, Snapshot: d.Snapshot,
+		State: store.ShareActive, CreatedAt: now, ExpiresAt: now.Add(d.Lifetime)}
+	token := auth.NewToken()
+	var msgs []*store.Message
+	if compose != nil {
+		var err error
+		if msgs, err = compose(sh, token); err != nil {
+			return store.Share{}, "", err
+		}
+	}
+	first.At = now
+	if err := e.st.CreateShare(&sh, token, []store.ShareEvent{first}, msgs); err != nil {
+		return store.Share{}, "", err
+	}
+	return sh, token, nil
+}
+
+// State is a share's state as of now: a live share past its expiry reads as
+// expired even before the housekeeping job has marked it.
+func (e *Engine) State(sh store.Share) store.ShareState {
+	if sh.Live() && !e.now().Before(sh.ExpiresAt) {
+		return store.ShareExpired
+	}
+	return sh.State
+}
+
+// Open finds the share of a link. Besides ErrNotFound it returns the share with
+// ErrEnded or ErrLocked when it cannot be used, so the page can say why.
+func (e *Engine) Open(token string) (store.Share, error) {
+	if token == "" || len(token) > 128 {
+		return store.Share{}, ErrNotFound
+	}
+	sh, err := e.st.ShareByToken(token)
+	if errors.Is(err, store.ErrNotFound) {
+		return sh, ErrNotFound
+	}
+	if err != nil {
+		return sh, err
+	}
+	return sh, e.usable(sh)
+}
+
+func (e *Engine) usable(sh store.Share) error {
+	switch e.State(sh) {
+	case store.ShareActive:
+		return nil
+	case store.ShareLocked:
+		return ErrLocked
+	default:
+		return ErrEnded
+	}
+}
+
+// Get loads a share by ID (for staff pages; no state check).
+func (e *Engine) Get(id uint64) (store.Share, error) {
+	sh, err := e.st.Share(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return sh, ErrNotFound
+	}
+	return sh, err
+}
+
+// Link returns the token of a share's link, for Copy link.
+func (e *Engine) Link(sh store.Share) (string, error) {
+	return e.st.Unseal(sh.TokenSealed)
+}
+
+// Events returns a share's activity, oldest first.
+func (e *Engine) Events(id uint64) ([]store.ShareEvent, error) { return e.st.ShareEvents(id) }
+
+// Record adds an event to a share's activity, stamped now.
+func (e *Engine) Record(id uint64, ev store.ShareEvent) error {
+	ev.At = e.now().UTC()
+	return e.st.AddShareEvent(id, ev)
+}
+
+// Downloaded records that something behind the link was downloaded (or viewed)
+// and reports whether it was the first time, for the staff notification.
+func (e *Engine) Downloaded(id uint64, ev store.ShareEvent) (first bool, err error) {
+	ev.At = e.now().UTC()
+	_, err = e.st.ChangeShare(id, func(ch *store.ShareChange) error {
+		if ch.Share.FirstDownloadAt.IsZero() {
+			ch.Share.FirstDownloadAt, first = ev.At, true
+		}
+		ch.Events = append(ch.Events, ev)
+		return nil
+	})
+	return first, err
+}
+
+// change applies fn to a live share and records ev; ErrEnded when it has ended.
+func (e *Engine) change(id uint64, fn func(ch *store.ShareChange) error) (store.Share, error) {
+	sh, err := e.st.ChangeShare(id, fn)
+	if errors.Is(err, store.ErrNotFound) {
+		return sh, ErrNotFound
+	}
+	return sh, err
+}
+
+// end stops a live share with the given state and event; what it held is purged by Sweep
+// (or at once by the caller, see Purge). Sessions on it end.
+func (e *Engine) end(id uint64, state store.ShareState, ev store.ShareEvent) (store.Share, error) {
+	now := e.now().UTC()
+	ev.At = now
+	sh, err := e.change(id, func(ch *store.ShareChange) error {
+		if !ch.Share.Live() {
+			return ErrEnded
+		}
+		ch.Share.State, ch.Share.EndedAt = state, now
+		ch.Code.Hash = nil
+		ch.Events = append(ch.Events, ev)
+		return nil
+	})
+	if err != nil {
+		return sh, err
+	}
+	return sh, e.st.EndShareSessions(id)
+}
+
+// Expire ends a share at once: by staff (Expire now) or by its recipient ("This wasn't me").
+func (e *Engine) Expire(id uint64, ev store.ShareEvent) (store.Share, error) {
+	if ev.Type == "" {
+		ev.Type = EventExpiredNow
+	}
+	return e.end(id, store.ShareExpired, ev)
+}
+
+// DeleteContent is the recipient's "Delete these documents": the share ends and
+// its content leaves the store at once.
+func (e *Engine) DeleteContent(id uint64, ev store.ShareEvent) (store.Share, error) {
+	ev.Type = EventDeleted
+	sh, err := e.end(id, store.ShareDeleted, ev)
+	if err != nil {
+		return sh, err
+	}
+	return sh, e.purge(sh)
+}
+
+// Extend pushes a live share's expiry to lifetime from now (never earlier than it was).
+func (e *Engine) Extend(id uint64, lifetime time.Duration, staffID uint64) (store.Share, error) {
+	now := e.now().UTC()
+	if lifetime <= 0 {
+		lifetime = DefaultLifetime
+	}
+	return e.change(id, func(ch *store.ShareChange) error {
+		if !ch.Share.Live() || ch.Share.Purged {
+			return ErrEnded
+		}
+		if to := now.Add(lifetime); to.After(ch.Share.ExpiresAt) {
+			ch.Share.ExpiresAt = to
+		}
+		ch.Share.RemindedAt = time.Time{}
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventExtended, Recipient: -1, StaffID: staffID,
+			Detail: ch.Share.ExpiresAt.Format(time.RFC3339)})
+		return nil
+	})
+}
+
+// Unlock lets a locked share be used again, with a fresh count of failures.
+func (e *Engine) Unlock(id uint64, staffID uint64) (store.Share, error) {
+	now := e.now().UTC()
+	return e.change(id, func(ch *store.ShareChange) error {
+		if ch.Share.State != store.ShareLocked {
+			return ErrEnded
+		}
+		ch.Share.State, ch.Share.Failures = store.ShareActive, 0
+		*ch.Code = store.ShareCode{}
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventUnlocked, Recipient: -1, StaffID: staffID})
+		return nil
+	})
+}
+
+// SendAgain makes a new share (new link) for the same content as an old one,
+// with corrected recipients, and revokes the old one: its content now belongs
+// to the new share, so the old one's purge leaves it.
+func (e *Engine) SendAgain(oldID uint64, d Draft, compose Compose) (store.Share, string, error) {
+	old, err := e.Get(oldID)
+	if err != nil {
+		return old, "", err
+	}
+	// An ended share whose content is not purged yet can still be sent again.
+	e.purgeMu.Lock()
+	defer e.purgeMu.Unlock()
+	if old.Purged || old.State == store.ShareDeleted {
+		return old, "", ErrEnded
+	}
+	d.Kind, d.SubjectID, d.ClientID, d.Snapshot = old.Kind, old.SubjectID, old.ClientID, old.Snapshot
+	if d.Visibility == "" {
+		d.Visibility = old.Visibility
+	}
+	if d.Message == "" {
+		d.Message = old.Message
+	}
+	now := e.now().UTC()
+	// The old share gives up its content first: if the new one fails to be made,
+	// the content stays with the old (revoked) share and is purged with it.
+	if _, err := e.change(oldID, func(ch *store.ShareChange) error {
+		if ch.Share.Purged {
+			return ErrEnded
+		}
+		if ch.Share.Live() {
+			ch.Share.State, ch.Share.EndedAt = store.ShareRevoked, now
+		}
+		ch.Code.Hash = nil
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventRevoked, Recipient: -1, StaffID: d.StaffID})
+		return nil
+	}); err != nil {
+		return store.Share{}, "", err
+	}
+	if err := e.st.EndShareSessions(oldID); err != nil {
+		return store.Share{}, "", err
+	}
+	sh, token, err := e.create(d, compose, store.ShareEvent{Type: EventSentAgainOf, Recipient: -1, StaffID: d.StaffID, Detail: fmt.Sprint(oldID)})
+	if err != nil {
+		return sh, "", err
+	}
+	_, err = e.change(oldID, func(ch *store.ShareChange) error {
+		ch.Share.ReplacedBy, ch.Share.Purged = sh.ID, true
+		return nil
+	})
+	return sh, token, err
+}
+
+// Refresh points a live share at a new snapshot (same link); the event keeps the old one.
+func (e *Engine) Refresh(id uint64, snapshot []uint64, staffID uint64) (store.Share, error) {
+	now := e.now().UTC()
+	return e.change(id, func(ch *store.ShareChange) error {
+		if !ch.Share.Live() {
+			return ErrEnded
+		}
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventRefreshed, Recipient: -1, StaffID: staffID,
+			Detail: fmt.Sprint(ch.Share.Snapshot)})
+		ch.Share.Snapshot = snapshot
+		return nil
+	})
+}

@@ -1,0 +1,415 @@
+package share
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+type fixture struct {
+	t     *testing.T
+	dir   string
+	st    *store.Store
+	clk   *clock
+	eng   *Engine
+	codes []string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir(), clk: &clock{time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}}
+	f.open()
+	return f
+}
+
+func (f *fixture) open() {
+	st, err := store.Open(f.dir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.st = st
+	f.eng = New(st, f.clk.now)
+	f.t.Cleanup(func() { st.Close() })
+}
+
+// restart closes and reopens the store, as a restart of Foyer would.
+func (f *fixture) restart() {
+	f.st.Close()
+	f.open()
+}
+
+func (f *fixture) create(mobiles ...string) (store.Share, string) {
+	f.t.Helper()
+	sh, token, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: 7, StaffID: 1, Snapshot: []uint64{1, 2},
+		Recipients: []store.ShareRecipient{{Name: "Ana", Email: "ana@example.org", Mobiles: mobiles, Lang: "fr", ClientID: 7}}},
+		func(sh store.Share, token string) ([]*store.Message, error) {
+			return []*store.Message{{Channel: store.ChannelEmail, To: "ana@example.org", Text: "link"}}, nil
+		})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sh, token
+}
+
+func (f *fixture) compose(t Target, code string, _ time.Time) (*store.Message, error) {
+	f.codes = append(f.codes, code)
+	return &store.Message{Channel: t.Channel, To: t.To, Text: "code"}, nil
+}
+
+func (f *fixture) issue(sh store.Share) error {
+	_, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose)
+	return err
+}
+
+func TestCreateOpenAndLink(t *testing.T) {
+	f := newFixture(t)
+	sh, token := f.create()
+	if len(token) < 22 { // 22 base64 characters = 132 bits
+		t.Fatalf("token %q too short", token)
+	}
+	got, err := f.eng.Open(token)
+	if err != nil || got.ID != sh.ID {
+		t.Fatalf("open: %v %v", got.ID, err)
+	}
+	if _, err := f.eng.Open(token + "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if link, err := f.eng.Link(got); err != nil || link != token {
+		t.Fatalf("link %q %v", link, err)
+	}
+	if got.TokenSealed == token || got.TokenSealed == "" {
+		t.Fatal("token kept in the clear")
+	}
+	if !got.ExpiresAt.Equal(f.clk.t.Add(DefaultLifetime)) {
+		t.Fatalf("expires %v", got.ExpiresAt)
+	}
+	msgs, _ := f.st.ListMessages(0, 10)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages queued with the share", len(msgs))
+	}
+	evs, _ := f.eng.Events(sh.ID)
+	if len(evs) != 1 || evs[0].Type != EventSent {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestCodeRightOnceAndExpiry(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create("+33612345678")
+	if tg := Targets(sh, 0); len(tg) != 1 || tg[0].Channel != store.ChannelSMS || tg[0].Masked() != "••• ••• 678" {
+		t.Fatalf("targets %+v", tg)
+	}
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	code := f.codes[0]
+	if len(code) != 6 {
+		t.Fatalf("code %q", code)
+	}
+	c, err := f.eng.CheckCode(sh.ID, code, "ua")
+	if err != nil || c.Result != CodeOK || c.Session == "" {
+		t.Fatalf("right code: %+v %v", c, err)
+	}
+	// Single use.
+	if c, _ := f.eng.CheckCode(sh.ID, code, "ua"); c.Result != CodeVoided {
+		t.Fatalf("second use: %+v", c)
+	}
+	// A new code expires 10 minutes after it was sent: valid at 10 min - 1 s, not at 10 min + 1 s.
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(DefaultCodeTTL + time.Second)
+	if c, _ := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); c.Result != CodeExpired {
+		t.Fatalf("expired code: %+v", c)
+	}
+	f.clk.t = f.clk.t.Add(time.Minute)
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(DefaultCodeTTL - time.Second)
+	if c, _ := f.eng.CheckCode(sh.ID, f.codes[2], "ua"); c.Result != CodeOK {
+		t.Fatalf("code at 9:59: %+v", c)
+	}
+}
+
+func TestFiveWrongTriesVoidTheCode(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create()
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	wrong := "000000"
+	if f.codes[0] == wrong {
+		wrong = "111111"
+	}
+	for i := 1; i <= MaxTries; i++ {
+		c, err := f.eng.CheckCode(sh.ID, wrong, "ua")
+		want := CodeWrong
+		if i == MaxTries {
+			want = CodeVoided
+		}
+		if err != nil || c.Result != want {
+			t.Fatalf("try %d: %+v %v", i, c, err)
+		}
+	}
+	if c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua"); c.Result != CodeVoided {
+		t.Fatalf("the right code after 5 wrong ones: %+v", c)
+	}
+}
+
+func TestResendLimitsSurviveARestart(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create()
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	f.restart()
+	if err := f.issue(sh); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("second code within a minute, after a restart: %v", err)
+	}
+	for i := 2; i <= MaxSendsPerHour; i++ {
+		f.clk.t = f.clk.t.Add(ResendEvery)
+		if err := f.issue(sh); err != nil {
+			t.Fatalf("code %d: %v", i, err)
+		}
+	}
+	f.restart()
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("sixth code in the hour: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(time.Hour)
+	if err := f.issue(sh); err != nil {
+		t.Fatalf("an hour later: %v", err)
+	}
+	msgs, _ := f.st.ListMessages(0, 20)
+	if len(msgs) != 1+MaxSendsPerHour+1 {
+		t.Fatalf("%d messages queued", len(msgs))
+	}
+}
+
+func TestHundredFailuresLockAndStaffUnlock(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create()
+	var last Check
+	for i := 0; i < MaxFailures; i++ {
+		if i%MaxTries == 0 {
+			f.clk.t = f.clk.t.Add(time.Hour) // past the resend limits
+			if err := f.issue(sh); err != nil {
+				t.Fatalf("failure %d: %v", i, err)
+			}
+		}
+		wrong := "000000"
+		if f.codes[len(f.codes)-1] == wrong {
+			wrong = "111111"
+		}
+		var err error
+		if last, err = f.eng.CheckCode(sh.ID, wrong, "ua"); err != nil {
+			t.Fatal(err)
+		}
+		if i < MaxFailures-1 && last.Result == CodeLocked {
+			t.Fatalf("locked after %d failures", i+1)
+		}
+	}
+	if last.Result != CodeLocked {
+		t.Fatalf("after %d failures: %+v", MaxFailures, last)
+	}
+	got, _ := f.eng.Get(sh.ID)
+	if got.State != store.ShareLocked {
+		t.Fatalf("state %s", got.State)
+	}
+	if _, err := f.eng.Open(mustLink(t, f.eng, got)); !errors.Is(err, ErrLocked) {
+		t.Fatalf("open a locked share: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(time.Hour)
+	if err := f.issue(sh); !errors.Is(err, ErrLocked) {
+		t.Fatalf("code for a locked share: %v", err)
+	}
+	if _, err := f.eng.Unlock(sh.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.issue(sh); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	if c, _ := f.eng.CheckCode(sh.ID, f.codes[len(f.codes)-1], "ua"); c.Result != CodeOK {
+		t.Fatalf("after unlock: %+v", c)
+	}
+}
+
+func mustLink(t *testing.T, e *Engine, sh store.Share) string {
+	t.Helper()
+	l, err := e.Link(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestSessionBoundToOneShareAndIdle(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.create()
+	b, _ := f.create()
+	if err := f.issue(a); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.eng.CheckCode(a.ID, f.codes[0], "ua")
+	if _, err := f.eng.Session(c.Session, a); err != nil {
+		t.Fatalf("session on its share: %v", err)
+	}
+	if _, err := f.eng.Session(c.Session, b); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session of A on B: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(SessionIdle - time.Second)
+	if _, err := f.eng.Session(c.Session, a); err != nil {
+		t.Fatalf("just before idle: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(SessionIdle)
+	if _, err := f.eng.Session(c.Session, a); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("idle session: %v", err)
+	}
+}
+
+func TestSweepExpiresAndPurgesAtTwentyDays(t *testing.T) {
+	f := newFixture(t)
+	var purged []uint64
+	f.eng.OnPurge(store.ShareFiles, func(sh store.Share) error { purged = append(purged, sh.ID); return nil })
+	sh, token := f.create()
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	f.clk.t = sh.ExpiresAt.Add(-time.Second)
+	if exp, err := f.eng.Sweep(); err != nil || len(exp) != 0 {
+		t.Fatalf("sweep before expiry: %v %v", exp, err)
+	}
+	f.clk.t = sh.ExpiresAt
+	if _, err := f.eng.Open(token); !errors.Is(err, ErrEnded) {
+		t.Fatalf("open at expiry, before the sweep: %v", err)
+	}
+	exp, err := f.eng.Sweep()
+	if err != nil || len(exp) != 1 || len(purged) != 1 {
+		t.Fatalf("sweep: %v %v purged %v", exp, err, purged)
+	}
+	got, _ := f.eng.Get(sh.ID)
+	if got.State != store.ShareExpired || !got.Purged {
+		t.Fatalf("after sweep: %s purged=%v", got.State, got.Purged)
+	}
+	if _, err := f.st.ShareSession(c.Session); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session outlived its share: %v", err)
+	}
+	if _, err := f.eng.Sweep(); err != nil || len(purged) != 1 {
+		t.Fatalf("second sweep purged again: %v %v", purged, err)
+	}
+}
+
+func TestDeleteContentPurgesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	purged := 0
+	f.eng.OnPurge(store.ShareFiles, func(store.Share) error { purged++; return nil })
+	sh, token := f.create()
+	if _, err := f.eng.DeleteContent(sh.ID, store.ShareEvent{Recipient: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if purged != 1 {
+		t.Fatalf("purged %d times", purged)
+	}
+	got, err := f.eng.Open(token)
+	if !errors.Is(err, ErrEnded) || got.State != store.ShareDeleted {
+		t.Fatalf("open after delete: %s %v", got.State, err)
+	}
+}
+
+func TestSendAgainKeepsTheContent(t *testing.T) {
+	f := newFixture(t)
+	purged := 0
+	f.eng.OnPurge(store.ShareFiles, func(store.Share) error { purged++; return nil })
+	old, oldToken := f.create()
+	sh, token, err := f.eng.SendAgain(old.ID, Draft{StaffID: 1, Recipients: []store.ShareRecipient{{Name: "Ana", Email: "ana@example.net"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token == oldToken || len(sh.Snapshot) != 2 {
+		t.Fatalf("new share %+v", sh)
+	}
+	if _, err := f.eng.Open(oldToken); !errors.Is(err, ErrEnded) {
+		t.Fatalf("old link: %v", err)
+	}
+	if _, err := f.eng.Sweep(); err != nil || purged != 0 {
+		t.Fatalf("the sweep purged the content the new share holds: %d %v", purged, err)
+	}
+	if _, err := f.eng.Open(token); err != nil {
+		t.Fatalf("new link: %v", err)
+	}
+}
+
+func TestExtendAndRemindOnce(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create()
+	compose := func(sh store.Share) (*store.Message, error) {
+		return &store.Message{Channel: store.ChannelEmail, To: sh.Recipients[0].Email, Text: "reminder"}, nil
+	}
+	f.clk.t = sh.ExpiresAt.Add(-ReminderLead - time.Second)
+	if n, _ := f.eng.Remind(compose); n != 0 {
+		t.Fatalf("reminded %d too early", n)
+	}
+	f.clk.t = sh.ExpiresAt.Add(-ReminderLead)
+	if n, err := f.eng.Remind(compose); n != 1 || err != nil {
+		t.Fatalf("reminded %d: %v", n, err)
+	}
+	if n, _ := f.eng.Remind(compose); n != 0 {
+		t.Fatalf("reminded twice")
+	}
+	got, err := f.eng.Extend(sh.ID, DefaultLifetime, 1)
+	if err != nil || !got.ExpiresAt.Equal(f.clk.t.Add(DefaultLifetime)) {
+		t.Fatalf("extend: %v %v", got.ExpiresAt, err)
+	}
+	// A downloaded share is not reminded.
+	if first, _ := f.eng.Downloaded(sh.ID, store.ShareEvent{Type: EventDownloaded}); !first {
+		t.Fatal("first download not reported")
+	}
+	if first, _ := f.eng.Downloaded(sh.ID, store.ShareEvent{Type: EventDownloaded}); first {
+		t.Fatal("second download reported as first")
+	}
+	f.clk.t = got.ExpiresAt.Add(-ReminderLead)
+	if n, _ := f.eng.Remind(compose); n != 0 {
+		t.Fatalf("reminded a downloaded share")
+	}
+}
+
+func TestEnterAnyoneWithLink(t *testing.T) {
+	f := newFixture(t)
+	sh, _, err := f.eng.Create(Draft{Kind: store.SharePreso, SubjectID: 3, Visibility: store.VisibilityAnyone,
+		Recipients: []store.ShareRecipient{{Name: "Ana"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := f.eng.Enter(sh.ID, -1, "", "ua")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.Session(sid, sh); err != nil {
+		t.Fatal(err)
+	}
+	contacts, _ := f.create()
+	if _, err := f.eng.Enter(contacts.ID, 0, "", "ua"); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("entered a contacts-only share without a code: %v", err)
+	}
+	evs, _ := f.eng.Events(sh.ID)
+	if evs[len(evs)-1].Type != EventAnonymous {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	b, os := Browser("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36")
+	if b != "Chrome 118" || os != "Windows" {
+		t.Fatalf("%q %q", b, os)
+	}
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestBlobRoundTripEncryptedAndSeekable(t *testing.T) {
+	s := openTest(t)
+	data := make([]byte, 3*BlobChunkSize+123)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	marker := []byte("A plain sentence that must not be found in the data file.")
+	copy(data[BlobChunkSize+5:], marker)
+	b := Blob{Name: "x.pdf", StaffID: 1, CreatedAt: time.Now()}
+	if err := s.CreateBlob(&b, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	if b.Size != int64(len(data)) || !b.Complete || b.Chunks() != 4 {
+		t.Fatalf("blob %+v", b)
+	}
+	r, err := s.OpenBlob(b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, %v", len(got), err)
+	}
+	if _, err := r.Seek(BlobChunkSize-10, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	part := make([]byte, 20)
+	if _, err := io.ReadFull(r, part); err != nil || !bytes.Equal(part, data[BlobChunkSize-10:BlobChunkSize+10]) {
+		t.Fatalf("read across a chunk boundary: %v", err)
+	}
+	var file bytes.Buffer
+	if _, err := s.WriteBackup(&file); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(file.Bytes(), marker) {
+		t.Fatal("the data file holds the document in the clear")
+	}
+	if err := s.DeleteBlob(b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenBlob(b.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted blob: %v", err)
+	}
+	_ = s.db.View(func(tx *boltTx) error {
+		if k, _ := tx.Bucket(bucketBlobChunks).Cursor().First(); k != nil {
+			t.Fatal("chunks left after delete")
+		}
+		return nil
+	})
+}
+
+func TestBlobTooLargeLeavesNothing(t *testing.T) {
+	s := openTest(t)
+	b := Blob{Name: "big.bin", CreatedAt: time.Now()}
+	err := s.CreateBlob(&b, io.LimitReader(zeros{}, 2*BlobChunkSize+1), 2*BlobChunkSize)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v", err)
+	}
+	_ = s.db.View(func(tx *boltTx) error {
+		if k, _ := tx.Bucket(bucketBlobChunks).Cursor().First(); k != nil {
+			t.Fatal("chunks left after a refused upload")
+		}
+		if k, _ := tx.Bucket(bucketBlobs).Cursor().First(); k != nil {
+			t.Fatal("blob left after a refused upload")
+		}
+		return nil
+	})
+}
+
+func TestAbandonedBlobs(t *testing.T) {
+	s := openTest(t)
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	kept := Blob{Name: "kept", CreatedAt: old}
+	loose := Blob{Name: "loose", CreatedAt: old}
+	recent := Blob{Name: "recent", CreatedAt: old.Add(48 * time.Hour)}
+	for _, b := range []*Blob{&kept, &loose, &recent} {
+		if err := s.CreateBlob(b, bytes.NewReader([]byte("hi")), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AttachBlobs([]uint64{kept.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := s.AbandonedBlobs(old.Add(24 * time.Hour))
+	if err != nil || len(ids) != 1 || ids[0] != loose.ID {
+		t.Fatalf("abandoned %v %v", ids, err)
+	}
+}
+
+func TestAddingTheSecretKeyResealsBlobsAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := Blob{Name: "a", CreatedAt: time.Now()}
+	data := bytes.Repeat([]byte("secret document "), BlobChunkSize/8)
+	if err := s.CreateBlob(&b, bytes.NewReader(data), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	sh := Share{Kind: ShareFiles, State: ShareActive, ExpiresAt: time.Now().Add(time.Hour)}
+	if err := s.CreateShare(&sh, "the-token", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	const key = "a secret key of more than thirty-two characters"
+	if s, err = Open(dir, WithSecretKey(key)); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := s.OpenBlob(b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("blob after adding the key: %v", err)
+	}
+	got, err := s.ShareByToken("the-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := s.Unseal(got.TokenSealed); err != nil || tok != "the-token" {
+		t.Fatalf("link after adding the key: %q %v", tok, err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }

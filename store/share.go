@@ -1,0 +1,333 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ShareKind says what sits behind a share link.
+type ShareKind string
+
+// The kinds of share.
+const (
+	ShareFiles ShareKind = "files"
+	SharePreso ShareKind = "preso"
+)
+
+// Visibility says who may open a share.
+type Visibility string
+
+// The visibilities of a share.
+const (
+	// VisibilityAnyone lets whoever holds the link in, after naming themselves or going on anonymously.
+	VisibilityAnyone Visibility = "anyone"
+	// VisibilityContacts lets in only a recipient who proves it with a security code.
+	VisibilityContacts Visibility = "contacts"
+)
+
+// ShareState is where a share is in its life.
+type ShareState string
+
+// The states of a share. Only an active share opens.
+const (
+	ShareActive  ShareState = "active"
+	ShareExpired ShareState = "expired" // reached its expiry, or expired at once by staff or by "This wasn't me"
+	ShareRevoked ShareState = "revoked" // replaced by a new share (Send again)
+	ShareDeleted ShareState = "deleted" // its recipient deleted what it held
+	ShareLocked  ShareState = "locked"  // too many wrong codes; staff can unlock it
+)
+
+// ShareRecipient is one person a share is for.
+type ShareRecipient struct {
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+	// Mobiles are the numbers (E.164) a code may be sent to; empty means codes go by email.
+	Mobiles []string `json:"mobiles,omitempty"`
+	Lang    string   `json:"lang"`
+	// ClientID is set when the recipient is a client record (then their portal lists the share).
+	ClientID uint64 `json:"client_id,omitempty"`
+}
+
+// Share is a link to a frozen snapshot of something (files, a preso) for given recipients.
+type Share struct {
+	ID        uint64    `json:"id"`
+	Kind      ShareKind `json:"kind"`
+	SubjectID uint64    `json:"subject_id,omitempty"`
+	// ClientID is the client record whose timeline shows the share (0 for none).
+	ClientID uint64 `json:"client_id,omitempty"`
+	// StaffID made the share; they get its notifications.
+	StaffID    uint64           `json:"staff_id"`
+	Recipients []ShareRecipient `json:"recipients"`
+	Visibility Visibility       `json:"visibility"`
+	Message    string           `json:"message,omitempty"`
+	// Snapshot is what the link shows, frozen when the link was made: blob IDs
+	// for files, snapshot IDs for presos. Refresh replaces it (the event keeps the old one).
+	Snapshot []uint64 `json:"snapshot"`
+	// TokenSealed is the link's token, sealed, so staff can copy the link again.
+	TokenSealed string     `json:"token_sealed"`
+	State       ShareState `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	// EndedAt is when the share stopped being active (zero while it is).
+	EndedAt time.Time `json:"ended_at,omitzero"`
+	// Failures counts wrong codes over the share's whole life; at the limit the share locks.
+	Failures int `json:"failures,omitempty"`
+	// FirstDownloadAt is when something behind the link was first downloaded or viewed.
+	FirstDownloadAt time.Time `json:"first_download_at,omitzero"`
+	// RemindedAt is when the recipient was reminded of the coming expiry.
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
+	// ReplacedBy is the share made by Send again from this one.
+	ReplacedBy uint64 `json:"replaced_by,omitempty"`
+	// Purged is true once what the share held is gone from the store.
+	Purged bool `json:"purged,omitempty"`
+}
+
+// ShareCode is the security code waiting for a share, and its limits. It is kept in
+// the store, not in memory, so a restart resets nothing.
+type ShareCode struct {
+	// Hash is the HMAC of the code; empty when no code is waiting.
+	Hash      []byte    `json:"hash,omitempty"`
+	Recipient int       `json:"recipient"`
+	Channel   Channel   `json:"channel,omitempty"`
+	Target    string    `json:"target,omitempty"` // the number or address it went to
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Tries counts wrong entries of the current code.
+	Tries int `json:"tries,omitempty"`
+	// Sent lists when codes were sent within the last hour (the resend limits).
+	Sent []time.Time `json:"sent,omitempty"`
+}
+
+// ShareChange is what ChangeShare hands to its function: the share, its code and
+// events to add, all written in one transaction.
+type ShareChange struct {
+	Share  *Share
+	Code   *ShareCode
+	Events []ShareEvent
+	// Outbox holds messages to queue in the same transaction (a code, a reminder).
+	Outbox []*Message
+}
+
+func expiryKey(t time.Time, id uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, uint64(t.Unix()))
+	binary.BigEndian.PutUint64(k[8:], id)
+	return k
+}
+
+func pairKey(a, b uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, a)
+	binary.BigEndian.PutUint64(k[8:], b)
+	return k
+}
+
+func subjectKey(kind ShareKind, subject, id uint64) []byte {
+	return append(append([]byte(kind), 0), pairKey(subject, id)...)
+}
+
+// TokenHash is the keyed hash a share is found by.
+func (s *Store) shareTokenKey(token string) []byte { return s.Hash("share:" + token) }
+
+// CreateShare stores a new share found by token, with its first events and the
+// messages that announce it, in one transaction; it sets sh.ID and seals the token.
+func (s *Store) CreateShare(sh *Share, token string, events []ShareEvent, msgs []*Message) error {
+	sealed, err := s.Seal(token)
+	if err != nil {
+		return err
+	}
+	sh.TokenSealed = sealed
+	return s.db.Update(func(tx *bolt.Tx) error {
+		id, err := tx.Bucket(bucketShares).NextSequence()
+		if err != nil {
+			return err
+		}
+		sh.ID = id
+		if err := tx.Bucket(bucketSharesByToken).Put(s.shareTokenKey(token), itob(id)); err != nil {
+			return err
+		}
+		if sh.ClientID != 0 {
+			if err := tx.Bucket(bucketSharesByClient).Put(pairKey(sh.ClientID, id), nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketSharesBySubject).Put(subjectKey(sh.Kind, sh.SubjectID, id), nil); err != nil {
+			return err
+		}
+		if err := indexShare(tx, nil, sh); err != nil {
+			return err
+		}
+		for _, ev := range events {
+			if err := addShareEvent(tx, id, ev); err != nil {
+				return err
+			}
+		}
+		for _, m := range msgs {
+			if err := enqueue(tx, m); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx, bucketShares, itob(id), sh)
+	})
+}
+
+// Live reports whether a share can still be opened or unlocked (it has not ended).
+func (sh Share) Live() bool { return sh.State == ShareActive || sh.State == ShareLocked }
+
+// indexShare keeps shares_expiry (live shares by expiry time) and shares_purge
+// (ended shares still holding their content) in step with a share.
+func indexShare(tx *bolt.Tx, old, sh *Share) error {
+	exp, purge := tx.Bucket(bucketSharesExpiry), tx.Bucket(bucketSharesPurge)
+	if old != nil {
+		if err := exp.Delete(expiryKey(old.ExpiresAt, old.ID)); err != nil {
+			return err
+		}
+		if err := purge.Delete(itob(old.ID)); err != nil {
+			return err
+		}
+	}
+	switch {
+	case sh.Purged:
+		return nil
+	case sh.Live():
+		return exp.Put(expiryKey(sh.ExpiresAt, sh.ID), nil)
+	default:
+		return purge.Put(itob(sh.ID), nil)
+	}
+}
+
+// Share loads a share by ID.
+func (s *Store) Share(id uint64) (Share, error) {
+	var sh Share
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketShares, itob(id), &sh) })
+	return sh, err
+}
+
+// ShareByToken finds a share by the token of its link.
+func (s *Store) ShareByToken(token string) (Share, error) {
+	var sh Share
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketSharesByToken).Get(s.shareTokenKey(token))
+		if id == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx, bucketShares, id, &sh)
+	})
+	return sh, err
+}
+
+// ChangeShare applies fn to a share, its code and new events in one transaction.
+// When fn returns an error nothing is written and the error is returned.
+func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, error) {
+	var sh Share
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketShares, itob(id), &sh); err != nil {
+			return err
+		}
+		old := sh
+		var code ShareCode
+		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && err != ErrNotFound {
+			return err
+		}
+		ch := &ShareChange{Share: &sh, Code: &code}
+		if err := fn(ch); err != nil {
+			return err
+		}
+		sh.ID = id
+		if err := indexShare(tx, &old, &sh); err != nil {
+			return err
+		}
+		if err := putJSON(tx, bucketShareCodes, itob(id), code); err != nil {
+			return err
+		}
+		for _, ev := range ch.Events {
+			if err := addShareEvent(tx, id, ev); err != nil {
+				return err
+			}
+		}
+		for _, m := range ch.Outbox {
+			if err := enqueue(tx, m); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx, bucketShares, itob(id), sh)
+	})
+	return sh, err
+}
+
+// ShareCode returns the code state of a share (zero when none was ever sent).
+func (s *Store) ShareCode(id uint64) (ShareCode, error) {
+	var code ShareCode
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && err != ErrNotFound {
+			return err
+		}
+		return nil
+	})
+	return code, err
+}
+
+// SharesOfClient returns the shares on a client record's timeline, newest first.
+func (s *Store) SharesOfClient(clientID uint64) ([]Share, error) {
+	return s.sharesByPrefix(bucketSharesByClient, itob(clientID))
+}
+
+// SharesOfSubject returns the shares of one subject (a preso, a file set), newest first.
+func (s *Store) SharesOfSubject(kind ShareKind, subjectID uint64) ([]Share, error) {
+	return s.sharesByPrefix(bucketSharesBySubject, append(append([]byte(kind), 0), itob(subjectID)...))
+}
+
+func (s *Store) sharesByPrefix(bucket, prefix []byte) ([]Share, error) {
+	var out []Share
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var sh Share
+			if err := getJSON(tx, bucketShares, k[len(k)-8:], &sh); err != nil {
+				return err
+			}
+			out = append(out, sh)
+		}
+		return nil
+	})
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+// SharesExpiringBy returns the active (or locked) shares whose expiry is at or before t, soonest first.
+func (s *Store) SharesExpiringBy(t time.Time) ([]Share, error) {
+	var out []Share
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSharesExpiry).Cursor()
+		end := expiryKey(t, ^uint64(0))
+		for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+			var sh Share
+			if err := getJSON(tx, bucketShares, k[8:], &sh); err != nil {
+				return err
+			}
+			out = append(out, sh)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SharesToPurge returns the shares that ended but still hold their content.
+func (s *Store) SharesToPurge() ([]Share, error) {
+	var out []Share
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSharesPurge).ForEach(func(k, _ []byte) error {
+			var sh Share
+			if err := getJSON(tx, bucketShares, k, &sh); err != nil {
+				return err
+			}
+			out = append(out, sh)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ShareSession is the verified state of one visitor on one share: the browser
+// holds only its random ID, and the record names the one share it opens.
+type ShareSession struct {
+	ShareID uint64 `json:"share_id"`
+	// Recipient is the index of the recipient who proved who they are, -1 for anonymous.
+	Recipient int       `json:"recipient"`
+	CreatedAt time.Time `json:"created_at"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+func (s *Store) shareSessionKey(id string) []byte { return s.Hash("share-session:" + id) }
+
+// SaveShareSession writes a share session under its cookie ID.
+func (s *Store) SaveShareSession(id string, ss ShareSession) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx, bucketShareSessions, s.shareSessionKey(id), ss) })
+}
+
+// ShareSession loads a share session by its cookie ID.
+func (s *Store) ShareSession(id string) (ShareSession, error) {
+	var ss ShareSession
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketShareSessions, s.shareSessionKey(id), &ss) })
+	return ss, err
+}
+
+// DeleteShareSession ends a share session.
+func (s *Store) DeleteShareSession(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketShareSessions).Delete(s.shareSessionKey(id)) })
+}
+
+// EndShareSessions ends every session opened on a share (it ended, or was locked).
+func (s *Store) EndShareSessions(shareID uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		_, err := deleteWhere(tx.Bucket(bucketShareSessions), func(_, v []byte) bool {
+			var ss ShareSession
+			return unmarshal(v, &ss) != nil || ss.ShareID == shareID
+		})
+		return err
+	})
+}
+
+// PurgeShareSessions deletes share sessions last seen before cutoff.
+func (s *Store) PurgeShareSessions(cutoff time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		n, err = deleteWhere(tx.Bucket(bucketShareSessions), func(_, v []byte) bool {
+			var ss ShareSession
+			return unmarshal(v, &ss) != nil || ss.LastSeen.Before(cutoff)
+		})
+		return err
+	})
+	return n, err
+}
