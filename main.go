@@ -3,6 +3,7 @@
 //	foyer [serve] [flags]   run the server (the default)
 //	foyer backup FILE       copy the data file to FILE while the server is stopped
 //	foyer demo              fill a fresh data directory with a sample practice
+//	foyer reset-password EMAIL   print a one-time link to choose a new staff password
 package main
 
 import (
@@ -77,7 +78,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
-		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n\nFlags (each also read from the environment variable shown):\n")
+		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n\nFlags (each also read from the environment variable shown):\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -109,6 +110,12 @@ func main() {
 		err = backup(cfg, fs.Arg(0))
 	case "demo":
 		err = demo(cfg, os.Stdout)
+	case "reset-password":
+		if fs.NArg() != 1 {
+			fs.Usage()
+			os.Exit(2)
+		}
+		err = resetPassword(cfg, fs.Arg(0), os.Stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "foyer: unknown command %q\n\n", cmd)
 		fs.Usage()
@@ -368,4 +375,41 @@ func demoClients(st *store.Store, owner, practitioner uint64, password string) e
 	}
 	return st.CreateAccount(&store.Account{Email: "zoe@demo.foyer.test", PasswordHash: auth.HashPassword(password), Lang: "fr",
 		SignUp: store.SignUp{FirstName: "Zoé", LastName: "Martin", Phone: "+33611111111", BirthDate: "1990-04-01"}})
+}
+
+// resetPassword prints a one-time link (valid one hour) with which the staff
+// member with this email chooses a new password: the way back in for an
+// owner locked out of everything. It needs the data directory, so only
+// someone on the server can use it. Two-step verification, if on, is still
+// asked at sign-in.
+func resetPassword(cfg config, email string, out io.Writer) error {
+	base, err := url.Parse(cfg.baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return fmt.Errorf("the base URL %q must look like https://portal.example.org", cfg.baseURL)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.data, store.FileName)); err != nil {
+		return fmt.Errorf("no Foyer data in %s: pass the data directory with -data", cfg.data)
+	}
+	st, err := openStore(cfg)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("a Foyer server is running on %s: stop it first, run this command, then start it again", cfg.data)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h, err := handlers.New(st, nil, handlers.Config{BaseURL: base}, newLogger(cfg.logFormat), time.Now)
+	if err != nil {
+		return err
+	}
+	link, exp, err := h.StaffResetLink(email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no active staff account has the email %q", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Open this link within the hour (until %s) to choose a new password for %s; it works once:\n\n  %s\n",
+		exp.Local().Format("15:04"), email, link)
+	return nil
 }

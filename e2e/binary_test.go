@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -158,5 +161,60 @@ func TestDemo(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("demo sign-in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestResetPasswordCommand: an owner locked out of everything gets a one-time
+// link from the server's command line, and chooses a new password with it.
+func TestResetPasswordCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	if out, err := run(t, "demo", "-data", data); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	if out, err := run(t, "reset-password", "-data", filepath.Join(t.TempDir(), "typo"), "owner@demo.foyer.test"); err == nil || !strings.Contains(out, "no Foyer data in") {
+		t.Errorf("reset-password on a directory without data: %v\n%s", err, out)
+	}
+	if out, err := run(t, "reset-password", "-data", data, "nobody@demo.foyer.test"); err == nil || !strings.Contains(out, "no active staff account") {
+		t.Errorf("reset-password for an unknown email: %v\n%s", err, out)
+	}
+	out, err := run(t, "reset-password", "-data", data, "-base-url", "https://portal.example.org", "owner@demo.foyer.test")
+	link := regexp.MustCompile(`https://portal\.example\.org(/signin/reset/[A-Za-z0-9_-]{43})`).FindStringSubmatch(out)
+	if err != nil || link == nil {
+		t.Fatalf("reset-password: %v\n%s", err, out)
+	}
+	srv := startFoyerIn(t, data)
+	if out, err := run(t, "reset-password", "-data", data, "owner@demo.foyer.test"); err == nil || !strings.Contains(out, "stop it first") {
+		t.Errorf("reset-password while the server runs: %v\n%s", err, out)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) *http.Response {
+		t.Helper()
+		u, _ := url.Parse(srv.base)
+		for _, c := range jar.Cookies(u) {
+			if c.Name == "foyer_csrf" {
+				form.Set("_csrf", c.Value)
+			}
+		}
+		resp, err := client.PostForm(srv.base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp, err := client.Get(srv.base + link[1])
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("open the link: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if r := post(link[1], url.Values{"password": {"a brand new owner password"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set the password: %d", r.StatusCode)
+	}
+	if r := post(link[1], url.Values{"password": {"yet another owner password"}}); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("the link worked twice: %d", r.StatusCode)
+	}
+	if r := post("/signin", url.Values{"email": {"owner@demo.foyer.test"}, "password": {"a brand new owner password"}}); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+		t.Fatalf("sign in with the new password: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 }

@@ -222,7 +222,7 @@ func (h *Handler) signup(c echo.Context) error {
 		h.wakeOutbox()
 	}
 	done := h.portalPage(c, "signup.check_title")
-	done.Data = struct{ Email string }{email}
+	done.Data = checkEmailData{Email: email}
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 
@@ -301,7 +301,7 @@ func (h *Handler) resend(c echo.Context) error {
 		return h.sendVerification(a)
 	})
 	done := h.portalPage(c, "resend.sent_title")
-	done.Data = struct{ Email string }{email}
+	done.Data = checkEmailData{Email: email}
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 
@@ -340,7 +340,7 @@ func (h *Handler) forgot(c echo.Context) error {
 		return h.portalEmail(a.Email, a.Lang, "reset", h.link("/portal/reset/"+token), exp)
 	})
 	done := h.portalPage(c, "forgot.sent_title")
-	done.Data = struct{ Email string }{email}
+	done.Data = checkEmailData{Email: email}
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 

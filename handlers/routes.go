@@ -26,6 +26,10 @@ var routes = []route{
 	{http.MethodPost, "/setup", public, func(h *Handler) echo.HandlerFunc { return h.setup }},
 	{http.MethodGet, "/signin", public, func(h *Handler) echo.HandlerFunc { return h.signInForm }},
 	{http.MethodPost, "/signin", public, func(h *Handler) echo.HandlerFunc { return h.signIn }},
+	{http.MethodGet, "/signin/forgot", public, func(h *Handler) echo.HandlerFunc { return h.staffForgotForm }},
+	{http.MethodPost, "/signin/forgot", public, func(h *Handler) echo.HandlerFunc { return h.staffForgot }},
+	{http.MethodGet, "/signin/reset/:token", public, func(h *Handler) echo.HandlerFunc { return h.show("portal_reset", h.staffResetPage) }},
+	{http.MethodPost, "/signin/reset/:token", public, func(h *Handler) echo.HandlerFunc { return h.staffReset }},
 	{http.MethodGet, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FAForm }},
 	{http.MethodPost, "/signin/2fa", public, func(h *Handler) echo.HandlerFunc { return h.signIn2FA }},
 	{http.MethodPost, "/signout", public, func(h *Handler) echo.HandlerFunc { return h.signOut }},
@@ -92,6 +96,7 @@ var routes = []route{
 	{http.MethodPost, "/staff/:id/deactivate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deactivateStaff }},
 	{http.MethodPost, "/staff/:id/activate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.activateStaff }},
 	{http.MethodPost, "/staff/:id/reinvite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.reinviteStaff }},
+	{http.MethodPost, "/staff/:id/cancel", adminOnly, func(h *Handler) echo.HandlerFunc { return h.cancelInvitation }},
 	{http.MethodGet, "/outbox", adminOnly, func(h *Handler) echo.HandlerFunc { return h.outboxList }},
 
 	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},

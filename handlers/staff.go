@@ -143,7 +143,8 @@ func (h *Handler) changeRole(c echo.Context) error {
 	return h.staffChanged(c, st, "flash.saved")
 }
 
-// deactivateStaff blocks the account and ends its sessions at once.
+// deactivateStaff blocks the account, ends its sessions at once and voids
+// its links: a pending invitation stops working too.
 func (h *Handler) deactivateStaff(c echo.Context) error {
 	target, err := h.staffTarget(c)
 	if err != nil {
@@ -151,6 +152,9 @@ func (h *Handler) deactivateStaff(c echo.Context) error {
 	}
 	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Active = false; return nil })
 	if err != nil {
+		return err
+	}
+	if err := h.store.RevokeStaffTokens(st.ID); err != nil {
 		return err
 	}
 	if _, err := h.store.DeleteUserSessions(st.ID, ""); err != nil {
@@ -191,6 +195,27 @@ func (h *Handler) reinviteStaff(c echo.Context) error {
 		return err
 	}
 	return h.staffChanged(c, target, "flash.invited")
+}
+
+// cancelInvitation withdraws an invitation not yet accepted: the link stops
+// working and the person leaves the list (their email may be invited again).
+func (h *Handler) cancelInvitation(c echo.Context) error {
+	target, err := h.staffTarget(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.CancelInvitation(target.ID); errors.Is(err, store.ErrNotInvited) {
+		return echo.ErrForbidden
+	} else if err != nil {
+		return err
+	}
+	h.log.Info("invitation cancelled", "staff", target.ID, "by", currentUser(c).ID)
+	if isHTMX(c) {
+		// An empty answer swapped over the row removes it.
+		return c.HTML(http.StatusOK, "")
+	}
+	h.setFlash(c, "flash.invitation_cancelled")
+	return h.redirect(c, "/staff")
 }
 
 // staffDirectory is every staff member's name by ID, and the active ones as

@@ -152,11 +152,19 @@ func (s *Store) UpdateStaff(id uint64, fn func(*Staff) error) (Staff, error) {
 		if err := getJSON(tx, bucketStaff, itob(id), &st); err != nil {
 			return err
 		}
-		oldEmail := NormalizeEmail(st.Email)
+		oldEmail, oldHash, wasActive := NormalizeEmail(st.Email), st.PasswordHash, st.Active
 		if err := fn(&st); err != nil {
 			return err
 		}
-		if newEmail := NormalizeEmail(st.Email); newEmail != oldEmail {
+		newEmail := NormalizeEmail(st.Email)
+		// A link sent before a password or email change, or before the
+		// account was deactivated, must not outlive it.
+		if newEmail != oldEmail || st.PasswordHash != oldHash || (wasActive && !st.Active) {
+			if err := deleteStaffTokens(tx, id, nil); err != nil {
+				return err
+			}
+		}
+		if newEmail != oldEmail {
 			idx := tx.Bucket(bucketStaffByEmail)
 			if idx.Get([]byte(newEmail)) != nil {
 				return ErrEmailTaken

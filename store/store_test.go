@@ -239,3 +239,63 @@ func TestBackupIsConsistentCopy(t *testing.T) {
 		t.Fatalf("copy: %+v %v", st, err)
 	}
 }
+
+// TestStaffTokensVoided: invitations and reset links die with a password or
+// email change, a deactivation, or a cancelled invitation; kinds do not mix.
+func TestStaffTokensVoided(t *testing.T) {
+	s := openTest(t)
+	now := time.Now()
+	st := &Staff{Email: "a@example.org", Active: true, PasswordHash: "h1"}
+	other := &Staff{Email: "b@example.org", Active: true}
+	s.CreateStaff(st)
+	s.CreateStaff(other)
+	live := func(kind StaffTokenKind, tok string) bool {
+		_, err := s.PeekStaffToken(kind, tok, now)
+		return err == nil
+	}
+	for _, change := range []struct {
+		name string
+		fn   func(*Staff) error
+	}{
+		{"password", func(x *Staff) error { x.PasswordHash += "x"; return nil }},
+		{"email", func(x *Staff) error { x.Email = "n" + x.Email; return nil }},
+		{"deactivation", func(x *Staff) error { x.Active = false; return nil }},
+	} {
+		s.UpdateStaff(st.ID, func(x *Staff) error { x.Active = true; return nil })
+		s.CreateInvite("reset-a", Invite{StaffID: st.ID, Kind: StaffReset, ExpiresAt: now.Add(time.Hour)})
+		s.CreateInvite("reset-b", Invite{StaffID: other.ID, Kind: StaffReset, ExpiresAt: now.Add(time.Hour)})
+		if live(StaffInvite, "reset-a") {
+			t.Fatal("a reset link works as an invitation")
+		}
+		s.UpdateStaff(st.ID, func(x *Staff) error { x.Name = "renamed"; return nil })
+		if !live(StaffReset, "reset-a") {
+			t.Fatal("a name change voided the link")
+		}
+		s.UpdateStaff(st.ID, change.fn)
+		if live(StaffReset, "reset-a") {
+			t.Errorf("%s: the reset link still works", change.name)
+		}
+		if !live(StaffReset, "reset-b") {
+			t.Errorf("%s: another member's link went too", change.name)
+		}
+	}
+	// A cancelled invitation: the person and their link are gone, the email is free.
+	inv := &Staff{Email: "new@example.org", Invited: true}
+	s.CreateStaff(inv)
+	s.CreateInvite("inv", Invite{StaffID: inv.ID, ExpiresAt: now.Add(time.Hour)})
+	if _, err := s.CancelInvitation(st.ID); !errors.Is(err, ErrNotInvited) {
+		t.Fatalf("cancelled an accepted account: %v", err)
+	}
+	if _, err := s.CancelInvitation(inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if live(StaffInvite, "inv") {
+		t.Error("the cancelled invitation's link still works")
+	}
+	if _, err := s.ConsumeInvite("inv", now, func(*Staff) {}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("consumed a cancelled invitation: %v", err)
+	}
+	if err := s.CreateStaff(&Staff{Email: "new@example.org", Invited: true}); err != nil {
+		t.Errorf("invite the same email again: %v", err)
+	}
+}
