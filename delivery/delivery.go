@@ -1,20 +1,42 @@
 // Package delivery sends the outbox: an SMTP driver for email, a Twilio-shaped
 // HTTP driver for SMS, and a worker that retries with backoff. Messages live in
 // the store until they are sent, so none is lost across a restart.
+//
+// A message is stored as what is needed to write it, its token or code
+// sealed; the worker has it rendered (Renderer) only at the moment it sends
+// it. Each channel is its own lane, and a lane sends several messages at
+// once: a hung SMTP server does not hold back text messages, nor one slow
+// message the others.
 package delivery
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"foyer/store"
 )
 
+// Outgoing is a message rendered for sending, in its recipient's language.
+type Outgoing struct {
+	To, Lang string
+	// Subject and HTML are for email; an SMS is its Text alone.
+	Subject, Text, HTML string
+}
+
 // Driver sends one message over one channel.
 type Driver interface {
-	Send(ctx context.Context, m store.Message) error
+	Send(ctx context.Context, o Outgoing) error
+}
+
+// Renderer writes an outbox message. secret is the message's token or code
+// opened, or "" when the message is only shown or logged: the renderer then
+// puts a visible placeholder where the link or code would be.
+type Renderer interface {
+	Render(m store.Message, secret string) (Outgoing, error)
 }
 
 // Backoff is the wait before attempt n+1 after n failed attempts.
@@ -31,80 +53,174 @@ type Worker struct {
 	Store *store.Store
 	// Email and SMS are the drivers; nil means "not configured": the message is logged.
 	Email, SMS Driver
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Renderer writes messages at send time; handlers.New sets it.
+	Renderer Renderer
+	Log      *slog.Logger
+	Now      func() time.Time
 	// Interval is how often the outbox is polled when nobody wakes the worker.
 	Interval time.Duration
+	// SendTimeout bounds one attempt at one message.
+	SendTimeout time.Duration
+	// Parallel is how many messages one lane sends at once.
+	Parallel int
 
-	wake chan struct{}
+	wake map[store.Channel]chan struct{}
 }
 
 // NewWorker returns a worker polling every interval.
 func NewWorker(s *store.Store, email, sms Driver, log *slog.Logger) *Worker {
-	return &Worker{Store: s, Email: email, SMS: sms, Log: log, Now: time.Now, Interval: 5 * time.Second, wake: make(chan struct{}, 1)}
+	w := &Worker{Store: s, Email: email, SMS: sms, Log: log, Now: time.Now, Interval: 5 * time.Second,
+		SendTimeout: 30 * time.Second, Parallel: 4, wake: map[store.Channel]chan struct{}{}}
+	for _, ch := range store.Channels {
+		w.wake[ch] = make(chan struct{}, 1)
+	}
+	return w
 }
 
 // Configured reports whether a channel has a real driver.
-func (w *Worker) Configured(ch store.Channel) bool {
+func (w *Worker) Configured(ch store.Channel) bool { return w.driver(ch) != nil }
+
+func (w *Worker) driver(ch store.Channel) Driver {
 	if ch == store.ChannelSMS {
-		return w.SMS != nil
+		return w.SMS
 	}
-	return w.Email != nil
+	return w.Email
 }
 
 // Wake asks the worker to look at the outbox now.
 func (w *Worker) Wake() {
+	for _, ch := range store.Channels {
+		w.wakeLane(ch)
+	}
+}
+
+func (w *Worker) wakeLane(ch store.Channel) {
 	select {
-	case w.wake <- struct{}{}:
+	case w.wake[ch] <- struct{}{}:
 	default:
 	}
 }
 
-// Run delivers messages until ctx ends.
+// lease is how long a message being sent is kept from other polls; past it,
+// a message whose sending never finished (a crash) is tried again.
+func (w *Worker) lease() time.Duration { return w.SendTimeout + time.Minute }
+
+// Run delivers messages until ctx ends, one lane per channel, and returns
+// once every send in flight has finished.
 func (w *Worker) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, ch := range store.Channels {
+		wg.Go(func() { w.lane(ctx, ch) })
+	}
+	wg.Wait()
+}
+
+func (w *Worker) lane(ctx context.Context, ch store.Channel) {
+	drv := w.driver(ch)
+	w.release(ch)
+	sem := make(chan struct{}, max(w.Parallel, 1))
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
 	for {
-		w.RunOnce(ctx)
+		// Only this loop takes slots, so the free count cannot shrink underneath it.
+		if free := cap(sem) - len(sem); free > 0 && ctx.Err() == nil {
+			for _, m := range w.claim(ch, free) {
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem; w.wakeLane(ch) }()
+					w.deliver(ctx, drv, m)
+				})
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-w.wake:
+		case <-w.wake[ch]:
 		}
 	}
 }
 
-// RunOnce delivers every message due now and returns how many it attempted.
+// RunOnce delivers every message due now, the lanes side by side, and
+// returns how many it attempted once all are done.
 func (w *Worker) RunOnce(ctx context.Context) int {
-	due, err := w.Store.DueMessages(w.Now(), 50)
-	if err != nil {
-		w.Log.Error("outbox: unable to list due messages", "err", err)
-		return 0
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+	)
+	for _, ch := range store.Channels {
+		wg.Go(func() {
+			drv := w.driver(ch)
+			w.release(ch)
+			due := w.claim(ch, 50)
+			mu.Lock()
+			total += len(due)
+			mu.Unlock()
+			sem := make(chan struct{}, max(w.Parallel, 1))
+			var sends sync.WaitGroup
+			for _, m := range due {
+				sem <- struct{}{}
+				sends.Go(func() {
+					defer func() { <-sem }()
+					w.deliver(ctx, drv, m)
+				})
+			}
+			sends.Wait()
+		})
 	}
-	for _, m := range due {
-		if ctx.Err() != nil {
-			break
-		}
-		w.deliver(ctx, m)
-	}
-	return len(due)
+	wg.Wait()
+	return total
 }
 
-func (w *Worker) deliver(ctx context.Context, m store.Message) {
-	drv := w.Email
-	if m.Channel == store.ChannelSMS {
-		drv = w.SMS
+// release queues again what was only logged while the lane had no driver.
+func (w *Worker) release(ch store.Channel) {
+	if w.driver(ch) == nil {
+		return
 	}
+	n, err := w.Store.ReleaseLogged(ch, w.Now())
+	if err != nil {
+		w.Log.Error("outbox: unable to queue logged messages", "channel", ch, "err", err)
+	} else if n > 0 {
+		w.Log.Info("outbox: delivery is configured now: sending the messages that waited", "channel", ch, "count", n)
+	}
+}
+
+func (w *Worker) claim(ch store.Channel, limit int) []store.Message {
+	due, err := w.Store.ClaimDue(ch, w.Now(), w.lease(), limit)
+	if err != nil {
+		w.Log.Error("outbox: unable to list due messages", "channel", ch, "err", err)
+	}
+	return due
+}
+
+func (w *Worker) render(m store.Message, secret string) (Outgoing, error) {
+	if w.Renderer == nil {
+		return Outgoing{}, errors.New("delivery: no renderer")
+	}
+	return w.Renderer.Render(m, secret)
+}
+
+func (w *Worker) deliver(ctx context.Context, drv Driver, m store.Message) {
 	if drv == nil {
+		// Rendered without its secret: a log is no place for a working link.
+		out, err := w.render(m, "")
+		if err != nil {
+			w.Log.Error("outbox: unable to render a message", "id", m.ID, "err", err)
+		}
 		w.Log.Warn("outbox: delivery not configured; message kept in the outbox",
-			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", m.Subject, "text", RedactTokens(m.Text))
+			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", out.Subject, "text", RedactTokens(out.Text))
 		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateLogged, w.Now().UTC() })
 		return
 	}
-	sendCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err := drv.Send(sendCtx, m)
-	cancel()
+	out, err := w.render(m, m.Secret)
+	if err == nil {
+		sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
+		err = drv.Send(sendCtx, out)
+		cancel()
+	}
 	now := w.Now().UTC()
 	if err == nil {
 		w.Log.Info("outbox: sent", "id", m.ID, "channel", m.Channel)
@@ -114,10 +230,14 @@ func (w *Worker) deliver(ctx context.Context, m store.Message) {
 		})
 		return
 	}
+	if ctx.Err() != nil {
+		// Shutting down: not the message's fault. Its lease runs out and the next start tries again.
+		return
+	}
 	w.Log.Warn("outbox: attempt failed", "id", m.ID, "channel", m.Channel, "attempt", m.Attempts+1, "err", err)
 	w.update(m.ID, func(m *store.Message) {
 		m.Attempts++
-		m.LastError = err.Error()
+		m.LastError = RedactTokens(err.Error())
 		if m.Attempts >= MaxAttempts {
 			m.State, m.DoneAt = store.StateFailed, now
 			return
@@ -135,8 +255,8 @@ func (w *Worker) update(id uint64, fn func(*store.Message)) {
 // tokenRe matches Foyer's 256-bit URL tokens (43 base64url characters).
 var tokenRe = regexp.MustCompile(`[A-Za-z0-9_-]{43}`)
 
-// RedactTokens hides link tokens so a log never carries a working link; the
-// whole message stays readable by owners and admins on the Outbox page.
+// RedactTokens hides link tokens, so that neither a log line nor a recorded
+// error ever carries a working link.
 func RedactTokens(s string) string {
-	return tokenRe.ReplaceAllString(s, "[hidden: see the Outbox page]")
+	return tokenRe.ReplaceAllString(s, "[hidden]")
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestSMTPDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := store.Message{To: "zoe@example.org", Subject: "Votre invitation à rejoindre Cabinet Lumière", Text: "Bonjour Zoé,\nvoici le lien.", HTML: "<p>Bonjour Zoé,</p>", Lang: "fr"}
+	m := Outgoing{To: "zoe@example.org", Subject: "Votre invitation à rejoindre Cabinet Lumière", Text: "Bonjour Zoé,\nvoici le lien.", HTML: "<p>Bonjour Zoé,</p>", Lang: "fr"}
 	if err := d.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -104,20 +105,20 @@ func TestSMSDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Send(context.Background(), store.Message{Channel: store.ChannelSMS, To: "+33612345678", Text: "Votre code : 123456"}); err != nil {
+	if err := d.Send(context.Background(), Outgoing{To: "+33612345678", Text: "Votre code : 123456"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0]["To"] != "+33612345678" || got[0]["From"] != "+33700000000" || got[0]["Body"] != "Votre code : 123456" {
 		t.Fatalf("provider received %+v", got)
 	}
 	wrong, _ := ParseSMSURL(strings.Replace(srv.URL, "http://", "http://AC123:nope@", 1), "+33700000000")
-	if err := wrong.Send(context.Background(), store.Message{To: "+33612345678", Text: "x"}); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := wrong.Send(context.Background(), Outgoing{To: "+33612345678", Text: "x"}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("bad token: %v", err)
 	}
 	failing := fakeTwilio(t, http.StatusBadRequest, `{"code":21211,"message":"Invalid 'To' Phone Number"}`, &got)
 	defer failing.Close()
 	f, _ := ParseSMSURL(strings.Replace(failing.URL, "http://", "http://AC123:tok@", 1), "+33700000000")
-	if err := f.Send(context.Background(), store.Message{To: "+1", Text: "x"}); err == nil || !strings.Contains(err.Error(), "21211") {
+	if err := f.Send(context.Background(), Outgoing{To: "+1", Text: "x"}); err == nil || !strings.Contains(err.Error(), "21211") {
 		t.Fatalf("provider error: %v", err)
 	}
 	for _, raw := range []string{"ftp://a:b@x", "https://api.example.org", "::"} {
@@ -129,7 +130,7 @@ func TestSMSDriver(t *testing.T) {
 
 type flaky struct{ fails, calls atomic.Int32 }
 
-func (f *flaky) Send(context.Context, store.Message) error {
+func (f *flaky) Send(context.Context, Outgoing) error {
 	f.calls.Add(1)
 	if f.fails.Load() > 0 {
 		f.fails.Add(-1)
@@ -144,9 +145,9 @@ func TestWorkerRetriesAndSurvivesRestart(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	drv := &flaky{}
 	drv.fails.Store(2)
-	w := NewWorker(st, drv, nil, quietLog())
+	w := newTestWorker(st, drv, nil, quietLog())
 	w.Now = func() time.Time { return now }
-	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", CreatedAt: now})
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Kind: "code", CreatedAt: now})
 	w.RunOnce(context.Background())
 	m, _ := st.Message(1)
 	if m.State != store.StateQueued || m.Attempts != 1 || !m.NextAttempt.Equal(now.Add(30*time.Second)) || m.LastError == "" {
@@ -160,7 +161,7 @@ func TestWorkerRetriesAndSurvivesRestart(t *testing.T) {
 	st.Close()
 	st, _ = store.Open(dir)
 	defer st.Close()
-	w = NewWorker(st, drv, nil, quietLog())
+	w = newTestWorker(st, drv, nil, quietLog())
 	now = now.Add(31 * time.Second)
 	w.Now = func() time.Time { return now }
 	w.RunOnce(context.Background())
@@ -174,7 +175,7 @@ func TestWorkerRetriesAndSurvivesRestart(t *testing.T) {
 		t.Fatalf("third attempt: %+v", m)
 	}
 	// An SMS with no driver stays in the outbox, logged.
-	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Text: "code", CreatedAt: now})
+	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Kind: "code", Secret: "123456", CreatedAt: now})
 	w.RunOnce(context.Background())
 	if m, _ = st.Message(2); m.State != store.StateLogged {
 		t.Fatalf("unconfigured SMS: %+v", m)
@@ -190,9 +191,9 @@ func TestWorkerGivesUp(t *testing.T) {
 	now := time.Now()
 	drv := &flaky{}
 	drv.fails.Store(100)
-	w := NewWorker(st, drv, nil, quietLog())
+	w := newTestWorker(st, drv, nil, quietLog())
 	w.Now = func() time.Time { return now }
-	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", CreatedAt: now})
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Kind: "code", CreatedAt: now, ExpiresAt: now.Add(1000 * time.Hour)})
 	for range MaxAttempts + 2 {
 		w.RunOnce(context.Background())
 		now = now.Add(2 * time.Hour)
@@ -206,18 +207,154 @@ func TestWorkerGivesUp(t *testing.T) {
 	}
 }
 
-func TestLogDriverHidesTokens(t *testing.T) {
+func TestLogDriverHidesSecrets(t *testing.T) {
 	st, _ := store.Open(t.TempDir())
 	defer st.Close()
 	var buf strings.Builder
-	w := NewWorker(st, nil, nil, slog.New(slog.NewTextHandler(&buf, nil)))
+	w := newTestWorker(st, nil, nil, slog.New(slog.NewTextHandler(&buf, nil)))
 	token := strings.Repeat("Ab1_-", 8) + "xyz"
-	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Subject: "Invitation", Text: "Open https://foyer.example/invite/" + token, CreatedAt: time.Now()})
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Kind: "code", Secret: token, CreatedAt: time.Now()})
 	w.RunOnce(context.Background())
-	if strings.Contains(buf.String(), token) || !strings.Contains(buf.String(), "Invitation") {
+	if strings.Contains(buf.String(), token) || !strings.Contains(buf.String(), "Your code") {
 		t.Fatalf("log: %s", buf.String())
 	}
-	if m, _ := st.Message(1); !strings.Contains(m.Text, token) || m.State != store.StateLogged {
-		t.Fatalf("the outbox must keep the whole message: %+v", m)
+	if m, _ := st.Message(1); !m.HasSecret() || m.State != store.StateLogged {
+		t.Fatalf("the outbox must keep the waiting message's secret, sealed: %+v", m)
+	}
+	if got := RedactTokens("https://x/invite/" + token); strings.Contains(got, token) {
+		t.Fatalf("RedactTokens: %s", got)
+	}
+}
+
+// codeRenderer writes every message as "Your code: SECRET", with a
+// placeholder when the secret is withheld.
+type codeRenderer struct{}
+
+func (codeRenderer) Render(m store.Message, secret string) (Outgoing, error) {
+	if secret == "" {
+		secret = "[hidden]"
+	}
+	return Outgoing{To: m.To, Lang: m.Lang, Subject: "Code", Text: "Your code: " + secret}, nil
+}
+
+func newTestWorker(st *store.Store, email, sms Driver, log *slog.Logger) *Worker {
+	w := NewWorker(st, email, sms, log)
+	w.Renderer = codeRenderer{}
+	return w
+}
+
+// recorder records what it sends; a recipient listed in hang blocks until the send is cancelled.
+type recorder struct {
+	mu   sync.Mutex
+	sent []Outgoing
+	hang map[string]bool
+	got  chan Outgoing
+}
+
+func newRecorder(hang ...string) *recorder {
+	r := &recorder{hang: map[string]bool{}, got: make(chan Outgoing, 100)}
+	for _, h := range hang {
+		r.hang[h] = true
+	}
+	return r
+}
+
+func (r *recorder) Send(ctx context.Context, o Outgoing) error {
+	if r.hang[o.To] {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	r.mu.Lock()
+	r.sent = append(r.sent, o)
+	r.mu.Unlock()
+	r.got <- o
+	return nil
+}
+
+func (r *recorder) wait(t *testing.T, to string) Outgoing {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case o := <-r.got:
+			if o.To == to {
+				return o
+			}
+		case <-timeout:
+			t.Fatalf("nothing sent to %s", to)
+		}
+	}
+}
+
+// A hung SMTP server holds back neither the text messages nor the other emails.
+func TestLanesDoNotWaitForEachOther(t *testing.T) {
+	st, _ := store.Open(t.TempDir())
+	defer st.Close()
+	email, sms := newRecorder("hung@example.org"), newRecorder()
+	w := newTestWorker(st, email, sms, quietLog())
+	w.SendTimeout = time.Hour // the hung message would hold its lane for an hour
+	now := time.Now()
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "hung@example.org", Kind: "code", Secret: "1", CreatedAt: now})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	time.Sleep(50 * time.Millisecond) // let the email lane take the hung message first
+	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Kind: "code", Secret: "424242", CreatedAt: now})
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "b@example.org", Kind: "code", Secret: "777777", CreatedAt: now})
+	w.Wake()
+	if o := sms.wait(t, "+33612345678"); o.Text != "Your code: 424242" {
+		t.Fatalf("SMS: %+v", o)
+	}
+	email.wait(t, "b@example.org")
+	// Shutting down cancels the hung send without counting it against the message.
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	if m, _ := st.Message(1); m.State != store.StateQueued || m.Attempts != 0 {
+		t.Fatalf("hung message after shutdown: %+v", m)
+	}
+	if m, _ := st.Message(3); m.State != store.StateSent || m.HasSecret() {
+		t.Fatalf("a sent message keeps its secret: %+v", m)
+	}
+}
+
+// Messages logged while a channel had no delivery go out once it has one, unless expired.
+func TestLoggedMessagesSentOnceConfigured(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := store.Open(dir)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	w := newTestWorker(st, nil, nil, quietLog())
+	w.Now = func() time.Time { return now }
+	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Kind: "code", Secret: "111111", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)})
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Kind: "code", Secret: "222222", CreatedAt: now, ExpiresAt: now.Add(48 * time.Hour)})
+	w.RunOnce(context.Background())
+	for id := uint64(1); id <= 2; id++ {
+		if m, _ := st.Message(id); m.State != store.StateLogged {
+			t.Fatalf("message %d: %+v", id, m)
+		}
+	}
+	st.Close()
+	// Restarted an hour later with both channels configured.
+	st, _ = store.Open(dir)
+	defer st.Close()
+	email, sms := newRecorder(), newRecorder()
+	w = newTestWorker(st, email, sms, quietLog())
+	now = now.Add(time.Hour)
+	w.Now = func() time.Time { return now }
+	w.RunOnce(context.Background())
+	if len(sms.sent) != 0 {
+		t.Fatalf("an expired code went out: %+v", sms.sent)
+	}
+	if m, _ := st.Message(1); m.State != store.StateExpired || m.HasSecret() {
+		t.Fatalf("expired SMS: %+v", m)
+	}
+	if len(email.sent) != 1 || email.sent[0].Text != "Your code: 222222" {
+		t.Fatalf("email sent: %+v", email.sent)
+	}
+	if m, _ := st.Message(2); m.State != store.StateSent {
+		t.Fatalf("released email: %+v", m)
 	}
 }

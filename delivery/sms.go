@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"foyer/store"
 )
 
 // SMS sends text messages through the Twilio Messages API, or any provider
@@ -47,7 +45,7 @@ func ParseSMSURL(raw, from string) (*SMS, error) {
 }
 
 // Send posts one message to {base}/2010-04-01/Accounts/{sid}/Messages.json.
-func (s *SMS) Send(ctx context.Context, m store.Message) error {
+func (s *SMS) Send(ctx context.Context, m Outgoing) error {
 	form := url.Values{"To": {m.To}, "From": {s.from}, "Body": {m.Text}}
 	endpoint := s.base + "/2010-04-01/Accounts/" + url.PathEscape(s.accountSID) + "/Messages.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))

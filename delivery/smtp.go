@@ -8,8 +8,6 @@ import (
 	"strconv"
 
 	"github.com/wneessen/go-mail"
-
-	"foyer/store"
 )
 
 // SMTP sends email through an SMTP server.
@@ -83,7 +81,7 @@ func ParseSMTPURL(raw, from string) (*SMTP, error) {
 }
 
 // Send sends one email with its text and HTML parts.
-func (s *SMTP) Send(ctx context.Context, m store.Message) error {
+func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 	msg := mail.NewMsg()
 	if err := msg.From(s.from); err != nil {
 		return fmt.Errorf("delivery: sender: %w", err)

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -140,7 +139,7 @@ func TestSignupExistsLimited(t *testing.T) {
 	msgs, _ := a.st.ListMessages(0, 100)
 	n := 0
 	for _, m := range msgs {
-		if m.To == "eloise@example.org" && strings.Contains(m.Text, "/portal/forgot") {
+		if m.To == "eloise@example.org" && m.Kind == "portal_exists" {
 			n++
 		}
 	}

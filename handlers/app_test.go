@@ -25,18 +25,20 @@ type testApp struct {
 	h     *Handler
 	e     *echo.Echo
 	st    *store.Store
+	dir   string
 	mu    sync.Mutex
 	clock time.Time
 }
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
-	st, err := store.Open(t.TempDir())
+	dir := t.TempDir()
+	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	a := &testApp{t: t, st: st, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	a := &testApp{t: t, st: st, dir: dir, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	worker := delivery.NewWorker(st, nil, nil, log)
 	h, err := New(st, worker, Config{}, log, a.now)

@@ -83,6 +83,9 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sessions = newSessionStore(s, cfg, now)
+	if outbox != nil {
+		outbox.Renderer = h
+	}
 	if err := h.reloadPractice(); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"foyer/store"
@@ -49,17 +50,16 @@ func (h *Handler) SendReminders(now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	p, _ := h.currentPractice()
 	sent := 0
 	for _, ap := range due {
 		cl, err := h.store.Client(ap.ClientID)
 		if err != nil {
 			return sent, err
 		}
-		to, link := cl.Email, ""
+		to, portal := cl.Email, ""
 		if cl.AccountID != 0 {
 			if a, err := h.store.Account(cl.AccountID); err == nil {
-				link = h.link("/portal")
+				portal = "1"
 				if to == "" {
 					to = a.Email
 				}
@@ -67,26 +67,15 @@ func (h *Handler) SendReminders(now time.Time) (int, error) {
 		}
 		var m *store.Message
 		if to != "" && !cl.Archived {
-			l := h.catalog.Get(cl.Lang)
 			practitioner := ""
 			if st, err := h.store.Staff(ap.PractitionerID); err == nil {
 				practitioner = st.Name
 			}
-			when := l.DateTime(ap.Start.In(h.zone()))
-			d := mailData{
-				Lang:     l.Lang,
-				Subject:  l.T("mail.reminder.subject", "When", when),
-				Practice: p.Name,
-				Brand:    p.BrandColor,
-				Footer:   l.T("mail.footer"),
-				Greeting: l.T("mail.greeting", "Name", cl.FirstName),
-				Intro:    l.T("mail.reminder.intro_"+string(ap.Kind), "When", when, "Practitioner", practitioner, "Minutes", ap.Minutes, "Practice", p.Name),
-				Action:   l.T("mail.reminder.action"),
-				Link:     link,
-			}
-			if m, err = h.newEmail(to, "message", d); err != nil {
-				return sent, err
-			}
+			// A reminder that could not go out before the session began is no use after.
+			m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: "reminder",
+				Args: map[string]string{"FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
+					"Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
+				CreatedAt: now.UTC(), ExpiresAt: ap.Start}
 		}
 		// Marked even without an address (m nil), so the job does not look at it every minute.
 		queued, err := h.store.QueueReminder(ap.ID, ap.Start, m)

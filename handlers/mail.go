@@ -1,8 +1,37 @@
 package handlers
 
 import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"foyer/delivery"
+	"foyer/locales"
 	"foyer/store"
 )
+
+// Sending an email or a text message
+//
+// A message goes into the outbox as what is needed to write it — its kind,
+// recipient, language, arguments — and the secret it carries (a link token,
+// a security code), which the store keeps sealed. The delivery worker has it
+// written by Handler.Render at the moment it sends it, so the words follow
+// the recipient's language and the practice's current name, and the secret
+// exists in the clear only in memory, on its way out:
+//
+//	err := h.queue(&store.Message{
+//		Channel:   store.ChannelSMS,         // the lane: email and SMS never wait for each other
+//		To:        phone,
+//		Lang:      client.Lang,
+//		Kind:      "share_code",             // a key of messageKinds below
+//		Args:      map[string]string{"Name": doc.Title},
+//		Secret:    code,                     // sealed in the store, dropped once sent
+//		ExpiresAt: now.Add(10 * time.Minute), // never sent after this
+//	})
+//
+// Within a store transaction (a record and its message committing together)
+// the store's own methods take the *store.Message instead (QueueReminder).
 
 // mailData is what an email template receives: every string already in the
 // recipient's language.
@@ -11,26 +40,152 @@ type mailData struct {
 	Greeting, Intro, Action, Link, Expiry  string
 }
 
-// sendEmail renders an email and puts it in the outbox; the worker delivers it.
-func (h *Handler) sendEmail(to, tmpl string, d mailData) error {
-	m, err := h.newEmail(to, tmpl, d)
+// rendering is one message being written: a messageKinds function reads M
+// and fills Mail (emails) or SMS (text messages).
+type rendering struct {
+	h *Handler
+	L *locales.Localizer
+	P store.Practice
+	M store.Message
+	// Secret is the message's token or code, or a visible placeholder when
+	// the message is only shown or logged.
+	Secret string
+	Mail   mailData
+	SMS    string
+}
+
+// Link is the absolute URL of path followed by the secret ("/invite/" → https://…/invite/TOKEN).
+func (r *rendering) Link(path string) string { return r.h.link(path + r.Secret) }
+
+// Time formats an argument written by timeArg in the recipient's language and the practice's zone.
+func (r *rendering) Time(arg string) string {
+	t, err := time.Parse(time.RFC3339, r.M.Args[arg])
 	if err != nil {
-		return err
+		return ""
+	}
+	return r.L.DateTime(t.In(r.h.zone()))
+}
+
+// timeArg writes a time into a message's Args.
+func timeArg(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// portalLinkEmail is a portal email whose button carries the secret.
+func portalLinkEmail(kind, path string) func(r *rendering) error {
+	return func(r *rendering) error {
+		r.Mail.Subject = r.L.T("mail."+kind+".subject", "Practice", r.P.Name)
+		r.Mail.Greeting = r.L.T("mail.hello")
+		r.Mail.Intro = r.L.T("mail."+kind+".intro", "Practice", r.P.Name)
+		r.Mail.Action = r.L.T("mail." + kind + ".action")
+		r.Mail.Link = r.Link(path)
+		if when := r.Time("Expires"); when != "" {
+			r.Mail.Expiry = r.L.T("mail.link_expiry", "When", when)
+		}
+		return nil
+	}
+}
+
+// messageKinds writes each kind of message. To add one, register a function
+// that fills r.Mail or r.SMS from r.M.Args in r.L's language, putting
+// r.Secret (or r.Link(path)) where the code or link goes.
+var messageKinds = map[string]func(r *rendering) error{
+	"invite": func(r *rendering) error {
+		a := r.M.Args
+		r.Mail.Subject = r.L.T("mail.invite.subject", "Practice", r.P.Name)
+		r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Name"])
+		r.Mail.Intro = r.L.T("mail.invite.intro", "Inviter", a["Inviter"], "Practice", r.P.Name, "Role", r.L.T("role."+a["Role"]))
+		r.Mail.Action = r.L.T("mail.invite.action")
+		r.Mail.Link = r.Link("/invite/")
+		r.Mail.Expiry = r.L.T("mail.invite.expiry", "When", r.Time("Expires"))
+		return nil
+	},
+	"staff_reset": func(r *rendering) error {
+		if err := portalLinkEmail("staff_reset", "/signin/reset/")(r); err != nil {
+			return err
+		}
+		r.Mail.Greeting = r.L.T("mail.greeting", "Name", r.M.Args["Name"])
+		return nil
+	},
+	"portal_verify": portalLinkEmail("verify", "/portal/verify/"),
+	"portal_reset":  portalLinkEmail("reset", "/portal/reset/"),
+	"portal_exists": func(r *rendering) error {
+		if err := portalLinkEmail("exists", "")(r); err != nil {
+			return err
+		}
+		r.Mail.Link = r.h.link("/portal/forgot")
+		return nil
+	},
+	"reminder": func(r *rendering) error {
+		a := r.M.Args
+		when := r.Time("Start")
+		minutes, _ := strconv.Atoi(a["Minutes"])
+		r.Mail.Subject = r.L.T("mail.reminder.subject", "When", when)
+		r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["FirstName"])
+		r.Mail.Intro = r.L.T("mail.reminder.intro_"+a["Kind"], "When", when, "Practitioner", a["Practitioner"], "Minutes", minutes, "Practice", r.P.Name)
+		r.Mail.Action = r.L.T("mail.reminder.action")
+		if a["Portal"] != "" {
+			r.Mail.Link = r.h.link("/portal")
+		}
+		return nil
+	},
+}
+
+// Render writes an outbox message in its recipient's language; it is the
+// delivery worker's Renderer. With secret "" (the Outbox page, the log) the
+// link or code shows a placeholder instead.
+func (h *Handler) Render(m store.Message, secret string) (delivery.Outgoing, error) {
+	out := delivery.Outgoing{To: m.To, Lang: m.Lang}
+	if m.Kind == store.KindLegacy {
+		return h.renderLegacy(m, secret)
+	}
+	kind, ok := messageKinds[m.Kind]
+	if !ok {
+		return out, fmt.Errorf("handlers: no message kind %q", m.Kind)
+	}
+	p, _ := h.currentPractice()
+	l := h.catalog.Get(m.Lang)
+	if secret == "" {
+		secret = l.T("outbox.hidden")
+	}
+	r := &rendering{h: h, L: l, P: p, M: m, Secret: secret,
+		Mail: mailData{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer")}}
+	if err := kind(r); err != nil {
+		return out, err
+	}
+	if m.Channel == store.ChannelSMS {
+		out.Text = r.SMS
+		return out, nil
+	}
+	var err error
+	out.Subject, out.Text, out.HTML, err = h.views.Mail("message", r.Mail)
+	return out, err
+}
+
+// renderLegacy writes a message queued whole before the outbox kept secrets
+// sealed: without its secret, only the subject is left to show.
+func (h *Handler) renderLegacy(m store.Message, secret string) (delivery.Outgoing, error) {
+	out := delivery.Outgoing{To: m.To, Lang: m.Lang, Subject: m.Args["Subject"]}
+	if secret == "" {
+		out.Text = h.catalog.Get(m.Lang).T("outbox.hidden")
+		return out, nil
+	}
+	var body store.LegacyBody
+	if err := json.Unmarshal([]byte(secret), &body); err != nil {
+		return out, fmt.Errorf("handlers: legacy message: %w", err)
+	}
+	out.Subject, out.Text, out.HTML = body.Subject, body.Text, body.HTML
+	return out, nil
+}
+
+// queue puts a message in the outbox and wakes the worker; see the top of this file.
+func (h *Handler) queue(m *store.Message) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = h.now().UTC()
 	}
 	if err := h.store.Enqueue(m); err != nil {
 		return err
 	}
 	h.wakeOutbox()
 	return nil
-}
-
-// newEmail renders an email for the outbox without queuing it.
-func (h *Handler) newEmail(to, tmpl string, d mailData) (*store.Message, error) {
-	subject, text, html, err := h.views.Mail(tmpl, d)
-	if err != nil {
-		return nil, err
-	}
-	return &store.Message{Channel: store.ChannelEmail, To: to, Subject: subject, Text: text, HTML: html, Lang: d.Lang, CreatedAt: h.now().UTC()}, nil
 }
 
 // wakeOutbox tells the delivery worker that a message is waiting.

@@ -97,38 +97,21 @@ func (h *Handler) portalSignOut(c echo.Context) error {
 	return h.redirect(c, "/portal")
 }
 
-// portalEmail sends a portal email with an action link in the account's language.
-func (h *Handler) portalEmail(to, lang, kind, link string, expires time.Time) error {
-	m, err := h.portalMessage(to, lang, kind, link, expires)
-	if err != nil {
-		return err
+// portalMessage is a portal email in the account's language: kind is
+// verify, reset or exists; token, when set, goes into its link, and expires
+// is when that link stops working (the message is not sent after it).
+func (h *Handler) portalMessage(to, lang, kind, token string, expires time.Time) *store.Message {
+	m := &store.Message{Channel: store.ChannelEmail, To: to, Lang: lang, Kind: "portal_" + kind, Secret: token,
+		CreatedAt: h.now().UTC(), ExpiresAt: expires}
+	if !expires.IsZero() {
+		m.Args = map[string]string{"Expires": timeArg(expires)}
 	}
-	if err := h.store.Enqueue(m); err != nil {
-		return err
-	}
-	h.wakeOutbox()
-	return nil
+	return m
 }
 
-// portalMessage renders a portal email for the outbox without queuing it.
-func (h *Handler) portalMessage(to, lang, kind, link string, expires time.Time) (*store.Message, error) {
-	p, _ := h.currentPractice()
-	l := h.catalog.Get(lang)
-	d := mailData{
-		Lang:     l.Lang,
-		Subject:  l.T("mail."+kind+".subject", "Practice", p.Name),
-		Practice: p.Name,
-		Brand:    p.BrandColor,
-		Footer:   l.T("mail.footer"),
-		Greeting: l.T("mail.hello"),
-		Intro:    l.T("mail."+kind+".intro", "Practice", p.Name),
-		Action:   l.T("mail." + kind + ".action"),
-		Link:     link,
-	}
-	if !expires.IsZero() {
-		d.Expiry = l.T("mail.link_expiry", "When", l.DateTime(expires.In(h.zone())))
-	}
-	return h.newEmail(to, "message", d)
+// portalEmail queues a portal email; see portalMessage.
+func (h *Handler) portalEmail(to, lang, kind, token string, expires time.Time) error {
+	return h.queue(h.portalMessage(to, lang, kind, token, expires))
 }
 
 // sendVerification mails a fresh verification link (48 h, single use).
@@ -138,7 +121,7 @@ func (h *Handler) sendVerification(a store.Account) error {
 	if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenVerify, ExpiresAt: exp}); err != nil {
 		return err
 	}
-	return h.portalEmail(a.Email, a.Lang, "verify", h.link("/portal/verify/"+token), exp)
+	return h.portalEmail(a.Email, a.Lang, "verify", token, exp)
 }
 
 type signupData struct{ Open bool }
@@ -196,10 +179,7 @@ func (h *Handler) signup(c echo.Context) error {
 		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
 	token := auth.NewToken()
 	exp := h.now().Add(verifyTTL).UTC()
-	m, err := h.portalMessage(email, lang, "verify", h.link("/portal/verify/"+token), exp)
-	if err != nil {
-		return err
-	}
+	m := h.portalMessage(email, lang, "verify", token, exp)
 	// The account, its link and the email commit together: a crash cannot
 	// leave an account nobody was asked to confirm.
 	err = h.store.SignUp(a, token, exp, m)
@@ -212,7 +192,7 @@ func (h *Handler) signup(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := h.portalEmail(existing.Email, existing.Lang, "exists", h.link("/portal/forgot"), time.Time{}); err != nil {
+			if err := h.portalEmail(existing.Email, existing.Lang, "exists", "", time.Time{}); err != nil {
 				return err
 			}
 		}
@@ -337,7 +317,7 @@ func (h *Handler) forgot(c echo.Context) error {
 		if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenReset, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return h.portalEmail(a.Email, a.Lang, "reset", h.link("/portal/reset/"+token), exp)
+		return h.portalEmail(a.Email, a.Lang, "reset", token, exp)
 	})
 	done := h.portalPage(c, "forgot.sent_title")
 	done.Data = checkEmailData{Email: email}

@@ -19,7 +19,7 @@ func (a *testApp) lastLink(to string) string {
 	msgs, _ := a.st.ListMessages(0, 200)
 	for _, m := range msgs {
 		if m.To == to {
-			if l := portalLink.FindStringSubmatch(m.Text); l != nil {
+			if l := portalLink.FindStringSubmatch(a.sent(m).Text); l != nil {
 				return l[1]
 			}
 		}
@@ -399,7 +399,7 @@ func TestReminders(t *testing.T) {
 		t.Fatalf("reminders: %d %v", n, err)
 	}
 	msgs, _ := a.st.ListMessages(0, 10)
-	m := msgs[0]
+	m := a.sent(msgs[0])
 	if m.To != "eloise@example.org" || m.Lang != "fr" || !strings.Contains(m.Subject, "Rappel\u00a0: votre séance du 26 novembre 2026 à 10:00") || !strings.Contains(m.Text, "séance en vidéo avec Olive Owner") {
 		t.Fatalf("reminder: %+v", m)
 	}

@@ -102,6 +102,7 @@ var routes = []route{
 	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},
 	{http.MethodPost, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveSettings }},
 	{http.MethodPost, "/settings/logo", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.uploadLogo }},
+	{http.MethodPost, "/outbox/:id/reveal", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.revealMessage }},
 	{http.MethodGet, "/backup", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backup }},
 }
 

@@ -80,20 +80,9 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 	if err := h.store.CreateInvite(token, store.Invite{StaffID: st.ID, CreatedAt: now, ExpiresAt: now.Add(inviteTTL)}); err != nil {
 		return err
 	}
-	p, _ := h.currentPractice()
-	l := h.catalog.Get(st.Lang)
-	return h.sendEmail(st.Email, "message", mailData{
-		Lang:     l.Lang,
-		Subject:  l.T("mail.invite.subject", "Practice", p.Name),
-		Practice: p.Name,
-		Brand:    p.BrandColor,
-		Footer:   l.T("mail.footer"),
-		Greeting: l.T("mail.greeting", "Name", st.Name),
-		Intro:    l.T("mail.invite.intro", "Inviter", inviter, "Practice", p.Name, "Role", l.T("role."+string(st.Role))),
-		Action:   l.T("mail.invite.action"),
-		Link:     h.link("/invite/" + token),
-		Expiry:   l.T("mail.invite.expiry", "When", l.DateTime(now.Add(inviteTTL).In(h.zone()))),
-	})
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "invite", Secret: token,
+		Args:      map[string]string{"Name": st.Name, "Inviter": inviter, "Role": string(st.Role), "Expires": timeArg(now.Add(inviteTTL))},
+		CreatedAt: now, ExpiresAt: now.Add(inviteTTL)})
 }
 
 // staffTarget loads the staff member an action is about; nobody acts on the owner or on themselves here.

@@ -53,20 +53,8 @@ func (h *Handler) staffForgot(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		p, _ := h.currentPractice()
-		l := h.catalog.Get(st.Lang)
-		return h.sendEmail(st.Email, "message", mailData{
-			Lang:     l.Lang,
-			Subject:  l.T("mail.staff_reset.subject", "Practice", p.Name),
-			Practice: p.Name,
-			Brand:    p.BrandColor,
-			Footer:   l.T("mail.footer"),
-			Greeting: l.T("mail.greeting", "Name", st.Name),
-			Intro:    l.T("mail.staff_reset.intro", "Practice", p.Name),
-			Action:   l.T("mail.staff_reset.action"),
-			Link:     h.link("/signin/reset/" + token),
-			Expiry:   l.T("mail.link_expiry", "When", l.DateTime(exp.In(h.zone()))),
-		})
+		return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "staff_reset", Secret: token,
+			Args: map[string]string{"Name": st.Name, "Expires": timeArg(exp)}, ExpiresAt: exp})
 	})
 	done := h.page(c, "staff_forgot.sent_title")
 	done.Data = checkEmailData{Email: email, Back: "/signin"}

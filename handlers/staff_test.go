@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"foyer/delivery"
 	"foyer/store"
 )
 
 var inviteLink = regexp.MustCompile(`http://localhost:8080(/invite/[A-Za-z0-9_-]{43})`)
 
-// lastInvite returns the path of the newest invitation link in the outbox.
-func (a *testApp) lastInvite(to string) (string, store.Message) {
+// lastInvite returns the path of the newest invitation link in the outbox, and the email as it is sent.
+func (a *testApp) lastInvite(to string) (string, delivery.Outgoing) {
 	a.t.Helper()
 	msgs, err := a.st.ListMessages(0, 100)
 	if err != nil {
@@ -22,15 +23,30 @@ func (a *testApp) lastInvite(to string) (string, store.Message) {
 	}
 	for _, m := range msgs {
 		if m.To == to {
-			link := inviteLink.FindStringSubmatch(m.Text)
+			out := a.sent(m)
+			link := inviteLink.FindStringSubmatch(out.Text)
 			if link == nil {
-				a.t.Fatalf("no link in %q", m.Text)
+				a.t.Fatalf("no link in %q", out.Text)
 			}
-			return link[1], m
+			return link[1], out
 		}
 	}
 	a.t.Fatalf("no message to %s", to)
-	return "", store.Message{}
+	return "", delivery.Outgoing{}
+}
+
+// sent renders a message the way the worker sends it, secret included.
+func (a *testApp) sent(m store.Message) delivery.Outgoing {
+	a.t.Helper()
+	secret, err := a.st.Unseal(m.Sealed)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	out, err := a.h.Render(m, secret)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return out
 }
 
 func TestInviteStaff(t *testing.T) {

@@ -18,7 +18,7 @@
 //	eng := share.New(st, clock)
 //	eng.OnPurge(store.SharePreso, func(sh store.Share) error { /* delete the snapshot */ })
 //	sh, token, err := eng.Create(share.Draft{Kind: store.SharePreso, SubjectID: presoID, ...},
-//	    func(sh store.Share, token string) ([]*store.Message, error) { /* the email with base+"/s/"+token */ })
+//	    func(sh store.Share, token string) ([]*store.Message, error) { /* a message with Secret: token (handlers/mail.go) */ })
 //
 // The token (256 random bits) is handed out once by Create; the store keeps its
 // HMAC (to find the share) and a sealed copy (Link, for Copy link). The messages

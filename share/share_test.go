@@ -49,7 +49,7 @@ func (f *fixture) create(mobiles ...string) (store.Share, string) {
 	sh, token, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: 7, StaffID: 1, Snapshot: []uint64{1, 2},
 		Recipients: []store.ShareRecipient{{Name: "Ana", Email: "ana@example.org", Mobiles: mobiles, Lang: "fr", ClientID: 7}}},
 		func(sh store.Share, token string) ([]*store.Message, error) {
-			return []*store.Message{{Channel: store.ChannelEmail, To: "ana@example.org", Text: "link"}}, nil
+			return []*store.Message{{Channel: store.ChannelEmail, To: "ana@example.org", Kind: "share_link", Secret: token}}, nil
 		})
 	if err != nil {
 		f.t.Fatal(err)
@@ -59,7 +59,7 @@ func (f *fixture) create(mobiles ...string) (store.Share, string) {
 
 func (f *fixture) compose(t Target, code string, _ time.Time) (*store.Message, error) {
 	f.codes = append(f.codes, code)
-	return &store.Message{Channel: t.Channel, To: t.To, Text: "code"}, nil
+	return &store.Message{Channel: t.Channel, To: t.To, Kind: "share_code", Secret: code}, nil
 }
 
 func (f *fixture) issue(sh store.Share) error {
@@ -353,7 +353,7 @@ func TestExtendAndRemindOnce(t *testing.T) {
 	f := newFixture(t)
 	sh, _ := f.create()
 	compose := func(sh store.Share) (*store.Message, error) {
-		return &store.Message{Channel: store.ChannelEmail, To: sh.Recipients[0].Email, Text: "reminder"}, nil
+		return &store.Message{Channel: store.ChannelEmail, To: sh.Recipients[0].Email, Kind: "share_reminder"}, nil
 	}
 	f.clk.t = sh.ExpiresAt.Add(-ReminderLead - time.Second)
 	if n, _ := f.eng.Remind(compose); n != 0 {

@@ -445,6 +445,6 @@ func (s *Store) SignUp(a *Account, token string, expires time.Time, m *Message) 
 		if err := s.putAccountToken(tx, token, AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: expires}); err != nil {
 			return err
 		}
-		return enqueue(tx, m)
+		return s.enqueue(tx, m)
 	})
 }

@@ -188,7 +188,7 @@ func (s *Store) QueueReminder(id uint64, seen time.Time, m *Message) (queued boo
 			return nil
 		}
 		if m != nil {
-			if err := enqueue(tx, m); err != nil {
+			if err := s.enqueue(tx, m); err != nil {
 				return err
 			}
 		}

@@ -213,18 +213,18 @@ func TestAppointments(t *testing.T) {
 	if queued, err := s.QueueReminder(a2.ID, t0, &Message{Channel: ChannelEmail, To: "b@example.org"}); queued || err != nil {
 		t.Fatalf("stale reminder queued: %v %v", queued, err)
 	}
-	if msgs, _ := s.DueMessages(t0.Add(time.Hour), 10); len(msgs) != 0 {
+	if msgs, _ := s.DueMessages(ChannelEmail, t0.Add(time.Hour), 10); len(msgs) != 0 {
 		t.Fatalf("stale reminder in the outbox: %+v", msgs)
 	}
 	// Queued for the time it has: the message and the mark commit together, once.
-	m := &Message{Channel: ChannelEmail, To: "b@example.org", Subject: "Rappel", CreatedAt: t0.Add(-2 * time.Hour)}
+	m := &Message{Channel: ChannelEmail, To: "b@example.org", Kind: "reminder", CreatedAt: t0.Add(-2 * time.Hour)}
 	if queued, err := s.QueueReminder(a2.ID, moved, m); !queued || err != nil {
 		t.Fatalf("reminder not queued: %v %v", queued, err)
 	}
 	if queued, _ := s.QueueReminder(a2.ID, moved, &Message{Channel: ChannelEmail, To: "b@example.org"}); queued {
 		t.Fatal("reminder queued twice")
 	}
-	if msgs, _ := s.DueMessages(t0, 10); len(msgs) != 1 || msgs[0].Subject != "Rappel" {
+	if msgs, _ := s.DueMessages(ChannelEmail, t0, 10); len(msgs) != 1 || msgs[0].Kind != "reminder" {
 		t.Fatalf("outbox after the reminder: %+v", msgs)
 	}
 	if due, _ := s.DueReminders(t0.Add(-time.Hour), t0.Add(23*time.Hour)); len(due) != 0 {

@@ -13,8 +13,9 @@
 //	staff_by_email/         lower-cased email → 8-byte ID (written in the same Update as staff/)
 //	sessions/               HMAC(session ID) → JSON Session (the cookie carries the ID alone)
 //	invites/                HMAC(invite token) → JSON Invite
-//	outbox/                 8-byte big-endian ID → JSON Message
-//	outbox_due/             8-byte unix-nano next attempt ++ 8-byte ID → empty (queued messages only)
+//	outbox/                 8-byte big-endian ID → JSON Message (kind, recipient, language, arguments,
+//	                        the secret sealed; no text, rendered when sent)
+//	outbox_due/             (until schema 6: 8-byte unix-nano next attempt ++ 8-byte ID → empty)
 //
 // Since schema 2:
 //
@@ -58,10 +59,18 @@
 //	blob_chunks/            blob ID (8) ++ chunk index (8) → nonce ++ AES-256-GCM(256 KiB), the key as
 //	                        additional data so chunks cannot be moved
 //
+// Since schema 6:
+//
+//	outbox_due/             channel \0 unix-nano next attempt (8) ++ ID (8) → empty (queued messages,
+//	                        one lane per channel)
+//	outbox_logged/          channel \0 ID (8) → empty (logged while the channel had no delivery;
+//	                        queued again once it has one)
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under
 // the store's key is, so a copy of the file does not give a working link or session.
-// Secrets Foyer must read back (staff TOTP seeds, share tokens, file chunks) are sealed with AES-256-GCM; with
+// Secrets Foyer must read back (staff TOTP seeds, share tokens, file chunks, the
+// token or code of an outbox message until it is sent) are sealed with AES-256-GCM; with
 // FOYER_SECRET_KEY set, the key also depends on a secret kept outside the file.
 package store

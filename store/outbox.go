@@ -1,13 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Channel is how a message travels.
+// Channel is how a message travels. Each channel is its own delivery lane.
 type Channel string
 
 // The outbox channels.
@@ -16,107 +19,332 @@ const (
 	ChannelSMS   Channel = "sms"
 )
 
+// Channels lists every channel, one delivery lane each.
+var Channels = []Channel{ChannelEmail, ChannelSMS}
+
 // MessageState is where a message is in its delivery.
 type MessageState string
 
 // The delivery states of an outbox message.
 const (
-	StateQueued MessageState = "queued" // waiting for (another) attempt
-	StateSent   MessageState = "sent"   // accepted by the SMTP server or SMS provider
-	StateFailed MessageState = "failed" // gave up after the last attempt
-	StateLogged MessageState = "logged" // no delivery configured: printed to the log only
+	StateQueued  MessageState = "queued"  // waiting for (another) attempt
+	StateSent    MessageState = "sent"    // accepted by the SMTP server or SMS provider
+	StateFailed  MessageState = "failed"  // gave up after the last attempt
+	StateLogged  MessageState = "logged"  // no delivery configured: printed to the log, sent once it is
+	StateExpired MessageState = "expired" // its expiry passed before it could go out: never sent
 )
 
-// Message is one email or SMS in the outbox.
+// DefaultMessageTTL is how long a message without an expiry of its own may wait to go out.
+const DefaultMessageTTL = 7 * 24 * time.Hour
+
+// ErrNoSecret is returned by RevealMessage for a message that no longer
+// holds a secret (sent, failed, expired) or never had one.
+var ErrNoSecret = errors.New("store: the message holds no secret")
+
+// Message is one email or SMS in the outbox. It holds what is needed to
+// write it, not its text: the words are rendered in the recipient's
+// language when it is sent (or shown), and the token or code it carries is
+// kept sealed until then and dropped once it has gone out, so neither the
+// Outbox page nor a copy of the data file gives a working link or code.
+//
+// To send something, fill Channel, To, Lang, Kind, Args, Secret and
+// ExpiresAt, and call Store.Enqueue (or, in a handler, Handler.queue). The
+// renderer registered for Kind (handlers/mail.go) puts Secret into the link
+// or the code at send time.
 type Message struct {
-	ID          uint64       `json:"id"`
-	Channel     Channel      `json:"channel"`
-	To          string       `json:"to"`
-	Subject     string       `json:"subject,omitempty"`
-	Text        string       `json:"text"`
-	HTML        string       `json:"html,omitempty"`
-	Lang        string       `json:"lang"`
+	ID      uint64  `json:"id"`
+	Channel Channel `json:"channel"`
+	To      string  `json:"to"`
+	Lang    string  `json:"lang"`
+	// Kind names the template the message is rendered with.
+	Kind string `json:"kind"`
+	// Args are the non-secret values the template needs (names, times in RFC 3339).
+	Args map[string]string `json:"args,omitempty"`
+	// Secret is the token or code the message carries, in the clear, only in
+	// memory: Enqueue seals it into Sealed, ClaimDue and RevealMessage open it.
+	Secret string `json:"-"`
+	// Sealed is Secret sealed (see seal.go); emptied once the message is sent, failed or expired.
+	Sealed string `json:"sealed,omitempty"`
+	// ExpiresAt is when the message stops being worth sending (a code no
+	// longer valid, a session already begun): after it the message is never sent.
+	ExpiresAt   time.Time    `json:"expires_at"`
 	State       MessageState `json:"state"`
 	Attempts    int          `json:"attempts"`
 	NextAttempt time.Time    `json:"next_attempt"`
 	LastError   string       `json:"last_error,omitempty"`
 	CreatedAt   time.Time    `json:"created_at"`
-	DoneAt      time.Time    `json:"done_at,omitempty"`
+	DoneAt      time.Time    `json:"done_at,omitzero"`
+	// Reveals records every time someone read the secret on the Outbox page.
+	Reveals []Reveal `json:"reveals,omitempty"`
 }
 
-func dueKey(t time.Time, id uint64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(t.UnixNano()))
-	binary.BigEndian.PutUint64(k[8:], id)
-	return k
+// Reveal is one reading of a message's secret on the Outbox page.
+type Reveal struct {
+	StaffID uint64    `json:"staff_id"`
+	At      time.Time `json:"at"`
 }
 
-// Enqueue adds a message to the outbox, due at once.
+// KindLegacy marks a message queued before schema 6: its whole text is its sealed secret.
+const KindLegacy = "legacy"
+
+// LegacyBody is the secret of a KindLegacy message, as JSON.
+type LegacyBody struct {
+	Subject string `json:"subject"`
+	Text    string `json:"text"`
+	HTML    string `json:"html,omitempty"`
+}
+
+// Expired reports whether m may no longer be sent at now.
+func (m Message) Expired(now time.Time) bool {
+	return !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt)
+}
+
+// HasSecret reports whether the message still holds a sealed secret.
+func (m Message) HasSecret() bool { return m.Sealed != "" }
+
+// dueKey orders queued messages by lane, then by next attempt.
+func dueKey(ch Channel, t time.Time, id uint64) []byte {
+	k := make([]byte, 0, len(ch)+17)
+	k = append(k, ch...)
+	k = append(k, 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(t.UnixNano()))
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+func loggedKey(ch Channel, id uint64) []byte {
+	k := append([]byte(ch), 0)
+	return binary.BigEndian.AppendUint64(k, id)
+}
+
+// Enqueue adds a message to the outbox, due at once, sealing its secret.
 func (s *Store) Enqueue(m *Message) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return enqueue(tx, m) })
+	return s.db.Update(func(tx *bolt.Tx) error { return s.enqueue(tx, m) })
 }
 
 // enqueue queues m within tx, so a record change and its message commit together.
-func enqueue(tx *bolt.Tx, m *Message) error {
+func (s *Store) enqueue(tx *bolt.Tx, m *Message) error {
+	sealed, err := s.Seal(m.Secret)
+	if err != nil {
+		return err
+	}
 	id, err := tx.Bucket(bucketOutbox).NextSequence()
 	if err != nil {
 		return err
 	}
-	m.ID = id
-	m.State = StateQueued
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = time.Now().UTC()
+	stored := *m
+	stored.ID, stored.State, stored.Sealed, stored.Secret = id, StateQueued, sealed, ""
+	if stored.CreatedAt.IsZero() {
+		stored.CreatedAt = time.Now().UTC()
 	}
-	m.NextAttempt = m.CreatedAt
-	if err := tx.Bucket(bucketOutboxDue).Put(dueKey(m.NextAttempt, id), nil); err != nil {
+	if stored.ExpiresAt.IsZero() {
+		stored.ExpiresAt = stored.CreatedAt.Add(DefaultMessageTTL)
+	}
+	stored.NextAttempt = stored.CreatedAt
+	if err := tx.Bucket(bucketOutboxDue).Put(dueKey(stored.Channel, stored.NextAttempt, id), nil); err != nil {
 		return err
 	}
-	return putJSON(tx, bucketOutbox, itob(id), m)
+	if err := putJSON(tx, bucketOutbox, itob(id), stored); err != nil {
+		return err
+	}
+	secret := m.Secret
+	*m = stored
+	m.Secret = secret
+	return nil
 }
 
-// DueMessages returns up to limit queued messages whose next attempt is at or before now.
-func (s *Store) DueMessages(now time.Time, limit int) ([]Message, error) {
+// DueMessages returns up to limit queued messages of a lane whose next attempt is at or before now.
+func (s *Store) DueMessages(ch Channel, now time.Time, limit int) ([]Message, error) {
 	var out []Message
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutboxDue).Cursor()
-		end := dueKey(now, ^uint64(0))
-		for k, _ := c.First(); k != nil && string(k) <= string(end) && len(out) < limit; k, _ = c.Next() {
+		return eachDue(tx, ch, now, func(id []byte) error {
+			if len(out) == limit {
+				return errStop
+			}
 			var m Message
-			if err := getJSON(tx, bucketOutbox, k[8:], &m); err != nil {
+			if err := getJSON(tx, bucketOutbox, id, &m); err != nil {
 				return err
 			}
 			out = append(out, m)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
 
-// UpdateMessage applies fn to a message and keeps the due index in step with its state.
+var errStop = errors.New("stop")
+
+// eachDue calls fn with the ID of every queued message of ch due at now, soonest first.
+func eachDue(tx *bolt.Tx, ch Channel, now time.Time, fn func(id []byte) error) error {
+	c := tx.Bucket(bucketOutboxDue).Cursor()
+	prefix := append([]byte(ch), 0)
+	end := dueKey(ch, now, ^uint64(0))
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+		if err := fn(k[len(k)-8:]); errors.Is(err, errStop) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClaimDue takes up to limit due messages of a lane for sending: each one's
+// next attempt moves lease ahead, so another poll does not take it while it
+// is being sent, and a crash mid-send retries it after the lease. Their
+// secrets come back opened. Messages past their expiry are marked expired
+// (and lose their secret) instead of being returned.
+func (s *Store) ClaimDue(ch Channel, now time.Time, lease time.Duration, limit int) ([]Message, error) {
+	var out []Message
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var ids [][]byte
+		if err := eachDue(tx, ch, now, func(id []byte) error {
+			if len(ids) == limit {
+				return errStop
+			}
+			ids = append(ids, append([]byte(nil), id...))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			m, err := updateMessage(tx, btoi(id), func(m *Message) {
+				if m.Expired(now) {
+					m.State, m.DoneAt = StateExpired, now.UTC()
+					return
+				}
+				m.NextAttempt = now.Add(lease).UTC()
+			})
+			if err != nil {
+				return err
+			}
+			if m.State == StateQueued {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Secret, err = s.Unseal(out[i].Sealed); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ReleaseLogged queues again the messages of a lane that were only logged
+// because the channel had no delivery then: it has one now. Those past
+// their expiry are marked expired instead. It returns how many were queued.
+func (s *Store) ReleaseLogged(ch Channel, now time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var ids []uint64
+		c := tx.Bucket(bucketOutboxLogged).Cursor()
+		prefix := append([]byte(ch), 0)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			ids = append(ids, btoi(k[len(k)-8:]))
+		}
+		for _, id := range ids {
+			m, err := updateMessage(tx, id, func(m *Message) {
+				if m.State != StateLogged {
+					return
+				}
+				if m.Expired(now) {
+					m.State, m.DoneAt = StateExpired, now.UTC()
+					return
+				}
+				m.State, m.NextAttempt, m.DoneAt = StateQueued, now.UTC(), time.Time{}
+			})
+			if err != nil {
+				return err
+			}
+			if m.State == StateQueued {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// UpdateMessage applies fn to a message and keeps the lane indexes in step
+// with its state. A message that is done (sent, failed, expired) loses its
+// sealed secret: nothing usable stays behind.
 func (s *Store) UpdateMessage(id uint64, fn func(*Message)) (Message, error) {
+	var m Message
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		m, err = updateMessage(tx, id, fn)
+		return err
+	})
+	return m, err
+}
+
+func updateMessage(tx *bolt.Tx, id uint64, fn func(*Message)) (Message, error) {
+	var m Message
+	if err := getJSON(tx, bucketOutbox, itob(id), &m); err != nil {
+		return m, err
+	}
+	if err := unindexMessage(tx, m); err != nil {
+		return m, err
+	}
+	fn(&m)
+	m.Secret = ""
+	switch m.State {
+	case StateSent, StateFailed, StateExpired:
+		m.Sealed = ""
+	}
+	if err := indexMessage(tx, m); err != nil {
+		return m, err
+	}
+	return m, putJSON(tx, bucketOutbox, itob(id), m)
+}
+
+func indexMessage(tx *bolt.Tx, m Message) error {
+	switch m.State {
+	case StateQueued:
+		return tx.Bucket(bucketOutboxDue).Put(dueKey(m.Channel, m.NextAttempt, m.ID), nil)
+	case StateLogged:
+		return tx.Bucket(bucketOutboxLogged).Put(loggedKey(m.Channel, m.ID), nil)
+	}
+	return nil
+}
+
+func unindexMessage(tx *bolt.Tx, m Message) error {
+	switch m.State {
+	case StateQueued:
+		return tx.Bucket(bucketOutboxDue).Delete(dueKey(m.Channel, m.NextAttempt, m.ID))
+	case StateLogged:
+		return tx.Bucket(bucketOutboxLogged).Delete(loggedKey(m.Channel, m.ID))
+	}
+	return nil
+}
+
+// RevealMessage opens the secret of a message waiting in the outbox
+// (logged, not expired) and records who read it and when, in the same
+// transaction: no reading goes unrecorded.
+func (s *Store) RevealMessage(id, staffID uint64, now time.Time) (Message, error) {
 	var m Message
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := getJSON(tx, bucketOutbox, itob(id), &m); err != nil {
 			return err
 		}
-		due := tx.Bucket(bucketOutboxDue)
-		if m.State == StateQueued {
-			if err := due.Delete(dueKey(m.NextAttempt, id)); err != nil {
-				return err
-			}
+		if m.State != StateLogged || !m.HasSecret() || m.Expired(now) {
+			return ErrNoSecret
 		}
-		fn(&m)
-		if m.State == StateQueued {
-			if err := due.Put(dueKey(m.NextAttempt, id), nil); err != nil {
-				return err
-			}
-		}
+		m.Reveals = append(m.Reveals, Reveal{StaffID: staffID, At: now.UTC()})
 		return putJSON(tx, bucketOutbox, itob(id), m)
 	})
+	if err != nil {
+		return m, err
+	}
+	m.Secret, err = s.Unseal(m.Sealed)
 	return m, err
 }
 
-// Message loads one outbox message.
+// Message loads one outbox message (its secret stays sealed).
 func (s *Store) Message(id uint64) (Message, error) {
 	var m Message
 	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketOutbox, itob(id), &m) })
@@ -145,4 +373,79 @@ func (s *Store) ListMessages(before uint64, limit int) ([]Message, error) {
 		return nil
 	})
 	return out, err
+}
+
+// migrate5to6 files queued messages under their lane and indexes logged
+// ones, which the delivery worker sends once their channel is configured.
+func migrate5to6(tx *bolt.Tx) error {
+	if err := tx.DeleteBucket(bucketOutboxDue); err != nil && !errors.Is(err, errBucketNotFound) {
+		return err
+	}
+	for _, b := range [][]byte{bucketOutboxDue, bucketOutboxLogged} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+		var m Message
+		if err := unmarshal(v, &m); err != nil {
+			return err
+		}
+		return indexMessage(tx, m)
+	})
+}
+
+// sealLegacyMessages rewrites messages stored whole before schema 6: the
+// text of one still to be sent becomes its sealed secret; a sent or failed
+// one keeps its subject alone. It runs once sealing is set up, right after
+// the migration to schema 6.
+func (s *Store) sealLegacyMessages(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketOutbox)
+	type change struct{ k, v []byte }
+	var changes []change
+	err := b.ForEach(func(k, v []byte) error {
+		// Before schema 5 a message held its whole text beside these fields.
+		var old struct {
+			Message
+			LegacyBody
+		}
+		if err := unmarshal(v, &old); err != nil {
+			return err
+		}
+		m := old.Message
+		if m.Kind != "" {
+			return nil
+		}
+		m.Kind = KindLegacy
+		if old.Subject != "" {
+			m.Args = map[string]string{"Subject": old.Subject}
+		}
+		if m.State == StateQueued || m.State == StateLogged {
+			if m.ExpiresAt.IsZero() {
+				m.ExpiresAt = m.CreatedAt.Add(DefaultMessageTTL)
+			}
+			body, err := json.Marshal(old.LegacyBody)
+			if err != nil {
+				return err
+			}
+			if m.Sealed, err = seal(s.sealKey, string(body)); err != nil {
+				return err
+			}
+		}
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		changes = append(changes, change{append([]byte(nil), k...), raw})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if err := b.Put(c.k, c.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

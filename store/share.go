@@ -165,7 +165,7 @@ func (s *Store) CreateShare(sh *Share, token string, events []ShareEvent, msgs [
 			}
 		}
 		for _, m := range msgs {
-			if err := enqueue(tx, m); err != nil {
+			if err := s.enqueue(tx, m); err != nil {
 				return err
 			}
 		}
@@ -248,7 +248,7 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 			}
 		}
 		for _, m := range ch.Outbox {
-			if err := enqueue(tx, m); err != nil {
+			if err := s.enqueue(tx, m); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,8 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
+var errBucketNotFound = bolterrors.ErrBucketNotFound
+
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
@@ -26,7 +28,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 5
+const CurrentSchema = 6
 
 var (
 	bucketMeta         = []byte("meta")
@@ -37,6 +39,7 @@ var (
 	bucketInvites      = []byte("invites")
 	bucketOutbox       = []byte("outbox")
 	bucketOutboxDue    = []byte("outbox_due")
+	bucketOutboxLogged = []byte("outbox_logged")
 
 	bucketClients         = []byte("clients")
 	bucketClientIndex     = []byte("client_index")
@@ -171,6 +174,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate2to3,
 	migrate3to4,
 	migrate4to5,
+	migrate5to6,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
@@ -254,6 +258,7 @@ func (s *Store) migrate(secretKey string) error {
 		if version > uint64(len(migrations)) {
 			return fmt.Errorf("store: data file has schema %d, newer than this Foyer (%d)", version, CurrentSchema)
 		}
+		from := version
 		for ; version < uint64(len(migrations)); version++ {
 			if err := migrations[version](tx); err != nil {
 				return fmt.Errorf("store: unable to migrate schema %d: %w", version, err)
@@ -265,7 +270,13 @@ func (s *Store) migrate(secretKey string) error {
 		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
 			return fmt.Errorf("store: unable to read secrets: %w", err)
 		}
-		return s.setUpSealing(tx, secretKey)
+		if err := s.setUpSealing(tx, secretKey); err != nil {
+			return err
+		}
+		if from < 6 {
+			return s.sealLegacyMessages(tx)
+		}
+		return nil
 	})
 }
 

@@ -195,18 +195,18 @@ func TestOutboxDueIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, _ := s.DueMessages(t0.Add(time.Second), 10)
+	due, _ := s.DueMessages(ChannelEmail, t0.Add(time.Second), 10)
 	if len(due) != 2 || due[0].ID != 1 || due[1].ID != 2 {
 		t.Fatalf("due = %+v", due)
 	}
 	// Postponing moves the message in the index; finishing removes it.
 	s.UpdateMessage(1, func(m *Message) { m.NextAttempt = t0.Add(time.Hour) })
 	s.UpdateMessage(2, func(m *Message) { m.State = StateSent })
-	due, _ = s.DueMessages(t0.Add(time.Minute), 10)
+	due, _ = s.DueMessages(ChannelEmail, t0.Add(time.Minute), 10)
 	if len(due) != 1 || due[0].ID != 3 {
 		t.Fatalf("due after updates = %+v", due)
 	}
-	due, _ = s.DueMessages(t0.Add(2*time.Hour), 10)
+	due, _ = s.DueMessages(ChannelEmail, t0.Add(2*time.Hour), 10)
 	if len(due) != 2 {
 		t.Fatalf("due later = %d", len(due))
 	}
