@@ -287,6 +287,8 @@ type clientData struct {
 	Practitioners []option
 	Kinds         []option
 	Durations     []option
+	// Presos are the presos this client is a contact of, those the user may open.
+	Presos []store.Preso
 }
 
 // clientPage gathers a client record's page: details, portal account, appointments.
@@ -319,6 +321,9 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 	}
 	for i := len(appts) - 1; i >= 0; i-- {
 		d.Appointments = append(d.Appointments, h.apptView(pg, appts[i], names))
+	}
+	if d.Presos, err = h.clientPresos(currentUser(c), cl.ID); err != nil {
+		return nil, err
 	}
 	pg.Form["minutes"] = "50"
 	pg.Form["kind"] = string(store.KindInPerson)

@@ -151,36 +151,47 @@ func (h *Handler) uploadLogo(c echo.Context) error {
 
 // readLogo returns the logo bytes and type, or the message ID of what is wrong.
 func readLogo(c echo.Context) ([]byte, string, string) {
-	fh, err := c.FormFile("logo")
-	if err != nil {
-		return nil, "", "settings.logo_missing"
+	data, typ, problem := readImage(c, "logo", maxLogoBytes, maxLogoSide)
+	if problem != "" {
+		return nil, "", "settings.logo_" + problem
 	}
-	if fh.Size > maxLogoBytes {
-		return nil, "", "settings.logo_too_big"
+	return data, typ, ""
+}
+
+// readImage reads an uploaded PNG, JPEG or WebP image of at most maxBytes and
+// maxSide pixels a side, decoding it fully so that a broken file is refused.
+// The problem, if any, is "missing", "too_big" or "invalid".
+func readImage(c echo.Context, field string, maxBytes int64, maxSide int) ([]byte, string, string) {
+	fh, err := c.FormFile(field)
+	if err != nil {
+		return nil, "", "missing"
+	}
+	if fh.Size > maxBytes {
+		return nil, "", "too_big"
 	}
 	file, err := fh.Open()
 	if err != nil {
-		return nil, "", "settings.logo_invalid"
+		return nil, "", "invalid"
 	}
 	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, maxLogoBytes+1))
-	if err != nil || len(data) > maxLogoBytes {
-		return nil, "", "settings.logo_too_big"
+	data, err := io.ReadAll(io.LimitReader(file, maxBytes+1))
+	if err != nil || int64(len(data)) > maxBytes {
+		return nil, "", "too_big"
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil, "", "settings.logo_invalid"
+		return nil, "", "invalid"
 	}
-	if cfg.Width > maxLogoSide || cfg.Height > maxLogoSide || cfg.Width < 1 || cfg.Height < 1 {
-		return nil, "", "settings.logo_too_big"
+	if cfg.Width > maxSide || cfg.Height > maxSide || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, "", "too_big"
 	}
 	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-		return nil, "", "settings.logo_invalid"
+		return nil, "", "invalid"
 	}
 	types := map[string]string{"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 	typ, ok := types[format]
 	if !ok {
-		return nil, "", "settings.logo_invalid"
+		return nil, "", "invalid"
 	}
 	return data, typ, ""
 }

@@ -66,6 +66,21 @@
 //	outbox_logged/          channel \0 ID (8) → empty (logged while the channel had no delivery;
 //	                        queued again once it has one)
 //
+// Since schema 7 (presos: slide presentations; see preso.go and viewing.go):
+//
+//	presos/                 8-byte ID → JSON Preso (its slides inside, in order)
+//	presos_by_client/       client ID (8) ++ preso ID (8) → empty (the preso's contacts)
+//	preso_activity/         preso ID (8) → bucket: 8-byte sequence → JSON PresoEvent
+//	preso_images/           SHA-256 of the image → the image bytes (PNG, JPEG or WebP)
+//	preso_snapshots/        8-byte ID → JSON Snapshot (the included slides, frozen for a share)
+//	viewings/               8-byte ID → JSON Viewing (one person's viewing of a shared preso)
+//	viewings_by_token/      HMAC(viewing token) → 8-byte viewing ID
+//	viewings_by_share/      share ID (8) ++ viewing ID (8) → empty
+//	slide_times/            viewing ID (8) → bucket: 8-byte sequence → JSON SlideTime (the beacons)
+//	viewings_due/           last beacon unix-nano (8) ++ viewing ID (8) → empty (owner not told yet)
+//
+// Beacons are written through DB.Batch, so many viewers' reports share one fsync.
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

@@ -28,7 +28,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 6
+const CurrentSchema = 7
 
 var (
 	bucketMeta         = []byte("meta")
@@ -66,6 +66,17 @@ var (
 	bucketShareSessions   = []byte("share_sessions")
 	bucketBlobs           = []byte("blobs")
 	bucketBlobChunks      = []byte("blob_chunks")
+
+	bucketPresos          = []byte("presos")
+	bucketPresosByClient  = []byte("presos_by_client")
+	bucketPresoActivity   = []byte("preso_activity")
+	bucketPresoImages     = []byte("preso_images")
+	bucketPresoSnapshots  = []byte("preso_snapshots")
+	bucketViewings        = []byte("viewings")
+	bucketViewingsByToken = []byte("viewings_by_token")
+	bucketViewingsByShare = []byte("viewings_by_share")
+	bucketSlideTimes      = []byte("slide_times")
+	bucketViewingsDue     = []byte("viewings_due")
 
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
@@ -175,6 +186,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate3to4,
 	migrate4to5,
 	migrate5to6,
+	migrate6to7,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email

@@ -1,0 +1,230 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Viewing is one person's viewing of a shared preso: it starts when they pick
+// their name (or say who they are, or go on anonymously) and collects the
+// time spent on each slide. The viewer's page holds a random viewing token;
+// the store keeps only its keyed hash.
+type Viewing struct {
+	ID         uint64 `json:"id"`
+	ShareID    uint64 `json:"share_id"`
+	PresoID    uint64 `json:"preso_id"`
+	SnapshotID uint64 `json:"snapshot_id"`
+	// ContactID is the client who picked their name, 0 for someone not on the list.
+	ContactID uint64 `json:"contact_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Anonymous bool   `json:"anonymous,omitempty"`
+	// Verification is how the viewer proved who they are: "none" or "sms".
+	Verification string    `json:"verification"`
+	Browser      string    `json:"browser,omitempty"`
+	IP           string    `json:"ip,omitempty"`
+	StartedAt    time.Time `json:"started_at"`
+	// LastAt is the time of the last beacon (StartedAt before any).
+	LastAt   time.Time `json:"last_at"`
+	Notified bool      `json:"notified,omitempty"`
+}
+
+// Beacon is a report of time spent on one slide of a viewing.
+type Beacon struct {
+	Token   string // the viewing token, as the page sent it
+	ShareID uint64 // the share the request came through
+	SlideID uint64
+	Millis  int64
+	At      time.Time
+}
+
+// SlideTime is one stored beacon.
+type SlideTime struct {
+	SlideID uint64    `json:"slide_id"`
+	Millis  int64     `json:"ms"`
+	At      time.Time `json:"at"`
+}
+
+// ErrNotLive is returned for a beacon whose viewing does not exist or belongs to another share.
+var ErrNotLive = errors.New("store: no such viewing for this share")
+
+func (s *Store) viewingKey(token string) []byte { return s.Hash("viewing\x00" + token) }
+
+func viewingDueKey(v Viewing) []byte {
+	return append(itob(uint64(v.LastAt.UnixNano())), itob(v.ID)...)
+}
+
+// StartViewing records a viewing under the keyed hash of token.
+func (s *Store) StartViewing(v *Viewing, token string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		id, err := tx.Bucket(bucketViewings).NextSequence()
+		if err != nil {
+			return err
+		}
+		v.ID = id
+		v.LastAt = v.StartedAt
+		if err := tx.Bucket(bucketViewingsByToken).Put(s.viewingKey(token), itob(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketViewingsByShare).Put(presoIndexKey(v.ShareID, id), nil); err != nil {
+			return err
+		}
+		return putJSON(tx, bucketViewings, itob(id), v)
+	})
+}
+
+// ViewingByToken finds a viewing by its token; ErrNotLive when it is unknown or
+// belongs to another share.
+func (s *Store) ViewingByToken(token string, shareID uint64) (Viewing, error) {
+	var v Viewing
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketViewingsByToken).Get(s.viewingKey(token))
+		if id == nil {
+			return ErrNotLive
+		}
+		if err := getJSON(tx, bucketViewings, id, &v); err != nil {
+			return err
+		}
+		if v.ShareID != shareID {
+			return ErrNotLive
+		}
+		return nil
+	})
+	return v, err
+}
+
+// RecordBeacon stores one beacon. Calls from many requests are written together
+// by DB.Batch: one transaction and one fsync for up to a thousand of them.
+func (s *Store) RecordBeacon(b Beacon) error {
+	key := s.viewingKey(b.Token)
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketViewingsByToken).Get(key)
+		if id == nil {
+			return ErrNotLive
+		}
+		var v Viewing
+		if err := getJSON(tx, bucketViewings, id, &v); err != nil {
+			return err
+		}
+		if v.ShareID != b.ShareID {
+			return ErrNotLive
+		}
+		times, err := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(v.ID))
+		if err != nil {
+			return err
+		}
+		seq, err := times.NextSequence()
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(SlideTime{SlideID: b.SlideID, Millis: b.Millis, At: b.At})
+		if err != nil {
+			return err
+		}
+		if err := times.Put(itob(seq), raw); err != nil {
+			return err
+		}
+		due := tx.Bucket(bucketViewingsDue)
+		if !v.Notified {
+			if err := due.Delete(viewingDueKey(v)); err != nil {
+				return err
+			}
+		}
+		if b.At.After(v.LastAt) {
+			v.LastAt = b.At
+		}
+		// A viewing that goes on after its email was sent will be reported again when it ends.
+		v.Notified = false
+		if err := due.Put(viewingDueKey(v), nil); err != nil {
+			return err
+		}
+		return putJSON(tx, bucketViewings, id, v)
+	})
+}
+
+// Viewing loads a viewing by ID.
+func (s *Store) Viewing(id uint64) (Viewing, error) {
+	var v Viewing
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketViewings, itob(id), &v) })
+	return v, err
+}
+
+// ShareViewings returns the viewings of a share, oldest first.
+func (s *Store) ShareViewings(shareID uint64) ([]Viewing, error) {
+	var out []Viewing
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketViewingsByShare).Cursor()
+		prefix := itob(shareID)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var v Viewing
+			if err := getJSON(tx, bucketViewings, k[8:], &v); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SlideTimes returns the beacons of a viewing in the order they arrived.
+func (s *Store) SlideTimes(viewingID uint64) ([]SlideTime, error) {
+	var out []SlideTime
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSlideTimes).Bucket(itob(viewingID))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, raw []byte) error {
+			var t SlideTime
+			if err := unmarshal(raw, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// EndedViewings returns the viewings whose last beacon is before cutoff and whose
+// owner has not been told yet.
+func (s *Store) EndedViewings(cutoff time.Time) ([]Viewing, error) {
+	var out []Viewing
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketViewingsDue).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k[:8]) < uint64(cutoff.UnixNano()); k, _ = c.Next() {
+			var v Viewing
+			if err := getJSON(tx, bucketViewings, k[8:], &v); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MarkViewingNotified records that the owner was told of a viewing, unless a
+// beacon came after lastAt (the viewing went on: it will be reported when it ends).
+func (s *Store) MarkViewingNotified(id uint64, lastAt time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var v Viewing
+		if err := getJSON(tx, bucketViewings, itob(id), &v); err != nil {
+			return err
+		}
+		if !v.LastAt.Equal(lastAt) {
+			return nil
+		}
+		if err := tx.Bucket(bucketViewingsDue).Delete(viewingDueKey(v)); err != nil {
+			return err
+		}
+		v.Notified = true
+		return putJSON(tx, bucketViewings, itob(id), v)
+	})
+}
