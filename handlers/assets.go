@@ -104,10 +104,14 @@ func (h *Handler) setLang(c echo.Context) error {
 			return err
 		}
 	}
-	next := c.FormValue("next")
-	// Only a path on this site: "//host" and "/\host" would leave it.
+	return h.redirect(c, localPath(c.FormValue("next")))
+}
+
+// localPath returns next when it is a path on this site, else "/":
+// "//host" and "/\host" would leave it.
+func localPath(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
+		return "/"
 	}
-	return h.redirect(c, next)
+	return next
 }

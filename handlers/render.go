@@ -44,18 +44,45 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 		pg.LogoURL = "/logo?v=" + strconv.FormatInt(p.LogoVersion, 10)
 	}
 	pg.Zone = h.zone()
-	if user != nil && (user.Role == store.RoleOwner || user.Role == store.RoleAdmin) && h.outbox != nil {
-		email, sms := h.outbox.Configured(store.ChannelEmail), h.outbox.Configured(store.ChannelSMS)
-		switch {
-		case !email && !sms:
-			pg.DeliveryWarning = "outbox.banner_both"
-		case !email:
-			pg.DeliveryWarning = "outbox.banner_email"
-		case !sms:
-			pg.DeliveryWarning = "outbox.banner_sms"
-		}
-	}
+	pg.DeliveryWarning = h.deliveryWarning(c, user)
 	return pg
+}
+
+// deliveryWarning names the banner saying a channel Foyer uses cannot deliver:
+// for owners and admins only (they can act on it), until dismissed for the session.
+func (h *Handler) deliveryWarning(c echo.Context, user *store.Staff) string {
+	if user == nil || (user.Role != store.RoleOwner && user.Role != store.RoleAdmin) || h.outbox == nil {
+		return ""
+	}
+	if sess := currentSession(c); sess != nil && str(sess.Values[sessBannerHidden]) != "" {
+		return ""
+	}
+	email := h.outbox.Configured(store.ChannelEmail)
+	sms := !usesSMS || h.outbox.Configured(store.ChannelSMS)
+	switch {
+	case !email && !sms:
+		return "outbox.banner_both"
+	case !email:
+		return "outbox.banner_email"
+	case !sms:
+		return "outbox.banner_sms"
+	}
+	return ""
+}
+
+// usesSMS is whether any feature sends text messages. None does yet (security
+// codes for share links will), so an SMS provider left unset is no news to
+// staff: no banner nags them about it.
+const usesSMS = false
+
+// dismissBanner hides the delivery banner until the session ends.
+func (h *Handler) dismissBanner(c echo.Context) error {
+	sess := currentSession(c)
+	sess.Values[sessBannerHidden] = "1"
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return h.redirect(c, localPath(c.FormValue("next")))
 }
 
 // render writes a page: whole, or its content block alone for an HTMX request.

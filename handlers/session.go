@@ -33,6 +33,8 @@ const (
 	sessPendingAt  = "pending_at"
 	sessTOTPSecret = "totp_pending"
 	sessFlash      = "flash"
+	// sessBannerHidden is set once staff dismiss the delivery banner.
+	sessBannerHidden = "banner_hidden"
 )
 
 func newSessionStore(st *store.Store, cfg Config, now func() time.Time) *SessionStore {

@@ -41,12 +41,21 @@
       name.textContent = input.files.length ? input.files[0].name : input.getAttribute("data-none");
     });
   });
+  // The header menu is a <details> that folds on phones; on a wide screen it is
+  // always open (app.css hides its button there); back on a narrow one it folds again.
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 56rem)");
+    var sync = function () { menu.open = wide.matches; };
+    if (wide.matches) sync();
+    wide.addEventListener("change", sync);
+  }
   // Escape closes a dialog opened over the prospects list and puts the focus back on the list.
   document.addEventListener("keydown", function (e) {
     var d = document.getElementById("dialog");
     if (e.key !== "Escape" || !d || !d.firstElementChild) return;
     d.replaceChildren();
-    var back = document.querySelector(".action-bar button, #prospect-results input");
+    var back = document.querySelector(".prospect-form input[name=id]:checked, #prospect-results input");
     if (back) back.focus();
   });
 })();

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	"foyer/locales"
 	"foyer/store"
@@ -76,4 +78,25 @@ func (p *Page) DateOnly(ymd string) string {
 		return ymd
 	}
 	return p.Localizer.Date(d)
+}
+
+// Monogram is what the header shows when the practice has no logo: the
+// initials of its first two words ("Cabinet Lumière" → "CL"), in capitals.
+func (p *Page) Monogram() string {
+	var out []rune
+	for _, w := range strings.Fields(p.Practice.Name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "F"
+	}
+	return string(out)
 }
