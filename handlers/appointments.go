@@ -233,3 +233,46 @@ func optionValues(opts []option) []string {
 	}
 	return out
 }
+
+// apptConfirmData is what the cancel and delete confirmations show.
+type apptConfirmData struct {
+	Appt   apptView
+	Client store.Client
+	// Action is "cancel" or "delete".
+	Action string
+}
+
+// confirmAppointment asks before cancelling or deleting an appointment.
+func (h *Handler) confirmAppointment(action string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a, cl, err := h.loadAppointment(c)
+		if err != nil {
+			return err
+		}
+		if action == "delete" && a.ReceiptNo != 0 {
+			return echo.NewHTTPError(http.StatusConflict, "error.appt_has_receipt")
+		}
+		names, _, err := h.staffDirectory()
+		if err != nil {
+			return err
+		}
+		pg := h.page(c, "appt."+action+"_title")
+		pg.Data = apptConfirmData{Appt: h.apptView(pg, a, names), Client: cl, Action: action}
+		return h.render(c, http.StatusOK, "appointment_confirm", pg)
+	}
+}
+
+// deleteAppointment removes an appointment made by mistake; one with a receipt stays.
+func (h *Handler) deleteAppointment(c echo.Context) error {
+	a, cl, err := h.loadAppointment(c)
+	if err != nil {
+		return err
+	}
+	if err := h.store.DeleteAppointment(a.ID); errors.Is(err, store.ErrHasReceipt) {
+		return echo.NewHTTPError(http.StatusConflict, "error.appt_has_receipt")
+	} else if err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.appt_deleted")
+	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+}

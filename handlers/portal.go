@@ -352,7 +352,7 @@ func (h *Handler) reset(c echo.Context) error {
 	}
 	hash := auth.HashPassword(password)
 	a, err := h.store.UseAccountToken(store.TokenReset, c.Param("token"), h.now(), func(a *store.Account) error {
-		a.PasswordHash = hash
+		a.PasswordHash, a.StaffPassword = hash, false
 		if !a.Verified {
 			a.Verified, a.VerifiedBy = true, "email"
 		}

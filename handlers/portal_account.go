@@ -144,7 +144,7 @@ func (h *Handler) changeMyPassword(c echo.Context) error {
 	}
 	// Hashed before the write transaction: argon2 would hold every other writer.
 	hash := auth.HashPassword(next)
-	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash = hash; return nil }); err != nil {
+	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash, x.StaffPassword = hash, false; return nil }); err != nil {
 		return err
 	}
 	if _, err := h.store.DeleteAccountSessions(a.ID, currentSession(c).ID); err != nil {

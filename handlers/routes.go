@@ -77,6 +77,9 @@ var routes = []route{
 	{http.MethodGet, "/appointments/:id/edit", anyStaff, func(h *Handler) echo.HandlerFunc { return h.editAppointmentForm }},
 	{http.MethodPost, "/appointments/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateAppointment }},
 	{http.MethodPost, "/appointments/:id/status", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setAppointmentStatus }},
+	{http.MethodGet, "/appointments/:id/cancel", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmAppointment("cancel") }},
+	{http.MethodGet, "/appointments/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmAppointment("delete") }},
+	{http.MethodPost, "/appointments/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.deleteAppointment }},
 
 	{http.MethodGet, "/appointments/:id/receipt.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffReceipt }},
 

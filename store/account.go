@@ -30,12 +30,15 @@ type Account struct {
 	Verified     bool   `json:"verified"`
 	// VerifiedBy is "email" (the person followed the link), "staff" (verified from the prospects list)
 	// or "record" (staff set the credentials on the client record).
-	VerifiedBy string    `json:"verified_by,omitempty"`
-	ClientID   uint64    `json:"client_id,omitempty"`
-	Lang       string    `json:"lang"`
-	SignUp     SignUp    `json:"sign_up"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	VerifiedBy string `json:"verified_by,omitempty"`
+	// StaffPassword is true while the password is one staff set on the client
+	// record: what staff hand the client then speaks of "the password we gave you".
+	StaffPassword bool      `json:"staff_password,omitempty"`
+	ClientID      uint64    `json:"client_id,omitempty"`
+	Lang          string    `json:"lang"`
+	SignUp        SignUp    `json:"sign_up"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Name is the name given at sign-up.
@@ -246,7 +249,7 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 			return err
 		}
 		if c.AccountID == 0 {
-			a = Account{Email: email, PasswordHash: passwordHash, Verified: true, VerifiedBy: "record", Lang: lang,
+			a = Account{Email: email, PasswordHash: passwordHash, Verified: true, VerifiedBy: "record", StaffPassword: true, Lang: lang,
 				SignUp: SignUp{FirstName: c.FirstName, LastName: c.LastName}}
 			if err := insertAccount(tx, &a); err != nil {
 				return err
@@ -256,7 +259,7 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 		}
 		var err error
 		a, err = updateAccount(tx, c.AccountID, func(a *Account) error {
-			a.Email, a.PasswordHash, a.Verified = email, passwordHash, true
+			a.Email, a.PasswordHash, a.Verified, a.StaffPassword = email, passwordHash, true, true
 			if a.VerifiedBy == "" {
 				a.VerifiedBy = "record"
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -270,4 +271,36 @@ func (s *Store) DueReminders(from, to time.Time) ([]Appointment, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ErrHasReceipt is returned when deleting an appointment that has a receipt:
+// receipts are numbered without gaps, so the record stays.
+var ErrHasReceipt = errors.New("store: the appointment has a receipt")
+
+// DeleteAppointment removes an appointment booked by mistake, with its index
+// entries; one that was ever given a receipt number stays (ErrHasReceipt).
+func (s *Store) DeleteAppointment(id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var a Appointment
+		if err := getJSON(tx, bucketAppointments, itob(id), &a); err != nil {
+			return err
+		}
+		if a.ReceiptNo != 0 {
+			return ErrHasReceipt
+		}
+		for _, del := range []struct {
+			b *bolt.Bucket
+			k []byte
+		}{
+			{tx.Bucket(bucketApptsByClient), byClientKey(a)},
+			{tx.Bucket(bucketApptsDue), reminderKey(a)},
+			{tx.Bucket(bucketApptsByStart), byStartKey(a)},
+			{tx.Bucket(bucketAppointments), itob(a.ID)},
+		} {
+			if err := del.b.Delete(del.k); err != nil {
+				return fmt.Errorf("store: unable to delete appointment %d: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
