@@ -285,6 +285,44 @@ func (p *page) axe() {
 		}
 	}
 	p.reflow()
+	p.phone()
+}
+
+// phone measures the page at 375 CSS pixels (a common phone): the header
+// stays under 64 px, and every tap target is at least 44×44 px (WCAG 2.5.5).
+// Links inside a sentence are exempt, as WCAG exempts them; a checkbox or radio
+// counts with its label, which takes the tap too.
+func (p *page) phone() {
+	p.t.Helper()
+	p.do(chromedp.EmulateViewport(375, 800))
+	defer p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+		return err
+	}))
+	out, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`(function(){
+		var bad = [];
+		var top = document.querySelector("header.top");
+		if (top && top.getBoundingClientRect().height >= 64) bad.push("header " + Math.round(top.getBoundingClientRect().height) + " px high");
+		var name = function (e) { return e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\s+/).join(".") : "") + " “" + (e.textContent || e.value || e.name || "").trim().slice(0, 30) + "”"; };
+		document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary").forEach(function (e) {
+			if (e.closest(".sr-only, [hidden]") || e.classList.contains("sr-only") || e.classList.contains("skip")) return;
+			var r = e.getBoundingClientRect();
+			if (r.width === 0 && r.height === 0) return; // not shown (a folded menu)
+			if (e.tagName === "A" && e.closest("p, dd, li.inline-text, .meta, .hint, td.text, .pre")) return;
+			if (e.type === "checkbox" || e.type === "radio") {
+				var l = e.closest("label") || (e.id && document.querySelector("label[for='" + e.id + "']"));
+				if (l) { var lr = l.getBoundingClientRect(); r = {width: Math.max(r.right, lr.right) - Math.min(r.left, lr.left), height: Math.max(r.bottom, lr.bottom) - Math.min(r.top, lr.top)}; }
+			}
+			if (r.width < 43.5 || r.height < 43.5) bad.push(name(e) + " " + Math.round(r.width) + "×" + Math.round(r.height));
+		});
+		return bad.slice(0, 12);
+	})()`))
+	if err != nil {
+		p.t.Fatalf("phone check: %v", err)
+	}
+	if len(out) > 0 {
+		p.t.Errorf("%s at 375 px: %v", p.location(), out)
+	}
 }
 
 // reflow fails when the page scrolls sideways at 320 CSS pixels wide, the

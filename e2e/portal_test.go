@@ -172,10 +172,15 @@ func TestPortalMethod2(t *testing.T) {
 	if loc := admin.location(); loc != "/prospects" {
 		t.Fatalf("inline verify navigated to %s", loc)
 	}
-	// Tick Zoé: the action bar appears; Create client opens the pre-filled dialog.
+	// Choose Lea, then Zoé: one prospect at a time, and only the chosen row
+	// shows its actions, right after it; Create client opens the pre-filled dialog.
+	admin.click(`#sel-2`)
 	admin.click(`#sel-1`)
-	admin.do(chromedp.WaitVisible(chromedp.CSS(`.action-bar`)))
-	admin.openDialog(`.action-bar button[value="create"]`)
+	admin.do(chromedp.WaitVisible(chromedp.CSS(`#prospect-1 .action-bar`)))
+	admin.eventually("one row chosen, its actions alone shown",
+		`document.querySelectorAll("input[name=id]:checked").length === 1 && document.querySelector("#prospect-2 .action-bar").getBoundingClientRect().height === 0`)
+	admin.axe()
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="create"]`)
 	if v, _ := chromedp.Run(admin.ctx, chromedp.Value(chromedp.CSS(`#dialog #f-last_name`))); v != "Martin" {
 		t.Fatalf("dialog last name = %q", v)
 	}
@@ -183,7 +188,7 @@ func TestPortalMethod2(t *testing.T) {
 	admin.screenshot("prospect-create")
 	// Escape closes the dialog; the selection stays and the dialog opens again.
 	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
-	admin.openDialog(`.action-bar button[value="create"]`)
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="create"]`)
 	admin.click(`#dialog button[type="submit"]`)
 	admin.expect("Le compte du portail est lié à la fiche client.", "Compte du portail : zoe@example.org")
 
@@ -194,7 +199,7 @@ func TestPortalMethod2(t *testing.T) {
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("1 prospect")
 	admin.click(`#sel-2`)
-	admin.openDialog(`.action-bar button[value="associate"]`)
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="associate"]`)
 	admin.expect("Correspondances probables", "Petit, Léa")
 	admin.axe()
 	admin.screenshot("prospect-associate")
@@ -213,7 +218,7 @@ func TestPortalMethod2(t *testing.T) {
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("1 prospect", "Spam Bot")
 	admin.click(`#sel-3`)
-	admin.openDialog(`.action-bar button[value="delete"]`)
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="delete"]`)
 	admin.expect("Supprimer cette inscription ?", "Spam Bot (bot@example.org)")
 	admin.axe()
 	admin.screenshot("prospect-delete")
