@@ -5,6 +5,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -107,11 +108,28 @@ func (h *Handler) setLang(c echo.Context) error {
 	return h.redirect(c, localPath(c.FormValue("next")))
 }
 
-// localPath returns next when it is a path on this site, else "/":
-// "//host" and "/\host" would leave it.
+// localPath returns next if it can only lead to a page of this site, else
+// "/". It reads next as a browser would (WHATWG URL): tabs and newlines
+// vanish anywhere, other control characters and spaces at the ends, and a
+// backslash counts as a slash; so "/\t/evil.example", "/\\evil" and "https:evil" all
+// leave the site, and are refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	cleaned := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		if r == '\\' {
+			return '/'
+		}
+		return r
+	}, strings.TrimSpace(next))
+	if !strings.HasPrefix(cleaned, "/") || strings.HasPrefix(cleaned, "//") {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(cleaned)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return "/"
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
