@@ -153,3 +153,50 @@ func TestSignupExistsLimited(t *testing.T) {
 		t.Fatal("no email after the limit refilled")
 	}
 }
+
+// TestPortalAccessEnds: "Remove portal access" and archiving a client both
+// end the client's sessions and sign-in, and void their links.
+func TestPortalAccessEnds(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
+	a.browser().post("/portal/forgot", formOf("email", "eloise@example.org"))
+	link := a.lastLink("eloise@example.org")
+	mustContain(t, owner.get(path), `action="`+path+`/portal/remove"`, "Remove portal access")
+	if r := owner.post(path+"/portal/remove", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("remove portal access: %d", r.Code)
+	}
+	mustContain(t, owner.get(path), "The portal access is removed", "This client has no portal account yet")
+	if r := client.get("/portal/account"); r.Code != http.StatusSeeOther {
+		t.Fatalf("the session survived: %d", r.Code)
+	}
+	if r := a.browser().post("/portal", formOf("email", "eloise@example.org", "password", "bienvenue au cabinet")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("sign-in after removal: %d", r.Code)
+	}
+	if r := a.browser().get(link); r.Code != http.StatusNotFound {
+		t.Fatalf("a reset link survived the removal: %d", r.Code)
+	}
+	// Given again, then the client is archived: the same happens.
+	owner.post(path+"/portal", formOf("portal_email", "eloise@example.org", "portal_password", "bienvenue au cabinet"))
+	client = a.browser()
+	if r := client.post("/portal", formOf("email", "eloise@example.org", "password", "bienvenue au cabinet")); r.Code != http.StatusSeeOther {
+		t.Fatalf("sign in again: %d", r.Code)
+	}
+	owner.post(path+"/archive", nil)
+	if r := client.get("/portal/account"); r.Code != http.StatusSeeOther {
+		t.Fatalf("an archived client's session survived: %d", r.Code)
+	}
+	if r := a.browser().post("/portal", formOf("email", "eloise@example.org", "password", "bienvenue au cabinet")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("an archived client signs in: %d", r.Code)
+	}
+	// An archived client cannot be given access; restored, they can.
+	r := owner.post(path+"/portal", formOf("portal_email", "eloise@example.org", "portal_password", "bienvenue au cabinet"))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("portal access for an archived client: %d", r.Code)
+	}
+	mustContain(t, r, "An archived client has no portal access")
+	owner.post(path+"/restore", nil)
+	if r := owner.post(path+"/portal", formOf("portal_email", "eloise@example.org", "portal_password", "bienvenue au cabinet")); r.Code != http.StatusSeeOther {
+		t.Fatalf("portal access once restored: %d", r.Code)
+	}
+}

@@ -261,7 +261,8 @@ func (h *Handler) archiveClient(c echo.Context) error {
 		return err
 	}
 	archive := c.Path() == "/clients/:id/archive"
-	if _, err := h.store.UpdateClient(cl.ID, func(x *store.Client) error { x.Archived = archive; return nil }); err != nil {
+	// Archiving also ends the client's portal access and sessions.
+	if _, err := h.store.ArchiveClient(cl.ID, archive); err != nil {
 		return err
 	}
 	if archive {
@@ -360,6 +361,10 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 	}
 	email := f.email("portal_email", true)
 	password := f.newPassword("portal_password")
+	if cl.Archived {
+		// An archived client has no portal access: restore them first.
+		f.fail("portal_email", "clients.portal_archived")
+	}
 	if !f.ok() {
 		return h.invalid(c, "client", pg, f)
 	}
@@ -375,6 +380,23 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.portal_saved")
+	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+}
+
+// removePortalAccess deletes the client's portal account, its links and its
+// sessions; staff may give access again later.
+func (h *Handler) removePortalAccess(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.RemovePortalAccess(cl.ID); errors.Is(err, store.ErrNotFound) {
+		return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+	} else if err != nil {
+		return err
+	}
+	h.log.Info("portal access removed", "client", cl.ID, "by", currentUser(c).ID)
+	h.setFlash(c, "flash.portal_removed")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
 }
 

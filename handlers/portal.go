@@ -69,6 +69,13 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	// password: whoever signed up with someone else's email learns nothing and
 	// gets no session (a pre-hijacked account stays useless).
 	match := auth.VerifyPassword(a.PasswordHash, password)
+	if err == nil && match && a.ClientID != 0 {
+		// Archiving removes portal access; this catches an account an
+		// older Foyer left on an archived client.
+		if cl, cerr := h.store.Client(a.ClientID); cerr != nil || cl.Archived {
+			match = false
+		}
+	}
 	if err != nil || !match || !a.Verified {
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "portal_signin", pg, f)

@@ -73,6 +73,7 @@ var routes = []route{
 	{http.MethodPost, "/clients/:id/archive", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
 	{http.MethodPost, "/clients/:id/restore", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
 	{http.MethodPost, "/clients/:id/portal", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setPortalAccess }},
+	{http.MethodPost, "/clients/:id/portal/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePortalAccess }},
 	{http.MethodPost, "/clients/:id/appointments", anyStaff, func(h *Handler) echo.HandlerFunc { return h.bookAppointment }},
 	{http.MethodGet, "/appointments/:id/edit", anyStaff, func(h *Handler) echo.HandlerFunc { return h.editAppointmentForm }},
 	{http.MethodPost, "/appointments/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateAppointment }},

@@ -104,24 +104,82 @@ func (s *Store) DeleteProspect(id uint64) (Account, error) {
 		if a.ClientID != 0 {
 			return ErrNotFound
 		}
-		for _, del := range []struct {
-			b []byte
-			k []byte
-		}{{bucketAccounts, itob(id)}, {bucketProspects, itob(id)}, {bucketAccountsByEmail, []byte(NormalizeEmail(a.Email))}} {
-			if err := tx.Bucket(del.b).Delete(del.k); err != nil {
-				return err
-			}
-		}
-		if err := deleteAccountTokens(tx, id, nil); err != nil {
+		return deleteAccount(tx, a)
+	})
+	return a, err
+}
+
+// deleteAccount deletes a portal account with its email index, its prospect
+// entry, its links and its sessions.
+func deleteAccount(tx *bolt.Tx, a Account) error {
+	for _, del := range []struct {
+		b []byte
+		k []byte
+	}{{bucketAccounts, itob(a.ID)}, {bucketProspects, itob(a.ID)}, {bucketAccountsByEmail, []byte(NormalizeEmail(a.Email))}} {
+		if err := tx.Bucket(del.b).Delete(del.k); err != nil {
 			return err
 		}
-		_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
-			var sess Session
-			return unmarshal(v, &sess) == nil && sess.AccountID == id
-		})
+	}
+	if err := deleteAccountTokens(tx, a.ID, nil); err != nil {
+		return err
+	}
+	_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
+		var sess Session
+		return unmarshal(v, &sess) == nil && sess.AccountID == a.ID
+	})
+	return err
+}
+
+// RemovePortalAccess deletes the portal account of a client, with its links
+// and sessions, in one transaction: the client can no longer sign in, and
+// staff may give access again later. ErrNotFound when there is none.
+func (s *Store) RemovePortalAccess(clientID uint64) (Account, error) {
+	var a Account
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		a, err = removePortalAccess(tx, clientID)
 		return err
 	})
 	return a, err
+}
+
+func removePortalAccess(tx *bolt.Tx, clientID uint64) (Account, error) {
+	var a Account
+	_, err := updateClient(tx, clientID, func(c *Client) error {
+		if c.AccountID == 0 {
+			return ErrNotFound
+		}
+		if err := getJSON(tx, bucketAccounts, itob(c.AccountID), &a); err != nil {
+			return err
+		}
+		c.AccountID = 0
+		return nil
+	})
+	if err != nil {
+		return a, err
+	}
+	return a, deleteAccount(tx, a)
+}
+
+// ArchiveClient archives a client (archived true) or brings them back.
+// Archiving also removes their portal access, in the same transaction: an
+// archived client's account, links and sessions end with it.
+func (s *Store) ArchiveClient(id uint64, archived bool) (Client, error) {
+	var c Client
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if c, err = updateClient(tx, id, func(c *Client) error { c.Archived = archived; return nil }); err != nil {
+			return err
+		}
+		if archived && c.AccountID != 0 {
+			if _, err := removePortalAccess(tx, id); err != nil {
+				return err
+			}
+			c.AccountID = 0
+		}
+		return nil
+	})
+	return c, err
 }
 
 // Account loads a portal account.

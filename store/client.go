@@ -167,23 +167,30 @@ func (s *Store) Client(id uint64) (Client, error) {
 func (s *Store) UpdateClient(id uint64, fn func(*Client) error) (Client, error) {
 	var c Client
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := getJSON(tx, bucketClients, itob(id), &c); err != nil {
-			return err
-		}
-		if err := deleteClientIndexes(tx, c); err != nil {
-			return err
-		}
-		if err := fn(&c); err != nil {
-			return err
-		}
-		c.ID = id
-		c.UpdatedAt = time.Now().UTC()
-		if err := putClientIndexes(tx, c); err != nil {
-			return err
-		}
-		return putJSON(tx, bucketClients, itob(id), c)
+		var err error
+		c, err = updateClient(tx, id, fn)
+		return err
 	})
 	return c, err
+}
+
+func updateClient(tx *bolt.Tx, id uint64, fn func(*Client) error) (Client, error) {
+	var c Client
+	if err := getJSON(tx, bucketClients, itob(id), &c); err != nil {
+		return c, err
+	}
+	if err := deleteClientIndexes(tx, c); err != nil {
+		return c, err
+	}
+	if err := fn(&c); err != nil {
+		return c, err
+	}
+	c.ID = id
+	c.UpdatedAt = time.Now().UTC()
+	if err := putClientIndexes(tx, c); err != nil {
+		return c, err
+	}
+	return c, putJSON(tx, bucketClients, itob(id), c)
 }
 
 // ClientFilter narrows a client search.
