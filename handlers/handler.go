@@ -13,6 +13,7 @@ import (
 
 	"foyer/delivery"
 	"foyer/locales"
+	"foyer/share"
 	"foyer/static"
 	"foyer/store"
 	"foyer/views"
@@ -41,8 +42,10 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *SessionStore
 	outbox   *delivery.Worker
-	cfg      Config
-	log      *slog.Logger
+	// shares runs share links (package share); presos are its "preso" kind.
+	shares *share.Engine
+	cfg    Config
+	log    *slog.Logger
 	// now is the clock; tests move it instead of sleeping.
 	now func() time.Time
 
@@ -83,6 +86,8 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sessions = newSessionStore(s, cfg, now)
+	h.shares = share.New(s, now)
+	h.shares.OnPurge(store.SharePreso, h.purgePreso)
 	if outbox != nil {
 		outbox.Renderer = h
 	}

@@ -28,16 +28,20 @@ type Line struct{ Label, Value string }
 
 // Receipt is what the PDF shows.
 type Receipt struct {
-	Lang      string
-	Title     string // "Receipt" / "Reçu"
-	Number    string // "Receipt no. 12"
-	Practice  string
-	Logo      []byte // PNG, JPEG or WebP; optional
-	Brand     [3]int // RGB of the practice colour
-	Lines     []Line
-	Total     Line
-	Footer    string
-	CreatedAt time.Time // fixed so the same receipt gives the same bytes
+	Lang     string
+	Title    string // "Receipt" / "Reçu"
+	Number   string // "Receipt no. 12"
+	Practice string
+	Logo     []byte // PNG, JPEG or WebP; optional
+	Brand    [3]int // RGB of the practice colour
+	Lines    []Line
+	Total    Line
+	// Picture is an optional PNG shown under the lines with its label (the
+	// signature on a signing certificate, which is drawn with this same layout).
+	Picture      []byte
+	PictureLabel string
+	Footer       string
+	CreatedAt    time.Time // fixed so the same receipt gives the same bytes
 }
 
 // Write renders r as a one-page A4 PDF.
@@ -85,9 +89,25 @@ func Write(w io.Writer, r Receipt) error {
 		pdf.MultiCell(0, 8, l.Value, "B", "L", false)
 	}
 	pdf.Ln(4)
-	pdf.SetFont("dejavu", "B", 14)
-	pdf.CellFormat(55, 10, r.Total.Label, "", 0, "L", false, 0, "")
-	pdf.CellFormat(0, 10, r.Total.Value, "", 1, "R", false, 0, "")
+	if r.Total.Label != "" {
+		pdf.SetFont("dejavu", "B", 14)
+		pdf.CellFormat(55, 10, r.Total.Label, "", 0, "L", false, 0, "")
+		pdf.CellFormat(0, 10, r.Total.Value, "", 1, "R", false, 0, "")
+	}
+	if len(r.Picture) > 0 {
+		if img, _, err := image.Decode(bytes.NewReader(r.Picture)); err == nil {
+			var buf bytes.Buffer
+			if png.Encode(&buf, img) == nil {
+				pdf.SetFont("dejavu", "B", 11)
+				pdf.CellFormat(0, 8, r.PictureLabel, "", 1, "L", false, 0, "")
+				opts := fpdf.ImageOptions{ImageType: "PNG"}
+				pdf.RegisterImageOptionsReader("picture", opts, &buf)
+				w := 80.0
+				hgt := w * float64(img.Bounds().Dy()) / float64(max(1, img.Bounds().Dx()))
+				pdf.ImageOptions("picture", pdf.GetX(), pdf.GetY(), w, hgt, true, opts, 0, "")
+			}
+		}
+	}
 	pdf.Ln(10)
 	pdf.SetFont("dejavu", "", 9)
 	pdf.SetTextColor(80, 87, 94)

@@ -44,3 +44,50 @@
     }
   });
 })();
+// The sharing box: copy a link to the clipboard, and copy it at once after
+// Create link or Refresh link. When the browser refuses, the link is selected
+// and the box says how to copy it by hand.
+(function () {
+  "use strict";
+  function copy(input) {
+    var state = document.getElementById("copy-state");
+    function say(msg) { if (state && msg) state.textContent = msg; }
+    function refused() {
+      input.classList.remove("sr-only");
+      input.removeAttribute("aria-hidden");
+      input.focus();
+      input.select();
+      say(input.getAttribute("data-refused") || document.getElementById("share-link").getAttribute("data-refused"));
+    }
+    var copied = input.getAttribute("data-copied") || (document.getElementById("share-link") || input).getAttribute("data-copied");
+    if (!navigator.clipboard || !window.isSecureContext) { refused(); return; }
+    navigator.clipboard.writeText(input.value).then(function () { say(copied); }, refused);
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-copy-input]");
+    if (!b) return;
+    var input = document.getElementById(b.getAttribute("data-copy-input"));
+    if (input) copy(input);
+  });
+  function opened() {
+    var box = document.querySelector("#dialog .share-box");
+    if (!box) return;
+    box.focus();
+    var link = document.getElementById("share-link");
+    if (link && link.dataset.autocopy) copy(link);
+  }
+  document.addEventListener("htmx:afterSettle", opened);
+  document.addEventListener("DOMContentLoaded", function () {
+    var link = document.getElementById("share-link");
+    if (link && link.dataset.autocopy) copy(link);
+  });
+  // A click on "Close" inside the dialog closes it without leaving the page.
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest("#dialog a.close-dialog");
+    if (!a) return;
+    e.preventDefault();
+    document.getElementById("dialog").replaceChildren();
+    var b = document.querySelector(".share-button");
+    if (b) b.focus();
+  });
+})();

@@ -9,7 +9,7 @@
   function report() {
     if (sent || !main.dataset.beacon || !navigator.sendBeacon) return;
     sent = true;
-    var body = new URLSearchParams({ v: main.dataset.viewing, slide: main.dataset.slide, ms: String(Date.now() - shown) });
+    var body = new URLSearchParams({ v: main.dataset.viewing, slide: main.dataset.slide, ms: String(Date.now() - shown), _csrf: main.dataset.csrf });
     navigator.sendBeacon(main.dataset.beacon, body);
   }
   function go(url) { if (url) { report(); window.location.href = url; } }
@@ -33,5 +33,34 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { report(); }
     else if (sent) { sent = false; shown = Date.now(); }
+  });
+})();
+// The signing pad: drawing with a finger, a pen or a mouse fills the hidden
+// "drawing" field with a PNG. Without JavaScript the pad stays hidden and the
+// signer ticks "typed name only".
+(function () {
+  "use strict";
+  var pad = document.querySelector("[data-pad]");
+  if (!pad) return;
+  pad.hidden = false;
+  var canvas = pad.querySelector("canvas"), field = pad.querySelector("input[name=drawing]");
+  var ctx = canvas.getContext("2d"), drawing = false, last = null, inked = false;
+  ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.strokeStyle = "#1d2327";
+  function at(e) {
+    var r = canvas.getBoundingClientRect();
+    return { x: (e.clientX - r.left) * canvas.width / r.width, y: (e.clientY - r.top) * canvas.height / r.height };
+  }
+  canvas.addEventListener("pointerdown", function (e) { drawing = true; last = at(e); canvas.setPointerCapture(e.pointerId); });
+  canvas.addEventListener("pointermove", function (e) {
+    if (!drawing) return;
+    var p = at(e);
+    ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+    last = p; inked = true;
+  });
+  function end() { if (drawing && inked) field.value = canvas.toDataURL("image/png"); drawing = false; }
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  pad.querySelector("[data-pad-clear]").addEventListener("click", function () {
+    ctx.clearRect(0, 0, canvas.width, canvas.height); field.value = ""; inked = false;
   });
 })();

@@ -359,7 +359,7 @@ func (s *Store) Snapshot(id uint64) (Snapshot, error) {
 // migrate6to7 adds presos, their slides' images, snapshots and viewings.
 func migrate6to7(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketPresos, bucketPresosByClient, bucketPresoActivity, bucketPresoImages, bucketPresoSnapshots,
-		bucketViewings, bucketViewingsByToken, bucketViewingsByShare, bucketSlideTimes, bucketViewingsDue} {
+		bucketViewings, bucketViewingsByToken, bucketViewingsByShare, bucketSlideTimes, bucketViewingsDue, bucketSignatures, bucketSignaturesByShare} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return err
 		}

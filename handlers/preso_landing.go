@@ -1,0 +1,308 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/auth"
+	"foyer/share"
+	"foyer/store"
+	"foyer/views"
+)
+
+// The landing of a preso's share link: the practice's logo, the preso
+// contacts' names, and what comes next. Anyone with the link: clicking one's
+// name opens the preso; "Not on the list?" takes a name and email, or none.
+// Contacts only: after the name, the person picks one of their mobiles (shown
+// by the last 3 digits), gets a code by text message and enters it. A GET
+// never sends a code nor counts a view: only a button does.
+
+type landingData struct {
+	Title      string
+	Base       string
+	Recipients []store.ShareRecipient
+	Anyone     bool
+	// Who is the recipient picked (contacts only), -1 before.
+	Who     int
+	Name    string
+	Targets []landingTarget
+	// Sent is the masked number the code went to (code step).
+	Sent string
+	Code bool
+}
+
+type landingTarget struct {
+	N      int
+	Masked string
+}
+
+// landingVisit opens a preso share for its landing pages; an ended share says so.
+func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error) {
+	token := c.Param("token")
+	ip := c.RealIP()
+	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
+		return store.Share{}, store.Preso{}, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	}
+	sh, err := h.shares.Open(token)
+	if errors.Is(err, share.ErrNotFound) || (err == nil && sh.Kind != store.SharePreso) {
+		h.limits.allow("share-miss:"+ip, limitShareMiss)
+		return sh, store.Preso{}, echo.ErrNotFound
+	}
+	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
+		return sh, store.Preso{}, echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	} else if err != nil {
+		return sh, store.Preso{}, err
+	}
+	if !hasLangCookie(c) {
+		c.Set(ctxLoc, h.shareLoc(sh))
+	}
+	title := ""
+	if len(sh.Snapshot) == 1 {
+		if snap, err := h.store.Snapshot(sh.Snapshot[0]); err == nil {
+			title = snap.Title
+		}
+	}
+	return sh, store.Preso{ID: sh.SubjectID, Title: title}, nil
+}
+
+func (h *Handler) landingPage(c echo.Context, sh store.Share, p store.Preso) (*views.Page, *landingData) {
+	pg := h.page(c, "landing.title")
+	pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
+	d := &landingData{Title: p.Title, Base: "/s/" + c.Param("token"), Recipients: sh.Recipients, Anyone: sh.Visibility == store.VisibilityAnyone, Who: -1}
+	pg.Data = d
+	return pg, d
+}
+
+// pickRecipient reads the "who" of a contacts-only landing step.
+func (h *Handler) pickRecipient(c echo.Context, sh store.Share, d *landingData) bool {
+	who, err := strconv.Atoi(c.FormValue("who"))
+	if err != nil || who < 0 || who >= len(sh.Recipients) {
+		return false
+	}
+	d.Who, d.Name = who, sh.Recipients[who].Name
+	for i, t := range share.Targets(sh, who) {
+		if t.Channel == store.ChannelSMS {
+			d.Targets = append(d.Targets, landingTarget{N: i, Masked: t.Masked()})
+		}
+	}
+	return true
+}
+
+// presoLanding is GET /s/{token}: it shows the names, or for contacts only
+// the chosen person's numbers (?who=), and does nothing else.
+func (h *Handler) presoLanding(c echo.Context) error {
+	sh, p, err := h.landingVisit(c)
+	if err != nil {
+		return err
+	}
+	pg, d := h.landingPage(c, sh, p)
+	// Someone already in goes straight on.
+	if ck, err := c.Cookie(h.shareCookieName()); err == nil {
+		if _, err := h.shares.Session(ck.Value, sh); err == nil {
+			return h.redirect(c, d.Base+"/slides/1")
+		}
+	}
+	if !d.Anyone && c.QueryParam("who") != "" {
+		if !h.pickRecipient(c, sh, d) {
+			return echo.ErrNotFound
+		}
+	}
+	return h.render(c, http.StatusOK, "preso_landing", pg)
+}
+
+// presoEnter lets a visitor into a share open to anyone with the link: by their
+// name on the list, or by the name and email they give, or anonymously.
+func (h *Handler) presoEnter(c echo.Context) error {
+	sh, p, err := h.landingVisit(c)
+	if err != nil {
+		return err
+	}
+	pg, d := h.landingPage(c, sh, p)
+	if !d.Anyone {
+		return h.redirect(c, d.Base)
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	who, err := strconv.Atoi(c.FormValue("who"))
+	if err != nil || who < -1 || who >= len(sh.Recipients) {
+		who = -1
+	}
+	name, email := "", ""
+	if who < 0 && c.FormValue("anonymous") == "" {
+		name = f.text("name", 120, true)
+		email = f.email("email", false)
+		if !f.ok() {
+			pg.Form, pg.Errors = f.vals, f.errs
+			return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
+		}
+	}
+	ua := c.Request().UserAgent()
+	detail := name
+	if email != "" {
+		detail += " <" + email + ">"
+	}
+	sid, err := h.shares.Enter(sh.ID, who, detail, ua)
+	if errors.Is(err, share.ErrEnded) {
+		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	} else if err != nil {
+		return err
+	}
+	h.setShareCookie(c, sid)
+	if err := h.startNamedViewing(c, sh, who, name, email, "none"); err != nil {
+		return err
+	}
+	return h.redirect(c, d.Base+"/slides/1")
+}
+
+// startNamedViewing begins the viewing of the person who just came in, so the
+// name or email they gave goes with it.
+func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, name, email, verification string) error {
+	if len(sh.Snapshot) != 1 {
+		return nil
+	}
+	browser, os := share.Browser(c.Request().UserAgent())
+	vw := store.Viewing{ShareID: sh.ID, PresoID: sh.SubjectID, SnapshotID: sh.Snapshot[0], Verification: verification,
+		Browser: browser + " · " + os, IP: c.RealIP(), StartedAt: h.now().UTC(), Name: name, Email: email}
+	if who >= 0 && who < len(sh.Recipients) {
+		r := sh.Recipients[who]
+		vw.ContactID, vw.Name, vw.Email = r.ClientID, r.Name, r.Email
+	} else if name == "" {
+		vw.Anonymous = true
+	}
+	token := auth.NewToken()
+	if err := h.store.StartViewing(&vw, token); err != nil {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: h.viewingCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+func (h *Handler) setShareCookie(c echo.Context, sid string) {
+	c.SetCookie(&http.Cookie{Name: h.shareCookieName(), Value: sid, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// presoSendCode is "Send me a code": to the chosen mobile of the chosen contact.
+func (h *Handler) presoSendCode(c echo.Context) error {
+	sh, p, err := h.landingVisit(c)
+	if err != nil {
+		return err
+	}
+	pg, d := h.landingPage(c, sh, p)
+	if d.Anyone || !h.pickRecipient(c, sh, d) || len(d.Targets) == 0 {
+		return h.redirect(c, d.Base)
+	}
+	targets := share.Targets(sh, d.Who)
+	i, err := strconv.Atoi(c.FormValue("to"))
+	if err != nil || i < 0 || i >= len(targets) {
+		i = d.Targets[0].N
+	}
+	lang := sh.Recipients[d.Who].Lang
+	_, err = h.shares.IssueCode(sh.ID, targets[i], share.DefaultCodeTTL, c.Request().UserAgent(),
+		func(t share.Target, code string, expires time.Time) (*store.Message, error) {
+			return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: "preso_code", Secret: code, ExpiresAt: expires,
+				Args: map[string]string{"Title": p.Title, "Expires": timeArg(expires)}}, nil
+		})
+	switch {
+	case errors.Is(err, share.ErrTooSoon):
+		pg.Errors["_form"] = "landing.code_too_soon"
+	case errors.Is(err, share.ErrTooMany):
+		pg.Errors["_form"] = "landing.code_too_many"
+	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
+		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	case err != nil:
+		return err
+	default:
+		h.wakeOutbox()
+		return h.redirect(c, d.Base+"/code?who="+strconv.Itoa(d.Who))
+	}
+	d.Code = true
+	return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
+}
+
+// presoCodeForm is "Enter your code".
+func (h *Handler) presoCodeForm(c echo.Context) error {
+	sh, p, err := h.landingVisit(c)
+	if err != nil {
+		return err
+	}
+	pg, d := h.landingPage(c, sh, p)
+	if d.Anyone || !h.pickRecipient(c, sh, d) {
+		return h.redirect(c, d.Base)
+	}
+	d.Code = true
+	if sc, err := h.store.ShareCode(sh.ID); err == nil && sc.Target != "" && sc.Recipient == d.Who {
+		d.Sent = share.Mask(sc.Channel, sc.Target)
+	}
+	return h.render(c, http.StatusOK, "preso_landing", pg)
+}
+
+// presoVerify checks the code; the limits are kept in the store.
+func (h *Handler) presoVerify(c echo.Context) error {
+	sh, p, err := h.landingVisit(c)
+	if err != nil {
+		return err
+	}
+	pg, d := h.landingPage(c, sh, p)
+	if d.Anyone || !h.pickRecipient(c, sh, d) {
+		return h.redirect(c, d.Base)
+	}
+	d.Code = true
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	code := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, f.text("code", 20, true))
+	if !f.ok() {
+		pg.Errors = f.errs
+		return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
+	}
+	if !h.limits.allow("share-code:"+c.RealIP(), limitShareCode) {
+		pg.Errors["code"] = "signin.too_many"
+		return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
+	}
+	res, err := h.shares.CheckCode(sh.ID, code, c.Request().UserAgent())
+	if errors.Is(err, share.ErrEnded) {
+		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	} else if err != nil {
+		return err
+	}
+	switch res.Result {
+	case share.CodeOK:
+		h.setShareCookie(c, res.Session)
+		if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
+			return err
+		}
+		return h.redirect(c, d.Base+"/slides/1")
+	case share.CodeLocked:
+		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	case share.CodeWrong:
+		pg.Errors["code"] = "landing.code_wrong"
+	case share.CodeExpired:
+		pg.Errors["code"] = "landing.code_expired"
+	default:
+		pg.Errors["code"] = "landing.code_void"
+	}
+	return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
+}
+
+func init() {
+	messageKinds["preso_code"] = func(r *rendering) error {
+		r.SMS = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)
+		r.Mail.Subject = r.L.T("landing.code_mail_subject", "Practice", r.P.Name)
+		r.Mail.Greeting = r.L.T("mail.hello")
+		r.Mail.Intro = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)
+		return nil
+	}
+}

@@ -1,0 +1,292 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+var shareLinkRe = regexp.MustCompile(`http://localhost:8080(/s/[A-Za-z0-9_-]{43})`)
+
+// sharePreso makes a preso with three slides (the middle one left out) for
+// the given contacts and creates its link; it returns the preso and the link path.
+func sharePreso(t *testing.T, a *testApp, owner *browser, visibility string, contacts ...store.Client) (uint64, string) {
+	t.Helper()
+	id := owner.newPreso(t, "title", "Pension plan")
+	owner.post(presoPath(id, "/slides"), formOf("kind", "content"))
+	owner.post(presoPath(id, "/slides"), formOf("kind", "signing"))
+	for i, title := range []string{"Hello", "Draft", "Sign here"} {
+		owner.post(presoPath(id, fmt.Sprintf("/slides/%d", i+1)), formOf("title", title, "body", "Body "+title, "rev", "1"))
+	}
+	owner.post(presoPath(id, "/slides/2/include"), nil)
+	for _, cl := range contacts {
+		owner.post(presoPath(id, "/contacts"), formOf("client", fmt.Sprint(cl.ID)))
+	}
+	if r := owner.post(presoPath(id, "/visibility"), formOf("visibility", visibility)); r.Code != http.StatusSeeOther {
+		t.Fatalf("visibility: %d %s", r.Code, abbreviate(r.body))
+	}
+	r := owner.post(presoPath(id, "/share"), nil, "HX-Request", "true")
+	if r.Code != http.StatusOK {
+		t.Fatalf("create link: %d %s", r.Code, abbreviate(r.body))
+	}
+	m := shareLinkRe.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no link in the sharing box:\n%s", abbreviate(r.body))
+	}
+	mustContain(t, r, `data-autocopy="1"`, "Copy link", "Expire")
+	return id, m[1]
+}
+
+func beaconForm(b *browser, viewing string, slide uint64, ms int) url.Values {
+	return formOf("v", viewing, "slide", fmt.Sprint(slide), "ms", fmt.Sprint(ms), "_csrf", b.csrf())
+}
+
+var viewingRe = regexp.MustCompile(`data-viewing="([A-Za-z0-9_-]{43})"`)
+
+func TestPresoShareAnyoneViewBeaconsAndExpire(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+
+	visitor := a.browser()
+	// The landing names the contacts and offers "Not on the list?"; opening it records nothing.
+	r := visitor.get(link)
+	mustContain(t, r, "Pension plan", "Mia Martin", "Not on the list?", "Continue anonymously")
+	if evs, _ := a.st.ShareEvents(1); len(evs) != 1 {
+		t.Fatalf("the GET of the landing recorded events: %+v", evs)
+	}
+	// Before picking a name, the slides send back to the landing.
+	if r := visitor.get(link + "/slides/1"); r.Code != http.StatusSeeOther {
+		t.Fatalf("slides before the name: %d", r.Code)
+	}
+	r = visitor.post(link+"/open", formOf("who", "0"))
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
+		t.Fatalf("pick a name: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	r = visitor.get(link + "/slides/1")
+	mustContain(t, r, "Hello", "Slide 1 of 2", link+"/slides/2", `data-beacon="`+link+`/beacon"`)
+	mustNotContain(t, r, "Draft")
+	viewing := viewingRe.FindStringSubmatch(r.body)[1]
+
+	// Beacons: good ones stored; bad ones refused and harmless.
+	if r := visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 4200)); r.Code != http.StatusNoContent {
+		t.Fatalf("beacon: %d %s", r.Code, r.body)
+	}
+	for name, form := range map[string]url.Values{
+		"unknown viewing": beaconForm(visitor, strings.Repeat("A", 43), 1, 10),
+		"left-out slide":  beaconForm(visitor, viewing, 2, 10),
+		"negative time":   beaconForm(visitor, viewing, 1, -5),
+		"not a number":    formOf("v", viewing, "slide", "x", "ms", "1", "_csrf", visitor.csrf()),
+	} {
+		if r := visitor.post(link+"/beacon", form); r.Code < 400 || r.Code >= 500 {
+			t.Errorf("%s: %d", name, r.Code)
+		}
+	}
+	big := beaconForm(visitor, viewing, 1, 10)
+	big.Set("pad", strings.Repeat("x", 2000))
+	if r := visitor.post(link+"/beacon", big); r.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized beacon: %d", r.Code)
+	}
+	// A beacon of another share's viewing is refused.
+	_, other := sharePreso(t, a, owner, "anyone", mia)
+	if r := visitor.post(other+"/beacon", beaconForm(visitor, viewing, 1, 10)); r.Code != http.StatusForbidden {
+		t.Errorf("beacon through another share: %d", r.Code)
+	}
+	vs, _ := a.st.ShareViewings(1)
+	if len(vs) != 1 || vs[0].Name != "Mia Martin" || vs[0].ContactID != mia.ID {
+		t.Fatalf("viewings: %+v", vs)
+	}
+	if times, _ := a.st.SlideTimes(vs[0].ID); len(times) != 1 || times[0].Millis != 4200 {
+		t.Fatalf("slide times: %+v", times)
+	}
+
+	// Expire: the open viewer fails on its next slide and its next beacon.
+	owner.post(presoPath(id, "/share/1/expire"), nil)
+	if r := visitor.get(link + "/slides/2"); r.Code != http.StatusGone {
+		t.Fatalf("slide after expire: %d", r.Code)
+	} else {
+		mustContain(t, r, "no longer works")
+	}
+	if r := visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 10)); r.Code != http.StatusGone {
+		t.Fatalf("beacon after expire: %d", r.Code)
+	}
+	if r := visitor.get(link); r.Code != http.StatusGone {
+		t.Fatalf("landing after expire: %d", r.Code)
+	}
+	mustContain(t, owner.get(presoPath(id, "")), "Link expired by Olive Owner", "Link created by Olive Owner")
+}
+
+func TestPresoShareNotOnTheListAndAnonymous(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	_, link := sharePreso(t, a, owner, "anyone", mia)
+	v1 := a.browser()
+	if r := v1.post(link+"/open", formOf("who", "-1", "name", "", "email", "x")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("no name: %d", r.Code)
+	}
+	r := v1.post(link+"/open", formOf("who", "-1", "name", "Paul Partner", "email", "paul@example.org"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("not on the list: %d %s", r.Code, abbreviate(r.body))
+	}
+	v1.get(link + "/slides/1")
+	v2 := a.browser()
+	v2.post(link+"/open", formOf("who", "-1", "anonymous", "1"))
+	v2.get(link + "/slides/1")
+	vs, _ := a.st.ShareViewings(1)
+	if len(vs) != 2 || vs[0].Name != "Paul Partner" || vs[0].Email != "paul@example.org" || vs[0].Anonymous || !vs[1].Anonymous {
+		t.Fatalf("viewings: %+v", vs)
+	}
+	evs, _ := a.st.ShareEvents(1)
+	kinds := ""
+	for _, e := range evs {
+		kinds += e.Type + " "
+	}
+	if !strings.Contains(kinds, "identified") || !strings.Contains(kinds, "anonymous") {
+		t.Fatalf("events: %s", kinds)
+	}
+}
+
+func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID(),
+		store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true},
+		store.Phone{Type: store.PhoneWork, Number: "+33698765432", Mobile: true})
+	id, link := sharePreso(t, a, owner, "contacts", mia)
+
+	visitor := a.browser()
+	r := visitor.get(link)
+	mustContain(t, r, "Mia Martin", link+"?who=0")
+	mustNotContain(t, r, "Not on the list?")
+	// Picking the name shows the numbers masked; still no code.
+	r = visitor.get(link + "?who=0")
+	mustContain(t, r, "••• ••• 678", "••• ••• 432", "Send me a code")
+	mustNotContain(t, r, "612345678", "698765432")
+	if msgs, _ := a.st.ListMessages(0, 10); len(msgs) != 0 {
+		t.Fatalf("a GET sent a code: %+v", msgs)
+	}
+	if r := visitor.post(link+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("open without code: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	r = visitor.post(link+"/code", formOf("who", "0", "to", "1"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d %s", r.Code, abbreviate(r.body))
+	}
+	msgs, _ := a.st.ListMessages(0, 10)
+	if len(msgs) != 1 || msgs[0].Channel != store.ChannelSMS || msgs[0].To != "+33698765432" || msgs[0].Kind != "preso_code" {
+		t.Fatalf("code message: %+v", msgs)
+	}
+	m := msgs[0]
+	var err error
+	m.Secret, err = a.st.Unseal(m.Sealed)
+	if err != nil || len(m.Secret) != 6 {
+		t.Fatalf("code: %q %v", m.Secret, err)
+	}
+	out, err := a.h.Render(m, m.Secret)
+	if err != nil || !strings.Contains(out.Text, m.Secret) || !strings.Contains(out.Text, "Cabinet Lumière") {
+		t.Fatalf("SMS text: %q %v", out.Text, err)
+	}
+	if r := visitor.post(link+"/verify", formOf("who", "0", "code", "000000")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: %d", r.Code)
+	}
+	r = visitor.post(link+"/verify", formOf("who", "0", "code", m.Secret))
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
+		t.Fatalf("verify: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, visitor.get(link+"/slides/1"), "Body Hello")
+
+	// Staff edit a slide: the Share button gets its dot; Refresh keeps the URL.
+	r = owner.post(presoPath(id, "/slides/1"), formOf("title", "Hello again", "body", "New body", "rev", "2"), "HX-Request", "true")
+	mustContain(t, r, `class="dot"`, "out of date")
+	r = owner.get(presoPath(id, "/share"))
+	mustContain(t, r, "Refresh link", "Review numbers or change visibility")
+	r = owner.post(presoPath(id, "/share/1/refresh"), nil, "HX-Request", "true")
+	if m := shareLinkRe.FindStringSubmatch(r.body); m == nil || m[1] != link {
+		t.Fatalf("refresh changed the link: %v", m)
+	}
+	mustNotContain(t, r, "Refresh link")
+	// The refresh changed who may be in: the visitor proves it again, then sees the new slide.
+	a.advance(2 * time.Minute)
+	if r := visitor.get(link + "/slides/1"); r.Code != http.StatusSeeOther {
+		t.Fatalf("old session after refresh: %d", r.Code)
+	}
+	visitor.post(link+"/code", formOf("who", "0", "to", "0"))
+	msgs, _ = a.st.ListMessages(0, 10)
+	m = msgs[0]
+	m.Secret, _ = a.st.Unseal(m.Sealed)
+	if r := visitor.post(link+"/verify", formOf("who", "0", "code", m.Secret)); r.Code != http.StatusSeeOther {
+		t.Fatalf("verify again: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, visitor.get(link+"/slides/1"), "New body")
+
+	// Signing.
+	r = visitor.get(link + "/slides/2")
+	mustContain(t, r, "Sign here", "Your full name", "Sign with my typed name only", "I have read this preso")
+	if r := visitor.post(link+"/sign", formOf("slide", "3", "name", "Mia Martin")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("sign without consent: %d", r.Code)
+	} else {
+		mustContain(t, r, "Tick the box to agree", "Draw your signature, or tick")
+	}
+	if r := visitor.post(link+"/sign", formOf("slide", "1", "name", "Mia Martin", "typed_only", "1", "consent", "1")); r.Code != http.StatusBadRequest {
+		t.Fatalf("sign a content slide: %d", r.Code)
+	}
+	r = visitor.post(link+"/sign", formOf("slide", "3", "name", "Mia Martin", "typed_only", "1", "consent", "1"), "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36")
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("sign: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, visitor.get(link+"/slides/2"), "Signed by Mia Martin")
+	sigs, _ := a.st.ShareSignatures(1)
+	if len(sigs) != 1 || sigs[0].Verification != "sms" || sigs[0].SnapshotSHA256 == "" || sigs[0].IP != "192.0.2.10" {
+		t.Fatalf("signature: %+v", sigs)
+	}
+	r = owner.get(presoPath(id, "/share"))
+	mustContain(t, r, "Mia Martin", "verified by a code sent by text message", "certificate.pdf")
+	r = owner.get(presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sigs[0].ID)))
+	if r.Code != http.StatusOK || r.Header().Get("Content-Type") != "application/pdf" || !strings.HasPrefix(r.body, "%PDF") {
+		t.Fatalf("certificate: %d %v", r.Code, r.Header())
+	}
+}
+
+func TestPresoShareIDOR(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.addStaff("Bob Practitioner", "bob@example.org", store.RolePractitioner)
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	bob := a.signIn("bob@example.org", staffPassword)
+	for _, p := range []string{"/share", "/signatures/1/certificate.pdf"} {
+		if r := bob.get(presoPath(id, p)); r.Code != http.StatusNotFound {
+			t.Errorf("Bob GET %s: %d", p, r.Code)
+		}
+	}
+	for _, p := range []string{"/share", "/share/1/refresh", "/share/1/expire"} {
+		if r := bob.post(presoPath(id, p), nil); r.Code != http.StatusNotFound {
+			t.Errorf("Bob POST %s: %d", p, r.Code)
+		}
+	}
+	// Bob's own preso cannot reach the owner's share through its ID.
+	bobs := bob.newPreso(t)
+	if r := bob.post(presoPath(bobs, "/share/1/expire"), nil); r.Code != http.StatusNotFound {
+		t.Errorf("Bob expires through his preso: %d", r.Code)
+	}
+	if r := a.browser().get(link); r.Code != http.StatusOK {
+		t.Fatalf("the share still works: %d", r.Code)
+	}
+	// A made-up token is a 404; many of them from one address are throttled.
+	miss := a.browser()
+	codes := map[int]int{}
+	for range 15 {
+		codes[miss.get("/s/"+strings.Repeat("B", 43)).Code]++
+	}
+	if codes[http.StatusNotFound] == 0 || codes[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("token misses: %v", codes)
+	}
+}

@@ -1,0 +1,48 @@
+package handlers
+
+import (
+	"time"
+
+	"foyer/locales"
+	"foyer/store"
+)
+
+// What every share link page needs, whatever sits behind the link.
+
+// limitShareMiss throttles, per address, requests for share tokens that do not exist.
+var limitShareMiss = policy{every: 10 * time.Second, burst: 10}
+
+// limitShareCode throttles, per address, code entries across all shares (the
+// per-share limits live in the store).
+var limitShareCode = policy{every: 6 * time.Second, burst: 20}
+
+func (h *Handler) shareCookieName() string {
+	if h.cfg.Secure() {
+		return "__Host-foyer_share"
+	}
+	return "foyer_share"
+}
+
+// shareLoc is the language of a share's pages and messages: its first recipient's.
+func (h *Handler) shareLoc(sh store.Share) *locales.Localizer {
+	lang := ""
+	if len(sh.Recipients) > 0 {
+		lang = sh.Recipients[0].Lang
+	}
+	if !locales.IsSupported(lang) {
+		p, _ := h.currentPractice()
+		lang = p.DefaultLang
+	}
+	return h.catalog.Get(lang)
+}
+
+// peek reports whether allow would let key through now, without using a token.
+func (l *limits) peek(key string, p policy) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return true
+	}
+	return b.lim.TokensAt(l.now()) >= 1
+}
