@@ -212,7 +212,10 @@ func serve(cfg config) error {
 		Handler:           h.Echo(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// Long downloads push their own deadline forward as the client reads
+		// (handlers/download.go); every other response is done well before this.
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  120 * time.Second,
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -221,9 +224,6 @@ func serve(cfg config) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var bg sync.WaitGroup
-	bg.Go(func() { worker.Run(ctx) })
-	bg.Go(func() { h.Housekeeping(ctx) })
 
 	if email == nil || sms == nil {
 		log.Warn("delivery not configured: messages stay in the outbox and are printed here", "email", email != nil, "sms", sms != nil)
@@ -232,24 +232,50 @@ func serve(cfg config) error {
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing requests in flight", "timeout", cfg.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("requests still running at the deadline were cut", "err", err)
-	}
-	bg.Wait()
+	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, h.Housekeeping)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
 	log.Info("stopped")
-	return nil
+	return err
+}
+
+// runServer serves on ln until ctx ends or serving fails, running the
+// background jobs beside it, and stops within timeout whatever clients do:
+// requests in flight may finish until the deadline, then their connections
+// are closed. It returns once the background jobs (told to stop) have
+// returned, or timeout after it stopped serving if one will not.
+func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, timeout time.Duration, jobs ...func(context.Context)) error {
+	jobCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	var bg sync.WaitGroup
+	for _, job := range jobs {
+		bg.Go(func() { job(jobCtx) })
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+		log.Error("the server stopped serving", "err", serveErr)
+	case <-ctx.Done():
+		log.Info("shutting down: finishing requests in flight", "timeout", timeout)
+	}
+	deadline := time.Now().Add(timeout)
+	stopJobs()
+	sctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running at the deadline were cut", "err", err)
+		_ = srv.Close()
+	}
+	done := make(chan struct{})
+	go func() { bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		log.Warn("background work still running at the deadline was left behind")
+	}
+	return serveErr
 }
 
 // backup copies the data file while no server holds it.

@@ -50,6 +50,8 @@ type Handler struct {
 	now func() time.Time
 
 	limits *limits
+	// stallTimeout cuts a long response whose client stops reading (see serveDownload).
+	stallTimeout time.Duration
 
 	// spawn runs work that must happen after the answer (tests replace it);
 	// bg counts that work so Wait can let it finish.
@@ -83,7 +85,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	if cfg.BaseURL == nil {
 		cfg.BaseURL, _ = url.Parse("http://localhost:8080")
 	}
-	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now)}
+	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout}
 	h.spawn = func(fn func()) { go fn() }
 	h.sessions = newSessionStore(s, cfg, now)
 	h.shares = share.New(s, now)

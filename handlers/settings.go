@@ -211,14 +211,14 @@ func (h *Handler) logo(c echo.Context) error {
 	return c.Blob(http.StatusOK, typ, data)
 }
 
-// backup streams a consistent copy of the whole store.
+// backup sends a consistent copy of the whole store, snapshotted to a
+// temporary file first: the download holds no transaction open.
 func (h *Handler) backup(c echo.Context) error {
-	hd := c.Response().Header()
-	hd.Set("Content-Type", "application/octet-stream")
-	hd.Set("Content-Disposition", `attachment; filename="foyer-backup-`+h.now().Format("2006-01-02")+`.db"`)
-	hd.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	n, err := h.store.WriteBackup(c.Response())
+	f, n, err := h.store.BackupSnapshot()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
-	return err
+	return h.serveDownload(c, "foyer-backup-"+h.now().Format("2006-01-02")+".db", "application/octet-stream", h.now(), f)
 }
