@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -53,14 +56,16 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestRecoveryCodes(t *testing.T) {
-	codes, hashes := NewRecoveryCodes(10)
+	key := []byte("test key")
+	hash := func(s string) []byte { m := hmac.New(sha256.New, key); m.Write([]byte(s)); return m.Sum(nil) }
+	codes, hashes := NewRecoveryCodes(10, hash)
 	seen := map[string]bool{}
 	for i, c := range codes {
 		if len(c) != 11 || c[5] != '-' || seen[c] {
 			t.Fatalf("bad or repeated code %q", c)
 		}
 		seen[c] = true
-		if !Equal(HashRecoveryCode(strings.ToUpper(" "+c+" ")), hashes[i]) {
+		if !Equal(hash(RecoveryCodeInput(strings.ToUpper(" "+c+" "))), hashes[i]) {
 			t.Fatalf("code %q does not match its hash when typed loosely", c)
 		}
 	}
@@ -100,4 +105,19 @@ func FuzzCheckPassword(f *testing.F) {
 	f.Fuzz(func(t *testing.T, phc, pw string) {
 		CheckPassword(phc, pw)
 	})
+}
+
+// TestTOTPKeyURLRefusesBadSecret: a secret that does not decode is an error,
+// not a QR code for a random secret the app would then never match.
+func TestTOTPKeyURLRefusesBadSecret(t *testing.T) {
+	for _, bad := range []string{"", "not base32!", "1111"} {
+		if k, err := TOTPKeyURL("Practice", "a@example.org", bad); err == nil || !errors.Is(err, ErrBadSecret) {
+			t.Errorf("secret %q: key %v, err %v", bad, k, err)
+		}
+	}
+	key, _ := NewTOTPKey("Practice", "a@example.org")
+	k, err := TOTPKeyURL("Practice", "a@example.org", key.Secret())
+	if err != nil || k.Secret() != key.Secret() {
+		t.Fatalf("good secret: %v %v", k, err)
+	}
 }

@@ -3,6 +3,8 @@ package auth
 import (
 	"crypto/subtle"
 	"encoding/base32"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,18 +21,18 @@ func NewTOTPKey(issuer, account string) (*otp.Key, error) {
 }
 
 // TOTPKeyURL rebuilds the otpauth:// key for a stored secret, for the QR code.
+// A secret that does not decode is an error: with no secret, the generator
+// would make a random one, and the QR code would enrol an app that never matches.
 func TOTPKeyURL(issuer, account, secret string) (*otp.Key, error) {
-	k, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, Secret: mustDecode(secret)})
-	return k, err
+	raw, err := decodeSecret(secret)
+	if err != nil || len(raw) == 0 {
+		return nil, fmt.Errorf("auth: the TOTP secret does not decode: %w", errors.Join(ErrBadSecret, err))
+	}
+	return totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: TOTPPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, Secret: raw})
 }
 
-func mustDecode(secret string) []byte {
-	b, err := decodeSecret(secret)
-	if err != nil {
-		return nil
-	}
-	return b
-}
+// ErrBadSecret is returned for a TOTP secret that is not base32.
+var ErrBadSecret = errors.New("auth: malformed TOTP secret")
 
 // MatchTOTP checks code against the steps around now (one step of clock skew
 // either way) and returns the step it matched, so the caller can refuse replays.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -70,7 +71,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "account", pg, f)
 	}
-	if !h.limits.allow("password:"+user.Email, limitSignInAccount) {
+	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
 		return h.tooMany(c, "account", pg, f, "current")
 	}
 	if !auth.CheckPassword(user.PasswordHash, current) {
@@ -154,7 +155,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "twofa_enrol", pg, f)
 	}
-	if !h.limits.allow("2fa:"+user.Email, limitTwoFA) {
+	if !h.limits.allow(twoFALimitKey(user.ID), limitTwoFA) {
 		return h.tooMany(c, "twofa_enrol", pg, f, "code")
 	}
 	step, ok := auth.MatchTOTP(secret, code, h.now())
@@ -166,7 +167,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	codes, hashes := auth.NewRecoveryCodes(10)
+	codes, hashes := auth.NewRecoveryCodes(10, h.store.Hash)
 	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
 		st.TOTPSecret, st.TOTPEnabled, st.TOTPLastStep, st.RecoveryHashes = sealed, true, step, hashes
 		return nil
@@ -226,6 +227,9 @@ func (h *Handler) disable2FA(c echo.Context) error {
 		return err
 	}
 	pw := f.password("disable_password")
+	if f.ok() && !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
+		return h.tooMany(c, "account", pg, f, "disable_password")
+	}
 	if f.ok() && !auth.CheckPassword(user.PasswordHash, pw) {
 		f.fail("disable_password", "account.wrong_password")
 	}
@@ -253,3 +257,9 @@ func groupBy4(s string) string {
 	}
 	return b.String()
 }
+
+// The limit keys of a staff member's guesses, by ID wherever they are made:
+// the password (changing it, turning 2FA off) and the second-factor code
+// (signing in, enrolling) each draw on one bucket.
+func passwordLimitKey(id uint64) string { return "password:" + strconv.FormatUint(id, 10) }
+func twoFALimitKey(id uint64) string    { return "2fa:" + strconv.FormatUint(id, 10) }

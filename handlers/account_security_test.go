@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,5 +199,40 @@ func TestPortalAccessEnds(t *testing.T) {
 	owner.post(path+"/restore", nil)
 	if r := owner.post(path+"/portal", formOf("portal_email", "eloise@example.org", "portal_password", "bienvenue au cabinet")); r.Code != http.StatusSeeOther {
 		t.Fatalf("portal access once restored: %d", r.Code)
+	}
+}
+
+// TestHistoryRestoreGetsWholePage: Back after a search makes htmx ask again
+// for a page it no longer has, with HX-Request set: it gets the whole page.
+func TestHistoryRestoreGetsWholePage(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	owner.newClient()
+	r := owner.get("/clients?q=dur", "HX-Request", "true", "HX-History-Restore-Request", "true")
+	mustContain(t, r, "<!doctype html>", `<nav`, "Durand")
+	if !strings.Contains(strings.Join(r.Header().Values("Vary"), ","), "HX-History-Restore-Request") {
+		t.Errorf("Vary = %q", r.Header().Values("Vary"))
+	}
+}
+
+// TestPractitionerEditsOwnAppointment: a practitioner who is not an admin
+// changes the time of their own session; it stays theirs.
+func TestPractitionerEditsOwnAppointment(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
+	sam := a.addStaff("Sam", "sam@example.org", store.RolePractitioner)
+	path := owner.newClient("practitioner", itoa(sam.ID))
+	owner.post(path+"/appointments", formOf("date", "2026-12-01", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", itoa(pat.ID)))
+	pb := a.signIn("pat@example.org", staffPassword)
+	r := pb.post("/appointments/1", formOf("date", "2026-12-01", "time", "11:00", "minutes", "50", "kind", "video", "fee", "80"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("edit own appointment: %d %s", r.Code, abbreviate(r.body))
+	}
+	if ap, _ := a.st.Appointment(1); ap.PractitionerID != pat.ID {
+		t.Fatalf("the appointment went to practitioner %d", ap.PractitionerID)
+	}
+	if r := pb.get("/appointments/1/edit"); r.Code != http.StatusOK {
+		t.Fatalf("the appointment is no longer reachable: %d", r.Code)
 	}
 }

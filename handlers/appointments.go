@@ -46,7 +46,9 @@ type apptInput struct {
 }
 
 // readAppointment validates the booking form; the date and time are in the practice time zone.
-func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client) apptInput {
+// current is the appointment being edited (zero when booking): a staff
+// member who cannot choose the practitioner keeps the one it has.
+func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client, current store.Appointment) apptInput {
 	var in apptInput
 	_, day := f.date("date", true)
 	clock := f.text("time", 5, true)
@@ -61,6 +63,9 @@ func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client) appt
 	in.Kind = store.AppointmentKind(f.choice("kind", optionValues(apptKinds)...))
 	in.FeeCents = f.money("fee", true)
 	in.PractitionerID = cl.PractitionerID
+	if current.PractitionerID != 0 {
+		in.PractitionerID = current.PractitionerID
+	}
 	if isAdmin(currentUser(c)) {
 		in.PractitionerID = h.readPractitioner(f)
 	}
@@ -81,7 +86,7 @@ func (h *Handler) bookAppointment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := h.readAppointment(c, f, cl)
+	in := h.readAppointment(c, f, cl, store.Appointment{})
 	if !f.ok() {
 		return h.invalid(c, "client", pg, f)
 	}
@@ -148,7 +153,7 @@ func (h *Handler) updateAppointment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := h.readAppointment(c, f, cl)
+	in := h.readAppointment(c, f, cl, a)
 	if !f.ok() {
 		return h.invalid(c, "appointment_form", pg, f)
 	}

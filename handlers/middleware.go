@@ -30,6 +30,9 @@ const (
 	hxRequest  = "HX-Request"
 	hxBoosted  = "HX-Boosted"
 	hxRedirect = "HX-Redirect"
+	// hxHistoryRestore comes with HX-Request when htmx rebuilds a page from
+	// history it no longer has (Back after a search): it needs the whole page.
+	hxHistoryRestore = "HX-History-Restore-Request"
 )
 
 // logRequests logs one line per request with the route pattern, never the raw
@@ -282,7 +285,8 @@ func currentSession(c echo.Context) *sessions.Session {
 func str(v any) string { s, _ := v.(string); return s }
 
 func isHTMX(c echo.Context) bool {
-	return c.Request().Header.Get(hxRequest) == "true" && c.Request().Header.Get(hxBoosted) != "true"
+	hd := c.Request().Header
+	return hd.Get(hxRequest) == "true" && hd.Get(hxBoosted) != "true" && hd.Get(hxHistoryRestore) != "true"
 }
 
 // redirect sends the browser elsewhere: a 303, or HX-Redirect for HTMX requests

@@ -118,6 +118,7 @@ func (h *Handler) renderBlock(c echo.Context, status int, name, block string, da
 func (h *Handler) writeHTML(c echo.Context, status int, body []byte) error {
 	hd := c.Response().Header()
 	hd.Add("Vary", hxRequest)
+	hd.Add("Vary", hxHistoryRestore)
 	hd.Set("Cache-Control", "no-store")
 	return c.HTMLBlob(status, body)
 }

@@ -111,7 +111,7 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
-	if !h.limits.allow("2fa:"+strconv.FormatUint(uid, 10), limitTwoFA) || !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) {
+	if !h.limits.allow(twoFALimitKey(uid), limitTwoFA) || !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) {
 		return h.tooMany(c, "signin_2fa", pg, f, "code")
 	}
 	st, err := h.store.Staff(uid)
@@ -150,8 +150,10 @@ func (h *Handler) checkSecondFactor(st store.Staff, code string) (ok bool, reaso
 		return true, "", nil
 	}
 	if len(code) >= 10 {
-		want := auth.HashRecoveryCode(code)
-		used, err := h.store.UseRecoveryCode(st.ID, func(h []byte) bool { return auth.Equal(h, want) })
+		// Keyed with the store's HMAC key; codes made before that was so
+		// are kept as plain SHA-256 and still accepted.
+		want, legacy := h.store.Hash(auth.RecoveryCodeInput(code)), auth.LegacyRecoveryHash(code)
+		used, err := h.store.UseRecoveryCode(st.ID, func(h []byte) bool { return auth.Equal(h, want) || auth.Equal(h, legacy) })
 		if err != nil || used {
 			return used, "", err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"foyer/auth"
 	"foyer/store"
 )
 
@@ -74,7 +75,9 @@ func TestTwoFactor(t *testing.T) {
 	if r := c.post("/signin/2fa", formOf("code", code)); r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("replayed code: %d", r.Code)
 	}
-	// A recovery code works once.
+	// A recovery code works once. (The codes typed so far, at enrolment and
+	// here, drew on the owner's one bucket: let it refill a little.)
+	a.advance(2 * time.Minute)
 	if r := c.post("/signin/2fa", formOf("code", codes[0])); r.Code != http.StatusSeeOther {
 		t.Fatalf("recovery code: %d %s", r.Code, abbreviate(r.body))
 	}
@@ -149,5 +152,55 @@ func TestDisable2FA(t *testing.T) {
 	st, _ := a.st.StaffByEmail("owner@example.org")
 	if st.TOTPEnabled || st.TOTPSecret != "" || len(st.RecoveryHashes) != 0 {
 		t.Fatalf("2FA left behind: %+v", st)
+	}
+}
+
+// TestTwoFactorHardening: recovery codes are stored under the store's HMAC
+// key (older SHA-256 ones still work), turning 2FA off is rate limited, and
+// wrong codes count in one bucket per member wherever they are typed.
+func TestTwoFactorHardening(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	_, codes := owner.enrol2FA()
+	st, _ := a.st.StaffByEmail("owner@example.org")
+	if !bytes.Equal(st.RecoveryHashes[0], a.st.Hash(auth.RecoveryCodeInput(codes[0]))) || bytes.Equal(st.RecoveryHashes[0], auth.LegacyRecoveryHash(codes[0])) {
+		t.Fatal("recovery codes are not stored under the store's key")
+	}
+	// A code stored the old way is still accepted, once.
+	a.st.UpdateStaff(st.ID, func(x *store.Staff) error { x.RecoveryHashes[1] = auth.LegacyRecoveryHash(codes[1]); return nil })
+	b := a.browser()
+	b.post("/signin", formOf("email", "owner@example.org", "password", ownerPassword))
+	if r := b.post("/signin/2fa", formOf("code", codes[1])); r.Code != http.StatusSeeOther {
+		t.Fatalf("legacy recovery code: %d", r.Code)
+	}
+	// Turning 2FA off guesses the password: limited like changing it.
+	var last *resp
+	for range 6 {
+		last = owner.post("/account/2fa/disable", formOf("disable_password", "not the password"))
+	}
+	if last.Code != http.StatusTooManyRequests {
+		t.Fatalf("6 wrong passwords to turn 2FA off: %d", last.Code)
+	}
+	if st, _ := a.st.StaffByEmail("owner@example.org"); !st.TOTPEnabled {
+		t.Fatal("2FA was turned off")
+	}
+
+	// Pat's wrong codes while enrolling and while signing in share a bucket.
+	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
+	pat := a.signIn("pat@example.org", staffPassword)
+	patSecret, _ := pat.enrol2FA()
+	a.st.UpdateStaff(2, func(x *store.Staff) error { x.TOTPEnabled, x.TOTPSecret = false, ""; return nil })
+	pat.get("/account/2fa")
+	for range 4 {
+		pat.post("/account/2fa", formOf("code", "000000"))
+	}
+	a.st.UpdateStaff(2, func(x *store.Staff) error { x.TOTPEnabled = true; return nil })
+	sealed, _ := a.st.Seal(patSecret)
+	a.st.UpdateStaff(2, func(x *store.Staff) error { x.TOTPSecret = sealed; return nil })
+	c := a.browser()
+	c.post("/signin", formOf("email", "pat@example.org", "password", staffPassword))
+	c.post("/signin/2fa", formOf("code", "000000"))
+	if r := c.post("/signin/2fa", formOf("code", "000000")); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("wrong codes at enrolment and sign-in are counted apart: %d", r.Code)
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,7 +35,7 @@ func DefaultPractice() Practice {
 func (s *Store) Practice() (Practice, error) {
 	p := DefaultPractice()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && err != ErrNotFound {
+		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
@@ -51,7 +52,7 @@ func (s *Store) SavePractice(p Practice) error {
 func (s *Store) SaveLogo(data []byte, contentType string, version int64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		p := DefaultPractice()
-		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && err != ErrNotFound {
+		if err := getJSON(tx, bucketPractice, keySettings, &p); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		p.LogoType, p.LogoVersion = contentType, version
