@@ -46,6 +46,43 @@ type Appointment struct {
 	ReceiptNo    uint64    `json:"receipt_no,omitempty"`
 	ReminderSent bool      `json:"reminder_sent,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Video records when each party joined and left the video room, oldest
+	// first; nothing else of the session (no SDP, no network address) is kept.
+	Video []VideoEvent `json:"video,omitempty"`
+}
+
+// VideoParty is who took part in a video session.
+type VideoParty string
+
+// The parties of a video session.
+const (
+	PartyPractitioner VideoParty = "practitioner"
+	PartyClient       VideoParty = "client"
+)
+
+// VideoEvent is one party joining or leaving a video room.
+type VideoEvent struct {
+	At     time.Time  `json:"at"`
+	Party  VideoParty `json:"party"`
+	Joined bool       `json:"joined"` // false: left
+}
+
+// maxVideoEvents bounds the log of one appointment: a flaky network can
+// reconnect many times, and the record must not grow without end.
+const maxVideoEvents = 100
+
+// RecordVideo appends a join or leave to the appointment's video log, keeping
+// the first events when the log is full (the last leave replaces the last entry).
+func (s *Store) RecordVideo(id uint64, e VideoEvent) error {
+	_, err := s.UpdateAppointment(id, func(a *Appointment) error {
+		if len(a.Video) >= maxVideoEvents {
+			a.Video[len(a.Video)-1] = e
+			return nil
+		}
+		a.Video = append(a.Video, e)
+		return nil
+	})
+	return err
 }
 
 func byClientKey(a Appointment) []byte {

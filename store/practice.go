@@ -24,11 +24,16 @@ type Practice struct {
 	LogoType string `json:"logo_type,omitempty"`
 	// LogoVersion changes with every upload so the logo URL can be cached forever.
 	LogoVersion int64 `json:"logo_version,omitempty"`
+	// VideoEarlyMinutes is how long before a video session its room opens.
+	VideoEarlyMinutes int `json:"video_early_minutes"`
+	// VideoLateMinutes is how long after the end of a video session its room stays open.
+	VideoLateMinutes int `json:"video_late_minutes"`
 }
 
 // DefaultPractice is what a practice looks like before setup fills it in.
 func DefaultPractice() Practice {
-	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62", Currency: "EUR"}
+	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62", Currency: "EUR",
+		VideoEarlyMinutes: 15, VideoLateMinutes: 30}
 }
 
 // Practice returns the practice settings (defaults before setup).
