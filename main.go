@@ -29,6 +29,7 @@ import (
 	"foyer/delivery"
 	"foyer/handlers"
 	"foyer/store"
+	"foyer/video"
 )
 
 // config is everything the operator can set, by flag or environment variable.
@@ -40,6 +41,8 @@ type config struct {
 	trustedProxies, logFormat string
 	shutdownTimeout           time.Duration
 	secretKey                 string
+	iceServers                string
+	turnAddr, turnPorts       string
 }
 
 func env(name, def string) string {
@@ -74,6 +77,9 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("FOYER_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (FOYER_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("FOYER_LOG_FORMAT", "text"), "log format: text or json (FOYER_LOG_FORMAT)")
 	fs.StringVar(&cfg.secretKey, "secret-key", env("FOYER_SECRET_KEY", ""), "at least 32 characters kept outside the data file, e.g. from openssl rand -base64 32; seals secrets in the data file with it (FOYER_SECRET_KEY)")
+	fs.StringVar(&cfg.iceServers, "ice-servers", env("FOYER_ICE_SERVERS", ""), "STUN/TURN servers for video sessions: a JSON array of RTCIceServer, or stun: URLs separated by commas; empty: none (FOYER_ICE_SERVERS)")
+	fs.StringVar(&cfg.turnAddr, "turn-addr", env("FOYER_TURN_ADDR", ""), "public host:port of the embedded TURN server for video sessions, e.g. 203.0.113.5:3478; empty: no TURN server (FOYER_TURN_ADDR)")
+	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
 		out := fs.Output()
@@ -197,13 +203,30 @@ func serve(cfg config) error {
 		sms = d
 	}
 
+	ice, err := video.ParseICEServers(cfg.iceServers)
+	if err != nil {
+		return err
+	}
+	var turn *video.TURN
+	if cfg.turnAddr != "" {
+		lo, hi, err := video.ParsePorts(cfg.turnPorts)
+		if err != nil {
+			return fmt.Errorf("FOYER_TURN_PORTS: %w", err)
+		}
+		if turn, err = video.StartTURN(video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname()}, time.Now, log); err != nil {
+			return err
+		}
+		defer turn.Close()
+	}
+
 	st, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	worker := delivery.NewWorker(st, email, sms, log)
-	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies}, log, time.Now)
+	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
+		ICEServers: ice, TURN: turn}, log, time.Now)
 	if err != nil {
 		return err
 	}

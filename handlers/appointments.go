@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/store"
+	"foyer/video"
 	"foyer/views"
 )
 
@@ -29,6 +30,10 @@ type apptView struct {
 	store.Appointment
 	When, Fee, Practitioner string
 	Past                    bool
+	// Room is the video room's Join button, for whoever is a party to the session.
+	Room *roomLink
+	// VideoLog says who joined and left the video room, and when.
+	VideoLog []string
 }
 
 func (h *Handler) apptView(pg *views.Page, a store.Appointment, names map[uint64]string) apptView {
@@ -166,6 +171,10 @@ func (h *Handler) updateAppointment(c echo.Context) error {
 	}); err != nil {
 		return err
 	}
+	if !a.Start.Equal(in.Start) || in.Kind != store.KindVideo || in.PractitionerID != a.PractitionerID {
+		// The old room is gone: whoever is in it is told the session moved.
+		h.rooms.Close(a.ID, video.ReasonMoved)
+	}
 	h.setFlash(c, "flash.saved")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
 }
@@ -225,6 +234,9 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	if action == "cancelled" {
+		h.rooms.Close(a.ID, video.ReasonCancelled)
+	}
 	h.setFlash(c, "flash.saved")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
 }
@@ -278,6 +290,7 @@ func (h *Handler) deleteAppointment(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	h.rooms.Close(a.ID, video.ReasonCancelled)
 	h.setFlash(c, "flash.appt_deleted")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
 }

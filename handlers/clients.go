@@ -320,8 +320,16 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 	if err != nil {
 		return nil, err
 	}
+	me := currentUser(c)
 	for i := len(appts) - 1; i >= 0; i-- {
-		d.Appointments = append(d.Appointments, h.apptView(pg, appts[i], names))
+		v := h.apptView(pg, appts[i], names)
+		if me != nil && v.PractitionerID == me.ID {
+			v.Room = h.roomLinkFor(pg, v.Appointment, staffRoomURL(v.Appointment))
+		}
+		for _, e := range v.Video {
+			v.VideoLog = append(v.VideoLog, videoEventText(pg, e, cl.FirstName+" "+cl.LastName))
+		}
+		d.Appointments = append(d.Appointments, v)
 	}
 	if d.Presos, err = h.clientPresos(currentUser(c), cl.ID); err != nil {
 		return nil, err

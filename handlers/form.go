@@ -215,3 +215,17 @@ func parseMoney(v string) (int64, bool) {
 	}
 	return int64(w)*100 + int64(fr), true
 }
+
+// minutes reads a whole number of minutes from 0 to max; an empty field keeps def.
+func (f *form) minutes(name string, max, def int) int {
+	v := f.text(name, 4, false)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		f.fail(name, "form.minutes_invalid")
+		return def
+	}
+	return n
+}

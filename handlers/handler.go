@@ -16,6 +16,7 @@ import (
 	"foyer/share"
 	"foyer/static"
 	"foyer/store"
+	"foyer/video"
 	"foyer/views"
 )
 
@@ -29,6 +30,10 @@ type Config struct {
 	SessionLifetime time.Duration
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// ICEServers are the STUN/TURN servers browsers use for video sessions.
+	ICEServers []video.ICEServer
+	// TURN is the embedded TURN server, nil unless FOYER_TURN_ADDR is set.
+	TURN *video.TURN
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -52,6 +57,8 @@ type Handler struct {
 	limits *limits
 	// stallTimeout cuts a long response whose client stops reading (see serveDownload).
 	stallTimeout time.Duration
+	// rooms are the open video rooms.
+	rooms *video.Hub
 
 	// spawn runs work that must happen after the answer (tests replace it);
 	// bg counts that work so Wait can let it finish.
@@ -85,7 +92,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	if cfg.BaseURL == nil {
 		cfg.BaseURL, _ = url.Parse("http://localhost:8080")
 	}
-	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout}
+	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sessions = newSessionStore(s, cfg, now)
 	h.shares = share.New(s, now)

@@ -36,6 +36,8 @@ type agendaSession struct {
 	store.Appointment
 	Client       string
 	Practitioner string
+	// Room is the Join button of the signed-in practitioner's own video sessions.
+	Room *roomLink
 }
 
 // home is the staff start page: the sessions of today and the coming week
@@ -54,6 +56,13 @@ func (h *Handler) home(c echo.Context) error {
 	var err error
 	if d.Agenda, d.More, err = h.agenda(pg.Localizer, user, d.Everyone); err != nil {
 		return err
+	}
+	for i := range d.Agenda {
+		for j, s := range d.Agenda[i].Sessions {
+			if s.PractitionerID == user.ID {
+				d.Agenda[i].Sessions[j].Room = h.roomLinkFor(pg, s.Appointment, staffRoomURL(s.Appointment))
+			}
+		}
 	}
 	pg.Data = d
 	return h.render(c, http.StatusOK, "home", pg)

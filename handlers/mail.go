@@ -38,6 +38,8 @@ import (
 type mailData struct {
 	Lang, Subject, Practice, Brand, Footer string
 	Greeting, Intro, Action, Link, Expiry  string
+	// Note is a second paragraph after Intro (how to join a video session).
+	Note string
 }
 
 // rendering is one message being written: a messageKinds function reads M
@@ -124,6 +126,16 @@ var messageKinds = map[string]func(r *rendering) error{
 		r.Mail.Action = r.L.T("mail.reminder.action")
 		if a["Portal"] != "" {
 			r.Mail.Link = r.h.link("/portal")
+		}
+		if a["Kind"] == string(store.KindVideo) {
+			// The email says how to join but never carries a way in: the room
+			// opens only to the client signed in to the portal.
+			if r.Mail.Link != "" {
+				r.Mail.Note = r.L.T("mail.reminder.video_how", "Minutes", r.P.VideoEarlyMinutes)
+				r.Mail.Action = r.L.T("mail.reminder.action_video")
+			} else {
+				r.Mail.Note = r.L.T("mail.reminder.video_no_portal", "Practice", r.P.Name)
+			}
 		}
 		return nil
 	},

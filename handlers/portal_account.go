@@ -10,6 +10,7 @@ import (
 
 	"foyer/auth"
 	"foyer/store"
+	"foyer/video"
 	"foyer/views"
 )
 
@@ -68,9 +69,17 @@ func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, e
 			d.Receipts = append(d.Receipts, v)
 		}
 	}
+	// The next session is the first one not over yet: a video session stays
+	// "next" until its room closes, so the client can still join it late.
+	w := h.window()
 	for _, ap := range appts {
-		if ap.Status == store.StatusBooked && ap.Start.After(now) {
+		upcoming := ap.Status == store.StatusBooked && ap.Start.After(now)
+		if !upcoming && w.StateAt(ap, now) == video.Open {
+			upcoming = true
+		}
+		if upcoming {
 			v := h.apptView(pg, ap, names)
+			v.Room = h.roomLinkFor(pg, ap, clientRoomURL(ap))
 			d.Next = &v
 			break
 		}

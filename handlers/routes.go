@@ -53,6 +53,8 @@ var routes = []route{
 	{http.MethodPost, "/portal/account", portalClient, func(h *Handler) echo.HandlerFunc { return h.updateMyDetails }},
 	{http.MethodPost, "/portal/password", portalClient, func(h *Handler) echo.HandlerFunc { return h.changeMyPassword }},
 	{http.MethodGet, "/portal/receipts/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.myReceipt }},
+	{http.MethodGet, "/portal/video/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomPage }},
+	{http.MethodGet, "/portal/video/:id/ws", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
 	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},
@@ -83,6 +85,9 @@ var routes = []route{
 	{http.MethodPost, "/appointments/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.deleteAppointment }},
 
 	{http.MethodGet, "/appointments/:id/receipt.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffReceipt }},
+	{http.MethodGet, "/appointments/:id/video", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomPage }},
+	{http.MethodGet, "/appointments/:id/video/ws", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomSocket }},
+	{http.MethodPost, "/appointments/:id/video/attended", anyStaff, func(h *Handler) echo.HandlerFunc { return h.markAttendedFromRoom }},
 
 	{http.MethodGet, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.presoList }},
 	{http.MethodPost, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPreso }},

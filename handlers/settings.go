@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -74,7 +75,8 @@ func (h *Handler) settingsPage(c echo.Context) *views.Page {
 	pg := h.page(c, "settings.title")
 	pg.Data = settingsData{Regions: regionOptions[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
 	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion,
-		"brand_color": p.BrandColor, "currency": p.Currency}
+		"brand_color": p.BrandColor, "currency": p.Currency,
+		"video_early": strconv.Itoa(p.VideoEarlyMinutes), "video_late": strconv.Itoa(p.VideoLateMinutes)}
 	if p.Require2FA {
 		pg.Form["require_2fa"] = "1"
 	}
@@ -113,12 +115,16 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	require2FA := f.checkbox("require_2fa")
 	currency := f.choice("currency", optionValues(currencyOptions)...)
 	allowSignup := f.checkbox("allow_signup")
+	cur, _ := h.currentPractice()
+	early := f.minutes("video_early", 60, cur.VideoEarlyMinutes)
+	late := f.minutes("video_late", 120, cur.VideoLateMinutes)
 	if !f.ok() {
 		return h.invalid(c, "settings", pg, f)
 	}
 	p, _ := h.currentPractice()
 	p.Name, p.DefaultLang, p.TimeZone, p.PhoneRegion, p.BrandColor, p.Require2FA = name, lang, tz, region, color, require2FA
 	p.Currency, p.AllowSignup = currency, allowSignup
+	p.VideoEarlyMinutes, p.VideoLateMinutes = early, late
 	if err := h.store.SavePractice(p); err != nil {
 		return err
 	}
