@@ -45,6 +45,7 @@
     show(problem, true);
     show(btnStart, false);
     status("");
+    problem.scrollIntoView({ block: "nearest" });
   }
 
   // start asks for the camera and microphone, then enters the room.
@@ -119,8 +120,9 @@
         status(m.present ? msgs.waiting_admit : msgs.waiting_arrive);
         break;
       case "knock":
+        // The knock box is an alert: it is announced, the status need not repeat it.
         show(knock, true);
-        status($("room-knock-text").textContent);
+        status("");
         chime();
         break;
       case "admitted":
