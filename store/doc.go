@@ -28,7 +28,7 @@
 //	accounts_by_email/      lower-cased email → 8-byte ID
 //	prospects/              8-byte ID → verified (1) ++ search text; accounts not linked to a client
 //	account_tokens/         HMAC(kind, token) → JSON AccountToken (email verification, password reset)
-//	appointments/           8-byte ID → JSON Appointment
+//	appointments/           8-byte ID → JSON Appointment (with its video room log: who joined and left, when; no signalling)
 //	appointments_by_client/ client ID (8) ++ start unix (8) ++ ID (8) → empty
 //	appointments_reminders/ start unix (8) ++ ID (8) → empty (booked, reminder not sent yet)
 //	meta/receipt_seq        the last receipt number given
