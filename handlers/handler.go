@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,9 @@ type Handler struct {
 	spawn func(func())
 	bg    sync.WaitGroup
 
+	// pdfSlots holds a token per PDF being drawn (see writePDF).
+	pdfSlots chan struct{}
+
 	// practice caches the settings every page reads; refreshed on save.
 	mu       sync.RWMutex
 	practice store.Practice
@@ -94,6 +98,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	}
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
 	h.spawn = func(fn func()) { go fn() }
+	h.pdfSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 	h.sessions = newSessionStore(s, cfg, now)
 	h.shares = share.New(s, now)
 	h.shares.OnPurge(store.SharePreso, h.purgePreso)

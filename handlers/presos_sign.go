@@ -174,7 +174,7 @@ func (h *Handler) signingCertificate(c echo.Context) error {
 		CreatedAt:    sig.At,
 	}
 	var buf bytes.Buffer
-	if err := receipt.Write(&buf, doc); err != nil {
+	if err := h.writePDF(c, &buf, doc); err != nil {
 		return err
 	}
 	hd := c.Response().Header()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -51,7 +52,7 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 		CreatedAt: ap.PaidAt,
 	}
 	var buf bytes.Buffer
-	if err := receipt.Write(&buf, rec); err != nil {
+	if err := h.writePDF(c, &buf, rec); err != nil {
 		return err
 	}
 	hd := c.Response().Header()
@@ -68,4 +69,17 @@ func (h *Handler) staffReceipt(c echo.Context) error {
 		return err
 	}
 	return h.sendReceipt(c, ap, cl)
+}
+
+// writePDF draws a receipt-layout PDF once a turn is free: PDF work is
+// capped at one per CPU, so a burst of downloads cannot exhaust memory. A
+// request whose client leaves while waiting gives up its place.
+func (h *Handler) writePDF(c echo.Context, w io.Writer, doc receipt.Receipt) error {
+	select {
+	case h.pdfSlots <- struct{}{}:
+	case <-c.Request().Context().Done():
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "error.server")
+	}
+	defer func() { <-h.pdfSlots }()
+	return receipt.Write(w, doc)
 }

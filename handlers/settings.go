@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // logo formats
-	_ "image/png"
+	"image/png"
 	"io"
 	"net/http"
 	"regexp"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
+	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
@@ -140,11 +141,19 @@ func (h *Handler) saveSettings(c echo.Context) error {
 func (h *Handler) uploadLogo(c echo.Context) error {
 	pg := h.settingsPage(c)
 	f := &form{c: c, vals: pg.Form, errs: map[string]string{}}
-	data, typ, problem := readLogo(c)
+	data, _, problem := readLogo(c)
 	if problem != "" {
 		f.fail("logo", problem)
 		return h.invalid(c, "settings", pg, f)
 	}
+	// Kept re-encoded, small and 8-bit: every receipt draws it, and a large
+	// 16-bit image made one receipt take seconds and hundreds of MiB.
+	data, err := boundedPNG(data, logoSide)
+	if err != nil {
+		f.fail("logo", "settings.logo_invalid")
+		return h.invalid(c, "settings", pg, f)
+	}
+	typ := "image/png"
 	if err := h.store.SaveLogo(data, typ, h.now().UnixNano()); err != nil {
 		return err
 	}
@@ -153,6 +162,35 @@ func (h *Handler) uploadLogo(c echo.Context) error {
 	}
 	h.setFlash(c, "flash.logo_saved")
 	return h.redirect(c, "/settings")
+}
+
+// logoSide is the largest side of the logo as kept: a header and a receipt
+// show it at most a few centimetres high.
+const logoSide = 512
+
+// boundedPNG decodes an image and re-encodes it as an 8-bit PNG whose sides
+// are at most side pixels (scaled down, proportions kept; never up).
+func boundedPNG(data []byte, side int) ([]byte, error) {
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	b := src.Bounds()
+	w, hgt := b.Dx(), b.Dy()
+	if w > side || hgt > side {
+		if w >= hgt {
+			w, hgt = side, max(1, hgt*side/w)
+		} else {
+			w, hgt = max(1, w*side/hgt), side
+		}
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, w, hgt))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, b, xdraw.Src, nil)
+	var out bytes.Buffer
+	if err := png.Encode(&out, dst); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // readLogo returns the logo bytes and type, or the message ID of what is wrong.

@@ -44,8 +44,41 @@ type Receipt struct {
 	CreatedAt    time.Time // fixed so the same receipt gives the same bytes
 }
 
-// Write renders r as a one-page A4 PDF.
-func Write(w io.Writer, r Receipt) error {
+// Pixel bounds of the images drawn: a receipt must stay quick and small in
+// memory whatever was stored (logos are bounded at upload since, but not
+// those stored before).
+const (
+	maxLogoPixels    = 1 << 20
+	maxPicturePixels = 4 << 20
+)
+
+// decodeBounded decodes an image of at most maxPixels pixels; ok is false otherwise.
+func decodeBounded(data []byte, maxPixels int) (image.Image, bool) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxPixels {
+		return nil, false
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err == nil
+}
+
+// Write renders r as a one-page A4 PDF. It does not fail on what the text
+// holds: characters no embedded font has are replaced visibly, and
+// right-to-left text is drawn in the order it is read.
+func Write(w io.Writer, r Receipt) (err error) {
+	defer func() {
+		// fpdf panics on some inputs; a receipt is answered with an error, never a crash.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("receipt: %v", p)
+		}
+	}()
+	r.Title, r.Number, r.Practice, r.Footer, r.PictureLabel = printable(r.Title), printable(r.Number), printable(r.Practice), printable(r.Footer), printable(r.PictureLabel)
+	r.Total = Line{Label: printable(r.Total.Label), Value: printable(r.Total.Value)}
+	lines := make([]Line, len(r.Lines))
+	for i, l := range r.Lines {
+		lines[i] = Line{Label: printable(l.Label), Value: printable(l.Value)}
+	}
+	r.Lines = lines
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCreationDate(r.CreatedAt)
 	pdf.SetModificationDate(r.CreatedAt)
@@ -60,7 +93,7 @@ func Write(w io.Writer, r Receipt) error {
 
 	y := 20.0
 	if len(r.Logo) > 0 {
-		if img, _, err := image.Decode(bytes.NewReader(r.Logo)); err == nil {
+		if img, ok := decodeBounded(r.Logo, maxLogoPixels); ok {
 			var buf bytes.Buffer
 			if png.Encode(&buf, img) == nil {
 				opts := fpdf.ImageOptions{ImageType: "PNG"}
@@ -95,7 +128,7 @@ func Write(w io.Writer, r Receipt) error {
 		pdf.CellFormat(0, 10, r.Total.Value, "", 1, "R", false, 0, "")
 	}
 	if len(r.Picture) > 0 {
-		if img, _, err := image.Decode(bytes.NewReader(r.Picture)); err == nil {
+		if img, ok := decodeBounded(r.Picture, maxPicturePixels); ok {
 			var buf bytes.Buffer
 			if png.Encode(&buf, img) == nil {
 				pdf.SetFont("dejavu", "B", 11)
