@@ -99,7 +99,7 @@ func TestVideoSession(t *testing.T) {
 	}
 	id := href[1]
 	staff.click(`#room-start`)
-	staff.expectIn("#room-status", "En attente de l’arrivée de Éloïse Durand")
+	staff.expectIn("#room-status", "En attente de l’arrivée d’Éloïse Durand")
 
 	// The client signs in and joins from My Account's next session.
 	client := newTab(t, browser, srv.base)

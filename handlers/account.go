@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/png"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -26,8 +27,13 @@ func (h *Handler) accountPage(c echo.Context) (*views.Page, error) {
 	pg.Data = accountData{Sessions: n}
 	pg.Form["name"] = user.Name
 	pg.Form["lang"] = pg.Lang
+	pg.Form["professional_no"] = user.ProfessionalNo
 	return pg, nil
 }
+
+// professionalNo is an RPPS number (11 digits) or an ADELI number (9
+// characters: digits, with 2A or 2B for Corsica).
+var professionalNo = regexp.MustCompile(`^(\d{11}|\d{9}|2[AB]\d{7})$`)
 
 // updateProfile saves the name and language; the language also becomes the visitor's choice.
 func (h *Handler) updateProfile(c echo.Context) error {
@@ -41,11 +47,15 @@ func (h *Handler) updateProfile(c echo.Context) error {
 	}
 	name := f.text("name", 100, true)
 	lang := f.choice("lang", "en", "fr")
+	proNo := strings.ToUpper(strings.ReplaceAll(f.text("professional_no", 20, false), " ", ""))
+	if proNo != "" && !professionalNo.MatchString(proNo) {
+		f.fail("professional_no", "account.professional_no_invalid")
+	}
 	if !f.ok() {
 		return h.invalid(c, "account", pg, f)
 	}
 	if _, err := h.store.UpdateStaff(currentUser(c).ID, func(st *store.Staff) error {
-		st.Name, st.Lang = name, lang
+		st.Name, st.Lang, st.ProfessionalNo = name, lang, proNo
 		return nil
 	}); err != nil {
 		return err

@@ -41,6 +41,12 @@ func (h *Handler) apptView(pg *views.Page, a store.Appointment, names map[uint64
 		Practitioner: names[a.PractitionerID], Past: a.Start.Before(h.now())}
 }
 
+// How far from today an appointment may be booked or noted.
+const (
+	apptYearsBack  = 5
+	apptYearsAhead = 2
+)
+
 // apptInput is what the booking form holds.
 type apptInput struct {
 	Start          time.Time
@@ -56,6 +62,15 @@ type apptInput struct {
 func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client, current store.Appointment) apptInput {
 	var in apptInput
 	_, day := f.date("date", true)
+	// A session is booked ahead or noted afterwards, within reason: a year
+	// typed wrong (1900, 2206) is a mistake, not an appointment.
+	today := h.now().In(h.zone())
+	from, to := today.AddDate(-apptYearsBack, 0, 0), today.AddDate(apptYearsAhead, 0, 0)
+	if day != "" && (day < from.Format("2006-01-02") || day > to.Format("2006-01-02")) {
+		l := h.loc(c)
+		f.failWith("date", "appt.date_range", "From", l.Date(from), "To", l.Date(to))
+		day = ""
+	}
 	clock := f.text("time", 5, true)
 	if day != "" && clock != "" {
 		at, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, h.zone())

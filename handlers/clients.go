@@ -51,6 +51,7 @@ type clientListData struct {
 	Page     int
 	Prev     string
 	Next     string
+	First    string
 }
 
 type clientRow struct {
@@ -93,8 +94,10 @@ func (h *Handler) clientList(c echo.Context) error {
 		return v
 	}
 	if page > 1 {
-		d.Prev = link(page - 1)
+		// Past the last page (an old bookmark), "previous" leads to the last one.
+		d.Prev = link(min(page-1, max(1, (total+clientPageSize-1)/clientPageSize)))
 	}
+	d.First = link(1)
 	if page*clientPageSize < total {
 		d.Next = link(page + 1)
 	}
@@ -162,14 +165,7 @@ func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
 	cl.LastName = f.text("last_name", 100, true)
 	cl.Email = f.email("email", false)
 	cl.Lang = f.choice("lang", "fr", "en")
-	if d, v := f.date("birth_date", false); v != "" {
-		if d.After(h.now()) {
-			f.fail("birth_date", "clients.birth_future")
-		}
-		cl.BirthDate = v
-	} else {
-		cl.BirthDate = ""
-	}
+	cl.BirthDate = f.birthDate("birth_date", h.now())
 	cl.Address = f.multiline("address", 500)
 	cl.Notes = f.multiline("notes", 5000)
 	h.readPhones(f, cl)
@@ -385,6 +381,11 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 	}
 	// A password set by staff ends the sessions the client had with the old one.
 	if _, err := h.store.DeleteAccountSessions(acct.ID, ""); err != nil {
+		return err
+	}
+	// The client learns where to sign in; the password travels another way, from staff.
+	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: acct.Email, Lang: cl.Lang, Kind: "portal_access",
+		Args: map[string]string{"FirstName": cl.FirstName}}); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.portal_saved")

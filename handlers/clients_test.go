@@ -95,7 +95,8 @@ func TestClientValidation(t *testing.T) {
 		{"lang", "de", "Choose one of the options"},
 		{"phone_0_type", "fax", "Choose one of the options"},
 		{"practitioner", "999", "Choose one of the options"},
-		{"notes", strings.Repeat("x", 5001), "This is too long."},
+		{"notes", strings.Repeat("x", 5001), "This is too long: at most 5000 characters."},
+		{"birth_date", "2999-01-01", "cannot be in the future"},
 		{"address", "a\x00b", "cannot be used here"},
 	}
 	for _, tc := range cases {

@@ -19,7 +19,13 @@ type form struct {
 	c    echo.Context
 	vals map[string]string
 	errs map[string]string
+	// args holds the values a field's message needs, such as a length limit.
+	args map[string][]any
 }
+
+// maxEcho bounds what a field too long for its limit shows back: the whole of
+// what a person typed or pasted, but not megabytes sent by a script.
+const maxEcho = 10_000
 
 func newForm(c echo.Context) (*form, error) {
 	if _, err := c.FormParams(); err != nil {
@@ -34,6 +40,27 @@ func (f *form) fail(field, id string) {
 	}
 }
 
+// failWith records a message that takes arguments, such as the limit a value broke.
+func (f *form) failWith(field, id string, args ...any) {
+	if _, seen := f.errs[field]; seen {
+		return
+	}
+	f.errs[field] = id
+	if f.args == nil {
+		f.args = map[string][]any{}
+	}
+	f.args[field] = args
+}
+
+// tooLong says the limit and shows back what was typed, uncut, so nothing is lost.
+func (f *form) tooLong(name, v string, max int) {
+	f.failWith(name, "form.too_long", "Max", max)
+	if utf8.RuneCountInString(v) > maxEcho {
+		v = string([]rune(v)[:maxEcho])
+	}
+	f.vals[name] = v
+}
+
 func (f *form) ok() bool { return len(f.errs) == 0 }
 
 // text reads a one-line text field: valid UTF-8, no control characters, at most max characters.
@@ -45,9 +72,7 @@ func (f *form) text(name string, max int, required bool) string {
 	}
 	v := strings.TrimSpace(raw)
 	if utf8.RuneCountInString(v) > max {
-		f.fail(name, "form.too_long")
-		// Echo back no more than fits, never the whole megabyte.
-		f.vals[name] = string([]rune(v)[:max])
+		f.tooLong(name, v, max)
 		return ""
 	}
 	f.vals[name] = v
@@ -114,7 +139,7 @@ func (f *form) password(name string) string {
 	case v == "":
 		f.fail(name, "form.required")
 	case len(v) > 4*auth.MaxPasswordLen:
-		f.fail(name, "form.too_long")
+		f.failWith(name, "form.too_long", "Max", 4*auth.MaxPasswordLen)
 	default:
 		return v
 	}
@@ -138,8 +163,7 @@ func (f *form) multiline(name string, max int) string {
 	}
 	v := strings.TrimSpace(strings.ReplaceAll(raw, "\r\n", "\n"))
 	if utf8.RuneCountInString(v) > max {
-		f.fail(name, "form.too_long")
-		f.vals[name] = string([]rune(v)[:max])
+		f.tooLong(name, v, max)
 		return ""
 	}
 	f.vals[name] = v
@@ -157,11 +181,25 @@ func (f *form) date(name string, required bool) (time.Time, string) {
 		return time.Time{}, ""
 	}
 	d, err := time.Parse("2006-01-02", v)
-	if err != nil || d.Year() < 1900 || d.Year() > 2200 {
+	if err != nil {
 		f.fail(name, "form.date_invalid")
 		return time.Time{}, ""
 	}
 	return d, v
+}
+
+// birthDate reads a date of birth: a real date, not in the future, not before 1900.
+func (f *form) birthDate(name string, now time.Time) string {
+	d, v := f.date(name, false)
+	switch {
+	case v == "":
+		return ""
+	case d.After(now):
+		f.fail(name, "clients.birth_future")
+	case d.Year() < 1900:
+		f.fail(name, "clients.birth_too_old")
+	}
+	return v
 }
 
 // id reads a positive whole number such as a record ID.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"foyer/delivery"
@@ -40,6 +41,10 @@ type mailData struct {
 	Greeting, Intro, Action, Link, Expiry  string
 	// Note is a second paragraph after Intro (how to join a video session).
 	Note string
+	// Colon is ":" in English and a non-breaking space and ":" in French.
+	Colon string
+	// Contact is the practice's address, phone and email, one per line, for the footer.
+	Contact []string
 }
 
 // rendering is one message being written: a messageKinds function reads M
@@ -86,6 +91,34 @@ func portalLinkEmail(kind, path string) func(r *rendering) error {
 	}
 }
 
+// portalPlainEmail is a portal email that carries no secret: its button opens the portal.
+func portalPlainEmail(kind string) func(r *rendering) error {
+	return func(r *rendering) error {
+		r.Mail.Subject = r.L.T("mail."+kind+".subject", "Practice", r.P.Name)
+		r.Mail.Greeting = r.L.T("mail.greeting", "Name", r.M.Args["FirstName"])
+		r.Mail.Intro = r.L.T("mail."+kind+".intro", "Practice", r.P.Name, "Email", r.M.To)
+		r.Mail.Action = r.L.T("mail." + kind + ".action")
+		r.Mail.Link = r.h.link("/portal")
+		return nil
+	}
+}
+
+// practiceContact is the practice's contact details, one per line, as emails and receipts show them.
+func practiceContact(p store.Practice) []string {
+	var out []string
+	for _, line := range strings.Split(p.Address, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	for _, v := range []string{p.Phone, p.ContactEmail} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // messageKinds writes each kind of message. To add one, register a function
 // that fills r.Mail or r.SMS from r.M.Args in r.L's language, putting
 // r.Secret (or r.Link(path)) where the code or link goes.
@@ -116,6 +149,10 @@ var messageKinds = map[string]func(r *rendering) error{
 		r.Mail.Link = r.h.link("/portal/forgot")
 		return nil
 	},
+	// Staff gave the client portal access: where to sign in, never the password.
+	"portal_access": portalPlainEmail("portal_access"),
+	// The practice linked the client's own sign-up to their record.
+	"portal_linked": portalPlainEmail("portal_linked"),
 	"reminder": func(r *rendering) error {
 		a := r.M.Args
 		when := r.Time("Start")
@@ -159,7 +196,8 @@ func (h *Handler) Render(m store.Message, secret string) (delivery.Outgoing, err
 		secret = l.T("outbox.hidden")
 	}
 	r := &rendering{h: h, L: l, P: p, M: m, Secret: secret,
-		Mail: mailData{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer")}}
+		Mail: mailData{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer"),
+			Colon: l.T("mail.colon"), Contact: practiceContact(p)}}
 	if err := kind(r); err != nil {
 		return out, err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"foyer/store"
@@ -83,4 +84,67 @@ func TestDeliveryBanner(t *testing.T) {
 	}
 	// A new session shows it again.
 	mustContain(t, a.signIn("owner@example.org", ownerPassword).get("/"), "Email is not set up")
+}
+
+// TestWordsFitTheSituation: limits are said, values come back uncut, dates
+// out of range are named, an empty page past the end says so.
+func TestWordsFitTheSituation(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	long := strings.Repeat("x", 5001)
+	for _, tc := range []struct{ field, value, want string }{
+		{"notes", long, "This is too long: at most 5000 characters."},
+		{"birth_date", "2999-01-01", "cannot be in the future"},
+		{"birth_date", "1850-06-01", "after 1900"},
+	} {
+		f := formOf("first_name", "A", "last_name", "B", "lang", "fr", "practitioner", "1")
+		f.Set(tc.field, tc.value)
+		r := owner.post("/clients", f)
+		if r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: %d", tc.field, r.Code)
+		}
+		mustContain(t, r, tc.want)
+		if tc.field == "notes" {
+			mustContain(t, r, ">"+long+"</textarea>")
+		}
+	}
+	path := owner.newClient()
+	for _, day := range []string{"1900-01-01", "2206-01-01"} {
+		r := owner.post(path+"/appointments", formOf("date", day, "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+		if r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("appointment on %s: %d", day, r.Code)
+		}
+		mustContain(t, r, "Enter a date between November 25, 2021 and November 25, 2028.")
+	}
+	r := owner.get("/clients?page=99999")
+	mustContain(t, r, "1 client", "This page is past the end of the list.", `href="/clients?page=1&amp;q="`)
+	mustNotContain(t, r, "No client yet")
+}
+
+// TestPortalEmails: giving portal access and linking a sign-up each email the
+// client where to sign in, never a password; the handout speaks of the right password.
+func TestPortalEmails(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	path := owner.newClient()
+	const password = "un mot de passe assez long"
+	if r := owner.post(path+"/portal", formOf("portal_email", "eloise@example.org", "portal_password", password)); r.Code != http.StatusSeeOther {
+		t.Fatalf("portal access: %d %s", r.Code, abbreviate(r.body))
+	}
+	var msgs []string
+	list, _ := a.st.ListMessages(0, 10)
+	for _, m := range list {
+		if m.To == "eloise@example.org" {
+			msgs = append(msgs, a.sent(m).Text)
+		}
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "Cabinet Lumière a ouvert votre portail client") || !strings.Contains(msgs[0], "/portal") ||
+		strings.Contains(msgs[0], password) || !strings.Contains(msgs[0], "Ouvrir mon portail client\u00a0: ") {
+		t.Fatalf("portal access email: %q", msgs)
+	}
+	mustContain(t, owner.get(path), "the password we gave you", "Change portal email or password")
+	// The client chooses their own: the handout now says so.
+	ac, _ := a.st.AccountByEmail("eloise@example.org")
+	a.st.UpdateAccount(ac.ID, func(x *store.Account) error { x.StaffPassword = false; return nil })
+	mustContain(t, owner.get(path), "the password you chose")
 }

@@ -166,13 +166,7 @@ func (h *Handler) signup(c echo.Context) error {
 		}
 		phone = e164
 	}
-	dob := ""
-	if d, v := f.date("birth_date", false); v != "" {
-		if d.After(h.now()) {
-			f.fail("birth_date", "clients.birth_future")
-		}
-		dob = v
-	}
+	dob := f.birthDate("birth_date", h.now())
 	lang := f.choice("lang", "fr", "en")
 	password := f.newPassword("password")
 	if !f.ok() {

@@ -25,6 +25,7 @@ type prospectsData struct {
 	Verified   string
 	Total      int
 	Prev, Next string
+	First      string
 	Filters    []option
 }
 
@@ -63,8 +64,9 @@ func (h *Handler) prospectList(c echo.Context) error {
 		return fmt.Sprintf("/prospects?page=%d&q=%s&verified=%s", n, url.QueryEscape(q), verified)
 	}
 	if page > 1 {
-		d.Prev = link(page - 1)
+		d.Prev = link(min(page-1, max(1, (total+prospectPageSize-1)/prospectPageSize)))
 	}
+	d.First = link(1)
 	if page*prospectPageSize < total {
 		d.Next = link(page + 1)
 	}
@@ -205,6 +207,9 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if err := h.tellLinked(a); err != nil {
+		return err
+	}
 	h.setFlash(c, "flash.prospect_linked")
 	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
 }
@@ -285,8 +290,18 @@ func (h *Handler) associateProspect(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if err := h.tellLinked(a); err != nil {
+		return err
+	}
 	h.setFlash(c, "flash.prospect_linked")
 	return h.redirect(c, fmt.Sprintf("/clients/%d", cid))
+}
+
+// tellLinked emails a person whose sign-up the practice has just linked to a
+// client record: their portal now shows their appointments and receipts.
+func (h *Handler) tellLinked(a store.Account) error {
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: a.Email, Lang: a.Lang, Kind: "portal_linked",
+		Args: map[string]string{"FirstName": a.SignUp.FirstName}})
 }
 
 // deleteProspectPage asks before deleting a sign-up the practice does not want.

@@ -24,6 +24,25 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 	practitioner := ""
 	if st, err := h.store.Staff(ap.PractitionerID); err == nil {
 		practitioner = st.Name
+		if n := st.ProfessionalNo; n != "" {
+			scheme := "RPPS"
+			if len(n) != 11 {
+				scheme = "ADELI"
+			}
+			practitioner += "\n" + l.T("receipt.professional_no", "Scheme", scheme, "No", n)
+		}
+	}
+	client := cl.Name()
+	if cl.Address != "" {
+		client += "\n" + cl.Address
+	}
+	issuer := practiceContact(p)
+	if p.SIRET != "" {
+		issuer = append(issuer, l.T("receipt.siret", "SIRET", formatSIRET(p.SIRET)))
+	}
+	var notes []string
+	if p.VATNote != "" {
+		notes = append(notes, p.VATNote)
 	}
 	var logo []byte
 	if p.LogoType != "" {
@@ -38,16 +57,18 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 		Title:    l.T("receipt.title"),
 		Number:   l.T("receipt.number", "No", ap.ReceiptNo),
 		Practice: p.Name,
+		Issuer:   issuer,
 		Logo:     logo,
 		Brand:    [3]int{int(r), int(g), int(b)},
 		Lines: []receipt.Line{
-			{Label: l.T("receipt.client"), Value: cl.Name()},
+			{Label: l.T("receipt.client"), Value: client},
 			{Label: l.T("receipt.session_date"), Value: l.DateTime(ap.Start.In(zone))},
 			{Label: l.T("receipt.service"), Value: l.T("receipt.service_"+string(ap.Kind), "Minutes", ap.Minutes)},
 			{Label: l.T("receipt.practitioner"), Value: practitioner},
 			{Label: l.T("receipt.payment_date"), Value: l.Date(ap.PaidAt.In(zone))},
 		},
 		Total:     receipt.Line{Label: l.T("receipt.amount"), Value: l.Money(ap.FeeCents, ap.Currency)},
+		Notes:     notes,
 		Footer:    l.T("receipt.footer", "Practice", p.Name),
 		CreatedAt: ap.PaidAt,
 	}
@@ -82,4 +103,12 @@ func (h *Handler) writePDF(c echo.Context, w io.Writer, doc receipt.Receipt) err
 	}
 	defer func() { <-h.pdfSlots }()
 	return receipt.Write(w, doc)
+}
+
+// formatSIRET groups a SIRET as it is usually printed: 732 829 320 00074.
+func formatSIRET(s string) string {
+	if len(s) != 14 {
+		return s
+	}
+	return s[:3] + " " + s[3:6] + " " + s[6:9] + " " + s[9:]
 }

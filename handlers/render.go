@@ -125,7 +125,7 @@ func (h *Handler) writeHTML(c echo.Context, status int, body []byte) error {
 
 // invalid re-renders a form with its errors beside the fields.
 func (h *Handler) invalid(c echo.Context, name string, pg *views.Page, f *form) error {
-	pg.Form, pg.Errors = f.vals, f.errs
+	pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
 	return h.render(c, http.StatusUnprocessableEntity, name, pg)
 }
 

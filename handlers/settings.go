@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -77,7 +78,8 @@ func (h *Handler) settingsPage(c echo.Context) *views.Page {
 	pg.Data = settingsData{Regions: regionOptions[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
 	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion,
 		"brand_color": p.BrandColor, "currency": p.Currency,
-		"video_early": strconv.Itoa(p.VideoEarlyMinutes), "video_late": strconv.Itoa(p.VideoLateMinutes)}
+		"video_early": strconv.Itoa(p.VideoEarlyMinutes), "video_late": strconv.Itoa(p.VideoLateMinutes), "address": p.Address, "phone": p.Phone, "contact_email": p.ContactEmail,
+		"siret": p.SIRET, "vat_note": p.VATNote}
 	if p.Require2FA {
 		pg.Form["require_2fa"] = "1"
 	}
@@ -119,6 +121,21 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	cur, _ := h.currentPractice()
 	early := f.minutes("video_early", 60, cur.VideoEarlyMinutes)
 	late := f.minutes("video_late", 120, cur.VideoLateMinutes)
+	address := f.multiline("address", 300)
+	phone := f.text("phone", 40, false)
+	if phone != "" {
+		if e164, _, ok := parsePhone(phone, region); ok {
+			phone = displayPhone(e164, region)
+		} else {
+			f.fail("phone", "clients.phone_invalid")
+		}
+	}
+	contact := f.email("contact_email", false)
+	siret := strings.ReplaceAll(f.text("siret", 20, false), " ", "")
+	if siret != "" && !validSIRET(siret) {
+		f.fail("siret", "settings.siret_invalid")
+	}
+	vat := f.text("vat_note", 200, false)
 	if !f.ok() {
 		return h.invalid(c, "settings", pg, f)
 	}
@@ -126,6 +143,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	p.Name, p.DefaultLang, p.TimeZone, p.PhoneRegion, p.BrandColor, p.Require2FA = name, lang, tz, region, color, require2FA
 	p.Currency, p.AllowSignup = currency, allowSignup
 	p.VideoEarlyMinutes, p.VideoLateMinutes = early, late
+	p.Address, p.Phone, p.ContactEmail, p.SIRET, p.VATNote = address, phone, contact, siret, vat
 	if err := h.store.SavePractice(p); err != nil {
 		return err
 	}
@@ -265,4 +283,31 @@ func (h *Handler) backup(c echo.Context) error {
 	defer f.Close()
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
 	return h.serveDownload(c, "foyer-backup-"+h.now().Format("2006-01-02")+".db", "application/octet-stream", h.now(), f)
+}
+
+// validSIRET checks a French establishment number: 14 digits whose Luhn sum is
+// a multiple of 10 (La Poste's establishments, SIREN 356000000, use the plain
+// digit sum, a multiple of 5).
+func validSIRET(s string) bool {
+	if len(s) != 14 {
+		return false
+	}
+	sum, plain := 0, 0
+	for i, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+		d := int(r - '0')
+		plain += d
+		if i%2 == 0 {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	if strings.HasPrefix(s, "356000000") {
+		return plain%5 == 0
+	}
+	return sum%10 == 0
 }

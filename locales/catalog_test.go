@@ -262,3 +262,20 @@ func TestMoney(t *testing.T) {
 		}
 	}
 }
+
+// TestFrenchElision: a name after "de" elides before a vowel, not before a consonant, H or Y.
+func TestFrenchElision(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, en := c.Get("fr"), c.Get("en")
+	for name, want := range map[string]string{"Alex": "Rôle d’Alex", "Émilie": "Rôle d’Émilie", "Bruno": "Rôle de Bruno", "Hugo": "Rôle de Hugo", "Yann": "Rôle de Yann"} {
+		if got := fr.T("staff.role_of", "Name", name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if got := en.T("staff.role_of", "Name", "Alex"); strings.Contains(got, "’") {
+		t.Errorf("English elided: %q", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -106,6 +107,9 @@ func (l *Localizer) T(id string, args ...any) string {
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id
+	}
+	if l.Lang == "fr" {
+		s = elide(s, data)
 	}
 	return s
 }
@@ -243,4 +247,27 @@ func (l *Localizer) Money(cents int64, currency string) string {
 		sym = currency + "\u00a0"
 	}
 	return sign + sym + num
+}
+
+// elide applies French elision where a message puts a name after "de" or
+// "que": "Rôle de {{.Name}}" reads "Rôle d’Alex", "Rôle de Bruno". Only the
+// values passed in are looked at, so the messages' own words never change.
+func elide(s string, data map[string]any) string {
+	for _, v := range data {
+		name, ok := v.(string)
+		if !ok || !startsWithVowel(name) {
+			continue
+		}
+		s = strings.ReplaceAll(s, "de "+name, "d’"+name)
+		s = strings.ReplaceAll(s, "De "+name, "D’"+name)
+		s = strings.ReplaceAll(s, "que "+name, "qu’"+name)
+	}
+	return s
+}
+
+// startsWithVowel reports whether a name begins with a vowel sound that
+// elides. H and Y are left alone: "de Hugo", "de Yann".
+func startsWithVowel(name string) bool {
+	r, _ := utf8.DecodeRuneInString(name)
+	return strings.ContainsRune("AEIOUÂÀÄÉÈÊËÎÏÔÖÛÙÜŒÆaeiouâàäéèêëîïôöûùüœæ", r)
 }

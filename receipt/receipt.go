@@ -32,10 +32,15 @@ type Receipt struct {
 	Title    string // "Receipt" / "Reçu"
 	Number   string // "Receipt no. 12"
 	Practice string
-	Logo     []byte // PNG, JPEG or WebP; optional
-	Brand    [3]int // RGB of the practice colour
-	Lines    []Line
-	Total    Line
+	// Issuer is what identifies the practice under its name: address lines,
+	// phone, email, SIRET.
+	Issuer []string
+	Logo   []byte // PNG, JPEG or WebP; optional
+	Brand  [3]int // RGB of the practice colour
+	Lines  []Line
+	Total  Line
+	// Notes follow the total: the VAT line, for one.
+	Notes []string
 	// Picture is an optional PNG shown under the lines with its label (the
 	// signature on a signing certificate, which is drawn with this same layout).
 	Picture      []byte
@@ -79,6 +84,7 @@ func Write(w io.Writer, r Receipt) (err error) {
 		lines[i] = Line{Label: printable(l.Label), Value: printable(l.Value)}
 	}
 	r.Lines = lines
+	r.Issuer, r.Notes = printables(r.Issuer), printables(r.Notes)
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCreationDate(r.CreatedAt)
 	pdf.SetModificationDate(r.CreatedAt)
@@ -107,6 +113,11 @@ func Write(w io.Writer, r Receipt) (err error) {
 	pdf.SetFont("dejavu", "B", 16)
 	pdf.SetXY(20, y)
 	pdf.CellFormat(0, 8, r.Practice, "", 1, "L", false, 0, "")
+	pdf.SetTextColor(80, 87, 94)
+	pdf.SetFont("dejavu", "", 10)
+	for _, l := range r.Issuer {
+		pdf.CellFormat(0, 5, l, "", 1, "L", false, 0, "")
+	}
 	pdf.SetTextColor(29, 35, 39)
 	pdf.SetFont("dejavu", "B", 22)
 	pdf.Ln(6)
@@ -126,6 +137,10 @@ func Write(w io.Writer, r Receipt) (err error) {
 		pdf.SetFont("dejavu", "B", 14)
 		pdf.CellFormat(55, 10, r.Total.Label, "", 0, "L", false, 0, "")
 		pdf.CellFormat(0, 10, r.Total.Value, "", 1, "R", false, 0, "")
+	}
+	pdf.SetFont("dejavu", "", 10)
+	for _, n := range r.Notes {
+		pdf.MultiCell(0, 6, n, "", "L", false)
 	}
 	if len(r.Picture) > 0 {
 		if img, ok := decodeBounded(r.Picture, maxPicturePixels); ok {
@@ -149,4 +164,13 @@ func Write(w io.Writer, r Receipt) (err error) {
 		return fmt.Errorf("receipt: %w", err)
 	}
 	return pdf.Output(w)
+}
+
+// printables makes each of a list of strings printable, in a new slice.
+func printables(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = printable(s)
+	}
+	return out
 }

@@ -28,12 +28,25 @@ type Practice struct {
 	VideoEarlyMinutes int `json:"video_early_minutes"`
 	// VideoLateMinutes is how long after the end of a video session its room stays open.
 	VideoLateMinutes int `json:"video_late_minutes"`
+	// Address, Phone and ContactEmail are how clients reach the practice: on
+	// receipts and at the foot of emails.
+	Address      string `json:"address,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	ContactEmail string `json:"contact_email,omitempty"`
+	// SIRET is the 14-digit French business number printed on receipts.
+	SIRET string `json:"siret,omitempty"`
+	// VATNote is the VAT line of receipts. Not omitempty: an owner who clears
+	// it keeps it cleared, while a practice saved before it existed gets the default.
+	VATNote string `json:"vat_note"`
 }
+
+// DefaultVATNote is the VAT line of a French health professional, exempt under the CGI.
+const DefaultVATNote = "TVA non applicable, article 261-4-1° du CGI"
 
 // DefaultPractice is what a practice looks like before setup fills it in.
 func DefaultPractice() Practice {
 	return Practice{Name: "Foyer", DefaultLang: "en", TimeZone: "Europe/Paris", PhoneRegion: "FR", BrandColor: "#2f5d62", Currency: "EUR",
-		VideoEarlyMinutes: 15, VideoLateMinutes: 30}
+		VideoEarlyMinutes: 15, VideoLateMinutes: 30, VATNote: DefaultVATNote}
 }
 
 // Practice returns the practice settings (defaults before setup).

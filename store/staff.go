@@ -41,6 +41,9 @@ type Staff struct {
 	// Invited is true until the invited person sets a password.
 	Invited bool   `json:"invited,omitempty"`
 	Lang    string `json:"lang,omitempty"`
+	// ProfessionalNo is a French health professional's RPPS (11 digits) or
+	// ADELI (9 characters) number, printed on their receipts; optional.
+	ProfessionalNo string `json:"professional_no,omitempty"`
 
 	TOTPSecret     string   `json:"totp_secret,omitempty"`
 	TOTPEnabled    bool     `json:"totp_enabled,omitempty"`

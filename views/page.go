@@ -1,6 +1,7 @@
 package views
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -33,13 +34,15 @@ type Page struct {
 	// Form holds submitted values to re-fill; Errors maps a field to a message ID.
 	Form   map[string]string
 	Errors map[string]string
-	Data   any
+	// ErrArgs holds the arguments of a field's message, such as a length limit.
+	ErrArgs map[string][]any
+	Data    any
 }
 
 // Err returns the translated error for a field, or "".
 func (p *Page) Err(field string) string {
 	if id := p.Errors[field]; id != "" {
-		return p.T(id)
+		return p.T(id, p.ErrArgs[field]...)
 	}
 	return ""
 }
@@ -99,4 +102,17 @@ func (p *Page) Monogram() string {
 		return "F"
 	}
 	return string(out)
+}
+
+// PhonesShown is how many phone rows a form shows open: those up to the last
+// one filled in or in error, and at least one. The rest wait behind "Add a phone".
+func (p *Page) PhonesShown() int {
+	n := 1
+	for i := 0; i < 10; i++ {
+		name := "phone_" + strconv.Itoa(i)
+		if p.Form[name] != "" || p.Errors[name] != "" {
+			n = i + 1
+		}
+	}
+	return n
 }
