@@ -58,7 +58,13 @@ func (h *Handler) deliveryWarning(c echo.Context, user *store.Staff) string {
 		return ""
 	}
 	email := h.outbox.Configured(store.ChannelEmail)
-	sms := !usesSMS || h.outbox.Configured(store.ChannelSMS)
+	sms := h.outbox.Configured(store.ChannelSMS)
+	if !sms {
+		// Only share links send text messages (their security codes): until the
+		// practice has made one, an SMS provider left unset is no news to staff.
+		used, err := h.store.HasShares()
+		sms = err == nil && !used
+	}
 	switch {
 	case !email && !sms:
 		return "outbox.banner_both"
@@ -69,11 +75,6 @@ func (h *Handler) deliveryWarning(c echo.Context, user *store.Staff) string {
 	}
 	return ""
 }
-
-// usesSMS is whether any feature sends text messages. None does yet (security
-// codes for share links will), so an SMS provider left unset is no news to
-// staff: no banner nags them about it.
-const usesSMS = false
 
 // dismissBanner hides the delivery banner until the session ends.
 func (h *Handler) dismissBanner(c echo.Context) error {

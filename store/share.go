@@ -331,3 +331,15 @@ func (s *Store) SharesToPurge() ([]Share, error) {
 	})
 	return out, err
 }
+
+// HasShares reports whether the practice has ever made a share link: from
+// then on, security codes may go out by text message.
+func (s *Store) HasShares() (bool, error) {
+	var any bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketShares).Cursor().First()
+		any = k != nil
+		return nil
+	})
+	return any, err
+}
