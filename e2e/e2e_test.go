@@ -196,9 +196,17 @@ func (p *page) submit(form string, fields ...string) {
 		steps = append(steps, chromedp.SetValue(chromedp.CSS(form+` [name="`+fields[i]+`"]`), fields[i+1]))
 	}
 	p.do(steps...)
+	// Mark this document, so the wait below can tell when the next one has
+	// replaced it: a step taken before that would cancel the form's request.
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`window.__foyerBefore = true`)); err != nil {
+		p.t.Fatalf("mark the page: %v", err)
+	}
 	p.click(form + ` button[type="submit"]`)
-	// Let the navigation start before the next step looks at the page.
-	p.do(chromedp.Sleep(150*time.Millisecond), chromedp.WaitReady(chromedp.CSS("body")))
+	// A form sent by HTMX stays on the same document: wait at most 5 s.
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	chromedp.Run(ctx, chromedp.Poll[bool](`!window.__foyerBefore`))
+	cancel()
+	p.do(chromedp.WaitReady(chromedp.CSS("body")))
 }
 
 // click scrolls the element to the middle of its scrolling box and clicks it
