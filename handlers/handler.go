@@ -3,6 +3,7 @@
 package handlers
 
 import (
+	"context"
 	"html/template"
 	"log/slog"
 	"net"
@@ -66,6 +67,9 @@ type Handler struct {
 	spawn func(func())
 	bg    sync.WaitGroup
 
+	// sleep waits d or until ctx ends (the sign-in delay); tests replace it.
+	sleep func(ctx context.Context, d time.Duration)
+
 	// pdfSlots holds a token per PDF being drawn (see writePDF).
 	pdfSlots chan struct{}
 
@@ -98,6 +102,17 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	}
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
 	h.spawn = func(fn func()) { go fn() }
+	h.sleep = func(ctx context.Context, d time.Duration) {
+		if d <= 0 {
+			return
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
 	h.pdfSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 	h.sessions = newSessionStore(s, cfg, now)
 	h.shares = share.New(s, now)

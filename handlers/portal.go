@@ -58,7 +58,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "portal_signin", pg, f)
 	}
-	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("portal-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
+	if !h.signInAllowed(c, "portal", email) {
 		return h.tooMany(c, "portal_signin", pg, f, "_form")
 	}
 	a, err := h.store.AccountByEmail(email)
@@ -77,9 +77,11 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 		}
 	}
 	if err != nil || !match || !a.Verified {
+		h.limits.failed("portal-fail:" + store.NormalizeEmail(email))
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "portal_signin", pg, f)
 	}
+	h.limits.succeeded("portal-fail:" + store.NormalizeEmail(email))
 	if err := h.startSession(c, sessAccountID, a.ID); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 type limits struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
+	fails   map[string]*failures
 	now     func() time.Time
 	lastGC  time.Time
 }
@@ -30,14 +31,14 @@ type policy struct {
 // The limits on guessable things. Bursts allow honest typos; refill is slow.
 var (
 	limitSignInIP      = policy{every: 6 * time.Second, burst: 20}  // 10 a minute per address
-	limitSignInAccount = policy{every: time.Minute, burst: 5}       // per email, whoever tries it
+	limitSignInAccount = policy{every: time.Minute, burst: 5}       // per email from one address (and per account for password checks)
 	limitTwoFA         = policy{every: time.Minute, burst: 5}       // per account
 	limitToken         = policy{every: 10 * time.Second, burst: 10} // invite links per address
 	limitInvite        = policy{every: time.Minute, burst: 20}      // invitations sent per staff member
 )
 
 func newLimits(now func() time.Time) *limits {
-	return &limits{buckets: map[string]*bucket{}, now: now}
+	return &limits{buckets: map[string]*bucket{}, fails: map[string]*failures{}, now: now}
 }
 
 // allow takes one token from key's bucket under p and reports whether there was one.
@@ -51,6 +52,11 @@ func (l *limits) allow(key string, p policy) bool {
 				delete(l.buckets, k)
 			}
 		}
+		for k, f := range l.fails {
+			if now.Sub(f.last) > failureMemory {
+				delete(l.fails, k)
+			}
+		}
 		l.lastGC = now
 	}
 	b, ok := l.buckets[key]
@@ -60,4 +66,50 @@ func (l *limits) allow(key string, p policy) bool {
 	}
 	b.seen = now
 	return b.lim.AllowN(now, 1)
+}
+
+// Failed sign-ins per email, from any address, slow the next attempts down
+// instead of refusing them: a refusal per email would let anyone lock a
+// user out with one try a minute; a delay only costs the guesser time.
+const (
+	failuresFree  = 5                // failures before any delay
+	failureMemory = 15 * time.Minute // failures older than this are forgotten
+	maxFailDelay  = 8 * time.Second
+)
+
+type failures struct {
+	n    int
+	last time.Time
+}
+
+// failureDelay is how long an attempt for key waits before its answer.
+func (l *limits) failureDelay(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.fails[key]
+	if !ok || l.now().Sub(f.last) > failureMemory || f.n < failuresFree {
+		return 0
+	}
+	return min(time.Second<<min(f.n-failuresFree, 4), maxFailDelay)
+}
+
+// failed counts a failed attempt for key.
+func (l *limits) failed(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f, ok := l.fails[key]
+	if !ok || now.Sub(f.last) > failureMemory {
+		f = &failures{}
+		l.fails[key] = f
+	}
+	f.n++
+	f.last = now
+}
+
+// succeeded forgets key's failures.
+func (l *limits) succeeded(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
 }

@@ -49,7 +49,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "signin", pg, f)
 	}
-	if !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) || !h.limits.allow("signin-acct:"+store.NormalizeEmail(email), limitSignInAccount) {
+	if !h.signInAllowed(c, "signin", email) {
 		return h.tooMany(c, "signin", pg, f, "_form")
 	}
 	st, err := h.store.StaffByEmail(email)
@@ -60,9 +60,11 @@ func (h *Handler) signIn(c echo.Context) error {
 	// (unknown, invited, deactivated): the time taken tells nothing.
 	match := auth.VerifyPassword(st.PasswordHash, password)
 	if err != nil || !st.Active || !match {
+		h.limits.failed("signin-fail:" + store.NormalizeEmail(email))
 		f.fail("_form", "signin.failed")
 		return h.invalid(c, "signin", pg, f)
 	}
+	h.limits.succeeded("signin-fail:" + store.NormalizeEmail(email))
 	if st.TOTPEnabled {
 		sess := currentSession(c)
 		sess.Values[sessPendingUID] = strconv.FormatUint(st.ID, 10)
@@ -76,6 +78,20 @@ func (h *Handler) signIn(c echo.Context) error {
 		return err
 	}
 	return h.redirect(c, "/")
+}
+
+// signInAllowed applies the limits of a sign-in attempt (scope "signin" for
+// staff, "portal" for clients): per address, and per email from that
+// address, both refusing when spent; per email from anywhere, a growing
+// delay before the answer, never a refusal, so that nobody can keep a user
+// out with one try a minute.
+func (h *Handler) signInAllowed(c echo.Context, scope, email string) bool {
+	ip, em := c.RealIP(), store.NormalizeEmail(email)
+	if !h.limits.allow("signin-ip:"+ip, limitSignInIP) || !h.limits.allow(scope+"-acct:"+em+"|"+ip, limitSignInAccount) {
+		return false
+	}
+	h.sleep(c.Request().Context(), h.limits.failureDelay(scope+"-fail:"+em))
+	return true
 }
 
 // pendingUser is the staff member between password and code, if still in time.

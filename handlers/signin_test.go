@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -98,32 +99,53 @@ func TestSignInRateLimit(t *testing.T) {
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
-	// Per account: attempts from many addresses still run out.
+	var slept []time.Duration
+	a.h.sleep = func(_ context.Context, d time.Duration) { slept = append(slept, d) }
+	// Per email from one address: the sixth try is refused, even with the right password.
+	guesser := a.browser()
+	guesser.ip = "203.0.113.1:1"
 	var last *resp
-	for i := range 6 {
-		b := a.browser()
-		b.ip = "203.0.113." + string(rune('1'+i)) + ":1"
-		last = b.post("/signin", formOf("email", "pat@example.org", "password", "wrong password"))
+	for range 6 {
+		last = guesser.post("/signin", formOf("email", "pat@example.org", "password", "wrong password"))
 	}
 	if last.Code != http.StatusTooManyRequests {
 		t.Fatalf("6th wrong attempt: %d, want 429", last.Code)
 	}
 	mustContain(t, last, "Too many attempts")
-	// Even the right password waits now.
-	if r := a.browser().post("/signin", formOf("email", "pat@example.org", "password", staffPassword)); r.Code != http.StatusTooManyRequests {
-		t.Fatalf("right password while locked: %d", r.Code)
+	if r := guesser.post("/signin", formOf("email", "pat@example.org", "password", staffPassword)); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("right password from the guessing address: %d", r.Code)
 	}
 	// An unknown email is limited the same way: the limit tells nothing about existence.
 	for range 5 {
-		a.browser().post("/signin", formOf("email", "ghost@example.org", "password", "x"))
+		guesser.post("/signin", formOf("email", "ghost@example.org", "password", "x"))
 	}
-	if r := a.browser().post("/signin", formOf("email", "ghost@example.org", "password", "x")); r.Code != http.StatusTooManyRequests {
+	if r := guesser.post("/signin", formOf("email", "ghost@example.org", "password", "x")); r.Code != http.StatusTooManyRequests {
 		t.Fatalf("unknown email not limited: %d", r.Code)
 	}
-	// Time refills the bucket.
-	a.advance(2 * time.Minute)
-	if r := a.browser().post("/signin", formOf("email", "pat@example.org", "password", staffPassword)); r.Code != http.StatusSeeOther {
-		t.Fatalf("after waiting: %d", r.Code)
+	// Someone tries Pat's email once a minute, from ever new addresses, for
+	// half an hour: Pat is never locked out, only slowed down a little.
+	for i := range 30 {
+		b := a.browser()
+		b.ip = "198.51.100." + itoa(uint64(i+1)) + ":1"
+		if r := b.post("/signin", formOf("email", "pat@example.org", "password", "wrong password")); r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("try %d from a new address: %d", i, r.Code)
+		}
+		a.advance(time.Minute)
+	}
+	slept = nil
+	pat := a.browser()
+	pat.ip = "192.0.2.50:1"
+	if r := pat.post("/signin", formOf("email", "pat@example.org", "password", staffPassword)); r.Code != http.StatusSeeOther {
+		t.Fatalf("Pat, after half an hour of someone else's guesses: %d", r.Code)
+	}
+	if len(slept) != 1 || slept[0] < time.Second || slept[0] > 8*time.Second {
+		t.Fatalf("delay before Pat's answer: %v, want one of 1 to 8 s", slept)
+	}
+	// A success forgets the failures: no delay next time.
+	slept = nil
+	a.browser().post("/signin", formOf("email", "pat@example.org", "password", staffPassword))
+	if len(slept) != 1 || slept[0] != 0 {
+		t.Fatalf("delay after a success: %v", slept)
 	}
 	// Per address: one address trying many accounts runs out too.
 	b := a.browser()
