@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -28,6 +29,25 @@ func runEnv(t *testing.T, env []string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+var csrfInPage = regexp.MustCompile(`"X-CSRF-Token": "([A-Za-z0-9_-]+)"`)
+
+// pageToken fetches a page, as a browser would before posting its form, and
+// returns the CSRF token it carries.
+func pageToken(t *testing.T, client *http.Client, page string) string {
+	t.Helper()
+	resp, err := client.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := csrfInPage.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no CSRF token in %s (%d)", page, resp.StatusCode)
+	}
+	return string(m[1])
 }
 
 // TestSecretKey: data sealed with FOYER_SECRET_KEY opens only with that key,
@@ -138,23 +158,12 @@ func TestDemo(t *testing.T) {
 	}
 	srv := startFoyerIn(t, data)
 	// The printed credentials work.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(srv.base + "/signin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	var csrf *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == "foyer_csrf" {
-			csrf = c
-		}
-	}
-	body := "email=admin%40demo.foyer.test&password=foyer+demo+2026&_csrf=" + csrf.Value
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	body := "email=admin%40demo.foyer.test&password=foyer+demo+2026&_csrf=" + pageToken(t, client, srv.base+"/signin")
 	req, _ := http.NewRequest("POST", srv.base+"/signin", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.AddCookie(csrf)
-	resp, err = client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +199,7 @@ func TestResetPasswordCommand(t *testing.T) {
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	post := func(path string, form url.Values) *http.Response {
 		t.Helper()
-		u, _ := url.Parse(srv.base)
-		for _, c := range jar.Cookies(u) {
-			if c.Name == "foyer_csrf" {
-				form.Set("_csrf", c.Value)
-			}
-		}
+		form.Set("_csrf", pageToken(t, client, srv.base+path))
 		resp, err := client.PostForm(srv.base+path, form)
 		if err != nil {
 			t.Fatal(err)

@@ -111,14 +111,39 @@ func (b *browser) get(path string, headers ...string) *resp {
 	return b.do(req)
 }
 
-// csrf returns the token, fetching a page first if the browser has none yet.
+// csrf returns the token a page would give this browser, fetching a page
+// first if the browser has neither session nor CSRF cookie yet.
 func (b *browser) csrf() string {
-	if c, ok := b.cookies["foyer_csrf"]; ok {
-		return c.Value
+	for _, name := range []string{"foyer_session", "__Host-foyer_session"} {
+		if c, ok := b.cookies[name]; ok && len(c.Value) == 43 {
+			return b.app.h.csrfFor("s:" + c.Value)
+		}
 	}
-	b.get("/healthz")
-	b.get("/signin")
-	return b.cookies["foyer_csrf"].Value
+	for _, name := range []string{"foyer_csrf", "__Host-foyer_csrf"} {
+		if c, ok := b.cookies[name]; ok && len(c.Value) == 43 {
+			return b.app.h.csrfFor("a:" + c.Value)
+		}
+	}
+	for _, page := range []string{"/signin", "/setup"} {
+		b.get(page)
+		if _, ok := b.cookies["foyer_csrf"]; ok {
+			break
+		}
+		if _, ok := b.cookies["__Host-foyer_csrf"]; ok {
+			break
+		}
+	}
+	return b.csrfNoFetch()
+}
+
+func (b *browser) csrfNoFetch() string {
+	for _, name := range []string{"foyer_csrf", "__Host-foyer_csrf"} {
+		if c, ok := b.cookies[name]; ok {
+			return b.app.h.csrfFor("a:" + c.Value)
+		}
+	}
+	b.app.t.Fatal("no CSRF cookie after visiting a page")
+	return ""
 }
 
 // post sends a form with the CSRF token, as the page's form would.

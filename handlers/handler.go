@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"runtime"
 	"strings"
@@ -57,6 +58,8 @@ type Handler struct {
 	now func() time.Time
 
 	limits *limits
+	// crossOrigin refuses unsafe requests from other sites (see csrf.go).
+	crossOrigin *http.CrossOriginProtection
 	// stallTimeout cuts a long response whose client stops reading (see serveDownload).
 	stallTimeout time.Duration
 	// rooms are the open video rooms.
@@ -115,6 +118,9 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	}
 	h.pdfSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 	h.sessions = newSessionStore(s, cfg, now)
+	h.crossOrigin = http.NewCrossOriginProtection()
+	// Behind a proxy that rewrites Host, the public address is still this site.
+	_ = h.crossOrigin.AddTrustedOrigin(cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host)
 	h.shares = share.New(s, now)
 	h.shares.OnPurge(store.SharePreso, h.purgePreso)
 	if outbox != nil {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
-	"foyer/auth"
 	"foyer/locales"
 	"foyer/store"
 )
@@ -22,7 +20,6 @@ const (
 	ctxUser    = "user"
 	ctxAccount = "account"
 	ctxLoc     = "loc"
-	ctxCSRF    = "csrf"
 )
 
 // HTMX request headers.
@@ -71,44 +68,6 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		if h.cfg.Secure() {
 			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-		}
-		return next(c)
-	}
-}
-
-func (h *Handler) csrfCookieName() string {
-	if h.cfg.Secure() {
-		return "__Host-foyer_csrf"
-	}
-	return "foyer_csrf"
-}
-
-// csrf checks a token on every unsafe method: the token sits in a cookie and must
-// come back in the form (_csrf) or the X-CSRF-Token header (set by hx-headers).
-func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(h.csrfCookieName()); err == nil && len(ck.Value) == 43 {
-			token = ck.Value
-		} else {
-			token = auth.NewToken()
-			c.SetCookie(&http.Cookie{Name: h.csrfCookieName(), Value: token, Path: "/", HttpOnly: true,
-				Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-		}
-		c.Set(ctxCSRF, token)
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-			return next(c)
-		}
-		if c.Request().Header.Get("Sec-Fetch-Site") == "cross-site" {
-			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
-		}
-		sent := c.Request().Header.Get("X-CSRF-Token")
-		if sent == "" {
-			sent = c.FormValue("_csrf")
-		}
-		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
-			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
 		}
 		return next(c)
 	}

@@ -29,7 +29,7 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	user := currentUser(c)
 	pg := &views.Page{
 		Localizer: h.loc(c),
-		CSRF:      str(c.Get(ctxCSRF)),
+		CSRF:      h.csrfToken(c),
 		Path:      c.Request().URL.Path,
 		User:      user,
 		Account:   currentAccount(c),

@@ -167,8 +167,8 @@ func (h *Handler) Echo() *echo.Echo {
 		h.logRequests,
 		middleware.Recover(),
 		h.securityHeaders,
-		// Forms are small; the logo is the largest upload (checked again in its handler).
-		middleware.BodyLimit("3M"),
+		// Forms are small; uploads set their own limit (bodyLimits).
+		h.bodyLimit,
 		h.csrf,
 		h.loadSession,
 		h.setupGate,

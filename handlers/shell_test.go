@@ -204,11 +204,11 @@ func pngBytes(t *testing.T, w, h int) []byte {
 func (b *browser) upload(path, field, filename string, data []byte) *resp {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("_csrf", b.csrf())
 	fw, _ := mw.CreateFormFile(field, filename)
 	fw.Write(data)
 	mw.Close()
-	req := httptest.NewRequest(http.MethodPost, path, &body)
+	// As the page's form sends it: the token in the URL, not in the body.
+	req := httptest.NewRequest(http.MethodPost, path+"?_csrf="+b.csrf(), &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return b.do(req)
 }

@@ -88,7 +88,7 @@ func (a *testApp) setUpSecure() {
 	if c == nil || !c.Secure {
 		a.t.Fatalf("csrf cookie over https = %+v", c)
 	}
-	r = b.post("/setup", formOf("_csrf", c.Value, "practice_name", "P", "default_lang", "en", "name", "N", "email", "n@example.org", "password", ownerPassword))
+	r = b.post("/setup", formOf("_csrf", b.csrf(), "practice_name", "P", "default_lang", "en", "name", "N", "email", "n@example.org", "password", ownerPassword))
 	sc := b.cookies["__Host-foyer_session"]
 	if r.Code != http.StatusSeeOther || sc == nil || !sc.Secure || !sc.HttpOnly {
 		a.t.Fatalf("setup over https: %d, session cookie %+v", r.Code, sc)
