@@ -32,6 +32,12 @@ type testApp struct {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
+	return newTestAppConfig(t, Config{})
+}
+
+// newTestAppConfig is newTestApp with operator settings.
+func newTestAppConfig(t testing.TB, cfg Config) *testApp {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir)
 	if err != nil {
@@ -41,7 +47,7 @@ func newTestApp(t testing.TB) *testApp {
 	a := &testApp{t: t, st: st, dir: dir, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	worker := delivery.NewWorker(st, nil, nil, log)
-	h, err := New(st, worker, Config{}, log, a.now)
+	h, err := New(st, worker, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,9 @@ func (h *Handler) setupGate(next echo.HandlerFunc) echo.HandlerFunc {
 // loadSession finds the session, the signed-in staff member and the language.
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if strings.HasPrefix(c.Request().URL.Path, "/static/") || c.Request().URL.Path == "/healthz" {
+		// Cacheable responses (static files, brand.css, the logo) must never
+		// carry a Set-Cookie, which refreshing a session would add.
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/brand.css" || p == "/logo" {
 			return next(c)
 		}
 		sess, err := h.sessions.New(c.Request(), h.sessions.name)
@@ -148,10 +150,12 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // touch records activity at most once a minute, to keep the idle timeout
-// honest without a write on every request.
+// honest without a write on every request; with a short idle timeout, as
+// often as a quarter of it, so an active user is never taken for idle.
 func (h *Handler) touch(c echo.Context, sess *sessions.Session) {
+	every := min(time.Minute, h.cfg.IdleTimeout/4)
 	seen, err := strconv.ParseInt(str(sess.Values[sessSeen]), 10, 64)
-	if err == nil && h.now().Sub(time.Unix(0, seen)) > time.Minute {
+	if err == nil && h.now().Sub(time.Unix(0, seen)) > every {
 		_ = sess.Save(c.Request(), c.Response())
 	}
 }
