@@ -123,10 +123,7 @@ func deleteAccount(tx *bolt.Tx, a Account) error {
 	if err := deleteAccountTokens(tx, a.ID, nil); err != nil {
 		return err
 	}
-	_, err := deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
-		var sess Session
-		return unmarshal(v, &sess) == nil && sess.AccountID == a.ID
-	})
+	_, err := deleteOwnerSessions(tx, ownerAccount, a.ID, nil)
 	return err
 }
 

@@ -84,6 +84,11 @@
 //
 // Beacons are written through DB.Batch, so many viewers' reports share one fsync.
 //
+// Since schema 8:
+//
+//	sessions_by_owner/      'u' staff ID (8) or 'a' account ID (8) ++ HMAC(session ID) → empty; ending a
+//	                        person's sessions reads theirs alone
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

@@ -115,6 +115,7 @@ func (s *Store) UseStaffToken(kind StaffTokenKind, token string, now time.Time, 
 			}
 		}
 		st.UpdatedAt = now.UTC()
+		staffChanged(tx)
 		return putJSON(tx, bucketStaff, itob(st.ID), st)
 	})
 	return st, err
@@ -138,6 +139,7 @@ func (s *Store) CancelInvitation(id uint64) (Staff, error) {
 		if err := tx.Bucket(bucketStaffByEmail).Delete([]byte(NormalizeEmail(st.Email))); err != nil {
 			return err
 		}
+		staffChanged(tx)
 		return tx.Bucket(bucketStaff).Delete(itob(id))
 	})
 	return st, err

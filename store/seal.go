@@ -181,6 +181,9 @@ func resealStaff(tx *bolt.Tx, old, key []byte) error {
 	if err != nil {
 		return err
 	}
+	if len(changes) > 0 {
+		staffChanged(tx)
+	}
 	for _, c := range changes {
 		if err := b.Put(c.k, c.v); err != nil {
 			return err

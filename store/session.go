@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -19,6 +20,28 @@ type Session struct {
 
 func (s *Store) sessionKey(id string) []byte { return s.Hash("session:" + id) }
 
+// Session owners in sessions_by_owner: a staff member or a portal account.
+const (
+	ownerStaff   = 'u'
+	ownerAccount = 'a'
+)
+
+func ownerPrefix(kind byte, id uint64) []byte {
+	return append([]byte{kind}, itob(id)...)
+}
+
+// ownerKeys are the index keys of a session: one per owner it has.
+func ownerKeys(key []byte, sess Session) [][]byte {
+	var out [][]byte
+	if sess.UserID != 0 {
+		out = append(out, append(ownerPrefix(ownerStaff, sess.UserID), key...))
+	}
+	if sess.AccountID != 0 {
+		out = append(out, append(ownerPrefix(ownerAccount, sess.AccountID), key...))
+	}
+	return out
+}
+
 // Session loads a session by its cookie ID.
 func (s *Store) Session(id string) (Session, error) {
 	var sess Session
@@ -26,28 +49,57 @@ func (s *Store) Session(id string) (Session, error) {
 	return sess, err
 }
 
-// SaveSession writes a session under its cookie ID.
+// SaveSession writes a session under its cookie ID, and its owners' index.
 func (s *Store) SaveSession(id string, sess Session) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx, bucketSessions, s.sessionKey(id), sess) })
+	return s.db.Update(func(tx *bolt.Tx) error {
+		key := s.sessionKey(id)
+		if err := deleteSession(tx, key); err != nil {
+			return err
+		}
+		for _, k := range ownerKeys(key, sess) {
+			if err := tx.Bucket(bucketSessionsByOwner).Put(k, nil); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx, bucketSessions, key, sess)
+	})
+}
+
+// deleteSession removes the session stored under key and its index entries.
+func deleteSession(tx *bolt.Tx, key []byte) error {
+	b := tx.Bucket(bucketSessions)
+	raw := b.Get(key)
+	if raw == nil {
+		return nil
+	}
+	var old Session
+	if err := unmarshal(raw, &old); err == nil {
+		for _, k := range ownerKeys(key, old) {
+			if err := tx.Bucket(bucketSessionsByOwner).Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return b.Delete(key)
 }
 
 // DeleteSession removes a session.
 func (s *Store) DeleteSession(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Delete(s.sessionKey(id)) })
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteSession(tx, s.sessionKey(id)) })
 }
 
 // DeleteUserSessions ends every session of a staff member except the one
 // with cookie ID keep (empty to end them all); it returns how many ended.
 func (s *Store) DeleteUserSessions(userID uint64, keep string) (int, error) {
-	return s.deleteSessions(func(sess Session) bool { return sess.UserID == userID }, keep)
+	return s.deleteOwnerSessions(ownerStaff, userID, keep)
 }
 
 // DeleteAccountSessions ends every session of a portal account except keep.
 func (s *Store) DeleteAccountSessions(accountID uint64, keep string) (int, error) {
-	return s.deleteSessions(func(sess Session) bool { return sess.AccountID == accountID }, keep)
+	return s.deleteOwnerSessions(ownerAccount, accountID, keep)
 }
 
-func (s *Store) deleteSessions(match func(Session) bool, keep string) (int, error) {
+func (s *Store) deleteOwnerSessions(kind byte, id uint64, keep string) (int, error) {
 	var keepKey []byte
 	if keep != "" {
 		keepKey = s.sessionKey(keep)
@@ -55,29 +107,41 @@ func (s *Store) deleteSessions(match func(Session) bool, keep string) (int, erro
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		n, err = deleteWhere(tx.Bucket(bucketSessions), func(k, v []byte) bool {
-			var sess Session
-			return unmarshal(v, &sess) == nil && match(sess) && string(k) != string(keepKey)
-		})
+		n, err = deleteOwnerSessions(tx, kind, id, keepKey)
 		return err
 	})
 	return n, err
+}
+
+// deleteOwnerSessions ends an owner's sessions through the index: a
+// password change reads that owner's sessions only, not every session.
+func deleteOwnerSessions(tx *bolt.Tx, kind byte, id uint64, keepKey []byte) (int, error) {
+	prefix := ownerPrefix(kind, id)
+	var doomed [][]byte
+	c := tx.Bucket(bucketSessionsByOwner).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if key := k[len(prefix):]; !bytes.Equal(key, keepKey) {
+			doomed = append(doomed, append([]byte(nil), key...))
+		}
+	}
+	for _, key := range doomed {
+		if err := deleteSession(tx, key); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
 }
 
 // CountUserSessions counts a staff member's sessions.
 func (s *Store) CountUserSessions(userID uint64) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSessions).ForEach(func(_, v []byte) error {
-			var sess Session
-			if err := unmarshal(v, &sess); err != nil {
-				return err
-			}
-			if sess.UserID == userID {
-				n++
-			}
-			return nil
-		})
+		prefix := ownerPrefix(ownerStaff, userID)
+		c := tx.Bucket(bucketSessionsByOwner).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
 	})
 	return n, err
 }
@@ -86,12 +150,44 @@ func (s *Store) CountUserSessions(userID uint64) (int, error) {
 func (s *Store) PurgeSessions(idleCutoff, absoluteCutoff time.Time) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		n, err = deleteWhere(tx.Bucket(bucketSessions), func(_, v []byte) bool {
+		var doomed [][]byte
+		err := tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			var sess Session
-			return unmarshal(v, &sess) != nil || sess.LastSeen.Before(idleCutoff) || sess.CreatedAt.Before(absoluteCutoff)
+			if unmarshal(v, &sess) != nil || sess.LastSeen.Before(idleCutoff) || sess.CreatedAt.Before(absoluteCutoff) {
+				doomed = append(doomed, append([]byte(nil), k...))
+			}
+			return nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		for _, k := range doomed {
+			if err := deleteSession(tx, k); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return nil
 	})
 	return n, err
+}
+
+// migrate7to8 indexes sessions by their staff member and portal account.
+func migrate7to8(tx *bolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketSessionsByOwner)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		var sess Session
+		if unmarshal(v, &sess) != nil {
+			return nil
+		}
+		for _, ik := range ownerKeys(k, sess) {
+			if err := idx.Put(ik, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

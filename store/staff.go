@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -108,6 +111,7 @@ func insertStaff(tx *bolt.Tx, st *Staff) error {
 	if err := idx.Put([]byte(email), itob(id)); err != nil {
 		return err
 	}
+	staffChanged(tx)
 	return putJSON(tx, bucketStaff, itob(id), st)
 }
 
@@ -131,9 +135,34 @@ func (s *Store) StaffByEmail(email string) (Staff, error) {
 	return st, err
 }
 
-// ListStaff returns every staff account in creation order.
+// staffGen counts committed changes to staff accounts, in any store of
+// this process: a cached staff list read under an older count is stale.
+// (Shared by every store, it only ever makes a cache reload too often.)
+var staffGen atomic.Uint64
+
+// staffChanged marks the staff list stale once tx commits.
+func staffChanged(tx *bolt.Tx) { tx.OnCommit(func() { staffGen.Add(1) }) }
+
+// staffCache keeps the staff list that most pages read (names, selects)
+// until a staff account changes.
+type staffCache struct {
+	mu   sync.Mutex
+	gen  uint64
+	list []Staff
+}
+
+// ListStaff returns every staff account in creation order. It is served
+// from memory until a staff account changes.
 func (s *Store) ListStaff() ([]Staff, error) {
-	var out []Staff
+	gen := staffGen.Load()
+	s.staff.mu.Lock()
+	if s.staff.list != nil && s.staff.gen == gen {
+		out := slices.Clone(s.staff.list)
+		s.staff.mu.Unlock()
+		return out, nil
+	}
+	s.staff.mu.Unlock()
+	out := []Staff{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketStaff).ForEach(func(_, v []byte) error {
 			var st Staff
@@ -144,7 +173,15 @@ func (s *Store) ListStaff() ([]Staff, error) {
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Read under gen: a change committed meanwhile has moved the count on,
+	// and the next call reads again.
+	s.staff.mu.Lock()
+	s.staff.gen, s.staff.list = gen, out
+	s.staff.mu.Unlock()
+	return slices.Clone(out), nil
 }
 
 // UpdateStaff loads a staff account, applies fn and saves it in one transaction.
@@ -180,6 +217,7 @@ func (s *Store) UpdateStaff(id uint64, fn func(*Staff) error) (Staff, error) {
 			}
 		}
 		st.UpdatedAt = time.Now().UTC()
+		staffChanged(tx)
 		return putJSON(tx, bucketStaff, itob(id), st)
 	})
 	return st, err

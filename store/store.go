@@ -28,18 +28,19 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 7
+const CurrentSchema = 8
 
 var (
-	bucketMeta         = []byte("meta")
-	bucketPractice     = []byte("practice")
-	bucketStaff        = []byte("staff")
-	bucketStaffByEmail = []byte("staff_by_email")
-	bucketSessions     = []byte("sessions")
-	bucketInvites      = []byte("invites")
-	bucketOutbox       = []byte("outbox")
-	bucketOutboxDue    = []byte("outbox_due")
-	bucketOutboxLogged = []byte("outbox_logged")
+	bucketMeta            = []byte("meta")
+	bucketPractice        = []byte("practice")
+	bucketStaff           = []byte("staff")
+	bucketStaffByEmail    = []byte("staff_by_email")
+	bucketSessions        = []byte("sessions")
+	bucketSessionsByOwner = []byte("sessions_by_owner")
+	bucketInvites         = []byte("invites")
+	bucketOutbox          = []byte("outbox")
+	bucketOutboxDue       = []byte("outbox_due")
+	bucketOutboxLogged    = []byte("outbox_logged")
 
 	bucketClients         = []byte("clients")
 	bucketClientIndex     = []byte("client_index")
@@ -95,6 +96,7 @@ type Store struct {
 	db      *bolt.DB
 	secrets Secrets
 	sealKey []byte // see seal.go
+	staff   staffCache
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
@@ -217,6 +219,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate4to5,
 	migrate5to6,
 	migrate6to7,
+	migrate7to8,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
