@@ -218,6 +218,24 @@ func TestPortalMethod2(t *testing.T) {
 	admin.do(chromedp.Navigate(srv.base + "/prospects"))
 	admin.expect("1 prospect", "Spam Bot")
 	admin.click(`#sel-3`)
+	// Nobody confirmed this email: the dialogs say so, and offer no link.
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="associate"]`)
+	admin.expect("non vérifié", "Personne n’a encore confirmé bot@example.org")
+	posts, _ := chromedp.Run(admin.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#dialog form[method="post"]').length`))
+	if posts != 0 {
+		t.Fatalf("the dialog of an unconfirmed sign-up offers %d link forms", posts)
+	}
+	admin.axe()
+	admin.screenshot("prospect-associate-unverified")
+	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
+	admin.openDialog(`tr:has(input:checked) .action-bar button[value="create"]`)
+	admin.expect("Personne n’a encore confirmé bot@example.org")
+	posts, _ = chromedp.Run(admin.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#dialog form').length`))
+	if posts != 0 {
+		t.Fatalf("the Add client dialog of an unconfirmed sign-up has %d forms", posts)
+	}
+	admin.axe()
+	admin.do(chromedp.KeyEvent("\u001b"), chromedp.WaitNotPresent(chromedp.CSS(`#dialog [role="dialog"]`)))
 	admin.openDialog(`tr:has(input:checked) .action-bar button[value="delete"]`)
 	admin.expect("Supprimer cette inscription ?", "Spam Bot (bot@example.org)")
 	admin.axe()
