@@ -105,6 +105,24 @@ func TestPortalMethod1(t *testing.T) {
 			t.Errorf("receipt lacks %q:\n%s", want, text)
 		}
 	}
+
+	// Staff remove the portal access: the client's session ends at once.
+	staff.do(chromedp.Navigate(srv.base + "/clients/1"))
+	staff.submit(`form[action$="/portal/remove"]`)
+	staff.expect("L’accès au portail est supprimé")
+	staff.axe()
+	client.do(chromedp.Navigate(srv.base + "/portal/account"))
+	if loc := client.location(); loc != "/portal" {
+		t.Fatalf("the client's session outlived the removal: at %s", loc)
+	}
+
+	// An invitation is cancelled from its row: the row goes.
+	staff.do(chromedp.Navigate(srv.base + "/staff"))
+	staff.submit(`form[action="/staff/invite"]`, "name", "Sam Suivant", "email", "sam@example.org", "role", "practitioner", "lang", "fr")
+	staff.expect("sam@example.org", "Annuler l’invitation")
+	staff.axe()
+	staff.click(`form[action$="/cancel"] button`)
+	staff.eventually("the cancelled invitee's row is gone", `!document.querySelector("main").textContent.includes("sam@example.org")`)
 }
 
 var verifyLink = regexp.MustCompile(`http://[^/\s]+/portal/verify/[A-Za-z0-9_-]{43}`)
