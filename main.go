@@ -25,7 +25,6 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
-	"foyer/auth"
 	"foyer/delivery"
 	"foyer/handlers"
 	"foyer/store"
@@ -43,6 +42,8 @@ type config struct {
 	secretKey                 string
 	iceServers                string
 	turnAddr, turnPorts       string
+	// demoLang is the language of the practice "foyer demo" makes.
+	demoLang string
 }
 
 func env(name, def string) string {
@@ -81,6 +82,9 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.turnAddr, "turn-addr", env("FOYER_TURN_ADDR", ""), "public host:port of the embedded TURN server for video sessions, e.g. 203.0.113.5:3478; empty: no TURN server (FOYER_TURN_ADDR)")
 	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
+	if name == "demo" {
+		fs.StringVar(&cfg.demoLang, "lang", "fr", "language of the demo practice: fr or en")
+	}
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
@@ -332,98 +336,6 @@ func backup(cfg config, dest string) error {
 	}
 	fmt.Printf("Backed up %d bytes to %s. To restore: stop Foyer and copy it to %s.\n", n, dest, filepath.Join(cfg.data, store.FileName))
 	return nil
-}
-
-// demo fills a fresh data directory with a sample practice and prints how to sign in.
-func demo(cfg config, out io.Writer) error {
-	st, err := openStore(cfg)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	p := store.DefaultPractice()
-	p.Name, p.DefaultLang = "Cabinet Démo", "fr"
-	const password = "foyer demo 2026"
-	owner := &store.Staff{Name: "Camille Owner", Email: "owner@demo.foyer.test", Lang: "fr", PasswordHash: auth.HashPassword(password)}
-	if err := st.Setup(p, owner); errors.Is(err, store.ErrAlreadySetUp) {
-		return fmt.Errorf("%s already holds a practice; give demo a fresh directory with -data", cfg.data)
-	} else if err != nil {
-		return err
-	}
-	others := []store.Staff{
-		{Name: "Alex Admin", Email: "admin@demo.foyer.test", Role: store.RoleAdmin, Lang: "en"},
-		{Name: "Dominique Praticien", Email: "practitioner@demo.foyer.test", Role: store.RolePractitioner, Lang: "fr"},
-	}
-	var practitioner uint64
-	for _, o := range others {
-		o.Active, o.PasswordHash = true, auth.HashPassword(password)
-		if err := st.CreateStaff(&o); err != nil {
-			return err
-		}
-		if o.Role == store.RolePractitioner {
-			practitioner = o.ID
-		}
-	}
-	if err := demoClients(st, owner.ID, practitioner, password); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Demo practice %q created in %s.\nStart Foyer with:  go run . -data %s\nThen sign in at http://localhost:8080/signin with any of these (password %q):\n", p.Name, cfg.data, cfg.data, password)
-	fmt.Fprintf(out, "  owner@demo.foyer.test (owner)\n  admin@demo.foyer.test (admin)\n  practitioner@demo.foyer.test (practitioner)\n")
-	fmt.Fprintf(out, "The client portal is at http://localhost:8080/portal: sign in as eloise@demo.foyer.test (same password).\n")
-	return nil
-}
-
-// demoClients adds a few clients, one with a portal account and sessions,
-// sessions this week for both practitioners, and a prospect.
-func demoClients(st *store.Store, owner, practitioner uint64, password string) error {
-	people := []store.Client{
-		{FirstName: "Éloïse", LastName: "Durand", Email: "eloise@demo.foyer.test", Lang: "fr", BirthDate: "1985-04-12",
-			Address: "3 rue des Lilas\n75011 Paris", Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true}}},
-		{FirstName: "Marc", LastName: "Dupont", Email: "marc@demo.foyer.test", Lang: "fr",
-			Phones: []store.Phone{{Type: store.PhoneWork, Number: "+33142000000"}}},
-		{FirstName: "Anne", LastName: "Zola", Email: "anne@demo.foyer.test", Lang: "en"},
-	}
-	for i := range people {
-		people[i].PractitionerID = owner
-		if i == 2 {
-			people[i].PractitionerID = practitioner
-		}
-		if err := st.CreateClient(&people[i]); err != nil {
-			return err
-		}
-	}
-	if _, err := st.SetClientCredentials(people[0].ID, people[0].Email, auth.HashPassword(password), "fr"); err != nil {
-		return err
-	}
-	zone, _ := time.LoadLocation("Europe/Paris")
-	now := time.Now().In(zone)
-	day := time.Date(now.Year(), now.Month(), now.Day(), 10, 0, 0, 0, zone)
-	for i, offset := range []int{-14, -7, 7} {
-		a := &store.Appointment{ClientID: people[0].ID, PractitionerID: owner, Start: day.AddDate(0, 0, offset).UTC(), Minutes: 50,
-			Kind: []store.AppointmentKind{store.KindInPerson, store.KindVideo, store.KindInPerson}[i], FeeCents: 8000, Currency: "EUR"}
-		if err := st.CreateAppointment(a); err != nil {
-			return err
-		}
-		if offset < 0 {
-			if _, err := st.UpdateAppointment(a.ID, func(a *store.Appointment) error {
-				a.Status, a.Paid, a.PaidAt = store.StatusAttended, true, a.Start.Add(time.Hour)
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-	}
-	// This week: Marc with the owner tomorrow, Anne by video with the practitioner the day after.
-	for _, a := range []*store.Appointment{
-		{ClientID: people[1].ID, PractitionerID: owner, Start: day.AddDate(0, 0, 1).Add(6 * time.Hour).UTC(), Minutes: 50, Kind: store.KindInPerson, FeeCents: 8000, Currency: "EUR"},
-		{ClientID: people[2].ID, PractitionerID: practitioner, Start: day.AddDate(0, 0, 2).Add(-time.Hour).UTC(), Minutes: 60, Kind: store.KindVideo, FeeCents: 9000, Currency: "EUR"},
-	} {
-		if err := st.CreateAppointment(a); err != nil {
-			return err
-		}
-	}
-	return st.CreateAccount(&store.Account{Email: "zoe@demo.foyer.test", PasswordHash: auth.HashPassword(password), Lang: "fr",
-		SignUp: store.SignUp{FirstName: "Zoé", LastName: "Martin", Phone: "+33611111111", BirthDate: "1990-04-01"}})
 }
 
 // resetPassword prints a one-time link (valid one hour) with which the staff

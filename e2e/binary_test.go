@@ -156,6 +156,7 @@ func TestDemo(t *testing.T) {
 	if out, err := run(t, "demo", "-data", data); err == nil {
 		t.Fatalf("demo ran twice on one directory:\n%s", out)
 	}
+	checkDemo(t, data, "fr", "Cabinet Lumière")
 	srv := startFoyerIn(t, data)
 	// The printed credentials work.
 	jar, _ := cookiejar.New(nil)
@@ -221,4 +222,73 @@ func TestResetPasswordCommand(t *testing.T) {
 	if r := post("/signin", url.Values{"email": {"owner@demo.foyer.test"}, "password": {"a brand new owner password"}}); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
 		t.Fatalf("sign in with the new password: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
+}
+
+// checkDemo reads a demo data directory: a practice that looks real, with
+// ordinary names, about 30 clients, two weeks of sessions with receipts and
+// four sign-ups, one of whom matches a client.
+func checkDemo(t *testing.T, data, lang, name string) {
+	t.Helper()
+	st, err := store.OpenFile(filepath.Join(data, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, _ := st.Practice()
+	if p.Name != name || p.DefaultLang != lang || p.SIRET == "" || p.Address == "" {
+		t.Errorf("demo practice: %+v", p)
+	}
+	staff, _ := st.ListStaff()
+	practitioners := 0
+	for _, s := range staff {
+		if strings.Contains(s.Name, "Owner") || strings.Contains(s.Name, "Praticien") || strings.Contains(s.Name, "Admin") {
+			t.Errorf("a made-up staff name: %s", s.Name)
+		}
+		if s.Role != store.RoleAdmin {
+			practitioners++
+		}
+	}
+	if practitioners != 3 {
+		t.Errorf("%d practitioners", practitioners)
+	}
+	if _, total, _ := st.SearchClients(store.ClientFilter{Limit: 1}); total < 28 {
+		t.Errorf("%d clients", total)
+	}
+	prospects, total, _ := st.SearchProspects(store.ProspectFilter{Limit: 10})
+	if total != 4 {
+		t.Errorf("%d prospects", total)
+	}
+	matched := 0
+	for _, a := range prospects {
+		if found, _, _ := st.SearchClients(store.ClientFilter{Query: store.ParseQuery(a.SignUp.LastName), Limit: 5}); len(found) > 0 && found[0].FirstName == a.SignUp.FirstName {
+			matched++
+		}
+	}
+	if matched != 1 {
+		t.Errorf("%d prospects match a client, want 1", matched)
+	}
+	now := time.Now()
+	past, _, _ := st.Agenda(now.AddDate(0, 0, -15), now, 0, 500)
+	future, _, _ := st.Agenda(now, now.AddDate(0, 0, 15), 0, 500)
+	if len(past) < 20 || len(future) < 20 {
+		t.Errorf("%d past and %d future sessions", len(past), len(future))
+	}
+	paid := 0
+	for _, e := range past {
+		if ap, _ := st.Appointment(e.ID); ap.ReceiptNo != 0 {
+			paid++
+		}
+	}
+	if paid < 15 {
+		t.Errorf("%d receipts", paid)
+	}
+}
+
+// TestDemoInEnglish: -lang en makes the same practice in English.
+func TestDemoInEnglish(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "demo")
+	if out, err := run(t, "demo", "-data", data, "-lang", "en"); err != nil {
+		t.Fatalf("demo -lang en: %v\n%s", err, out)
+	}
+	checkDemo(t, data, "en", "Lumière Counselling")
 }

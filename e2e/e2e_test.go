@@ -304,7 +304,7 @@ func (p *page) restoreViewport() {
 		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
 		return err
 	}))
-	p.eventually("the header menu settles", `(m => !m || m.open === window.matchMedia("(min-width: 56rem)").matches)(document.querySelector("details.menu"))`)
+	p.eventually("the header menu settles", `(m => !m || m.open === window.matchMedia("(min-width: 75rem)").matches)(document.querySelector("details.menu"))`)
 }
 
 // phone measures the page at 375 CSS pixels (a common phone): the header
@@ -324,7 +324,7 @@ func (p *page) phone() {
 			if (e.closest(".sr-only, [hidden]") || e.classList.contains("sr-only") || e.classList.contains("skip")) return;
 			var r = e.getBoundingClientRect();
 			if (r.width === 0 && r.height === 0) return; // not shown (a folded menu)
-			if (e.tagName === "A" && e.closest("p, dd, li.inline-text, .meta, .hint, td.text, .pre")) return;
+			if (e.tagName === "A" && e.closest("p, dd, .hint, .pre")) return;
 			if (e.type === "checkbox" || e.type === "radio") {
 				var l = e.closest("label") || (e.id && document.querySelector("label[for='" + e.id + "']"));
 				if (l) { var lr = l.getBoundingClientRect(); r = {width: Math.max(r.right, lr.right) - Math.min(r.left, lr.left), height: Math.max(r.bottom, lr.bottom) - Math.min(r.top, lr.top)}; }

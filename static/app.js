@@ -45,7 +45,7 @@
   // always open (app.css hides its button there); back on a narrow one it folds again.
   var menu = document.querySelector("details.menu");
   if (menu && window.matchMedia) {
-    var wide = window.matchMedia("(min-width: 56rem)");
+    var wide = window.matchMedia("(min-width: 75rem)");
     var sync = function () { menu.open = wide.matches; };
     if (wide.matches) sync();
     wide.addEventListener("change", sync);
