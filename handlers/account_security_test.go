@@ -20,11 +20,14 @@ func TestPreHijack(t *testing.T) {
 	owner.newClient("first_name", "Léa", "last_name", "Petit", "email", "lea@example.org", "birth_date", "1979-02-03")
 	attacker := a.browser()
 	attacker.post("/portal/signup", formOf("first_name", "Léa", "last_name", "Petit", "email", "lea@example.org", "birth_date", "1979-02-03", "lang", "en", "password", "the attacker's password"))
-	if r := attacker.post("/portal", formOf("email", "lea@example.org", "password", "the attacker's password")); r.Code != http.StatusUnprocessableEntity {
+	r := attacker.post("/portal", formOf("email", "lea@example.org", "password", "the attacker's password"))
+	if r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("unconfirmed sign-in: %d", r.Code)
 	}
+	// The one message for every failure names the unconfirmed case too.
+	mustContain(t, r, "or the email address is not confirmed yet", `href="/portal/resend"`)
 	// Associate: the match is suggested, marked unconfirmed, with no Link button.
-	r := owner.get("/prospects/1/associate")
+	r = owner.get("/prospects/1/associate")
 	mustContain(t, r, "Petit, Léa", "not verified", "Nobody has confirmed lea@example.org yet")
 	mustNotContain(t, r, `method="post" action="/prospects/1/associate"`, "Link to Léa")
 	r = owner.post("/prospects/1/associate", formOf("client_id", "1"))

@@ -78,7 +78,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	}
 	if err != nil || !match || !a.Verified {
 		h.limits.failed("portal-fail:" + store.NormalizeEmail(email))
-		f.fail("_form", "signin.failed")
+		f.fail("_form", "portal.signin_failed")
 		return h.invalid(c, "portal_signin", pg, f)
 	}
 	h.limits.succeeded("portal-fail:" + store.NormalizeEmail(email))
