@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ func TestSMTPDriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := Outgoing{To: "zoe@example.org", Subject: "Votre invitation à rejoindre Cabinet Lumière", Text: "Bonjour Zoé,\nvoici le lien.", HTML: "<p>Bonjour Zoé,</p>", Lang: "fr"}
+	d.MessageIDHost = "portal.example.org"
 	if err := d.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +37,10 @@ func TestSMTPDriver(t *testing.T) {
 	}
 	if got.Subject != m.Subject || !strings.Contains(got.Text, "Bonjour Zoé") || !strings.Contains(got.HTML, "<p>Bonjour Zoé,</p>") {
 		t.Fatalf("received %+v", got)
+	}
+	// The Message-ID names the portal's own domain, and starts with no dot.
+	if id := got.Header.Get("Message-Id"); !regexp.MustCompile(`^<[A-Za-z0-9]{16,}@portal\.example\.org>$`).MatchString(id) {
+		t.Errorf("Message-ID %q", id)
 	}
 	if got.From != "noreply@example.org" || got.Header.Get("Content-Language") != "fr" {
 		t.Fatalf("envelope from %q, language %q", got.From, got.Header.Get("Content-Language"))

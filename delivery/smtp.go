@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,6 +16,9 @@ type SMTP struct {
 	host string
 	opts []mail.Option
 	from string
+	// MessageIDHost is the domain of Message-IDs: the public base URL's host
+	// (the machine's own name says nothing to recipients, and can be empty).
+	MessageIDHost string
 }
 
 // ParseSMTPURL builds an SMTP driver from a URL:
@@ -89,6 +93,11 @@ func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 	if err := msg.To(m.To); err != nil {
 		return fmt.Errorf("delivery: recipient: %w", err)
 	}
+	host := s.MessageIDHost
+	if host == "" {
+		host = "localhost"
+	}
+	msg.SetMessageIDWithValue(rand.Text() + "@" + host)
 	msg.Subject(m.Subject)
 	msg.SetGenHeader(mail.HeaderContentLang, m.Lang)
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
