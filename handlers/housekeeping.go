@@ -51,43 +51,55 @@ func (h *Handler) SendReminders(now time.Time) (int, error) {
 		return 0, err
 	}
 	sent := 0
+	var failed error
 	for _, ap := range due {
-		cl, err := h.store.Client(ap.ClientID)
+		ok, err := h.remind(ap, now)
 		if err != nil {
-			return sent, err
+			// One appointment that cannot be read does not hold back the others' reminders.
+			h.log.Error("unable to send a reminder", "appointment", ap.ID, "err", err)
+			failed = err
+			continue
 		}
-		to, portal := cl.Email, ""
-		if cl.AccountID != 0 {
-			if a, err := h.store.Account(cl.AccountID); err == nil {
-				portal = "1"
-				if to == "" {
-					to = a.Email
-				}
-			}
-		}
-		var m *store.Message
-		if to != "" && !cl.Archived {
-			practitioner := ""
-			if st, err := h.store.Staff(ap.PractitionerID); err == nil {
-				practitioner = st.Name
-			}
-			// A reminder that could not go out before the session began is no use after.
-			m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: "reminder",
-				Args: map[string]string{"FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
-					"Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
-				CreatedAt: now.UTC(), ExpiresAt: ap.Start}
-		}
-		// Marked even without an address (m nil), so the job does not look at it every minute.
-		queued, err := h.store.QueueReminder(ap.ID, ap.Start, m)
-		if err != nil {
-			return sent, err
-		}
-		if queued {
+		if ok {
 			sent++
 		}
 	}
 	if sent > 0 {
 		h.wakeOutbox()
 	}
-	return sent, nil
+	return sent, failed
+}
+
+// readClient reads an appointment's client for its reminder; tests replace it to make one fail.
+var readClient = (*store.Store).Client
+
+// remind queues the reminder of one appointment and reports whether an email went.
+func (h *Handler) remind(ap store.Appointment, now time.Time) (bool, error) {
+	cl, err := readClient(h.store, ap.ClientID)
+	if err != nil {
+		return false, err
+	}
+	to, portal := cl.Email, ""
+	if cl.AccountID != 0 {
+		if a, err := h.store.Account(cl.AccountID); err == nil {
+			portal = "1"
+			if to == "" {
+				to = a.Email
+			}
+		}
+	}
+	var m *store.Message
+	if to != "" && !cl.Archived {
+		practitioner := ""
+		if st, err := h.store.Staff(ap.PractitionerID); err == nil {
+			practitioner = st.Name
+		}
+		// A reminder that could not go out before the session began is no use after.
+		m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: "reminder",
+			Args: map[string]string{"FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
+				"Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
+			CreatedAt: now.UTC(), ExpiresAt: ap.Start}
+	}
+	// Marked even without an address (m nil), so the job does not look at it every minute.
+	return h.store.QueueReminder(ap.ID, ap.Start, m)
 }
