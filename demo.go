@@ -63,6 +63,9 @@ var demoStreets = []string{"rue des Lilas", "avenue Parmentier", "rue de la Roqu
 // around today with receipts for those paid, and four sign-ups waiting,
 // one of whom is already a client. French unless -lang en.
 func demo(cfg config, out io.Writer) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
 	lang := cfg.demoLang
 	if lang != "en" {
 		lang = "fr"

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"os"
 	"os/signal"
@@ -53,14 +54,66 @@ func env(name, def string) string {
 	return def
 }
 
+// envErrors holds the environment variables that could not be read; a
+// command refuses to start with any (see config.validate).
+var envErrors []error
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, ok := os.LookupEnv(name); ok {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
 		}
-		fmt.Fprintf(os.Stderr, "foyer: %s=%q is not a duration (like 30m); using %s\n", name, v, def)
+		envErrors = append(envErrors, fmt.Errorf("%s=%q is not a duration such as 30m or 1h30m", name, v))
 	}
 	return def
+}
+
+// validate refuses settings that cannot work, naming the setting, before
+// anything is created.
+func (cfg config) validate() error {
+	if len(envErrors) > 0 {
+		return envErrors[0]
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"FOYER_IDLE_TIMEOUT (-idle-timeout)", cfg.idleTimeout}, {"FOYER_SESSION_LIFETIME (-session-lifetime)", cfg.lifetime},
+		{"FOYER_SHUTDOWN_TIMEOUT (-shutdown-timeout)", cfg.shutdownTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s must be a positive duration such as 30m, not %s", d.name, d.v)
+		}
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return fmt.Errorf("FOYER_LOG_FORMAT (-log-format) must be text or json, not %q", cfg.logFormat)
+	}
+	if cfg.mailFrom != "" {
+		if _, err := mail.ParseAddress(cfg.mailFrom); err != nil {
+			return fmt.Errorf("FOYER_MAIL_FROM (-mail-from) %q is not an email address such as \"Cabinet <noreply@example.org>\"", cfg.mailFrom)
+		}
+	}
+	_, err := cfg.publicURL()
+	return err
+}
+
+// publicURL is the base URL links are made with: -base-url, or else this
+// machine at the port of -addr.
+func (cfg config) publicURL() (*url.URL, error) {
+	raw := cfg.baseURL
+	if raw == "" {
+		host, port, err := net.SplitHostPort(cfg.addr)
+		if err != nil {
+			return nil, fmt.Errorf("FOYER_ADDR (-addr) %q is not an address such as :8080 or 127.0.0.1:8080", cfg.addr)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "localhost"
+		}
+		raw = "http://" + net.JoinHostPort(host, port)
+	}
+	base, err := url.Parse(raw)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("FOYER_BASE_URL (-base-url) %q must look like https://portal.example.org", raw)
+	}
+	return base, nil
 }
 
 // flags declares the flags of every command; each mirrors an environment variable.
@@ -68,7 +121,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", env("FOYER_ADDR", ":8080"), "address to listen on (FOYER_ADDR)")
 	fs.StringVar(&cfg.data, "data", env("FOYER_DATA", "./foyer-data"), "data directory, created on first start (FOYER_DATA)")
-	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", "http://localhost:8080"), "public base URL used in links sent by email (FOYER_BASE_URL)")
+	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", ""), "public base URL used in links sent by email; by default http://localhost at the port of -addr (FOYER_BASE_URL)")
 	fs.StringVar(&cfg.smtpURL, "smtp-url", env("FOYER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587; empty: emails stay in the outbox and the log (FOYER_SMTP_URL)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", env("FOYER_MAIL_FROM", ""), "sender address of emails, e.g. \"Cabinet <noreply@example.org>\" (FOYER_MAIL_FROM)")
 	fs.StringVar(&cfg.smsURL, "sms-url", env("FOYER_SMS_URL", ""), "Twilio-compatible SMS API, https://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com; empty: texts stay in the outbox and the log (FOYER_SMS_URL)")
@@ -175,10 +228,13 @@ func openStore(cfg config) (*store.Store, error) {
 }
 
 func serve(cfg config) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
 	log := newLogger(cfg.logFormat)
-	base, err := url.Parse(cfg.baseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return fmt.Errorf("the base URL %q must look like https://portal.example.org", cfg.baseURL)
+	base, err := cfg.publicURL()
+	if err != nil {
+		return err
 	}
 	var proxies []*net.IPNet
 	for _, cidr := range strings.Split(cfg.trustedProxies, ",") {
@@ -197,6 +253,7 @@ func serve(cfg config) error {
 		if err != nil {
 			return err
 		}
+		d.MessageIDHost = base.Hostname()
 		email = d
 	}
 	if cfg.smsURL != "" {
@@ -252,9 +309,7 @@ func serve(cfg config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if email == nil || sms == nil {
-		log.Warn("delivery not configured: messages stay in the outbox and are printed here", "email", email != nil, "sms", sms != nil)
-	}
+	logDelivery(log, email != nil, sms != nil)
 	log.Info("Foyer is listening", "addr", ln.Addr().String(), "url", base.String(), "data", cfg.data)
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
@@ -264,6 +319,20 @@ func serve(cfg config) error {
 	h.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// logDelivery says which channels have no delivery configured.
+func logDelivery(log *slog.Logger, email, sms bool) {
+	var missing []string
+	if !email {
+		missing = append(missing, "email")
+	}
+	if !sms {
+		missing = append(missing, "sms")
+	}
+	if len(missing) > 0 {
+		log.Warn("delivery not configured: these messages stay in the outbox and are printed here", "not_configured", strings.Join(missing, ","))
+	}
 }
 
 // runServer serves on ln until ctx ends or serving fails, running the
@@ -307,6 +376,13 @@ func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.L
 
 // backup copies the data file while no server holds it.
 func backup(cfg config, dest string) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	// A mistyped -data must not create an empty store and "back it up".
+	if _, err := os.Stat(filepath.Join(cfg.data, store.FileName)); err != nil {
+		return fmt.Errorf("no Foyer data in %s (no %s there): pass the data directory with -data", cfg.data, store.FileName)
+	}
 	st, err := openStore(cfg)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("a Foyer server is running on %s: stop it first, or use Settings → Download a backup", cfg.data)
@@ -344,9 +420,12 @@ func backup(cfg config, dest string) error {
 // someone on the server can use it. Two-step verification, if on, is still
 // asked at sign-in.
 func resetPassword(cfg config, email string, out io.Writer) error {
-	base, err := url.Parse(cfg.baseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return fmt.Errorf("the base URL %q must look like https://portal.example.org", cfg.baseURL)
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	base, err := cfg.publicURL()
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(filepath.Join(cfg.data, store.FileName)); err != nil {
 		return fmt.Errorf("no Foyer data in %s: pass the data directory with -data", cfg.data)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -87,5 +88,71 @@ func TestServeFailureWaitsForJobs(t *testing.T) {
 	}
 	if !jobDone.Load() {
 		t.Fatal("runServer returned before its background jobs")
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	good := config{addr: ":8080", idleTimeout: 30 * time.Minute, lifetime: 12 * time.Hour, shutdownTimeout: 15 * time.Second, logFormat: "text"}
+	if err := good.validate(); err != nil {
+		t.Fatalf("defaults refused: %v", err)
+	}
+	for _, tc := range []struct {
+		change func(*config)
+		names  string
+	}{
+		{func(c *config) { c.mailFrom = "not an address" }, "FOYER_MAIL_FROM"},
+		{func(c *config) { c.idleTimeout = -time.Minute }, "FOYER_IDLE_TIMEOUT"},
+		{func(c *config) { c.lifetime = 0 }, "FOYER_SESSION_LIFETIME"},
+		{func(c *config) { c.logFormat = "xml" }, "FOYER_LOG_FORMAT"},
+		{func(c *config) { c.baseURL = "portal.example.org" }, "FOYER_BASE_URL"},
+		{func(c *config) { c.addr = "8080" }, "FOYER_ADDR"},
+	} {
+		c := good
+		tc.change(&c)
+		if err := c.validate(); err == nil || !strings.Contains(err.Error(), tc.names) {
+			t.Errorf("want an error naming %s, got %v", tc.names, err)
+		}
+	}
+	c := good
+	c.mailFrom = "Cabinet Lumière <noreply@example.org>"
+	if err := c.validate(); err != nil {
+		t.Errorf("a good sender refused: %v", err)
+	}
+	envErrors = append(envErrors, errors.New("FOYER_IDLE_TIMEOUT=\"soon\" is not a duration"))
+	defer func() { envErrors = nil }()
+	if err := good.validate(); err == nil || !strings.Contains(err.Error(), "FOYER_IDLE_TIMEOUT") {
+		t.Errorf("an unreadable duration: %v", err)
+	}
+}
+
+// Without -base-url, links (and the start log) use the port Foyer listens on.
+func TestPublicURLFollowsAddr(t *testing.T) {
+	for addr, want := range map[string]string{
+		":9090":          "http://localhost:9090",
+		"0.0.0.0:7000":   "http://localhost:7000",
+		"127.0.0.1:7000": "http://127.0.0.1:7000",
+		"[::1]:7000":     "http://[::1]:7000",
+	} {
+		u, err := config{addr: addr}.publicURL()
+		if err != nil || u.String() != want {
+			t.Errorf("%s: %v %v, want %s", addr, u, err, want)
+		}
+	}
+	if u, _ := (config{addr: ":9090", baseURL: "https://portal.example.org"}).publicURL(); u.String() != "https://portal.example.org" {
+		t.Errorf("-base-url ignored: %s", u)
+	}
+}
+
+// The warning names the channels that lack delivery, and only those.
+func TestDeliveryWarning(t *testing.T) {
+	for _, tc := range []struct {
+		email, sms bool
+		want       string
+	}{{true, false, "not_configured=sms"}, {false, true, "not_configured=email"}, {false, false, "not_configured=email,sms"}, {true, true, ""}} {
+		var buf strings.Builder
+		logDelivery(slog.New(slog.NewTextHandler(&buf, nil)), tc.email, tc.sms)
+		if (tc.want == "") != (buf.Len() == 0) || !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("email %v sms %v: %q", tc.email, tc.sms, buf.String())
+		}
 	}
 }

@@ -76,6 +76,41 @@ func TestSecretKey(t *testing.T) {
 	}
 }
 
+// TestRefusesWhatCannotWork: settings that cannot work, or a data
+// directory that holds no store, stop the command with a message naming
+// the problem, and nothing is created.
+func TestRefusesWhatCannotWork(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want string
+	}{
+		{"FOYER_MAIL_FROM=not an address", "FOYER_MAIL_FROM"},
+		{"FOYER_IDLE_TIMEOUT=-5m", "FOYER_IDLE_TIMEOUT"},
+		{"FOYER_IDLE_TIMEOUT=soon", "FOYER_IDLE_TIMEOUT"},
+		{"FOYER_LOG_FORMAT=xml", "FOYER_LOG_FORMAT"},
+	} {
+		data := filepath.Join(t.TempDir(), "data")
+		out, err := runEnv(t, []string{tc.env, "FOYER_ADDR=" + freePort(t)}, "serve", "-data", data)
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: %v, %q", tc.env, err, out)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%s: the failed start created %s", tc.env, data)
+		}
+	}
+	typo := filepath.Join(t.TempDir(), "foyer-dta")
+	dest := filepath.Join(t.TempDir(), "b.db")
+	out, err := run(t, "backup", "-data", typo, dest)
+	if err == nil || !strings.Contains(out, "no Foyer data in") {
+		t.Errorf("backup of a mistyped directory: %v, %q", err, out)
+	}
+	for _, p := range []string{typo, dest} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("backup of a mistyped directory created %s", p)
+		}
+	}
+}
+
 func TestHelpListsConfiguration(t *testing.T) {
 	out, err := run(t, "--help")
 	if err != nil {
