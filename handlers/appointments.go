@@ -233,6 +233,10 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 		case "booked":
 			a.Status = store.StatusBooked
 		case "paid":
+			// A cancelled session is put back first: a receipt for one would be a mistake.
+			if a.Status == store.StatusCancelled {
+				return errCancelledPaid
+			}
 			if !a.Paid {
 				a.Paid, a.PaidAt = true, now
 			}
@@ -244,6 +248,9 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 		}
 		return nil
 	})
+	if errors.Is(err, errCancelledPaid) {
+		return echo.NewHTTPError(http.StatusConflict, "error.appt_cancelled_paid")
+	}
 	if errors.Is(err, errBadAction) {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	} else if err != nil {
@@ -257,6 +264,8 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 }
 
 var errBadAction = errors.New("handlers: unknown action")
+
+var errCancelledPaid = errors.New("handlers: a cancelled appointment cannot be paid")
 
 func optionValues(opts []option) []string {
 	out := make([]string, len(opts))

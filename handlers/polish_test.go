@@ -156,3 +156,26 @@ func TestPortalEmails(t *testing.T) {
 	a.st.UpdateAccount(ac.ID, func(x *store.Account) error { x.StaffPassword = false; return nil })
 	mustContain(t, owner.get(path), "the password you chose")
 }
+
+// TestCancelledIsNotPaid: a cancelled appointment gets no receipt; a past
+// session still marked booked does not read "Booked" to the client.
+func TestCancelledIsNotPaid(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet", "lang", "en")
+	owner.post(path+"/appointments", formOf("date", "2026-11-24", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+	owner.post("/appointments/1/status", formOf("action", "cancelled"))
+	r := owner.post("/appointments/1/status", formOf("action", "paid"))
+	if r.Code != http.StatusConflict {
+		t.Fatalf("paying a cancelled appointment: %d", r.Code)
+	}
+	mustContain(t, r, "This appointment is cancelled")
+	if ap, _ := a.st.Appointment(1); ap.Paid || ap.ReceiptNo != 0 {
+		t.Fatalf("a cancelled appointment was paid: %+v", ap)
+	}
+	owner.post("/appointments/1/status", formOf("action", "booked"))
+	owner.post("/appointments/1/status", formOf("action", "paid"))
+	r = client.get("/portal/account")
+	mustContain(t, r, "50 minutes · Video · Paid")
+	mustNotContain(t, r, "Booked")
+}

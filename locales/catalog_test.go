@@ -275,6 +275,9 @@ func TestFrenchElision(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got, want)
 		}
 	}
+	if got := fr.T("prospects.associate_intro", "Name", "Eve Signup", "Email", "eve@example.org"); !strings.Contains(got, "portail d’Eve Signup") {
+		t.Errorf("associate: %q", got)
+	}
 	if got := en.T("staff.role_of", "Name", "Alex"); strings.Contains(got, "’") {
 		t.Errorf("English elided: %q", got)
 	}
