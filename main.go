@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,7 +45,8 @@ type config struct {
 	iceServers                string
 	turnAddr, turnPorts       string
 	// demoLang is the language of the practice "foyer demo" makes.
-	demoLang string
+	demoLang  string
+	maxUpload int64
 }
 
 func env(name, def string) string {
@@ -116,6 +118,54 @@ func (cfg config) publicURL() (*url.URL, error) {
 	return base, nil
 }
 
+// envSize reads a size in bytes, or with a unit: 50MiB, 200MB, 1GiB.
+func envSize(name string, def int64) int64 {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "foyer: %s=%q is not a size (like 50MiB); using %d bytes\n", name, v, def)
+		return def
+	}
+	return n
+}
+
+// sizeFlag is a flag holding a size in bytes, set as parseSize reads it.
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return strconv.FormatInt(int64(*f), 10) }
+
+// Set parses a size such as 50MiB.
+func (f *sizeFlag) Set(v string) error {
+	n, err := parseSize(v)
+	*f = sizeFlag(n)
+	return err
+}
+
+// parseSize reads 1234, 50MiB, 50MB, 2GiB, 512KiB (units are case-insensitive).
+func parseSize(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"b", 1}}
+	mult := int64(1)
+	low := strings.ToLower(v)
+	for _, u := range units {
+		if strings.HasSuffix(low, u.suffix) {
+			mult, v = u.mult, strings.TrimSpace(v[:len(v)-len(u.suffix)])
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n * mult, nil
+}
+
 // flags declares the flags of every command; each mirrors an environment variable.
 func flags(name string, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -134,6 +184,8 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.iceServers, "ice-servers", env("FOYER_ICE_SERVERS", ""), "STUN/TURN servers for video sessions: a JSON array of RTCIceServer, or stun: URLs separated by commas; empty: none (FOYER_ICE_SERVERS)")
 	fs.StringVar(&cfg.turnAddr, "turn-addr", env("FOYER_TURN_ADDR", ""), "public host:port of the embedded TURN server for video sessions, e.g. 203.0.113.5:3478; empty: no TURN server (FOYER_TURN_ADDR)")
 	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
+	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
+	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
 	if name == "demo" {
 		fs.StringVar(&cfg.demoLang, "lang", "fr", "language of the demo practice: fr or en")
@@ -287,7 +339,7 @@ func serve(cfg config) error {
 	defer st.Close()
 	worker := delivery.NewWorker(st, email, sms, log)
 	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
-		ICEServers: ice, TURN: turn}, log, time.Now)
+		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload}, log, time.Now)
 	if err != nil {
 		return err
 	}

@@ -286,6 +286,8 @@ type clientData struct {
 	Durations     []option
 	// Presos are the presos this client is a contact of, those the user may open.
 	Presos []store.Preso
+	// Shares are the documents shared from this record, newest first.
+	Shares []docShareView
 }
 
 // clientPage gathers a client record's page: details, portal account, appointments.
@@ -328,6 +330,9 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 		d.Appointments = append(d.Appointments, v)
 	}
 	if d.Presos, err = h.clientPresos(currentUser(c), cl.ID); err != nil {
+		return nil, err
+	}
+	if d.Shares, err = h.shareViews(pg, cl.ID, nil); err != nil {
 		return nil, err
 	}
 	pg.Form["minutes"] = "50"

@@ -37,6 +37,8 @@ type Config struct {
 	ICEServers []video.ICEServer
 	// TURN is the embedded TURN server, nil unless FOYER_TURN_ADDR is set.
 	TURN *video.TURN
+	// MaxUpload is the largest file a document share accepts (DefaultMaxUpload when 0).
+	MaxUpload int64
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -50,7 +52,7 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *SessionStore
 	outbox   *delivery.Worker
-	// shares runs share links (package share); presos are its "preso" kind.
+	// shares runs share links (package share): presos are its "preso" kind, documents its "files" kind.
 	shares *share.Engine
 	cfg    Config
 	log    *slog.Logger
@@ -103,6 +105,9 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	if cfg.BaseURL == nil {
 		cfg.BaseURL, _ = url.Parse("http://localhost:8080")
 	}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
 	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
@@ -123,6 +128,14 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	_ = h.crossOrigin.AddTrustedOrigin(cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host)
 	h.shares = share.New(s, now)
 	h.shares.OnPurge(store.SharePreso, h.purgePreso)
+	h.shares.OnPurge(store.ShareFiles, func(sh store.Share) error {
+		for _, id := range sh.Snapshot {
+			if err := s.DeleteBlob(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if outbox != nil {
 		outbox.Renderer = h
 	}

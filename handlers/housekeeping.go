@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"foyer/share"
+
 	"foyer/store"
 )
 
@@ -30,6 +32,7 @@ func (h *Handler) Housekeeping(ctx context.Context) {
 				h.log.Info("purged expired links", "count", n)
 			}
 		}
+		h.sweepShares()
 		if n, err := h.SendReminders(now); err != nil {
 			h.log.Error("unable to send reminders", "err", err)
 		} else if n > 0 {
@@ -102,4 +105,35 @@ func (h *Handler) remind(ap store.Appointment, now time.Time) (bool, error) {
 	}
 	// Marked even without an address (m nil), so the job does not look at it every minute.
 	return h.store.QueueReminder(ap.ID, ap.Start, m)
+}
+
+// abandonedUpload is how long an upload may wait for its share before the sweep removes it.
+const abandonedUpload = 24 * time.Hour
+
+// sweepShares expires shares past their date and purges their files, reminds
+// recipients two days before, and removes abandoned uploads and idle share sessions.
+func (h *Handler) sweepShares() {
+	now := h.now()
+	if exp, err := h.shares.Sweep(); err != nil {
+		h.log.Error("unable to sweep shares", "err", err)
+	} else if len(exp) > 0 {
+		h.log.Info("shares expired", "count", len(exp))
+	}
+	if n, err := h.shares.Remind(h.composeReminder); err != nil {
+		h.log.Error("unable to remind share recipients", "err", err)
+	} else if n > 0 {
+		h.wakeOutbox()
+	}
+	if _, err := h.store.PurgeShareSessions(now.Add(-share.SessionIdle)); err != nil {
+		h.log.Error("unable to purge share sessions", "err", err)
+	}
+	ids, err := h.store.AbandonedBlobs(now.Add(-abandonedUpload))
+	if err != nil {
+		h.log.Error("unable to list abandoned uploads", "err", err)
+	}
+	for _, id := range ids {
+		if err := h.store.DeleteBlob(id); err != nil {
+			h.log.Error("unable to delete an abandoned upload", "err", err)
+		}
+	}
 }

@@ -59,6 +59,9 @@ type rendering struct {
 	Secret string
 	Mail   mailData
 	SMS    string
+	// Text, when set, is a plain-text email written whole (the practice's share
+	// templates); it goes out as it is, with Mail.Subject.
+	Text string
 }
 
 // Link is the absolute URL of path followed by the secret ("/invite/" → https://…/invite/TOKEN).
@@ -203,6 +206,10 @@ func (h *Handler) Render(m store.Message, secret string) (delivery.Outgoing, err
 	}
 	if m.Channel == store.ChannelSMS {
 		out.Text = r.SMS
+		return out, nil
+	}
+	if r.Text != "" {
+		out.Subject, out.Text = r.Mail.Subject, r.Text
 		return out, nil
 	}
 	var err error

@@ -22,6 +22,8 @@ type myAccountData struct {
 	Receipts   []apptView
 	PhoneRows  []int
 	PhoneTypes []store.PhoneType
+	// Shares are the documents shared with the client themself.
+	Shares []docShareView
 }
 
 // portalAccount is the portal's home: "your practice will confirm your
@@ -88,6 +90,9 @@ func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, e
 		d.Phones = append(d.Phones, phoneView{Phone: ph, Display: displayPhone(ph.Number, p.PhoneRegion)})
 		pg.Form[fmt.Sprintf("phone_%d", i)] = displayPhone(ph.Number, p.PhoneRegion)
 		pg.Form[fmt.Sprintf("phone_%d_type", i)] = string(ph.Type)
+	}
+	if d.Shares, err = h.shareViews(pg, cl.ID, func(sh store.Share) bool { return sentTo(sh, cl.ID) }); err != nil {
+		return nil, err
 	}
 	pg.Form["address"] = cl.Address
 	pg.Form["lang"] = cl.Lang

@@ -3,6 +3,8 @@ package handlers
 import (
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"foyer/locales"
 	"foyer/store"
 )
@@ -45,4 +47,18 @@ func (l *limits) peek(key string, p policy) bool {
 		return true
 	}
 	return b.lim.TokensAt(l.now()) >= 1
+}
+
+// byKind serves a share link's URL with the preso pages or the document pages,
+// by the kind of the share the token names. An unknown token goes to the
+// document pages, which count it against the visitor's address.
+func byKind(preso, files func(*Handler, echo.Context) error) func(*Handler) echo.HandlerFunc {
+	return func(h *Handler) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if sh, err := h.store.ShareByToken(c.Param("token")); err == nil && sh.Kind == store.SharePreso {
+				return preso(h, c)
+			}
+			return files(h, c)
+		}
+	}
 }

@@ -109,6 +109,9 @@ type Draft struct {
 	Snapshot   []uint64
 	// Lifetime is the practice's share lifetime (DefaultLifetime when zero).
 	Lifetime time.Duration
+	// Summary says what the share holds (file names, a preso's title) in its
+	// "sent" event, so the history still says it once the content is purged.
+	Summary string
 }
 
 // Compose renders the message announcing a share, given its link token. It is
@@ -119,7 +122,7 @@ type Compose func(sh store.Share, token string) ([]*store.Message, error)
 // returns (the email with the link) in the same transaction. It returns the
 // share and the link's token, which is stored only hashed and sealed.
 func (e *Engine) Create(d Draft, compose Compose) (store.Share, string, error) {
-	return e.create(d, compose, store.ShareEvent{Type: EventSent, Recipient: -1, StaffID: d.StaffID})
+	return e.create(d, compose, store.ShareEvent{Type: EventSent, Recipient: -1, StaffID: d.StaffID, Detail: d.Summary})
 }
 
 func (e *Engine) create(d Draft, compose Compose, first store.ShareEvent) (store.Share, string, error) {
@@ -321,6 +324,11 @@ func (e *Engine) SendAgain(oldID uint64, d Draft, compose Compose) (store.Share,
 		return old, "", ErrEnded
 	}
 	d.Kind, d.SubjectID, d.ClientID, d.Snapshot = old.Kind, old.SubjectID, old.ClientID, old.Snapshot
+	if d.Summary == "" {
+		if evs, err := e.Events(oldID); err == nil && len(evs) > 0 {
+			d.Summary = evs[0].Detail
+		}
+	}
 	if d.Visibility == "" {
 		d.Visibility = old.Visibility
 	}
@@ -346,7 +354,7 @@ func (e *Engine) SendAgain(oldID uint64, d Draft, compose Compose) (store.Share,
 	if err := e.st.EndShareSessions(oldID); err != nil {
 		return store.Share{}, "", err
 	}
-	sh, token, err := e.create(d, compose, store.ShareEvent{Type: EventSentAgainOf, Recipient: -1, StaffID: d.StaffID, Detail: fmt.Sprint(oldID)})
+	sh, token, err := e.create(d, compose, store.ShareEvent{Type: EventSentAgainOf, Recipient: -1, StaffID: d.StaffID, Detail: d.Summary})
 	if err != nil {
 		return sh, "", err
 	}

@@ -26,7 +26,8 @@
   // not the page's. <input type="file" data-pick="…" data-none="…"> gets a
   // button and a file name in the page's language; the input itself stays
   // focusable and opens the picker from the keyboard.
-  document.querySelectorAll("input[type=file][data-pick]").forEach(function (input) {
+  function pickers(root) {
+  root.querySelectorAll("input[type=file][data-pick]:not(.sr-only)").forEach(function (input) {
     var pick = document.createElement("label");
     pick.htmlFor = input.id;
     pick.className = "button file-button";
@@ -38,8 +39,94 @@
     input.classList.add("sr-only");
     input.after(pick, name);
     input.addEventListener("change", function () {
-      name.textContent = input.files.length ? input.files[0].name : input.getAttribute("data-none");
+      var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+      name.textContent = names.length ? names.join(", ") : input.getAttribute("data-none");
     });
+  });
+  }
+  pickers(document);
+  // Content swapped in by HTMX (the Share documents dialog) gets the same file pickers.
+  document.addEventListener("htmx:load", function (e) { pickers(e.target); });
+
+  // Drag and drop: files dropped on a [data-dropzone] go into its file input.
+  document.addEventListener("dragover", function (e) {
+    var z = e.target.closest && e.target.closest("[data-dropzone]");
+    if (!z) return;
+    e.preventDefault();
+    z.classList.add("dragging");
+  });
+  document.addEventListener("dragleave", function (e) {
+    var z = e.target.closest && e.target.closest("[data-dropzone]");
+    if (z) z.classList.remove("dragging");
+  });
+  document.addEventListener("drop", function (e) {
+    var z = e.target.closest && e.target.closest("[data-dropzone]");
+    if (!z) return;
+    e.preventDefault();
+    z.classList.remove("dragging");
+    var input = z.querySelector("input[type=file]");
+    if (input && e.dataTransfer.files.length) {
+      input.files = e.dataTransfer.files;
+      input.dispatchEvent(new Event("change"));
+    }
+  });
+
+  // Uploads (form[data-upload]) go by XMLHttpRequest, for the progress bar; a
+  // file over the limit is refused before anything is sent. Without JavaScript
+  // the form posts as usual.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-upload]") || !window.FormData) return;
+    if (e.submitter && e.submitter.hasAttribute("formaction")) return;
+    var input = form.querySelector("input[type=file]");
+    var err = form.querySelector("#e-files");
+    var max = Number(form.getAttribute("data-max"));
+    var files = input ? Array.prototype.slice.call(input.files) : [];
+    if (files.some(function (f) { return f.size > max; })) {
+      e.preventDefault();
+      err.textContent = form.getAttribute("data-too-large");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    e.preventDefault();
+    var bar = form.querySelector("progress");
+    var box = bar && bar.parentElement;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-CSRF-Token", form.querySelector("input[name=_csrf]").value);
+    xhr.setRequestHeader("HX-Request", "true");
+    if (box) box.hidden = false;
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    xhr.upload.addEventListener("progress", function (p) {
+      if (bar && p.lengthComputable) bar.value = Math.round(100 * p.loaded / p.total);
+    });
+    xhr.addEventListener("load", function () {
+      var to = xhr.getResponseHeader("HX-Redirect");
+      if (to) {
+        // Same page with another #fragment: assign alone would only scroll.
+        var here = window.location.pathname + window.location.search;
+        window.location.assign(to);
+        if (to.split("#")[0] === here) window.location.reload();
+        return;
+      }
+      if (xhr.status === 422) {
+        var dialog = form.closest("[role=dialog]");
+        var holder = document.createElement("div");
+        holder.innerHTML = xhr.responseText;
+        var fresh = holder.querySelector("[role=dialog]");
+        if (dialog && fresh) {
+          dialog.replaceWith(fresh);
+          pickers(fresh);
+          var bad = fresh.querySelector("[aria-invalid=true]");
+          if (bad) bad.focus();
+          return;
+        }
+      }
+      window.location.reload();
+    });
+    xhr.addEventListener("error", function () { window.location.reload(); });
+    xhr.send(new FormData(form));
   });
   // The header menu is a <details> that folds on phones; on a wide screen it is
   // always open (app.css hides its button there); back on a narrow one it folds again.

@@ -38,6 +38,15 @@ type Practice struct {
 	// VATNote is the VAT line of receipts. Not omitempty: an owner who clears
 	// it keeps it cleared, while a practice saved before it existed gets the default.
 	VATNote string `json:"vat_note"`
+
+	// ShareDays is how long a share link lives, in days; 0 means the default (20).
+	ShareDays int `json:"share_days,omitempty"`
+	// CodeMinutes is how long a security code is valid (5 to 15); 0 means the default (10).
+	CodeMinutes int `json:"code_minutes,omitempty"`
+	// NoDownloadMail turns off the email staff get when a share is first downloaded.
+	NoDownloadMail bool `json:"no_download_mail,omitempty"`
+	// ShareTemplates are the share emails' bodies by language; a missing one is the default text.
+	ShareTemplates map[string]string `json:"share_templates,omitempty"`
 }
 
 // DefaultVATNote is the VAT line of a French health professional, exempt under the CGI.

@@ -1,0 +1,490 @@
+package handlers
+
+import (
+	"archive/zip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/locales"
+	"foyer/share"
+	"foyer/store"
+	"foyer/views"
+)
+
+// The recipient's side of a share link, /s/{token}: landing, security code,
+// download page, downloads, deletion and history. Every page works without
+// JavaScript. Opening the link (a GET) never sends a code nor counts as an
+// access: mail scanners open links too.
+
+// shareVisit is what every recipient page knows: the share, its token, and the verified session, if any.
+type shareVisit struct {
+	Share   store.Share
+	Token   string
+	Base    string // "/s/" + token
+	Session *store.ShareSession
+	Err     error // share.ErrEnded, share.ErrLocked or nil
+}
+
+// openShare finds the share of the route. Unknown tokens count against the
+// visitor's address; too many give 429 even for a good token.
+func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
+	token := c.Param("token")
+	ip := c.RealIP()
+	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
+		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	}
+	sh, err := h.shares.Open(token)
+	if errors.Is(err, share.ErrNotFound) || (sh.ID != 0 && sh.Kind != store.ShareFiles) {
+		h.limits.allow("share-miss:"+ip, limitShareMiss)
+		return nil, echo.ErrNotFound
+	}
+	v := &shareVisit{Share: sh, Token: token, Base: "/s/" + token, Err: err}
+	if err != nil && !errors.Is(err, share.ErrEnded) && !errors.Is(err, share.ErrLocked) {
+		return nil, err
+	}
+	if err == nil {
+		if ck, cerr := c.Cookie(h.shareCookieName()); cerr == nil {
+			ss, serr := h.shares.Session(ck.Value, sh)
+			if serr == nil {
+				v.Session = &ss
+			} else if !errors.Is(serr, share.ErrNoSession) {
+				return nil, serr
+			}
+		}
+	}
+	// The pages speak the recipient's language unless the visitor chose one.
+	if !hasLangCookie(c) {
+		c.Set(ctxLoc, h.shareLoc(sh))
+	}
+	return v, nil
+}
+
+// sharePage fills a recipient page: the practice's branding, no staff or portal menu.
+func (h *Handler) sharePage(c echo.Context, v *shareVisit, title string) *views.Page {
+	pg := h.page(c, title)
+	pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
+	pg.Portal = true
+	d := &shareViewData{Visit: v, Recipient: v.Share.Recipients[0], State: h.shares.State(v.Share)}
+	d.Expires = pg.DateTime(v.Share.ExpiresAt)
+	_, ttl := h.shareSettings()
+	d.Minutes = int(ttl / time.Minute)
+	d.Targets = share.Targets(v.Share, 0)
+	d.ByEmail = len(d.Targets) == 1 && d.Targets[0].Channel == store.ChannelEmail
+	for _, t := range d.Targets {
+		d.Masked = append(d.Masked, t.Masked())
+	}
+	pg.Data = d
+	return pg
+}
+
+type shareViewData struct {
+	Visit     *shareVisit
+	State     store.ShareState
+	Recipient store.ShareRecipient
+	Expires   string
+	Minutes   int
+	Targets   []share.Target
+	Masked    []string
+	ByEmail   bool
+	Files     []shareFile
+	History   []historyLine
+	// Sent is the masked target of the code waiting; New asks to confirm a new code.
+	Sent string
+	New  bool
+	// TriesLeft is shown after a wrong code.
+	TriesLeft int
+}
+
+type shareFile struct {
+	N    int
+	Name string
+	Size string
+}
+
+type historyLine struct {
+	When, What, Browser, OS string
+	Index                   int
+	// Access is true for a line the recipient's own visit made (a code, a download).
+	Access bool
+}
+
+// ended renders the page of a link that no longer opens.
+func (h *Handler) shareEnded(c echo.Context, v *shareVisit) error {
+	pg := h.sharePage(c, v, "share.ended_title")
+	status := http.StatusGone
+	if errors.Is(v.Err, share.ErrLocked) {
+		status = http.StatusForbidden
+		pg.Data.(*shareViewData).State = store.ShareLocked
+	}
+	return h.render(c, status, "share_ended", pg)
+}
+
+// shareLanding is GET /s/{token}: it shows what comes next and does nothing else.
+func (h *Handler) shareLanding(c echo.Context) error {
+	v, err := h.openShare(c)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return h.shareEnded(c, v)
+	}
+	if v.Session != nil {
+		return h.redirect(c, v.Base+"/files")
+	}
+	return h.render(c, http.StatusOK, "share_landing", h.sharePage(c, v, "share.landing_title"))
+}
+
+// shareOpen lets a visitor into a share that needs no code (anyone with the link).
+func (h *Handler) shareOpen(c echo.Context) error {
+	v, err := h.openShare(c)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return h.shareEnded(c, v)
+	}
+	if v.Share.Visibility != store.VisibilityAnyone {
+		return h.redirect(c, v.Base)
+	}
+	who, _ := strconv.Atoi(c.FormValue("who"))
+	if who < -1 || who >= len(v.Share.Recipients) {
+		who = -1
+	}
+	sid, err := h.shares.Enter(v.Share.ID, who, "", c.Request().UserAgent())
+	if err != nil {
+		return err
+	}
+	h.setShareCookie(c, sid)
+	return h.redirect(c, v.Base+"/files")
+}
+
+// shareSendCode is "Send security code" / "Request new code".
+func (h *Handler) shareSendCode(c echo.Context) error {
+	v, err := h.openShare(c)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return h.shareEnded(c, v)
+	}
+	pg := h.sharePage(c, v, "share.landing_title")
+	d := pg.Data.(*shareViewData)
+	i, _ := strconv.Atoi(c.FormValue("to"))
+	if i < 0 || i >= len(d.Targets) {
+		i = 0
+	}
+	if len(d.Targets) == 0 {
+		return echo.NewHTTPError(http.StatusConflict, "share.no_target")
+	}
+	_, ttl := h.shareSettings()
+	_, err = h.shares.IssueCode(v.Share.ID, d.Targets[i], ttl, c.Request().UserAgent(), h.composeCode(v.Share))
+	switch {
+	case errors.Is(err, share.ErrTooSoon):
+		pg.Errors["_form"] = "share.code_too_soon"
+	case errors.Is(err, share.ErrTooMany):
+		pg.Errors["_form"] = "share.code_too_many"
+	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
+		v.Err = err
+		return h.shareEnded(c, v)
+	case err != nil:
+		return err
+	default:
+		h.wakeOutbox()
+		return h.redirect(c, v.Base+"/code")
+	}
+	// A limit was hit: the code page says so (a code may still be waiting).
+	return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
+}
+
+func (h *Handler) renderCodePage(c echo.Context, v *shareVisit, pg *views.Page, status int) error {
+	d := pg.Data.(*shareViewData)
+	code, err := h.store.ShareCode(v.Share.ID)
+	if err != nil {
+		return err
+	}
+	if code.Target != "" {
+		d.Sent = share.Mask(code.Channel, code.Target)
+		d.ByEmail = code.Channel == store.ChannelEmail
+	}
+	pg.Title = "share.code_title"
+	return h.render(c, status, "share_code", pg)
+}
+
+// shareCodeForm is "Enter your security code"; with ?new=1 it offers to send a new one.
+func (h *Handler) shareCodeForm(c echo.Context) error {
+	v, err := h.openShare(c)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return h.shareEnded(c, v)
+	}
+	if v.Session != nil {
+		return h.redirect(c, v.Base+"/files")
+	}
+	pg := h.sharePage(c, v, "share.code_title")
+	pg.Data.(*shareViewData).New = c.QueryParam("new") == "1"
+	return h.renderCodePage(c, v, pg, http.StatusOK)
+}
+
+// shareVerify checks the code entered; the limits are kept in the store.
+func (h *Handler) shareVerify(c echo.Context) error {
+	v, err := h.openShare(c)
+	if err != nil {
+		return err
+	}
+	if v.Err != nil {
+		return h.shareEnded(c, v)
+	}
+	pg := h.sharePage(c, v, "share.code_title")
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	code := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return 'x'
+	}, f.text("code", 20, true))
+	if !f.ok() {
+		pg.Errors = f.errs
+		return h.renderCodePage(c, v, pg, http.StatusUnprocessableEntity)
+	}
+	if !h.limits.allow("share-code:"+c.RealIP(), limitShareCode) {
+		pg.Errors["code"] = "signin.too_many"
+		return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
+	}
+	res, err := h.shares.CheckCode(v.Share.ID, code, c.Request().UserAgent())
+	if errors.Is(err, share.ErrEnded) {
+		v.Err = err
+		return h.shareEnded(c, v)
+	} else if err != nil {
+		return err
+	}
+	switch res.Result {
+	case share.CodeOK:
+		h.setShareCookie(c, res.Session)
+		return h.redirect(c, v.Base+"/files")
+	case share.CodeLocked:
+		v.Err = share.ErrLocked
+		return h.shareEnded(c, v)
+	case share.CodeWrong:
+		sc, err := h.store.ShareCode(v.Share.ID)
+		if err != nil {
+			return err
+		}
+		pg.Errors["code"] = "share.code_wrong"
+		pg.Data.(*shareViewData).TriesLeft = share.MaxTries - sc.Tries
+	case share.CodeExpired:
+		pg.Errors["code"] = "share.code_expired"
+	default:
+		pg.Errors["code"] = "share.code_void"
+	}
+	return h.renderCodePage(c, v, pg, http.StatusUnprocessableEntity)
+}
+
+// verified loads the share for a page behind the code: without a live session
+// for this very share, back to the landing.
+func (h *Handler) verified(c echo.Context) (*shareVisit, error) {
+	v, err := h.openShare(c)
+	if err != nil {
+		return nil, err
+	}
+	if v.Err != nil {
+		return v, h.shareEnded(c, v)
+	}
+	if v.Session == nil {
+		return v, h.redirect(c, v.Base)
+	}
+	return v, nil
+}
+
+// shareFiles is "Download your documents".
+func (h *Handler) shareFiles(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	pg := h.sharePage(c, v, "share.files_title")
+	d := pg.Data.(*shareViewData)
+	for i, id := range v.Share.Snapshot {
+		b, err := h.store.Blob(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		d.Files = append(d.Files, shareFile{N: i + 1, Name: b.Name, Size: humanSize(pg.Localizer, b.Size)})
+	}
+	return h.render(c, http.StatusOK, "share_files", pg)
+}
+
+// contentDisposition says "attachment" with the UTF-8 name (RFC 6266, RFC 8187)
+// and a plain ASCII fallback for old clients.
+func contentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';' {
+			return '_'
+		}
+		return r
+	}, name)
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
+}
+
+// safeDownloadHeaders are set on every file the recipient downloads.
+func safeDownloadHeaders(hd http.Header) {
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+}
+
+// shareDownload serves one file with Range support, a short read transaction per chunk.
+func (h *Handler) shareDownload(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > len(v.Share.Snapshot) {
+		return echo.ErrNotFound
+	}
+	r, err := h.store.OpenBlob(v.Share.Snapshot[n-1])
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	b := r.Blob()
+	// A resumed download (a Range past the start) is the same download, not another one.
+	if rg := c.Request().Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Item: b.ID, Detail: b.Name})
+	}
+	hd := c.Response().Header()
+	safeDownloadHeaders(hd)
+	hd.Set("Content-Type", b.Type)
+	hd.Set("Content-Disposition", contentDisposition(b.Name))
+	http.ServeContent(c.Response(), c.Request(), "", b.CreatedAt, r)
+	return nil
+}
+
+// recordDownload adds the event and, at the first download, tells the staff member.
+func (h *Handler) recordDownload(c echo.Context, v *shareVisit, ev store.ShareEvent) {
+	ev.UserAgent = c.Request().UserAgent()
+	first, err := h.shares.Downloaded(v.Share.ID, ev)
+	if err != nil {
+		h.log.Error("unable to record a download", "err", err)
+		return
+	}
+	if p, _ := h.currentPractice(); first && !p.NoDownloadMail {
+		h.staffMail(v.Share, "first_download", ev.Detail)
+	}
+}
+
+// shareZip streams every file as one zip, stored without compression (most
+// documents are compressed already), a chunk at a time.
+func (h *Handler) shareZip(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	l := h.loc(c)
+	hd := c.Response().Header()
+	safeDownloadHeaders(hd)
+	hd.Set("Content-Type", "application/zip")
+	hd.Set("Content-Disposition", contentDisposition(l.T("share.zip_name")+".zip"))
+	h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
+	c.Response().WriteHeader(http.StatusOK)
+	zw := zip.NewWriter(c.Response())
+	seen := map[string]int{}
+	for _, id := range v.Share.Snapshot {
+		r, err := h.store.OpenBlob(id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		b := r.Blob()
+		name := b.Name
+		if k := seen[strings.ToLower(name)]; k > 0 {
+			ext := name[strings.LastIndexByte(name+".", '.'):]
+			name = fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), k+1, ext)
+		}
+		seen[strings.ToLower(b.Name)]++
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: b.CreatedAt, NonUTF8: false})
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// shareDeleteForm asks to confirm "Delete these documents".
+func (h *Handler) shareDeleteForm(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "share_delete", h.sharePage(c, v, "share.delete_title"))
+}
+
+// shareDelete removes the documents from the store at once; the link then says so.
+func (h *Handler) shareDelete(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	if _, err := h.shares.DeleteContent(v.Share.ID, store.ShareEvent{Recipient: v.Session.Recipient, UserAgent: c.Request().UserAgent()}); err != nil && !errors.Is(err, share.ErrEnded) {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: h.shareCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	return h.redirect(c, v.Base)
+}
+
+// recipientEvents are the events a recipient sees in their own history.
+var recipientEvents = map[string]bool{share.EventCodeSent: true, share.EventVerified: true, share.EventIdentified: true,
+	share.EventAnonymous: true, share.EventViewed: true, share.EventDownloaded: true, share.EventDeleted: true}
+
+// historyLines turns a share's events into lines for a page, newest first.
+func historyLines(l *locales.Localizer, pg *views.Page, evs []store.ShareEvent, keep func(store.ShareEvent) bool) []historyLine {
+	var out []historyLine
+	for i := len(evs) - 1; i >= 0; i-- {
+		ev := evs[i]
+		if keep != nil && !keep(ev) {
+			continue
+		}
+		b, os := share.Browser(ev.UserAgent)
+		what := l.T("share.event_"+ev.Type, "Detail", ev.Detail)
+		out = append(out, historyLine{When: pg.DateTime(ev.At), What: what, Browser: b, OS: os, Index: i, Access: recipientEvents[ev.Type] && ev.Type != share.EventDeleted})
+	}
+	return out
+}
+
+// shareHistory is "Access and download history".
+func (h *Handler) shareHistory(c echo.Context) error {
+	v, err := h.verified(c)
+	if v == nil || v.Session == nil || v.Err != nil {
+		return err
+	}
+	pg := h.sharePage(c, v, "share.history_title")
+	evs, err := h.shares.Events(v.Share.ID)
+	if err != nil {
+		return err
+	}
+	pg.Data.(*shareViewData).History = historyLines(pg.Localizer, pg, evs, func(ev store.ShareEvent) bool { return recipientEvents[ev.Type] })
+	return h.render(c, http.StatusOK, "share_history", pg)
+}

@@ -1,0 +1,152 @@
+package handlers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"foyer/locales"
+	"foyer/share"
+	"foyer/store"
+)
+
+// Emails and texts of document shares, written by the outbox at send time
+// (see mail.go): the link token and the code travel sealed as the message's
+// Secret. The share email's body is the practice's template for the
+// recipient's language (Settings → Secure share), merged with the link, the
+// deletion date and the message.
+
+func init() {
+	messageKinds["share_link"] = renderShareLink
+	messageKinds["share_code"] = renderShareCode
+	messageKinds["share_reminder"] = renderShareReminder
+	messageKinds["share_staff"] = renderShareStaff
+}
+
+// shareTemplate returns the practice's template for lang, or the default text.
+func (h *Handler) shareTemplate(lang string) string {
+	p, _ := h.currentPractice()
+	if t := p.ShareTemplates[lang]; t != "" {
+		return t
+	}
+	return h.catalog.Get(lang).T("share.template_default")
+}
+
+// shareLang is the language of a share's (first) recipient.
+func (h *Handler) shareLang(sh store.Share) string {
+	if len(sh.Recipients) > 0 && locales.IsSupported(sh.Recipients[0].Lang) {
+		return sh.Recipients[0].Lang
+	}
+	p, _ := h.currentPractice()
+	return p.DefaultLang
+}
+
+// renderShareLink writes the share email from the practice's template.
+func renderShareLink(r *rendering) error {
+	a := r.M.Args
+	r.Mail.Subject = r.L.T("share.mail_subject", "Practice", r.P.Name)
+	r.Text = strings.TrimSpace(share.Merge(r.h.shareTemplate(r.L.Lang), map[string]string{
+		share.FieldLink:       r.Link("/s/"),
+		share.FieldDisclaimer: r.L.T("share.disclaimer", "When", r.Time("Expires")),
+		share.FieldRecipient:  a["Name"],
+		share.FieldPractice:   r.P.Name,
+		share.FieldMessage:    a["Message"],
+	})) + "\n"
+	return nil
+}
+
+// renderShareCode writes the security code: a text message, or an email when there is no mobile.
+func renderShareCode(r *rendering) error {
+	minutes, _ := strconv.Atoi(r.M.Args["Minutes"])
+	r.SMS = r.L.T("share.sms_code", "Code", r.Secret, "Practice", r.P.Name, "Minutes", minutes)
+	r.Mail.Subject = r.L.T("share.code_mail_subject", "Practice", r.P.Name)
+	r.Mail.Greeting = r.L.T("mail.greeting", "Name", r.M.Args["Name"])
+	r.Mail.Intro = r.L.T("share.code_mail_intro", "Code", r.Secret, "Minutes", minutes)
+	return nil
+}
+
+// renderShareReminder writes the reminder sent two days before an undownloaded share expires.
+func renderShareReminder(r *rendering) error {
+	r.Mail.Subject = r.L.T("share.reminder_subject", "Practice", r.P.Name)
+	r.Mail.Greeting = r.L.T("mail.greeting", "Name", r.M.Args["Name"])
+	r.Mail.Intro = r.L.T("share.reminder_intro", "Practice", r.P.Name)
+	r.Mail.Action = r.L.T("share.reminder_action")
+	r.Mail.Link = r.Link("/s/")
+	r.Mail.Expiry = r.L.T("share.disclaimer", "When", r.Time("Expires"))
+	return nil
+}
+
+// renderShareStaff writes a notice to the staff member who made a share
+// (first download, "This wasn't me"); Event names which.
+func renderShareStaff(r *rendering) error {
+	a := r.M.Args
+	ev := a["Event"]
+	if ev != "first_download" && ev != "not_me" {
+		return fmt.Errorf("handlers: share notice %q", ev)
+	}
+	r.Mail.Subject = r.L.T("share."+ev+"_subject", "Name", a["Name"], "File", a["File"])
+	r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Staff"])
+	r.Mail.Intro = r.L.T("share."+ev+"_intro", "Name", a["Name"], "File", a["File"])
+	r.Mail.Action = r.L.T("share.staff_mail_action")
+	r.Mail.Link = r.h.link(a["Path"])
+	return nil
+}
+
+// shareLinkMessage is the share email to the first recipient; token is the link's (empty for a preview).
+func (h *Handler) shareLinkMessage(sh store.Share, token string) *store.Message {
+	r := sh.Recipients[0]
+	return &store.Message{Channel: store.ChannelEmail, To: r.Email, Lang: h.shareLang(sh), Kind: "share_link",
+		Args:   map[string]string{"Name": r.Name, "Message": sh.Message, "Expires": timeArg(sh.ExpiresAt)},
+		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: h.now().UTC()}
+}
+
+// composeShareMail is the share engine's Compose for document shares.
+func (h *Handler) composeShareMail(sh store.Share, token string) ([]*store.Message, error) {
+	if len(sh.Recipients) == 0 || sh.Recipients[0].Email == "" {
+		return nil, nil
+	}
+	return []*store.Message{h.shareLinkMessage(sh, token)}, nil
+}
+
+// composeCode queues the security code; the message expires with the code, so
+// a text stuck in a queue is never delivered once useless.
+func (h *Handler) composeCode(sh store.Share) share.ComposeCode {
+	return func(t share.Target, code string, expires time.Time) (*store.Message, error) {
+		minutes := int(expires.Sub(h.now()).Round(time.Minute) / time.Minute)
+		return &store.Message{Channel: t.Channel, To: t.To, Lang: h.shareLang(sh), Kind: "share_code",
+			Args:   map[string]string{"Name": sh.Recipients[t.Recipient].Name, "Minutes": strconv.Itoa(minutes)},
+			Secret: code, ExpiresAt: expires, CreatedAt: h.now().UTC()}, nil
+	}
+}
+
+// composeReminder is the share engine's reminder for document shares.
+func (h *Handler) composeReminder(sh store.Share) (*store.Message, error) {
+	if sh.Kind != store.ShareFiles || len(sh.Recipients) == 0 || sh.Recipients[0].Email == "" {
+		return nil, nil
+	}
+	token, err := h.shares.Link(sh)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Message{Channel: store.ChannelEmail, To: sh.Recipients[0].Email, Lang: h.shareLang(sh), Kind: "share_reminder",
+		Args:   map[string]string{"Name": sh.Recipients[0].Name, "Expires": timeArg(sh.ExpiresAt)},
+		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: h.now().UTC()}, nil
+}
+
+// staffMail emails the staff member who made a share (first download, "This wasn't me").
+func (h *Handler) staffMail(sh store.Share, event, file string) {
+	st, err := h.store.Staff(sh.StaffID)
+	if err != nil || !st.Active {
+		return
+	}
+	name := ""
+	if len(sh.Recipients) > 0 {
+		name = sh.Recipients[0].Name
+	}
+	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "share_staff",
+		Args: map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
+			"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}}); err != nil {
+		h.log.Error("unable to queue a share notice", "err", err)
+	}
+}

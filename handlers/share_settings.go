@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/share"
+	"foyer/store"
+	"foyer/views"
+)
+
+// Settings → Secure share: the share emails' templates per language, with
+// their merge fields and a preview, and the share lifetime, code validity and
+// first-download email.
+
+type shareSettingsData struct {
+	Langs   []string
+	Fields  []string
+	Preview *sharePreview
+}
+
+func (h *Handler) shareSettingsPage(c echo.Context) *views.Page {
+	p, _ := h.currentPractice()
+	pg := h.page(c, "share.settings_title")
+	lifetime, ttl := h.shareSettings()
+	pg.Form["share_days"] = strconv.Itoa(int(lifetime / (24 * time.Hour)))
+	pg.Form["code_minutes"] = strconv.Itoa(int(ttl / time.Minute))
+	if !p.NoDownloadMail {
+		pg.Form["download_mail"] = "1"
+	}
+	for _, lang := range []string{"en", "fr"} {
+		pg.Form["template_"+lang] = h.shareTemplate(lang)
+	}
+	pg.Data = &shareSettingsData{Langs: []string{"en", "fr"}, Fields: share.Fields}
+	return pg
+}
+
+func (h *Handler) shareSettingsForm(c echo.Context) error {
+	return h.render(c, http.StatusOK, "share_settings", h.shareSettingsPage(c))
+}
+
+// readTemplates checks both templates: an unknown field or a missing link is refused.
+func readTemplates(f *form) map[string]string {
+	out := map[string]string{}
+	for _, lang := range []string{"en", "fr"} {
+		name := "template_" + lang
+		t := f.multiline(name, 10000)
+		if _, bad := f.errs[name]; bad {
+			continue
+		}
+		var unknown *share.UnknownFieldError
+		switch err := share.CheckTemplate(t); {
+		case errors.As(err, &unknown):
+			f.fail(name, "share.template_unknown_field")
+			f.vals[name+"_field"] = unknown.Field
+		case errors.Is(err, share.ErrNoLink):
+			f.fail(name, "share.template_no_link")
+		case err != nil:
+			f.fail(name, "form.too_long")
+		}
+		out[lang] = t
+	}
+	return out
+}
+
+func (h *Handler) saveShareSettings(c echo.Context) error {
+	pg := h.shareSettingsPage(c)
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	days, err := strconv.Atoi(f.text("share_days", 3, true))
+	if err != nil || days < 1 || days > 90 {
+		f.fail("share_days", "share.days_invalid")
+	}
+	minutes, err := strconv.Atoi(f.text("code_minutes", 2, true))
+	if err != nil || minutes < 5 || minutes > 15 {
+		f.fail("code_minutes", "share.minutes_invalid")
+	}
+	mail := f.checkbox("download_mail")
+	templates := readTemplates(f)
+	if !f.ok() {
+		return h.invalid(c, "share_settings", pg, f)
+	}
+	p, _ := h.currentPractice()
+	p.ShareDays, p.CodeMinutes, p.NoDownloadMail = days, minutes, !mail
+	p.ShareTemplates = maps.Clone(p.ShareTemplates)
+	if p.ShareTemplates == nil {
+		p.ShareTemplates = map[string]string{}
+	}
+	for lang, t := range templates {
+		// The default text stays the default (and follows its translations) until someone edits it.
+		if t == h.catalog.Get(lang).T("share.template_default") {
+			delete(p.ShareTemplates, lang)
+		} else {
+			p.ShareTemplates[lang] = t
+		}
+	}
+	if err := h.store.SavePractice(p); err != nil {
+		return err
+	}
+	if err := h.reloadPractice(); err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.saved")
+	return h.redirect(c, "/settings/shares")
+}
+
+// previewShareTemplate shows what the template of one language sends, with sample values.
+func (h *Handler) previewShareTemplate(c echo.Context) error {
+	pg := h.shareSettingsPage(c)
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	lang := f.choice("lang", "en", "fr")
+	templates := readTemplates(f)
+	pg.Form, pg.Errors = f.vals, f.errs
+	if _, bad := f.errs["template_"+lang]; bad || lang == "" {
+		if isHTMX(c) {
+			return h.renderBlock(c, http.StatusUnprocessableEntity, "share_settings", "template_preview", pg)
+		}
+		return h.render(c, http.StatusUnprocessableEntity, "share_settings", pg)
+	}
+	l := h.catalog.Get(lang)
+	p, _ := h.currentPractice()
+	lifetime, _ := h.shareSettings()
+	body := share.Merge(templates[lang], map[string]string{
+		share.FieldLink:       h.link("/s/") + l.T("share.preview_token"),
+		share.FieldDisclaimer: l.T("share.disclaimer", "When", l.DateTime(h.now().Add(lifetime).In(h.zone()))),
+		share.FieldRecipient:  l.T("share.preview_name"),
+		share.FieldPractice:   p.Name,
+		share.FieldMessage:    l.T("share.preview_message"),
+	})
+	pg.Data.(*shareSettingsData).Preview = &sharePreview{Subject: l.T("share.mail_subject", "Practice", p.Name), Text: strings.TrimSpace(body) + "\n"}
+	if isHTMX(c) {
+		return h.renderBlock(c, http.StatusOK, "share_settings", "template_preview", pg)
+	}
+	return h.render(c, http.StatusOK, "share_settings", pg)
+}
+
+// notMe is "This wasn't me" on a line of the portal's document history: the
+// share stops at once and its staff member is told.
+func (h *Handler) notMe(c echo.Context) error {
+	a := currentAccount(c)
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	sh, err := h.shares.Get(id)
+	if err != nil || !sentTo(sh, a.ClientID) {
+		return echo.ErrNotFound
+	}
+	_, err = h.shares.Expire(sh.ID, store.ShareEvent{Type: share.EventNotMe, Recipient: 0, UserAgent: c.Request().UserAgent(), Detail: c.FormValue("line")})
+	if err != nil && !errors.Is(err, share.ErrEnded) {
+		return err
+	}
+	if err == nil {
+		h.staffMail(sh, "not_me", "")
+		h.sweepShares()
+	}
+	h.setFlash(c, "flash.share_not_me")
+	return h.redirect(c, "/portal/account#documents")
+}
+
+// sentTo reports whether a share went to the client record clientID itself
+// (not to someone else about them): only then does their portal list it.
+func sentTo(sh store.Share, clientID uint64) bool {
+	if clientID == 0 || sh.ClientID != clientID {
+		return false
+	}
+	for _, r := range sh.Recipients {
+		if r.ClientID == clientID {
+			return true
+		}
+	}
+	return false
+}

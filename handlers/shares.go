@@ -1,0 +1,550 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/share"
+	"foyer/store"
+	"foyer/views"
+)
+
+// Staff side of document shares: the Share documents dialog, its streamed
+// upload, and the actions on a share from the client record's timeline.
+
+const (
+	// DefaultMaxUpload is the largest file a share accepts unless FOYER_MAX_UPLOAD says otherwise.
+	DefaultMaxUpload = 50 << 20
+	// maxShareFiles is how many files one share holds.
+	maxShareFiles = 20
+	// maxShareField bounds a text field of the upload form, read before any file.
+	maxShareField = 8 << 10
+	// shareUploadRoute is the route whose body is streamed into the store.
+	shareUploadRoute = "/clients/:id/shares"
+)
+
+func init() {
+	// Wide enough for maxShareFiles files of any FOYER_MAX_UPLOAD; createShare
+	// applies the configured limit.
+	bodyLimits[http.MethodPost+" "+shareUploadRoute] = 1 << 40
+}
+
+// shareSettings returns the practice's share lifetime and code validity.
+func (h *Handler) shareSettings() (lifetime, codeTTL time.Duration) {
+	p, _ := h.currentPractice()
+	lifetime, codeTTL = share.DefaultLifetime, share.DefaultCodeTTL
+	if p.ShareDays > 0 {
+		lifetime = time.Duration(p.ShareDays) * 24 * time.Hour
+	}
+	if p.CodeMinutes > 0 {
+		codeTTL = time.Duration(p.CodeMinutes) * time.Minute
+	}
+	return lifetime, codeTTL
+}
+
+type shareDialogData struct {
+	Client    store.Client
+	Mobiles   []string
+	MaxUpload string
+	MaxBytes  int64
+	// Kept are files stored by an earlier attempt that failed on another field.
+	Kept    []store.Blob
+	Preview *sharePreview
+}
+
+type sharePreview struct{ To, Subject, Text string }
+
+func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
+	pg := h.page(c, "share.dialog_title")
+	p, _ := h.currentPractice()
+	d := shareDialogData{Client: cl, MaxUpload: humanSize(pg.Localizer, h.cfg.MaxUpload), MaxBytes: h.cfg.MaxUpload}
+	for _, ph := range cl.Phones {
+		if ph.Mobile {
+			d.Mobiles = append(d.Mobiles, displayPhone(ph.Number, p.PhoneRegion))
+		}
+	}
+	pg.Form["recipient"] = "client"
+	pg.Form["verify"] = "1"
+	pg.Data = &d
+	return pg
+}
+
+// newShareForm shows the Share documents dialog (a page of its own without JavaScript).
+func (h *Handler) newShareForm(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "share_new", h.shareDialogPage(c, cl))
+}
+
+// shareDraft is what the dialog's fields say, once checked.
+type shareDraft struct {
+	recipient store.ShareRecipient
+	verify    bool
+	message   string
+}
+
+// readShareFields checks the dialog's fields (already read into f.vals' source).
+func (h *Handler) readShareFields(f *form, cl store.Client) shareDraft {
+	p, _ := h.currentPractice()
+	var d shareDraft
+	who := f.choice("recipient", "client", "other")
+	d.verify = f.checkbox("verify")
+	d.message = f.multiline("message", 2000)
+	switch who {
+	case "client":
+		d.recipient = store.ShareRecipient{Name: strings.TrimSpace(cl.FirstName + " " + cl.LastName), Email: cl.Email, Lang: cl.Lang, ClientID: cl.ID}
+		for _, ph := range cl.Phones {
+			if ph.Mobile {
+				d.recipient.Mobiles = append(d.recipient.Mobiles, ph.Number)
+			}
+		}
+		if cl.Email == "" {
+			f.fail("recipient", "share.client_no_email")
+		}
+	case "other":
+		d.recipient.Name = f.text("other_name", 100, true)
+		d.recipient.Email = f.email("other_email", true)
+		d.recipient.Lang = f.choice("other_lang", "en", "fr")
+		if raw := f.text("other_mobile", 40, false); raw != "" {
+			e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
+			switch {
+			case !ok:
+				f.fail("other_mobile", "clients.phone_invalid")
+			case !mobile:
+				f.fail("other_mobile", "share.not_mobile")
+			default:
+				d.recipient.Mobiles = []string{e164}
+			}
+		}
+	}
+	return d
+}
+
+// createShare streams the dialog's files into the store, chunk by chunk, then
+// makes the share and queues its email. The body is read part by part, never
+// whole: the text fields come first (the form puts them before the files).
+func (h *Handler) createShare(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	user := currentUser(c)
+	req, w := c.Request(), c.Response()
+	// The route's body limit (bodyLimits) is wide and keeps the read deadline moving;
+	// this one follows FOYER_MAX_UPLOAD. The CSRF token came in the header or the URL.
+	req.Body = http.MaxBytesReader(w, req.Body, maxShareFiles*h.cfg.MaxUpload+1<<20)
+	mr, err := req.MultipartReader()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	pg := h.shareDialogPage(c, cl)
+	d := pg.Data.(*shareDialogData)
+	vals := url.Values{}
+	var stored []store.Blob
+	dropStored := func() {
+		for _, b := range stored {
+			if err := h.store.DeleteBlob(b.ID); err != nil {
+				h.log.Error("unable to delete an upload", "err", err)
+			}
+		}
+	}
+	fileErr := ""
+	for fileErr == "" {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			dropStored()
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				fileErr = "share.too_large"
+				break
+			}
+			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		}
+		name := part.FormName()
+		if part.FileName() == "" && name != "files" {
+			v, err := io.ReadAll(io.LimitReader(part, maxShareField+1))
+			if err != nil || len(v) > maxShareField {
+				dropStored()
+				return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+			}
+			vals.Add(name, string(v))
+			continue
+		}
+		if part.FileName() == "" {
+			continue // the file input sent with nothing picked
+		}
+		if len(stored)+len(vals["keep"]) >= maxShareFiles {
+			fileErr = "share.too_many_files"
+			dropStored()
+			break
+		}
+		b := store.Blob{Name: share.CleanName(part.FileName(), pg.T("share.unnamed")), StaffID: user.ID, CreatedAt: h.now().UTC()}
+		b.Type = downloadType(b.Name)
+		err = h.store.CreateBlob(&b, part, h.cfg.MaxUpload)
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, store.ErrTooLarge) || errors.As(err, &tooBig):
+			dropStored()
+			fileErr = "share.too_large"
+		case err != nil:
+			dropStored()
+			return err
+		default:
+			stored = append(stored, b)
+		}
+	}
+	// The fields are read like any form's from here on.
+	req.Form, req.PostForm = vals, vals
+	f := &form{c: c, vals: map[string]string{}, errs: map[string]string{}}
+	draft := h.readShareFields(f, cl)
+	// Files kept from an earlier attempt must be this staff member's own, unattached uploads.
+	var blobs []store.Blob
+	for _, raw := range vals["keep"] {
+		id, _ := strconv.ParseUint(raw, 10, 64)
+		b, err := h.store.Blob(id)
+		if err != nil || b.StaffID != user.ID || b.Attached {
+			continue
+		}
+		blobs = append(blobs, b)
+	}
+	blobs = append(blobs, stored...)
+	if fileErr != "" {
+		f.fail("files", fileErr)
+	} else if len(blobs) == 0 {
+		f.fail("files", "share.no_files")
+	}
+	if !f.ok() {
+		if fileErr != "" {
+			blobs = blobs[:len(blobs)-len(stored)]
+		}
+		d.Kept = blobs
+		pg.Form, pg.Errors = f.vals, f.errs
+		if fileErr == "share.too_large" {
+			pg.Errors["files"] = fileErr
+			return h.render(c, http.StatusUnprocessableEntity, "share_new", pg)
+		}
+		return h.render(c, http.StatusUnprocessableEntity, "share_new", pg)
+	}
+	ids := make([]uint64, len(blobs))
+	names := make([]string, len(blobs))
+	for i, b := range blobs {
+		ids[i], names[i] = b.ID, b.Name
+	}
+	lifetime, _ := h.shareSettings()
+	vis := store.VisibilityContacts
+	if !draft.verify {
+		vis = store.VisibilityAnyone
+	}
+	sh, _, err := h.shares.Create(share.Draft{Kind: store.ShareFiles, ClientID: cl.ID, StaffID: user.ID,
+		Recipients: []store.ShareRecipient{draft.recipient}, Visibility: vis, Message: draft.message, Snapshot: ids, Lifetime: lifetime,
+		Summary: strings.Join(names, ", ")}, h.composeShareMail)
+	if err != nil {
+		return err
+	}
+	if err := h.store.AttachBlobs(ids); err != nil {
+		return err
+	}
+	h.wakeOutbox()
+	h.setFlash(c, "flash.share_sent")
+	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", cl.ID, sh.ID))
+}
+
+// previewShare shows the email the dialog would send, exactly, with a stand-in for the link.
+func (h *Handler) previewShare(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	pg := h.shareDialogPage(c, cl)
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	draft := h.readShareFields(f, cl)
+	delete(f.errs, "files")
+	pg.Form, pg.Errors = f.vals, f.errs
+	if !f.ok() {
+		return h.renderBlock(c, http.StatusUnprocessableEntity, "share_new", "share_preview", pg)
+	}
+	lifetime, _ := h.shareSettings()
+	sh := store.Share{Recipients: []store.ShareRecipient{draft.recipient}, Message: draft.message, ExpiresAt: h.now().Add(lifetime)}
+	out, err := h.Render(*h.shareLinkMessage(sh, ""), pg.T("share.preview_token"))
+	if err != nil {
+		return err
+	}
+	pg.Data.(*shareDialogData).Preview = &sharePreview{To: out.To, Subject: out.Subject, Text: out.Text}
+	if isHTMX(c) {
+		return h.renderBlock(c, http.StatusOK, "share_new", "share_preview", pg)
+	}
+	return h.render(c, http.StatusOK, "share_new", pg)
+}
+
+// downloadType is the Content-Type a file is served with: from its extension,
+// but never one a browser would run or render as a page.
+func downloadType(name string) string {
+	t := mime.TypeByExtension(strings.ToLower(path.Ext(name)))
+	base, _, _ := strings.Cut(t, ";")
+	switch {
+	case t == "", strings.Contains(base, "html"), strings.Contains(base, "xml"), strings.Contains(base, "javascript"),
+		strings.HasPrefix(base, "text/") && base != "text/plain" && base != "text/csv":
+		return "application/octet-stream"
+	}
+	return t
+}
+
+// humanSize writes a byte count the way the language does (1.5 MB / 1,5 Mo).
+func humanSize(l interface {
+	T(string, ...any) string
+}, n int64) string {
+	unit, v := "share.size_b", float64(n)
+	switch {
+	case n >= 1<<30:
+		unit, v = "share.size_gb", float64(n)/(1<<30)
+	case n >= 1<<20:
+		unit, v = "share.size_mb", float64(n)/(1<<20)
+	case n >= 1<<10:
+		unit, v = "share.size_kb", float64(n)/(1<<10)
+	}
+	num := strconv.FormatFloat(v, 'f', 1, 64)
+	if unit == "share.size_b" {
+		num = strconv.FormatInt(n, 10)
+	}
+	num = strings.TrimSuffix(num, ".0")
+	if l.T("share.decimal") == "," {
+		num = strings.Replace(num, ".", ",", 1)
+	}
+	return l.T(unit, "N", num)
+}
+
+// loadShare loads the share of the route for staff: 404 unless the share is on
+// a client record this staff member may see.
+func (h *Handler) loadShare(c echo.Context) (store.Share, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Share{}, echo.ErrNotFound
+	}
+	sh, err := h.shares.Get(id)
+	if errors.Is(err, share.ErrNotFound) {
+		return sh, echo.ErrNotFound
+	} else if err != nil {
+		return sh, err
+	}
+	if sh.ClientID == 0 {
+		return store.Share{}, echo.ErrNotFound
+	}
+	cl, err := h.store.Client(sh.ClientID)
+	if err != nil {
+		return store.Share{}, echo.ErrNotFound
+	}
+	if u := currentUser(c); !isAdmin(u) && cl.PractitionerID != u.ID {
+		return store.Share{}, echo.ErrNotFound
+	}
+	return sh, nil
+}
+
+func (h *Handler) backToShare(c echo.Context, sh store.Share, flash string) error {
+	if flash != "" {
+		h.setFlash(c, flash)
+	}
+	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID))
+}
+
+// expireShare is Expire now: the link stops at once and the files are purged by the next sweep.
+func (h *Handler) expireShare(c echo.Context) error {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.shares.Expire(sh.ID, store.ShareEvent{Recipient: -1, StaffID: currentUser(c).ID}); err != nil && !errors.Is(err, share.ErrEnded) {
+		return err
+	}
+	h.sweepShares()
+	return h.backToShare(c, sh, "flash.share_expired")
+}
+
+// extendShare pushes the expiry to the default lifetime from now.
+func (h *Handler) extendShare(c echo.Context) error {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return err
+	}
+	lifetime, _ := h.shareSettings()
+	if _, err := h.shares.Extend(sh.ID, lifetime, currentUser(c).ID); errors.Is(err, share.ErrEnded) {
+		return h.backToShare(c, sh, "flash.share_ended")
+	} else if err != nil {
+		return err
+	}
+	return h.backToShare(c, sh, "flash.share_extended")
+}
+
+// unlockShare lets a share locked by wrong codes be used again.
+func (h *Handler) unlockShare(c echo.Context) error {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.shares.Unlock(sh.ID, currentUser(c).ID); err != nil && !errors.Is(err, share.ErrEnded) {
+		return err
+	}
+	return h.backToShare(c, sh, "flash.share_unlocked")
+}
+
+// shareLink is Copy link: the link, unsealed on demand.
+func (h *Handler) shareLink(c echo.Context) error {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return err
+	}
+	token, err := h.shares.Link(sh)
+	if err != nil {
+		return err
+	}
+	pg := h.page(c, "share.copy_link")
+	pg.Data = map[string]any{"Share": sh, "Link": h.link("/s/" + token)}
+	if isHTMX(c) {
+		return h.renderBlock(c, http.StatusOK, "share_link", "link", pg)
+	}
+	return h.render(c, http.StatusOK, "share_link", pg)
+}
+
+// sendAgainPage shows Send again: the recipient's details, to correct before a new link goes out.
+func (h *Handler) sendAgainPage(c echo.Context) (*views.Page, store.Share, store.Client, error) {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return nil, sh, store.Client{}, err
+	}
+	cl, err := h.store.Client(sh.ClientID)
+	if err != nil {
+		return nil, sh, cl, err
+	}
+	p, _ := h.currentPractice()
+	pg := h.page(c, "share.again_title")
+	r := sh.Recipients[0]
+	pg.Form["name"], pg.Form["email"], pg.Form["lang"] = r.Name, r.Email, r.Lang
+	if len(r.Mobiles) > 0 {
+		pg.Form["mobile"] = displayPhone(r.Mobiles[0], p.PhoneRegion)
+	}
+	pg.Data = map[string]any{"Share": sh, "Client": cl}
+	return pg, sh, cl, nil
+}
+
+func (h *Handler) sendAgainForm(c echo.Context) error {
+	pg, _, _, err := h.sendAgainPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "share_again", pg)
+}
+
+// sendAgain makes a new share (new link) of the same files for corrected details; the old link stops.
+func (h *Handler) sendAgain(c echo.Context) error {
+	pg, sh, _, err := h.sendAgainPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	p, _ := h.currentPractice()
+	r := sh.Recipients[0]
+	r.Name = f.text("name", 100, true)
+	r.Email = f.email("email", true)
+	r.Lang = f.choice("lang", "en", "fr")
+	r.Mobiles = nil
+	if raw := f.text("mobile", 40, false); raw != "" {
+		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
+		switch {
+		case !ok:
+			f.fail("mobile", "clients.phone_invalid")
+		case !mobile:
+			f.fail("mobile", "share.not_mobile")
+		default:
+			r.Mobiles = []string{e164}
+		}
+	}
+	if !f.ok() {
+		return h.invalid(c, "share_again", pg, f)
+	}
+	lifetime, _ := h.shareSettings()
+	nsh, _, err := h.shares.SendAgain(sh.ID, share.Draft{StaffID: currentUser(c).ID, Recipients: []store.ShareRecipient{r}, Lifetime: lifetime}, h.composeShareMail)
+	if errors.Is(err, share.ErrEnded) {
+		return h.backToShare(c, sh, "flash.share_ended")
+	} else if err != nil {
+		return err
+	}
+	h.wakeOutbox()
+	return h.backToShare(c, nsh, "flash.share_sent")
+}
+
+// docShareView is one share on a timeline (the client record's, or the portal's Documents).
+type docShareView struct {
+	store.Share
+	// State is the state as of now (a share past its date reads expired before the sweep marks it).
+	State     store.ShareState
+	Recipient store.ShareRecipient
+	Mobiles   []string
+	Files     []shareFile
+	Events    []historyLine
+	Created   string
+	Expires   string
+	Ended     string
+}
+
+// Live reports whether the share can still be opened.
+func (v docShareView) Live() bool {
+	return v.State == store.ShareActive || v.State == store.ShareLocked
+}
+
+// shareViews lists the document shares of a client record, newest first; keep filters them.
+func (h *Handler) shareViews(pg *views.Page, clientID uint64, keep func(store.Share) bool) ([]docShareView, error) {
+	shares, err := h.store.SharesOfClient(clientID)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := h.currentPractice()
+	var out []docShareView
+	for _, sh := range shares {
+		if sh.Kind != store.ShareFiles || (keep != nil && !keep(sh)) {
+			continue
+		}
+		v := docShareView{Share: sh, State: h.shares.State(sh), Recipient: sh.Recipients[0],
+			Created: pg.DateTime(sh.CreatedAt), Expires: pg.DateTime(sh.ExpiresAt)}
+		if !sh.EndedAt.IsZero() {
+			v.Ended = pg.DateTime(sh.EndedAt)
+		}
+		for _, m := range v.Recipient.Mobiles {
+			v.Mobiles = append(v.Mobiles, displayPhone(m, p.PhoneRegion))
+		}
+		for i, id := range sh.Snapshot {
+			f := shareFile{N: i + 1}
+			if b, err := h.store.Blob(id); err == nil {
+				f.Name, f.Size = b.Name, humanSize(pg.Localizer, b.Size)
+			}
+			v.Files = append(v.Files, f)
+		}
+		// The "sent" event names the files, so a purged share still says what it held.
+		evs, err := h.shares.Events(sh.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Events = historyLines(pg.Localizer, pg, evs, nil)
+		out = append(out, v)
+	}
+	return out, nil
+}

@@ -1,0 +1,605 @@
+package handlers
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"foyer/share"
+	"foyer/store"
+)
+
+type upFile struct {
+	name string
+	data []byte
+}
+
+// shareUpload posts the Share documents dialog as the no-JavaScript form does:
+// the fields first, then the files.
+func (b *browser) shareUpload(clientPath string, fields []string, files ...upFile) *resp {
+	b.app.t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	token := b.csrf()
+	go func() {
+		for i := 0; i+1 < len(fields); i += 2 {
+			_ = mw.WriteField(fields[i], fields[i+1])
+		}
+		for _, f := range files {
+			h := textproto.MIMEHeader{}
+			// Written by hand: CreateFormFile would escape the hostile names we test.
+			h.Set("Content-Disposition", `form-data; name="files"; filename="`+strings.NewReplacer(`"`, `%22`, "\r", "%0D", "\n", "%0A", "\x00", "%00").Replace(f.name)+`"`)
+			h.Set("Content-Type", "application/octet-stream")
+			w, _ := mw.CreatePart(h)
+			_, _ = w.Write(f.data)
+		}
+		pw.CloseWithError(mw.Close())
+	}()
+	// As the page's form sends it: the token in the URL, not in the body.
+	req := httptest.NewRequest(http.MethodPost, clientPath+"/shares?_csrf="+token, pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	r := b.do(req)
+	_, _ = io.Copy(io.Discard, pr) // let the writer finish when the handler stopped reading
+	return r
+}
+
+var docLinkRe = regexp.MustCompile(`http://localhost:8080/s/([A-Za-z0-9_-]{43})`)
+
+// lastShareToken is the token of the newest share link emailed to someone.
+func (a *testApp) lastShareToken(to string) string {
+	a.t.Helper()
+	msgs, _ := a.st.ListMessages(0, 200)
+	for _, m := range msgs {
+		if m.To == to {
+			if l := docLinkRe.FindStringSubmatch(a.sent(m).Text); l != nil {
+				return l[1]
+			}
+		}
+	}
+	a.t.Fatalf("no share link emailed to %s", to)
+	return ""
+}
+
+var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
+
+// lastCode is the newest security code sent to a number or an address.
+func (a *testApp) lastCode(to string) string {
+	a.t.Helper()
+	msgs, _ := a.st.ListMessages(0, 200)
+	for _, m := range msgs {
+		if m.To == to {
+			if c := codeRe.FindStringSubmatch(a.sent(m).Text); c != nil {
+				return c[1]
+			}
+		}
+	}
+	a.t.Fatalf("no code sent to %s", to)
+	return ""
+}
+
+func (a *testApp) countMessages() int {
+	msgs, _ := a.st.ListMessages(0, 1000)
+	return len(msgs)
+}
+
+func randomBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sharedClient sets up a practice, a client (English, one mobile) and a share of two files to them.
+func sharedClient(t *testing.T) (a *testApp, owner *browser, clientPath, token string, files []upFile) {
+	a = newTestApp(t)
+	owner = a.setUp()
+	clientPath = owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	files = []upFile{{"Compte rendu séance.pdf", randomBytes(t, 700<<10)}, {"notes.txt", []byte("hello")}}
+	r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1", "message", "As promised."}, files...)
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	return a, owner, clientPath, a.lastShareToken("ana@example.org"), files
+}
+
+// verify gets a code by SMS and enters it; it returns the recipient's browser.
+func verify(t *testing.T, a *testApp, token string) *browser {
+	t.Helper()
+	b := a.browser()
+	if r := b.post("/s/"+token+"/code", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d %s", r.Code, abbreviate(r.body))
+	}
+	r := b.post("/s/"+token+"/verify", formOf("code", a.lastCode("+33612345678")))
+	if r.Code != http.StatusSeeOther || !strings.HasSuffix(r.Header().Get("Location"), "/files") {
+		t.Fatalf("verify: %d %s", r.Code, abbreviate(r.body))
+	}
+	return b
+}
+
+func TestShareDocumentsEndToEnd(t *testing.T) {
+	a, owner, clientPath, token, files := sharedClient(t)
+	msgs, _ := a.st.ListMessages(0, 10)
+	mail := a.sent(msgs[0])
+	if !strings.Contains(mail.Text, "Hello Ana Martin") || !strings.Contains(mail.Text, "As promised.") || !strings.Contains(mail.Text, "will be deleted on December 15, 2026") {
+		t.Fatalf("share email:\n%s", mail.Text)
+	}
+	r := owner.get(clientPath)
+	mustContain(t, r, "Shared documents", "Compte rendu séance.pdf", "notes.txt", "Active", "Copy link", "Expire now", "Extend", "Send again")
+
+	// Opening the link sends nothing and records nothing: mail scanners open links.
+	before := a.countMessages()
+	b := a.browser()
+	r = b.get("/s/" + token)
+	mustContain(t, r, "Your secure documents", "ending in ••• ••• 678", "Send security code")
+	if a.countMessages() != before {
+		t.Fatal("opening the link sent a message")
+	}
+	evs, _ := a.st.ShareEvents(1)
+	if len(evs) != 1 {
+		t.Fatalf("opening the link recorded %d events", len(evs)-1)
+	}
+	// Without a code, nothing behind the landing opens.
+	for _, p := range []string{"/files", "/files/1", "/all", "/history", "/delete"} {
+		if r := b.get("/s/" + token + p); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/s/"+token {
+			t.Errorf("%s without a code: %d %s", p, r.Code, r.Header().Get("Location"))
+		}
+	}
+	// Code by SMS; a wrong one, then the right one.
+	if r := b.post("/s/"+token+"/code", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d", r.Code)
+	}
+	code := a.lastCode("+33612345678")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r = b.post("/s/"+token+"/verify", formOf("code", wrong))
+	mustContain(t, r, "This code is not right.", "4 tries left.")
+	r = b.post("/s/"+token+"/verify", formOf("code", code))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("right code: %d %s", r.Code, abbreviate(r.body))
+	}
+	r = b.get("/s/" + token + "/files")
+	mustContain(t, r, "Download your documents", "Compte rendu séance.pdf", "700 KB", "notes.txt", "Download all (zip)", "deleted on December 15, 2026", "As promised.")
+
+	// Each file, byte for byte, with safe headers.
+	for i, f := range files {
+		r := b.get(fmt.Sprintf("/s/%s/files/%d", token, i+1), "User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0.0.0 Safari/537.36")
+		if r.Code != http.StatusOK || !bytes.Equal(r.Body.Bytes(), f.data) {
+			t.Fatalf("download %d: %d, %d bytes", i+1, r.Code, r.Body.Len())
+		}
+		hd := r.Header()
+		if hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Cache-Control") != "no-store" || !strings.HasPrefix(hd.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("download headers: %v", hd)
+		}
+	}
+	if cd := b.get("/s/" + token + "/files/1").Header().Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''Compte%20rendu%20s%C3%A9ance.pdf") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	// Range: the middle of the first file, across a chunk boundary.
+	r = b.get("/s/"+token+"/files/1", "Range", "bytes=262100-262200")
+	if r.Code != http.StatusPartialContent || !bytes.Equal(r.Body.Bytes(), files[0].data[262100:262201]) {
+		t.Fatalf("range: %d, %d bytes", r.Code, r.Body.Len())
+	}
+	// Download all: a zip of both.
+	r = b.get("/s/" + token + "/all")
+	zr, err := zip.NewReader(bytes.NewReader(r.Body.Bytes()), int64(r.Body.Len()))
+	if err != nil || len(zr.File) != 2 {
+		t.Fatalf("zip: %v", err)
+	}
+	for i, zf := range zr.File {
+		rc, _ := zf.Open()
+		got, _ := io.ReadAll(rc)
+		if zf.Name != files[i].name || !bytes.Equal(got, files[i].data) {
+			t.Errorf("zip entry %q: %d bytes", zf.Name, len(got))
+		}
+	}
+	// The history shows the downloads with browser and OS.
+	r = b.get("/s/" + token + "/history")
+	mustContain(t, r, "Access and download history", "Downloaded Compte rendu séance.pdf", "Chrome 118", "Windows", "Security code sent")
+	// The sender was told of the first download, once.
+	a.h.Wait()
+	n := 0
+	msgs, _ = a.st.ListMessages(0, 100)
+	for _, m := range msgs {
+		if m.To == "owner@example.org" && strings.Contains(a.sent(m).Subject, "downloaded") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d first-download emails", n)
+	}
+	// Delete these documents: the bytes leave the store at once.
+	mustContain(t, b.get("/s/"+token+"/delete"), "Delete the documents")
+	if r := b.post("/s/"+token+"/delete", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.Code)
+	}
+	r = b.get("/s/" + token)
+	if r.Code != http.StatusGone {
+		t.Fatalf("deleted link: %d", r.Code)
+	}
+	mustContain(t, r, "These documents were deleted")
+	for _, id := range []uint64{1, 2} {
+		if _, err := a.st.Blob(id); err == nil {
+			t.Fatalf("blob %d survived the deletion", id)
+		}
+	}
+	mustContain(t, owner.get(clientPath), "Deleted by the recipient", "Documents deleted by the recipient")
+}
+
+func TestShareCodeExpiresAfterTenMinutes(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	b := a.browser()
+	b.post("/s/"+token+"/code", nil)
+	code := a.lastCode("+33612345678")
+	a.advance(10*time.Minute + time.Second)
+	r := b.post("/s/"+token+"/verify", formOf("code", code))
+	mustContain(t, r, "This code has expired.", "Not received a text message?")
+	r = b.get("/s/" + token + "/code?new=1")
+	mustContain(t, r, "A new code will be sent to ••• ••• 678.", "Request new code")
+	if r := b.post("/s/"+token+"/code", formOf("to", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("new code: %d %s", r.Code, abbreviate(r.body))
+	}
+	code2 := a.lastCode("+33612345678")
+	a.advance(10*time.Minute - time.Second)
+	if r := b.post("/s/"+token+"/verify", formOf("code", code2)); r.Code != http.StatusSeeOther {
+		t.Fatalf("code at 9:59: %d %s", r.Code, abbreviate(r.body))
+	}
+}
+
+func TestShareFiveWrongCodesAndResendLimits(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	b := a.browser()
+	b.post("/s/"+token+"/code", nil)
+	code := a.lastCode("+33612345678")
+	// A second code within the minute is refused, in the page's words.
+	r := b.post("/s/"+token+"/code", nil)
+	if r.Code != http.StatusTooManyRequests {
+		t.Fatalf("second code within a minute: %d", r.Code)
+	}
+	mustContain(t, r, "less than a minute ago")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for range share.MaxTries {
+		r = b.post("/s/"+token+"/verify", formOf("code", wrong))
+	}
+	mustContain(t, r, "This code no longer works.")
+	if r := b.post("/s/"+token+"/verify", formOf("code", code)); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("the right code after 5 wrong ones: %d", r.Code)
+	}
+}
+
+func TestShareLocksAtHundredFailuresAndStaffUnlocks(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	b := a.browser()
+	b.post("/s/"+token+"/code", nil)
+	// 99 failures already counted (the share engine's test makes them one by one).
+	if _, err := a.st.ChangeShare(1, func(ch *store.ShareChange) error { ch.Share.Failures = share.MaxFailures - 1; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	code := a.lastCode("+33612345678")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	r := b.post("/s/"+token+"/verify", formOf("code", wrong))
+	if r.Code != http.StatusForbidden {
+		t.Fatalf("100th failure: %d", r.Code)
+	}
+	mustContain(t, r, "This secure link is locked")
+	mustContain(t, b.get("/s/"+token), "This secure link is locked")
+	mustContain(t, owner.get(clientPath), "Locked", "Unlock")
+	if r := owner.post("/shares/1/unlock", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", r.Code)
+	}
+	a.advance(time.Minute)
+	verify(t, a, token)
+}
+
+func TestSharePurgedAtTwentyDays(t *testing.T) {
+	a, _, clientPath, token, _ := sharedClient(t)
+	b := verify(t, a, token)
+	a.advance(18*24*time.Hour - time.Minute)
+	a.h.sweepShares()
+	if r := b.get("/s/" + token); r.Code != http.StatusOK && r.Code != http.StatusSeeOther {
+		t.Fatalf("before expiry: %d", r.Code)
+	}
+	// Two days before, the undownloaded share's recipient is reminded once.
+	before := a.countMessages()
+	a.advance(2 * time.Minute)
+	a.h.sweepShares()
+	a.h.sweepShares()
+	if a.countMessages() != before+1 {
+		t.Fatalf("%d reminders", a.countMessages()-before)
+	}
+	a.advance(2 * 24 * time.Hour)
+	a.h.sweepShares()
+	r := b.get("/s/" + token)
+	if r.Code != http.StatusGone {
+		t.Fatalf("after 20 days: %d", r.Code)
+	}
+	mustContain(t, r, "This secure link is no longer active", "Contact Cabinet Lumière")
+	for _, id := range []uint64{1, 2} {
+		if _, err := a.st.Blob(id); err == nil {
+			t.Fatalf("blob %d survived the expiry", id)
+		}
+	}
+	owner := a.signIn("owner@example.org", ownerPassword)
+	mustContain(t, owner.get(clientPath), "Expired", "Files deleted from the server")
+}
+
+func TestShareSessionOpensOneShareOnly(t *testing.T) {
+	a, owner, clientPath, tokenA, _ := sharedClient(t)
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"b.pdf", []byte("B")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("second share: %d", r.Code)
+	}
+	tokenB := a.lastShareToken("ana@example.org")
+	if tokenA == tokenB {
+		t.Fatal("same token twice")
+	}
+	b := verify(t, a, tokenA)
+	if r := b.get("/s/" + tokenA + "/files"); r.Code != http.StatusOK {
+		t.Fatalf("A: %d", r.Code)
+	}
+	if r := b.get("/s/" + tokenB + "/files/1"); r.Code != http.StatusSeeOther {
+		t.Fatalf("A's session opened B: %d", r.Code)
+	}
+	// Idle for 30 minutes, the session ends.
+	a.advance(30 * time.Minute)
+	if r := b.get("/s/" + tokenA + "/files"); r.Code != http.StatusSeeOther {
+		t.Fatalf("idle session: %d", r.Code)
+	}
+}
+
+func TestShareIDOR(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	other := a.addStaff("Paul Other", "paul@example.org", store.RolePractitioner)
+	_ = other
+	paul := a.signIn("paul@example.org", staffPassword)
+	for _, p := range []string{clientPath + "/shares/new", "/shares/1/link", "/shares/1/again"} {
+		if r := paul.get(p); r.Code != http.StatusNotFound {
+			t.Errorf("another practitioner GET %s: %d", p, r.Code)
+		}
+	}
+	for _, p := range []string{"/shares/1/expire", "/shares/1/extend", "/shares/1/unlock", "/shares/1/again", clientPath + "/shares/preview"} {
+		if r := paul.post(p, nil); r.Code != http.StatusNotFound {
+			t.Errorf("another practitioner POST %s: %d", p, r.Code)
+		}
+	}
+	if r := paul.shareUpload(clientPath, []string{"recipient", "client"}, upFile{"x.pdf", []byte("x")}); r.Code != http.StatusNotFound {
+		t.Errorf("another practitioner uploads: %d", r.Code)
+	}
+	// Anonymous visitors are sent to sign in.
+	anon := a.browser()
+	for _, p := range []string{clientPath + "/shares/new", "/shares/1/link"} {
+		if r := anon.get(p); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/signin" {
+			t.Errorf("anonymous GET %s: %d", p, r.Code)
+		}
+	}
+	// A portal client of another record cannot touch this share.
+	_, mallory := a.clientWithPortal(owner, "mallory@example.org", "a long password here")
+	if r := mallory.post("/portal/shares/1/not-me", nil); r.Code != http.StatusNotFound {
+		t.Errorf("portal client of another record: %d", r.Code)
+	}
+	mustNotContain(t, mallory.get("/portal/account"), "Compte rendu")
+	// Unknown tokens: 404, then 429 for that address, even for a good token.
+	probe := a.browser()
+	probe.ip = "198.51.100.7:1"
+	for i := range 10 {
+		if r := probe.get("/s/" + strings.Repeat("A", 42) + strconv.Itoa(i%10)); r.Code != http.StatusNotFound {
+			t.Fatalf("miss %d: %d", i, r.Code)
+		}
+	}
+	if r := probe.get("/s/" + strings.Repeat("B", 43)); r.Code != http.StatusNotFound && r.Code != http.StatusTooManyRequests {
+		t.Fatalf("11th miss: %d", r.Code)
+	}
+	if r := probe.get("/s/" + token); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("a good token after 11 misses: %d", r.Code)
+	}
+}
+
+func TestShareHostileFileNames(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	names := []string{`"><svg onload=alert(1)>.pdf`, "../../etc/passwd", "evil\r\nSet-Cookie: x=1.pdf", "invoice\u202Efdp.exe", "nul\x00byte.pdf", strings.Repeat("n", 4096) + ".pdf"}
+	var files []upFile
+	for _, n := range names {
+		files = append(files, upFile{n, []byte(n)})
+	}
+	r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, files...)
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", r.Code, abbreviate(r.body))
+	}
+	r = owner.get(clientPath)
+	mustNotContain(t, r, "<svg onload", "\u202E", "../")
+	mustContain(t, r, "&gt;&lt;svg onload=alert(1)&gt;.pdf", "passwd", "invoicefdp.exe")
+	token := a.lastShareToken("ana@example.org")
+	b := verify(t, a, token)
+	for i := range names {
+		r := b.get(fmt.Sprintf("/s/%s/files/%d", token, i+1))
+		cd := r.Header().Get("Content-Disposition")
+		if r.Code != http.StatusOK || strings.ContainsAny(cd, "\r\n\x00") || strings.Contains(cd, "/") || len(r.Header()["Set-Cookie"]) > 0 {
+			t.Errorf("file %d: %d %q", i+1, r.Code, cd)
+		}
+	}
+}
+
+func TestShareRefusesA51MiBFile(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	big := make([]byte, 51<<20)
+	r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"small.pdf", []byte("ok")}, upFile{"big.bin", big})
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("51 MiB: %d", r.Code)
+	}
+	mustContain(t, r, "A file is larger than the limit. Nothing was sent")
+	if ids, _ := a.st.AbandonedBlobs(a.now().Add(time.Hour)); len(ids) != 0 {
+		t.Fatalf("%d blobs stored", len(ids))
+	}
+	if shares, _ := a.st.SharesOfClient(1); len(shares) != 0 {
+		t.Fatal("a share was made")
+	}
+}
+
+func TestShareDialogErrorsKeepTheFiles(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	r := owner.shareUpload(clientPath, []string{"recipient", "other", "other_name", "", "other_email", "not an email", "other_mobile", "01 42 00 00 00", "other_lang", "en"}, upFile{"a.pdf", []byte("A")})
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("bad fields: %d", r.Code)
+	}
+	mustContain(t, r, "Enter an email address", "not a mobile phone", `name="keep" value="1"`, "a.pdf")
+	// Sent again with the kept file: the share goes to the lawyer, in French, by email code.
+	r = owner.shareUpload(clientPath, []string{"recipient", "other", "other_name", "Maître Roux", "other_email", "roux@example.org", "other_lang", "fr", "verify", "1", "keep", "1"})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("with kept file: %d %s", r.Code, abbreviate(r.body))
+	}
+	token := a.lastShareToken("roux@example.org")
+	b := a.browser()
+	mustContain(t, b.get("/s/"+token), "Vos documents sécurisés", "r•••@example.org")
+	b.post("/s/"+token+"/code", nil)
+	if r := b.post("/s/"+token+"/verify", formOf("code", a.lastCode("roux@example.org"))); r.Code != http.StatusSeeOther {
+		t.Fatalf("email code: %d", r.Code)
+	}
+	mustContain(t, b.get("/s/"+token+"/files"), "Téléchargez vos documents", "a.pdf")
+}
+
+func TestShareTemplatesSettings(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	owner.lang = "en"
+	valid := "Dear [[RECIPIENT_NAME]], [[SECURE_SHARE_LINK]] [[SECURE_SHARE_DISCLAIMER]]"
+	base := []string{"share_days", "20", "code_minutes", "10", "download_mail", "1", "template_fr", "Bonjour [[SECURE_SHARE_LINK]]"}
+	post := func(tmpl string) *resp {
+		return owner.post("/settings/shares", formOf(append(base, "template_en", tmpl)...))
+	}
+	mustContain(t, post("Hello [[NAME]] [[SECURE_SHARE_LINK]]"), "This merge field does not exist", "[[NAME]]")
+	mustContain(t, post("Hello, no link"), "must contain [[SECURE_SHARE_LINK]]")
+	if r := owner.post("/settings/shares", formOf("share_days", "20", "code_minutes", "20", "template_en", valid, "template_fr", valid)); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("code minutes 20: %d", r.Code)
+	}
+	r := owner.post("/settings/shares/preview", formOf(append(base, "template_en", valid, "lang", "en")...))
+	mustContain(t, r, "Dear Ana Martin, http://localhost:8080/s/(the secure link)", "the documents will be deleted on")
+	if r := post(valid); r.Code != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", r.Code, abbreviate(r.body))
+	}
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	r = owner.post(clientPath+"/shares/preview", formOf("recipient", "client", "message", "Hi"))
+	mustContain(t, r, "Dear Ana Martin, http://localhost:8080/s/(the secure link)")
+	owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")})
+	msgs, _ := a.st.ListMessages(0, 5)
+	if got := a.sent(msgs[0]).Text; !strings.HasPrefix(got, "Dear Ana Martin, http://localhost:8080/s/") {
+		t.Fatalf("the email does not follow the template:\n%s", got)
+	}
+}
+
+func TestSharePortalDocumentsAndNotMe(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en")
+	owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("A")})
+	// A share about the client but sent to their lawyer is not on their portal.
+	owner.shareUpload(clientPath, []string{"recipient", "other", "other_name", "Maître Roux", "other_email", "roux@example.org", "other_lang", "fr", "verify", "1"}, upFile{"lawyer.pdf", []byte("L")})
+	token := a.lastShareToken("ana@example.org")
+	b := a.browser()
+	b.post("/s/"+token+"/code", nil)
+	r := client.get("/portal/account")
+	mustContain(t, r, "Documents", "bilan.pdf", "Security code sent", "This wasn’t me")
+	mustNotContain(t, r, "lawyer.pdf")
+	if r := client.post("/portal/shares/1/not-me", formOf("line", "x")); r.Code != http.StatusSeeOther {
+		t.Fatalf("not me: %d", r.Code)
+	}
+	if r := b.get("/s/" + token); r.Code != http.StatusGone {
+		t.Fatalf("link after This wasn't me: %d", r.Code)
+	}
+	if r := client.post("/portal/shares/2/not-me", nil); r.Code != http.StatusNotFound {
+		t.Fatalf("not me on the lawyer's share: %d", r.Code)
+	}
+	found := false
+	msgs, _ := a.st.ListMessages(0, 50)
+	for _, m := range msgs {
+		found = found || (m.To == "owner@example.org" && strings.Contains(a.sent(m).Subject, "was not theirs"))
+	}
+	if !found {
+		t.Fatal("the practitioner was not emailed")
+	}
+}
+
+func TestShareStaffActions(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	r := owner.get("/shares/1/link", "HX-Request", "true")
+	mustContain(t, r, "http://localhost:8080/s/"+token)
+	a.advance(24 * time.Hour)
+	owner = a.signIn("owner@example.org", ownerPassword)
+	if r := owner.post("/shares/1/extend", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("extend: %d", r.Code)
+	}
+	sh, _ := a.st.Share(1)
+	if !sh.ExpiresAt.Equal(a.now().Add(share.DefaultLifetime).UTC()) {
+		t.Fatalf("extended to %v", sh.ExpiresAt)
+	}
+	// Send again to a corrected address: a new link, the old one stops, the files stay.
+	r = owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana.martin@example.org", "mobile", "06 12 34 56 79", "lang", "en"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("send again: %d %s", r.Code, abbreviate(r.body))
+	}
+	newToken := a.lastShareToken("ana.martin@example.org")
+	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
+		t.Fatalf("old link: %d", r.Code)
+	}
+	a.h.sweepShares()
+	b := a.browser()
+	b.post("/s/"+newToken+"/code", nil)
+	if r := b.post("/s/"+newToken+"/verify", formOf("code", a.lastCode("+33612345679"))); r.Code != http.StatusSeeOther {
+		t.Fatalf("new link: %d", r.Code)
+	}
+	if r := b.get("/s/" + newToken + "/files/2"); r.Code != http.StatusOK || r.body != "hello" {
+		t.Fatalf("file through the new link: %d", r.Code)
+	}
+	// Expire now: the link stops and the files go.
+	owner.post("/shares/2/expire", nil)
+	if r := b.get("/s/" + newToken + "/files/2"); r.Code != http.StatusGone {
+		t.Fatalf("after Expire now: %d", r.Code)
+	}
+	if _, err := a.st.Blob(2); err == nil {
+		t.Fatal("files kept after Expire now")
+	}
+	mustContain(t, owner.get(clientPath), "Replaced", "Expired by the practice")
+}
+
+func TestShareUploadWithoutCSRFStoresNothing(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("recipient", "client")
+	fw, _ := mw.CreateFormFile("files", "a.pdf")
+	_, _ = fw.Write([]byte("A"))
+	_ = mw.Close()
+	req := httptest.NewRequest(http.MethodPost, clientPath+"/shares", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if r := owner.do(req); r.Code != http.StatusForbidden {
+		t.Fatalf("upload without a token: %d", r.Code)
+	}
+	if ids, _ := a.st.AbandonedBlobs(a.now().Add(time.Hour)); len(ids) != 0 {
+		t.Fatalf("%d blobs stored", len(ids))
+	}
+}
