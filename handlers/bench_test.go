@@ -113,3 +113,63 @@ func BenchmarkHome(b *testing.B) {
 	}
 	benchRequest(b, a, pageRequest(owner.cookies, "/"), "Only the first 40 sessions")
 }
+
+// BenchmarkPublicPages serves the public pages an anonymous visitor opens and,
+// in the same run, a plain net/http handler writing a fixed page of the same
+// size: the ratio between them is what to watch, not the absolute figures.
+// A new public page (a share landing) is one more line in pages.
+func BenchmarkPublicPages(b *testing.B) {
+	a := newTestApp(b)
+	a.setUp()
+	p, err := a.st.Practice()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.AllowSignup = true
+	if err := a.st.SavePractice(p); err != nil {
+		b.Fatal(err)
+	}
+	if err := a.h.reloadPractice(); err != nil {
+		b.Fatal(err)
+	}
+	pages := []struct{ name, path string }{
+		{"portal", "/portal"},
+		{"signup", "/portal/signup"},
+	}
+	for _, pg := range pages {
+		req := httptest.NewRequest(http.MethodGet, pg.path, nil)
+		req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9,en;q=0.8")
+		rec := httptest.NewRecorder()
+		a.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d", pg.path, rec.Code)
+		}
+		plain := plainPage(rec.Body.Len())
+		b.Run(pg.name+"/plain", func(b *testing.B) { benchHandler(b, plain, req) })
+		b.Run(pg.name+"/foyer", func(b *testing.B) { benchHandler(b, a.e, req) })
+	}
+}
+
+// plainPage is the fastest a Go server can answer: a fixed page of n bytes.
+func plainPage(n int) http.Handler {
+	body := []byte(strings.Repeat("x", n))
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		_, _ = w.Write(body)
+	})
+}
+
+// benchHandler serves req on every core at once, as a server under load does.
+func benchHandler(b *testing.B, h http.Handler, req *http.Request) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+}

@@ -59,6 +59,9 @@ type Handler struct {
 	// now is the clock; tests move it instead of sleeping.
 	now func() time.Time
 
+	// shared keeps public pages rendered once per language (see shared.go).
+	shared sharedPages
+
 	limits *limits
 	// crossOrigin refuses unsafe requests from other sites (see csrf.go).
 	crossOrigin *http.CrossOriginProtection
@@ -161,6 +164,7 @@ func (h *Handler) reloadPractice() error {
 	h.mu.Lock()
 	h.practice, h.location, h.setUp = p, loc, has
 	h.mu.Unlock()
+	h.shared.reset()
 	return nil
 }
 

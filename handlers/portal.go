@@ -38,10 +38,12 @@ func (h *Handler) portalSignInForm(c echo.Context) error {
 	if currentAccount(c) != nil {
 		return h.redirect(c, "/portal/account")
 	}
-	pg := h.portalPage(c, "portal.signin_title")
-	p, _ := h.currentPractice()
-	pg.Data = struct{ AllowSignup bool }{p.AllowSignup}
-	return h.render(c, http.StatusOK, "portal_signin", pg)
+	return h.renderShared(c, "portal_signin", "", func() *views.Page {
+		pg := h.portalPage(c, "portal.signin_title")
+		p, _ := h.currentPractice()
+		pg.Data = struct{ AllowSignup bool }{p.AllowSignup}
+		return pg
+	})
 }
 
 // portalSignIn checks email and password; failures never say whether the email is known.
@@ -136,11 +138,13 @@ func (h *Handler) sendVerification(a store.Account) error {
 type signupData struct{ Open bool }
 
 func (h *Handler) signupForm(c echo.Context) error {
-	p, _ := h.currentPractice()
-	pg := h.portalPage(c, "signup.title")
-	pg.Data = signupData{Open: p.AllowSignup}
-	pg.Form["lang"] = pg.Lang
-	return h.render(c, http.StatusOK, "portal_signup", pg)
+	return h.renderShared(c, "portal_signup", "", func() *views.Page {
+		p, _ := h.currentPractice()
+		pg := h.portalPage(c, "signup.title")
+		pg.Data = signupData{Open: p.AllowSignup}
+		pg.Form["lang"] = pg.Lang
+		return pg
+	})
 }
 
 // signup creates a prospect: an account not yet linked to a client record.
@@ -289,7 +293,7 @@ func (h *Handler) resend(c echo.Context) error {
 }
 
 func (h *Handler) forgotForm(c echo.Context) error {
-	return h.render(c, http.StatusOK, "portal_forgot", h.portalPage(c, "forgot.title"))
+	return h.renderShared(c, "portal_forgot", "", func() *views.Page { return h.portalPage(c, "forgot.title") })
 }
 
 // forgot mails a reset link if the email has an account; the answer is the same either way.

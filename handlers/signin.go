@@ -10,6 +10,7 @@ import (
 
 	"foyer/auth"
 	"foyer/store"
+	"foyer/views"
 )
 
 // pendingTTL is how long the second sign-in step may follow the first.
@@ -33,7 +34,7 @@ func (h *Handler) signInForm(c echo.Context) error {
 	if currentUser(c) != nil {
 		return h.redirect(c, "/")
 	}
-	return h.render(c, http.StatusOK, "signin", h.page(c, "signin.title"))
+	return h.renderShared(c, "signin", "", func() *views.Page { return h.page(c, "signin.title") })
 }
 
 // signIn checks email and password; with 2FA on, it leads to the code step.
