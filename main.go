@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -242,11 +243,51 @@ func main() {
 	}
 }
 
-func newLogger(format string) *slog.Logger {
+func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return slog.New(slog.NewJSONHandler(w, nil))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// logBuffer gathers log lines and writes them out at most every flushEvery:
+// one write per request line would cost more than serving a public page.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf *bufio.Writer
+}
+
+// flushEvery is how late a log line may reach the terminal or the journal.
+const flushEvery = 200 * time.Millisecond
+
+func newLogBuffer(w io.Writer) *logBuffer { return &logBuffer{buf: bufio.NewWriterSize(w, 32<<10)} }
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (l *logBuffer) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.buf.Flush()
+}
+
+// run flushes every flushEvery until ctx ends, then once more.
+func (l *logBuffer) run(ctx context.Context) {
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			l.Flush()
+		case <-ctx.Done():
+			l.Flush()
+			return
+		}
+	}
 }
 
 // lockedError says that another process holds the data directory; it is a store.ErrLocked.
@@ -283,7 +324,12 @@ func serve(cfg config) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log := newLogger(cfg.logFormat)
+	logs := newLogBuffer(os.Stderr)
+	defer logs.Flush()
+	log := newLogger(cfg.logFormat, logs)
+	logCtx, stopLogs := context.WithCancel(context.Background())
+	defer stopLogs()
+	go logs.run(logCtx)
 	base, err := cfg.publicURL()
 	if err != nil {
 		return err
@@ -490,7 +536,7 @@ func resetPassword(cfg config, email string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	h, err := handlers.New(st, nil, handlers.Config{BaseURL: base}, newLogger(cfg.logFormat), time.Now)
+	h, err := handlers.New(st, nil, handlers.Config{BaseURL: base}, newLogger(cfg.logFormat, os.Stderr), time.Now)
 	if err != nil {
 		return err
 	}

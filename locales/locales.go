@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,11 +27,38 @@ var matcher = language.NewMatcher([]language.Tag{language.English, language.Fren
 // IsSupported reports whether lang is one of Supported.
 func IsSupported(lang string) bool { return lang == "en" || lang == "fr" }
 
+// matched remembers Match's answer per header: browsers send a handful of
+// distinct headers, and parsing one costs more than the rest of a public page.
+var matched = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// maxMatched bounds the memory of Match: past it the remembered answers are dropped.
+const maxMatched = 1024
+
 // Match picks the best supported language from an Accept-Language header, or "" when none fits.
 func Match(acceptLanguage string) string {
 	if len(acceptLanguage) > 512 {
 		acceptLanguage = acceptLanguage[:512]
 	}
+	matched.RLock()
+	lang, ok := matched.m[acceptLanguage]
+	matched.RUnlock()
+	if ok {
+		return lang
+	}
+	lang = match(acceptLanguage)
+	matched.Lock()
+	if len(matched.m) >= maxMatched {
+		matched.m = map[string]string{}
+	}
+	matched.m[strings.Clone(acceptLanguage)] = lang
+	matched.Unlock()
+	return lang
+}
+
+func match(acceptLanguage string) string {
 	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
 	if err != nil || len(tags) == 0 {
 		return ""
