@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,18 +35,39 @@ func BenchmarkStaffPage(b *testing.B) {
 func seedPeople(b *testing.B, a *testApp, n int) {
 	first := []string{"Éloïse", "Marc", "Anne", "Zoé", "Louis", "Chloé", "Hugo", "Léa", "Paul", "Inès"}
 	last := []string{"Durand", "Dupont", "Martin", "Bernard", "Petit", "Roux", "Moreau", "Lefèvre", "Garnier", "Faure"}
-	for i := range n {
-		c := &store.Client{FirstName: first[i%10], LastName: last[(i/10)%10] + itoa(uint64(i)), Email: "client" + itoa(uint64(i)) + "@example.org",
-			Lang: "fr", PractitionerID: 1, Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+336" + pad8(i), Mobile: true}}}
-		if err := a.st.CreateClient(c); err != nil {
-			b.Fatal(err)
-		}
-		acct := &store.Account{Email: "prospect" + itoa(uint64(i)) + "@example.org", Verified: i%2 == 0,
-			SignUp: store.SignUp{FirstName: first[(i+3)%10], LastName: last[(i/7)%10] + itoa(uint64(i)), Phone: "+337" + pad8(i)}}
-		if err := a.st.CreateAccount(acct); err != nil {
+	for start := 0; start < n; start += 5000 {
+		err := a.st.Batch(func(batch *store.Batch) error {
+			for i := start; i < min(n, start+5000); i++ {
+				c := &store.Client{FirstName: first[i%10], LastName: last[(i/10)%10] + itoa(uint64(i)), Email: "client" + itoa(uint64(i)) + "@example.org",
+					Lang: "fr", PractitionerID: 1, Phones: []store.Phone{{Type: store.PhoneMobile, Number: "+336" + pad8(i), Mobile: true}}}
+				if err := batch.AddClient(c); err != nil {
+					return err
+				}
+				acct := &store.Account{Email: "prospect" + itoa(uint64(i)) + "@example.org", Verified: i%2 == 0,
+					SignUp: store.SignUp{FirstName: first[(i+3)%10], LastName: last[(i/7)%10] + itoa(uint64(i)), Phone: "+337" + pad8(i)}}
+				if err := batch.AddAccount(acct); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchScale is how many clients and prospects the list benchmarks seed:
+// 10,000 unless FOYER_BENCH_CLIENTS says otherwise (bench/run also measures 100,000).
+func benchScale(b *testing.B) int {
+	if v := os.Getenv("FOYER_BENCH_CLIENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("FOYER_BENCH_CLIENTS=%q is not a count", v)
+		}
+		return n
+	}
+	return 10000
 }
 
 func pad8(i int) string {
@@ -84,11 +107,12 @@ func benchGet(b *testing.B, a *testApp, cookies map[string]*http.Cookie, path, t
 	benchRequest(b, a, req, "")
 }
 
-// BenchmarkClientSearch is the search-as-you-type partial over 10,000 clients (and 10,000 prospects).
+// BenchmarkClientSearch is the search-as-you-type partial over 10,000 clients
+// (and 10,000 prospects; see benchScale).
 func BenchmarkClientSearch(b *testing.B) {
 	a := newTestApp(b)
 	owner := a.setUp()
-	seedPeople(b, a, 10000)
+	seedPeople(b, a, benchScale(b))
 	b.Run("query", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients?q=dupont", "client-results") })
 	b.Run("phone", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients?q=06+00+00+12", "client-results") })
 	b.Run("first-page", func(b *testing.B) { benchGet(b, a, owner.cookies, "/clients", "client-results") })
@@ -105,11 +129,17 @@ func BenchmarkHome(b *testing.B) {
 	owner := a.setUp()
 	seedPeople(b, a, 10000)
 	step := 60 * 24 * time.Hour / 10000
-	for i := range 10000 {
-		ap := &store.Appointment{ClientID: uint64(i + 1), PractitionerID: 1, Start: a.now().Add(time.Duration(i) * step), Minutes: 50, Kind: store.KindInPerson, FeeCents: 8000, Currency: "EUR"}
-		if err := a.st.CreateAppointment(ap); err != nil {
-			b.Fatal(err)
+	err := a.st.Batch(func(batch *store.Batch) error {
+		for i := range 10000 {
+			ap := &store.Appointment{ClientID: uint64(i + 1), PractitionerID: 1, Start: a.now().Add(time.Duration(i) * step), Minutes: 50, Kind: store.KindInPerson, FeeCents: 8000, Currency: "EUR"}
+			if err := batch.AddAppointment(ap); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
 	}
 	benchRequest(b, a, pageRequest(owner.cookies, "/"), "Only the first 40 sessions")
 }

@@ -47,7 +47,7 @@ func (h *Handler) home(c echo.Context) error {
 	pg := h.page(c, "nav.home")
 	d := homeData{Everyone: isAdmin(user)}
 	if d.Everyone {
-		_, n, err := h.store.SearchProspects(store.ProspectFilter{Limit: 0})
+		n, err := h.store.CountProspects()
 		if err != nil {
 			return err
 		}

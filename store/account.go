@@ -60,11 +60,18 @@ func putAccountIndexes(tx *bolt.Tx, a Account) error {
 	if err := tx.Bucket(bucketAccountsByEmail).Put([]byte(NormalizeEmail(a.Email)), itob(a.ID)); err != nil {
 		return err
 	}
-	p := tx.Bucket(bucketProspects)
+	p, search := tx.Bucket(bucketProspects), tx.Bucket(bucketProspectSearch)
 	if a.ClientID != 0 {
+		if err := deleteSearchEntry(search, a.ID); err != nil {
+			return err
+		}
 		return p.Delete(itob(a.ID))
 	}
-	return p.Put(itob(a.ID), prospectValue(a))
+	v := prospectValue(a)
+	if err := putSearchEntry(search, searchEntry{id: a.ID, flag: v[0], text: v[1:]}); err != nil {
+		return err
+	}
+	return p.Put(itob(a.ID), v)
 }
 
 // CreateAccount inserts a portal account; ErrEmailTaken when the email has one.
@@ -119,6 +126,9 @@ func deleteAccount(tx *bolt.Tx, a Account) error {
 		if err := tx.Bucket(del.b).Delete(del.k); err != nil {
 			return err
 		}
+	}
+	if err := deleteSearchEntry(tx.Bucket(bucketProspectSearch), a.ID); err != nil {
+		return err
 	}
 	if err := deleteAccountTokens(tx, a.ID, nil); err != nil {
 		return err
@@ -333,27 +343,27 @@ type ProspectFilter struct {
 	Offset, Limit int
 }
 
-// SearchProspects lists unlinked accounts, newest first, from the compact index.
+// SearchProspects lists unlinked accounts, newest first, from the packed search blocks.
 func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 	var out []Account
 	total := 0
+	terms := f.Query.bytes()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var ids [][]byte
-		c := tx.Bucket(bucketProspects).Cursor()
+		var hits []int
+		c := tx.Bucket(bucketProspectSearch).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			if len(v) < 1 {
-				continue
+			b := viewBlock(v)
+			hits = hits[:0]
+			b.each(terms, func(i int) bool {
+				return (f.Verified != "yes" || b.flag(i) == 1) && (f.Verified != "no" || b.flag(i) == 0)
+			}, func(i int) { hits = append(hits, i) })
+			for j := len(hits) - 1; j >= 0; j-- {
+				if total >= f.Offset && len(ids) < f.Limit {
+					ids = append(ids, b.id(hits[j]))
+				}
+				total++
 			}
-			if (f.Verified == "yes" && v[0] != 1) || (f.Verified == "no" && v[0] != 0) {
-				continue
-			}
-			if !f.Query.Empty() && !f.Query.match(string(v[1:])) {
-				continue
-			}
-			if total >= f.Offset && len(ids) < f.Limit {
-				ids = append(ids, k)
-			}
-			total++
 		}
 		for _, id := range ids {
 			var a Account
@@ -365,6 +375,19 @@ func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 		return nil
 	})
 	return out, total, err
+}
+
+// CountProspects counts the prospects without reading them: each search
+// block starts with its number of entries.
+func (s *Store) CountProspects() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketProspectSearch).ForEach(func(_, v []byte) error {
+			n += viewBlock(v).n
+			return nil
+		})
+	})
+	return n, err
 }
 
 // TokenKind is what an account token is for.

@@ -145,23 +145,25 @@ func putAppointment(tx *bolt.Tx, old *Appointment, a Appointment) error {
 
 // CreateAppointment books an appointment for an existing client.
 func (s *Store) CreateAppointment(a *Appointment) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketClients).Get(itob(a.ClientID)) == nil {
-			return ErrNotFound
-		}
-		id, err := tx.Bucket(bucketAppointments).NextSequence()
-		if err != nil {
-			return fmt.Errorf("store: unable to allocate appointment ID: %w", err)
-		}
-		a.ID = id
-		if a.Status == "" {
-			a.Status = StatusBooked
-		}
-		if a.CreatedAt.IsZero() {
-			a.CreatedAt = time.Now().UTC()
-		}
-		return putAppointment(tx, nil, *a)
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return insertAppointment(tx, a) })
+}
+
+func insertAppointment(tx *bolt.Tx, a *Appointment) error {
+	if tx.Bucket(bucketClients).Get(itob(a.ClientID)) == nil {
+		return ErrNotFound
+	}
+	id, err := tx.Bucket(bucketAppointments).NextSequence()
+	if err != nil {
+		return fmt.Errorf("store: unable to allocate appointment ID: %w", err)
+	}
+	a.ID = id
+	if a.Status == "" {
+		a.Status = StatusBooked
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = time.Now().UTC()
+	}
+	return putAppointment(tx, nil, *a)
 }
 
 // Appointment loads an appointment.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -29,4 +30,68 @@ func BenchmarkSessionWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSearch compares, in one run, the search blocks with the scan of
+// the compact index they replaced, over FOYER_BENCH_CLIENTS clients and as many
+// prospects (10,000 by default).
+func BenchmarkSearch(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("FOYER_BENCH_CLIENTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	s := openTest(b)
+	s.db.NoSync = true
+	last := []string{"Durand", "Dupont", "Martin", "Bernard", "Petit", "Roux", "Moreau", "Lefèvre", "Garnier", "Faure"}
+	for start := 0; start < n; start += 10000 {
+		err := s.Batch(func(batch *Batch) error {
+			for i := start; i < min(n, start+10000); i++ {
+				c := &Client{FirstName: "Anne", LastName: last[(i/10)%10] + strconv.Itoa(i), Email: "a" + strconv.Itoa(i) + "@example.org",
+					Phones: []Phone{{Number: "+336" + strconv.Itoa(10000000+i)}}, PractitionerID: uint64(1 + i%4)}
+				if err := batch.AddClient(c); err != nil {
+					return err
+				}
+				a := &Account{Email: "p" + strconv.Itoa(i) + "@example.org", Verified: i%2 == 0, SignUp: SignUp{FirstName: "Zoé", LastName: last[(i/7)%10] + strconv.Itoa(i)}}
+				if err := batch.AddAccount(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, q := range []struct{ name, q string }{{"name", "dupont12"}, {"phone", "06 10 00 12"}, {"all", ""}} {
+		f := ClientFilter{Query: ParseQuery(q.q), Limit: 25}
+		b.Run("clients-"+q.name+"/blocks", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := s.SearchClients(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("clients-"+q.name+"/scan", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := s.scanClients(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	pf := ProspectFilter{Query: ParseQuery("martin"), Verified: "yes", Limit: 25}
+	b.Run("prospects/blocks", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := s.SearchProspects(pf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("prospects/scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := s.scanProspects(pf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

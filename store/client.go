@@ -101,8 +101,18 @@ func nationalDigits(e164 string) string {
 	return d
 }
 
+// clientSearchEntry is a client as its search block holds it: the same text,
+// practitioner, archived flag and name order as client_index.
+func clientSearchEntry(c Client) searchEntry {
+	k, v := clientIndexKey(c), clientIndexValue(c)
+	return searchEntry{id: c.ID, tag: c.PractitionerID, flag: v[8], text: v[19:], sort: k[:len(k)-8]}
+}
+
 func putClientIndexes(tx *bolt.Tx, c Client) error {
 	if err := tx.Bucket(bucketClientIndex).Put(clientIndexKey(c), clientIndexValue(c)); err != nil {
+		return err
+	}
+	if err := putSearchEntry(tx.Bucket(bucketClientSearch), clientSearchEntry(c)); err != nil {
 		return err
 	}
 	if e := NormalizeEmail(c.Email); e != "" {
@@ -203,37 +213,38 @@ type ClientFilter struct {
 }
 
 // SearchClients returns one page of matching clients in name order, and how many match in all.
-// It reads the compact index only, then decodes just the page's records.
+// It scans the packed search blocks (searchblock.go), then decodes just the page's records.
 func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 	var out []Client
 	total := 0
+	terms := f.Query.bytes()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var ids [][]byte
-		err := tx.Bucket(bucketClientIndex).ForEach(func(k, v []byte) error {
-			if len(v) < 19 {
-				return nil
-			}
-			if f.PractitionerID != 0 && binary.BigEndian.Uint64(v[:8]) != f.PractitionerID {
-				return nil
-			}
-			if (v[8] == 1) != f.Archived {
-				return nil
-			}
-			if !f.Query.Empty() && !f.Query.match(string(v[19:])) {
-				return nil
-			}
-			if total >= f.Offset && len(ids) < f.Limit {
-				ids = append(ids, k[len(k)-8:])
-			}
-			total++
+		if f.Query.Empty() {
+			var err error
+			out, total, err = listClients(tx, f)
+			return err
+		}
+		top := &topHits{k: f.Offset + f.Limit}
+		err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
+			b := viewBlock(v)
+			b.each(terms, func(i int) bool {
+				return (f.PractitionerID == 0 || b.tag(i) == f.PractitionerID) && (b.flag(i) == 1) == f.Archived
+			}, func(i int) {
+				total++
+				top.offer(hit{key: b.sortKey(i), id: b.id(i)})
+			})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
+		page := top.sorted()
+		if f.Offset >= len(page) {
+			return nil
+		}
+		for _, h := range page[f.Offset:] {
 			var c Client
-			if err := getJSON(tx, bucketClients, id, &c); err != nil {
+			if err := getJSON(tx, bucketClients, h.id, &c); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -241,6 +252,44 @@ func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 		return nil
 	})
 	return out, total, err
+}
+
+// listClients is SearchClients without a query: the count from the search
+// blocks' headers, the page from client_index, already in name order.
+func listClients(tx *bolt.Tx, f ClientFilter) ([]Client, int, error) {
+	keep := func(practitioner uint64, archived byte) bool {
+		return (f.PractitionerID == 0 || practitioner == f.PractitionerID) && (archived == 1) == f.Archived
+	}
+	total := 0
+	err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
+		b := viewBlock(v)
+		for i := range b.n {
+			if keep(b.tag(i), b.flag(i)) {
+				total++
+			}
+		}
+		return nil
+	})
+	if err != nil || f.Offset >= total {
+		return nil, total, err
+	}
+	var out []Client
+	seen := 0
+	c := tx.Bucket(bucketClientIndex).Cursor()
+	for k, v := c.First(); k != nil && len(out) < f.Limit; k, v = c.Next() {
+		if len(v) < 19 || !keep(binary.BigEndian.Uint64(v[:8]), v[8]) {
+			continue
+		}
+		if seen++; seen <= f.Offset {
+			continue
+		}
+		var cl Client
+		if err := getJSON(tx, bucketClients, k[len(k)-8:], &cl); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, cl)
+	}
+	return out, total, nil
 }
 
 // MatchClients suggests clients that may be the person behind a sign-up: same

@@ -89,6 +89,12 @@
 //	sessions_by_owner/      'u' staff ID (8) or 'a' account ID (8) ++ HMAC(session ID) → empty; ending a
 //	                        person's sessions reads theirs alone
 //
+// Since schema 9:
+//
+//	client_search/          8-byte ID / 256 → search block: the search text, practitioner, archived flag
+//	                        and name sort key of up to 256 consecutive client IDs (searchblock.go)
+//	prospect_search/        8-byte ID / 256 → search block of prospects (verified flag, search text)
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

@@ -11,6 +11,9 @@ import (
 
 // Fold lower-cases s and strips accents, so "Éloïse" matches "eloise".
 func Fold(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s) // nothing to strip; skips building the transformer
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
@@ -57,6 +60,15 @@ func (q Query) Empty() bool { return len(q.terms) == 0 }
 func (q Query) match(text string) bool {
 	for _, t := range q.terms {
 		if !strings.Contains(text, t) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return false
 		}
 	}

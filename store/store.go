@@ -28,7 +28,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 8
+const CurrentSchema = 9
 
 var (
 	bucketMeta            = []byte("meta")
@@ -80,6 +80,9 @@ var (
 	bucketViewingsDue       = []byte("viewings_due")
 	bucketSignatures        = []byte("signatures")
 	bucketSignaturesByShare = []byte("signatures_by_share")
+
+	bucketClientSearch   = []byte("client_search")
+	bucketProspectSearch = []byte("prospect_search")
 
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
@@ -220,6 +223,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate5to6,
 	migrate6to7,
 	migrate7to8,
+	migrate8to9,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email

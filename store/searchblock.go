@@ -1,0 +1,339 @@
+package store
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Search blocks: the search text of blockSize consecutive IDs packed in one
+// bbolt value, so a search reads a few hundred values and runs one SIMD
+// substring scan (bytes.Index) over each, instead of stepping a cursor and
+// comparing once per record. Matching is exactly that of the compact indexes
+// they replace for searching (every term a substring of the folded text):
+// a term never holds white space, and entries are found by their offsets, so
+// a match cannot run from one entry into the next.
+//
+// A block is written in the same transaction as its record.
+//
+// Layout of a block value:
+//
+//	count (2)
+//	count × entry header: ID (8) · tag (8) · flag (1) · text offset (4) · text length (2) · sort offset (4) · sort length (2)
+//	texts, each followed by '\n'
+//	sort keys
+//
+// Entries are in ID order. For clients the tag is the practitioner, the flag
+// "archived" and the sort key the folded last and first names; for prospects
+// the flag is "verified" and there is no sort key (newest first is ID order).
+
+// blockSize is how many consecutive IDs share a block: a write rewrites about
+// blockSize × 90 bytes, a search reads N / blockSize values.
+const blockSize = 256
+
+const entryHeader = 8 + 8 + 1 + 4 + 2 + 4 + 2
+
+// searchEntry is one record as a search block holds it.
+type searchEntry struct {
+	id   uint64
+	tag  uint64
+	flag byte
+	text []byte
+	sort []byte
+}
+
+func blockKey(id uint64) []byte { return itob(id / blockSize) }
+
+// decodeBlock copies a block's entries out of bbolt's memory.
+func decodeBlock(v []byte) []searchEntry {
+	if len(v) < 2 {
+		return nil
+	}
+	v = bytes.Clone(v) // one copy, which every entry slices
+	n := int(binary.BigEndian.Uint16(v))
+	textBase := 2 + n*entryHeader
+	out := make([]searchEntry, n, n+1) // room for the entry putSearchEntry may add
+	for i := range n {
+		h := v[2+i*entryHeader:]
+		to, tl := int(binary.BigEndian.Uint32(h[17:])), int(binary.BigEndian.Uint16(h[21:]))
+		so, sl := int(binary.BigEndian.Uint32(h[23:])), int(binary.BigEndian.Uint16(h[27:]))
+		out[i] = searchEntry{id: binary.BigEndian.Uint64(h), tag: binary.BigEndian.Uint64(h[8:]), flag: h[16],
+			text: v[textBase+to : textBase+to+tl : textBase+to+tl], sort: v[so : so+sl : so+sl]}
+	}
+	return out
+}
+
+func encodeBlock(entries []searchEntry) []byte {
+	size := 2 + len(entries)*entryHeader
+	for _, e := range entries {
+		size += len(e.text) + 1 + len(e.sort)
+	}
+	v := make([]byte, 2+len(entries)*entryHeader, size)
+	binary.BigEndian.PutUint16(v, uint16(len(entries)))
+	textBase := len(v)
+	for i, e := range entries {
+		h := v[2+i*entryHeader:]
+		binary.BigEndian.PutUint64(h, e.id)
+		binary.BigEndian.PutUint64(h[8:], e.tag)
+		h[16] = e.flag
+		binary.BigEndian.PutUint32(h[17:], uint32(len(v)-textBase))
+		binary.BigEndian.PutUint16(h[21:], uint16(len(e.text)))
+		v = append(v, e.text...)
+		v = append(v, '\n')
+	}
+	for i, e := range entries {
+		h := v[2+i*entryHeader:]
+		binary.BigEndian.PutUint32(h[23:], uint32(len(v)))
+		binary.BigEndian.PutUint16(h[27:], uint16(len(e.sort)))
+		v = append(v, e.sort...)
+	}
+	return v
+}
+
+// maxField keeps a text or sort key within its 2-byte length; search texts
+// are built from size-limited form fields and never come near it.
+const maxField = 1<<16 - 1
+
+// putSearchEntry adds or replaces e in its block.
+func putSearchEntry(b *bolt.Bucket, e searchEntry) error {
+	e.text, e.sort = e.text[:min(len(e.text), maxField)], e.sort[:min(len(e.sort), maxField)]
+	key := blockKey(e.id)
+	entries := decodeBlock(b.Get(key))
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= e.id })
+	if i < len(entries) && entries[i].id == e.id {
+		entries[i] = e
+	} else {
+		entries = append(entries, searchEntry{})
+		copy(entries[i+1:], entries[i:])
+		entries[i] = e
+	}
+	return b.Put(key, encodeBlock(entries))
+}
+
+// deleteSearchEntry removes id from its block, if it is there.
+func deleteSearchEntry(b *bolt.Bucket, id uint64) error {
+	key := blockKey(id)
+	entries := decodeBlock(b.Get(key))
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= id })
+	if i == len(entries) || entries[i].id != id {
+		return nil
+	}
+	entries = append(entries[:i], entries[i+1:]...)
+	if len(entries) == 0 {
+		return b.Delete(key)
+	}
+	return b.Put(key, encodeBlock(entries))
+}
+
+// blockView reads a block in place, without copying (valid during its transaction).
+type blockView struct {
+	v        []byte
+	n        int
+	textBase int
+}
+
+func viewBlock(v []byte) blockView {
+	if len(v) < 2 {
+		return blockView{}
+	}
+	n := int(binary.BigEndian.Uint16(v))
+	return blockView{v: v, n: n, textBase: 2 + n*entryHeader}
+}
+
+func (b blockView) header(i int) []byte { return b.v[2+i*entryHeader : 2+(i+1)*entryHeader] }
+func (b blockView) id(i int) []byte     { return b.header(i)[:8] }
+func (b blockView) tag(i int) uint64    { return binary.BigEndian.Uint64(b.header(i)[8:]) }
+func (b blockView) flag(i int) byte     { return b.header(i)[16] }
+func (b blockView) textStart(i int) int {
+	return b.textBase + int(binary.BigEndian.Uint32(b.header(i)[17:]))
+}
+
+func (b blockView) text(i int) []byte {
+	h := b.header(i)
+	start := b.textBase + int(binary.BigEndian.Uint32(h[17:]))
+	return b.v[start : start+int(binary.BigEndian.Uint16(h[21:]))]
+}
+
+func (b blockView) sortKey(i int) []byte {
+	h := b.header(i)
+	start := int(binary.BigEndian.Uint32(h[23:]))
+	return b.v[start : start+int(binary.BigEndian.Uint16(h[27:]))]
+}
+
+// texts is the block's text section.
+func (b blockView) texts() []byte {
+	if b.n == 0 {
+		return nil
+	}
+	end := b.textStart(b.n-1) + len(b.text(b.n-1)) + 1
+	return b.v[b.textBase:end]
+}
+
+// entryAt finds the entry whose text holds position pos of the text section.
+func (b blockView) entryAt(pos int) int {
+	return sort.Search(b.n, func(i int) bool { return b.textStart(i)-b.textBase > pos }) - 1
+}
+
+// each calls fn, in ID order, for every entry of the block that keep accepts
+// and whose text holds every term. The longest term is looked for with one
+// bytes.Index pass over the block; only entries it hits are checked further.
+func (b blockView) each(terms [][]byte, keep func(i int) bool, fn func(i int)) {
+	if len(terms) == 0 {
+		for i := range b.n {
+			if keep(i) {
+				fn(i)
+			}
+		}
+		return
+	}
+	lead := 0
+	for i, t := range terms {
+		if len(t) > len(terms[lead]) {
+			lead = i
+		}
+	}
+	texts := b.texts()
+	for pos := 0; pos < len(texts); {
+		j := bytes.Index(texts[pos:], terms[lead])
+		if j < 0 {
+			return
+		}
+		i := b.entryAt(pos + j)
+		pos = b.textStart(i) - b.textBase + len(b.text(i)) + 1
+		if !keep(i) {
+			continue
+		}
+		text, all := b.text(i), true
+		for k, t := range terms {
+			if k != lead && !bytes.Contains(text, t) {
+				all = false
+				break
+			}
+		}
+		if all {
+			fn(i)
+		}
+	}
+}
+
+func (q Query) bytes() [][]byte {
+	out := make([][]byte, len(q.terms))
+	for i, t := range q.terms {
+		out[i] = []byte(t)
+	}
+	return out
+}
+
+// hit is a matching client kept for the page: its sort key (last, first, ID).
+type hit struct {
+	key []byte
+	id  []byte
+}
+
+// hitLess orders hits as the bytes key ++ id, the client_index key order.
+func hitLess(a, b hit) bool {
+	n := min(len(a.key), len(b.key))
+	if c := bytes.Compare(a.key[:n], b.key[:n]); c != 0 {
+		return c < 0
+	}
+	if len(a.key) == len(b.key) {
+		return bytes.Compare(a.id, b.id) < 0
+	}
+	// One key is a prefix of the other: compare what follows it in each.
+	at, bt := append(a.key[n:len(a.key):len(a.key)], a.id...), append(b.key[n:len(b.key):len(b.key)], b.id...)
+	return bytes.Compare(at, bt) < 0
+}
+
+// topHits keeps the k first hits in name order (a max-heap of them), so a
+// page is found without sorting every match.
+type topHits struct {
+	k int
+	h []hit
+}
+
+func (t *topHits) Len() int           { return len(t.h) }
+func (t *topHits) Less(i, j int) bool { return hitLess(t.h[j], t.h[i]) }
+func (t *topHits) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
+func (t *topHits) Push(x any)         { t.h = append(t.h, x.(hit)) }
+func (t *topHits) Pop() any {
+	x := t.h[len(t.h)-1]
+	t.h = t.h[:len(t.h)-1]
+	return x
+}
+
+func (t *topHits) offer(x hit) {
+	if t.k == 0 {
+		return
+	}
+	if len(t.h) < t.k {
+		heap.Push(t, x)
+		return
+	}
+	if hitLess(x, t.h[0]) {
+		t.h[0] = x
+		heap.Fix(t, 0)
+	}
+}
+
+// sorted returns the kept hits in name order.
+func (t *topHits) sorted() []hit {
+	out := append([]hit(nil), t.h...)
+	sort.Slice(out, func(i, j int) bool { return hitLess(out[i], out[j]) })
+	return out
+}
+
+// migrate8to9 packs client and prospect search texts into search blocks,
+// from the compact indexes that held them.
+func migrate8to9(tx *bolt.Tx) error {
+	clients, err := tx.CreateBucketIfNotExists(bucketClientSearch)
+	if err != nil {
+		return err
+	}
+	prospects, err := tx.CreateBucketIfNotExists(bucketProspectSearch)
+	if err != nil {
+		return err
+	}
+	blocks := map[uint64][]searchEntry{}
+	err = tx.Bucket(bucketClientIndex).ForEach(func(k, v []byte) error {
+		if len(k) < 8 || len(v) < 19 {
+			return nil
+		}
+		id := btoi(k[len(k)-8:])
+		blocks[id/blockSize] = append(blocks[id/blockSize], searchEntry{id: id, tag: btoi(v[:8]), flag: v[8],
+			text: bytes.Clone(v[19:]), sort: bytes.Clone(k[:len(k)-8])})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := putBlocks(clients, blocks); err != nil {
+		return err
+	}
+	blocks = map[uint64][]searchEntry{}
+	err = tx.Bucket(bucketProspects).ForEach(func(k, v []byte) error {
+		if len(k) != 8 || len(v) < 1 {
+			return nil
+		}
+		id := btoi(k)
+		blocks[id/blockSize] = append(blocks[id/blockSize], searchEntry{id: id, flag: v[0], text: bytes.Clone(v[1:])})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return putBlocks(prospects, blocks)
+}
+
+// putBlocks writes whole blocks, each sorted by ID.
+func putBlocks(b *bolt.Bucket, blocks map[uint64][]searchEntry) error {
+	for n, entries := range blocks {
+		sort.Slice(entries, func(i, j int) bool { return entries[i].id < entries[j].id })
+		if err := b.Put(itob(n), encodeBlock(entries)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
