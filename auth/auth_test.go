@@ -121,3 +121,24 @@ func TestTOTPKeyURLRefusesBadSecret(t *testing.T) {
 		t.Fatalf("good secret: %v %v", k, err)
 	}
 }
+
+// TestDummyHashCostsARealCheck: the hash an unknown email is checked against
+// is written out, not derived at start, yet costs exactly what a real one does.
+func TestDummyHashCostsARealCheck(t *testing.T) {
+	p, err := parseHash(dummyHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := parseHash(HashPassword("a real password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.memory != real.memory || p.time != real.time || p.threads != real.threads || len(p.key) != len(real.key) || len(p.salt) != len(real.salt) {
+		t.Fatalf("dummy %+v, real %+v", p, real)
+	}
+	before := Derivations()
+	SpendHashTime("foyer-timing-equaliser")
+	if Derivations() != before+1 {
+		t.Error("SpendHashTime ran no derivation")
+	}
+}

@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -58,8 +61,42 @@ func Derivations() int64 { return derivations.Load() }
 func derive(password string, salt []byte, t, m uint32, p uint8, n uint32) []byte {
 	derivations.Add(1)
 	hashSlots <- struct{}{}
-	defer func() { <-hashSlots }()
+	hashing.Add(1)
+	defer func() {
+		<-hashSlots
+		if hashing.Add(-1) == 0 {
+			releaseSoon()
+		}
+	}()
 	return argon2.IDKey([]byte(password), salt, t, m, p, n)
+}
+
+// Each derivation takes argonMemory KiB from the heap. Once freed, Go keeps
+// such memory for reuse, so a burst of sign-ins would leave the idle server
+// tens of MB larger; handing it back once hashing has paused keeps an idle
+// Foyer small.
+var (
+	hashing      atomic.Int32 // derivations running now
+	releaseMu    sync.Mutex
+	releaseTimer *time.Timer
+)
+
+// releaseAfter is how long hashing must pause before memory is handed back:
+// long enough that a burst pays for it once.
+const releaseAfter = 500 * time.Millisecond
+
+func releaseSoon() {
+	releaseMu.Lock()
+	defer releaseMu.Unlock()
+	if releaseTimer == nil {
+		releaseTimer = time.AfterFunc(releaseAfter, func() {
+			if hashing.Load() == 0 {
+				debug.FreeOSMemory()
+			}
+		})
+		return
+	}
+	releaseTimer.Reset(releaseAfter)
 }
 
 // params is a parsed PHC string.
@@ -111,8 +148,11 @@ func CheckPassword(phc, password string) bool {
 }
 
 // dummyHash is checked against when an account does not exist, so a sign-in
-// takes as long for an unknown email as for a wrong password.
-var dummyHash = HashPassword("foyer-timing-equaliser")
+// takes as long for an unknown email as for a wrong password. It has the
+// parameters of a real hash but matches no password; written out rather than
+// derived, so that starting Foyer runs no argon2.
+var dummyHash = fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	base64.RawStdEncoding.EncodeToString([]byte("foyer-timing-eq.")), base64.RawStdEncoding.EncodeToString(make([]byte, argonKeyLen)))
 
 // VerifyPassword is CheckPassword that always does the work of one check:
 // against the dummy hash when phc is empty or malformed (an invited account,
@@ -143,14 +183,15 @@ const (
 //go:embed common-passwords.txt
 var commonList string
 
-var common = func() map[string]struct{} {
+// common is read on first use: most starts never check a new password.
+var common = sync.OnceValue(func() map[string]struct{} {
 	m := make(map[string]struct{}, 10000)
 	sc := bufio.NewScanner(strings.NewReader(commonList))
 	for sc.Scan() {
 		m[sc.Text()] = struct{}{}
 	}
 	return m
-}()
+})
 
 // CheckPolicy applies the password policy: 8 to 128 characters of any Unicode,
 // no composition rules, and none of the 10,000 most common passwords.
@@ -165,7 +206,7 @@ func CheckPolicy(password string) PasswordProblem {
 	case n > MaxPasswordLen:
 		return PasswordTooLong
 	}
-	if _, ok := common[strings.ToLower(password)]; ok {
+	if _, ok := common()[strings.ToLower(password)]; ok {
 		return PasswordCommon
 	}
 	return PasswordOK
