@@ -113,6 +113,11 @@ func demo(cfg config, out io.Writer) error {
 	if err := demoProspects(st, lang, hash); err != nil {
 		return err
 	}
+	if cfg.scale > 0 {
+		if err := demoScale(st, practitioners, cfg.scale, hash, out); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "Demo practice %q created in %s.\nStart Foyer with:  go run . -data %s\nThen sign in at http://localhost:8080/signin with any of these (password %q):\n", p.Name, cfg.data, cfg.data, demoPassword)
 	fmt.Fprintf(out, "  owner@demo.foyer.test (owner, Claire Martin)\n  admin@demo.foyer.test (admin, Nadia Benali)\n  practitioner@demo.foyer.test (practitioner, Julien Moreau)\n")
 	fmt.Fprintf(out, "The client portal is at http://localhost:8080/portal: sign in as eloise@demo.foyer.test (same password).\n")

@@ -48,6 +48,8 @@ type config struct {
 	// demoLang is the language of the practice "foyer demo" makes.
 	demoLang  string
 	maxUpload int64
+	// scale is how many made-up clients "foyer demo -scale" adds.
+	scale int
 }
 
 func env(name, def string) string {
@@ -190,6 +192,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
 	if name == "demo" {
 		fs.StringVar(&cfg.demoLang, "lang", "fr", "language of the demo practice: fr or en")
+		fs.IntVar(&cfg.scale, "scale", 0, "also add this many made-up clients, as many prospects, and their sessions and sent messages (for measuring)")
 	}
 	fs.Usage = func() {
 		out := fs.Output()
