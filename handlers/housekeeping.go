@@ -14,13 +14,16 @@ import (
 const reminderLead = 24 * time.Hour
 
 // Housekeeping runs the periodic jobs until ctx ends: appointment reminders
-// every minute, and the purge of ended sessions every ten.
+// every minute, and the purge of ended sessions and expired links every ten
+// (the first ten minutes after the start).
 func (h *Handler) Housekeeping(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for i := 0; ; i++ {
 		now := h.now()
-		if i%10 == 0 {
+		// The purges read every session and link: not in the first minutes,
+		// so that a start costs the same whatever the size of the data.
+		if i%10 == 9 {
 			if n, err := h.store.PurgeSessions(now.Add(-h.cfg.IdleTimeout), now.Add(-h.cfg.SessionLifetime)); err != nil {
 				h.log.Error("unable to purge sessions", "err", err)
 			} else if n > 0 {
