@@ -55,19 +55,31 @@ func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 // cspPolicy is every page's Content-Security-Policy; the video room adds its WebSocket to connect-src.
 const cspPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 
+// fixedHeaders are the headers every response carries. The keys are in
+// canonical form and the values are shared, read-only, by every response:
+// setting them costs no allocation. A handler that needs another value
+// (Header().Set) replaces the slice, and Add copies it (capacity = length).
+var fixedHeaders = map[string][]string{
+	"Content-Security-Policy":    {cspPolicy},
+	"Referrer-Policy":            {"no-referrer"},
+	"X-Content-Type-Options":     {"nosniff"},
+	"X-Frame-Options":            {"DENY"},
+	"Cross-Origin-Opener-Policy": {"same-origin"},
+	"Permissions-Policy":         {"camera=(), microphone=(), geolocation=()"},
+}
+
+var hsts = []string{"max-age=31536000; includeSubDomains"}
+
 // securityHeaders sets the headers every response carries; camera and
 // microphone stay off everywhere but the video room, which turns them on.
 func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		hd := c.Response().Header()
-		hd.Set("Content-Security-Policy", cspPolicy)
-		hd.Set("Referrer-Policy", "no-referrer")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		for k, v := range fixedHeaders {
+			hd[k] = v[:1:1]
+		}
 		if h.cfg.Secure() {
-			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			hd["Strict-Transport-Security"] = hsts[:1:1]
 		}
 		return next(c)
 	}
@@ -103,7 +115,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxSession, sess)
 		var user *store.Staff
-		if id, _ := strconv.ParseUint(str(sess.Values[sessUserID]), 10, 64); id != 0 {
+		if id := parseID(str(sess.Values[sessUserID])); id != 0 {
 			st, err := h.store.Staff(id)
 			switch {
 			case err == nil && st.Active:
@@ -119,7 +131,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		var acct *store.Account
-		if id, _ := strconv.ParseUint(str(sess.Values[sessAccountID]), 10, 64); id != 0 {
+		if id := parseID(str(sess.Values[sessAccountID])); id != 0 {
 			a, err := h.store.Account(id)
 			switch {
 			case err == nil && !a.Verified:
@@ -250,6 +262,16 @@ func currentSession(c echo.Context) *sessions.Session {
 }
 
 func str(v any) string { s, _ := v.(string); return s }
+
+// parseID reads an ID kept in a session, 0 when there is none (without the
+// error value strconv would allocate for the empty string of every visitor).
+func parseID(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	id, _ := strconv.ParseUint(s, 10, 64)
+	return id
+}
 
 func isHTMX(c echo.Context) bool {
 	hd := c.Request().Header
