@@ -1,0 +1,319 @@
+// Command load measures a running-from-scratch Foyer the way bench/run reports
+// it: time from start to the first 200, idle anonymous memory before and after
+// a burst of sign-ins, staff list partials, and public pages under load next
+// to a plain net/http handler writing a page of the same size. It prints a
+// Markdown table.
+//
+//	load -foyer ./foyer -data 10k=/tmp/d10k -data 100k=/tmp/d100k [-c 50] [-d 5s]
+//	load plain -addr 127.0.0.1:9000 -size 3700   (the plain handler, as its own process)
+//
+// It talks to loopback only.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "plain" {
+		plain(os.Args[2:])
+		return
+	}
+	var dirs multiFlag
+	foyer := flag.String("foyer", "./foyer", "Foyer binary to measure")
+	flag.Var(&dirs, "data", "label=data directory made by foyer demo -scale (repeat)")
+	conns := flag.Int("c", 50, "connections for the public page load")
+	dur := flag.Duration("d", 5*time.Second, "how long each public page is loaded")
+	password := flag.String("password", "foyer demo 2026", "the demo staff password")
+	flag.Parse()
+	if len(dirs) == 0 {
+		fmt.Fprintln(os.Stderr, "load: give at least one -data label=dir")
+		os.Exit(2)
+	}
+	self, err := os.Executable()
+	check(err)
+	r := &runner{foyer: *foyer, self: self, conns: *conns, dur: *dur, password: *password}
+	for i, d := range dirs {
+		label, dir, _ := strings.Cut(d, "=")
+		r.measure(label, dir, i == len(dirs)-1)
+	}
+	r.print()
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+// plain serves a fixed page: the fastest answer Go's HTTP stack gives.
+func plain(args []string) {
+	fs := flag.NewFlagSet("plain", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "address")
+	size := fs.Int("size", 3700, "page size in bytes")
+	check(fs.Parse(args))
+	body := []byte(strings.Repeat("x", *size))
+	ln, err := net.Listen("tcp", *addr)
+	check(err)
+	fmt.Println(ln.Addr().String())
+	check(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		_, _ = w.Write(body)
+	})))
+}
+
+type runner struct {
+	foyer, self string
+	conns       int
+	dur         time.Duration
+	password    string
+	rows        [][]string
+	public      [][]string
+}
+
+func (r *runner) row(cells ...string) { r.rows = append(r.rows, cells) }
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// measure starts Foyer on dir and takes every figure of one data size; the
+// public pages are loaded once, on the last (largest) one.
+func (r *runner) measure(label, dir string, public bool) {
+	addr := freeAddr()
+	base := "http://" + addr
+	cmd := exec.Command(r.foyer, "-data", dir, "-addr", addr, "-base-url", base)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
+	check(cmd.Start())
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	c := &http.Client{Timeout: 10 * time.Second}
+	for {
+		resp, err := c.Get(base + "/portal")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Since(start) > 30*time.Second {
+			check(errors.New("no answer from Foyer within 30 s"))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r.row(label, "start to first 200 (GET /portal)", ms(time.Since(start)))
+	time.Sleep(time.Second)
+	r.row(label, "idle RssAnon after start", rssAnon(cmd.Process.Pid))
+
+	// A burst of portal sign-ins with wrong passwords: each runs argon2.
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			jar, _ := cookiejar.New(nil)
+			bc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+			token := csrfToken(bc, base+"/portal")
+			resp, err := bc.PostForm(base+"/portal", url.Values{"_csrf": {token}, "email": {fmt.Sprintf("nobody%d@example.org", i)}, "password": {"not the password"}})
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second)
+	r.row(label, "idle RssAnon after 16 sign-ins", rssAnon(cmd.Process.Pid))
+
+	staff := signIn(base, "admin@demo.foyer.test", r.password)
+	for _, p := range []struct{ name, path, target string }{
+		{"client search, a last name", "/clients?q=dupont", "client-results"},
+		{"client search, phone digits", "/clients?q=06+99+00+12", "client-results"},
+		{"client search, two words", "/clients?q=anne+mart", "client-results"},
+		{"client list, no query", "/clients", "client-results"},
+		{"prospects, a name", "/prospects?q=martin", "prospect-results"},
+		{"prospects, all", "/prospects", "prospect-results"},
+		{"start page (prospect count, agenda)", "/", ""},
+	} {
+		lat := sequential(staff, base+p.path, p.target, 100)
+		r.row(label, p.name+" (median / p99)", ms(lat[len(lat)/2])+" / "+ms(lat[len(lat)*99/100]))
+	}
+	if public {
+		for _, path := range []string{"/portal", "/portal/signup"} {
+			r.loadPublic(base+path, path)
+		}
+	}
+}
+
+// loadPublic loads one public page of Foyer, then a plain handler serving a
+// page of the same size, with the same connections and duration.
+func (r *runner) loadPublic(u, path string) {
+	resp, err := http.Get(u)
+	check(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cmd := exec.Command(r.self, "plain", "-size", strconv.Itoa(len(body)))
+	out, err := cmd.StdoutPipe()
+	check(err)
+	check(cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	check(err)
+	plainURL := "http://" + strings.TrimSpace(line) + "/"
+	fRate, fP99 := hammer(u, r.conns, r.dur)
+	pRate, pP99 := hammer(plainURL, r.conns, r.dur)
+	r.public = append(r.public, []string{path, strconv.Itoa(len(body)),
+		fmt.Sprintf("%.0f", fRate), fmt.Sprintf("%.0f", pRate), fmt.Sprintf("%.0f %%", 100*fRate/pRate),
+		ms(fP99), ms(pP99), fmt.Sprintf("%.1f×", float64(fP99)/float64(pP99))})
+}
+
+// hammer sends GETs on conns keep-alive connections for d and returns the
+// rate and the 99th percentile latency. Each connection keeps its cookies,
+// as a browser does.
+func hammer(u string, conns int, d time.Duration) (float64, time.Duration) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	lats := make([][]time.Duration, conns)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range conns {
+		wg.Go(func() {
+			jar, _ := cookiejar.New(nil)
+			c := &http.Client{Transport: tr, Jar: jar}
+			for ctx.Err() == nil {
+				t := time.Now()
+				resp, err := c.Get(u)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					lats[i] = append(lats[i], time.Since(t))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	all := slices.Concat(lats...)
+	slices.Sort(all)
+	if len(all) == 0 {
+		return 0, 0
+	}
+	return float64(len(all)) / time.Since(start).Seconds(), all[len(all)*99/100]
+}
+
+// sequential GETs a staff page n times, one after the other, as HTMX asks for
+// a partial, and returns the sorted latencies.
+func sequential(c *http.Client, u, target string, n int) []time.Duration {
+	var out []time.Duration
+	for range n {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		if target != "" {
+			req.Header.Set("HX-Request", "true")
+			req.Header.Set("HX-Target", target)
+		}
+		t := time.Now()
+		resp, err := c.Do(req)
+		check(err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			check(fmt.Errorf("%s: %s", u, resp.Status))
+		}
+		out = append(out, time.Since(t))
+	}
+	slices.Sort(out)
+	return out
+}
+
+var csrfRe = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func csrfToken(c *http.Client, u string) string {
+	resp, err := c.Get(u)
+	check(err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRe.FindSubmatch(body)
+	if m == nil {
+		check(fmt.Errorf("no CSRF token on %s", u))
+	}
+	return string(m[1])
+}
+
+// signIn signs a staff member in and returns a client holding the session.
+func signIn(base, email, password string) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	token := csrfToken(c, base+"/signin")
+	resp, err := c.PostForm(base+"/signin", url.Values{"_csrf": {token}, "email": {email}, "password": {password}})
+	check(err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		check(fmt.Errorf("staff sign-in as %s: %s", email, resp.Status))
+	}
+	return c
+}
+
+func rssAnon(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "n/a"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "RssAnon:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return fmt.Sprintf("%.1f MB", float64(kb)/1024)
+		}
+	}
+	return "n/a"
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func (r *runner) print() {
+	fmt.Println("| data | measure | value |")
+	fmt.Println("|---|---|---|")
+	for _, row := range r.rows {
+		fmt.Printf("| %s |\n", strings.Join(row, " | "))
+	}
+	if len(r.public) > 0 {
+		fmt.Printf("\nPublic pages, %d connections for %s each, then a plain net/http handler writing a page of the same size:\n\n", r.conns, r.dur)
+		fmt.Println("| page | bytes | Foyer req/s | plain req/s | Foyer / plain | Foyer p99 | plain p99 | p99 ratio |")
+		fmt.Println("|---|---|---|---|---|---|---|---|")
+		for _, row := range r.public {
+			fmt.Printf("| %s |\n", strings.Join(row, " | "))
+		}
+	}
+}
