@@ -150,7 +150,7 @@ func BenchmarkHome(b *testing.B) {
 // A new public page (a share landing) is one more line in pages.
 func BenchmarkPublicPages(b *testing.B) {
 	a := newTestApp(b)
-	a.setUp()
+	owner := a.setUp()
 	p, err := a.st.Practice()
 	if err != nil {
 		b.Fatal(err)
@@ -162,9 +162,12 @@ func BenchmarkPublicPages(b *testing.B) {
 	if err := a.h.reloadPractice(); err != nil {
 		b.Fatal(err)
 	}
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	_, link := sharePreso(b, a, owner, "anyone", mia)
 	pages := []struct{ name, path string }{
 		{"portal", "/portal"},
 		{"signup", "/portal/signup"},
+		{"share-landing", link},
 	}
 	for _, pg := range pages {
 		req := httptest.NewRequest(http.MethodGet, pg.path, nil)

@@ -63,8 +63,8 @@ func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error)
 	}
 	title := ""
 	if len(sh.Snapshot) == 1 {
-		if snap, err := h.store.Snapshot(sh.Snapshot[0]); err == nil {
-			title = snap.Title
+		if t, err := h.store.SnapshotTitle(sh.Snapshot[0]); err == nil {
+			title = t
 		}
 	}
 	return sh, store.Preso{ID: sh.SubjectID, Title: title}, nil
@@ -111,8 +111,15 @@ func (h *Handler) presoLanding(c echo.Context) error {
 		if !h.pickRecipient(c, sh, d) {
 			return echo.ErrNotFound
 		}
+		return h.render(c, http.StatusOK, "preso_landing", pg)
 	}
-	return h.render(c, http.StatusOK, "preso_landing", pg)
+	// The first step reads the same for every visitor of the link: it is kept
+	// until what it shows changes (the path holds the token).
+	key := []string{strconv.FormatUint(sh.ID, 10), string(sh.Visibility), p.Title}
+	for _, r := range sh.Recipients {
+		key = append(key, r.Name)
+	}
+	return h.renderShared(c, "preso_landing", strings.Join(key, "\x00"), func() *views.Page { return pg })
 }
 
 // presoEnter lets a visitor into a share open to anyone with the link: by their

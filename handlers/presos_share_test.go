@@ -16,7 +16,7 @@ var shareLinkRe = regexp.MustCompile(`http://localhost:8080(/s/[A-Za-z0-9_-]{43}
 
 // sharePreso makes a preso with three slides (the middle one left out) for
 // the given contacts and creates its link; it returns the preso and the link path.
-func sharePreso(t *testing.T, a *testApp, owner *browser, visibility string, contacts ...store.Client) (uint64, string) {
+func sharePreso(t testing.TB, a *testApp, owner *browser, visibility string, contacts ...store.Client) (uint64, string) {
 	t.Helper()
 	id := owner.newPreso(t, "title", "Pension plan")
 	owner.post(presoPath(id, "/slides"), formOf("kind", "content"))

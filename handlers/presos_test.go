@@ -20,7 +20,7 @@ func (a *testApp) addClient(first, last string, practitioner uint64, phones ...s
 }
 
 // newPreso creates a preso through the form and returns its ID.
-func (b *browser) newPreso(t *testing.T, fields ...string) uint64 {
+func (b *browser) newPreso(t testing.TB, fields ...string) uint64 {
 	t.Helper()
 	r := b.post("/presos", formOf(fields...))
 	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Header().Get("Location"), "/presos/") {

@@ -64,3 +64,20 @@ func TestSharedPages(t *testing.T) {
 		t.Errorf("signed-in staff on /signin: %d", r.Code)
 	}
 }
+
+// TestSharedShareLandings: kept share landings never mix two links: each
+// shows its own contacts and its own path, with the visitor's own token.
+func TestSharedShareLandings(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	_, mia := sharePreso(t, a, owner, "anyone", a.addClient("Mia", "Martin", a.ownerID()))
+	_, leo := sharePreso(t, a, owner, "anyone", a.addClient("Léo", "Roux", a.ownerID()))
+	for range 2 {
+		for _, c := range []struct{ link, name, other string }{{mia, "Mia Martin", "Léo Roux"}, {leo, "Léo Roux", "Mia Martin"}} {
+			v := a.browser()
+			r := v.get(c.link)
+			mustContain(t, r, c.name, `action="`+c.link+`/open"`, `name="_csrf" value="`+v.csrf()+`"`)
+			mustNotContain(t, r, c.other, tokenPlaceholder)
+		}
+	}
+}

@@ -356,6 +356,16 @@ func (s *Store) Snapshot(id uint64) (Snapshot, error) {
 	return snap, err
 }
 
+// SnapshotTitle reads only a snapshot's title: a share's landing shows it
+// on every visit, and decoding the slides there would be wasted work.
+func (s *Store) SnapshotTitle(id uint64) (string, error) {
+	var snap struct {
+		Title string `json:"title"`
+	}
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketPresoSnapshots, itob(id), &snap) })
+	return snap.Title, err
+}
+
 // migrate6to7 adds presos, their slides' images, snapshots and viewings.
 func migrate6to7(tx *bolt.Tx) error {
 	for _, b := range [][]byte{bucketPresos, bucketPresosByClient, bucketPresoActivity, bucketPresoImages, bucketPresoSnapshots,
