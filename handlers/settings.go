@@ -13,13 +13,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nyaruka/phonenumbers"
 	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
-	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
@@ -49,13 +49,16 @@ var currencyOptions = func() []option {
 	return out
 }()
 
-// regionOptions are the phone regions, named in each language, sorted by name.
-var regionOptions = func() map[string][]option {
+// regionOptions are the phone regions, named in each language, sorted by
+// name as a reader expects (accents and case aside). Built on the first
+// visit to Settings, not at every start.
+var regionOptions = sync.OnceValue(func() map[string][]option {
 	out := map[string][]option{}
 	codes := phonenumbers.GetSupportedRegions()
 	for _, lang := range []string{"en", "fr"} {
 		namer := display.Regions(language.Make(lang))
 		var opts []option
+		keys := map[string]string{}
 		for code := range codes {
 			name := code
 			if r, err := language.ParseRegion(code); err == nil {
@@ -63,19 +66,25 @@ var regionOptions = func() map[string][]option {
 					name = n
 				}
 			}
-			opts = append(opts, option{Value: code, Text: fmt.Sprintf("%s (%s)", name, code)})
+			o := option{Value: code, Text: fmt.Sprintf("%s (%s)", name, code)}
+			keys[code] = store.Fold(o.Text)
+			opts = append(opts, o)
 		}
-		col := collate.New(language.Make(lang), collate.Loose)
-		slices.SortFunc(opts, func(a, b option) int { return col.CompareString(a.Text, b.Text) })
+		slices.SortFunc(opts, func(a, b option) int {
+			if c := strings.Compare(keys[a.Value], keys[b.Value]); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Text, b.Text)
+		})
 		out[lang] = opts
 	}
 	return out
-}()
+})
 
 func (h *Handler) settingsPage(c echo.Context) *views.Page {
 	p, _ := h.currentPractice()
 	pg := h.page(c, "settings.title")
-	pg.Data = settingsData{Regions: regionOptions[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
+	pg.Data = settingsData{Regions: regionOptions()[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
 	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion,
 		"brand_color": p.BrandColor, "currency": p.Currency,
 		"video_early": strconv.Itoa(p.VideoEarlyMinutes), "video_late": strconv.Itoa(p.VideoLateMinutes), "address": p.Address, "phone": p.Phone, "contact_email": p.ContactEmail,
