@@ -169,14 +169,14 @@ func (r *runner) measure(label, dir string, public bool) {
 	}
 	if public {
 		for _, path := range []string{"/portal", "/portal/signup"} {
-			r.loadPublic(base+path, path)
+			r.loadPublic(base+path, path, cmd.Process.Pid)
 		}
 	}
 }
 
 // loadPublic loads one public page of Foyer, then a plain handler serving a
 // page of the same size, with the same connections and duration.
-func (r *runner) loadPublic(u, path string) {
+func (r *runner) loadPublic(u, path string, foyerPID int) {
 	resp, err := http.Get(u)
 	check(err)
 	body, _ := io.ReadAll(resp.Body)
@@ -189,17 +189,43 @@ func (r *runner) loadPublic(u, path string) {
 	line, err := bufio.NewReader(out).ReadString('\n')
 	check(err)
 	plainURL := "http://" + strings.TrimSpace(line) + "/"
-	fRate, fP99 := hammer(u, r.conns, r.dur)
-	pRate, pP99 := hammer(plainURL, r.conns, r.dur)
+	fCPU := cpuTime(foyerPID)
+	fRate, fP99, fN := hammer(u, r.conns, r.dur)
+	fCPU = cpuTime(foyerPID) - fCPU
+	pCPU := cpuTime(cmd.Process.Pid)
+	pRate, pP99, pN := hammer(plainURL, r.conns, r.dur)
+	pCPU = cpuTime(cmd.Process.Pid) - pCPU
+	// Server CPU per request is what a busy shared machine does not blur:
+	// on a machine of its own, a server's rate is the inverse.
+	fPer, pPer := fCPU/time.Duration(max(fN, 1)), pCPU/time.Duration(max(pN, 1))
 	r.public = append(r.public, []string{path, strconv.Itoa(len(body)),
 		fmt.Sprintf("%.0f", fRate), fmt.Sprintf("%.0f", pRate), fmt.Sprintf("%.0f %%", 100*fRate/pRate),
+		us(fPer), us(pPer), fmt.Sprintf("%.0f %%", 100*float64(pPer)/float64(fPer)),
 		ms(fP99), ms(pP99), fmt.Sprintf("%.1f×", float64(fP99)/float64(pP99))})
 }
+
+// cpuTime is the user and system CPU a process has used (Linux /proc).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(fields) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // clock ticks: 100 a second on Linux
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000) }
 
 // hammer sends GETs on conns keep-alive connections for d and returns the
 // rate and the 99th percentile latency. Each connection keeps its cookies,
 // as a browser does.
-func hammer(u string, conns int, d time.Duration) (float64, time.Duration) {
+func hammer(u string, conns int, d time.Duration) (rate float64, p99 time.Duration, n int) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -229,9 +255,9 @@ func hammer(u string, conns int, d time.Duration) (float64, time.Duration) {
 	all := slices.Concat(lats...)
 	slices.Sort(all)
 	if len(all) == 0 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return float64(len(all)) / time.Since(start).Seconds(), all[len(all)*99/100]
+	return float64(len(all)) / time.Since(start).Seconds(), all[len(all)*99/100], len(all)
 }
 
 // sequential GETs a staff page n times, one after the other, as HTMX asks for
@@ -310,8 +336,8 @@ func (r *runner) print() {
 	}
 	if len(r.public) > 0 {
 		fmt.Printf("\nPublic pages, %d connections for %s each, then a plain net/http handler writing a page of the same size:\n\n", r.conns, r.dur)
-		fmt.Println("| page | bytes | Foyer req/s | plain req/s | Foyer / plain | Foyer p99 | plain p99 | p99 ratio |")
-		fmt.Println("|---|---|---|---|---|---|---|---|")
+		fmt.Println("| page | bytes | Foyer req/s | plain req/s | Foyer / plain | Foyer CPU/req | plain CPU/req | Foyer / plain by CPU | Foyer p99 | plain p99 | p99 ratio |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, row := range r.public {
 			fmt.Printf("| %s |\n", strings.Join(row, " | "))
 		}
