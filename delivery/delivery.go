@@ -39,6 +39,13 @@ type Renderer interface {
 	Render(m store.Message, secret string) (Outgoing, error)
 }
 
+// Checker is implemented by a Renderer that can tell, at send time, that a
+// message has become void (its link used or revoked, its session cancelled):
+// such a message is withdrawn instead of sent.
+type Checker interface {
+	StillValid(m store.Message, secret string) bool
+}
+
 // Backoff is the wait before attempt n+1 after n failed attempts.
 func Backoff(n int) time.Duration {
 	d := 30 * time.Second << min(n, 7)
@@ -213,6 +220,11 @@ func (w *Worker) deliver(ctx context.Context, drv Driver, m store.Message) {
 		w.Log.Warn("outbox: delivery not configured; message kept in the outbox",
 			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", out.Subject, "text", RedactTokens(out.Text))
 		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateLogged, w.Now().UTC() })
+		return
+	}
+	if c, ok := w.Renderer.(Checker); ok && !c.StillValid(m, m.Secret) {
+		w.Log.Info("outbox: withdrawn, what it was about is void now", "id", m.ID, "channel", m.Channel)
+		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateWithdrawn, w.Now().UTC() })
 		return
 	}
 	out, err := w.render(m, m.Secret)

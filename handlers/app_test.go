@@ -47,6 +47,7 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 	a := &testApp{t: t, st: st, dir: dir, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	worker := delivery.NewWorker(st, nil, nil, log)
+	worker.Now = a.now
 	h, err := New(st, worker, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)

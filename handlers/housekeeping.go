@@ -102,7 +102,7 @@ func (h *Handler) remind(ap store.Appointment, now time.Time) (bool, error) {
 		}
 		// A reminder that could not go out before the session began is no use after.
 		m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: "reminder",
-			Args: map[string]string{"FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
+			Args: map[string]string{"Appointment": strconv.FormatUint(ap.ID, 10), "FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
 				"Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
 			CreatedAt: now.UTC(), ExpiresAt: ap.Start}
 	}

@@ -181,6 +181,42 @@ var messageKinds = map[string]func(r *rendering) error{
 	},
 }
 
+// messageChecks tell whether a message of a kind still means something:
+// its link still works, its session is still booked at that time.
+var messageChecks = map[string]func(h *Handler, m store.Message, secret string) bool{
+	"invite": func(h *Handler, _ store.Message, secret string) bool {
+		_, err := h.store.PeekStaffToken(store.StaffInvite, secret, h.now())
+		return err == nil
+	},
+	"staff_reset": func(h *Handler, _ store.Message, secret string) bool {
+		_, err := h.store.PeekStaffToken(store.StaffReset, secret, h.now())
+		return err == nil
+	},
+	"portal_verify": func(h *Handler, _ store.Message, secret string) bool {
+		_, err := h.store.PeekAccountToken(store.TokenVerify, secret, h.now())
+		return err == nil
+	},
+	"portal_reset": func(h *Handler, _ store.Message, secret string) bool {
+		_, err := h.store.PeekAccountToken(store.TokenReset, secret, h.now())
+		return err == nil
+	},
+	"reminder": func(h *Handler, m store.Message, _ string) bool {
+		id, err := strconv.ParseUint(m.Args["Appointment"], 10, 64)
+		if err != nil {
+			return true // queued before reminders named their appointment
+		}
+		ap, err := h.store.Appointment(id)
+		return err == nil && ap.Status == store.StatusBooked && timeArg(ap.Start) == m.Args["Start"]
+	},
+}
+
+// StillValid reports whether m is still worth sending; the delivery worker
+// withdraws it otherwise (delivery.Checker).
+func (h *Handler) StillValid(m store.Message, secret string) bool {
+	check, ok := messageChecks[m.Kind]
+	return !ok || check(h, m, secret)
+}
+
 // Render writes an outbox message in its recipient's language; it is the
 // delivery worker's Renderer. With secret "" (the Outbox page, the log) the
 // link or code shows a placeholder instead.

@@ -73,7 +73,13 @@ func (h *Handler) outboxList(c echo.Context) error {
 // no delivery configured) and the message can still be used.
 func (h *Handler) canReveal(me *store.Staff, m store.Message) bool {
 	return me != nil && me.Role == store.RoleOwner && (h.outbox == nil || !h.outbox.Configured(m.Channel)) &&
-		m.State == store.StateLogged && m.HasSecret() && !m.Expired(h.now())
+		m.State == store.StateLogged && m.HasSecret() && !m.Expired(h.now()) && h.stillValidSealed(m)
+}
+
+// stillValidSealed is StillValid for a message read from the store, its secret sealed.
+func (h *Handler) stillValidSealed(m store.Message) bool {
+	secret, err := h.store.Unseal(m.Sealed)
+	return err == nil && h.StillValid(m, secret)
 }
 
 // revealMessage shows the owner one waiting message whole, link or code

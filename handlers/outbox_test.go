@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,3 +128,45 @@ func TestOutboxRevealNeedsLogDriver(t *testing.T) {
 type recorderDriver struct{}
 
 func (recorderDriver) Send(context.Context, delivery.Outgoing) error { return nil }
+
+// Messages that waited while delivery was off and became void meanwhile (an
+// invitation cancelled, a reset link voided, a session cancelled) are
+// withdrawn, not sent, once delivery is configured; nor can they be revealed.
+func TestVoidMessagesWithdrawn(t *testing.T) {
+	a := newTestApp(t)
+	owner := outboxFlow(t, a) // 1 verify, 2 reset, 3 invite (Kim, staff 2)
+	path := owner.newClient("email", "eloise@example.org", "lang", "fr")
+	owner.post(path+"/appointments", formOf("date", "2026-11-26", "time", "09:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+	if n, err := a.h.SendReminders(a.now()); n != 1 || err != nil {
+		t.Fatalf("reminder: %d %v", n, err)
+	}
+	a.h.outbox.RunOnce(context.Background())
+	// The invitation is cancelled and the session too.
+	if r := owner.post("/staff/2/cancel", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("cancel invitation: %d", r.Code)
+	}
+	if r := owner.post("/appointments/1/status", formOf("action", "cancelled")); r.Code >= 400 {
+		t.Fatalf("cancel session: %d", r.Code)
+	}
+	mustNotContain(t, owner.get("/outbox"), `action="/outbox/3/reveal"`)
+	sent := &countingDriver{}
+	a.h.outbox.Email = sent
+	a.h.outbox.RunOnce(context.Background())
+	states := map[uint64]store.MessageState{}
+	msgs, _ := a.st.ListMessages(0, 10)
+	for _, m := range msgs {
+		states[m.ID] = m.State
+	}
+	if states[3] != store.StateWithdrawn || states[4] != store.StateWithdrawn {
+		t.Fatalf("states: %v", states)
+	}
+	if states[1] != store.StateSent || states[2] != store.StateSent || sent.n.Load() != 2 {
+		t.Fatalf("the live messages: %v, %d sent", states, sent.n.Load())
+	}
+	mustContain(t, owner.get("/outbox"), "Withdrawn")
+}
+
+// countingDriver counts sends; a lane sends several messages at once.
+type countingDriver struct{ n atomic.Int32 }
+
+func (d *countingDriver) Send(context.Context, delivery.Outgoing) error { d.n.Add(1); return nil }

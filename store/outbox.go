@@ -32,6 +32,9 @@ const (
 	StateFailed  MessageState = "failed"  // gave up after the last attempt
 	StateLogged  MessageState = "logged"  // no delivery configured: printed to the log, sent once it is
 	StateExpired MessageState = "expired" // its expiry passed before it could go out: never sent
+	// StateWithdrawn: what it was about became void before it went out (a
+	// link used or revoked, a session cancelled or moved): never sent.
+	StateWithdrawn MessageState = "withdrawn"
 )
 
 // DefaultMessageTTL is how long a message without an expiry of its own may wait to go out.
@@ -293,7 +296,7 @@ func updateMessage(tx *bolt.Tx, id uint64, fn func(*Message)) (Message, error) {
 	fn(&m)
 	m.Secret = ""
 	switch m.State {
-	case StateSent, StateFailed, StateExpired:
+	case StateSent, StateFailed, StateExpired, StateWithdrawn:
 		m.Sealed = ""
 	}
 	if err := indexMessage(tx, m); err != nil {
