@@ -224,6 +224,9 @@ func TestShareDocuments(t *testing.T) {
 	}
 	eloise := newTab(t, browser, srv.base)
 	eloise.do(chromedp.EmulateViewport(375, 812), chromedp.Navigate(link))
+	// The pages follow the browser (English here); she switches to French.
+	eloise.expect("Your secure documents")
+	eloise.submit(`form[action="/lang"]`)
 	eloise.expect("Vos documents sécurisés", "adresse courriel e•••@example.org")
 	eloise.axe()
 	eloise.screenshot("share-landing-fr")

@@ -53,14 +53,15 @@ func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error)
 		h.limits.allow("share-miss:"+ip, limitShareMiss)
 		return sh, store.Preso{}, echo.ErrNotFound
 	}
+	if err == nil && h.shareClientArchived(sh) {
+		err = share.ErrEnded
+	}
 	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
 		return sh, store.Preso{}, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	} else if err != nil {
 		return sh, store.Preso{}, err
 	}
-	if !hasLangCookie(c) {
-		c.Set(ctxLoc, h.shareLoc(sh))
-	}
+	c.Set(ctxLoc, h.shareVisitorLoc(c, sh))
 	title := ""
 	if len(sh.Snapshot) == 1 {
 		if t, err := h.store.SnapshotTitle(sh.Snapshot[0]); err == nil {
@@ -279,7 +280,7 @@ func (h *Handler) presoVerify(c echo.Context) error {
 		pg.Errors["code"] = "signin.too_many"
 		return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
 	}
-	res, err := h.shares.CheckCode(sh.ID, code, c.Request().UserAgent())
+	res, err := h.shares.CheckCodeFrom(sh.ID, code, c.RealIP(), c.Request().UserAgent())
 	if errors.Is(err, share.ErrEnded) {
 		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	} else if err != nil {

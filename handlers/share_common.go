@@ -62,3 +62,27 @@ func byKind(preso, files func(*Handler, echo.Context) error) func(*Handler) echo
 		}
 	}
 }
+
+// shareVisitorLoc is the language of a share's pages: the visitor's choice,
+// else their browser's, else the recipient's (the one their emails are in).
+func (h *Handler) shareVisitorLoc(c echo.Context, sh store.Share) *locales.Localizer {
+	if hasLangCookie(c) {
+		return h.loc(c)
+	}
+	if l := locales.Match(c.Request().Header.Get("Accept-Language")); l != "" {
+		return h.catalog.Get(l)
+	}
+	return h.shareLoc(sh)
+}
+
+// shareClientArchived reports whether the client record a share was made from
+// is archived: archiving ends the client's share links as it ends their portal
+// access. (A deactivated practitioner's shares keep working until they expire:
+// the practice sent them; an owner or admin can expire them.)
+func (h *Handler) shareClientArchived(sh store.Share) bool {
+	if sh.ClientID == 0 {
+		return false
+	}
+	cl, err := h.store.Client(sh.ClientID)
+	return err == nil && cl.Archived
+}

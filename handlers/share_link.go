@@ -46,6 +46,9 @@ func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 		h.limits.allow("share-miss:"+ip, limitShareMiss)
 		return nil, echo.ErrNotFound
 	}
+	if err == nil && h.shareClientArchived(sh) {
+		err = share.ErrEnded
+	}
 	v := &shareVisit{Share: sh, Token: token, Base: "/s/" + token, Err: err}
 	if err != nil && !errors.Is(err, share.ErrEnded) && !errors.Is(err, share.ErrLocked) {
 		return nil, err
@@ -60,10 +63,7 @@ func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 			}
 		}
 	}
-	// The pages speak the recipient's language unless the visitor chose one.
-	if !hasLangCookie(c) {
-		c.Set(ctxLoc, h.shareLoc(sh))
-	}
+	c.Set(ctxLoc, h.shareVisitorLoc(c, sh))
 	return v, nil
 }
 
@@ -210,7 +210,8 @@ func (h *Handler) renderCodePage(c echo.Context, v *shareVisit, pg *views.Page, 
 	if err != nil {
 		return err
 	}
-	if code.Target != "" {
+	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
+	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
 		d.Sent = share.Mask(code.Channel, code.Target)
 		d.ByEmail = code.Channel == store.ChannelEmail
 	}
@@ -266,7 +267,7 @@ func (h *Handler) shareVerify(c echo.Context) error {
 		pg.Errors["code"] = "signin.too_many"
 		return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
 	}
-	res, err := h.shares.CheckCode(v.Share.ID, code, c.Request().UserAgent())
+	res, err := h.shares.CheckCodeFrom(v.Share.ID, code, c.RealIP(), c.Request().UserAgent())
 	if errors.Is(err, share.ErrEnded) {
 		v.Err = err
 		return h.shareEnded(c, v)
@@ -281,12 +282,8 @@ func (h *Handler) shareVerify(c echo.Context) error {
 		v.Err = share.ErrLocked
 		return h.shareEnded(c, v)
 	case share.CodeWrong:
-		sc, err := h.store.ShareCode(v.Share.ID)
-		if err != nil {
-			return err
-		}
 		pg.Errors["code"] = "share.code_wrong"
-		pg.Data.(*shareViewData).TriesLeft = share.MaxTries - sc.Tries
+		pg.Data.(*shareViewData).TriesLeft = res.TriesLeft
 	case share.CodeExpired:
 		pg.Errors["code"] = "share.code_expired"
 	default:

@@ -472,7 +472,10 @@ func TestShareDialogErrorsKeepTheFiles(t *testing.T) {
 		t.Fatalf("with kept file: %d %s", r.Code, abbreviate(r.body))
 	}
 	token := a.lastShareToken("roux@example.org")
+	// The pages follow the browser's language; without one, the recipient's.
+	mustContain(t, a.browser().get("/s/"+token), "Your secure documents")
 	b := a.browser()
+	b.lang = ""
 	mustContain(t, b.get("/s/"+token), "Vos documents sécurisés", "r•••@example.org")
 	b.post("/s/"+token+"/code", nil)
 	if r := b.post("/s/"+token+"/verify", formOf("code", a.lastCode("roux@example.org"))); r.Code != http.StatusSeeOther {
@@ -601,5 +604,44 @@ func TestShareUploadWithoutCSRFStoresNothing(t *testing.T) {
 	}
 	if ids, _ := a.st.AbandonedBlobs(a.now().Add(time.Hour)); len(ids) != 0 {
 		t.Fatalf("%d blobs stored", len(ids))
+	}
+}
+
+func TestShareStrangerCannotBurnTheCode(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	client := a.browser()
+	// Nothing sent yet: the code page does not claim a code went out.
+	mustNotContain(t, client.get("/s/"+token+"/code"), "We sent a 6-digit code")
+	client.post("/s/"+token+"/code", nil)
+	code := a.lastCode("+33612345678")
+	mustContain(t, client.get("/s/"+token+"/code"), "We sent a 6-digit code")
+	stranger := a.browser()
+	stranger.ip = "203.0.113.9:5555"
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for range share.MaxTries + 2 {
+		stranger.post("/s/"+token+"/verify", formOf("code", wrong))
+	}
+	// A stranger asking for a new code a minute later does not void the one on its way either.
+	a.advance(time.Minute)
+	stranger.post("/s/"+token+"/code", nil)
+	if r := client.post("/s/"+token+"/verify", formOf("code", code)); r.Code != http.StatusSeeOther {
+		t.Fatalf("the client's code after a stranger's tries: %d %s", r.Code, abbreviate(r.body))
+	}
+}
+
+func TestShareEndsWhenTheClientIsArchived(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	b := verify(t, a, token)
+	if r := owner.post(clientPath+"/archive", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("archive: %d", r.Code)
+	}
+	if r := b.get("/s/" + token + "/files"); r.Code != http.StatusGone {
+		t.Fatalf("files of an archived client: %d", r.Code)
+	}
+	if r := a.browser().post("/s/"+token+"/code", nil); r.Code != http.StatusGone {
+		t.Fatalf("code for an archived client: %d", r.Code)
 	}
 }

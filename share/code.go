@@ -115,9 +115,15 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		if len(recent) >= MaxSendsPerHour {
 			return ErrTooMany
 		}
+		// The code still on its way stays good until it expires: someone else
+		// asking for a new code must not void the one the recipient is reading.
+		ch.Code.PrevHash, ch.Code.PrevExpiresAt = nil, time.Time{}
+		if len(ch.Code.Hash) > 0 && now.Before(ch.Code.ExpiresAt) {
+			ch.Code.PrevHash, ch.Code.PrevExpiresAt = ch.Code.Hash, ch.Code.ExpiresAt
+		}
 		ch.Code.Hash = e.codeHash(id, code)
 		ch.Code.Recipient, ch.Code.Channel, ch.Code.Target = target.Recipient, target.Channel, target.To
-		ch.Code.ExpiresAt, ch.Code.Tries = expires, 0
+		ch.Code.ExpiresAt, ch.Code.Tries, ch.Code.TriesBy = expires, 0, nil
 		ch.Code.Sent = append(ch.Code.Sent, now)
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeSent, Recipient: target.Recipient,
 			Detail: string(target.Channel) + " " + target.Masked(), UserAgent: ua})
@@ -153,16 +159,31 @@ type Check struct {
 	Recipient int
 	// Channel is how the code waiting (or expired) went out.
 	Channel store.Channel
+	// TriesLeft is how many more wrong entries this visitor has (CodeWrong only).
+	TriesLeft int
 }
 
-// CheckCode checks an entered code against the one waiting, counting the
-// failures in the store: MaxTries wrong entries void the code, MaxFailures over
-// the share's life lock it. On success the code is used up and a session bound
-// to this share alone begins.
+// CheckCode checks an entered code with the wrong tries counted for the code
+// as a whole; see CheckCodeFrom.
 func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
+	return e.CheckCodeFrom(id, code, "", ua)
+}
+
+// CheckCodeFrom checks an entered code against the one waiting (or the one
+// sent just before it, while valid), counting the failures in the store:
+// MaxTries wrong entries from one visitor (a name for them, such as their
+// address; "" counts for the code as a whole) void the code for that visitor
+// alone, so a stranger holding the link cannot burn the recipient's code;
+// MaxFailures over the share's life, whoever made them, lock it. On success
+// the code is used up and a session bound to this share alone begins.
+func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, error) {
 	now := e.now().UTC()
 	code = strings.TrimSpace(code)
 	sum := e.codeHash(id, code)
+	who := ""
+	if visitor != "" {
+		who = fmt.Sprintf("%x", e.st.Hash("share-visitor:" + visitor)[:8])
+	}
 	var res Check
 	_, err := e.change(id, func(ch *store.ShareChange) error {
 		c := ch.Code
@@ -174,30 +195,49 @@ func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
 		if err := e.usable(*ch.Share); err != nil {
 			return err
 		}
+		tries := &c.Tries
+		if who != "" {
+			if c.TriesBy == nil {
+				c.TriesBy = map[string]int{}
+			}
+			n := c.TriesBy[who]
+			defer func() {
+				if n > 0 && c.TriesBy != nil {
+					c.TriesBy[who] = n
+				}
+			}()
+			tries = &n
+		}
+		prevOK := len(c.PrevHash) > 0 && now.Before(c.PrevExpiresAt)
 		switch {
-		case len(c.Hash) == 0:
+		case len(c.Hash) == 0 && !prevOK:
 			res.Result = CodeVoided
 			return nil
-		case !now.Before(c.ExpiresAt):
-			c.Hash = nil
-			res.Result = CodeExpired
+		case *tries >= MaxTries:
+			res.Result = CodeVoided
 			return nil
-		case hmac.Equal(c.Hash, sum):
-			c.Hash, c.Tries = nil, 0
+		case hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt), prevOK && hmac.Equal(c.PrevHash, sum):
+			c.Hash, c.Tries, c.TriesBy, c.PrevHash = nil, 0, nil, nil
 			res.Result = CodeOK
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: c.Recipient, UserAgent: ua})
 			return nil
-		}
-		c.Tries++
-		ch.Share.Failures++
-		res.Result = CodeWrong
-		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: c.Recipient, UserAgent: ua})
-		if c.Tries >= MaxTries {
+		case len(c.Hash) > 0 && !now.Before(c.ExpiresAt):
 			c.Hash = nil
+			res.Result = CodeExpired
+			return nil
+		}
+		*tries++
+		ch.Share.Failures++
+		res.Result, res.TriesLeft = CodeWrong, MaxTries-*tries
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: c.Recipient, UserAgent: ua})
+		if *tries >= MaxTries {
+			if who == "" {
+				c.Hash, c.PrevHash = nil, nil
+			}
 			res.Result = CodeVoided
 		}
 		if ch.Share.Failures >= MaxFailures {
-			c.Hash = nil
+			c.Hash, c.PrevHash = nil, nil
 			ch.Share.State = store.ShareLocked
 			res.Result = CodeLocked
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventLocked, Recipient: -1})

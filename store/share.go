@@ -94,8 +94,16 @@ type ShareCode struct {
 	Channel   Channel   `json:"channel,omitempty"`
 	Target    string    `json:"target,omitempty"` // the number or address it went to
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	// Tries counts wrong entries of the current code.
+	// Tries counts wrong entries of the current code by visitors the caller did not name.
 	Tries int `json:"tries,omitempty"`
+	// TriesBy counts wrong entries of the current code per visitor (a keyed hash
+	// of their address): a stranger's wrong tries do not void the code the
+	// recipient holds.
+	TriesBy map[string]int `json:"tries_by,omitempty"`
+	// PrevHash is the code sent before the current one, still valid until
+	// PrevExpiresAt: asking for a new code does not void the one on its way.
+	PrevHash      []byte    `json:"prev_hash,omitempty"`
+	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
 	// Sent lists when codes were sent within the last hour (the resend limits).
 	Sent []time.Time `json:"sent,omitempty"`
 }
