@@ -2,6 +2,10 @@ package store
 
 import (
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -78,4 +82,53 @@ func BenchmarkSmallWriteDuringUpload(b *testing.B) {
 		wg.Wait()
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "max-wait-ms")
+}
+
+// discardWriter is a ResponseWriter that throws the body away.
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkServeBlob50MiB serves a stored 50 MiB file the way a download does
+// (http.ServeContent over a BlobReader); compare with BenchmarkServeFile50MiB.
+func BenchmarkServeBlob50MiB(b *testing.B) {
+	s := openTest(b)
+	bl := Blob{Name: "x", CreatedAt: time.Now()}
+	if err := s.CreateBlob(&bl, io.LimitReader(zeros{}, bench50MiB), bench50MiB); err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.SetBytes(bench50MiB)
+	for b.Loop() {
+		r, err := s.OpenBlob(bl.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		http.ServeContent(&discardWriter{h: http.Header{}}, req, "", bl.CreatedAt, r)
+	}
+}
+
+// BenchmarkServeFile50MiB is http.ServeContent of the same bytes from a plain file.
+func BenchmarkServeFile50MiB(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "f")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(f, io.LimitReader(zeros{}, bench50MiB)); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.SetBytes(bench50MiB)
+	for b.Loop() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		http.ServeContent(&discardWriter{h: http.Header{}}, req, "", time.Now(), f)
+		f.Close()
+	}
 }
