@@ -95,7 +95,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 		return nil, err
 	}
 	assets := static.Load()
-	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "hasPrefix": strings.HasPrefix})
+	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "add": func(a, b int) int { return a + b }, "mul": func(a, b int) int { return a * b }, "hasPrefix": strings.HasPrefix})
 	if err != nil {
 		return nil, err
 	}

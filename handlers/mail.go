@@ -45,6 +45,8 @@ type mailData struct {
 	Colon string
 	// Contact is the practice's address, phone and email, one per line, for the footer.
 	Contact []string
+	// Lines are listed under the intro (the slides of a "viewed" email).
+	Lines []string
 }
 
 // rendering is one message being written: a messageKinds function reads M

@@ -290,3 +290,66 @@ func TestPresoShareIDOR(t *testing.T) {
 		t.Fatalf("token misses: %v", codes)
 	}
 }
+
+func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	visitor := a.browser()
+	visitor.post(link+"/open", formOf("who", "0"))
+	viewing := viewingRe.FindStringSubmatch(visitor.get(link + "/slides/1").body)[1]
+	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 4200))
+	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 3, 12000))
+	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 1000))
+
+	r := owner.get(presoPath(id, "/share/1"))
+	mustContain(t, r, "Mia Martin", "<svg", `width="100"`, "17 s in all", "1. Hello", "<td data-label=\"Seconds\">5</td>", "<td data-label=\"Seconds\">12</td>")
+	r = owner.get(presoPath(id, "/share/1/events.csv"))
+	if r.Code != http.StatusOK || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %v", r.Code, r.Header())
+	}
+	mustContain(t, r, "viewing,viewer,email,verification,slide,title,ms,at\n", "1,Mia Martin,,none,1,Hello,4200,", "1,Mia Martin,,none,2,Sign here,12000,")
+
+	// The owner hears of the viewing five minutes after its last beacon, not before.
+	a.advance(4 * time.Minute)
+	if n, err := a.h.NotifyEndedViewings(a.now()); n != 0 || err != nil {
+		t.Fatalf("notified while the viewing may go on: %d %v", n, err)
+	}
+	a.advance(2 * time.Minute)
+	if n, err := a.h.NotifyEndedViewings(a.now()); n != 1 || err != nil {
+		t.Fatalf("notified: %d %v", n, err)
+	}
+	if n, _ := a.h.NotifyEndedViewings(a.now().Add(time.Hour)); n != 0 {
+		t.Fatal("notified twice")
+	}
+	msgs, _ := a.st.ListMessages(0, 10)
+	if len(msgs) != 1 || msgs[0].To != "owner@example.org" || msgs[0].Kind != "preso_viewed" {
+		t.Fatalf("messages: %+v", msgs)
+	}
+	out, err := a.h.Render(msgs[0], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Mia Martin", "Pension plan", "Hello", "5 s", "Sign here", "12 s", "/presos/1/share/1"} {
+		if !strings.Contains(out.Text, want) || !strings.Contains(out.HTML, want) {
+			t.Errorf("email lacks %q:\n%s", want, out.Text)
+		}
+	}
+	// Someone else's preso's numbers stay out of reach.
+	a.addStaff("Bob Practitioner", "bob@example.org", store.RolePractitioner)
+	bob := a.signIn("bob@example.org", staffPassword)
+	for _, p := range []string{"/share/1", "/share/1/events.csv"} {
+		if r := bob.get(presoPath(id, p)); r.Code != http.StatusNotFound {
+			t.Errorf("Bob GET %s: %d", p, r.Code)
+		}
+	}
+}
+
+func TestCSVCellDisarmsFormulas(t *testing.T) {
+	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+33": "'+33", "Hello": "Hello", "": ""} {
+		if got := csvCell(in); got != want {
+			t.Errorf("csvCell(%q) = %q", in, got)
+		}
+	}
+}

@@ -127,6 +127,8 @@ var routes = []route{
 	{http.MethodPost, "/presos/:id/share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/refresh", anyStaff, func(h *Handler) echo.HandlerFunc { return h.refreshPresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expirePresoShare }},
+	{http.MethodGet, "/presos/:id/share/:share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
+	{http.MethodGet, "/presos/:id/share/:share/events.csv", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareEventsCSV }},
 	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingCertificate }},
 
 	// The first steps of a link are the same URLs for every kind of share; byKind picks the pages.

@@ -1,0 +1,267 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/locales"
+	"foyer/store"
+)
+
+// What a share's viewers saw: per viewer, which slides and how long on each,
+// as bars drawn by the server (SVG, no chart script), and the raw events as
+// CSV. Once a viewing ends (no beacon for viewingEnd), the preso's owner gets
+// an email saying who viewed what, in their own language.
+
+// viewingEnd is how long after the last beacon a viewing counts as over.
+const viewingEnd = 5 * time.Minute
+
+type slideTotal struct {
+	N       int
+	Title   string
+	Millis  int64
+	Seconds string
+	// Width is the bar's length in the chart's units (0–100).
+	Width int
+}
+
+type viewerStats struct {
+	store.Viewing
+	Who     string
+	Started string
+	Total   string
+	Slides  []slideTotal
+	// Height is the chart's height in its units, for the SVG viewBox.
+	Height int
+}
+
+type statsData struct {
+	Preso   store.Preso
+	Share   store.Share
+	Created string
+	Viewers []viewerStats
+}
+
+// slideTotals adds up a viewing's beacons per slide, in the snapshot's order.
+func slideTotals(slides []store.Slide, times []store.SlideTime) []slideTotal {
+	sum := map[uint64]int64{}
+	for _, t := range times {
+		sum[t.SlideID] += t.Millis
+	}
+	var out []slideTotal
+	var top int64
+	for i, s := range slides {
+		out = append(out, slideTotal{N: i + 1, Title: s.Title, Millis: sum[s.ID]})
+		top = max(top, sum[s.ID])
+	}
+	for i := range out {
+		out[i].Seconds = seconds(out[i].Millis)
+		if top > 0 {
+			out[i].Width = int(out[i].Millis * 100 / top)
+		}
+	}
+	return out
+}
+
+// seconds writes a duration in milliseconds as whole seconds.
+func seconds(ms int64) string { return strconv.FormatInt((ms+500)/1000, 10) }
+
+func (h *Handler) viewerName(l *locales.Localizer, v store.Viewing) string {
+	switch {
+	case v.Name != "" && v.Email != "" && v.ContactID == 0:
+		return v.Name + " <" + v.Email + ">"
+	case v.Name != "":
+		return v.Name
+	}
+	return l.T("stats.anonymous")
+}
+
+// shareStats is the "Numbers" page of one share of a preso.
+func (h *Handler) shareStats(c echo.Context) error {
+	p, err := h.loadPreso(c)
+	if err != nil {
+		return err
+	}
+	sh, err := h.presoShare(c, p)
+	if err != nil {
+		return err
+	}
+	pg := h.page(c, "stats.title")
+	d := statsData{Preso: p, Share: sh, Created: pg.DateTime(sh.CreatedAt)}
+	viewings, err := h.store.ShareViewings(sh.ID)
+	if err != nil {
+		return err
+	}
+	snaps := map[uint64]store.Snapshot{}
+	for _, v := range viewings {
+		snap, ok := snaps[v.SnapshotID]
+		if !ok {
+			snap, err = h.store.Snapshot(v.SnapshotID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			snaps[v.SnapshotID] = snap
+		}
+		times, err := h.store.SlideTimes(v.ID)
+		if err != nil {
+			return err
+		}
+		vs := viewerStats{Viewing: v, Who: h.viewerName(h.loc(c), v), Started: pg.DateTime(v.StartedAt), Slides: slideTotals(snap.Slides, times)}
+		var total int64
+		for _, s := range vs.Slides {
+			total += s.Millis
+		}
+		vs.Total = seconds(total)
+		vs.Height = 12 * len(vs.Slides)
+		d.Viewers = append(d.Viewers, vs)
+	}
+	pg.Data = d
+	return h.render(c, http.StatusOK, "preso_stats", pg)
+}
+
+// csvCell keeps a spreadsheet from reading a cell as a formula.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// shareEventsCSV exports every beacon of a share, one line each.
+func (h *Handler) shareEventsCSV(c echo.Context) error {
+	p, err := h.loadPreso(c)
+	if err != nil {
+		return err
+	}
+	sh, err := h.presoShare(c, p)
+	if err != nil {
+		return err
+	}
+	viewings, err := h.store.ShareViewings(sh.ID)
+	if err != nil {
+		return err
+	}
+	l := h.loc(c)
+	var rows [][]string
+	for _, v := range viewings {
+		snap, _ := h.store.Snapshot(v.SnapshotID)
+		titles := map[uint64]string{}
+		numbers := map[uint64]int{}
+		for i, s := range snap.Slides {
+			titles[s.ID], numbers[s.ID] = s.Title, i+1
+		}
+		times, err := h.store.SlideTimes(v.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range times {
+			rows = append(rows, []string{strconv.FormatUint(v.ID, 10), csvCell(h.viewerName(l, v)), csvCell(v.Email), v.Verification,
+				strconv.Itoa(numbers[t.SlideID]), csvCell(titles[t.SlideID]), strconv.FormatInt(t.Millis, 10), t.At.UTC().Format(time.RFC3339)})
+		}
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Type", "text/csv; charset=utf-8")
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="preso-%d-share-%d.csv"`, p.ID, sh.ID))
+	hd.Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"viewing", "viewer", "email", "verification", "slide", "title", "ms", "at"})
+	for _, r := range rows {
+		_ = w.Write(r)
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// viewedSlide is one line of the "viewed" email, kept in the message's arguments.
+type viewedSlide struct {
+	Title  string `json:"t"`
+	Millis int64  `json:"ms"`
+}
+
+// NotifyEndedViewings emails each preso's owner about the viewings that ended
+// (no beacon for viewingEnd) and were not reported yet; it returns how many.
+func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
+	ended, err := h.store.EndedViewings(now.Add(-viewingEnd))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range ended {
+		if err := h.notifyViewing(v); err != nil {
+			return n, err
+		}
+		if err := h.store.MarkViewingNotified(v.ID, v.LastAt); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (h *Handler) notifyViewing(v store.Viewing) error {
+	p, err := h.store.Preso(v.PresoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	owner, err := h.store.Staff(p.OwnerID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !owner.Active) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	snap, err := h.store.Snapshot(v.SnapshotID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	times, err := h.store.SlideTimes(v.ID)
+	if err != nil {
+		return err
+	}
+	var lines []viewedSlide
+	for _, s := range slideTotals(snap.Slides, times) {
+		if s.Millis > 0 {
+			lines = append(lines, viewedSlide{Title: s.Title, Millis: s.Millis})
+		}
+	}
+	raw, err := json.Marshal(lines)
+	if err != nil {
+		return err
+	}
+	l := h.catalog.Get(owner.Lang)
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: "preso_viewed",
+		Args: map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": timeArg(v.StartedAt), "Slides": string(raw),
+			"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}})
+}
+
+func init() {
+	messageKinds["preso_viewed"] = func(r *rendering) error {
+		a := r.M.Args
+		r.Mail.Subject = r.L.T("mail.preso_viewed.subject", "Viewer", a["Viewer"], "Title", a["Title"])
+		r.Mail.Greeting = r.L.T("mail.hello")
+		r.Mail.Intro = r.L.T("mail.preso_viewed.intro", "Viewer", a["Viewer"], "Title", a["Title"], "When", r.Time("Start"))
+		var lines []viewedSlide
+		if err := json.Unmarshal([]byte(a["Slides"]), &lines); err != nil {
+			return err
+		}
+		for _, s := range lines {
+			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.line", "Title", s.Title, "Seconds", seconds(s.Millis)))
+		}
+		if len(lines) == 0 {
+			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.none"))
+		}
+		r.Mail.Action = r.L.T("mail.preso_viewed.action")
+		r.Mail.Link = r.h.link(a["Path"])
+		return nil
+	}
+}
