@@ -40,6 +40,7 @@ type config struct {
 	smtpURL, mailFrom         string
 	smsURL, smsFrom           string
 	idleTimeout, lifetime     time.Duration
+	viewingEnd                time.Duration
 	trustedProxies, logFormat string
 	shutdownTimeout           time.Duration
 	secretKey                 string
@@ -180,6 +181,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.smsURL, "sms-url", env("FOYER_SMS_URL", ""), "Twilio-compatible SMS API, https://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com; empty: texts stay in the outbox and the log (FOYER_SMS_URL)")
 	fs.StringVar(&cfg.smsFrom, "sms-from", env("FOYER_SMS_FROM", ""), "sender number or ID of text messages (FOYER_SMS_FROM)")
 	fs.DurationVar(&cfg.idleTimeout, "idle-timeout", envDuration("FOYER_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without activity (FOYER_IDLE_TIMEOUT)")
+	fs.DurationVar(&cfg.viewingEnd, "viewing-report-after", envDuration("FOYER_VIEWING_REPORT_AFTER", 5*time.Minute), "email a preso's owner this long after a viewer's last slide (FOYER_VIEWING_REPORT_AFTER)")
 	fs.DurationVar(&cfg.lifetime, "session-lifetime", envDuration("FOYER_SESSION_LIFETIME", 12*time.Hour), "sign out this long after signing in (FOYER_SESSION_LIFETIME)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("FOYER_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted (FOYER_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("FOYER_LOG_FORMAT", "text"), "log format: text or json (FOYER_LOG_FORMAT)")
@@ -388,7 +390,7 @@ func serve(cfg config) error {
 	defer st.Close()
 	worker := delivery.NewWorker(st, email, sms, log)
 	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
-		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload}, log, time.Now)
+		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload, ViewingEnd: cfg.viewingEnd}, log, time.Now)
 	if err != nil {
 		return err
 	}
@@ -415,7 +417,7 @@ func serve(cfg config) error {
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
 	}
-	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, h.Housekeeping)
+	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, h.Housekeeping, h.ViewingReports)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
 	log.Info("stopped")

@@ -39,6 +39,9 @@ type Config struct {
 	TURN *video.TURN
 	// MaxUpload is the largest file a document share accepts (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// ViewingEnd is how long after a viewer's last slide their viewing counts
+	// as over and the preso's owner is emailed.
+	ViewingEnd time.Duration
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -101,6 +104,9 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.ViewingEnd <= 0 {
+		cfg.ViewingEnd = 5 * time.Minute
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour

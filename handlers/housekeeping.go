@@ -36,11 +36,6 @@ func (h *Handler) Housekeeping(ctx context.Context) {
 			}
 		}
 		h.sweepShares()
-		if n, err := h.NotifyEndedViewings(now); err != nil {
-			h.log.Error("unable to notify of preso viewings", "err", err)
-		} else if n > 0 {
-			h.log.Info("preso viewings notified", "count", n)
-		}
 		if n, err := h.SendReminders(now); err != nil {
 			h.log.Error("unable to send reminders", "err", err)
 		} else if n > 0 {

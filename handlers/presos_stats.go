@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -18,11 +19,8 @@ import (
 
 // What a share's viewers saw: per viewer, which slides and how long on each,
 // as bars drawn by the server (SVG, no chart script), and the raw events as
-// CSV. Once a viewing ends (no beacon for viewingEnd), the preso's owner gets
+// CSV. Once a viewing ends (no beacon for Config.ViewingEnd), the preso's owner gets
 // an email saying who viewed what, in their own language.
-
-// viewingEnd is how long after the last beacon a viewing counts as over.
-const viewingEnd = 5 * time.Minute
 
 type slideTotal struct {
 	N       int
@@ -188,9 +186,9 @@ type viewedSlide struct {
 }
 
 // NotifyEndedViewings emails each preso's owner about the viewings that ended
-// (no beacon for viewingEnd) and were not reported yet; it returns how many.
+// (no beacon for Config.ViewingEnd) and were not reported yet; it returns how many.
 func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
-	ended, err := h.store.EndedViewings(now.Add(-viewingEnd))
+	ended, err := h.store.EndedViewings(now.Add(-h.cfg.ViewingEnd))
 	if err != nil {
 		return 0, err
 	}
@@ -205,6 +203,25 @@ func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// ViewingReports sends the "viewed" emails until ctx ends, checking a few
+// times within each Config.ViewingEnd (at most every minute).
+func (h *Handler) ViewingReports(ctx context.Context) {
+	t := time.NewTicker(min(time.Minute, max(time.Second, h.cfg.ViewingEnd/4)))
+	defer t.Stop()
+	for {
+		if n, err := h.NotifyEndedViewings(h.now()); err != nil {
+			h.log.Error("unable to report preso viewings", "err", err)
+		} else if n > 0 {
+			h.log.Info("preso viewings reported", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (h *Handler) notifyViewing(v store.Viewing) error {
