@@ -100,7 +100,7 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	smtp := deliverytest.NewSMTPServer(t, "", "")
 	sms := newSMSProvider(t)
 	srv := startFoyer(t, "FOYER_SMTP_URL="+smtp.URL(), "FOYER_MAIL_FROM=Cabinet <noreply@example.org>",
-		"FOYER_SMS_URL="+sms.url(), "FOYER_SMS_FROM=+33700000000", "FOYER_VIEWING_REPORT_AFTER=3s")
+		"FOYER_SMS_URL="+sms.url(), "FOYER_SMS_FROM=+33700000000", "FOYER_VIEWING_REPORT_AFTER=8s")
 	staff := &page{t: t, ctx: browser, base: srv.base}
 	setUpPractice(staff)
 
@@ -142,8 +142,6 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	client.click(`form[action$="/open"] button.name`)
 	client.expect("Votre plan", "épargner")
 	client.expectIn(".v-nav", "Diapositive 1 sur 2")
-	client.axe()
-	client.screenshot("preso-viewer")
 	time.Sleep(2 * time.Second)
 	client.click(`a[rel="next"]`)
 	client.expect("Votre signature")
@@ -197,6 +195,8 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	client.screenshot("preso-code")
 	client.submit(`form[action$="/verify"]`, "code", code)
 	client.expect("épargner davantage")
+	client.axe()
+	client.screenshot("preso-viewer")
 	client.click(`a[rel="next"]`)
 	client.expect("Votre nom complet")
 	client.axe()

@@ -182,10 +182,12 @@ func (h *Handler) createPreso(c echo.Context) error {
 }
 
 type presoData struct {
-	Preso      store.Preso
-	Owner      string
-	Slides     []slideRow
-	Selected   *store.Slide
+	Preso    store.Preso
+	Owner    string
+	Slides   []slideRow
+	Selected *store.Slide
+	// SelectedN is the selected slide's place in the preso (1-based).
+	SelectedN  int
 	Preview    template.HTML
 	Contacts   []contactView
 	Activity   []activityRow
@@ -235,7 +237,8 @@ func (h *Handler) presoPage(c echo.Context, p store.Preso, selected uint64) (*vi
 	for i, s := range p.Slides {
 		d.Slides = append(d.Slides, slideRow{Slide: s, N: i + 1, First: i == 0, Last: i == len(p.Slides)-1, Current: s.ID == selected})
 	}
-	if s, _ := p.Slide(selected); s != nil {
+	if s, i := p.Slide(selected); s != nil {
+		d.SelectedN = i + 1
 		cp := *s
 		d.Selected = &cp
 		d.Preview = markdown.HTML(s.Body)
