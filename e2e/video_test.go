@@ -148,6 +148,29 @@ func TestVideoSession(t *testing.T) {
 	staff.expectIn("#remote-note", "Éloïse Durand a coupé son micro.")
 	client.expectIn("#room-mute", "Rétablir le micro")
 
+	// The network drops while the signalling stays: an ICE restart mends it
+	// (new ICE credentials, still connected, frames still coming).
+	ufrag := `(pc => pc && pc.localDescription ? pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1] : "")(window.foyerRoom.pc())`
+	before, err := chromedp.Run(staff.ctx, chromedp.Evaluate[string](ufrag))
+	if err != nil || before == "" {
+		t.Fatalf("ufrag: %q %v", before, err)
+	}
+	framesBefore := client.frames()
+	if _, err := chromedp.Run(client.ctx, chromedp.Evaluate[bool](`window.foyerRoom.restart(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	staff.eventually("an ICE restart", ufrag+` !== "`+before+`"`)
+	client.eventually("frames after the ICE restart", framesJS+`.then(n => n > `+strconv.Itoa(framesBefore)+`)`)
+	// The page's connection to Foyer drops: it comes back without a new admission.
+	if _, err := chromedp.Run(client.ctx, chromedp.Evaluate[bool](`window.foyerRoom.dropSocket(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	client.expectIn("#room-status", "La connexion a été perdue. Reconnexion…")
+	for _, p := range []*page{staff, client} {
+		p.eventually("connected again with frames", framesJS+`.then(n => n > 0)`)
+		p.expectIn("#room-status", "Connecté.")
+	}
+
 	// Another client, signed in, cannot enter: not the page, not the socket.
 	other := newTab(t, browser, srv.base)
 	other.do(chromedp.Navigate(srv.base + "/portal"))

@@ -20,8 +20,13 @@
 
   var stream = null, pc = null, ws = null, iceServers = [];
   var over = false, retries = 0, restartTimer = null;
-  // For the browser tests and for support: the live connection, read only.
-  window.foyerRoom = { pc: function () { return pc; } };
+  // For the browser tests and for support: the live connection, and the two
+  // ways back from a network drop, to try them without cutting the network.
+  window.foyerRoom = {
+    pc: function () { return pc; },
+    restart: function () { restartICE(); },
+    dropSocket: function () { if (ws) ws.close(); }
+  };
 
   function status(text) { statusEl.textContent = text; }
 
