@@ -110,7 +110,7 @@ func TestVideoSession(t *testing.T) {
 	client.expect("Séance en vidéo avec Olive Owner")
 	client.axe()
 	client.click(`#room-start`)
-	client.expectIn("#room-status", "Votre praticien sait que vous êtes là")
+	client.expectIn("#room-status", "Olive Owner sait que vous êtes là")
 	client.screenshot("video-waiting")
 
 	// The practitioner hears the chime and sees who waits.
@@ -199,7 +199,7 @@ func TestVideoSession(t *testing.T) {
 
 	// The record shows who joined and left, and the session attended.
 	staff.do(chromedp.Navigate(srv.base + "/clients/1"))
-	staff.expect("Éloïse Durand est entré à", "le praticien est sorti à", "Honoré")
+	staff.expect("Éloïse Durand a rejoint la salle à", "Olive Owner a quitté la salle à", "Honoré")
 	if s := staff.text("#appointments"); strings.Contains(s, "Rejoindre") && !strings.Contains(s, "Honoré") {
 		t.Fatalf("appointments: %s", s)
 	}

@@ -325,7 +325,7 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 			v.Room = h.roomLinkFor(pg, v.Appointment, staffRoomURL(v.Appointment))
 		}
 		for _, e := range v.Video {
-			v.VideoLog = append(v.VideoLog, videoEventText(pg, e, cl.FirstName+" "+cl.LastName))
+			v.VideoLog = append(v.VideoLog, videoEventText(pg, e, cl.FirstName+" "+cl.LastName, names[v.PractitionerID]))
 		}
 		d.Appointments = append(d.Appointments, v)
 	}

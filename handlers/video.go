@@ -181,7 +181,7 @@ func (h *Handler) roomPage(c echo.Context, rp roomParty, pg *views.Page, url, ba
 	}
 	if d.Practitioner {
 		for _, e := range a.Video {
-			d.Log = append(d.Log, videoEventText(pg, e, rp.other))
+			d.Log = append(d.Log, videoEventText(pg, e, rp.other, names[a.PractitionerID]))
 		}
 	}
 	pg.Data = d
@@ -196,13 +196,14 @@ func (h *Handler) socketOrigin() string {
 	return "ws://" + h.cfg.BaseURL.Host
 }
 
-// videoEventText is one line of an appointment's video log, for staff.
-func videoEventText(pg *views.Page, e store.VideoEvent, client string) string {
+// videoEventText is one line of an appointment's video log, for staff; it
+// names both parties, so the French needs no gender.
+func videoEventText(pg *views.Page, e store.VideoEvent, client, practitioner string) string {
 	what := "video.log_left"
 	if e.Joined {
 		what = "video.log_joined"
 	}
-	who := pg.T("video.log_practitioner")
+	who := practitioner
 	if e.Party == store.PartyClient {
 		who = client
 	}

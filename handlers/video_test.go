@@ -307,7 +307,7 @@ func TestVideoSignalling(t *testing.T) {
 	if strings.Join(got, " ") != "practitioner+ client+ client- client+ practitioner- client-" {
 		t.Fatalf("video log: %v", got)
 	}
-	mustContain(t, owner.get("/clients/1"), "Éloïse Durand joined at 11:10 AM", "the practitioner left at 11:10 AM")
+	mustContain(t, owner.get("/clients/1"), "Éloïse Durand joined at 11:10 AM", "Olive Owner left at 11:10 AM")
 
 	// Nothing of the signalling is kept: not the SDP, not a candidate's address.
 	var backup bytes.Buffer
@@ -501,4 +501,29 @@ func TestVideoSignedOutElsewhere(t *testing.T) {
 	if r := a.h.roomStillOpen(rp, sessID); r != video.ReasonSignedOut {
 		t.Fatalf("signed out: %q", r)
 	}
+}
+
+// TestVideoLogEscapesOnce: a name with markup shows as typed in the room log,
+// escaped once by the template and no more.
+func TestVideoLogEscapesOnce(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	path, client := a.clientWithPortal(owner, "claire@example.org", "bienvenue au cabinet", "first_name", "Claire <script>alert(1)</script>", "lang", "en")
+	owner.post(path+"/appointments", formOf("date", "2026-11-25", "time", "11:20", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+	a.advance(10 * time.Minute)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.expect("welcome")
+	cl.send(map[string]any{"type": "leave"})
+	cl.closed()
+	r := owner.get(path)
+	mustContain(t, r, "Claire &lt;script&gt;alert(1)&lt;/script&gt; Durand joined at 11:10 AM")
+	mustNotContain(t, r, "&amp;lt;", "<script>alert")
+	owner.lang = "fr"
+	owner.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
+	mustContain(t, owner.get(path), "Claire &lt;script&gt;alert(1)&lt;/script&gt; Durand a rejoint la salle à 11:10")
 }
