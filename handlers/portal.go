@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -213,7 +215,14 @@ func (h *Handler) signup(c echo.Context) error {
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 
-// verifyPage shows a button: opening the link alone changes nothing, since mail scanners open links too.
+// verifyTries is how many wrong passwords a confirmation link survives.
+const verifyTries = 5
+
+// verifyData is the confirmation page's form target.
+type verifyData struct{ Action string }
+
+// verifyPage shows the confirmation form: opening the link alone changes
+// nothing, since mail scanners open links too.
 func (h *Handler) verifyPage(c echo.Context) error {
 	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
 		return echo.ErrTooManyRequests
@@ -222,21 +231,60 @@ func (h *Handler) verifyPage(c echo.Context) error {
 		return tokenError(err, "error.verify_invalid")
 	}
 	pg := h.portalPage(c, "verify.title")
-	pg.Data = struct{ Action string }{"/portal/verify/" + c.Param("token")}
+	pg.Data = verifyData{"/portal/verify/" + c.Param("token")}
 	return h.render(c, http.StatusOK, "portal_verify", pg)
 }
 
+// verify confirms an email only for someone who also knows the password
+// chosen at sign-up. Owning the inbox is not enough: whoever signed up first
+// with someone else's address chose the password, and the owner confirming
+// it would hand that person a verified account (pre-hijacking). Wrong
+// passwords are rate-limited per account and void the link after verifyTries.
 func (h *Handler) verify(c echo.Context) error {
 	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
 		return echo.ErrTooManyRequests
 	}
-	now := h.now().UTC()
-	_, err := h.store.UseAccountToken(store.TokenVerify, c.Param("token"), now, func(a *store.Account) error {
-		if !a.Verified {
-			a.Verified, a.VerifiedBy = true, "email"
+	token := c.Param("token")
+	t, err := h.store.PeekAccountToken(store.TokenVerify, token, h.now())
+	if err != nil {
+		return tokenError(err, "error.verify_invalid")
+	}
+	pg := h.portalPage(c, "verify.title")
+	pg.Data = verifyData{"/portal/verify/" + token}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	password := f.password("password")
+	if !f.ok() {
+		return h.invalid(c, "portal_verify", pg, f)
+	}
+	key := "verify-acct:" + strconv.FormatUint(t.AccountID, 10)
+	if !h.limits.allow(key, limitSignInAccount) {
+		return h.tooMany(c, "portal_verify", pg, f, "password")
+	}
+	a, err := h.store.Account(t.AccountID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// argon2 runs here, outside any transaction; the hash checked is
+	// compared again inside the one that confirms, so a password changed
+	// in between does not count.
+	if err != nil || !auth.VerifyPassword(a.PasswordHash, password) {
+		return h.verifyFailed(c, token, pg, f)
+	}
+	_, err = h.store.UseAccountToken(store.TokenVerify, token, h.now().UTC(), func(cur *store.Account) error {
+		if subtle.ConstantTimeCompare([]byte(cur.PasswordHash), []byte(a.PasswordHash)) != 1 {
+			return store.ErrStale
+		}
+		if !cur.Verified {
+			cur.Verified, cur.VerifiedBy = true, "email"
 		}
 		return nil
 	})
+	if errors.Is(err, store.ErrStale) {
+		return h.verifyFailed(c, token, pg, f)
+	}
 	if err != nil {
 		return tokenError(err, "error.verify_invalid")
 	}
@@ -245,6 +293,20 @@ func (h *Handler) verify(c echo.Context) error {
 		return h.redirect(c, "/portal/account")
 	}
 	return h.redirect(c, "/portal")
+}
+
+// verifyFailed counts a wrong password against the link: the page says so
+// beside the field while tries remain, and the link stops working after that.
+func (h *Handler) verifyFailed(c echo.Context, token string, pg *views.Page, f *form) error {
+	voided, err := h.store.FailAccountToken(store.TokenVerify, token, verifyTries)
+	if err != nil {
+		return tokenError(err, "error.verify_invalid")
+	}
+	if voided {
+		return tokenError(store.ErrNotFound, "error.verify_invalid")
+	}
+	f.fail("password", "verify.wrong_password")
+	return h.invalid(c, "portal_verify", pg, f)
 }
 
 // tokenError turns a missing or expired link into its localized page.

@@ -404,6 +404,9 @@ type AccountToken struct {
 	AccountID uint64    `json:"account_id"`
 	Kind      TokenKind `json:"kind"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Fails counts wrong passwords typed with a verify link; the link is
+	// voided at the limit given to FailAccountToken.
+	Fails int `json:"fails,omitempty"`
 }
 
 func (s *Store) accountTokenKey(kind TokenKind, token string) []byte {
@@ -493,6 +496,30 @@ func (s *Store) UseAccountToken(kind TokenKind, token string, now time.Time, fn 
 		return err
 	})
 	return a, err
+}
+
+// FailAccountToken counts one wrong password typed with a token and deletes
+// the token at the max-th: whoever holds the link without knowing the
+// password cannot try for ever. It reports whether the token is now void.
+func (s *Store) FailAccountToken(kind TokenKind, token string, max int) (bool, error) {
+	var voided bool
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		key := s.accountTokenKey(kind, token)
+		var t AccountToken
+		if err := getJSON(tx, bucketAccountTokens, key, &t); err != nil {
+			return err
+		}
+		t.Fails++
+		if t.Fails < max {
+			return putJSON(tx, bucketAccountTokens, key, t)
+		}
+		voided = true
+		if err := tx.Bucket(bucketAccountTokens).Delete(key); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketTokensByAccount).Delete(tokenIndexKey(t.AccountID, key))
+	})
+	return voided, err
 }
 
 // PurgeAccountTokens deletes the tokens expired before now, with their index

@@ -1,0 +1,151 @@
+package handlers
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+// signUpAs signs someone up for the portal with email and password, in English.
+func (a *testApp) signUpAs(email, password string) {
+	a.t.Helper()
+	v := a.browser()
+	v.lang = "en"
+	r := v.post("/portal/signup", formOf("first_name", "Mallory", "last_name", "Early", "email", email, "lang", "en", "password", password))
+	if r.Code != http.StatusOK {
+		a.t.Fatalf("sign-up: %d %s", r.Code, abbreviate(r.body))
+	}
+}
+
+func (a *testApp) verified(email string) bool {
+	a.t.Helper()
+	acct, err := a.st.AccountByEmail(email)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return acct.Verified
+}
+
+// TestVerifyNeedsPassword: the confirmation link confirms only with the
+// password chosen at sign-up; a wrong one says so beside the field and
+// leaves the link usable.
+func TestVerifyNeedsPassword(t *testing.T) {
+	a := newTestApp(t)
+	a.enableSignup(a.setUp())
+	a.signUpAs("zoe@example.org", "mon mot de passe à moi")
+	link := a.lastLink("zoe@example.org")
+	c := a.browser()
+	c.lang = "en"
+	mustContain(t, c.get(link), "Enter the password you chose when signing up", `autocomplete="current-password"`,
+		"If you did not create an account, ignore the email", `href="/portal/forgot"`)
+	r := c.post(link, nil)
+	if r.Code != http.StatusUnprocessableEntity || a.verified("zoe@example.org") {
+		t.Fatalf("no password: %d, verified %v", r.Code, a.verified("zoe@example.org"))
+	}
+	r = c.post(link, formOf("password", "not the password"))
+	if r.Code != http.StatusUnprocessableEntity || a.verified("zoe@example.org") {
+		t.Fatalf("wrong password: %d, verified %v", r.Code, a.verified("zoe@example.org"))
+	}
+	mustContain(t, r, "This is not the password chosen when signing up", `aria-invalid="true"`)
+	mustNotContain(t, r, "not the password\"") // a password is never echoed back
+	c.lang = "fr"
+	mustContain(t, c.post(link, formOf("password", "pas le mot de passe")), "Ce n’est pas le mot de passe choisi")
+	// The link still works with the right password, once.
+	if r := c.post(link, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusSeeOther || !a.verified("zoe@example.org") {
+		t.Fatalf("right password: %d %s", r.Code, abbreviate(r.body))
+	}
+	acct, _ := a.st.AccountByEmail("zoe@example.org")
+	if acct.VerifiedBy != "email" {
+		t.Fatalf("verified by %q", acct.VerifiedBy)
+	}
+	if r := c.post(link, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusNotFound {
+		t.Fatalf("second use: %d", r.Code)
+	}
+}
+
+// TestVerifyPreHijack: someone signs up first with a client's email; the
+// client, who does not know that password, cannot turn the account into a
+// verified one the stranger could sign in to. A reset is the client's way in,
+// and it replaces the stranger's password.
+func TestVerifyPreHijack(t *testing.T) {
+	a := newTestApp(t)
+	a.enableSignup(a.setUp())
+	a.signUpAs("eloise@example.org", "the attacker's password")
+	link := a.lastLink("eloise@example.org")
+	victim := a.browser()
+	victim.lang = "en"
+	victim.get(link)
+	for _, pw := range []string{"bienvenue au cabinet", "my usual password"} {
+		if r := victim.post(link, formOf("password", pw)); r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("victim's guess %q: %d", pw, r.Code)
+		}
+	}
+	if a.verified("eloise@example.org") {
+		t.Fatal("the stranger's account was confirmed without its password")
+	}
+	attacker := a.browser()
+	if r := attacker.post("/portal", formOf("email", "eloise@example.org", "password", "the attacker's password")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("the stranger signed in: %d", r.Code)
+	}
+	// The client resets the password instead: confirmed, and the stranger's password is dead.
+	victim.post("/portal/forgot", formOf("email", "eloise@example.org"))
+	reset := a.lastLink("eloise@example.org")
+	if r := victim.post(reset, formOf("password", "un tout nouveau mot de passe")); r.Code != http.StatusSeeOther {
+		t.Fatalf("reset: %d %s", r.Code, abbreviate(r.body))
+	}
+	if !a.verified("eloise@example.org") {
+		t.Fatal("a reset by the inbox owner did not confirm")
+	}
+	if r := a.browser().post("/portal", formOf("email", "eloise@example.org", "password", "the attacker's password")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("the stranger's password still works: %d", r.Code)
+	}
+	// The old confirmation link, still unused, needs the new password, not the stranger's.
+	if r := attacker.post(link, formOf("password", "the attacker's password")); r.Code != http.StatusUnprocessableEntity && r.Code != http.StatusNotFound {
+		t.Fatalf("old password on the old link: %d", r.Code)
+	}
+}
+
+// TestVerifyRateLimit: wrong passwords void the link after verifyTries, and
+// are limited per account across links.
+func TestVerifyRateLimit(t *testing.T) {
+	a := newTestApp(t)
+	a.enableSignup(a.setUp())
+	a.signUpAs("zoe@example.org", "mon mot de passe à moi")
+	link := a.lastLink("zoe@example.org")
+	c := a.browser()
+	c.lang = "en"
+	for i := 1; i < verifyTries; i++ {
+		if r := c.post(link, formOf("password", "guess")); r.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong try %d: %d", i, r.Code)
+		}
+	}
+	r := c.post(link, formOf("password", "guess"))
+	if r.Code != http.StatusNotFound {
+		t.Fatalf("try %d did not void the link: %d", verifyTries, r.Code)
+	}
+	mustContain(t, r, "This confirmation link does not work")
+	if r := c.post(link, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusNotFound || a.verified("zoe@example.org") {
+		t.Fatalf("a voided link confirmed: %d", r.Code)
+	}
+	// A new link does not reset the per-account limit.
+	a.advance(11 * time.Second) // the per-address token limit, not the account's, refills
+	c.post("/portal/resend", formOf("email", "zoe@example.org"))
+	link2 := a.lastLink("zoe@example.org")
+	if link2 == link {
+		t.Fatal("no new link")
+	}
+	r = c.post(link2, formOf("password", "guess"))
+	if r.Code != http.StatusTooManyRequests {
+		t.Fatalf("past the account's limit: %d", r.Code)
+	}
+	mustContain(t, r, "Too many attempts")
+	if tok, err := a.st.PeekAccountToken(store.TokenVerify, link2[len("/portal/verify/"):], a.now()); err != nil || tok.Fails != 0 {
+		t.Fatalf("a refused try counted against the link: %+v %v", tok, err)
+	}
+	a.advance(time.Minute)
+	if r := c.post(link2, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusSeeOther || !a.verified("zoe@example.org") {
+		t.Fatalf("right password after the wait: %d %s", r.Code, abbreviate(r.body))
+	}
+}
