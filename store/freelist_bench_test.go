@@ -1,0 +1,98 @@
+package store
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// freelistBenchMiB is how many MiB of blobs BenchmarkFreelistSync writes and
+// purges before measuring: 256 as the question asks when FOYER_BENCH_FREED_MIB
+// says so, a small default so CI's one-iteration run stays quick.
+func freelistBenchMiB(b *testing.B) int64 {
+	if v := os.Getenv("FOYER_BENCH_FREED_MIB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			b.Fatalf("FOYER_BENCH_FREED_MIB=%q is not a size in MiB", v)
+		}
+		return n
+	}
+	return 16
+}
+
+// openBolt opens a store file as OpenFile does, with NoFreelistSync set or not.
+func openBolt(b *testing.B, path string, noSync bool) *Store {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:         time.Second,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 64 << 20,
+		NoFreelistSync:  noSync,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Store{db: db}
+	if err := s.migrate(""); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkFreelistSync compares bbolt's NoFreelistSync false (the store's
+// setting) with true on a file where many blobs were written then purged, so
+// the freelist is large: a small commit (a session save) costs the writing of
+// the freelist when it is synced; when it is not, every open rebuilds it by
+// scanning the file. Each sub-benchmark reports the open time (open-ms) and
+// the file size; ns/op is one small commit.
+func BenchmarkFreelistSync(b *testing.B) {
+	mib := freelistBenchMiB(b)
+	for _, noSync := range []bool{false, true} {
+		b.Run("NoFreelistSync="+strconv.FormatBool(noSync), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), FileName)
+			s := openBolt(b, path, noSync)
+			var ids []uint64
+			for written := int64(0); written < mib<<20; written += 8 << 20 {
+				bl := Blob{Name: "x", CreatedAt: time.Now()}
+				if err := s.CreateBlob(&bl, io.LimitReader(zeros{}, 8<<20), 8<<20); err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, bl.ID)
+			}
+			for _, id := range ids {
+				if err := s.DeleteBlob(id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			free := s.db.Stats().FreePageN
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			s = openBolt(b, path, noSync)
+			opened := time.Since(start)
+			b.Cleanup(func() { s.Close() })
+			if free < int(mib<<20)/4096/2 {
+				b.Fatalf("only %d free pages after purging %d MiB", free, mib)
+			}
+			now := time.Now()
+			sess := Session{CreatedAt: now, LastSeen: now}
+			for b.Loop() {
+				if err := s.SaveSession("bench-session-id-of-forty-three-characters!!", sess); err != nil {
+					b.Fatal(err)
+				}
+			}
+			st, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(opened.Microseconds())/1000, "open-ms")
+			b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
+			b.ReportMetric(float64(free), "free-pages")
+		})
+	}
+}
