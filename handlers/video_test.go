@@ -293,8 +293,13 @@ func TestVideoSignalling(t *testing.T) {
 		t.Fatalf("leave: %+v", m)
 	}
 	pr.closed()
+	// The server records a departure when its side of the socket ends, which can come
+	// after the client has already seen "peer-left": wait for the record before the
+	// client leaves, so the log's order is the order things happened in.
+	waitForVideoEvent(t, a.st, 1, store.PartyPractitioner, false)
 	cl.send(map[string]any{"type": "leave"})
 	cl.closed()
+	waitForVideoEvent(t, a.st, 1, store.PartyClient, false)
 
 	ap, _ := a.st.Appointment(1)
 	if ap.Status != store.StatusAttended {
@@ -526,4 +531,24 @@ func TestVideoLogEscapesOnce(t *testing.T) {
 	owner.lang = "fr"
 	owner.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
 	mustContain(t, owner.get(path), "Claire &lt;script&gt;alert(1)&lt;/script&gt; Durand a rejoint la salle à 11:10")
+}
+
+// waitForVideoEvent waits (up to 5 s) until the appointment's video log ends with
+// the given party joining or leaving.
+func waitForVideoEvent(t *testing.T, st *store.Store, id uint64, party store.VideoParty, joined bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ap, err := st.Appointment(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(ap.Video); n > 0 && ap.Video[n-1].Party == party && ap.Video[n-1].Joined == joined {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("video log never ended with %s joined=%v: %+v", party, joined, ap.Video)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
