@@ -48,26 +48,15 @@ func openBolt(b *testing.B, path string, noSync bool) *Store {
 // the freelist is large: a small commit (a session save) costs the writing of
 // the freelist when it is synced; when it is not, every open rebuilds it by
 // scanning the file. Each sub-benchmark reports the open time (open-ms) and
-// the file size; ns/op is one small commit.
+// the file size after one round and after a second one (are freed pages
+// used again?); ns/op is one small commit.
 func BenchmarkFreelistSync(b *testing.B) {
 	mib := freelistBenchMiB(b)
 	for _, noSync := range []bool{false, true} {
 		b.Run("NoFreelistSync="+strconv.FormatBool(noSync), func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), FileName)
 			s := openBolt(b, path, noSync)
-			var ids []uint64
-			for written := int64(0); written < mib<<20; written += 8 << 20 {
-				bl := Blob{Name: "x", CreatedAt: time.Now()}
-				if err := s.CreateBlob(&bl, io.LimitReader(zeros{}, 8<<20), 8<<20); err != nil {
-					b.Fatal(err)
-				}
-				ids = append(ids, bl.ID)
-			}
-			for _, id := range ids {
-				if err := s.DeleteBlob(id); err != nil {
-					b.Fatal(err)
-				}
-			}
+			writeAndPurge(b, s, mib)
 			free := s.db.Stats().FreePageN
 			if err := s.Close(); err != nil {
 				b.Fatal(err)
@@ -76,6 +65,10 @@ func BenchmarkFreelistSync(b *testing.B) {
 			s = openBolt(b, path, noSync)
 			opened := time.Since(start)
 			b.Cleanup(func() { s.Close() })
+			size1 := fileMiB(b, path)
+			// A second round shows whether the freed pages are used again.
+			writeAndPurge(b, s, mib)
+			free = max(free, s.db.Stats().FreePageN)
 			if free < int(mib<<20)/4096/2 {
 				b.Fatalf("only %d free pages after purging %d MiB", free, mib)
 			}
@@ -86,13 +79,35 @@ func BenchmarkFreelistSync(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			st, err := os.Stat(path)
-			if err != nil {
-				b.Fatal(err)
-			}
 			b.ReportMetric(float64(opened.Microseconds())/1000, "open-ms")
-			b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
+			b.ReportMetric(size1, "file-MiB")
+			b.ReportMetric(fileMiB(b, path), "file-2nd-MiB")
 			b.ReportMetric(float64(free), "free-pages")
 		})
 	}
+}
+
+// writeAndPurge writes mib MiB of blobs, 8 MiB each, then deletes them all.
+func writeAndPurge(b *testing.B, s *Store, mib int64) {
+	var ids []uint64
+	for written := int64(0); written < mib<<20; written += 8 << 20 {
+		bl := Blob{Name: "x", CreatedAt: time.Now()}
+		if err := s.CreateBlob(&bl, io.LimitReader(zeros{}, 8<<20), 8<<20); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, bl.ID)
+	}
+	for _, id := range ids {
+		if err := s.DeleteBlob(id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func fileMiB(b *testing.B, path string) float64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(st.Size()) / (1 << 20)
 }
