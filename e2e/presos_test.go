@@ -136,6 +136,9 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	// The client, in another browser context, on a phone.
 	client := newTab(t, browser, srv.base)
 	client.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(link))
+	// The pages follow the browser (English here); she switches to French.
+	client.expect("Mia Martin", "Not on the list?")
+	client.submit(`form[action="/lang"]`)
 	client.expect("Mia Martin", "Vous n’êtes pas dans la liste ?")
 	client.axe()
 	client.screenshot("preso-landing")
