@@ -32,6 +32,8 @@ type roomLink struct {
 	URL   string
 	Open  bool
 	Opens string
+	// Today: Opens is a time of today, else a date and time.
+	Today bool
 }
 
 // window is the practice's video room window.
@@ -51,7 +53,7 @@ func (h *Handler) roomLinkFor(pg *views.Page, a store.Appointment, url string) *
 		opens := w.Opens(a)
 		l := &roomLink{URL: url, Opens: pg.DateTime(opens)}
 		if y, m, d := opens.In(h.zone()).Date(); now.In(h.zone()).Year() == y && now.In(h.zone()).Month() == m && now.In(h.zone()).Day() == d {
-			l.Opens = pg.Time(opens)
+			l.Opens, l.Today = pg.Time(opens), true
 		}
 		return l
 	}

@@ -552,3 +552,17 @@ func waitForVideoEvent(t *testing.T, st *store.Store, id uint64, party store.Vid
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestVideoOpensOnAnotherDay: a room that opens on a later day names the day
+// ("opens on …"), one that opens today only the time ("opens at …").
+func TestVideoOpensOnAnotherDay(t *testing.T) {
+	_, owner, client := videoSetup(t)
+	path := "/clients/1"
+	if r := owner.post(path+"/appointments", formOf("date", "2026-12-08", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("book: %d %s", r.Code, abbreviate(r.body))
+	}
+	r := owner.get(path)
+	mustContain(t, r, "Video room opens at 11:05 AM", "Video room opens on December 8, 2026 at 9:45 AM")
+	mustNotContain(t, r, "opens at December")
+	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05 AM")
+}
