@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func TestCancelAndDeleteAppointment(t *testing.T) {
 	if r := owner.post("/appointments/1/delete", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Code)
 	}
-	if _, err := a.st.Appointment(1); err != store.ErrNotFound {
+	if _, err := a.st.Appointment(1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("still there: %v", err)
 	}
 	mustNotContain(t, owner.get(path), "/appointments/1/")

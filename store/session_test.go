@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestSessionsByOwner(t *testing.T) {
 	if n, err := s.DeleteUserSessions(2, "anon"); err != nil || n != 1 {
 		t.Fatalf("deleted %d of user 2's sessions, %v", n, err)
 	}
-	if _, err := s.Session("b1"); err != ErrNotFound {
+	if _, err := s.Session("b1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("b1 survived: %v", err)
 	}
 	if _, err := s.Session("anon"); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -236,7 +237,7 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 		}
 		old := sh
 		var code ShareCode
-		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && err != ErrNotFound {
+		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		ch := &ShareChange{Share: &sh, Code: &code}
@@ -269,7 +270,7 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 func (s *Store) ShareCode(id uint64) (ShareCode, error) {
 	var code ShareCode
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && err != ErrNotFound {
+		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
