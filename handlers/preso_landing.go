@@ -212,7 +212,8 @@ func (h *Handler) presoSendCode(c echo.Context) error {
 		i = d.Targets[0].N
 	}
 	lang := sh.Recipients[d.Who].Lang
-	_, err = h.shares.IssueCode(sh.ID, targets[i], share.DefaultCodeTTL, c.Request().UserAgent(),
+	_, codeTTL := h.shareSettings()
+	_, err = h.shares.IssueCode(sh.ID, targets[i], codeTTL, c.Request().UserAgent(),
 		func(t share.Target, code string, expires time.Time) (*store.Message, error) {
 			return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: "preso_code", Secret: code, ExpiresAt: expires,
 				Args: map[string]string{"Title": p.Title, "Expires": timeArg(expires)}}, nil

@@ -308,8 +308,12 @@ func (h *Handler) expirePresoShare(c echo.Context) error {
 	return h.afterShareChange(c, p, false)
 }
 
-// presoShareLifetime is how long a preso's link lives.
-func (h *Handler) presoShareLifetime() time.Duration { return share.DefaultLifetime }
+// presoShareLifetime is how long a preso's link lives: the practice's share
+// lifetime, the same as for documents.
+func (h *Handler) presoShareLifetime() time.Duration {
+	lifetime, _ := h.shareSettings()
+	return lifetime
+}
 
 // purgePreso removes what an ended preso share holds: its snapshot. Signatures
 // keep the snapshot's SHA-256, which is what the certificate states.

@@ -353,3 +353,22 @@ func TestCSVCellDisarmsFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestPresoShareUsesPracticeLifetime: a preso's link lives as long as the
+// practice's Secure share setting says, like a documents link.
+func TestPresoShareUsesPracticeLifetime(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	valid := "[[SECURE_SHARE_LINK]] [[SECURE_SHARE_DISCLAIMER]]"
+	if r := owner.post("/settings/shares", formOf("share_days", "5", "code_minutes", "5", "download_mail", "1", "template_en", valid, "template_fr", valid)); r.Code != http.StatusSeeOther {
+		t.Fatalf("settings: %d %s", r.Code, abbreviate(r.body))
+	}
+	id, _ := sharePreso(t, a, owner, "anyone", a.addClient("Mia", "Martin", a.ownerID()))
+	shares, err := a.st.SharesOfSubject(store.SharePreso, id)
+	if err != nil || len(shares) != 1 {
+		t.Fatalf("shares: %v %d", err, len(shares))
+	}
+	if got, want := shares[0].ExpiresAt, a.now().Add(5*24*time.Hour); !got.Equal(want) {
+		t.Fatalf("expires %v, want %v", got, want)
+	}
+}
