@@ -23,10 +23,11 @@ import (
 // never sends a code nor counts a view: only a button does.
 
 type landingData struct {
-	Title      string
-	Base       string
-	Recipients []store.ShareRecipient
-	Anyone     bool
+	Title string
+	Base  string
+	// Names are the recipients still contacts of the preso, by their index in the share.
+	Names  []landingName
+	Anyone bool
 	// Who is the recipient picked (contacts only), -1 before.
 	Who     int
 	Name    string
@@ -34,6 +35,11 @@ type landingData struct {
 	// Sent is the masked number the code went to (code step).
 	Sent string
 	Code bool
+}
+
+type landingName struct {
+	N    int
+	Name string
 }
 
 type landingTarget struct {
@@ -61,6 +67,9 @@ func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error)
 	} else if err != nil {
 		return sh, store.Preso{}, err
 	}
+	if sh, err = h.presoLiveRecipients(sh); err != nil {
+		return sh, store.Preso{}, err
+	}
 	c.Set(ctxLoc, h.shareVisitorLoc(c, sh))
 	title := ""
 	if len(sh.Snapshot) == 1 {
@@ -74,7 +83,12 @@ func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error)
 func (h *Handler) landingPage(c echo.Context, sh store.Share, p store.Preso) (*views.Page, *landingData) {
 	pg := h.page(c, "landing.title")
 	pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
-	d := &landingData{Title: p.Title, Base: "/s/" + c.Param("token"), Recipients: sh.Recipients, Anyone: sh.Visibility == store.VisibilityAnyone, Who: -1}
+	d := &landingData{Title: p.Title, Base: "/s/" + c.Param("token"), Anyone: sh.Visibility == store.VisibilityAnyone, Who: -1}
+	for i, r := range sh.Recipients {
+		if !goneRecipient(r) {
+			d.Names = append(d.Names, landingName{N: i, Name: r.Name})
+		}
+	}
 	pg.Data = d
 	return pg, d
 }
@@ -82,7 +96,7 @@ func (h *Handler) landingPage(c echo.Context, sh store.Share, p store.Preso) (*v
 // pickRecipient reads the "who" of a contacts-only landing step.
 func (h *Handler) pickRecipient(c echo.Context, sh store.Share, d *landingData) bool {
 	who, err := strconv.Atoi(c.FormValue("who"))
-	if err != nil || who < 0 || who >= len(sh.Recipients) {
+	if err != nil || who < 0 || who >= len(sh.Recipients) || goneRecipient(sh.Recipients[who]) {
 		return false
 	}
 	d.Who, d.Name = who, sh.Recipients[who].Name
@@ -104,7 +118,7 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	pg, d := h.landingPage(c, sh, p)
 	// Someone already in goes straight on.
 	if ck, err := c.Cookie(h.shareCookieName()); err == nil {
-		if _, err := h.shares.Session(ck.Value, sh); err == nil {
+		if ss, err := h.shares.Session(ck.Value, sh); err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient]))) {
 			return h.redirect(c, d.Base+"/slides/1")
 		}
 	}
@@ -117,8 +131,8 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	// The first step reads the same for every visitor of the link: it is kept
 	// until what it shows changes (the path holds the token).
 	key := []string{strconv.FormatUint(sh.ID, 10), string(sh.Visibility), p.Title}
-	for _, r := range sh.Recipients {
-		key = append(key, r.Name)
+	for _, n := range d.Names {
+		key = append(key, strconv.Itoa(n.N), n.Name)
 	}
 	return h.renderShared(c, "preso_landing", strings.Join(key, "\x00"), func() *views.Page { return pg })
 }
@@ -141,6 +155,9 @@ func (h *Handler) presoEnter(c echo.Context) error {
 	who, err := strconv.Atoi(c.FormValue("who"))
 	if err != nil || who < -1 || who >= len(sh.Recipients) {
 		who = -1
+	}
+	if who >= 0 && goneRecipient(sh.Recipients[who]) {
+		return h.redirect(c, d.Base)
 	}
 	name, email := "", ""
 	if who < 0 && c.FormValue("anonymous") == "" {
@@ -289,6 +306,13 @@ func (h *Handler) presoVerify(c echo.Context) error {
 	}
 	switch res.Result {
 	case share.CodeOK:
+		if res.Recipient < 0 || res.Recipient >= len(sh.Recipients) || goneRecipient(sh.Recipients[res.Recipient]) {
+			// A code sent before its recipient was removed from the preso.
+			if err := h.shares.EndSession(res.Session); err != nil {
+				return err
+			}
+			return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+		}
 		h.setShareCookie(c, res.Session)
 		if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
 			return err
@@ -315,3 +339,27 @@ func init() {
 		return nil
 	}
 }
+
+// presoLiveRecipients blanks the share's recipients who are no longer contacts
+// of the preso: a share keeps the contacts of the moment it was made (or last
+// refreshed), but removing a contact must end their access to it at once.
+// Indexes stay put, as codes and sessions name recipients by index. A preso
+// gone from the store leaves nobody.
+func (h *Handler) presoLiveRecipients(sh store.Share) (store.Share, error) {
+	p, err := h.store.Preso(sh.SubjectID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return sh, err
+	}
+	live := make([]store.ShareRecipient, len(sh.Recipients))
+	for i, r := range sh.Recipients {
+		if err == nil && r.ClientID != 0 && p.HasContact(r.ClientID) {
+			live[i] = r
+		}
+	}
+	sh.Recipients = live
+	return sh, nil
+}
+
+// goneRecipient reports a recipient blanked by presoLiveRecipients (every
+// recipient of a preso share is a client record).
+func goneRecipient(r store.ShareRecipient) bool { return r.ClientID == 0 }

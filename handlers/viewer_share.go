@@ -75,6 +75,17 @@ func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	// Someone who came in by their name and has since been removed from the
+	// preso's contacts is out, at once.
+	if v.Share, err = h.presoLiveRecipients(sh); err != nil {
+		return nil, err
+	}
+	if i := ss.Recipient; i >= 0 && (i >= len(v.Share.Recipients) || goneRecipient(v.Share.Recipients[i])) {
+		if err := h.shares.EndSession(ck.Value); err != nil {
+			return nil, err
+		}
+		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	}
 	v.Session = ss
 	if len(sh.Snapshot) != 1 {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
@@ -205,6 +216,15 @@ func (h *Handler) beacon(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
 	} else if err != nil {
 		return err
+	}
+	if vw.ContactID != 0 {
+		// A viewer removed from the preso's contacts records nothing more.
+		p, err := h.store.Preso(sh.SubjectID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !p.HasContact(vw.ContactID)) {
+			return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+		} else if err != nil {
+			return err
+		}
 	}
 	snap, err := h.store.Snapshot(vw.SnapshotID)
 	if err != nil {

@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+// verifyByCode takes a visitor of a contacts-only link through the code by
+// text message as recipient who; it returns the viewing token of slide 1.
+func verifyByCode(t *testing.T, a *testApp, v *browser, link string, who int) string {
+	t.Helper()
+	a.advance(2 * time.Minute) // one code a minute per share
+	if r := v.post(link+"/code", formOf("who", fmt.Sprint(who))); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d %s", r.Code, abbreviate(r.body))
+	}
+	msgs, _ := a.st.ListMessages(0, 10)
+	secret, err := a.st.Unseal(msgs[0].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := v.post(link+"/verify", formOf("who", fmt.Sprint(who), "code", secret)); r.Code != http.StatusSeeOther {
+		t.Fatalf("verify: %d %s", r.Code, abbreviate(r.body))
+	}
+	r := v.get(link + "/slides/1")
+	mustContain(t, r, "Body Hello")
+	return viewingRe.FindStringSubmatch(r.body)[1]
+}
+
+// Removing a contact from a preso ends their access to the links already
+// made, at once: their verified session, their beacons, and the landing.
+func TestPresoRemovedContactLosesShareAccess(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	leo := a.addClient("Léo", "Lemaire", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33611111111", Mobile: true})
+	id, link := sharePreso(t, a, owner, "contacts", mia, leo)
+
+	miaV := a.browser()
+	viewing := verifyByCode(t, a, miaV, link, 0)
+	leoV := a.browser()
+	verifyByCode(t, a, leoV, link, 1)
+
+	if r := owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", mia.ID)), nil); r.Code >= 400 {
+		t.Fatalf("remove contact: %d %s", r.Code, abbreviate(r.body))
+	}
+	// Mia's open viewer stops at its next slide and its next beacon.
+	if r := miaV.get(link + "/slides/2"); r.Code != http.StatusGone {
+		t.Fatalf("removed contact's slide: %d", r.Code)
+	} else {
+		mustContain(t, r, "no longer works")
+	}
+	if r := miaV.post(link+"/beacon", beaconForm(miaV, viewing, 1, 10)); r.Code != http.StatusGone && r.Code != http.StatusForbidden {
+		t.Fatalf("removed contact's beacon: %d", r.Code)
+	}
+	// The landing names only Léo; Mia's name and number can no longer be picked nor get a code.
+	fresh := a.browser()
+	r := fresh.get(link)
+	mustContain(t, r, "Léo Lemaire")
+	mustNotContain(t, r, "Mia Martin")
+	if r := fresh.get(link + "?who=0"); r.Code != http.StatusNotFound {
+		t.Fatalf("removed contact's numbers: %d", r.Code)
+	}
+	before, _ := a.st.ListMessages(0, 10)
+	fresh.post(link+"/code", formOf("who", "0"))
+	if after, _ := a.st.ListMessages(0, 10); len(after) != len(before) {
+		t.Fatalf("a code was sent to a removed contact: %+v", after[0])
+	}
+	// Léo, still a contact, goes on.
+	mustContain(t, leoV.get(link+"/slides/2"), "Sign here")
+}
+
+// On a link open to anyone, a removed contact's name goes from the list and
+// the session they opened by their name ends.
+func TestPresoRemovedContactAnyoneLink(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	leo := a.addClient("Léo", "Lemaire", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia, leo)
+	v := a.browser()
+	v.post(link+"/open", formOf("who", "0"))
+	mustContain(t, v.get(link+"/slides/1"), "Body Hello")
+	owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", mia.ID)), nil)
+	if r := v.get(link + "/slides/1"); r.Code != http.StatusGone {
+		t.Fatalf("removed contact's slide: %d", r.Code)
+	}
+	r := a.browser().get(link)
+	mustContain(t, r, "Léo Lemaire", "Not on the list?")
+	mustNotContain(t, r, "Mia Martin")
+	v2 := a.browser()
+	if r := v2.post(link+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("open as a removed contact: %d %s", r.Code, r.Header().Get("Location"))
+	}
+}
