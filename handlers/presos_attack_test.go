@@ -96,3 +96,61 @@ func TestPresoRemovedContactAnyoneLink(t *testing.T) {
 		t.Fatalf("open as a removed contact: %d %s", r.Code, r.Header().Get("Location"))
 	}
 }
+
+// Deleting a preso asks first, expires its links (an open viewer and the
+// landing say it no longer works), and removes the preso, its slides and its
+// images; another practitioner cannot delete it.
+func TestPresoDeleteExpiresSharesAndRemovesIt(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.addStaff("Bob Practitioner", "bob@example.org", store.RolePractitioner)
+	bobB := a.signIn("bob@example.org", staffPassword)
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "a.png", pngBytes(t, 8, 8)); r.Code >= 400 {
+		t.Fatalf("image: %d", r.Code)
+	}
+	p, _ := a.st.Preso(id)
+	digest := p.Slides[0].Image
+	if _, err := a.st.SlideImage(digest); err != nil {
+		t.Fatalf("image not stored: %v", err)
+	}
+	v := a.browser()
+	v.post(link+"/open", formOf("who", "0"))
+	mustContain(t, v.get(link+"/slides/1"), "Body Hello")
+
+	mustContain(t, owner.get(presoPath(id, "")), presoPath(id, "/delete"), "Delete this preso")
+	r := owner.get(presoPath(id, "/delete"))
+	mustContain(t, r, "Delete this preso?", `action="`+presoPath(id, "/delete")+`"`, "Keep it")
+	if r := bobB.get(presoPath(id, "/delete")); r.Code != http.StatusNotFound {
+		t.Fatalf("another practitioner's confirmation: %d", r.Code)
+	}
+	if r := bobB.post(presoPath(id, "/delete"), nil); r.Code != http.StatusNotFound {
+		t.Fatalf("another practitioner's delete: %d", r.Code)
+	}
+	if _, err := a.st.Preso(id); err != nil {
+		t.Fatalf("deleted by someone else: %v", err)
+	}
+	r = owner.post(presoPath(id, "/delete"), nil)
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/presos" {
+		t.Fatalf("delete: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	mustContain(t, owner.get("/presos"), "The preso is deleted.")
+	if _, err := a.st.Preso(id); err == nil {
+		t.Fatal("the preso is still stored")
+	}
+	if _, err := a.st.SlideImage(digest); err == nil {
+		t.Fatal("the slide image is still stored")
+	}
+	if r := owner.get(presoPath(id, "")); r.Code != http.StatusNotFound {
+		t.Fatalf("deleted preso's page: %d", r.Code)
+	}
+	if r := v.get(link + "/slides/1"); r.Code != http.StatusGone {
+		t.Fatalf("viewer after delete: %d", r.Code)
+	}
+	r = a.browser().get(link)
+	if r.Code != http.StatusGone {
+		t.Fatalf("landing after delete: %d", r.Code)
+	}
+	mustContain(t, r, "no longer works")
+}

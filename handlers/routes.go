@@ -113,6 +113,8 @@ var routes = []route{
 	{http.MethodPost, "/presos/:id/title", anyStaff, func(h *Handler) echo.HandlerFunc { return h.renamePreso }},
 	{http.MethodPost, "/presos/:id/contacts", anyStaff, func(h *Handler) echo.HandlerFunc { return h.addPresoContact }},
 	{http.MethodPost, "/presos/:id/contacts/:cid/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePresoContact }},
+	{http.MethodGet, "/presos/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmDeletePreso }},
+	{http.MethodPost, "/presos/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.deletePreso }},
 	{http.MethodPost, "/presos/:id/handover", anyStaff, func(h *Handler) echo.HandlerFunc { return h.handOver }},
 	{http.MethodPost, "/presos/:id/visibility", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setVisibility }},
 	{http.MethodPost, "/presos/:id/order", anyStaff, func(h *Handler) echo.HandlerFunc { return h.reorderSlides }},

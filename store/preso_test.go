@@ -117,3 +117,51 @@ func TestBeaconsAreBatchedAndBoundToTheirShare(t *testing.T) {
 		t.Fatal(fmt.Sprint("not reported after coming back: ", len(due)))
 	}
 }
+
+// Deleting a preso removes it, its index entries, snapshots and the images
+// only it used; an image another preso also uses stays.
+func TestDeletePresoKeepsImagesInUse(t *testing.T) {
+	s := openTest(t)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	shared, _ := s.PutSlideImage([]byte("shared image"))
+	own, _ := s.PutSlideImage([]byte("own image"))
+	p := Preso{Title: "Plan", OwnerID: 1, ContactIDs: []uint64{7}, CreatedAt: now}
+	p.AddSlide(Slide{Kind: SlideContent, Title: "One", Image: shared, ImageType: "image/png"})
+	p.AddSlide(Slide{Kind: SlideContent, Title: "Two", Image: own, ImageType: "image/png"})
+	other := Preso{Title: "Other", OwnerID: 1, CreatedAt: now}
+	other.AddSlide(Slide{Kind: SlideContent, Title: "Same picture", Image: shared, ImageType: "image/png"})
+	if err := s.CreatePreso(&p, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreatePreso(&other, 1); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.SaveSnapshot(p.ID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePreso(p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Preso(p.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("preso: %v", err)
+	}
+	if _, err := s.Snapshot(snap.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("snapshot: %v", err)
+	}
+	if got, _ := s.ClientPresos(7); len(got) != 0 {
+		t.Fatalf("client index: %+v", got)
+	}
+	if _, err := s.SlideImage(own); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("own image: %v", err)
+	}
+	if _, err := s.SlideImage(shared); err != nil {
+		t.Fatalf("shared image: %v", err)
+	}
+	if act, _ := s.PresoActivity(p.ID); len(act) != 0 {
+		t.Fatalf("activity: %+v", act)
+	}
+	if err := s.DeletePreso(p.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("twice: %v", err)
+	}
+}
