@@ -19,11 +19,14 @@ import (
 // and shares with a link. This file is the staff side: making and editing.
 
 const (
-	maxPresoTitle  = 120
-	maxSlideTitle  = 160
-	maxSlides      = 200
-	maxSlideImage  = 2 << 20
-	maxSlideSide   = 6000
+	maxPresoTitle = 120
+	maxSlideTitle = 160
+	maxSlides     = 200
+	maxSlideImage = 2 << 20
+	maxSlideSide  = 6000
+	// slideImageSide is the largest side an image is kept at: wider than
+	// any screen a slide is shown on, and it keeps stored images small.
+	slideImageSide = 2560
 	contactResults = 10
 )
 
@@ -661,6 +664,17 @@ func (h *Handler) uploadSlideImage(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
 	}
 	// Image work and the write of the bytes happen outside the preso's transaction.
+	// What was uploaded is drawn again: appended bytes and metadata (a
+	// photo's EXIF, with its GPS position) never reach the clients.
+	data, typ, err = reencodeImage(data, slideImageSide, true)
+	if err != nil {
+		pg, err := h.presoPage(c, p, sid)
+		if err != nil {
+			return err
+		}
+		pg.Errors["image"] = "preso.image_invalid"
+		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
+	}
 	digest, err := h.store.PutSlideImage(data)
 	if err != nil {
 		return err

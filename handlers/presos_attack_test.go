@@ -1,8 +1,13 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +158,47 @@ func TestPresoDeleteExpiresSharesAndRemovesIt(t *testing.T) {
 		t.Fatalf("landing after delete: %d", r.Code)
 	}
 	mustContain(t, r, "no longer works")
+}
+
+// Slide images are decoded and encoded again at upload: bytes appended to the
+// file and metadata such as EXIF (GPS) do not reach the store nor viewers.
+func TestPresoSlideImageReencoded(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	id := owner.newPreso(t, "title", "Plan")
+	owner.post(presoPath(id, "/slides"), formOf("kind", "content"))
+
+	withScript := append(pngBytes(t, 4, 4), []byte("<html><script>alert(1)</script></html>")...)
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "a.png", withScript); r.Code >= 400 {
+		t.Fatalf("png: %d", r.Code)
+	}
+	r := owner.get(presoPath(id, "/slides/1/image"))
+	if r.Header().Get("Content-Type") != "image/png" || strings.Contains(r.body, "script") {
+		t.Fatalf("png served as uploaded: %s %q", r.Header().Get("Content-Type"), r.body)
+	}
+	if cfg, err := png.DecodeConfig(strings.NewReader(r.body)); err != nil || cfg.Width != 4 {
+		t.Fatalf("png: %+v %v", cfg, err)
+	}
+
+	var jp bytes.Buffer
+	if err := jpeg.Encode(&jp, image.NewRGBA(image.Rect(0, 0, 16, 8)), nil); err != nil {
+		t.Fatal(err)
+	}
+	// An EXIF segment (APP1) right after the start-of-image marker, as cameras write it.
+	exif := append([]byte("Exif\x00\x00"), []byte("GPSLatitude 48.8566 secret-place")...)
+	seg := append([]byte{0xFF, 0xE1, byte((len(exif) + 2) >> 8), byte(len(exif) + 2)}, exif...)
+	photo := append(append(append([]byte{}, jp.Bytes()[:2]...), seg...), jp.Bytes()[2:]...)
+	if _, err := jpeg.Decode(bytes.NewReader(photo)); err != nil {
+		t.Fatalf("test photo: %v", err)
+	}
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "photo.jpg", photo); r.Code >= 400 {
+		t.Fatalf("jpeg: %d", r.Code)
+	}
+	r = owner.get(presoPath(id, "/slides/1/image"))
+	if r.Header().Get("Content-Type") != "image/jpeg" || strings.Contains(r.body, "secret-place") || strings.Contains(r.body, "Exif") {
+		t.Fatalf("jpeg kept its metadata: %s", r.Header().Get("Content-Type"))
+	}
+	if cfg, err := jpeg.DecodeConfig(strings.NewReader(r.body)); err != nil || cfg.Width != 16 || cfg.Height != 8 {
+		t.Fatalf("jpeg: %+v %v", cfg, err)
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // logo formats
+	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
@@ -198,26 +198,45 @@ const logoSide = 512
 // boundedPNG decodes an image and re-encodes it as an 8-bit PNG whose sides
 // are at most side pixels (scaled down, proportions kept; never up).
 func boundedPNG(data []byte, side int) ([]byte, error) {
-	src, _, err := image.Decode(bytes.NewReader(data))
+	out, _, err := reencodeImage(data, side, false)
+	return out, err
+}
+
+// reencodeImage decodes an image and encodes it again, 8-bit, its sides at
+// most side pixels (scaled down, proportions kept; never up). Only the pixels
+// survive: bytes appended to the file and metadata (EXIF, GPS, comments) are
+// gone. A JPEG stays a JPEG when keepJPEG is set (a photo as PNG is several
+// times larger); anything else becomes a PNG. It returns the bytes and type.
+func reencodeImage(data []byte, side int, keepJPEG bool) ([]byte, string, error) {
+	src, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	b := src.Bounds()
 	w, hgt := b.Dx(), b.Dy()
+	dst := image.NewNRGBA(image.Rect(0, 0, w, hgt))
 	if w > side || hgt > side {
 		if w >= hgt {
 			w, hgt = side, max(1, hgt*side/w)
 		} else {
 			w, hgt = max(1, w*side/hgt), side
 		}
+		dst = image.NewNRGBA(image.Rect(0, 0, w, hgt))
+		xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, b, xdraw.Src, nil)
+	} else {
+		xdraw.Draw(dst, dst.Bounds(), src, b.Min, xdraw.Src)
 	}
-	dst := image.NewNRGBA(image.Rect(0, 0, w, hgt))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), src, b, xdraw.Src, nil)
 	var out bytes.Buffer
-	if err := png.Encode(&out, dst); err != nil {
-		return nil, err
+	if keepJPEG && format == "jpeg" {
+		if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 90}); err != nil {
+			return nil, "", err
+		}
+		return out.Bytes(), "image/jpeg", nil
 	}
-	return out.Bytes(), nil
+	if err := png.Encode(&out, dst); err != nil {
+		return nil, "", err
+	}
+	return out.Bytes(), "image/png", nil
 }
 
 // readLogo returns the logo bytes and type, or the message ID of what is wrong.
