@@ -226,6 +226,9 @@ func reencodeImage(data []byte, side int, keepJPEG bool) ([]byte, string, error)
 	} else {
 		xdraw.Draw(dst, dst.Bounds(), src, b.Min, xdraw.Src)
 	}
+	if format == "jpeg" {
+		dst = orient(dst, jpegOrientation(data))
+	}
 	var out bytes.Buffer
 	if keepJPEG && format == "jpeg" {
 		if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 90}); err != nil {
