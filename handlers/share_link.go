@@ -116,7 +116,20 @@ type historyLine struct {
 	Access bool
 }
 
-// ended renders the page of a link that no longer opens.
+// liveShare opens the share of the request; when the link no longer opens it
+// answers with the ended page itself and reports answered.
+func (h *Handler) liveShare(c echo.Context) (v *shareVisit, answered bool, err error) {
+	v, err = h.openShare(c)
+	if err != nil {
+		return nil, true, err
+	}
+	if v.Err != nil {
+		return v, true, h.shareEnded(c, v)
+	}
+	return v, false, nil
+}
+
+// shareEnded renders the page of a link that no longer opens.
 func (h *Handler) shareEnded(c echo.Context, v *shareVisit) error {
 	pg := h.sharePage(c, v, "share.ended_title")
 	status := http.StatusGone
@@ -129,12 +142,9 @@ func (h *Handler) shareEnded(c echo.Context, v *shareVisit) error {
 
 // shareLanding is GET /s/{token}: it shows what comes next and does nothing else.
 func (h *Handler) shareLanding(c echo.Context) error {
-	v, err := h.openShare(c)
-	if err != nil {
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
 		return err
-	}
-	if v.Err != nil {
-		return h.shareEnded(c, v)
 	}
 	if v.Session != nil {
 		return h.redirect(c, v.Base+"/files")
@@ -144,12 +154,9 @@ func (h *Handler) shareLanding(c echo.Context) error {
 
 // shareOpen lets a visitor into a share that needs no code (anyone with the link).
 func (h *Handler) shareOpen(c echo.Context) error {
-	v, err := h.openShare(c)
-	if err != nil {
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
 		return err
-	}
-	if v.Err != nil {
-		return h.shareEnded(c, v)
 	}
 	if v.Share.Visibility != store.VisibilityAnyone {
 		return h.redirect(c, v.Base)
@@ -168,12 +175,9 @@ func (h *Handler) shareOpen(c echo.Context) error {
 
 // shareSendCode is "Send security code" / "Request new code".
 func (h *Handler) shareSendCode(c echo.Context) error {
-	v, err := h.openShare(c)
-	if err != nil {
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
 		return err
-	}
-	if v.Err != nil {
-		return h.shareEnded(c, v)
 	}
 	pg := h.sharePage(c, v, "share.landing_title")
 	d := pg.Data.(*shareViewData)
@@ -221,12 +225,9 @@ func (h *Handler) renderCodePage(c echo.Context, v *shareVisit, pg *views.Page, 
 
 // shareCodeForm is "Enter your security code"; with ?new=1 it offers to send a new one.
 func (h *Handler) shareCodeForm(c echo.Context) error {
-	v, err := h.openShare(c)
-	if err != nil {
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
 		return err
-	}
-	if v.Err != nil {
-		return h.shareEnded(c, v)
 	}
 	if v.Session != nil {
 		return h.redirect(c, v.Base+"/files")
@@ -238,12 +239,9 @@ func (h *Handler) shareCodeForm(c echo.Context) error {
 
 // shareVerify checks the code entered; the limits are kept in the store.
 func (h *Handler) shareVerify(c echo.Context) error {
-	v, err := h.openShare(c)
-	if err != nil {
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
 		return err
-	}
-	if v.Err != nil {
-		return h.shareEnded(c, v)
 	}
 	pg := h.sharePage(c, v, "share.code_title")
 	f, err := newForm(c)
@@ -295,12 +293,9 @@ func (h *Handler) shareVerify(c echo.Context) error {
 // verified loads the share for a page behind the code: without a live session
 // for this very share, back to the landing.
 func (h *Handler) verified(c echo.Context) (*shareVisit, error) {
-	v, err := h.openShare(c)
-	if err != nil {
-		return nil, err
-	}
-	if v.Err != nil {
-		return v, h.shareEnded(c, v)
+	v, answered, err := h.liveShare(c)
+	if answered || err != nil {
+		return v, err
 	}
 	if v.Session == nil {
 		return v, h.redirect(c, v.Base)
