@@ -202,15 +202,8 @@ func (h *Handler) createPresoShare(c echo.Context) error {
 	if err != nil || p.Template {
 		return echo.ErrNotFound
 	}
-	recipients, err := h.presoRecipients(p)
-	if err != nil {
-		return err
-	}
-	if problem := h.checkShareable(p, recipients); problem != "" {
-		return h.renderShareBox(c, p, false, problem, http.StatusUnprocessableEntity)
-	}
-	snap, err := h.store.SaveSnapshot(p.ID, h.now().UTC())
-	if err != nil {
+	recipients, snap, answered, err := h.shareableSnapshot(c, p)
+	if answered || err != nil {
 		return err
 	}
 	user := currentUser(c)
@@ -227,6 +220,20 @@ func (h *Handler) createPresoShare(c echo.Context) error {
 		return err
 	}
 	return h.afterShareChange(c, p, true)
+}
+
+// shareableSnapshot checks that the preso can be shared as it is now and
+// freezes its included slides; when it cannot, it answers with the sharing box
+// saying why, and reports answered.
+func (h *Handler) shareableSnapshot(c echo.Context, p store.Preso) (recipients []store.ShareRecipient, snap store.Snapshot, answered bool, err error) {
+	if recipients, err = h.presoRecipients(p); err != nil {
+		return nil, snap, true, err
+	}
+	if problem := h.checkShareable(p, recipients); problem != "" {
+		return nil, snap, true, h.renderShareBox(c, p, false, problem, http.StatusUnprocessableEntity)
+	}
+	snap, err = h.store.SaveSnapshot(p.ID, h.now().UTC())
+	return recipients, snap, err != nil, err
 }
 
 // afterShareChange shows the box again: swapped in place for HTMX, through a
@@ -262,15 +269,8 @@ func (h *Handler) refreshPresoShare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	recipients, err := h.presoRecipients(p)
-	if err != nil {
-		return err
-	}
-	if problem := h.checkShareable(p, recipients); problem != "" {
-		return h.renderShareBox(c, p, false, problem, http.StatusUnprocessableEntity)
-	}
-	snap, err := h.store.SaveSnapshot(p.ID, h.now().UTC())
-	if err != nil {
+	recipients, snap, answered, err := h.shareableSnapshot(c, p)
+	if answered || err != nil {
 		return err
 	}
 	user := currentUser(c)
