@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"foyer/auth"
+	"foyer/share"
 	"foyer/store"
 )
 
@@ -16,6 +18,10 @@ import (
 const (
 	demoPastSessions = 4
 	demoSentMessages = 5
+	// One client in demoShareEvery was sent documents through a secure
+	// link, long expired, with its history kept (demoShareEvents events).
+	demoShareEvery  = 4
+	demoShareEvents = 7
 	// demoBatch records go in one transaction: large enough to make few
 	// fsyncs, small enough to keep a transaction's dirty pages in a few MB.
 	demoBatch = 2000
@@ -54,8 +60,9 @@ func demoScale(st *store.Store, practitioners []uint64, n int, passwordHash stri
 			return err
 		}
 	}
-	fmt.Fprintf(out, "Added %d clients, %d prospects, %d sessions and %d sent messages in %s.\n",
-		n, n, n*demoPastSessions+n/10, n*demoSentMessages, time.Since(start).Round(time.Millisecond))
+	shares := (n + demoShareEvery - 1) / demoShareEvery
+	fmt.Fprintf(out, "Added %d clients, %d prospects, %d sessions, %d sent messages and %d document shares (%d events) in %s.\n",
+		n, n, n*demoPastSessions+n/10, n*demoSentMessages, shares, shares*demoShareEvents, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -97,6 +104,11 @@ func demoScalePerson(b *store.Batch, r *rand.Rand, practitioners []uint64, i int
 			return err
 		}
 	}
+	if i%demoShareEvery == 0 {
+		if err := demoScaleShare(b, r, c, now); err != nil {
+			return err
+		}
+	}
 	pFirst, pLast := demoFirst[r.IntN(len(demoFirst))], demoLast[r.IntN(len(demoLast))]
 	a := &store.Account{Email: "prospect." + strconv.Itoa(i) + "@example.org", PasswordHash: passwordHash, Lang: lang, Verified: i%2 == 0,
 		SignUp:    store.SignUp{FirstName: pFirst, LastName: pLast, Phone: fmt.Sprintf("+33799%06d", i%1000000)},
@@ -105,4 +117,33 @@ func demoScalePerson(b *store.Batch, r *rand.Rand, practitioners []uint64, i int
 		a.VerifiedBy = "email"
 	}
 	return b.AddAccount(a)
+}
+
+var demoUserAgents = []string{
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+}
+
+// demoScaleShare adds a document share sent to client c a few months ago:
+// the code, the verification and two downloads, then its expiry and purge.
+// Its link is long dead, so its token is thrown away.
+func demoScaleShare(b *store.Batch, r *rand.Rand, c *store.Client, now time.Time) error {
+	sent := now.Add(-time.Duration(30+r.IntN(300)) * 24 * time.Hour)
+	expired := sent.Add(share.DefaultLifetime)
+	file := "Bilan " + strconv.Itoa(sent.Year()) + ".pdf"
+	ua := demoUserAgents[r.IntN(len(demoUserAgents))]
+	sh := &store.Share{Kind: store.ShareFiles, ClientID: c.ID, StaffID: c.PractitionerID, Visibility: store.VisibilityContacts,
+		Recipients: []store.ShareRecipient{{Name: c.FirstName + " " + c.LastName, Email: c.Email, Mobiles: []string{c.Phones[0].Number}, Lang: c.Lang, ClientID: c.ID}},
+		State:      store.ShareExpired, CreatedAt: sent, ExpiresAt: expired, EndedAt: expired, FirstDownloadAt: sent.Add(2 * time.Hour), Purged: true}
+	events := []store.ShareEvent{
+		{At: sent, Type: share.EventSent, Recipient: -1, StaffID: c.PractitionerID, Detail: file},
+		{At: sent.Add(2 * time.Hour), Type: share.EventCodeSent, Recipient: 0, Detail: string(store.ChannelSMS) + " " + share.Mask(store.ChannelSMS, c.Phones[0].Number), UserAgent: ua},
+		{At: sent.Add(2*time.Hour + time.Minute), Type: share.EventVerified, Recipient: 0, UserAgent: ua},
+		{At: sent.Add(2*time.Hour + 2*time.Minute), Type: share.EventDownloaded, Recipient: 0, Item: 1, Detail: file, UserAgent: ua},
+		{At: sent.Add(5 * 24 * time.Hour), Type: share.EventDownloaded, Recipient: 0, Item: 1, Detail: file, UserAgent: ua},
+		{At: expired, Type: share.EventExpired, Recipient: -1},
+		{At: expired.Add(time.Hour), Type: share.EventPurged, Recipient: -1},
+	}
+	return b.AddShare(sh, auth.NewToken(), events[:demoShareEvents])
 }

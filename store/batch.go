@@ -59,3 +59,13 @@ func (b *Batch) AddMessage(m *Message) error {
 	}
 	return putJSON(b.tx, bucketOutbox, itob(id), m)
 }
+
+// AddShare is CreateShare within the batch, without messages.
+func (b *Batch) AddShare(sh *Share, token string, events []ShareEvent) error {
+	sealed, err := b.s.Seal(token)
+	if err != nil {
+		return err
+	}
+	sh.TokenSealed = sealed
+	return b.s.insertShare(b.tx, sh, token, events, nil)
+}

@@ -148,38 +148,40 @@ func (s *Store) CreateShare(sh *Share, token string, events []ShareEvent, msgs [
 		return err
 	}
 	sh.TokenSealed = sealed
-	return s.db.Update(func(tx *bolt.Tx) error {
-		id, err := tx.Bucket(bucketShares).NextSequence()
-		if err != nil {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.insertShare(tx, sh, token, events, msgs) })
+}
+
+func (s *Store) insertShare(tx *bolt.Tx, sh *Share, token string, events []ShareEvent, msgs []*Message) error {
+	id, err := tx.Bucket(bucketShares).NextSequence()
+	if err != nil {
+		return err
+	}
+	sh.ID = id
+	if err := tx.Bucket(bucketSharesByToken).Put(s.shareTokenKey(token), itob(id)); err != nil {
+		return err
+	}
+	if sh.ClientID != 0 {
+		if err := tx.Bucket(bucketSharesByClient).Put(pairKey(sh.ClientID, id), nil); err != nil {
 			return err
 		}
-		sh.ID = id
-		if err := tx.Bucket(bucketSharesByToken).Put(s.shareTokenKey(token), itob(id)); err != nil {
+	}
+	if err := tx.Bucket(bucketSharesBySubject).Put(subjectKey(sh.Kind, sh.SubjectID, id), nil); err != nil {
+		return err
+	}
+	if err := indexShare(tx, nil, sh); err != nil {
+		return err
+	}
+	for _, ev := range events {
+		if err := addShareEvent(tx, id, ev); err != nil {
 			return err
 		}
-		if sh.ClientID != 0 {
-			if err := tx.Bucket(bucketSharesByClient).Put(pairKey(sh.ClientID, id), nil); err != nil {
-				return err
-			}
-		}
-		if err := tx.Bucket(bucketSharesBySubject).Put(subjectKey(sh.Kind, sh.SubjectID, id), nil); err != nil {
+	}
+	for _, m := range msgs {
+		if err := s.enqueue(tx, m); err != nil {
 			return err
 		}
-		if err := indexShare(tx, nil, sh); err != nil {
-			return err
-		}
-		for _, ev := range events {
-			if err := addShareEvent(tx, id, ev); err != nil {
-				return err
-			}
-		}
-		for _, m := range msgs {
-			if err := s.enqueue(tx, m); err != nil {
-				return err
-			}
-		}
-		return putJSON(tx, bucketShares, itob(id), sh)
-	})
+	}
+	return putJSON(tx, bucketShares, itob(id), sh)
 }
 
 // Live reports whether a share can still be opened or unlocked (it has not ended).
