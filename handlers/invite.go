@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"foyer/auth"
 	"foyer/store"
 	"foyer/views"
 )
@@ -40,27 +39,13 @@ func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
 
 // acceptInvite sets the password and activates the account; the link then stops working.
 func (h *Handler) acceptInvite(c echo.Context) error {
-	pg, err := h.invitePage(c)
-	if err != nil {
+	return h.setPasswordByLink(c, h.invitePage, "invite", "/signin", func(hash string) error {
+		_, err := h.store.ConsumeInvite(c.Param("token"), h.now(), func(st *store.Staff) {
+			st.PasswordHash, st.Active, st.Invited = hash, true, false
+		})
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
+			return echo.NewHTTPError(http.StatusGone, "error.invite_expired")
+		}
 		return err
-	}
-	f, err := newForm(c)
-	if err != nil {
-		return err
-	}
-	password := f.newPassword("password")
-	if !f.ok() {
-		return h.invalid(c, "invite", pg, f)
-	}
-	hash := auth.HashPassword(password)
-	_, err = h.store.ConsumeInvite(c.Param("token"), h.now(), func(st *store.Staff) {
-		st.PasswordHash, st.Active, st.Invited = hash, true, false
 	})
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
-		return echo.NewHTTPError(http.StatusGone, "error.invite_expired")
-	} else if err != nil {
-		return err
-	}
-	h.setFlash(c, "flash.password_set")
-	return h.redirect(c, "/signin")
 }

@@ -407,7 +407,28 @@ func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
 
 // reset sets a new password; following the emailed link also proves the email.
 func (h *Handler) reset(c echo.Context) error {
-	pg, err := h.resetPage(c)
+	return h.setPasswordByLink(c, h.resetPage, "portal_reset", "/portal", func(hash string) error {
+		a, err := h.store.UseAccountToken(store.TokenReset, c.Param("token"), h.now(), func(a *store.Account) error {
+			a.PasswordHash, a.StaffPassword = hash, false
+			if !a.Verified {
+				a.Verified, a.VerifiedBy = true, "email"
+			}
+			return nil
+		})
+		if err != nil {
+			return tokenError(err, "error.reset_invalid")
+		}
+		_, err = h.store.DeleteAccountSessions(a.ID, "")
+		return err
+	})
+}
+
+// setPasswordByLink is the second step of every emailed password link (a
+// portal or staff reset, a staff invitation): page checks the link, the new
+// password is checked beside its field, hashed before any transaction, and
+// use spends the link and stores the hash. Then back to sign in.
+func (h *Handler) setPasswordByLink(c echo.Context, page func(echo.Context) (*views.Page, error), view, next string, use func(hash string) error) error {
+	pg, err := page(c)
 	if err != nil {
 		return err
 	}
@@ -417,22 +438,11 @@ func (h *Handler) reset(c echo.Context) error {
 	}
 	password := f.newPassword("password")
 	if !f.ok() {
-		return h.invalid(c, "portal_reset", pg, f)
+		return h.invalid(c, view, pg, f)
 	}
-	hash := auth.HashPassword(password)
-	a, err := h.store.UseAccountToken(store.TokenReset, c.Param("token"), h.now(), func(a *store.Account) error {
-		a.PasswordHash, a.StaffPassword = hash, false
-		if !a.Verified {
-			a.Verified, a.VerifiedBy = true, "email"
-		}
-		return nil
-	})
-	if err != nil {
-		return tokenError(err, "error.reset_invalid")
-	}
-	if _, err := h.store.DeleteAccountSessions(a.ID, ""); err != nil {
+	if err := use(auth.HashPassword(password)); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.password_set")
-	return h.redirect(c, "/portal")
+	return h.redirect(c, next)
 }

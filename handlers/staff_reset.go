@@ -100,30 +100,16 @@ func (h *Handler) staffResetPage(c echo.Context) (*views.Page, error) {
 // staffReset sets the new password and ends every session of the member;
 // two-step verification, if on, is still asked at the next sign-in.
 func (h *Handler) staffReset(c echo.Context) error {
-	pg, err := h.staffResetPage(c)
-	if err != nil {
-		return err
-	}
-	f, err := newForm(c)
-	if err != nil {
-		return err
-	}
-	password := f.newPassword("password")
-	if !f.ok() {
-		return h.invalid(c, "portal_reset", pg, f)
-	}
-	hash := auth.HashPassword(password)
-	st, err := h.store.UseStaffToken(store.StaffReset, c.Param("token"), h.now(), func(st *store.Staff) {
-		if st.Active {
-			st.PasswordHash = hash
+	return h.setPasswordByLink(c, h.staffResetPage, "portal_reset", "/signin", func(hash string) error {
+		st, err := h.store.UseStaffToken(store.StaffReset, c.Param("token"), h.now(), func(st *store.Staff) {
+			if st.Active {
+				st.PasswordHash = hash
+			}
+		})
+		if err != nil {
+			return tokenError(err, "error.staff_reset_invalid")
 		}
-	})
-	if err != nil {
-		return tokenError(err, "error.staff_reset_invalid")
-	}
-	if _, err := h.store.DeleteUserSessions(st.ID, ""); err != nil {
+		_, err = h.store.DeleteUserSessions(st.ID, "")
 		return err
-	}
-	h.setFlash(c, "flash.password_set")
-	return h.redirect(c, "/signin")
+	})
 }
