@@ -328,19 +328,7 @@ func (h *Handler) resendForm(c echo.Context) error {
 // for one. The answer is the same for every email, and the work happens
 // after the answer, so neither its words nor its timing tell.
 func (h *Handler) resend(c echo.Context) error {
-	pg := h.portalPage(c, "resend.title")
-	f, err := newForm(c)
-	if err != nil {
-		return err
-	}
-	email := f.email("email", true)
-	if !f.ok() {
-		return h.invalid(c, "portal_resend", pg, f)
-	}
-	if !h.limits.allow("resend-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("resend:"+store.NormalizeEmail(email), limitResend) {
-		return h.tooMany(c, "portal_resend", pg, f, "_form")
-	}
-	h.later("resend confirmation", func() error {
+	return h.askByEmail(c, h.portalPage(c, "resend.title"), "portal_resend", "resend", limitResend, "resend confirmation", func(email string) error {
 		a, err := h.store.AccountByEmail(email)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && a.Verified) {
 			return nil
@@ -348,9 +336,28 @@ func (h *Handler) resend(c echo.Context) error {
 			return err
 		}
 		return h.sendVerification(a)
-	})
-	done := h.portalPage(c, "resend.sent_title")
-	done.Data = checkEmailData{Email: email}
+	}, h.portalPage(c, "resend.sent_title"), "")
+}
+
+// askByEmail is the first step of every "email me a link" form: the email is
+// checked beside its field, limited per address and per email (limitKey,
+// perEmail), and the answer is the same done page for every email. The work
+// happens after the answer: a known email must not answer slower than an
+// unknown one.
+func (h *Handler) askByEmail(c echo.Context, pg *views.Page, view, limitKey string, perEmail policy, job string, work func(email string) error, done *views.Page, back string) error {
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	email := f.email("email", true)
+	if !f.ok() {
+		return h.invalid(c, view, pg, f)
+	}
+	if !h.limits.allow(limitKey+"-ip:"+c.RealIP(), limitForgot) || !h.limits.allow(limitKey+":"+store.NormalizeEmail(email), perEmail) {
+		return h.tooMany(c, view, pg, f, "_form")
+	}
+	h.later(job, func() error { return work(email) })
+	done.Data = checkEmailData{Email: email, Back: back}
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }
 
@@ -360,21 +367,7 @@ func (h *Handler) forgotForm(c echo.Context) error {
 
 // forgot mails a reset link if the email has an account; the answer is the same either way.
 func (h *Handler) forgot(c echo.Context) error {
-	pg := h.portalPage(c, "forgot.title")
-	f, err := newForm(c)
-	if err != nil {
-		return err
-	}
-	email := f.email("email", true)
-	if !f.ok() {
-		return h.invalid(c, "portal_forgot", pg, f)
-	}
-	if !h.limits.allow("forgot-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("forgot:"+store.NormalizeEmail(email), limitForgot) {
-		return h.tooMany(c, "portal_forgot", pg, f, "_form")
-	}
-	// The look-up and the writes happen after the answer: a known email must
-	// not answer slower than an unknown one.
-	h.later("password reset", func() error {
+	return h.askByEmail(c, h.portalPage(c, "forgot.title"), "portal_forgot", "forgot", limitForgot, "password reset", func(email string) error {
 		a, err := h.store.AccountByEmail(email)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -387,10 +380,7 @@ func (h *Handler) forgot(c echo.Context) error {
 			return err
 		}
 		return h.portalEmail(a.Email, a.Lang, "reset", token, exp)
-	})
-	done := h.portalPage(c, "forgot.sent_title")
-	done.Data = checkEmailData{Email: email}
-	return h.render(c, http.StatusOK, "portal_check_email", done)
+	}, h.portalPage(c, "forgot.sent_title"), "")
 }
 
 func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {

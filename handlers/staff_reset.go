@@ -29,19 +29,7 @@ func (h *Handler) staffForgotForm(c echo.Context) error {
 // portal's rules: the same answer for every email, the work after the
 // answer, limits per email and per address.
 func (h *Handler) staffForgot(c echo.Context) error {
-	pg := h.page(c, "staff_forgot.title")
-	f, err := newForm(c)
-	if err != nil {
-		return err
-	}
-	email := f.email("email", true)
-	if !f.ok() {
-		return h.invalid(c, "signin_forgot", pg, f)
-	}
-	if !h.limits.allow("staff-forgot-ip:"+c.RealIP(), limitForgot) || !h.limits.allow("staff-forgot:"+store.NormalizeEmail(email), limitForgot) {
-		return h.tooMany(c, "signin_forgot", pg, f, "_form")
-	}
-	h.later("staff password reset", func() error {
+	return h.askByEmail(c, h.page(c, "staff_forgot.title"), "signin_forgot", "staff-forgot", limitForgot, "staff password reset", func(email string) error {
 		st, err := h.store.StaffByEmail(email)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (!st.Active || st.Invited)) {
 			// Nobody, a deactivated account or a pending invitation: no link.
@@ -55,10 +43,7 @@ func (h *Handler) staffForgot(c echo.Context) error {
 		}
 		return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "staff_reset", Secret: token,
 			Args: map[string]string{"Name": st.Name, "Expires": timeArg(exp)}, ExpiresAt: exp})
-	})
-	done := h.page(c, "staff_forgot.sent_title")
-	done.Data = checkEmailData{Email: email, Back: "/signin"}
-	return h.render(c, http.StatusOK, "portal_check_email", done)
+	}, h.page(c, "staff_forgot.sent_title"), "/signin")
 }
 
 // newStaffReset stores a fresh reset link for st (an hour, single use,
