@@ -236,6 +236,9 @@ func TestVideoSignalling(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr.expect("welcome")
+	// The join is recorded just after the welcome is sent: wait for it, so the
+	// log's order is the order of arrival, as for the departures below.
+	waitForVideoEvent(t, a.st, 1, store.PartyPractitioner, true)
 	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +277,7 @@ func TestVideoSignalling(t *testing.T) {
 	if m := pr.expect("peer-left"); m.Reason != "dropped" {
 		t.Fatalf("drop: %+v", m)
 	}
+	waitForVideoEvent(t, a.st, 1, store.PartyClient, false)
 	cl, _, err = dialRoom(t, srv, client, slotPath("/portal/video/1", a))
 	if err != nil {
 		t.Fatal(err)
