@@ -53,39 +53,30 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	pg := h.portalPage(c, "portal.signin_title")
 	p, _ := h.currentPractice()
 	pg.Data = struct{ AllowSignup bool }{p.AllowSignup}
-	f, err := newForm(c)
-	if err != nil {
+	var a store.Account
+	// An unconfirmed account answers as a wrong password: whoever signed up
+	// with someone else's email learns nothing and gets no session (a
+	// pre-hijacked account stays useless).
+	signedIn, err := h.passwordSignIn(c, pg, "portal_signin", "portal", "portal.signin_failed", func(email string) (string, func() bool, error) {
+		var err error
+		a, err = h.store.AccountByEmail(email)
+		return a.PasswordHash, func() bool {
+			if !a.Verified {
+				return false
+			}
+			// Archiving removes portal access; this catches an account an
+			// older Foyer left on an archived client.
+			if a.ClientID != 0 {
+				if cl, err := h.store.Client(a.ClientID); err != nil || cl.Archived {
+					return false
+				}
+			}
+			return true
+		}, err
+	})
+	if !signedIn {
 		return err
 	}
-	email := f.text("email", 254, true)
-	password := f.password("password")
-	if !f.ok() {
-		return h.invalid(c, "portal_signin", pg, f)
-	}
-	if !h.signInAllowed(c, "portal", email) {
-		return h.tooMany(c, "portal_signin", pg, f, "_form")
-	}
-	a, err := h.store.AccountByEmail(email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	// The hash is always checked, and an unconfirmed account answers as a wrong
-	// password: whoever signed up with someone else's email learns nothing and
-	// gets no session (a pre-hijacked account stays useless).
-	match := auth.VerifyPassword(a.PasswordHash, password)
-	if err == nil && match && a.ClientID != 0 {
-		// Archiving removes portal access; this catches an account an
-		// older Foyer left on an archived client.
-		if cl, cerr := h.store.Client(a.ClientID); cerr != nil || cl.Archived {
-			match = false
-		}
-	}
-	if err != nil || !match || !a.Verified {
-		h.limits.failed("portal-fail:" + store.NormalizeEmail(email))
-		f.fail("_form", "portal.signin_failed")
-		return h.invalid(c, "portal_signin", pg, f)
-	}
-	h.limits.succeeded("portal-fail:" + store.NormalizeEmail(email))
 	if err := h.startSession(c, sessAccountID, a.ID); err != nil {
 		return err
 	}

@@ -40,32 +40,16 @@ func (h *Handler) signInForm(c echo.Context) error {
 // signIn checks email and password; with 2FA on, it leads to the code step.
 // Every failure reads the same, whether or not the email exists.
 func (h *Handler) signIn(c echo.Context) error {
-	pg := h.page(c, "signin.title")
-	f, err := newForm(c)
-	if err != nil {
+	var st store.Staff
+	// Invited and deactivated members answer as a wrong password.
+	signedIn, err := h.passwordSignIn(c, h.page(c, "signin.title"), "signin", "signin", "signin.failed", func(email string) (string, func() bool, error) {
+		var err error
+		st, err = h.store.StaffByEmail(email)
+		return st.PasswordHash, func() bool { return st.Active }, err
+	})
+	if !signedIn {
 		return err
 	}
-	email := f.text("email", 254, true)
-	password := f.password("password")
-	if !f.ok() {
-		return h.invalid(c, "signin", pg, f)
-	}
-	if !h.signInAllowed(c, "signin", email) {
-		return h.tooMany(c, "signin", pg, f, "_form")
-	}
-	st, err := h.store.StaffByEmail(email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	// A hash is verified for every email, whatever the account's state
-	// (unknown, invited, deactivated): the time taken tells nothing.
-	match := auth.VerifyPassword(st.PasswordHash, password)
-	if err != nil || !st.Active || !match {
-		h.limits.failed("signin-fail:" + store.NormalizeEmail(email))
-		f.fail("_form", "signin.failed")
-		return h.invalid(c, "signin", pg, f)
-	}
-	h.limits.succeeded("signin-fail:" + store.NormalizeEmail(email))
 	if st.TOTPEnabled {
 		sess := currentSession(c)
 		sess.Values[sessPendingUID] = strconv.FormatUint(st.ID, 10)
@@ -79,6 +63,39 @@ func (h *Handler) signIn(c echo.Context) error {
 		return err
 	}
 	return h.redirect(c, "/")
+}
+
+// passwordSignIn runs what the staff and portal sign-in forms share: the
+// form, the limits of scope, a hash verified for every email whatever the
+// account's state (the time taken tells nothing), and one answer, failMsg,
+// for every failure. lookup finds the account by email and returns its hash
+// and a check that it may sign in, asked only once the password matched.
+// signedIn false means the answer is written (or err says why not).
+func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, failMsg string, lookup func(email string) (hash string, usable func() bool, err error)) (signedIn bool, err error) {
+	f, err := newForm(c)
+	if err != nil {
+		return false, err
+	}
+	email := f.text("email", 254, true)
+	password := f.password("password")
+	if !f.ok() {
+		return false, h.invalid(c, view, pg, f)
+	}
+	if !h.signInAllowed(c, scope, email) {
+		return false, h.tooMany(c, view, pg, f, "_form")
+	}
+	hash, usable, err := lookup(email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, err
+	}
+	match := auth.VerifyPassword(hash, password)
+	if err != nil || !match || !usable() {
+		h.limits.failed(scope + "-fail:" + store.NormalizeEmail(email))
+		f.fail("_form", failMsg)
+		return false, h.invalid(c, view, pg, f)
+	}
+	h.limits.succeeded(scope + "-fail:" + store.NormalizeEmail(email))
+	return true, nil
 }
 
 // signInAllowed applies the limits of a sign-in attempt (scope "signin" for
