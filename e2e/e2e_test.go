@@ -378,7 +378,12 @@ func (p *page) screenshot(name string) {
 			p.t.Logf("screenshot: %v", err)
 			return
 		}
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.png", p.shot, name, vp.suffix)), buf, 0o644)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			p.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.png", p.shot, name, vp.suffix)), buf, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
 	}
 }
 
