@@ -262,6 +262,9 @@ func (h *Handler) archiveClient(c echo.Context) error {
 		return err
 	}
 	if archive {
+		if err := h.endClientShares(cl.ID, currentUser(c).ID); err != nil {
+			return err
+		}
 		h.setFlash(c, "flash.client_archived")
 	} else {
 		h.setFlash(c, "flash.client_restored")

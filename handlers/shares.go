@@ -79,11 +79,41 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 	return pg
 }
 
+// errShareArchived refuses sharing with an archived client: their links ended
+// with the archive, and a new one would be dead on arrival.
+var errShareArchived = echo.NewHTTPError(http.StatusConflict, "error.share_client_archived")
+
+// endClientShares expires the live document shares of a client being
+// archived, for good: archiving ends their links as it ends their portal
+// access, and restoring the client brings neither back (Send again makes a
+// new link). The links' own check (shareClientArchived) covers the moment
+// between the archive and this.
+func (h *Handler) endClientShares(clientID, staffID uint64) error {
+	shares, err := h.store.SharesOfClient(clientID)
+	if err != nil {
+		return err
+	}
+	for _, sh := range shares {
+		if sh.Kind != store.ShareFiles || !sh.Live() {
+			continue
+		}
+		ev := store.ShareEvent{Type: share.EventArchived, Recipient: -1, StaffID: staffID}
+		if _, err := h.shares.Expire(sh.ID, ev); err != nil && !errors.Is(err, share.ErrEnded) {
+			return err
+		}
+	}
+	h.sweepShares()
+	return nil
+}
+
 // newShareForm shows the Share documents dialog (a page of its own without JavaScript).
 func (h *Handler) newShareForm(c echo.Context) error {
 	cl, err := h.loadClient(c, "id")
 	if err != nil {
 		return err
+	}
+	if cl.Archived {
+		return errShareArchived
 	}
 	return h.render(c, http.StatusOK, "share_new", h.shareDialogPage(c, cl))
 }
@@ -139,6 +169,9 @@ func (h *Handler) createShare(c echo.Context) error {
 	cl, err := h.loadClient(c, "id")
 	if err != nil {
 		return err
+	}
+	if cl.Archived {
+		return errShareArchived
 	}
 	user := currentUser(c)
 	req, w := c.Request(), c.Response()
@@ -431,6 +464,9 @@ func (h *Handler) sendAgainPage(c echo.Context) (*views.Page, store.Share, store
 	cl, err := h.store.Client(sh.ClientID)
 	if err != nil {
 		return nil, sh, cl, err
+	}
+	if cl.Archived {
+		return nil, sh, cl, errShareArchived
 	}
 	p, _ := h.currentPractice()
 	pg := h.page(c, "share.again_title")

@@ -644,4 +644,41 @@ func TestShareEndsWhenTheClientIsArchived(t *testing.T) {
 	if r := a.browser().post("/s/"+token+"/code", nil); r.Code != http.StatusGone {
 		t.Fatalf("code for an archived client: %d", r.Code)
 	}
+
+	// The share itself ended, for good: the record says so, with no action
+	// but its history, and its files leave the store.
+	sh, err := a.st.Share(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh.State != store.ShareExpired || !sh.Purged {
+		t.Fatalf("share of an archived client: %s purged=%v", sh.State, sh.Purged)
+	}
+	page := owner.get(clientPath)
+	mustContain(t, page, "Ended: the client was archived", `state-expired`)
+	for _, gone := range []string{"/shares/1/link", "/shares/1/again", clientPath + "/shares/new"} {
+		if strings.Contains(page.body, `href="`+gone+`"`) {
+			t.Errorf("the archived record still offers %s", gone)
+		}
+	}
+	// Nothing new goes to an archived client, with a message saying why; no file is stored.
+	if r := owner.get(clientPath + "/shares/new"); r.Code != http.StatusConflict || !strings.Contains(r.body, "This client is archived") {
+		t.Fatalf("new share for an archived client: %d %s", r.Code, abbreviate(r.body))
+	}
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"x.txt", []byte("x")}); r.Code != http.StatusConflict {
+		t.Fatalf("share with an archived client: %d %s", r.Code, abbreviate(r.body))
+	}
+	if r := owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana@example.org", "lang", "en")); r.Code != http.StatusConflict {
+		t.Fatalf("send again to an archived client: %d", r.Code)
+	}
+	if ids, _ := a.st.AbandonedBlobs(a.now().Add(time.Hour)); len(ids) != 0 {
+		t.Fatalf("%d blobs stored", len(ids))
+	}
+	// Restoring the client brings the link back neither.
+	if r := owner.post(clientPath+"/restore", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("restore: %d", r.Code)
+	}
+	if r := b.get("/s/" + token + "/files"); r.Code != http.StatusGone {
+		t.Fatalf("files after the restore: %d", r.Code)
+	}
 }

@@ -46,8 +46,9 @@ const (
 	EventDownloaded  = "downloaded"
 	EventDeleted     = "deleted"
 	EventExpired     = "expired"
-	EventExpiredNow  = "expired_now" // by staff
-	EventNotMe       = "not_me"      // "This wasn't me", by the recipient
+	EventExpiredNow  = "expired_now"     // by staff
+	EventNotMe       = "not_me"          // "This wasn't me", by the recipient
+	EventArchived    = "client_archived" // ended because staff archived the client
 	EventExtended    = "extended"
 	EventRevoked     = "revoked" // replaced by a new share (Send again)
 	EventLocked      = "locked"
