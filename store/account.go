@@ -56,19 +56,22 @@ func prospectValue(a Account) []byte {
 	return append(v, strings.Join(text, " ")...)
 }
 
-func putAccountIndexes(tx *bolt.Tx, a Account) error {
+// putAccountIndexes writes an account's indexes and, for a prospect, its
+// search entry; a new prospect's trigram postings wait for later when it is
+// not nil.
+func putAccountIndexes(tx *bolt.Tx, a Account, later *gramBatch) error {
 	if err := tx.Bucket(bucketAccountsByEmail).Put([]byte(NormalizeEmail(a.Email)), itob(a.ID)); err != nil {
 		return err
 	}
-	p, search := tx.Bucket(bucketProspects), tx.Bucket(bucketProspectSearch)
+	p, search, grams := tx.Bucket(bucketProspects), tx.Bucket(bucketProspectSearch), tx.Bucket(bucketProspectGrams)
 	if a.ClientID != 0 {
-		if err := deleteSearchEntry(search, a.ID); err != nil {
+		if err := deleteSearchEntry(search, grams, a.ID); err != nil {
 			return err
 		}
 		return p.Delete(itob(a.ID))
 	}
 	v := prospectValue(a)
-	if err := putSearchEntry(search, searchEntry{id: a.ID, flag: v[0], text: v[1:]}); err != nil {
+	if err := putSearchEntry(search, grams, searchEntry{id: a.ID, flag: v[0], text: v[1:]}, later); err != nil {
 		return err
 	}
 	return p.Put(itob(a.ID), v)
@@ -76,10 +79,10 @@ func putAccountIndexes(tx *bolt.Tx, a Account) error {
 
 // CreateAccount inserts a portal account; ErrEmailTaken when the email has one.
 func (s *Store) CreateAccount(a *Account) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return insertAccount(tx, a) })
+	return s.db.Update(func(tx *bolt.Tx) error { return insertAccount(tx, a, nil) })
 }
 
-func insertAccount(tx *bolt.Tx, a *Account) error {
+func insertAccount(tx *bolt.Tx, a *Account, later *gramBatch) error {
 	if tx.Bucket(bucketAccountsByEmail).Get([]byte(NormalizeEmail(a.Email))) != nil {
 		return ErrEmailTaken
 	}
@@ -92,7 +95,7 @@ func insertAccount(tx *bolt.Tx, a *Account) error {
 		a.CreatedAt = time.Now().UTC()
 	}
 	a.UpdatedAt = a.CreatedAt
-	if err := putAccountIndexes(tx, *a); err != nil {
+	if err := putAccountIndexes(tx, *a, later); err != nil {
 		return err
 	}
 	return putJSON(tx, bucketAccounts, itob(id), a)
@@ -127,7 +130,7 @@ func deleteAccount(tx *bolt.Tx, a Account) error {
 			return err
 		}
 	}
-	if err := deleteSearchEntry(tx.Bucket(bucketProspectSearch), a.ID); err != nil {
+	if err := deleteSearchEntry(tx.Bucket(bucketProspectSearch), tx.Bucket(bucketProspectGrams), a.ID); err != nil {
 		return err
 	}
 	if err := deleteAccountTokens(tx, a.ID, nil); err != nil {
@@ -247,7 +250,7 @@ func updateAccount(tx *bolt.Tx, id uint64, fn func(*Account) error) (Account, er
 		}
 	}
 	a.UpdatedAt = time.Now().UTC()
-	if err := putAccountIndexes(tx, a); err != nil {
+	if err := putAccountIndexes(tx, a, nil); err != nil {
 		return a, err
 	}
 	return a, putJSON(tx, bucketAccounts, itob(id), a)
@@ -297,7 +300,7 @@ func (s *Store) CreateClientForAccount(c *Client, accountID uint64) error {
 		if !a.Verified {
 			return ErrNotVerified
 		}
-		if err := insertClient(tx, c); err != nil {
+		if err := insertClient(tx, c, nil); err != nil {
 			return err
 		}
 		return linkAccount(tx, accountID, c.ID)
@@ -316,7 +319,7 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 		if c.AccountID == 0 {
 			a = Account{Email: email, PasswordHash: passwordHash, Verified: true, VerifiedBy: "record", StaffPassword: true, Lang: lang,
 				SignUp: SignUp{FirstName: c.FirstName, LastName: c.LastName}}
-			if err := insertAccount(tx, &a); err != nil {
+			if err := insertAccount(tx, &a, nil); err != nil {
 				return err
 			}
 			a.ClientID = clientID
@@ -343,7 +346,8 @@ type ProspectFilter struct {
 	Offset, Limit int
 }
 
-// SearchProspects lists unlinked accounts, newest first, from the packed search blocks.
+// SearchProspects lists unlinked accounts, newest first, from the trigram
+// index and the packed search blocks, as SearchClients does.
 func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 	var out []Account
 	total := 0
@@ -351,18 +355,31 @@ func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var ids [][]byte
 		var hits []int
-		c := tx.Bucket(bucketProspectSearch).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			b := viewBlock(v)
-			hits = hits[:0]
-			b.each(terms, func(i int) bool {
-				return (f.Verified != "yes" || b.flag(i) == 1) && (f.Verified != "no" || b.flag(i) == 0)
-			}, func(i int) { hits = append(hits, i) })
-			for j := len(hits) - 1; j >= 0; j-- {
-				if total >= f.Offset && len(ids) < f.Limit {
-					ids = append(ids, b.id(hits[j]))
+		keep := func(b blockView, i int) bool {
+			return (f.Verified != "yes" || b.flag(i) == 1) && (f.Verified != "no" || b.flag(i) == 0)
+		}
+		add := func(id []byte) {
+			if total >= f.Offset && len(ids) < f.Limit {
+				ids = append(ids, id)
+			}
+			total++
+		}
+		if grams := queryGrams(terms); grams != nil {
+			sets := candidates(tx.Bucket(bucketProspectGrams), grams)
+			eachCandidate(tx.Bucket(bucketProspectSearch), sets, true, terms, keep, func(b blockView, i int) bool {
+				add(b.id(i))
+				return true
+			})
+		} else {
+			// No query, or only terms of one or two bytes: every block is read.
+			c := tx.Bucket(bucketProspectSearch).Cursor()
+			for k, v := c.Last(); k != nil; k, v = c.Prev() {
+				b := viewBlock(v)
+				hits = hits[:0]
+				b.each(terms, func(i int) bool { return keep(b, i) }, func(i int) { hits = append(hits, i) })
+				for j := len(hits) - 1; j >= 0; j-- {
+					add(b.id(hits[j]))
 				}
-				total++
 			}
 		}
 		for _, id := range ids {
@@ -547,7 +564,7 @@ func (s *Store) PurgeAccountTokens(now time.Time) (int, error) {
 // ErrEmailTaken when the email has an account (nothing is written then).
 func (s *Store) SignUp(a *Account, token string, expires time.Time, m *Message) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := insertAccount(tx, a); err != nil {
+		if err := insertAccount(tx, a, nil); err != nil {
 			return err
 		}
 		if err := s.putAccountToken(tx, token, AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: expires}); err != nil {

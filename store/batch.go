@@ -13,6 +13,9 @@ import (
 type Batch struct {
 	s  *Store
 	tx *bolt.Tx
+	// grams holds back the trigram postings of the records added, written
+	// once per posting value at the end instead of once per record.
+	grams *gramBatch
 }
 
 // Batch runs fn in one write transaction; nothing is kept if fn fails.
@@ -23,15 +26,19 @@ func (s *Store) Batch(fn func(*Batch) error) error {
 		for _, name := range [][]byte{bucketClients, bucketAccounts, bucketAppointments, bucketOutbox} {
 			tx.Bucket(name).FillPercent = 0.95
 		}
-		return fn(&Batch{s: s, tx: tx})
+		b := &Batch{s: s, tx: tx, grams: &gramBatch{}}
+		if err := fn(b); err != nil {
+			return err
+		}
+		return b.grams.flush()
 	})
 }
 
 // AddClient is CreateClient within the batch.
-func (b *Batch) AddClient(c *Client) error { return insertClient(b.tx, c) }
+func (b *Batch) AddClient(c *Client) error { return insertClient(b.tx, c, b.grams) }
 
 // AddAccount is CreateAccount within the batch.
-func (b *Batch) AddAccount(a *Account) error { return insertAccount(b.tx, a) }
+func (b *Batch) AddAccount(a *Account) error { return insertAccount(b.tx, a, b.grams) }
 
 // LinkAccount is Store.LinkAccount within the batch.
 func (b *Batch) LinkAccount(accountID, clientID uint64) error {

@@ -120,3 +120,53 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkClientWrite is the cost of one client create or edit, each one
+// fsynced transaction, in a store of FOYER_BENCH_CLIENTS clients (10,000 by
+// default): the record, its indexes and its search entries.
+func BenchmarkClientWrite(b *testing.B) {
+	n := 10000
+	if v := os.Getenv("FOYER_BENCH_CLIENTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	s := openTest(b)
+	s.db.NoSync = true
+	for start := 0; start < n; start += 10000 {
+		err := s.Batch(func(batch *Batch) error {
+			for i := start; i < min(n, start+10000); i++ {
+				c := &Client{FirstName: "Anne", LastName: "Martin" + strconv.Itoa(i), Email: "a" + strconv.Itoa(i) + "@example.org",
+					Phones: []Phone{{Number: "+336" + strconv.Itoa(10000000+i)}}, PractitionerID: uint64(1 + i%4)}
+				if err := batch.AddClient(c); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	s.db.NoSync = false
+	b.Run("create", func(b *testing.B) {
+		defer reportCPU(b)()
+		for i := 0; b.Loop(); i++ {
+			c := &Client{FirstName: "Zoé", LastName: "Lefèvre" + strconv.Itoa(i), Email: "z" + strconv.Itoa(i) + "@example.org",
+				Phones: []Phone{{Number: "+337" + strconv.Itoa(20000000+i)}}, PractitionerID: 1}
+			if err := s.CreateClient(c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("edit-name", func(b *testing.B) {
+		defer reportCPU(b)()
+		for i := 0; b.Loop(); i++ {
+			_, err := s.UpdateClient(uint64(1+i%n), func(c *Client) error {
+				c.LastName, c.Email = "Bernard"+strconv.Itoa(i), "b"+strconv.Itoa(i)+"@example.org"
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -108,11 +108,13 @@ func clientSearchEntry(c Client) searchEntry {
 	return searchEntry{id: c.ID, tag: c.PractitionerID, flag: v[8], text: v[19:], sort: k[:len(k)-8]}
 }
 
-func putClientIndexes(tx *bolt.Tx, c Client) error {
+// putClientIndexes writes a client's indexes and search entry; a new
+// client's trigram postings wait for later when it is not nil.
+func putClientIndexes(tx *bolt.Tx, c Client, later *gramBatch) error {
 	if err := tx.Bucket(bucketClientIndex).Put(clientIndexKey(c), clientIndexValue(c)); err != nil {
 		return err
 	}
-	if err := putSearchEntry(tx.Bucket(bucketClientSearch), clientSearchEntry(c)); err != nil {
+	if err := putSearchEntry(tx.Bucket(bucketClientSearch), tx.Bucket(bucketClientGrams), clientSearchEntry(c), later); err != nil {
 		return err
 	}
 	if e := NormalizeEmail(c.Email); e != "" {
@@ -147,10 +149,10 @@ func deleteClientIndexes(tx *bolt.Tx, c Client) error {
 
 // CreateClient inserts a client record and its indexes.
 func (s *Store) CreateClient(c *Client) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return insertClient(tx, c) })
+	return s.db.Update(func(tx *bolt.Tx) error { return insertClient(tx, c, nil) })
 }
 
-func insertClient(tx *bolt.Tx, c *Client) error {
+func insertClient(tx *bolt.Tx, c *Client, later *gramBatch) error {
 	id, err := tx.Bucket(bucketClients).NextSequence()
 	if err != nil {
 		return fmt.Errorf("store: unable to allocate client ID: %w", err)
@@ -160,7 +162,7 @@ func insertClient(tx *bolt.Tx, c *Client) error {
 		c.CreatedAt = time.Now().UTC()
 	}
 	c.UpdatedAt = c.CreatedAt
-	if err := putClientIndexes(tx, *c); err != nil {
+	if err := putClientIndexes(tx, *c, later); err != nil {
 		return err
 	}
 	return putJSON(tx, bucketClients, itob(id), c)
@@ -197,7 +199,7 @@ func updateClient(tx *bolt.Tx, id uint64, fn func(*Client) error) (Client, error
 	}
 	c.ID = id
 	c.UpdatedAt = time.Now().UTC()
-	if err := putClientIndexes(tx, c); err != nil {
+	if err := putClientIndexes(tx, c, nil); err != nil {
 		return c, err
 	}
 	return c, putJSON(tx, bucketClients, itob(id), c)
@@ -213,7 +215,9 @@ type ClientFilter struct {
 }
 
 // SearchClients returns one page of matching clients in name order, and how many match in all.
-// It scans the packed search blocks (searchblock.go), then decodes just the page's records.
+// The trigram index (searchindex.go) gives the candidates, checked against
+// their texts in the search blocks (searchblock.go); the page's records alone
+// are decoded.
 func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 	var out []Client
 	total := 0
@@ -225,18 +229,29 @@ func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 			return err
 		}
 		top := &topHits{k: f.Offset + f.Limit}
-		err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
-			b := viewBlock(v)
-			b.each(terms, func(i int) bool {
-				return (f.PractitionerID == 0 || b.tag(i) == f.PractitionerID) && (b.flag(i) == 1) == f.Archived
-			}, func(i int) {
+		keep := func(b blockView, i int) bool {
+			return (f.PractitionerID == 0 || b.tag(i) == f.PractitionerID) && (b.flag(i) == 1) == f.Archived
+		}
+		if grams := queryGrams(terms); grams != nil {
+			sets := candidates(tx.Bucket(bucketClientGrams), grams)
+			eachCandidate(tx.Bucket(bucketClientSearch), sets, false, terms, keep, func(b blockView, i int) bool {
 				total++
 				top.offer(hit{key: b.sortKey(i), id: b.id(i)})
+				return true
 			})
-			return nil
-		})
-		if err != nil {
-			return err
+		} else {
+			// Only terms of one or two bytes: no trigram to look up.
+			err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
+				b := viewBlock(v)
+				b.each(terms, func(i int) bool { return keep(b, i) }, func(i int) {
+					total++
+					top.offer(hit{key: b.sortKey(i), id: b.id(i)})
+				})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 		page := top.sorted()
 		if f.Offset >= len(page) {

@@ -97,29 +97,43 @@ func encodeBlock(entries []searchEntry) []byte {
 // are built from size-limited form fields and never come near it.
 const maxField = 1<<16 - 1
 
-// putSearchEntry adds or replaces e in its block.
-func putSearchEntry(b *bolt.Bucket, e searchEntry) error {
+// putSearchEntry adds or replaces e in its block, and moves its postings in
+// the trigram index g from its former text to the new one. A new entry's
+// postings are left to later when it is not nil.
+func putSearchEntry(b, g *bolt.Bucket, e searchEntry, later *gramBatch) error {
 	e.text, e.sort = e.text[:min(len(e.text), maxField)], e.sort[:min(len(e.sort), maxField)]
 	key := blockKey(e.id)
 	entries := decodeBlock(b.Get(key))
 	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= e.id })
-	if i < len(entries) && entries[i].id == e.id {
+	var old []byte
+	replaced := i < len(entries) && entries[i].id == e.id
+	if replaced {
+		old = entries[i].text
 		entries[i] = e
 	} else {
 		entries = append(entries, searchEntry{})
 		copy(entries[i+1:], entries[i:])
 		entries[i] = e
 	}
+	if !replaced && later != nil {
+		later.add(b, g, e.id)
+	} else if err := updateGrams(g, e.id, old, e.text); err != nil {
+		return err
+	}
 	return b.Put(key, encodeBlock(entries))
 }
 
-// deleteSearchEntry removes id from its block, if it is there.
-func deleteSearchEntry(b *bolt.Bucket, id uint64) error {
+// deleteSearchEntry removes id from its block and its postings from the
+// trigram index g, if it is there.
+func deleteSearchEntry(b, g *bolt.Bucket, id uint64) error {
 	key := blockKey(id)
 	entries := decodeBlock(b.Get(key))
 	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= id })
 	if i == len(entries) || entries[i].id != id {
 		return nil
+	}
+	if err := updateGrams(g, id, entries[i].text, nil); err != nil {
+		return err
 	}
 	entries = append(entries[:i], entries[i+1:]...)
 	if len(entries) == 0 {
@@ -145,6 +159,7 @@ func viewBlock(v []byte) blockView {
 
 func (b blockView) header(i int) []byte { return b.v[2+i*entryHeader : 2+(i+1)*entryHeader] }
 func (b blockView) id(i int) []byte     { return b.header(i)[:8] }
+func (b blockView) idU(i int) uint64    { return binary.BigEndian.Uint64(b.header(i)) }
 func (b blockView) tag(i int) uint64    { return binary.BigEndian.Uint64(b.header(i)[8:]) }
 func (b blockView) flag(i int) byte     { return b.header(i)[16] }
 func (b blockView) textStart(i int) int {
@@ -161,6 +176,15 @@ func (b blockView) sortKey(i int) []byte {
 	h := b.header(i)
 	start := int(binary.BigEndian.Uint32(h[23:]))
 	return b.v[start : start+int(binary.BigEndian.Uint16(h[27:]))]
+}
+
+// find returns the index of id's entry, or -1.
+func (b blockView) find(id uint64) int {
+	i := sort.Search(b.n, func(i int) bool { return b.idU(i) >= id })
+	if i < b.n && b.idU(i) == id {
+		return i
+	}
+	return -1
 }
 
 // texts is the block's text section.

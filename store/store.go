@@ -28,7 +28,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 9
+const CurrentSchema = 10
 
 var (
 	bucketMeta            = []byte("meta")
@@ -228,6 +228,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate6to7,
 	migrate7to8,
 	migrate8to9,
+	migrate9to10,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"encoding/binary"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// postingIDs decodes a posting value into the low bits it holds.
+func postingIDs(v []byte) []uint16 {
+	var out []uint16
+	if len(v) == bitmapLen {
+		for x := range chunkSize {
+			if v[x/8]&(1<<(x%8)) != 0 {
+				out = append(out, uint16(x))
+			}
+		}
+		return out
+	}
+	for j := 0; j+2 <= len(v); j += 2 {
+		out = append(out, binary.BigEndian.Uint16(v[j:]))
+	}
+	return out
+}
+
+// TestPostingAddRemove: random additions and removals on one posting value,
+// through the list, its growth into a bitmap and back to nothing, against a
+// plain set.
+func TestPostingAddRemove(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 11))
+	for round := range 20 {
+		var v []byte
+		want := map[uint16]bool{}
+		span := []int{300, 600, chunkSize}[round%3] // dense and sparse chunks
+		for range 3000 {
+			x := uint16(r.IntN(span))
+			if r.IntN(3) > 0 {
+				nv := postingAdd(v, x)
+				if (nv == nil) != want[x] {
+					t.Fatalf("add %d: changed %v, held %v", x, nv != nil, want[x])
+				}
+				if nv != nil {
+					v = nv
+				}
+				want[x] = true
+			} else {
+				nv, ok := postingRemove(v, x)
+				if ok != want[x] {
+					t.Fatalf("remove %d: found %v, held %v", x, ok, want[x])
+				}
+				if ok {
+					v = nv
+				}
+				delete(want, x)
+			}
+			if len(v) > bitmapLen || (len(v) != bitmapLen && len(v)%2 != 0) {
+				t.Fatalf("posting of %d bytes", len(v))
+			}
+			if len(want) == 0 && len(v) != 0 {
+				t.Fatalf("empty set kept as %d bytes", len(v))
+			}
+			if len(want) > maxListLen && len(v) != bitmapLen {
+				t.Fatalf("%d IDs as a list of %d bytes", len(want), len(v))
+			}
+		}
+		got := postingIDs(v)
+		if w := slices.Sorted(maps.Keys(want)); !slices.Equal(got, w) {
+			t.Fatalf("round %d: posting holds %v, want %v", round, got, w)
+		}
+		var set chunkSet
+		set.orPosting(v)
+		for x := range chunkSize {
+			if (set.bits[x/64]&(1<<(x%64)) != 0) != want[uint16(x)] {
+				t.Fatalf("round %d: chunk set disagrees at %d", round, x)
+			}
+		}
+	}
+}
+
+// gramSets reads a trigram index as sets of IDs, whatever form each posting has.
+func gramSets(t *testing.T, s *Store, bucket []byte) map[string][]uint64 {
+	out := map[string][]uint64{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
+			if len(v) == 0 {
+				t.Errorf("empty posting kept under %q", k)
+			}
+			chunk := binary.BigEndian.Uint64(k[3:])
+			for _, low := range postingIDs(v) {
+				out[string(k[:3])] = append(out[string(k[:3])], chunk<<chunkBits|uint64(low))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestTrigramIndexMigration: a schema 9 file gets its trigram indexes from
+// the search blocks at the upgrade, holding exactly what the writes (a batch,
+// with links inside it, then single edits and deletions) put there, and
+// searches answer as before.
+func TestTrigramIndexMigration(t *testing.T) {
+	s := openTest(t)
+	s.db.NoSync = true
+	r := rand.New(rand.NewPCG(9, 10))
+	var ids []uint64
+	err := s.Batch(func(b *Batch) error {
+		for i := range 5000 { // more than one chunk
+			c := Client{FirstName: fuzzName(r), LastName: fuzzName(r), Email: "c" + strconv.Itoa(i) + "@exemple.fr", PractitionerID: 1,
+				Phones: []Phone{{Type: PhoneMobile, Number: fuzzPhone(r)}}}
+			if err := b.AddClient(&c); err != nil {
+				return err
+			}
+			ids = append(ids, c.ID)
+			a := Account{Email: "p" + strconv.Itoa(i) + "@exemple.fr", Verified: i%10 == 0, SignUp: SignUp{FirstName: fuzzName(r), LastName: "Roux"}}
+			if err := b.AddAccount(&a); err != nil {
+				return err
+			}
+			if i%10 == 0 {
+				// Linked in the same batch: no longer a prospect, its postings held back must not be written.
+				if err := b.LinkAccount(a.ID, c.ID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Edits and deletions leave postings in the forms writes give them.
+	for i := range 300 {
+		if _, err := s.UpdateClient(ids[r.IntN(len(ids))], func(c *Client) error { c.LastName = fuzzName(r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DeleteProspect(uint64(2 + i*10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := map[string]map[string][]uint64{}
+	for _, b := range [][]byte{bucketClientGrams, bucketProspectGrams} {
+		before[string(b)] = gramSets(t, s, b)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketClientGrams, bucketProspectGrams} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, itob(9))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.migrate(""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.SchemaVersion(); v != CurrentSchema {
+		t.Fatalf("schema %d after migration", v)
+	}
+	for _, b := range [][]byte{bucketClientGrams, bucketProspectGrams} {
+		after := gramSets(t, s, b)
+		if len(after) == 0 || !maps.EqualFunc(before[string(b)], after, slices.Equal) {
+			t.Fatalf("%s: the migration built %d trigrams, the writes %d, or their IDs differ", b, len(after), len(before[string(b)]))
+		}
+	}
+	for _, q := range []string{"dupont", "exemple.fr", "c4999@", "roux", "anne-marie"} {
+		f := ClientFilter{Query: ParseQuery(q), PractitionerID: 1, Limit: 25}
+		want, wantTotal, _ := s.scanClients(f)
+		got, total, err := s.SearchClients(f)
+		if err != nil || total != wantTotal || len(got) != len(want) || (len(got) > 0 && got[0].ID != want[0]) {
+			t.Fatalf("clients %q after migration: %d %v, the scan %d %v", q, total, err, wantTotal, want)
+		}
+		pf := ProspectFilter{Query: ParseQuery(q), Limit: 25}
+		wantP, wantPTotal, _ := s.scanProspects(pf)
+		gotP, pTotal, err := s.SearchProspects(pf)
+		if err != nil || pTotal != wantPTotal || len(gotP) != len(wantP) || (len(gotP) > 0 && gotP[0].ID != wantP[0]) {
+			t.Fatalf("prospects %q after migration: %d %v, the scan %d %v", q, pTotal, err, wantPTotal, wantP)
+		}
+		if strings.Contains(q, "roux") && pTotal == 0 {
+			t.Fatal("no prospect found after migration")
+		}
+	}
+}
