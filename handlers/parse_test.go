@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -46,6 +47,35 @@ func TestParsePhone(t *testing.T) {
 	}
 	if got := displayPhone("+41223456789", "FR"); got != "+41 22 345 67 89" {
 		t.Errorf("display CH from FR = %q", got)
+	}
+}
+
+// TestDisplayPhoneCache: a number shown again reads the same from the cache,
+// per region, and the cache stays within its size however many numbers pass.
+func TestDisplayPhoneCache(t *testing.T) {
+	for range 2 { // the second pass answers from the cache
+		for _, tc := range []struct{ e164, region, want string }{
+			{"+33612345678", "FR", "06 12 34 56 78"},
+			{"+33612345678", "CH", "+33 6 12 34 56 78"},
+			{"+41223456789", "CH", "022 345 67 89"},
+			{"not a number", "FR", "not a number"},
+		} {
+			if got := displayPhone(tc.e164, tc.region); got != tc.want {
+				t.Errorf("displayPhone(%q, %s) = %q, want %q", tc.e164, tc.region, got, tc.want)
+			}
+		}
+	}
+	for i := range 3 * phoneDisplays.max {
+		e164 := fmt.Sprintf("+336%08d", i)
+		if got, want := displayPhone(e164, "FR"), formatPhone(e164, "FR"); got != want {
+			t.Fatalf("displayPhone(%q) = %q, formatted %q", e164, got, want)
+		}
+		phoneDisplays.mu.Lock()
+		n := len(phoneDisplays.m)
+		phoneDisplays.mu.Unlock()
+		if n > phoneDisplays.max {
+			t.Fatalf("the cache holds %d numbers, more than %d", n, phoneDisplays.max)
+		}
 	}
 }
 
