@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/bits"
 	"slices"
+	"sort"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -282,12 +283,12 @@ func eachCandidate(blocks *bolt.Bucket, sets []chunkSet, desc bool, terms [][]by
 				pos = b.n - 1
 			}
 		}
-		// Candidates come in order, so the entry is found by stepping on from the last one.
-		for !desc && pos < b.n && b.idU(pos) < id {
-			pos++
-		}
-		for desc && pos >= 0 && b.idU(pos) > id {
-			pos--
+		// Candidates come in order, so the entry is looked for after (or,
+		// newest first, before) the last one only.
+		if desc {
+			pos = b.before(pos, id)
+		} else {
+			pos = b.after(pos, id)
 		}
 		if pos < 0 || pos >= b.n || b.idU(pos) != id || !keep(b, pos) {
 			return true
@@ -324,6 +325,32 @@ func eachCandidate(blocks *bolt.Bucket, sets []chunkSet, desc bool, terms [][]by
 			}
 		}
 	}
+}
+
+// after returns the first entry from pos on whose ID is id or more (b.n if
+// none), galloping: a few steps for a near entry, a binary search for a far one.
+func (b blockView) after(pos int, id uint64) int {
+	step, hi := 1, pos
+	for hi < b.n && b.idU(hi) < id {
+		pos = hi + 1
+		hi += step
+		step *= 2
+	}
+	hi = min(hi, b.n)
+	return pos + sort.Search(hi-pos, func(i int) bool { return b.idU(pos+i) >= id })
+}
+
+// before returns the last entry up to pos whose ID is id or less (-1 if none).
+func (b blockView) before(pos int, id uint64) int {
+	step, lo := 1, pos
+	for lo >= 0 && b.idU(lo) > id {
+		pos = lo - 1
+		lo -= step
+		step *= 2
+	}
+	lo = max(lo, -1)
+	// Entries lo+1 .. pos: the last one with an ID up to id.
+	return lo + sort.Search(pos-lo, func(i int) bool { return b.idU(lo+1+i) > id })
 }
 
 // migrate9to10 builds the trigram indexes from the search blocks, one chunk

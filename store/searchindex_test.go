@@ -190,3 +190,37 @@ func TestTrigramIndexMigration(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockGallop: after and before find an entry from any starting point,
+// near or far, present or not.
+func TestBlockGallop(t *testing.T) {
+	var entries []searchEntry
+	for id := uint64(3); id < 3+3*200; id += 3 {
+		entries = append(entries, searchEntry{id: id, text: []byte("x")})
+	}
+	b := viewBlock(encodeBlock(entries))
+	for pos := range b.n {
+		for id := uint64(0); id < 3+3*200+3; id++ {
+			want := b.n
+			for i := pos; i < b.n; i++ {
+				if b.idU(i) >= id {
+					want = i
+					break
+				}
+			}
+			if got := b.after(pos, id); got != want {
+				t.Fatalf("after(%d, %d) = %d, want %d", pos, id, got, want)
+			}
+			want = -1
+			for i := pos; i >= 0; i-- {
+				if b.idU(i) <= id {
+					want = i
+					break
+				}
+			}
+			if got := b.before(pos, id); got != want {
+				t.Fatalf("before(%d, %d) = %d, want %d", pos, id, got, want)
+			}
+		}
+	}
+}
