@@ -1,0 +1,61 @@
+package views
+
+import (
+	"html/template"
+	"strings"
+	"testing"
+)
+
+// TestEveryTemplateParses parses every page and email: they are parsed on
+// first use, so without this a template that does not parse would only show
+// when someone opens its page.
+func TestEveryTemplateParses(t *testing.T) {
+	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
+		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.pages) < 40 || len(e.mailHTML) < 1 || len(e.mailText) != len(e.mailHTML) {
+		t.Fatalf("found %d pages and %d/%d emails: the embedded files are not all seen", len(e.pages), len(e.mailHTML), len(e.mailText))
+	}
+	for name, p := range e.pages {
+		tp, err := p.get()
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if tp.Lookup("layout") == nil || tp.Lookup("content") == nil {
+			t.Errorf("page %s: no layout or content template", name)
+		}
+	}
+	for name, m := range e.mailHTML {
+		if _, err := m.get(); err != nil {
+			t.Error(err)
+		}
+		if _, err := e.mailText[name].get(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestBrokenPageFailsItsRender: a page that does not parse answers an error
+// (a 500 page), not a panic nor half a page.
+func TestBrokenPageFailsItsRender(t *testing.T) {
+	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
+		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pages["broken"] = &lazy[*template.Template]{parse: func() (*template.Template, error) {
+		return template.Must(e.base.Clone()).Parse(`{{define "content"}}{{if}}{{end}}`)
+	}}
+	var b strings.Builder
+	for range 2 { // the error is kept, not parsed again
+		if err := e.Render(&b, "broken", false, nil); err == nil {
+			t.Fatal("a page that does not parse rendered")
+		}
+	}
+	if b.Len() != 0 {
+		t.Fatalf("wrote %q", b.String())
+	}
+}
