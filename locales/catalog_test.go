@@ -282,3 +282,33 @@ func TestFrenchElision(t *testing.T) {
 		t.Errorf("English elided: %q", got)
 	}
 }
+
+// TestPlainMessagesAreCached: every message without arguments nor plural
+// forms is answered from the cache, with the text of the file.
+func TestPlainMessagesAreCached(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Supported {
+		msgs, err := Messages(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := c.Get(lang)
+		plain := 0
+		for id, v := range msgs {
+			s, ok := v.(string)
+			if !ok || strings.Contains(s, "{{") {
+				continue
+			}
+			plain++
+			if got, ok := l.cache[id]; !ok || got != s {
+				t.Errorf("%s %s: cached %q (%v), the file says %q", lang, id, got, ok, s)
+			}
+		}
+		if plain < 100 || len(l.cache) != plain {
+			t.Errorf("%s: %d messages cached, %d plain messages in the file", lang, len(l.cache), plain)
+		}
+	}
+}
