@@ -100,6 +100,9 @@ type Store struct {
 	secrets Secrets
 	sealKey []byte // see seal.go
 	staff   staffCache
+	// walkedAtOpen is true when bbolt rebuilt its freelist at open by
+	// walking every page, as after a crash (see boltOptions).
+	walkedAtOpen bool
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
@@ -134,7 +137,8 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	// A read transaction begun inside bolt.Open is its walk of the file.
+	s := &Store{db: db, walkedAtOpen: db.Stats().TxN > 0}
 	if err := s.migrate(o.secretKey); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -334,6 +338,30 @@ func migrate0to1(tx *bolt.Tx) error {
 }
 
 func (s *Store) migrate(secretKey string) error {
+	// Most opens find the schema current and the key unchanged: a read
+	// transaction tells, and the start then writes (and syncs) nothing.
+	current := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		v := meta.Get(keySchema)
+		if v == nil || binary.BigEndian.Uint64(v) != uint64(len(migrations)) {
+			return nil
+		}
+		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
+			return fmt.Errorf("store: unable to read secrets: %w", err)
+		}
+		key := deriveSealKey(s.secrets.SealKey, secretKey)
+		if s.secrets.KeyCheck == keyCheck(key) {
+			s.sealKey, current = key, true
+		}
+		return nil
+	}); err != nil || current {
+		return err
+	}
+	s.secrets, s.sealKey = Secrets{}, nil
 	return s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
