@@ -134,19 +134,58 @@ func (h *Handler) composeReminder(sh store.Share) (*store.Message, error) {
 		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: h.now().UTC()}, nil
 }
 
-// staffMail emails the staff member who made a share (first download, "This wasn't me").
+// staffMail emails a notice of a share (first download, "This wasn't me") to
+// whoever shareNoticeTo names.
 func (h *Handler) staffMail(sh store.Share, event, file string) {
-	st, err := h.store.Staff(sh.StaffID)
-	if err != nil || !st.Active {
-		return
-	}
 	name := ""
 	if len(sh.Recipients) > 0 {
 		name = sh.Recipients[0].Name
 	}
-	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "share_staff",
-		Args: map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
-			"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}}); err != nil {
-		h.log.Error("unable to queue a share notice", "err", err)
+	to, err := h.shareNoticeTo(sh)
+	if err != nil {
+		h.log.Error("unable to find who hears of a share", "err", err)
 	}
+	for _, st := range to {
+		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "share_staff",
+			Args: map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
+				"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}}); err != nil {
+			h.log.Error("unable to queue a share notice", "err", err)
+		}
+	}
+}
+
+// shareNoticeTo is who hears of a share's first download or of "This wasn't
+// me": the staff member who made it; once they are deactivated, the client's
+// practitioner; else the practice's active owners and admins. Somebody always
+// hears: the portal tells the client the practice was told.
+func (h *Handler) shareNoticeTo(sh store.Share) ([]store.Staff, error) {
+	all, err := h.store.ListStaff()
+	if err != nil {
+		return nil, err
+	}
+	find := func(id uint64) []store.Staff {
+		for _, st := range all {
+			if st.ID == id && st.Active && !st.Invited {
+				return []store.Staff{st}
+			}
+		}
+		return nil
+	}
+	if to := find(sh.StaffID); to != nil {
+		return to, nil
+	}
+	if sh.ClientID != 0 {
+		if cl, err := h.store.Client(sh.ClientID); err == nil {
+			if to := find(cl.PractitionerID); to != nil {
+				return to, nil
+			}
+		}
+	}
+	var to []store.Staff
+	for _, st := range all {
+		if st.Active && !st.Invited && (st.Role == store.RoleOwner || st.Role == store.RoleAdmin) {
+			to = append(to, st)
+		}
+	}
+	return to, nil
 }

@@ -682,3 +682,45 @@ func TestShareEndsWhenTheClientIsArchived(t *testing.T) {
 		t.Fatalf("files after the restore: %d", r.Code)
 	}
 }
+
+// Once the practitioner who made a share is deactivated, its notices (first
+// download, "This wasn't me") go to the practice's owners and admins: the
+// portal tells the client the practice was told, so somebody must be.
+func TestShareNoticesOutliveTheSender(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	paul := a.addStaff("Paul Praticien", "paul@example.org", store.RolePractitioner)
+	admin := a.addStaff("Alice Admin", "alice@example.org", store.RoleAdmin)
+	a.addStaff("Pierre Other", "pierre@example.org", store.RolePractitioner)
+	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en", "practitioner", itoa(paul.ID))
+	pb := a.signIn("paul@example.org", staffPassword)
+	if r := pb.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	token := a.lastShareToken("ana@example.org")
+	if r := owner.post("/staff/"+itoa(paul.ID)+"/deactivate", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", r.Code)
+	}
+	b := verify(t, a, token)
+	if r := b.get("/s/" + token + "/files/1"); r.Code != http.StatusOK {
+		t.Fatalf("download: %d", r.Code)
+	}
+	if r := client.post("/portal/shares/1/not-me", formOf("line", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("not me: %d", r.Code)
+	}
+	got := map[string][]string{}
+	msgs, _ := a.st.ListMessages(0, 50)
+	for _, m := range msgs {
+		if m.Kind == "share_staff" {
+			got[m.To] = append(got[m.To], a.sent(m).Subject)
+		}
+	}
+	for _, to := range []string{"owner@example.org", admin.Email} {
+		if len(got[to]) != 2 || !strings.Contains(strings.Join(got[to], "|"), "was not theirs") {
+			t.Errorf("%s got %q, want the first download and the report", to, got[to])
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("notices went to %v; not to the deactivated sender nor another practitioner", got)
+	}
+}
