@@ -28,9 +28,20 @@ func (h *Handler) serveDownload(c echo.Context, name, contentType string, modtim
 	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	w := &progressWriter{ResponseWriter: c.Response(), rc: http.NewResponseController(c.Response()), stall: h.stallTimeout}
-	http.ServeContent(w, c.Request(), name, modtime, content)
+	h.serveContent(c, modtime, content)
 	return nil
+}
+
+// serveContent is http.ServeContent (ranges, HEAD, conditional requests) with
+// the moving write deadline of a long response: the server's WriteTimeout
+// would otherwise cut a large file on a slow phone.
+func (h *Handler) serveContent(c echo.Context, modtime time.Time, content io.ReadSeeker) {
+	http.ServeContent(h.longResponse(c), c.Request(), "", modtime, content)
+}
+
+// longResponse wraps the response of a long download in a progressWriter.
+func (h *Handler) longResponse(c echo.Context) *progressWriter {
+	return &progressWriter{ResponseWriter: c.Response(), rc: http.NewResponseController(c.Response()), stall: h.stallTimeout}
 }
 
 // progressWriter pushes the connection's write deadline forward before each
@@ -46,6 +57,28 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 	_ = w.rc.SetWriteDeadline(time.Now().Add(w.stall))
 	return w.ResponseWriter.Write(p)
 }
+
+// chunkCopier is a reader that writes its own pieces, whole (store.BlobReader:
+// a decrypted chunk at a time, with no copy through a small buffer).
+type chunkCopier interface {
+	CopyTo(w io.Writer, n int64) (int64, error)
+}
+
+// ReadFrom is how http.ServeContent's copy reaches a chunkCopier: it copies
+// through an io.LimitedReader, which hides the reader's own WriterTo.
+func (w *progressWriter) ReadFrom(src io.Reader) (int64, error) {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		if cc, ok := lr.R.(chunkCopier); ok {
+			n, err := cc.CopyTo(writeOnly{w}, lr.N)
+			lr.N -= n
+			return n, err
+		}
+	}
+	return io.Copy(writeOnly{w}, src)
+}
+
+// writeOnly hides progressWriter's ReadFrom from io.Copy, which would call it again.
+type writeOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the connection beneath.
 func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -358,6 +358,7 @@ func (h *Handler) shareDownload(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	defer r.Close()
 	b := r.Blob()
 	// A resumed download (a Range past the start) is the same download, not another one.
 	if rg := c.Request().Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
@@ -367,7 +368,7 @@ func (h *Handler) shareDownload(c echo.Context) error {
 	safeDownloadHeaders(hd)
 	hd.Set("Content-Type", b.Type)
 	hd.Set("Content-Disposition", contentDisposition(b.Name))
-	http.ServeContent(c.Response(), c.Request(), "", b.CreatedAt, r)
+	h.serveContent(c, b.CreatedAt, r)
 	return nil
 }
 
@@ -398,7 +399,7 @@ func (h *Handler) shareZip(c echo.Context) error {
 	hd.Set("Content-Disposition", contentDisposition(l.T("share.zip_name")+".zip"))
 	h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
 	c.Response().WriteHeader(http.StatusOK)
-	zw := zip.NewWriter(c.Response())
+	zw := zip.NewWriter(h.longResponse(c))
 	seen := map[string]int{}
 	for _, id := range v.Share.Snapshot {
 		r, err := h.store.OpenBlob(id)
@@ -414,15 +415,24 @@ func (h *Handler) shareZip(c echo.Context) error {
 			name = fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), k+1, ext)
 		}
 		seen[strings.ToLower(b.Name)]++
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: b.CreatedAt, NonUTF8: false})
+		// Whole decrypted chunks go to the zip (BlobReader is an io.WriterTo).
+		err = zipEntry(zw, name, b.CreatedAt, r)
+		r.Close()
 		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, r); err != nil {
 			return err
 		}
 	}
 	return zw.Close()
+}
+
+// zipEntry stores one file in the zip, uncompressed.
+func zipEntry(zw *zip.Writer, name string, modified time.Time, r io.Reader) error {
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: modified})
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, r)
+	return err
 }
 
 // shareDeleteForm asks to confirm "Delete these documents".

@@ -138,3 +138,113 @@ func TestAddingTheSecretKeyResealsBlobsAndLinks(t *testing.T) {
 type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// flattenChunks rewrites a blob's chunks as plain values of blob_chunks, the
+// way files written before chunks had buckets of their own kept them.
+func flattenChunks(t *testing.T, s *Store, id uint64) {
+	t.Helper()
+	err := s.db.Update(func(tx *boltTx) error {
+		chunks := tx.Bucket(bucketBlobChunks)
+		var keys [][]byte
+		c := chunks.Cursor()
+		for k, v := c.Seek(itob(id)); k != nil && bytes.HasPrefix(k, itob(id)); k, v = c.Next() {
+			if v != nil {
+				t.Fatal("a new chunk is a plain value")
+			}
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		for _, k := range keys {
+			v := append([]byte(nil), chunks.Bucket(k).Get(chunkValueKey)...)
+			if err := chunks.DeleteBucket(k); err != nil {
+				return err
+			}
+			if err := chunks.Put(k, v); err != nil {
+				return err
+			}
+		}
+		if len(keys) == 0 {
+			t.Fatal("no chunks")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBlobsWrittenBeforeChunkBucketsStillReadResealAndDelete(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 2*BlobChunkSize+77)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	old := Blob{Name: "old", CreatedAt: time.Now()}
+	if err := s.CreateBlob(&old, bytes.NewReader(data), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	flattenChunks(t, s, old.ID)
+	fresh := Blob{Name: "new", CreatedAt: time.Now()}
+	if err := s.CreateBlob(&fresh, bytes.NewReader(data[:BlobChunkSize+1]), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir, WithSecretKey("a secret key of more than thirty-two characters")); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		id   uint64
+		want []byte
+	}{{old.ID, data}, {fresh.ID, data[:BlobChunkSize+1]}} {
+		r, err := s.OpenBlob(c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Fatalf("blob %d after the key was added: %d bytes, %v", c.id, len(got), err)
+		}
+		if err := s.DeleteBlob(c.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.db.View(func(tx *boltTx) error {
+		if k, _ := tx.Bucket(bucketBlobChunks).Cursor().First(); k != nil {
+			t.Fatal("chunks left after delete")
+		}
+		return nil
+	})
+}
+
+func TestBlobReaderWriteToAndCopyTo(t *testing.T) {
+	s := openTest(t)
+	data := make([]byte, 2*BlobChunkSize+10)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	b := Blob{Name: "x", CreatedAt: time.Now()}
+	if err := s.CreateBlob(&b, bytes.NewReader(data), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.OpenBlob(b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out bytes.Buffer
+	if _, err := r.Seek(5, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.CopyTo(&out, BlobChunkSize); err != nil || n != BlobChunkSize || !bytes.Equal(out.Bytes(), data[5:5+BlobChunkSize]) {
+		t.Fatalf("CopyTo: %d %v", n, err)
+	}
+	out.Reset()
+	if n, err := io.Copy(&out, r); err != nil || n != int64(len(data)-5-BlobChunkSize) || !bytes.Equal(out.Bytes(), data[5+BlobChunkSize:]) {
+		t.Fatalf("WriteTo: %d %v", n, err)
+	}
+}

@@ -56,8 +56,10 @@
 //	share_events/           share ID (8) ++ sequence (8) → JSON ShareEvent
 //	share_sessions/         HMAC("share-session:" ID) → JSON ShareSession (bound to one share)
 //	blobs/                  8-byte ID → JSON Blob (name, type, size, complete, attached)
-//	blob_chunks/            blob ID (8) ++ chunk index (8) → nonce ++ AES-256-GCM(256 KiB), the key as
-//	                        additional data so chunks cannot be moved
+//	blob_chunks/            blob ID (8) ++ chunk index (8) → bucket: 0x00 → nonce ++ AES-256-GCM(256 KiB),
+//	                        the key as additional data so chunks cannot be moved. A bucket per chunk
+//	                        so each chunk is written once (see putChunk); chunks written before are
+//	                        plain values under the same key, read and deleted as well
 //
 // Since schema 6:
 //
