@@ -49,12 +49,11 @@ type landingTarget struct {
 
 // landingVisit opens a preso share for its landing pages; an ended share says so.
 func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error) {
-	token := c.Param("token")
 	ip := c.RealIP()
 	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
 		return store.Share{}, store.Preso{}, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
 	}
-	sh, err := h.shares.Open(token)
+	sh, err := h.openLink(c)
 	if errors.Is(err, share.ErrNotFound) || (err == nil && sh.Kind != store.SharePreso) {
 		h.limits.allow("share-miss:"+ip, limitShareMiss)
 		return sh, store.Preso{}, echo.ErrNotFound

@@ -55,12 +55,28 @@ func (l *limits) peek(key string, p policy) bool {
 func byKind(preso, files func(*Handler, echo.Context) error) func(*Handler) echo.HandlerFunc {
 	return func(h *Handler) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if sh, err := h.store.ShareByToken(c.Param("token")); err == nil && sh.Kind == store.SharePreso {
-				return preso(h, c)
+			sh, err := h.store.ShareByToken(c.Param("token"))
+			if err == nil {
+				c.Set(ctxLinkShare, sh) // openLink need not find it again
+				if sh.Kind == store.SharePreso {
+					return preso(h, c)
+				}
 			}
 			return files(h, c)
 		}
 	}
+}
+
+// ctxLinkShare holds the share byKind found for the request's token.
+const ctxLinkShare = "link-share"
+
+// openLink is share.Engine.Open for the request's token, without a second
+// look-up when byKind found the share already.
+func (h *Handler) openLink(c echo.Context) (store.Share, error) {
+	if sh, ok := c.Get(ctxLinkShare).(store.Share); ok {
+		return sh, h.shares.Usable(sh)
+	}
+	return h.shares.Open(c.Param("token"))
 }
 
 // shareVisitorLoc is the language of a share's pages: the visitor's choice,
@@ -83,6 +99,6 @@ func (h *Handler) shareClientArchived(sh store.Share) bool {
 	if sh.ClientID == 0 {
 		return false
 	}
-	cl, err := h.store.Client(sh.ClientID)
-	return err == nil && cl.Archived
+	archived, err := h.store.ClientArchived(sh.ClientID)
+	return err == nil && archived
 }

@@ -41,7 +41,7 @@ func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
 		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
 	}
-	sh, err := h.shares.Open(token)
+	sh, err := h.openLink(c)
 	if errors.Is(err, share.ErrNotFound) || (sh.ID != 0 && sh.Kind != store.ShareFiles) {
 		h.limits.allow("share-miss:"+ip, limitShareMiss)
 		return nil, echo.ErrNotFound
@@ -149,7 +149,24 @@ func (h *Handler) shareLanding(c echo.Context) error {
 	if v.Session != nil {
 		return h.redirect(c, v.Base+"/files")
 	}
-	return h.render(c, http.StatusOK, "share_landing", h.sharePage(c, v, "share.landing_title"))
+	// The landing reads the same for every visitor of the link who speaks one
+	// language: it is kept until what it shows changes (the path holds the
+	// token). A link that no longer opens never gets here.
+	return h.renderShared(c, "share_landing", landingKey(v.Share), func() *views.Page {
+		return h.sharePage(c, v, "share.landing_title")
+	})
+}
+
+// landingKey names what a documents share's landing shows: its recipients
+// (names, where a code can go), who may open it, and the deletion date.
+func landingKey(sh store.Share) string {
+	var k strings.Builder
+	k.WriteString(strconv.FormatUint(sh.ID, 10))
+	k.WriteString("\x00" + string(sh.Visibility) + "\x00" + strconv.FormatInt(sh.ExpiresAt.UnixNano(), 10))
+	for _, r := range sh.Recipients {
+		k.WriteString("\x00" + r.Name + "\x00" + r.Email + "\x00" + strings.Join(r.Mobiles, ","))
+	}
+	return k.String()
 }
 
 // shareOpen lets a visitor into a share that needs no code (anyone with the link).

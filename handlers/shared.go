@@ -113,18 +113,24 @@ func (h *Handler) renderShared(c echo.Context, name, key string, build func() *v
 	if c.Request().Method == http.MethodHead {
 		return nil
 	}
+	// One write of the whole page: each write goes through the middleware's
+	// writers and the connection's buffer.
+	buf := pageBufs.Get().(*bytes.Buffer)
+	defer pageBufs.Put(buf)
+	buf.Reset()
+	buf.Grow(size)
 	for i, p := range parts {
 		if i > 0 {
-			if _, err := w.Write([]byte(token)); err != nil {
-				return err
-			}
+			buf.WriteString(token)
 		}
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
+		buf.Write(p)
 	}
-	return nil
+	_, err := w.Write(buf.Bytes())
+	return err
 }
+
+// pageBufs holds the buffers kept pages are put together in.
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func hasFlash(c echo.Context) bool {
 	_, err := c.Cookie(flashCookie)

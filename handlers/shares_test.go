@@ -724,3 +724,91 @@ func TestShareNoticesOutliveTheSender(t *testing.T) {
 		t.Errorf("notices went to %v; not to the deactivated sender nor another practitioner", got)
 	}
 }
+
+// The landing of a documents link is rendered once per share and language and
+// kept; every change to what it shows, and every way the link stops, must show
+// on the next visit all the same.
+func TestShareLandingKeptButNeverStale(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	landing := func(b *browser, lang string) *resp {
+		t.Helper()
+		return b.get("/s/"+token, "Accept-Language", lang)
+	}
+	ana, bob := a.browser(), a.browser()
+	first := landing(ana, "fr")
+	mustContain(t, first, "Vos documents sécurisés", `action="/s/`+token+`/code"`)
+	// Kept: the same page again, with each visitor's own CSRF token in it.
+	again := landing(ana, "fr")
+	if again.Code != http.StatusOK || again.body != first.body {
+		t.Fatalf("second visit differs:\n%s\n%s", abbreviate(first.body), abbreviate(again.body))
+	}
+	other := landing(bob, "fr")
+	mustContain(t, other, `value="`+bob.csrf()+`"`)
+	mustNotContain(t, other, ana.csrf())
+	// Visitor language.
+	mustContain(t, landing(bob, "en"), "Your secure documents")
+	mustNotContain(t, landing(bob, "en"), "Vos documents")
+
+	// Extend moves the deletion date shown.
+	a.advance(48 * time.Hour)
+	owner = a.signIn("owner@example.org", ownerPassword)
+	before := landing(ana, "en")
+	if r := owner.post("/shares/1/extend", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("extend: %d", r.Code)
+	}
+	after := landing(ana, "en")
+	if after.Code != http.StatusOK || after.body == before.body {
+		t.Fatal("the landing still shows the old deletion date after Extend")
+	}
+
+	// Locked, then unlocked.
+	if _, err := a.st.ChangeShare(1, func(ch *store.ShareChange) error { ch.Share.State = store.ShareLocked; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if r := landing(ana, "en"); r.Code != http.StatusForbidden || !strings.Contains(r.body, "This secure link is locked") {
+		t.Fatalf("locked link: %d", r.Code)
+	}
+	if r := owner.post("/shares/1/unlock", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", r.Code)
+	}
+	mustContain(t, landing(ana, "en"), "Your secure documents")
+
+	// The client archived, then back.
+	if r := owner.post(clientPath+"/archive", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("archive: %d", r.Code)
+	}
+	if r := landing(ana, "en"); r.Code != http.StatusGone {
+		t.Fatalf("landing of an archived client's link: %d", r.Code)
+	}
+	if r := owner.post(clientPath+"/restore", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("restore: %d", r.Code)
+	}
+	mustContain(t, landing(ana, "en"), "Your secure documents")
+
+	// Past its date, before the housekeeping job marks it.
+	a.advance(share.DefaultLifetime + time.Minute)
+	if r := landing(ana, "en"); r.Code != http.StatusGone || !strings.Contains(r.body, "This secure link is no longer active") {
+		t.Fatalf("landing past the expiry: %d", r.Code)
+	}
+}
+
+func TestShareLandingGoneAtOnceAfterExpireNowOrDeletion(t *testing.T) {
+	a, owner, _, token, _ := sharedClient(t)
+	mustContain(t, a.browser().get("/s/"+token), "Your secure documents")
+	if r := owner.post("/shares/1/expire", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("expire: %d", r.Code)
+	}
+	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
+		t.Fatalf("landing after Expire now: %d", r.Code)
+	}
+
+	a, _, _, token, _ = sharedClient(t)
+	mustContain(t, a.browser().get("/s/"+token), "Your secure documents")
+	b := verify(t, a, token)
+	if r := b.post("/s/"+token+"/delete", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.Code)
+	}
+	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
+		t.Fatalf("landing after the recipient deleted the documents: %d", r.Code)
+	}
+}

@@ -81,7 +81,7 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 	if err != nil {
 		return time.Time{}, err
 	}
-	if err := e.usable(sh); err != nil {
+	if err := e.Usable(sh); err != nil {
 		return time.Time{}, err
 	}
 	valid := false
@@ -99,7 +99,7 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		return time.Time{}, err
 	}
 	_, err = e.change(id, func(ch *store.ShareChange) error {
-		if err := e.usable(*ch.Share); err != nil {
+		if err := e.Usable(*ch.Share); err != nil {
 			return err
 		}
 		recent := ch.Code.Sent[:0]
@@ -192,7 +192,7 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, erro
 			res.Result = CodeLocked
 			return nil
 		}
-		if err := e.usable(*ch.Share); err != nil {
+		if err := e.Usable(*ch.Share); err != nil {
 			return err
 		}
 		tries := &c.Tries

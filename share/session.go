@@ -28,7 +28,7 @@ func (e *Engine) Enter(id uint64, recipient int, name, ua string) (string, error
 	if err != nil {
 		return "", err
 	}
-	if err := e.usable(sh); err != nil {
+	if err := e.Usable(sh); err != nil {
 		return "", err
 	}
 	if sh.Visibility != store.VisibilityAnyone {
@@ -61,7 +61,7 @@ func (e *Engine) Session(sid string, sh store.Share) (store.ShareSession, error)
 		return ss, err
 	}
 	now := e.now().UTC()
-	if ss.ShareID != sh.ID || e.usable(sh) != nil {
+	if ss.ShareID != sh.ID || e.Usable(sh) != nil {
 		return store.ShareSession{}, ErrNoSession
 	}
 	if now.Sub(ss.LastSeen) >= SessionIdle {

@@ -177,10 +177,11 @@ func (e *Engine) Open(token string) (store.Share, error) {
 	if err != nil {
 		return sh, err
 	}
-	return sh, e.usable(sh)
+	return sh, e.Usable(sh)
 }
 
-func (e *Engine) usable(sh store.Share) error {
+// Usable is Open's check of a share already found: nil, ErrEnded or ErrLocked.
+func (e *Engine) Usable(sh store.Share) error {
 	switch e.State(sh) {
 	case store.ShareActive:
 		return nil

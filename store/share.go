@@ -3,7 +3,11 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -216,17 +220,115 @@ func (s *Store) Share(id uint64) (Share, error) {
 	return sh, err
 }
 
-// ShareByToken finds a share by the token of its link.
+// ShareByToken finds a share by the token of its link. Every page behind a
+// link reads it, so decoded shares are kept (see keptDecodes).
 func (s *Store) ShareByToken(token string) (Share, error) {
+	key := s.shareTokenKey(token)
 	var sh Share
 	err := s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketSharesByToken).Get(s.shareTokenKey(token))
+		id := tx.Bucket(bucketSharesByToken).Get(key)
 		if id == nil {
 			return ErrNotFound
 		}
-		return getJSON(tx, bucketShares, id, &sh)
+		raw := tx.Bucket(bucketShares).Get(id)
+		if raw == nil {
+			return ErrNotFound
+		}
+		var err error
+		sh, err = s.decodeShare(btoi(id), raw)
+		return err
 	})
 	return sh, err
+}
+
+// keptDecodes keeps values decoded from records with the record they were
+// decoded from. Decoding the JSON was most of the cost of a share link's
+// landing page; the record is still read in the caller's transaction and
+// compared byte for byte, so a kept value is never stale and no write needs
+// to say it changed.
+type keptDecodes[T any] struct {
+	mu sync.Mutex
+	m  map[uint64]kept[T]
+}
+
+type kept[T any] struct {
+	raw []byte
+	v   T
+}
+
+// maxKeptDecodes bounds each cache; when it is full it starts again.
+const maxKeptDecodes = 1024
+
+// get returns the value kept for id if it was decoded from raw.
+func (c *keptDecodes[T]) get(id uint64, raw []byte) (T, bool) {
+	c.mu.Lock()
+	k, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || !bytes.Equal(k.raw, raw) {
+		var zero T
+		return zero, false
+	}
+	return k.v, true
+}
+
+// put keeps v, decoded from raw (a record of the data file: it is copied).
+func (c *keptDecodes[T]) put(id uint64, raw []byte, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxKeptDecodes {
+		c.m = map[uint64]kept[T]{}
+	}
+	c.m[id] = kept[T]{raw: bytes.Clone(raw), v: v}
+}
+
+// decodeShare decodes a share record read inside a transaction, from the
+// cache when it is the record the kept share came from.
+func (s *Store) decodeShare(id uint64, raw []byte) (Share, error) {
+	if sh, ok := s.shares.get(id, raw); ok {
+		return sh.clone(), nil
+	}
+	var sh Share
+	if err := json.Unmarshal(raw, &sh); err != nil {
+		return Share{}, fmt.Errorf("store: unable to decode %s record: %w", bucketShares, err)
+	}
+	s.shares.put(id, raw, sh.clone())
+	return sh, nil
+}
+
+// ClientArchived reports whether a client record is archived: every page
+// behind a share link asks, as archiving ends the client's links.
+func (s *Store) ClientArchived(id uint64) (bool, error) {
+	var archived bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketClients).Get(itob(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		var ok bool
+		if archived, ok = s.archived.get(id, raw); ok {
+			return nil
+		}
+		var c struct {
+			Archived bool `json:"archived"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return fmt.Errorf("store: unable to decode %s record: %w", bucketClients, err)
+		}
+		archived = c.Archived
+		s.archived.put(id, raw, archived)
+		return nil
+	})
+	return archived, err
+}
+
+// clone copies a share with slices of its own, so no caller changes a kept one.
+func (sh Share) clone() Share {
+	sh.Recipients = slices.Clone(sh.Recipients)
+	for i := range sh.Recipients {
+		sh.Recipients[i].Mobiles = slices.Clone(sh.Recipients[i].Mobiles)
+	}
+	sh.Snapshot = slices.Clone(sh.Snapshot)
+	return sh
 }
 
 // ChangeShare applies fn to a share, its code and new events in one transaction.

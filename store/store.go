@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,6 +104,10 @@ type Store struct {
 	// walkedAtOpen is true when bbolt rebuilt its freelist at open by
 	// walking every page, as after a crash (see boltOptions).
 	walkedAtOpen bool
+	// shares and archived keep decoded records for share links (see share.go).
+	shares   keptDecodes[Share]
+	archived keptDecodes[bool]
+	hmacs    sync.Pool // of hash.Hash, see Hash
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
@@ -250,9 +255,17 @@ func (s *Store) BackupSize() int64 {
 
 // Hash returns the keyed hash under which a token is stored.
 func (s *Store) Hash(token string) []byte {
-	m := hmac.New(sha256.New, s.secrets.HMACKey)
+	// Every request hashes a token or two (session, CSRF, share link): the
+	// HMACs are kept, as setting one up costs more than hashing a token.
+	m, _ := s.hmacs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, s.secrets.HMACKey)
+	}
+	m.Reset()
 	m.Write([]byte(token))
-	return m.Sum(nil)
+	sum := m.Sum(nil)
+	s.hmacs.Put(m)
+	return sum
 }
 
 // migrations[i] brings the schema from version i to i+1.

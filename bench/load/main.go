@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -171,7 +172,94 @@ func (r *runner) measure(label, dir string, public bool) {
 		for _, path := range []string{"/portal", "/portal/signup"} {
 			r.loadPublic(base+path, path, cmd.Process.Pid)
 		}
+		docs, preso := shareLinks(staff, base)
+		r.loadPublic(base+docs, "/s/… (documents)", cmd.Process.Pid)
+		r.loadPublic(base+preso, "/s/… (preso)", cmd.Process.Pid)
 	}
+}
+
+var (
+	clientLinkRe = regexp.MustCompile(`href="/clients/(\d+)"`)
+	shareIDRe    = regexp.MustCompile(`#share-(\d+)$`)
+	presoIDRe    = regexp.MustCompile(`^/presos/(\d+)$`)
+	linkRe       = regexp.MustCompile(`https?://[^/"<]+(/s/[A-Za-z0-9_-]{20,})`)
+)
+
+// post sends a form as the signed-in staff member and returns the answer's
+// Location (redirects are not followed) and body.
+func post(c *http.Client, u, contentType string, body io.Reader, headers ...string) (string, string) {
+	req, err := http.NewRequest(http.MethodPost, u, body)
+	check(err)
+	req.Header.Set("Content-Type", contentType)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.Do(req)
+	check(err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		check(fmt.Errorf("POST %s: %s", u, resp.Status))
+	}
+	return resp.Header.Get("Location"), string(b)
+}
+
+func postForm(c *http.Client, u string, v url.Values, headers ...string) (string, string) {
+	return post(c, u, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()), headers...)
+}
+
+// shareLinks makes, as staff, a documents share (a small file, with a code
+// to verify) for the first client listed and a preso share open to anyone,
+// and returns the paths of their links: the landing pages a recipient opens.
+func shareLinks(staff *http.Client, base string) (docs, preso string) {
+	resp, err := staff.Get(base + "/clients")
+	check(err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := clientLinkRe.FindSubmatch(page)
+	if m == nil {
+		check(errors.New("no client listed"))
+	}
+	client := string(m[1])
+	token := csrfToken(staff, base+"/clients/"+client+"/shares/new")
+
+	var body strings.Builder
+	mw := multipart.NewWriter(&body)
+	check(mw.WriteField("recipient", "client"))
+	check(mw.WriteField("verify", "1"))
+	fw, err := mw.CreateFormFile("files", "Compte rendu.pdf")
+	check(err)
+	_, _ = fw.Write([]byte("%PDF-1.4 load"))
+	check(mw.Close())
+	loc, _ := post(staff, base+"/clients/"+client+"/shares?_csrf="+url.QueryEscape(token), mw.FormDataContentType(), strings.NewReader(body.String()))
+	sm := shareIDRe.FindStringSubmatch(loc)
+	if sm == nil {
+		check(fmt.Errorf("no share made (went to %q)", loc))
+	}
+	resp, err = staff.Get(base + "/shares/" + sm[1] + "/link")
+	check(err)
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m = linkRe.FindSubmatch(page); m == nil {
+		check(errors.New("no link on the Copy link page"))
+	}
+	docs = string(m[1])
+
+	loc, _ = postForm(staff, base+"/presos", url.Values{"_csrf": {token}, "title": {"Pension plan"}})
+	pm := presoIDRe.FindStringSubmatch(loc)
+	if pm == nil {
+		check(fmt.Errorf("no preso made (went to %q)", loc))
+	}
+	p := base + "/presos/" + pm[1]
+	postForm(staff, p+"/slides", url.Values{"_csrf": {token}, "kind": {"content"}})
+	postForm(staff, p+"/slides/1", url.Values{"_csrf": {token}, "title": {"Hello"}, "body": {"Your plan, step by step."}, "rev": {"1"}})
+	postForm(staff, p+"/contacts", url.Values{"_csrf": {token}, "client": {client}})
+	postForm(staff, p+"/visibility", url.Values{"_csrf": {token}, "visibility": {"anyone"}})
+	_, box := postForm(staff, p+"/share", url.Values{"_csrf": {token}}, "HX-Request", "true")
+	if m = linkRe.FindSubmatch([]byte(box)); m == nil {
+		check(errors.New("no link in the preso's sharing box"))
+	}
+	return docs, string(m[1])
 }
 
 // loadPublic loads one public page of Foyer, then a plain handler serving a
