@@ -729,7 +729,7 @@ func TestShareNoticesOutliveTheSender(t *testing.T) {
 // kept; every change to what it shows, and every way the link stops, must show
 // on the next visit all the same.
 func TestShareLandingKeptButNeverStale(t *testing.T) {
-	a, owner, clientPath, token, _ := sharedClient(t)
+	a, owner, _, token, _ := sharedClient(t)
 	landing := func(b *browser, lang string) *resp {
 		t.Helper()
 		return b.get("/s/"+token, "Accept-Language", lang)
@@ -773,15 +773,24 @@ func TestShareLandingKeptButNeverStale(t *testing.T) {
 	}
 	mustContain(t, landing(ana, "en"), "Your secure documents")
 
-	// The client archived, then back.
-	if r := owner.post(clientPath+"/archive", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("archive: %d", r.Code)
+	// The client record archived (in the store alone: the moment before the
+	// archive's handler ends the shares), then restored.
+	sh, err := a.st.Share(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := a.st.Client(sh.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.ArchiveClient(cl.ID, true); err != nil {
+		t.Fatal(err)
 	}
 	if r := landing(ana, "en"); r.Code != http.StatusGone {
 		t.Fatalf("landing of an archived client's link: %d", r.Code)
 	}
-	if r := owner.post(clientPath+"/restore", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("restore: %d", r.Code)
+	if _, err := a.st.ArchiveClient(cl.ID, false); err != nil {
+		t.Fatal(err)
 	}
 	mustContain(t, landing(ana, "en"), "Your secure documents")
 
