@@ -729,7 +729,7 @@ func TestShareNoticesOutliveTheSender(t *testing.T) {
 // kept; every change to what it shows, and every way the link stops, must show
 // on the next visit all the same.
 func TestShareLandingKeptButNeverStale(t *testing.T) {
-	a, owner, _, token, _ := sharedClient(t)
+	a, _, _, token, _ := sharedClient(t)
 	landing := func(b *browser, lang string) *resp {
 		t.Helper()
 		return b.get("/s/"+token, "Accept-Language", lang)
@@ -751,7 +751,7 @@ func TestShareLandingKeptButNeverStale(t *testing.T) {
 
 	// Extend moves the deletion date shown.
 	a.advance(48 * time.Hour)
-	owner = a.signIn("owner@example.org", ownerPassword)
+	owner := a.signIn("owner@example.org", ownerPassword)
 	before := landing(ana, "en")
 	if r := owner.post("/shares/1/extend", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("extend: %d", r.Code)
