@@ -63,15 +63,15 @@ func putAccountIndexes(tx *bolt.Tx, a Account, later *gramBatch) error {
 	if err := tx.Bucket(bucketAccountsByEmail).Put([]byte(NormalizeEmail(a.Email)), itob(a.ID)); err != nil {
 		return err
 	}
-	p, search, grams := tx.Bucket(bucketProspects), tx.Bucket(bucketProspectSearch), tx.Bucket(bucketProspectGrams)
+	p, search := tx.Bucket(bucketProspects), prospectSearch(tx)
 	if a.ClientID != 0 {
-		if err := deleteSearchEntry(search, grams, a.ID); err != nil {
+		if err := deleteSearchEntry(search, a.ID); err != nil {
 			return err
 		}
 		return p.Delete(itob(a.ID))
 	}
 	v := prospectValue(a)
-	if err := putSearchEntry(search, grams, searchEntry{id: a.ID, flag: v[0], text: v[1:]}, later); err != nil {
+	if err := putSearchEntry(search, searchEntry{id: a.ID, flag: v[0], text: v[1:]}, later); err != nil {
 		return err
 	}
 	return p.Put(itob(a.ID), v)
@@ -130,7 +130,7 @@ func deleteAccount(tx *bolt.Tx, a Account) error {
 			return err
 		}
 	}
-	if err := deleteSearchEntry(tx.Bucket(bucketProspectSearch), tx.Bucket(bucketProspectGrams), a.ID); err != nil {
+	if err := deleteSearchEntry(prospectSearch(tx), a.ID); err != nil {
 		return err
 	}
 	if err := deleteAccountTokens(tx, a.ID, nil); err != nil {
@@ -371,13 +371,28 @@ func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 				return true
 			})
 		} else {
-			// No query, or only terms of one or two bytes: every block is read.
+			// No query, or only terms of one or two bytes. Without a query
+			// the counts give the total, and blocks are read only down to
+			// the page; with short terms every block is read.
+			if f.Query.Empty() {
+				total = countEntries(tx.Bucket(bucketSearchCounts), 'p', func(_ uint64, flag byte) bool {
+					return (f.Verified != "yes" || flag == 1) && (f.Verified != "no" || flag == 0)
+				})
+			}
+			seen := 0
 			c := tx.Bucket(bucketProspectSearch).Cursor()
-			for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			for k, v := c.Last(); k != nil && (!f.Query.Empty() || seen < f.Offset+f.Limit); k, v = c.Prev() {
 				b := viewBlock(v)
 				hits = hits[:0]
 				b.each(terms, func(i int) bool { return keep(b, i) }, func(i int) { hits = append(hits, i) })
 				for j := len(hits) - 1; j >= 0; j-- {
+					if f.Query.Empty() {
+						if seen >= f.Offset && len(ids) < f.Limit {
+							ids = append(ids, b.id(hits[j]))
+						}
+						seen++
+						continue
+					}
 					add(b.id(hits[j]))
 				}
 			}
@@ -394,15 +409,13 @@ func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 	return out, total, err
 }
 
-// CountProspects counts the prospects without reading them: each search
-// block starts with its number of entries.
+// CountProspects counts the prospects without reading them, from the
+// search counts.
 func (s *Store) CountProspects() (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketProspectSearch).ForEach(func(_, v []byte) error {
-			n += viewBlock(v).n
-			return nil
-		})
+		n = countEntries(tx.Bucket(bucketSearchCounts), 'p', func(uint64, byte) bool { return true })
+		return nil
 	})
 	return n, err
 }

@@ -114,7 +114,7 @@ func putClientIndexes(tx *bolt.Tx, c Client, later *gramBatch) error {
 	if err := tx.Bucket(bucketClientIndex).Put(clientIndexKey(c), clientIndexValue(c)); err != nil {
 		return err
 	}
-	if err := putSearchEntry(tx.Bucket(bucketClientSearch), tx.Bucket(bucketClientGrams), clientSearchEntry(c), later); err != nil {
+	if err := putSearchEntry(clientSearch(tx), clientSearchEntry(c), later); err != nil {
 		return err
 	}
 	if e := NormalizeEmail(c.Email); e != "" {
@@ -270,23 +270,14 @@ func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 }
 
 // listClients is SearchClients without a query: the count from the search
-// blocks' headers, the page from client_index, already in name order.
+// counts, the page from client_index, already in name order.
 func listClients(tx *bolt.Tx, f ClientFilter) ([]Client, int, error) {
 	keep := func(practitioner uint64, archived byte) bool {
 		return (f.PractitionerID == 0 || practitioner == f.PractitionerID) && (archived == 1) == f.Archived
 	}
-	total := 0
-	err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
-		b := viewBlock(v)
-		for i := range b.n {
-			if keep(b.tag(i), b.flag(i)) {
-				total++
-			}
-		}
-		return nil
-	})
-	if err != nil || f.Offset >= total {
-		return nil, total, err
+	total := countEntries(tx.Bucket(bucketSearchCounts), 'c', keep)
+	if f.Offset >= total {
+		return nil, total, nil
 	}
 	var out []Client
 	seen := 0

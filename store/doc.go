@@ -97,6 +97,17 @@
 //	                        and name sort key of up to 256 consecutive client IDs (searchblock.go)
 //	prospect_search/        8-byte ID / 256 → search block of prospects (verified flag, search text)
 //
+// Since schema 10 (searchindex.go):
+//
+//	client_grams/           trigram (3) ++ 8-byte ID / 4096 → the IDs of that chunk whose search text holds
+//	                        the trigram: sorted 2-byte low bits, or a 512-byte bitmap from 256 IDs on
+//	prospect_grams/         the same for prospects
+//
+// Since schema 11:
+//
+//	search_counts/          'c' or 'p' ++ practitioner (8; 0 for prospects) ++ flag (1) → 8-byte count of
+//	                        search entries (the flag: archived for clients, verified for prospects)
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under

@@ -97,16 +97,26 @@ func encodeBlock(entries []searchEntry) []byte {
 // are built from size-limited form fields and never come near it.
 const maxField = 1<<16 - 1
 
-// putSearchEntry adds or replaces e in its block, and moves its postings in
-// the trigram index g from its former text to the new one. A new entry's
-// postings are left to later when it is not nil.
-func putSearchEntry(b, g *bolt.Bucket, e searchEntry, later *gramBatch) error {
+// putSearchEntry adds or replaces e in its block, moves its postings in the
+// trigram index from its former text to the new one, and keeps the counts. A
+// new entry's postings are left to later when it is not nil.
+func putSearchEntry(ix searchIndex, e searchEntry, later *gramBatch) error {
 	e.text, e.sort = e.text[:min(len(e.text), maxField)], e.sort[:min(len(e.sort), maxField)]
 	key := blockKey(e.id)
-	entries := decodeBlock(b.Get(key))
+	entries := decodeBlock(ix.blocks.Get(key))
 	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= e.id })
 	var old []byte
 	replaced := i < len(entries) && entries[i].id == e.id
+	if !replaced || entries[i].tag != e.tag || entries[i].flag != e.flag {
+		if replaced {
+			if err := ix.count(entries[i], -1); err != nil {
+				return err
+			}
+		}
+		if err := ix.count(e, 1); err != nil {
+			return err
+		}
+	}
 	if replaced {
 		old = entries[i].text
 		entries[i] = e
@@ -116,30 +126,33 @@ func putSearchEntry(b, g *bolt.Bucket, e searchEntry, later *gramBatch) error {
 		entries[i] = e
 	}
 	if !replaced && later != nil {
-		later.add(b, g, e.id)
-	} else if err := updateGrams(g, e.id, old, e.text); err != nil {
+		later.add(ix, e.id)
+	} else if err := updateGrams(ix.grams, e.id, old, e.text); err != nil {
 		return err
 	}
-	return b.Put(key, encodeBlock(entries))
+	return ix.blocks.Put(key, encodeBlock(entries))
 }
 
-// deleteSearchEntry removes id from its block and its postings from the
-// trigram index g, if it is there.
-func deleteSearchEntry(b, g *bolt.Bucket, id uint64) error {
+// deleteSearchEntry removes id from its block, its postings from the trigram
+// index and itself from the counts, if it is there.
+func deleteSearchEntry(ix searchIndex, id uint64) error {
 	key := blockKey(id)
-	entries := decodeBlock(b.Get(key))
+	entries := decodeBlock(ix.blocks.Get(key))
 	i := sort.Search(len(entries), func(i int) bool { return entries[i].id >= id })
 	if i == len(entries) || entries[i].id != id {
 		return nil
 	}
-	if err := updateGrams(g, id, entries[i].text, nil); err != nil {
+	if err := updateGrams(ix.grams, id, entries[i].text, nil); err != nil {
+		return err
+	}
+	if err := ix.count(entries[i], -1); err != nil {
 		return err
 	}
 	entries = append(entries[:i], entries[i+1:]...)
 	if len(entries) == 0 {
-		return b.Delete(key)
+		return ix.blocks.Delete(key)
 	}
-	return b.Put(key, encodeBlock(entries))
+	return ix.blocks.Put(key, encodeBlock(entries))
 }
 
 // blockView reads a block in place, without copying (valid during its transaction).

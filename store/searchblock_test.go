@@ -269,7 +269,7 @@ func TestSearchBlocksMigration(t *testing.T) {
 	}
 	// Back to schema 8: no blocks, no trigram index.
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketClientSearch, bucketProspectSearch, bucketClientGrams, bucketProspectGrams} {
+		for _, b := range [][]byte{bucketClientSearch, bucketProspectSearch, bucketClientGrams, bucketProspectGrams, bucketSearchCounts} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}

@@ -42,7 +42,58 @@ const (
 var (
 	bucketClientGrams   = []byte("client_grams")
 	bucketProspectGrams = []byte("prospect_grams")
+	bucketSearchCounts  = []byte("search_counts")
 )
+
+// searchIndex is where a search entry is written: its block, its trigram
+// postings, and the count of entries sharing its tag and flag, which answers
+// a list without a query ("how many active clients", "how many prospects")
+// without reading every block.
+type searchIndex struct {
+	blocks, grams, counts *bolt.Bucket
+	kind                  byte // the counts' key prefix: 'c' clients, 'p' prospects
+}
+
+func clientSearch(tx *bolt.Tx) searchIndex {
+	return searchIndex{tx.Bucket(bucketClientSearch), tx.Bucket(bucketClientGrams), tx.Bucket(bucketSearchCounts), 'c'}
+}
+
+func prospectSearch(tx *bolt.Tx) searchIndex {
+	return searchIndex{tx.Bucket(bucketProspectSearch), tx.Bucket(bucketProspectGrams), tx.Bucket(bucketSearchCounts), 'p'}
+}
+
+// countKey is kind (1) · tag (8) · flag (1).
+func countKey(kind byte, tag uint64, flag byte) []byte {
+	k := make([]byte, 10)
+	k[0], k[9] = kind, flag
+	binary.BigEndian.PutUint64(k[1:], tag)
+	return k
+}
+
+// count adds delta to the count of e's tag and flag.
+func (ix searchIndex) count(e searchEntry, delta int) error {
+	k := countKey(ix.kind, e.tag, e.flag)
+	n := delta
+	if v := ix.counts.Get(k); len(v) == 8 {
+		n += int(btoi(v))
+	}
+	if n <= 0 {
+		return ix.counts.Delete(k)
+	}
+	return ix.counts.Put(k, itob(uint64(n)))
+}
+
+// countEntries sums the counts of kind whose tag and flag keep accepts.
+func countEntries(counts *bolt.Bucket, kind byte, keep func(tag uint64, flag byte) bool) int {
+	n := 0
+	c := counts.Cursor()
+	for k, v := c.Seek([]byte{kind}); len(k) == 10 && k[0] == kind; k, v = c.Next() {
+		if keep(binary.BigEndian.Uint64(k[1:]), k[9]) && len(v) == 8 {
+			n += int(btoi(v))
+		}
+	}
+	return n
+}
 
 func gramKey(g uint32, chunk uint64) []byte {
 	k := make([]byte, gramKeyLen)
@@ -368,6 +419,32 @@ func migrate9to10(tx *bolt.Tx) error {
 	return nil
 }
 
+// migrate10to11 counts the search entries by tag and flag.
+func migrate10to11(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketSearchCounts); err != nil {
+		return err
+	}
+	for _, ix := range []searchIndex{clientSearch(tx), prospectSearch(tx)} {
+		counts := map[[2]uint64]int{}
+		err := ix.blocks.ForEach(func(_, v []byte) error {
+			b := viewBlock(v)
+			for i := range b.n {
+				counts[[2]uint64{b.tag(i), uint64(b.flag(i))}]++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for k, n := range counts {
+			if err := ix.counts.Put(countKey(ix.kind, k[0], byte(k[1])), itob(uint64(n))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // buildGrams writes the postings of every entry of the blocks into g, which is empty.
 func buildGrams(blocks, g *bolt.Bucket) error {
 	postings := map[uint32][]byte{}
@@ -431,14 +508,14 @@ type pendingGrams struct {
 	ids           []uint64
 }
 
-func (d *gramBatch) add(blocks, grams *bolt.Bucket, id uint64) {
+func (d *gramBatch) add(ix searchIndex, id uint64) {
 	for i := range d.pending {
-		if d.pending[i].grams == grams {
+		if d.pending[i].grams == ix.grams {
 			d.pending[i].ids = append(d.pending[i].ids, id)
 			return
 		}
 	}
-	d.pending = append(d.pending, pendingGrams{blocks: blocks, grams: grams, ids: []uint64{id}})
+	d.pending = append(d.pending, pendingGrams{blocks: ix.blocks, grams: ix.grams, ids: []uint64{id}})
 }
 
 // flush writes the postings held back. Each entry is indexed from the text

@@ -29,7 +29,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 10
+const CurrentSchema = 11
 
 var (
 	bucketMeta            = []byte("meta")
@@ -280,6 +280,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate7to8,
 	migrate8to9,
 	migrate9to10,
+	migrate10to11,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
