@@ -173,6 +173,7 @@ func viewBlock(v []byte) blockView {
 func (b blockView) header(i int) []byte { return b.v[2+i*entryHeader : 2+(i+1)*entryHeader] }
 func (b blockView) id(i int) []byte     { return b.header(i)[:8] }
 func (b blockView) idU(i int) uint64    { return binary.BigEndian.Uint64(b.header(i)) }
+func (b blockView) first() uint64       { return binary.BigEndian.Uint64(b.v[2:]) }
 func (b blockView) tag(i int) uint64    { return binary.BigEndian.Uint64(b.header(i)[8:]) }
 func (b blockView) flag(i int) byte     { return b.header(i)[16] }
 func (b blockView) textStart(i int) int {
@@ -279,9 +280,24 @@ func hitLess(a, b hit) bool {
 	if len(a.key) == len(b.key) {
 		return bytes.Compare(a.id, b.id) < 0
 	}
-	// One key is a prefix of the other: compare what follows it in each.
-	at, bt := append(a.key[n:len(a.key):len(a.key)], a.id...), append(b.key[n:len(b.key):len(b.key)], b.id...)
-	return bytes.Compare(at, bt) < 0
+	// One key is a prefix of the other: compare what follows it in each,
+	// the rest of the longer key (then its ID) against the other's ID.
+	if len(a.key) > len(b.key) {
+		return concatCompare(a.key[n:], a.id, b.id) < 0
+	}
+	return concatCompare(b.key[n:], b.id, a.id) > 0
+}
+
+// concatCompare compares x ++ y with z, without building x ++ y.
+func concatCompare(x, y, z []byte) int {
+	n := min(len(x), len(z))
+	if c := bytes.Compare(x[:n], z[:n]); c != 0 || n == len(z) {
+		if c == 0 && len(x)+len(y) > len(z) {
+			return 1
+		}
+		return c
+	}
+	return bytes.Compare(y, z[n:])
 }
 
 // topHits keeps the k first hits in name order (a max-heap of them), so a

@@ -327,16 +327,36 @@ func eachCandidate(blocks *bolt.Bucket, sets []chunkSet, desc bool, terms [][]by
 	keep func(b blockView, i int) bool, fn func(b blockView, i int) bool) {
 	var b blockView
 	blockNo, pos := ^uint64(0), 0
+	c := blocks.Cursor()
+	var k, v []byte
 	visit := func(id uint64) bool {
 		if n := id / blockSize; n != blockNo {
-			blockNo, b = n, viewBlock(blocks.Get(itob(n)))
+			// Candidates of a query usually sit in every block or most:
+			// the cursor steps to the next one rather than searching the tree.
+			if blockNo != ^uint64(0) && k != nil && ((!desc && n == blockNo+1) || (desc && n+1 == blockNo)) {
+				if desc {
+					k, v = c.Prev()
+				} else {
+					k, v = c.Next()
+				}
+			}
+			if k == nil || btoi(k) != n {
+				k, v = c.Seek(itob(n))
+			}
+			blockNo, b = n, blockView{}
+			if k != nil && btoi(k) == n {
+				b = viewBlock(v)
+			}
 			if pos = 0; desc {
 				pos = b.n - 1
 			}
 		}
 		// Candidates come in order, so the entry is looked for after (or,
-		// newest first, before) the last one only.
-		if desc {
+		// newest first, before) the last one only; in a block without gaps
+		// it sits at its distance from the first.
+		if b.n > 0 && id >= b.first() && id-b.first() < uint64(b.n) && b.idU(int(id-b.first())) == id {
+			pos = int(id - b.first())
+		} else if desc {
 			pos = b.before(pos, id)
 		} else {
 			pos = b.after(pos, id)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"maps"
 	"math/rand/v2"
@@ -239,6 +240,26 @@ func TestBlockGallop(t *testing.T) {
 			if got := b.before(pos, id); got != want {
 				t.Fatalf("before(%d, %d) = %d, want %d", pos, id, got, want)
 			}
+		}
+	}
+}
+
+// TestHitLess: the name order of hits is the bytes order of key ++ ID, as
+// client_index holds them, also when one name is the start of another.
+func TestHitLess(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	piece := func() []byte {
+		b := make([]byte, r.IntN(4))
+		for i := range b {
+			b[i] = "a\x00b"[r.IntN(3)]
+		}
+		return b
+	}
+	for range 20000 {
+		a, b := hit{key: piece(), id: itob(uint64(r.IntN(3)))}, hit{key: piece(), id: itob(uint64(r.IntN(3)))}
+		want := bytes.Compare(append(slices.Clone(a.key), a.id...), append(slices.Clone(b.key), b.id...)) < 0
+		if got := hitLess(a, b); got != want {
+			t.Fatalf("hitLess(%q·%x, %q·%x) = %v", a.key, a.id, b.key, b.id, got)
 		}
 	}
 }
