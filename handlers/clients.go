@@ -242,6 +242,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	if _, err := h.store.UpdateClient(cl.ID, func(x *store.Client) error {
 		x.FirstName, x.LastName, x.Email, x.Lang, x.BirthDate = edited.FirstName, edited.LastName, edited.Email, edited.Lang, edited.BirthDate
+		store.KeepConfirmation(x.Phones, edited.Phones, false)
 		x.Address, x.Notes, x.Phones, x.PractitionerID = edited.Address, edited.Notes, edited.Phones, edited.PractitionerID
 		return nil
 	}); err != nil {
@@ -249,6 +250,31 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	h.setFlash(c, "flash.saved")
 	return h.redirect(c, path)
+}
+
+// confirmPhone is staff confirming a mobile the client added in the portal:
+// from then on it receives security codes.
+func (h *Handler) confirmPhone(c echo.Context) error {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	number := c.FormValue("number")
+	if _, err := h.store.UpdateClient(cl.ID, func(x *store.Client) error {
+		for i := range x.Phones {
+			if x.Phones[i].Number == number {
+				x.Phones[i].Unconfirmed = false
+				return nil
+			}
+		}
+		return store.ErrNotFound
+	}); errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	h.setFlash(c, "flash.phone_confirmed")
+	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
 }
 
 func (h *Handler) archiveClient(c echo.Context) error {

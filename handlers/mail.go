@@ -156,6 +156,16 @@ var messageKinds = map[string]func(r *rendering) error{
 	},
 	// Staff gave the client portal access: where to sign in, never the password.
 	"portal_access": portalPlainEmail("portal_access"),
+	// A client added mobiles in the portal: to the practitioner, who confirms them.
+	"phones_added": func(r *rendering) error {
+		a := r.M.Args
+		r.Mail.Subject = r.L.T("mail.phones_added.subject", "Name", a["Name"])
+		r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Staff"])
+		r.Mail.Intro = r.L.T("mail.phones_added.intro", "Name", a["Name"], "Numbers", a["Numbers"])
+		r.Mail.Action = r.L.T("mail.phones_added.action")
+		r.Mail.Link = r.h.link(a["Path"])
+		return nil
+	},
 	// The practice linked the client's own sign-up to their record.
 	"portal_linked": portalPlainEmail("portal_linked"),
 	"reminder": func(r *rendering) error {

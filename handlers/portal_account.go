@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -119,11 +121,23 @@ func (h *Handler) updateMyDetails(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "portal_account", pg, f)
 	}
-	if _, err := h.store.UpdateClient(a.ClientID, func(x *store.Client) error {
+	var added []string // mobiles new to the record, waiting for the practice
+	saved, err := h.store.UpdateClient(a.ClientID, func(x *store.Client) error {
+		store.KeepConfirmation(x.Phones, cl.Phones, true)
+		added = added[:0]
+		for _, ph := range cl.Phones {
+			if ph.Unconfirmed && !slices.ContainsFunc(x.Phones, func(o store.Phone) bool { return o.Number == ph.Number }) {
+				added = append(added, ph.Number)
+			}
+		}
 		x.Phones, x.Address, x.Lang = cl.Phones, address, lang
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return err
+	}
+	if len(added) > 0 {
+		h.noticePhonesAdded(saved, added)
 	}
 	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.Lang = lang; return nil }); err != nil {
 		return err
@@ -131,6 +145,28 @@ func (h *Handler) updateMyDetails(c echo.Context) error {
 	h.setLangCookie(c, lang)
 	h.setFlash(c, "flash.saved")
 	return h.redirect(c, "/portal/account")
+}
+
+// noticePhonesAdded tells the client's practitioner (staffFor) that the
+// client added mobiles in the portal, which receive codes once confirmed.
+func (h *Handler) noticePhonesAdded(cl store.Client, added []string) {
+	all, err := h.store.ListStaff()
+	if err != nil {
+		h.log.Error("unable to find who hears of a phone change", "err", err)
+		return
+	}
+	p, _ := h.currentPractice()
+	shown := make([]string, len(added))
+	for i, n := range added {
+		shown[i] = displayPhone(n, p.PhoneRegion)
+	}
+	for _, st := range staffFor(all, cl.PractitionerID) {
+		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "phones_added",
+			Args: map[string]string{"Staff": st.Name, "Name": cl.Name(), "Numbers": strings.Join(shown, ", "),
+				"Path": fmt.Sprintf("/clients/%d", cl.ID)}}); err != nil {
+			h.log.Error("unable to queue a phone change notice", "err", err)
+		}
+	}
 }
 
 // changeMyPassword needs the current password and ends the account's other sessions.

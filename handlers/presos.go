@@ -296,7 +296,7 @@ func (h *Handler) presoContacts(p store.Preso) (all, missing []contactView, err 
 		}
 		cv := contactView{Client: cl}
 		for _, ph := range cl.Phones {
-			if ph.Mobile {
+			if ph.ReceivesCodes() {
 				cv.Mobiles = append(cv.Mobiles, displayPhone(ph.Number, pr.PhoneRegion))
 			}
 		}

@@ -146,7 +146,7 @@ func (h *Handler) presoRecipients(p store.Preso) ([]store.ShareRecipient, error)
 		}
 		r := store.ShareRecipient{Name: cl.Name(), Email: cl.Email, Lang: cl.Lang, ClientID: cl.ID}
 		for _, ph := range cl.Phones {
-			if ph.Mobile {
+			if ph.ReceivesCodes() {
 				r.Mobiles = append(r.Mobiles, ph.Number)
 			}
 		}

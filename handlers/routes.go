@@ -81,6 +81,7 @@ var routes = []route{
 	{http.MethodGet, "/clients/:id/edit", anyStaff, func(h *Handler) echo.HandlerFunc { return h.editClientForm }},
 	{http.MethodPost, "/clients/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateClient }},
 	{http.MethodPost, "/clients/:id/archive", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
+	{http.MethodPost, "/clients/:id/phones/confirm", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmPhone }},
 	{http.MethodPost, "/clients/:id/restore", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
 	{http.MethodPost, "/clients/:id/portal", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setPortalAccess }},
 	{http.MethodPost, "/clients/:id/portal/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePortalAccess }},

@@ -155,31 +155,41 @@ func (h *Handler) staffMail(sh store.Share, event, file string) {
 }
 
 // shareNoticeTo is who hears of a share's first download or of "This wasn't
-// me": the staff member who made it; once they are deactivated, the client's
-// practitioner; else the practice's active owners and admins. Somebody always
-// hears: the portal tells the client the practice was told.
+// me": the staff member who made it; once they are deactivated, whoever
+// hears about the client (staffFor). Somebody always hears: the portal tells
+// the client the practice was told.
 func (h *Handler) shareNoticeTo(sh store.Share) ([]store.Staff, error) {
 	all, err := h.store.ListStaff()
 	if err != nil {
 		return nil, err
 	}
-	find := func(id uint64) []store.Staff {
-		for _, st := range all {
-			if st.ID == id && st.Active && !st.Invited {
-				return []store.Staff{st}
-			}
-		}
-		return nil
-	}
-	if to := find(sh.StaffID); to != nil {
+	if to := activeStaff(all, sh.StaffID); to != nil {
 		return to, nil
 	}
+	var practitioner uint64
 	if sh.ClientID != 0 {
 		if cl, err := h.store.Client(sh.ClientID); err == nil {
-			if to := find(cl.PractitionerID); to != nil {
-				return to, nil
-			}
+			practitioner = cl.PractitionerID
 		}
+	}
+	return staffFor(all, practitioner), nil
+}
+
+// activeStaff is the member id of all, if active, as a list of one; else nil.
+func activeStaff(all []store.Staff, id uint64) []store.Staff {
+	for _, st := range all {
+		if st.ID == id && st.Active && !st.Invited {
+			return []store.Staff{st}
+		}
+	}
+	return nil
+}
+
+// staffFor is who hears about a client: their practitioner while active,
+// else the practice's active owners and admins.
+func staffFor(all []store.Staff, practitioner uint64) []store.Staff {
+	if to := activeStaff(all, practitioner); to != nil {
+		return to
 	}
 	var to []store.Staff
 	for _, st := range all {
@@ -187,5 +197,5 @@ func (h *Handler) shareNoticeTo(sh store.Share) ([]store.Staff, error) {
 			to = append(to, st)
 		}
 	}
-	return to, nil
+	return to
 }

@@ -69,7 +69,7 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 	p, _ := h.currentPractice()
 	d := shareDialogData{Client: cl, MaxUpload: humanSize(pg.Localizer, h.cfg.MaxUpload), MaxBytes: h.cfg.MaxUpload}
 	for _, ph := range cl.Phones {
-		if ph.Mobile {
+		if ph.ReceivesCodes() {
 			d.Mobiles = append(d.Mobiles, displayPhone(ph.Number, p.PhoneRegion))
 		}
 	}
@@ -136,7 +136,7 @@ func (h *Handler) readShareFields(f *form, cl store.Client) shareDraft {
 	case "client":
 		d.recipient = store.ShareRecipient{Name: strings.TrimSpace(cl.FirstName + " " + cl.LastName), Email: cl.Email, Lang: cl.Lang, ClientID: cl.ID}
 		for _, ph := range cl.Phones {
-			if ph.Mobile {
+			if ph.ReceivesCodes() {
 				d.recipient.Mobiles = append(d.recipient.Mobiles, ph.Number)
 			}
 		}

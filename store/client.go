@@ -31,6 +31,29 @@ type Phone struct {
 	Number string    `json:"number"`
 	// Mobile is true when the number parses as a valid mobile number: only then can it receive codes.
 	Mobile bool `json:"mobile"`
+	// Unconfirmed marks a mobile the client added in the portal: it receives
+	// codes only once staff confirm it, so whoever takes over the client's
+	// mailbox (and with it the portal password) cannot redirect security codes.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
+}
+
+// ReceivesCodes reports whether security codes may be sent to the number.
+func (p Phone) ReceivesCodes() bool { return p.Mobile && !p.Unconfirmed }
+
+// KeepConfirmation carries over, onto phones just read from a form, which
+// numbers of old were still unconfirmed; a new mobile is unconfirmed when
+// byClient (the client typed it in the portal), confirmed when staff typed it.
+func KeepConfirmation(old, phones []Phone, byClient bool) {
+	for i := range phones {
+		known, unconfirmed := false, false
+		for _, o := range old {
+			if o.Number == phones[i].Number {
+				known, unconfirmed = true, o.Unconfirmed
+				break
+			}
+		}
+		phones[i].Unconfirmed = phones[i].Mobile && (unconfirmed || (!known && byClient))
+	}
 }
 
 // Client is a client record.
