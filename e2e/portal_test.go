@@ -93,6 +93,19 @@ func TestPortalMethod1(t *testing.T) {
 	client.axe()
 	client.screenshot("portal-account")
 
+	// She adds a second mobile: it waits for the practice before it receives codes.
+	client.click(`details.add-phone summary`)
+	client.submit(`form[action="/portal/account"]`, "phone_1", "06 55 44 33 22", "phone_1_type", "mobile")
+	client.expect("06 55 44 33 22 : en attente de confirmation par Cabinet Lumière pour les codes de sécurité.")
+	client.axe()
+	staff.do(chromedp.Navigate(srv.base + "/clients/1"))
+	staff.expect("à confirmer", "Ajouté par le client dans le portail : il reçoit les codes de sécurité une fois que vous l’avez confirmé.")
+	staff.axe()
+	staff.screenshot("client-phone-unconfirmed")
+	staff.click(`form[action="/clients/1/phones/confirm"] button`)
+	staff.expect("Le numéro est confirmé : il reçoit désormais les codes de sécurité.")
+	staff.eventually("the number no longer waits", `!document.querySelector("main").innerText.includes("Ajouté par le client")`)
+
 	// The receipt, fetched by the browser with the client's session.
 	b64, err := chromedp.Run(client.ctx, chromedp.Evaluate[string](`fetch("/portal/receipts/1").then(r => r.arrayBuffer()).then(b => { let s = ""; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`, chromedp.EvalAwaitPromise))
 	if err != nil {

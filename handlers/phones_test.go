@@ -43,7 +43,7 @@ func TestPortalMobileWaitsForStaff(t *testing.T) {
 	dialog := owner.get(clientPath + "/shares/new")
 	mustContain(t, dialog, "06 12 34 56 78")
 	mustNotContain(t, dialog, "06 55 44 33 22")
-	mustContain(t, owner.get(clientPath), "added by the client, not yet confirmed for codes", "Confirm for codes")
+	mustContain(t, owner.get(clientPath), "to confirm", "Added by the client in the portal", "Confirm for codes")
 
 	// Staff saving the record (another field changed) do not confirm it by the way.
 	if r := owner.post(clientPath, formOf("first_name", "Ana", "last_name", "Martin", "email", "ana@example.org", "lang", "en", "practitioner", "1",
