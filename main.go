@@ -130,7 +130,7 @@ func envSize(name string, def int64) int64 {
 	}
 	n, err := parseSize(v)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "foyer: %s=%q is not a size (like 50MiB); using %d bytes\n", name, v, def)
+		envErrors = append(envErrors, fmt.Errorf("%s=%q is not a size such as 50MiB or 200MB", name, v))
 		return def
 	}
 	return n

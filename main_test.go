@@ -125,6 +125,33 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
+// A bad FOYER_MAX_UPLOAD stops the start with a message naming it, as every
+// other setting does, instead of falling back to the default.
+func TestBadMaxUploadRefusesToStart(t *testing.T) {
+	defer func() { envErrors = nil }()
+	for _, v := range []string{"lots", "0", "-5MiB", "2TiB"} {
+		envErrors = nil
+		t.Setenv("FOYER_MAX_UPLOAD", v)
+		var cfg config
+		if err := flags("serve", &cfg).Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		err := cfg.validate()
+		if err == nil || !strings.Contains(err.Error(), "FOYER_MAX_UPLOAD") || !strings.Contains(err.Error(), v) {
+			t.Errorf("FOYER_MAX_UPLOAD=%s: %v", v, err)
+		}
+	}
+	envErrors = nil
+	t.Setenv("FOYER_MAX_UPLOAD", "200MB")
+	var cfg config
+	if err := flags("serve", &cfg).Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.maxUpload != 200e6 || len(envErrors) != 0 {
+		t.Errorf("FOYER_MAX_UPLOAD=200MB: %d bytes, %v", cfg.maxUpload, envErrors)
+	}
+}
+
 // Without -base-url, links (and the start log) use the port Foyer listens on.
 func TestPublicURLFollowsAddr(t *testing.T) {
 	for addr, want := range map[string]string{
