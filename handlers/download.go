@@ -4,6 +4,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,7 +38,67 @@ func (h *Handler) serveDownload(c echo.Context, name, contentType string, modtim
 // the moving write deadline of a long response: the server's WriteTimeout
 // would otherwise cut a large file on a slow phone.
 func (h *Handler) serveContent(c echo.Context, modtime time.Time, content io.ReadSeeker) {
+	if c.Request().Header.Get("Range") != "" {
+		if size, err := content.Seek(0, io.SeekEnd); err == nil {
+			tameRange(c.Request(), size)
+		}
+		if _, err := content.Seek(0, io.SeekStart); err != nil {
+			return
+		}
+	}
 	http.ServeContent(h.longResponse(c), c.Request(), "", modtime, content)
+}
+
+// maxRanges is how many ranges one download may ask for.
+const maxRanges = 8
+
+// tameRange drops a Range header asking for more than maxRanges ranges, or for
+// ranges that overlap or go backwards: the whole file is sent instead, as RFC
+// 9110 allows. http.ServeContent serves each range on its own, and each one
+// may cost the decryption of a 256 KiB chunk: 5,000 one-byte ranges cost
+// seconds of CPU. Download managers and media players ask for one range, or a
+// few in order.
+func tameRange(req *http.Request, size int64) {
+	spec, ok := strings.CutPrefix(req.Header.Get("Range"), "bytes=")
+	if !ok {
+		return // not bytes: ServeContent refuses it
+	}
+	ranges := strings.Split(spec, ",")
+	if len(ranges) > maxRanges {
+		req.Header.Del("Range")
+		return
+	}
+	end := int64(-1) // last byte of the previous range
+	for _, r := range ranges {
+		first, last, ok := strings.Cut(strings.TrimSpace(r), "-")
+		if !ok {
+			return // malformed: ServeContent answers 416
+		}
+		var start, stop int64
+		var err error
+		if first == "" { // the last n bytes
+			n, err := strconv.ParseInt(last, 10, 64)
+			if err != nil {
+				return
+			}
+			start, stop = max(size-n, 0), size-1
+		} else {
+			if start, err = strconv.ParseInt(first, 10, 64); err != nil {
+				return
+			}
+			stop = size - 1
+			if last != "" {
+				if stop, err = strconv.ParseInt(last, 10, 64); err != nil {
+					return
+				}
+			}
+		}
+		if start <= end {
+			req.Header.Del("Range")
+			return
+		}
+		end = max(stop, start)
+	}
 }
 
 // longResponse wraps the response of a long download in a progressWriter.

@@ -49,14 +49,9 @@ type landingTarget struct {
 
 // landingVisit opens a preso share for its landing pages; an ended share says so.
 func (h *Handler) landingVisit(c echo.Context) (store.Share, store.Preso, error) {
-	ip := c.RealIP()
-	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
-		return store.Share{}, store.Preso{}, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
-	}
 	sh, err := h.openLink(c)
 	if errors.Is(err, share.ErrNotFound) || (err == nil && sh.Kind != store.SharePreso) {
-		h.limits.allow("share-miss:"+ip, limitShareMiss)
-		return sh, store.Preso{}, echo.ErrNotFound
+		return sh, store.Preso{}, h.shareMiss(c)
 	}
 	if err == nil && h.shareClientArchived(sh) {
 		err = share.ErrEnded
@@ -293,11 +288,15 @@ func (h *Handler) presoVerify(c echo.Context) error {
 		pg.Errors = f.errs
 		return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
 	}
-	if !h.limits.allow("share-code:"+c.RealIP(), limitShareCode) {
+	// Only failed codes count against the address (see shareCodeFailed).
+	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
 		pg.Errors["code"] = "signin.too_many"
 		return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
 	}
 	res, err := h.shares.CheckCodeFrom(sh.ID, code, c.RealIP(), c.Request().UserAgent())
+	if err == nil && res.Result != share.CodeOK {
+		h.shareCodeFailed(c)
+	}
 	if errors.Is(err, share.ErrEnded) {
 		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	} else if err != nil {

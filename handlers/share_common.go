@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,8 +15,12 @@ import (
 // limitShareMiss throttles, per address, requests for share tokens that do not exist.
 var limitShareMiss = policy{every: 10 * time.Second, burst: 10}
 
-// limitShareCode throttles, per address, code entries across all shares (the
-// per-share limits live in the store).
+// limitDownloadEvent bounds, per verified visit and file, the "Downloaded"
+// lines a visitor's requests add to the history.
+var limitDownloadEvent = policy{every: time.Minute, burst: 3}
+
+// limitShareCode throttles, per address, failed code entries across all
+// shares (the per-share limits live in the store).
 var limitShareCode = policy{every: 6 * time.Second, burst: 20}
 
 func (h *Handler) shareCookieName() string {
@@ -65,6 +70,26 @@ func byKind(preso, files func(*Handler, echo.Context) error) func(*Handler) echo
 			return files(h, c)
 		}
 	}
+}
+
+// shareMiss answers a token that names no share of the kind the route serves:
+// 404, counted against the visitor's address, and 429 past the limit. Only
+// misses are throttled: a valid link, above all a verified visitor's, behind
+// the same address (a phone carrier's NAT, an office's Wi-Fi) must not be
+// locked out by someone else's typos or a scan. Tokens carry 256 random bits:
+// the throttle slows a scan down, it is not what keeps links secret.
+func (h *Handler) shareMiss(c echo.Context) error {
+	if !h.limits.allow("share-miss:"+c.RealIP(), limitShareMiss) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	}
+	return echo.ErrNotFound
+}
+
+// shareCodeFailed counts a wrong, expired or void code against the visitor's
+// address, across every link. Codes that work count for nothing: a recipient
+// behind the same address as someone mistyping must still get in.
+func (h *Handler) shareCodeFailed(c echo.Context) {
+	h.limits.allow("share-code:"+c.RealIP(), limitShareCode)
 }
 
 // ctxLinkShare holds the share byKind found for the request's token.

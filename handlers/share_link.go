@@ -37,14 +37,9 @@ type shareVisit struct {
 // visitor's address; too many give 429 even for a good token.
 func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 	token := c.Param("token")
-	ip := c.RealIP()
-	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
-		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
-	}
 	sh, err := h.openLink(c)
 	if errors.Is(err, share.ErrNotFound) || (sh.ID != 0 && sh.Kind != store.ShareFiles) {
-		h.limits.allow("share-miss:"+ip, limitShareMiss)
-		return nil, echo.ErrNotFound
+		return nil, h.shareMiss(c)
 	}
 	if err == nil && h.shareClientArchived(sh) {
 		err = share.ErrEnded
@@ -278,11 +273,15 @@ func (h *Handler) shareVerify(c echo.Context) error {
 		pg.Errors = f.errs
 		return h.renderCodePage(c, v, pg, http.StatusUnprocessableEntity)
 	}
-	if !h.limits.allow("share-code:"+c.RealIP(), limitShareCode) {
+	// Only failed codes count against the address (see shareCodeFailed).
+	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
 		pg.Errors["code"] = "signin.too_many"
 		return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
 	}
 	res, err := h.shares.CheckCodeFrom(v.Share.ID, code, c.RealIP(), c.Request().UserAgent())
+	if err == nil && res.Result != share.CodeOK {
+		h.shareCodeFailed(c)
+	}
 	if errors.Is(err, share.ErrEnded) {
 		v.Err = err
 		return h.shareEnded(c, v)
@@ -377,8 +376,11 @@ func (h *Handler) shareDownload(c echo.Context) error {
 	}
 	defer r.Close()
 	b := r.Blob()
-	// A resumed download (a Range past the start) is the same download, not another one.
-	if rg := c.Request().Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+	tameRange(c.Request(), b.Size)
+	// A resumed download (a Range past the start) is the same download, not
+	// another one; and a flood of requests does not flood the history.
+	if rg := c.Request().Header.Get("Range"); (rg == "" || strings.HasPrefix(rg, "bytes=0-")) &&
+		h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:%d", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano(), b.ID), limitDownloadEvent) {
 		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Item: b.ID, Detail: b.Name})
 	}
 	hd := c.Response().Header()
@@ -414,7 +416,9 @@ func (h *Handler) shareZip(c echo.Context) error {
 	safeDownloadHeaders(hd)
 	hd.Set("Content-Type", "application/zip")
 	hd.Set("Content-Disposition", contentDisposition(l.T("share.zip_name")+".zip"))
-	h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
+	if h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:zip", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano()), limitDownloadEvent) {
+		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
+	}
 	c.Response().WriteHeader(http.StatusOK)
 	zw := zip.NewWriter(h.longResponse(c))
 	seen := map[string]int{}

@@ -396,7 +396,7 @@ func TestShareIDOR(t *testing.T) {
 		t.Errorf("portal client of another record: %d", r.Code)
 	}
 	mustNotContain(t, mallory.get("/portal/account"), "Compte rendu")
-	// Unknown tokens: 404, then 429 for that address, even for a good token.
+	// Unknown tokens: 404, then 429 for that address.
 	probe := a.browser()
 	probe.ip = "198.51.100.7:1"
 	for i := range 10 {
@@ -404,11 +404,49 @@ func TestShareIDOR(t *testing.T) {
 			t.Fatalf("miss %d: %d", i, r.Code)
 		}
 	}
-	if r := probe.get("/s/" + strings.Repeat("B", 43)); r.Code != http.StatusNotFound && r.Code != http.StatusTooManyRequests {
-		t.Fatalf("11th miss: %d", r.Code)
+	for range 3 {
+		if r := probe.get("/s/" + strings.Repeat("B", 43)); r.Code != http.StatusTooManyRequests {
+			t.Fatalf("a miss past the limit: %d", r.Code)
+		}
 	}
-	if r := probe.get("/s/" + token); r.Code != http.StatusTooManyRequests {
-		t.Fatalf("a good token after 11 misses: %d", r.Code)
+	if r := probe.get("/s/" + token); r.Code != http.StatusOK {
+		t.Fatalf("a good token after the misses: %d", r.Code)
+	}
+}
+
+// Misses and wrong codes from one address (a phone carrier's NAT, an office's
+// Wi-Fi) must not lock out a recipient with a good link behind it.
+func TestShareMissesDoNotLockOutGoodLinksOnTheSameAddress(t *testing.T) {
+	a, _, _, token, files := sharedClient(t)
+	const office = "198.51.100.9:1"
+	recipient := verify(t, a, token)
+	recipient.ip = office
+	scanner := a.browser()
+	scanner.ip = office
+	for range 30 {
+		scanner.get("/s/" + strings.Repeat("C", 43))
+	}
+	if r := scanner.get("/s/" + strings.Repeat("D", 43)); r.Code != http.StatusTooManyRequests {
+		t.Fatalf("the scan is not throttled: %d", r.Code)
+	}
+	if r := recipient.get("/s/" + token + "/files/2"); r.Code != http.StatusOK || r.body != string(files[1].data) {
+		t.Fatalf("a verified download behind the scanned address: %d", r.Code)
+	}
+	newcomer := a.browser()
+	newcomer.ip = office
+	if r := newcomer.get("/s/" + token); r.Code != http.StatusOK {
+		t.Fatalf("a good link's landing behind the scanned address: %d", r.Code)
+	}
+	// Wrong codes from one address are throttled, across links.
+	guesser := a.browser()
+	guesser.ip = office
+	guesser.post("/s/"+token+"/code", nil)
+	codes := map[int]int{}
+	for range 30 {
+		codes[guesser.post("/s/"+token+"/verify", formOf("code", "00000x")).Code]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("wrong codes from one address are not throttled: %v", codes)
 	}
 }
 
@@ -819,5 +857,57 @@ func TestShareLandingGoneAtOnceAfterExpireNowOrDeletion(t *testing.T) {
 	}
 	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
 		t.Fatalf("landing after the recipient deleted the documents: %d", r.Code)
+	}
+}
+
+// Many ranges in one request would decrypt a chunk per range: past a few, or
+// out of order, the whole file is sent. A flood of requests adds a few lines
+// to the history, not one each.
+func TestShareDownloadRangesAreTamed(t *testing.T) {
+	a, _, _, token, files := sharedClient(t)
+	b := verify(t, a, token)
+	data := files[0].data
+	var many []string
+	for i := range 1000 {
+		at := (i % 3) * (256 << 10)
+		many = append(many, strconv.Itoa(at)+"-"+strconv.Itoa(at))
+	}
+	for _, c := range []struct {
+		rng  string
+		want int
+	}{
+		{"bytes=" + strings.Join(many, ","), http.StatusOK},
+		{"bytes=10-19,0-4", http.StatusOK},   // backwards
+		{"bytes=0-99,50-149", http.StatusOK}, // overlapping
+		{"bytes=0-0,262144-262144,524288-524288", http.StatusPartialContent},
+		{"bytes=100-199", http.StatusPartialContent},
+		{"bytes=-10", http.StatusPartialContent},
+	} {
+		r := b.get("/s/"+token+"/files/1", "Range", c.rng)
+		if r.Code != c.want {
+			t.Fatalf("Range %.60s: %d, want %d", c.rng, r.Code, c.want)
+		}
+		if c.want == http.StatusOK && r.body != string(data) {
+			t.Fatalf("Range %.60s: %d bytes, not the whole file", c.rng, len(r.body))
+		}
+	}
+	if r := b.get("/s/"+token+"/files/1", "Range", "bytes=100-199"); r.body != string(data[100:200]) {
+		t.Fatal("a single range serves the wrong bytes")
+	}
+	for range 20 {
+		b.get("/s/" + token + "/files/2")
+	}
+	evs, err := a.st.ShareEvents(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == share.EventDownloaded {
+			n++
+		}
+	}
+	if n > 6 {
+		t.Fatalf("%d download lines for a burst of requests", n)
 	}
 }

@@ -50,14 +50,9 @@ type presoVisit struct {
 // visitor back to the landing, where they pick their name.
 func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 	token := c.Param("token")
-	ip := c.RealIP()
-	if !h.limits.peek("share-miss:"+ip, limitShareMiss) {
-		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
-	}
 	sh, err := h.shares.Open(token)
 	if errors.Is(err, share.ErrNotFound) || (err == nil && sh.Kind != store.SharePreso) {
-		h.limits.allow("share-miss:"+ip, limitShareMiss)
-		return nil, echo.ErrNotFound
+		return nil, h.shareMiss(c)
 	}
 	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
