@@ -329,6 +329,11 @@ func serve(cfg config) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	// Caught from the start: a stop asked while the store opens is done once
+	// it is open, through the same shutdown, so the store is closed cleanly
+	// (and the next start does not walk the file, see store.Close).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	logs := newLogBuffer(os.Stderr)
 	defer logs.Flush()
 	log := newLogger(cfg.logFormat, logs)
@@ -408,9 +413,6 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	logDelivery(log, email != nil, sms != nil)
 	log.Info("Foyer is listening", "addr", ln.Addr().String(), "url", base.String(), "data", cfg.data)
