@@ -312,3 +312,36 @@ func TestPlainMessagesAreCached(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguagesLoadOnFirstUse: Load parses nothing; each language is parsed
+// once, on first use, however many requests ask for it at the same moment.
+func TestLanguagesLoadOnFirstUse(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Supported {
+		if c.locs[lang].l != nil {
+			t.Fatalf("%s was parsed by Load", lang)
+		}
+	}
+	got := make(chan *Localizer, 8)
+	for range 8 {
+		go func() { got <- c.Get("fr") }()
+	}
+	first := <-got
+	for range 7 {
+		if l := <-got; l != first {
+			t.Fatal("two localizers for one language")
+		}
+	}
+	if c.locs["en"].l != nil {
+		t.Fatal("asking for French parsed English")
+	}
+	if first.Lang != "fr" || first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) != "1er novembre 2026" {
+		t.Fatalf("French localizer: %s, %q", first.Lang, first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
+	}
+	if l := c.Get("de"); l.Lang != "en" || l != c.Get("en") {
+		t.Fatalf("an unsupported language gave %q", l.Lang)
+	}
+}

@@ -70,41 +70,61 @@ func match(acceptLanguage string) string {
 	return Supported[idx]
 }
 
-// Catalog holds one localizer per supported language.
+// Catalog holds one localizer per supported language, each loaded when first
+// asked for: parsing a messages file takes a few milliseconds, which a start
+// would spend before serving anything, for a language perhaps never used.
 type Catalog struct {
-	locs map[string]*Localizer
+	locs map[string]*lazyLocalizer
 }
 
-// Load parses the embedded message files.
+type lazyLocalizer struct {
+	once sync.Once
+	l    *Localizer
+}
+
+// Load makes the catalog of the embedded message files, which are parsed on
+// first use (TestCatalogsMatch and the other catalog tests parse them all).
 func Load() (*Catalog, error) {
-	b := i18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	parsed := map[string]*i18n.MessageFile{}
+	c := &Catalog{locs: map[string]*lazyLocalizer{}}
 	for _, lang := range Supported {
-		f, err := b.LoadMessageFileFS(files, "active."+lang+".toml")
-		if err != nil {
-			return nil, fmt.Errorf("locales: %w", err)
-		}
-		parsed[lang] = f
-	}
-	c := &Catalog{locs: map[string]*Localizer{}}
-	for _, lang := range Supported {
-		l := &Localizer{Lang: lang, l: i18n.NewLocalizer(b, lang), cache: map[string]string{}}
-		l.warm(parsed[lang].Messages)
-		l.months = strings.Split(l.T("format.months"), ",")
-		l.weekdays = strings.Split(l.T("format.weekdays"), ",")
-		l.timeLayout = l.T("format.time_layout")
-		c.locs[lang] = l
+		c.locs[lang] = &lazyLocalizer{}
 	}
 	return c, nil
 }
 
 // Get returns the localizer for lang, English when lang is not supported.
 func (c *Catalog) Get(lang string) *Localizer {
-	if l, ok := c.locs[lang]; ok {
-		return l
+	ll, ok := c.locs[lang]
+	if !ok {
+		lang, ll = Supported[0], c.locs[Supported[0]]
 	}
-	return c.locs["en"]
+	ll.once.Do(func() {
+		l, err := load(lang)
+		if err != nil {
+			// The files are embedded and parsed by the tests: this is a broken build.
+			panic(err)
+		}
+		ll.l = l
+	})
+	return ll.l
+}
+
+// load parses one language's messages file.
+func load(lang string) (*Localizer, error) {
+	// Each language has its bundle, so loading one never touches another's
+	// maps while it serves; every message exists in both (TestCatalogsMatch).
+	b := i18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	f, err := b.LoadMessageFileFS(files, "active."+lang+".toml")
+	if err != nil {
+		return nil, fmt.Errorf("locales: %w", err)
+	}
+	l := &Localizer{Lang: lang, l: i18n.NewLocalizer(b, lang), cache: map[string]string{}}
+	l.warm(f.Messages)
+	l.months = strings.Split(l.T("format.months"), ",")
+	l.weekdays = strings.Split(l.T("format.weekdays"), ",")
+	l.timeLayout = l.T("format.time_layout")
+	return l, nil
 }
 
 // Localizer translates message IDs for one language.
