@@ -208,9 +208,25 @@ func TestSearchBlocksMatchTheScan(t *testing.T) {
 		texts = append(texts, string(clientIndexValue(c)[19:]))
 	}
 
-	for i := range 600 {
+	// Whole words of stored texts (an email, a number, a long name): more
+	// trigrams than a query looks up, which then narrows by a spread of them.
+	var long []string
+	for _, text := range texts {
+		for _, w := range strings.Fields(text) {
+			if len(w) > maxQueryGrams+2 {
+				long = append(long, w)
+			}
+		}
+	}
+	if len(long) < 50 {
+		t.Fatalf("only %d long words", len(long))
+	}
+	for i := range 700 {
 		q := ""
-		if i%10 != 0 {
+		switch {
+		case i >= 600:
+			q = long[r.IntN(len(long))]
+		case i%10 != 0:
 			q = fuzzQuery(r, texts)
 		}
 		cf := ClientFilter{Query: ParseQuery(q), PractitionerID: uint64(r.IntN(4)), Archived: r.IntN(4) == 0, Offset: []int{0, 0, 25, 50, 1000}[r.IntN(5)], Limit: 25}
