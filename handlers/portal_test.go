@@ -247,6 +247,8 @@ func TestProspectVerifyInlineAndAssociate(t *testing.T) {
 	if r.Code != 200 || !strings.HasPrefix(strings.TrimSpace(r.body), `<tr id="prospect-1">`) || !strings.Contains(r.body, "verified") {
 		t.Fatalf("inline verify: %d %s", r.Code, abbreviate(r.body))
 	}
+	// The row alone carries the same words as in the list.
+	mustContain(t, r, `data-label="Email"`, "Select Lea Petit", "Actions for Lea Petit", "February 3, 1979")
 	if acct, _ := a.st.Account(1); !acct.Verified || acct.VerifiedBy != "staff" {
 		t.Fatalf("account after verify: %+v", acct)
 	}
