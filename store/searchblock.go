@@ -215,6 +215,20 @@ func (b blockView) entryAt(pos int) int {
 	return sort.Search(b.n, func(i int) bool { return b.textStart(i)-b.textBase > pos }) - 1
 }
 
+// entryFrom is entryAt for a position in entry from's text or after it,
+// galloping from there: a term found in most entries (one letter, a common
+// domain) is placed in a step or two instead of a binary search of the block.
+func (b blockView) entryFrom(from, pos int) int {
+	step, hi := 1, from+1
+	for hi < b.n && b.textStart(hi)-b.textBase <= pos {
+		from = hi
+		hi += step
+		step *= 2
+	}
+	hi = min(hi, b.n)
+	return from + sort.Search(hi-from, func(k int) bool { return b.textStart(from+k)-b.textBase > pos }) - 1
+}
+
 // each calls fn, in ID order, for every entry of the block that keep accepts
 // and whose text holds every term. The longest term is looked for with one
 // bytes.Index pass over the block; only entries it hits are checked further.
@@ -234,12 +248,13 @@ func (b blockView) each(terms [][]byte, keep func(i int) bool, fn func(i int)) {
 		}
 	}
 	texts := b.texts()
-	for pos := 0; pos < len(texts); {
+	for pos, next := 0, 0; pos < len(texts); {
 		j := bytes.Index(texts[pos:], terms[lead])
 		if j < 0 {
 			return
 		}
-		i := b.entryAt(pos + j)
+		i := b.entryFrom(next, pos+j)
+		next = i + 1
 		pos = b.textStart(i) - b.textBase + len(b.text(i)) + 1
 		if !keep(i) {
 			continue

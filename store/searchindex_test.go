@@ -263,3 +263,22 @@ func TestHitLess(t *testing.T) {
 		}
 	}
 }
+
+// TestEntryFrom: from any entry at or before it, entryFrom finds the entry
+// holding a position of the text section, as entryAt does.
+func TestEntryFrom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 7))
+	var entries []searchEntry
+	for id := range uint64(200) {
+		entries = append(entries, searchEntry{id: id, text: bytes.Repeat([]byte("x"), r.IntN(12))})
+	}
+	b := viewBlock(encodeBlock(entries))
+	for pos := range len(b.texts()) {
+		want := b.entryAt(pos)
+		for from := 0; from <= want; from++ {
+			if got := b.entryFrom(from, pos); got != want {
+				t.Fatalf("entryFrom(%d, %d) = %d, entryAt %d", from, pos, got, want)
+			}
+		}
+	}
+}
