@@ -22,6 +22,37 @@ func init() {
 	messageKinds["share_code"] = renderShareCode
 	messageKinds["share_reminder"] = renderShareReminder
 	messageKinds["share_staff"] = renderShareStaff
+	// A share message that waited (delivery not configured) goes out only
+	// while its share still opens: one expired, deleted, replaced by Send
+	// again or whose client was archived meanwhile is withdrawn — the wrong
+	// address a Send again corrected never gets the name and the message.
+	messageChecks["share_link"] = shareLinkStillValid
+	messageChecks["share_reminder"] = shareLinkStillValid
+	messageChecks["share_code"] = shareCodeStillValid
+	messageChecks["preso_code"] = shareCodeStillValid
+}
+
+// shareLinkStillValid: the link a message carries (its secret) still opens
+// its share, or would once staff unlock it.
+func shareLinkStillValid(h *Handler, _ store.Message, token string) bool {
+	sh, err := h.store.ShareByToken(token)
+	if err != nil {
+		return false
+	}
+	st := h.shares.State(sh)
+	return (st == store.ShareActive || st == store.ShareLocked) && !h.shareClientArchived(sh)
+}
+
+// shareCodeStillValid: the code a message carries can still be entered.
+func shareCodeStillValid(h *Handler, m store.Message, code string) bool {
+	id, err := strconv.ParseUint(m.Args[share.ArgShare], 10, 64)
+	if err != nil {
+		return true // queued before code messages named their share; it expires within minutes
+	}
+	if sh, err := h.shares.Get(id); err != nil || h.shareClientArchived(sh) {
+		return false
+	}
+	return h.shares.CodeWaiting(id, code)
 }
 
 // shareTemplate returns the practice's template for lang, or the default text.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,16 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 	if err != nil {
 		return time.Time{}, err
 	}
+	if msg != nil {
+		// The outbox asks CodeWaiting before sending it: the message names its share.
+		if msg.Args == nil {
+			msg.Args = map[string]string{}
+		}
+		msg.Args[ArgShare] = strconv.FormatUint(id, 10)
+		if msg.CreatedAt.IsZero() {
+			msg.CreatedAt = now // the engine's clock, not the store's wall clock
+		}
+	}
 	_, err = e.change(id, func(ch *store.ShareChange) error {
 		if err := e.Usable(*ch.Share); err != nil {
 			return err
@@ -131,6 +142,28 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		return nil
 	})
 	return expires, err
+}
+
+// ArgShare is the message argument naming the share a code message belongs to.
+const ArgShare = "Share"
+
+// CodeWaiting reports whether code, sent for share id, can still be entered:
+// the share is usable and the code is the one waiting, or the one sent just
+// before it, unexpired. The outbox asks before sending a code that waited
+// (delivery not configured), so a code for a share expired, revoked, deleted
+// or locked meanwhile is withdrawn, never sent.
+func (e *Engine) CodeWaiting(id uint64, code string) bool {
+	sh, err := e.Get(id)
+	if err != nil || e.Usable(sh) != nil {
+		return false
+	}
+	c, err := e.st.ShareCode(id)
+	if err != nil {
+		return false
+	}
+	now, sum := e.now(), e.codeHash(id, code)
+	return (len(c.Hash) > 0 && hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt)) ||
+		(len(c.PrevHash) > 0 && hmac.Equal(c.PrevHash, sum) && now.Before(c.PrevExpiresAt))
 }
 
 // CodeResult is what became of an entered code.
