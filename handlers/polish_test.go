@@ -65,8 +65,9 @@ func TestCancelAndDeleteAppointment(t *testing.T) {
 	}
 }
 
-// TestDeliveryBanner: only owners and admins see it, only for email (no
-// feature sends text messages yet), and it can be hidden for the session.
+// TestDeliveryBanner: every staff member sees it (owners and admins with a
+// link to the outbox), for text messages once a share could send codes, and
+// it can be hidden for the session.
 func TestDeliveryBanner(t *testing.T) {
 	a := newTestApp(t)
 	owner := a.setUp()
@@ -74,8 +75,16 @@ func TestDeliveryBanner(t *testing.T) {
 	mustContain(t, r, "Email is not set up", `action="/banner/dismiss"`)
 	mustNotContain(t, r, "Text messages are not set up", "Email and text messages")
 
+	// A practitioner sees it too, in words for them: no outbox to open, the owner acts.
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
-	mustNotContain(t, a.signIn("pat@example.org", staffPassword).get("/"), "is not set up")
+	pat := a.signIn("pat@example.org", staffPassword)
+	r = pat.get("/")
+	mustContain(t, r, "Email is not set up yet: emails wait until the practice owner sets up delivery.", `action="/banner/dismiss"`)
+	mustNotContain(t, r, `href="/outbox"`)
+	if r := pat.post("/banner/dismiss", formOf("next", "/clients")); r.Code != http.StatusSeeOther {
+		t.Fatalf("practitioner dismisses: %d", r.Code)
+	}
+	mustNotContain(t, pat.get("/"), "is not set up")
 
 	if r := owner.post("/banner/dismiss", formOf("next", "/clients")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/clients" {
 		t.Fatalf("dismiss: %d %s", r.Code, r.Header().Get("Location"))

@@ -45,13 +45,16 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	}
 	pg.Zone = h.zone()
 	pg.DeliveryWarning = h.deliveryWarning(c, user)
+	pg.OutboxLink = isAdmin(user)
 	return pg
 }
 
-// deliveryWarning names the banner saying a channel Foyer uses cannot deliver:
-// for owners and admins only (they can act on it), until dismissed for the session.
+// deliveryWarning names the banner saying a channel Foyer uses cannot deliver,
+// until dismissed for the session. Every staff member sees it — a practitioner
+// sharing documents must know the email waits — in words for their role:
+// owners and admins can open the outbox, the others wait for the owner.
 func (h *Handler) deliveryWarning(c echo.Context, user *store.Staff) string {
-	if user == nil || (user.Role != store.RoleOwner && user.Role != store.RoleAdmin) || h.outbox == nil {
+	if user == nil || h.outbox == nil {
 		return ""
 	}
 	if sess := currentSession(c); sess != nil && str(sess.Values[sessBannerHidden]) != "" {
@@ -65,15 +68,21 @@ func (h *Handler) deliveryWarning(c echo.Context, user *store.Staff) string {
 		used, err := h.store.HasShares()
 		sms = err == nil && !used
 	}
+	key := ""
 	switch {
 	case !email && !sms:
-		return "outbox.banner_both"
+		key = "outbox.banner_both"
 	case !email:
-		return "outbox.banner_email"
+		key = "outbox.banner_email"
 	case !sms:
-		return "outbox.banner_sms"
+		key = "outbox.banner_sms"
+	default:
+		return ""
 	}
-	return ""
+	if !isAdmin(user) {
+		key += "_staff"
+	}
+	return key
 }
 
 // dismissBanner hides the delivery banner until the session ends.

@@ -162,7 +162,7 @@ var routes = []route{
 	{http.MethodPost, "/staff/:id/activate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.activateStaff }},
 	{http.MethodPost, "/staff/:id/reinvite", adminOnly, func(h *Handler) echo.HandlerFunc { return h.reinviteStaff }},
 	{http.MethodPost, "/staff/:id/cancel", adminOnly, func(h *Handler) echo.HandlerFunc { return h.cancelInvitation }},
-	{http.MethodPost, "/banner/dismiss", adminOnly, func(h *Handler) echo.HandlerFunc { return h.dismissBanner }},
+	{http.MethodPost, "/banner/dismiss", anyStaff, func(h *Handler) echo.HandlerFunc { return h.dismissBanner }},
 	{http.MethodGet, "/outbox", adminOnly, func(h *Handler) echo.HandlerFunc { return h.outboxList }},
 
 	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},

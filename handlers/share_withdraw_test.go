@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +170,45 @@ func TestPresoCodeThatWaitedWithdrawnOnceExpired(t *testing.T) {
 	}
 	if got := statesByRecipient(a)["preso_code +33612345678"]; got != store.StateWithdrawn {
 		t.Fatalf("preso code: %q", got)
+	}
+}
+
+// With delivery not set up, sharing says the email waits and points to Copy
+// link (and, with a code to come, that it waits for the owner); with email
+// alone set up, that the code will wait.
+func TestShareFlashSaysWhatWaits(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	paul := a.addStaff("Paul Praticien", "paul@example.org", store.RolePractitioner)
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "practitioner", itoa(paul.ID))
+	pb := a.signIn("paul@example.org", staffPassword)
+	share := func(verify string) string {
+		t.Helper()
+		r := pb.shareUpload(clientPath, []string{"recipient", "client", "verify", verify}, upFile{"a.txt", []byte("a")})
+		if r.Code != http.StatusSeeOther {
+			t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+		}
+		return pb.get(r.Header().Get("Location")).body
+	}
+	page := share("1")
+	for _, want := range []string{"the email with the link waits in the outbox", "Use Copy link below",
+		"The security code they ask for will wait too", "Email and text messages are not set up yet"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("delivery off: no %q", want)
+		}
+	}
+	if strings.Contains(page, "is on its way") {
+		t.Error("delivery off, yet the email is on its way")
+	}
+	if page := share("0"); !strings.Contains(page, "Use Copy link below") || strings.Contains(page, "security code") {
+		t.Error("delivery off, no code: wrong flash")
+	}
+	a.h.outbox.Email = &sendRecorder{}
+	if page := share("1"); !strings.Contains(page, "the email is on its way. Text messages are not set up yet") {
+		t.Error("SMS off: the flash does not say the code waits")
+	}
+	a.h.outbox.SMS = &sendRecorder{}
+	if page := share("1"); !strings.Contains(page, "The documents are shared: the email with the secure link is on its way.") {
+		t.Error("all set up: the plain flash is gone")
 	}
 }

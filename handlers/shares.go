@@ -293,8 +293,33 @@ func (h *Handler) createShare(c echo.Context) error {
 		return err
 	}
 	h.wakeOutbox()
-	h.setFlash(c, "flash.share_sent")
+	h.setFlash(c, h.shareSentFlash(draft.recipient, vis))
 	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", cl.ID, sh.ID))
+}
+
+// shareSentFlash says where a new share's messages are: on their way, or
+// waiting in the outbox while delivery is not set up — then Copy link is how
+// the link reaches the recipient, and the security code they ask for waits
+// for the owner to pass it on.
+func (h *Handler) shareSentFlash(r store.ShareRecipient, vis store.Visibility) string {
+	if h.outbox == nil {
+		return "flash.share_sent"
+	}
+	email := h.outbox.Configured(store.ChannelEmail)
+	codeBy := store.ChannelEmail
+	if len(r.Mobiles) > 0 {
+		codeBy = store.ChannelSMS
+	}
+	codes := vis != store.VisibilityAnyone && !h.outbox.Configured(codeBy)
+	switch {
+	case !email && codes:
+		return "flash.share_waiting_code"
+	case !email:
+		return "flash.share_waiting"
+	case codes:
+		return "flash.share_code_waiting"
+	}
+	return "flash.share_sent"
 }
 
 // previewShare shows the email the dialog would send, exactly, with a stand-in for the link.
@@ -525,7 +550,7 @@ func (h *Handler) sendAgain(c echo.Context) error {
 		return err
 	}
 	h.wakeOutbox()
-	return h.backToShare(c, nsh, "flash.share_sent")
+	return h.backToShare(c, nsh, h.shareSentFlash(r, nsh.Visibility))
 }
 
 // docShareView is one share on a timeline (the client record's, or the portal's Documents).

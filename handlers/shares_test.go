@@ -649,10 +649,10 @@ func TestShareStrangerCannotBurnTheCode(t *testing.T) {
 	a, _, _, token, _ := sharedClient(t)
 	client := a.browser()
 	// Nothing sent yet: the code page does not claim a code went out.
-	mustNotContain(t, client.get("/s/"+token+"/code"), "We sent a 6-digit code")
+	mustNotContain(t, client.get("/s/"+token+"/code"), "asked for a 6-digit code to be sent")
 	client.post("/s/"+token+"/code", nil)
 	code := a.lastCode("+33612345678")
-	mustContain(t, client.get("/s/"+token+"/code"), "We sent a 6-digit code")
+	mustContain(t, client.get("/s/"+token+"/code"), "asked for a 6-digit code to be sent")
 	stranger := a.browser()
 	stranger.ip = "203.0.113.9:5555"
 	wrong := "000000"
