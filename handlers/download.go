@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -52,12 +53,18 @@ func (h *Handler) serveContent(c echo.Context, modtime time.Time, content io.Rea
 // maxRanges is how many ranges one download may ask for.
 const maxRanges = 8
 
-// tameRange drops a Range header asking for more than maxRanges ranges, or for
-// ranges that overlap or go backwards: the whole file is sent instead, as RFC
-// 9110 allows. http.ServeContent serves each range on its own, and each one
-// may cost the decryption of a 256 KiB chunk: 5,000 one-byte ranges cost
-// seconds of CPU. Download managers and media players ask for one range, or a
-// few in order.
+// tameRange rewrites the Range header of a download before http.ServeContent
+// reads it:
+//   - more than maxRanges ranges, or ranges that overlap or go backwards: the
+//     header is dropped and the whole file sent, as RFC 9110 allows.
+//     ServeContent serves each range on its own, and each one may cost the
+//     decryption of a 256 KiB chunk: 5,000 one-byte ranges cost seconds of CPU.
+//     Download managers and media players ask for one range, or a few in order;
+//   - a range ServeContent would answer with a malformed Content-Range (the
+//     last 0 bytes; any range of an empty file) is unsatisfiable: 416 with
+//     "bytes */size" when no other range is left;
+//   - a last byte past what a number holds means "to the end" (RFC 9110),
+//     where ServeContent answered 416.
 func tameRange(req *http.Request, size int64) {
 	spec, ok := strings.CutPrefix(req.Header.Get("Range"), "bytes=")
 	if !ok {
@@ -68,9 +75,11 @@ func tameRange(req *http.Request, size int64) {
 		req.Header.Del("Range")
 		return
 	}
+	var kept []string
 	end := int64(-1) // last byte of the previous range
 	for _, r := range ranges {
-		first, last, ok := strings.Cut(strings.TrimSpace(r), "-")
+		r = strings.TrimSpace(r)
+		first, last, ok := strings.Cut(r, "-")
 		if !ok {
 			return // malformed: ServeContent answers 416
 		}
@@ -78,19 +87,27 @@ func tameRange(req *http.Request, size int64) {
 		var err error
 		if first == "" { // the last n bytes
 			n, err := strconv.ParseInt(last, 10, 64)
-			if err != nil {
+			if err != nil || n < 0 {
 				return
+			}
+			if n == 0 || size == 0 {
+				continue // unsatisfiable
 			}
 			start, stop = max(size-n, 0), size-1
 		} else {
-			if start, err = strconv.ParseInt(first, 10, 64); err != nil {
+			if start, err = strconv.ParseInt(first, 10, 64); err != nil || start < 0 {
 				return
 			}
 			stop = size - 1
 			if last != "" {
-				if stop, err = strconv.ParseInt(last, 10, 64); err != nil {
+				if stop, err = strconv.ParseInt(last, 10, 64); errors.Is(err, strconv.ErrRange) {
+					stop, r = size-1, first+"-" // to the end
+				} else if err != nil {
 					return
 				}
+			}
+			if start >= size {
+				continue // unsatisfiable
 			}
 		}
 		if start <= end {
@@ -98,7 +115,13 @@ func tameRange(req *http.Request, size int64) {
 			return
 		}
 		end = max(stop, start)
+		kept = append(kept, r)
 	}
+	if len(kept) == 0 {
+		// What ServeContent answers 416 with, and "Content-Range: bytes */size".
+		kept = []string{strconv.FormatInt(size, 10) + "-"}
+	}
+	req.Header.Set("Range", "bytes="+strings.Join(kept, ","))
 }
 
 // longResponse wraps the response of a long download in a progressWriter.

@@ -16,8 +16,9 @@ import (
 var limitShareMiss = policy{every: 10 * time.Second, burst: 10}
 
 // limitDownloadEvent bounds, per verified visit and file, the "Downloaded"
-// lines a visitor's requests add to the history.
-var limitDownloadEvent = policy{every: time.Minute, burst: 3}
+// lines a visitor's requests add to the history: one, and one more each half
+// hour (a download manager's segments and retries are one download).
+var limitDownloadEvent = policy{every: 30 * time.Minute, burst: 1}
 
 // limitShareCode throttles, per address, failed code entries across all
 // shares (the per-share limits live in the store).
