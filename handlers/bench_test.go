@@ -165,10 +165,15 @@ func BenchmarkPublicPages(b *testing.B) {
 	}
 	mia := a.addClient("Mia", "Martin", a.ownerID())
 	_, link := sharePreso(b, a, owner, "anyone", mia)
+	clientPath := owner.newClient("lang", "fr", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"Compte rendu.pdf", []byte("%PDF-1.4 bench")}); r.Code != http.StatusSeeOther {
+		b.Fatalf("share: %d", r.Code)
+	}
 	pages := []struct{ name, path string }{
 		{"portal", "/portal"},
 		{"signup", "/portal/signup"},
-		{"share-landing", link},
+		{"share-landing", link}, // a preso's link
+		{"docs-landing", "/s/" + a.lastShareToken("ana@example.org")},
 	}
 	for _, pg := range pages {
 		req := httptest.NewRequest(http.MethodGet, pg.path, nil)

@@ -344,13 +344,17 @@ func init() {
 // Indexes stay put, as codes and sessions name recipients by index. A preso
 // gone from the store leaves nobody.
 func (h *Handler) presoLiveRecipients(sh store.Share) (store.Share, error) {
-	p, err := h.store.Preso(sh.SubjectID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	ids := make([]uint64, len(sh.Recipients))
+	for i, r := range sh.Recipients {
+		ids[i] = r.ClientID
+	}
+	contact, err := h.store.PresoContacts(sh.SubjectID, ids)
+	if err != nil {
 		return sh, err
 	}
 	live := make([]store.ShareRecipient, len(sh.Recipients))
 	for i, r := range sh.Recipients {
-		if err == nil && r.ClientID != 0 && p.HasContact(r.ClientID) {
+		if contact[i] {
 			live[i] = r
 		}
 	}

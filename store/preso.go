@@ -358,12 +358,52 @@ func (s *Store) Snapshot(id uint64) (Snapshot, error) {
 
 // SnapshotTitle reads only a snapshot's title: a share's landing shows it
 // on every visit, and decoding the slides there would be wasted work.
+//
+// A share link's landing asks on every visit: the title is kept with the
+// record it came from (see keptDecodes), as decoding a snapshot means reading
+// all its slides.
 func (s *Store) SnapshotTitle(id uint64) (string, error) {
-	var snap struct {
-		Title string `json:"title"`
-	}
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketPresoSnapshots, itob(id), &snap) })
-	return snap.Title, err
+	var title string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketPresoSnapshots).Get(itob(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		var ok bool
+		if title, ok = s.snapshotTitles.get(id, raw); ok {
+			return nil
+		}
+		var snap struct {
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal(raw, &snap); err != nil {
+			return fmt.Errorf("store: unable to decode %s record: %w", bucketPresoSnapshots, err)
+		}
+		title = snap.Title
+		s.snapshotTitles.put(id, raw, title)
+		return nil
+	})
+	return title, err
+}
+
+// PresoContacts reports, for each client, whether they are a contact of the
+// preso (all false when the preso is gone). It reads the contacts index, not
+// the preso and its slides: a share link's pages ask on every visit.
+func (s *Store) PresoContacts(presoID uint64, clientIDs []uint64) ([]bool, error) {
+	out := make([]bool, len(clientIDs))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketPresos).Get(itob(presoID)) == nil {
+			return nil
+		}
+		c := tx.Bucket(bucketPresosByClient).Cursor()
+		for i, cid := range clientIDs {
+			key := presoIndexKey(cid, presoID)
+			k, _ := c.Seek(key)
+			out[i] = cid != 0 && bytes.Equal(k, key)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // migrate6to7 adds presos, their slides' images, snapshots and viewings.

@@ -107,7 +107,9 @@ type Store struct {
 	// shares and archived keep decoded records for share links (see share.go).
 	shares   keptDecodes[Share]
 	archived keptDecodes[bool]
-	hmacs    sync.Pool // of hash.Hash, see Hash
+	// snapshotTitles keeps preso snapshots' titles (see preso.go).
+	snapshotTitles keptDecodes[string]
+	hmacs          sync.Pool // of hash.Hash, see Hash
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
