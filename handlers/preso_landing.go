@@ -111,8 +111,8 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	}
 	pg, d := h.landingPage(c, sh, p)
 	// Someone already in goes straight on.
-	if ck, err := c.Cookie(h.shareCookieName()); err == nil {
-		if ss, err := h.shares.Session(ck.Value, sh); err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient]))) {
+	if sid := h.shareSessionID(c, sh.ID); sid != "" {
+		if ss, err := h.shares.Session(sid, sh); err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient]))) {
 			return h.redirect(c, d.Base+"/slides/1")
 		}
 	}
@@ -173,7 +173,7 @@ func (h *Handler) presoEnter(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	h.setShareCookie(c, sid)
+	h.setShareCookie(c, sh.ID, sid)
 	if err := h.startNamedViewing(c, sh, who, name, email, "none"); err != nil {
 		return err
 	}
@@ -201,10 +201,6 @@ func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, nam
 	}
 	c.SetCookie(&http.Cookie{Name: h.viewingCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 	return nil
-}
-
-func (h *Handler) setShareCookie(c echo.Context, sid string) {
-	c.SetCookie(&http.Cookie{Name: h.shareCookieName(), Value: sid, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 
 // presoSendCode is "Send me a code": to the chosen mobile of the chosen contact.
@@ -311,7 +307,7 @@ func (h *Handler) presoVerify(c echo.Context) error {
 			}
 			return echo.NewHTTPError(http.StatusGone, "error.share_ended")
 		}
-		h.setShareCookie(c, res.Session)
+		h.setShareCookie(c, sh.ID, res.Session)
 		if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
 			return err
 		}

@@ -1,12 +1,17 @@
 package handlers
 
 import (
+	"encoding/hex"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"foyer/locales"
+	"foyer/share"
 	"foyer/store"
 )
 
@@ -24,11 +29,82 @@ var limitDownloadEvent = policy{every: 30 * time.Minute, burst: 1}
 // shares (the per-share limits live in the store).
 var limitShareCode = policy{every: 6 * time.Second, burst: 20}
 
-func (h *Handler) shareCookieName() string {
+// A browser holds one cookie per share link it was let into, so a visitor
+// with several links stays in all of them: with one cookie for every link,
+// verifying link B signed the browser out of link A. The cookie's name is a
+// keyed hash of the share's ID (it tells nothing of the share, and a session
+// cookie of share A is never even read for share B; the store checks the
+// binding again). Path /s/ keeps them off every other page. Their Max-Age is
+// the server's idle limit, given again as the visitor goes on, so the cookies
+// of finished visits leave the browser by themselves; and a browser never
+// holds more than maxShareCookies of them (browsers cap cookies per site,
+// 50 at the least): letting someone into one more link drops the cookies of
+// ended sessions, then the least recently used ones.
+const (
+	shareCookiePrefix = "foyer_s_"
+	maxShareCookies   = 20
+)
+
+// shareCookieName is the name of the cookie holding the visit of share id.
+func (h *Handler) shareCookieName(id uint64) string {
+	name := shareCookiePrefix + hex.EncodeToString(h.store.Hash("share-cookie\x00" + strconv.FormatUint(id, 10))[:8])
 	if h.cfg.Secure() {
-		return "__Host-foyer_share"
+		// __Secure- makes the browser refuse it unless Secure (__Host- would need Path=/).
+		return "__Secure-" + name
 	}
-	return "foyer_share"
+	return name
+}
+
+// shareSessionID is the session ID the browser holds for share id, if any.
+func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
+	if ck, err := c.Cookie(h.shareCookieName(id)); err == nil && len(ck.Value) == 43 {
+		return ck.Value
+	}
+	return ""
+}
+
+// keepShareCookie (re)sets the cookie of a visit of share id, for the idle limit from now.
+func (h *Handler) keepShareCookie(c echo.Context, id uint64, sid string) {
+	c.SetCookie(&http.Cookie{Name: h.shareCookieName(id), Value: sid, Path: "/s/", MaxAge: int(share.SessionIdle / time.Second),
+		HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// dropShareCookie removes the cookie of share id's visit.
+func (h *Handler) dropShareCookie(c echo.Context, id uint64) {
+	h.expireCookie(c, h.shareCookieName(id))
+}
+
+// setShareCookie lets the browser into share id with session sid, making room
+// among its other share cookies first.
+func (h *Handler) setShareCookie(c echo.Context, id uint64, sid string) {
+	mine := h.shareCookieName(id)
+	type held struct {
+		name string
+		seen time.Time
+	}
+	var live []held
+	for _, ck := range c.Cookies() {
+		if ck.Name == mine || !strings.HasPrefix(strings.TrimPrefix(ck.Name, "__Secure-"), shareCookiePrefix) {
+			continue
+		}
+		ss, err := h.store.ShareSession(ck.Value)
+		if len(ck.Value) != 43 || err != nil || h.now().Sub(ss.LastSeen) >= share.SessionIdle {
+			h.expireCookie(c, ck.Name)
+			continue
+		}
+		live = append(live, held{ck.Name, ss.LastSeen})
+	}
+	if extra := len(live) - (maxShareCookies - 1); extra > 0 {
+		sort.Slice(live, func(i, j int) bool { return live[i].seen.Before(live[j].seen) })
+		for _, l := range live[:extra] {
+			h.expireCookie(c, l.name)
+		}
+	}
+	h.keepShareCookie(c, id, sid)
+}
+
+func (h *Handler) expireCookie(c echo.Context, name string) {
+	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/s/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 
 // shareLoc is the language of a share's pages and messages: its first recipient's.

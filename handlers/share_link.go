@@ -49,10 +49,11 @@ func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 		return nil, err
 	}
 	if err == nil {
-		if ck, cerr := c.Cookie(h.shareCookieName()); cerr == nil {
-			ss, serr := h.shares.Session(ck.Value, sh)
+		if sid := h.shareSessionID(c, sh.ID); sid != "" {
+			ss, serr := h.shares.Session(sid, sh)
 			if serr == nil {
 				v.Session = &ss
+				h.keepShareCookie(c, sh.ID, sid)
 			} else if !errors.Is(serr, share.ErrNoSession) {
 				return nil, serr
 			}
@@ -181,7 +182,7 @@ func (h *Handler) shareOpen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.setShareCookie(c, sid)
+	h.setShareCookie(c, v.Share.ID, sid)
 	return h.redirect(c, v.Base+"/files")
 }
 
@@ -290,7 +291,7 @@ func (h *Handler) shareVerify(c echo.Context) error {
 	}
 	switch res.Result {
 	case share.CodeOK:
-		h.setShareCookie(c, res.Session)
+		h.setShareCookie(c, v.Share.ID, res.Session)
 		return h.redirect(c, v.Base+"/files")
 	case share.CodeLocked:
 		v.Err = share.ErrLocked
@@ -474,7 +475,7 @@ func (h *Handler) shareDelete(c echo.Context) error {
 	if _, err := h.shares.DeleteContent(v.Share.ID, store.ShareEvent{Recipient: v.Session.Recipient, UserAgent: c.Request().UserAgent()}); err != nil && !errors.Is(err, share.ErrEnded) {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: h.shareCookieName(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	h.dropShareCookie(c, v.Share.ID)
 	return h.redirect(c, v.Base)
 }
 

@@ -60,11 +60,11 @@ func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 		return nil, err
 	}
 	v := &presoVisit{Share: sh, Token: token, Base: "/s/" + token}
-	ck, err := c.Cookie(h.shareCookieName())
-	if err != nil {
+	sid := h.shareSessionID(c, sh.ID)
+	if sid == "" {
 		return v, errNoVisit
 	}
-	ss, err := h.shares.Session(ck.Value, sh)
+	ss, err := h.shares.Session(sid, sh)
 	if errors.Is(err, share.ErrNoSession) {
 		return v, errNoVisit
 	} else if err != nil {
@@ -76,12 +76,13 @@ func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 		return nil, err
 	}
 	if i := ss.Recipient; i >= 0 && (i >= len(v.Share.Recipients) || goneRecipient(v.Share.Recipients[i])) {
-		if err := h.shares.EndSession(ck.Value); err != nil {
+		if err := h.shares.EndSession(sid); err != nil {
 			return nil, err
 		}
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}
 	v.Session = ss
+	h.keepShareCookie(c, sh.ID, sid)
 	if len(sh.Snapshot) != 1 {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}
