@@ -203,43 +203,32 @@ func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, nam
 	return nil
 }
 
+// presoCodeStep is the code steps of a preso link for the recipient picked.
+func presoCodeStep(sh store.Share, d *landingData) codeStep {
+	return codeStep{Share: sh, Base: d.Base, Entry: d.Base + "/code?who=" + strconv.Itoa(d.Who), Msg: "landing"}
+}
+
 // presoSendCode is "Send me a code": to the chosen mobile of the chosen contact.
 func (h *Handler) presoSendCode(c echo.Context) error {
 	sh, p, err := h.landingVisit(c)
 	if err != nil {
 		return err
 	}
-	pg, d := h.landingPage(c, sh, p)
+	_, d := h.landingPage(c, sh, p)
 	if d.Anyone || !h.pickRecipient(c, sh, d) || len(d.Targets) == 0 {
 		return h.redirect(c, d.Base)
 	}
 	targets := share.Targets(sh, d.Who)
 	i, err := strconv.Atoi(c.FormValue("to"))
-	if err != nil || i < 0 || i >= len(targets) {
+	if err != nil || i < 0 || i >= len(targets) || targets[i].Channel != store.ChannelSMS {
 		i = d.Targets[0].N
 	}
 	lang := sh.Recipients[d.Who].Lang
-	_, codeTTL := h.shareSettings()
-	_, err = h.shares.IssueCode(sh.ID, targets[i], codeTTL, c.Request().UserAgent(),
+	return h.sendCode(c, presoCodeStep(sh, d), targets[i],
 		func(t share.Target, code string, expires time.Time) (*store.Message, error) {
 			return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: "preso_code", Secret: code, ExpiresAt: expires,
 				Args: map[string]string{"Title": p.Title, "Expires": timeArg(expires)}}, nil
 		})
-	switch {
-	case errors.Is(err, share.ErrTooSoon):
-		pg.Errors["_form"] = "landing.code_too_soon"
-	case errors.Is(err, share.ErrTooMany):
-		pg.Errors["_form"] = "landing.code_too_many"
-	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
-		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-	case err != nil:
-		return err
-	default:
-		h.wakeOutbox()
-		return h.redirect(c, d.Base+"/code?who="+strconv.Itoa(d.Who))
-	}
-	d.Code = true
-	return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
 }
 
 // presoCodeForm is "Enter your code".
@@ -253,6 +242,9 @@ func (h *Handler) presoCodeForm(c echo.Context) error {
 		return h.redirect(c, d.Base)
 	}
 	d.Code = true
+	if n, ok := h.takeCodeNote(c, sh.ID); ok {
+		pg.Errors[n.Field] = n.Msg
+	}
 	if sc, err := h.store.ShareCode(sh.ID); err == nil && sc.Target != "" && sc.Recipient == d.Who {
 		d.Sent = share.Mask(sc.Channel, sc.Target)
 	}
@@ -265,63 +257,26 @@ func (h *Handler) presoVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, d := h.landingPage(c, sh, p)
+	_, d := h.landingPage(c, sh, p)
 	if d.Anyone || !h.pickRecipient(c, sh, d) {
 		return h.redirect(c, d.Base)
 	}
-	d.Code = true
-	f, err := newForm(c)
-	if err != nil {
+	res, answered, err := h.checkCode(c, presoCodeStep(sh, d))
+	if answered || err != nil {
 		return err
 	}
-	code := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, f.text("code", 20, true))
-	if !f.ok() {
-		pg.Errors = f.errs
-		return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
-	}
-	// Only failed codes count against the address (see shareCodeFailed).
-	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
-		pg.Errors["code"] = "signin.too_many"
-		return h.render(c, http.StatusTooManyRequests, "preso_landing", pg)
-	}
-	res, err := h.shares.CheckCodeFrom(sh.ID, code, c.RealIP(), c.Request().UserAgent())
-	if err == nil && res.Result != share.CodeOK {
-		h.shareCodeFailed(c)
-	}
-	if errors.Is(err, share.ErrEnded) {
-		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-	} else if err != nil {
-		return err
-	}
-	switch res.Result {
-	case share.CodeOK:
-		if res.Recipient < 0 || res.Recipient >= len(sh.Recipients) || goneRecipient(sh.Recipients[res.Recipient]) {
-			// A code sent before its recipient was removed from the preso.
-			if err := h.shares.EndSession(res.Session); err != nil {
-				return err
-			}
-			return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-		}
-		h.setShareCookie(c, sh.ID, res.Session)
-		if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
+	if res.Recipient < 0 || res.Recipient >= len(sh.Recipients) || goneRecipient(sh.Recipients[res.Recipient]) {
+		// A code sent before its recipient was removed from the preso.
+		if err := h.shares.EndSession(res.Session); err != nil {
 			return err
 		}
-		return h.redirect(c, d.Base+"/slides/1")
-	case share.CodeLocked:
 		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-	case share.CodeWrong:
-		pg.Errors["code"] = "landing.code_wrong"
-	case share.CodeExpired:
-		pg.Errors["code"] = "landing.code_expired"
-	default:
-		pg.Errors["code"] = "landing.code_void"
 	}
-	return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
+	h.setShareCookie(c, sh.ID, res.Session)
+	if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
+		return err
+	}
+	return h.redirect(c, d.Base+"/slides/1")
 }
 
 func init() {

@@ -63,8 +63,17 @@ func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
 	return ""
 }
 
-// keepShareCookie (re)sets the cookie of a visit of share id, for the idle limit from now.
-func (h *Handler) keepShareCookie(c echo.Context, id uint64, sid string) {
+// keepShareCookie gives the cookie of session sid of share id the idle limit
+// again whenever the server moves the session's own idle clock (at most once
+// a minute: not on every download request).
+func (h *Handler) keepShareCookie(c echo.Context, id uint64, sid string, ss store.ShareSession) {
+	if now := h.now(); ss.LastSeen.Equal(now) && !ss.CreatedAt.Equal(now) {
+		h.setCookieOf(c, id, sid)
+	}
+}
+
+// setCookieOf sets the cookie of session sid of share id, for the idle limit from now.
+func (h *Handler) setCookieOf(c echo.Context, id uint64, sid string) {
 	c.SetCookie(&http.Cookie{Name: h.shareCookieName(id), Value: sid, Path: "/s/", MaxAge: int(share.SessionIdle / time.Second),
 		HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
@@ -100,7 +109,7 @@ func (h *Handler) setShareCookie(c echo.Context, id uint64, sid string) {
 			h.expireCookie(c, l.name)
 		}
 	}
-	h.keepShareCookie(c, id, sid)
+	h.setCookieOf(c, id, sid)
 }
 
 func (h *Handler) expireCookie(c echo.Context, name string) {

@@ -53,7 +53,7 @@ func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
 			ss, serr := h.shares.Session(sid, sh)
 			if serr == nil {
 				v.Session = &ss
-				h.keepShareCookie(c, sh.ID, sid)
+				h.keepShareCookie(c, sh.ID, sid, ss)
 			} else if !errors.Is(serr, share.ErrNoSession) {
 				return nil, serr
 			}
@@ -186,57 +186,30 @@ func (h *Handler) shareOpen(c echo.Context) error {
 	return h.redirect(c, v.Base+"/files")
 }
 
+// docCodeStep is the code steps of a documents link.
+func docCodeStep(v *shareVisit) codeStep {
+	return codeStep{Share: v.Share, Base: v.Base, Entry: v.Base + "/code", Msg: "share"}
+}
+
 // shareSendCode is "Send security code" / "Request new code".
 func (h *Handler) shareSendCode(c echo.Context) error {
 	v, answered, err := h.liveShare(c)
 	if answered || err != nil {
 		return err
 	}
-	pg := h.sharePage(c, v, "share.landing_title")
-	d := pg.Data.(*shareViewData)
-	i, _ := strconv.Atoi(c.FormValue("to"))
-	if i < 0 || i >= len(d.Targets) {
-		i = 0
-	}
-	if len(d.Targets) == 0 {
+	targets := share.Targets(v.Share, 0)
+	if len(targets) == 0 {
 		return echo.NewHTTPError(http.StatusConflict, "share.no_target")
 	}
-	_, ttl := h.shareSettings()
-	_, err = h.shares.IssueCode(v.Share.ID, d.Targets[i], ttl, c.Request().UserAgent(), h.composeCode(v.Share))
-	switch {
-	case errors.Is(err, share.ErrTooSoon):
-		pg.Errors["_form"] = "share.code_too_soon"
-	case errors.Is(err, share.ErrTooMany):
-		pg.Errors["_form"] = "share.code_too_many"
-	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
-		v.Err = err
-		return h.shareEnded(c, v)
-	case err != nil:
-		return err
-	default:
-		h.wakeOutbox()
-		return h.redirect(c, v.Base+"/code")
+	i, _ := strconv.Atoi(c.FormValue("to"))
+	if i < 0 || i >= len(targets) {
+		i = 0
 	}
-	// A limit was hit: the code page says so (a code may still be waiting).
-	return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
+	return h.sendCode(c, docCodeStep(v), targets[i], h.composeCode(v.Share))
 }
 
-func (h *Handler) renderCodePage(c echo.Context, v *shareVisit, pg *views.Page, status int) error {
-	d := pg.Data.(*shareViewData)
-	code, err := h.store.ShareCode(v.Share.ID)
-	if err != nil {
-		return err
-	}
-	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
-	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
-		d.Sent = share.Mask(code.Channel, code.Target)
-		d.ByEmail = code.Channel == store.ChannelEmail
-	}
-	pg.Title = "share.code_title"
-	return h.render(c, status, "share_code", pg)
-}
-
-// shareCodeForm is "Enter your security code"; with ?new=1 it offers to send a new one.
+// shareCodeForm is "Enter your security code"; with ?new=1 it is "Get a new
+// code", where the recipient may pick another of the numbers.
 func (h *Handler) shareCodeForm(c echo.Context) error {
 	v, answered, err := h.liveShare(c)
 	if answered || err != nil {
@@ -246,8 +219,24 @@ func (h *Handler) shareCodeForm(c echo.Context) error {
 		return h.redirect(c, v.Base+"/files")
 	}
 	pg := h.sharePage(c, v, "share.code_title")
-	pg.Data.(*shareViewData).New = c.QueryParam("new") == "1"
-	return h.renderCodePage(c, v, pg, http.StatusOK)
+	d := pg.Data.(*shareViewData)
+	d.New = c.QueryParam("new") == "1"
+	if n, ok := h.takeCodeNote(c, v.Share.ID); ok {
+		pg.Errors[n.Field], d.TriesLeft = n.Msg, n.TriesLeft
+	}
+	code, err := h.store.ShareCode(v.Share.ID)
+	if err != nil {
+		return err
+	}
+	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
+	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
+		d.Sent = share.Mask(code.Channel, code.Target)
+		d.ByEmail = code.Channel == store.ChannelEmail
+	}
+	if d.New {
+		pg.Title = "share.new_code_title"
+	}
+	return h.render(c, http.StatusOK, "share_code", pg)
 }
 
 // shareVerify checks the code entered; the limits are kept in the store.
@@ -256,55 +245,12 @@ func (h *Handler) shareVerify(c echo.Context) error {
 	if answered || err != nil {
 		return err
 	}
-	pg := h.sharePage(c, v, "share.code_title")
-	f, err := newForm(c)
-	if err != nil {
+	res, answered, err := h.checkCode(c, docCodeStep(v))
+	if answered || err != nil {
 		return err
 	}
-	code := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return 'x'
-	}, f.text("code", 20, true))
-	if !f.ok() {
-		pg.Errors = f.errs
-		return h.renderCodePage(c, v, pg, http.StatusUnprocessableEntity)
-	}
-	// Only failed codes count against the address (see shareCodeFailed).
-	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
-		pg.Errors["code"] = "signin.too_many"
-		return h.renderCodePage(c, v, pg, http.StatusTooManyRequests)
-	}
-	res, err := h.shares.CheckCodeFrom(v.Share.ID, code, c.RealIP(), c.Request().UserAgent())
-	if err == nil && res.Result != share.CodeOK {
-		h.shareCodeFailed(c)
-	}
-	if errors.Is(err, share.ErrEnded) {
-		v.Err = err
-		return h.shareEnded(c, v)
-	} else if err != nil {
-		return err
-	}
-	switch res.Result {
-	case share.CodeOK:
-		h.setShareCookie(c, v.Share.ID, res.Session)
-		return h.redirect(c, v.Base+"/files")
-	case share.CodeLocked:
-		v.Err = share.ErrLocked
-		return h.shareEnded(c, v)
-	case share.CodeWrong:
-		pg.Errors["code"] = "share.code_wrong"
-		pg.Data.(*shareViewData).TriesLeft = res.TriesLeft
-	case share.CodeExpired:
-		pg.Errors["code"] = "share.code_expired"
-	default:
-		pg.Errors["code"] = "share.code_void"
-	}
-	return h.renderCodePage(c, v, pg, http.StatusUnprocessableEntity)
+	h.setShareCookie(c, v.Share.ID, res.Session)
+	return h.redirect(c, v.Base+"/files")
 }
 
 // verified loads the share for a page behind the code: without a live session

@@ -22,6 +22,15 @@ func (b *browser) shareCookies() map[string]*http.Cookie {
 	return out
 }
 
+// follow checks that r redirects to want (303) and gets it.
+func (b *browser) follow(r *resp, want string) *resp {
+	b.app.t.Helper()
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != want {
+		b.app.t.Fatalf("%d to %q, want 303 to %q: %s", r.Code, r.Header().Get("Location"), want, abbreviate(r.body))
+	}
+	return b.get(want)
+}
+
 // verifyShare asks for a code sent to "to" and enters it, in this browser.
 func (b *browser) verifyShare(token, to string) {
 	b.app.t.Helper()
@@ -117,5 +126,60 @@ func TestShareCookiesStayFew(t *testing.T) {
 		if _, ok := cks[fmt.Sprintf("%sx%02d", shareCookiePrefix, i)]; ok {
 			t.Errorf("cookie %d kept", i)
 		}
+	}
+}
+
+// Every code step answers with a redirect to a GET page (Post/Redirect/Get):
+// reloading a page never posts again, and what the page must say travels in
+// a signed note of the share's, read once.
+func TestShareCodeStepsRedirectToPages(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	base := "/s/" + token
+	b := a.browser()
+	before := a.countMessages()
+	r := b.follow(b.post(base+"/code", nil), base+"/code")
+	mustContain(t, r, "Enter your security code", "We sent a 6-digit code to")
+	// Reloading the code page sends nothing.
+	b.get(base + "/code")
+	b.get(base + "/code")
+	if n := a.countMessages() - before; n != 1 {
+		t.Fatalf("%d messages for one Send security code and two reloads", n)
+	}
+	code := a.lastCode("+33612345678")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	// Nothing typed, then a wrong code: the page says so beside the field, once.
+	mustContain(t, b.follow(b.post(base+"/verify", formOf("code", "")), base+"/code"), `aria-invalid="true"`, "This field is required.")
+	r = b.post(base+"/verify", formOf("code", wrong))
+	if loc := r.Header().Get("Location"); strings.Contains(loc, "?") || strings.Contains(loc, wrong) {
+		t.Fatalf("the redirect carries something: %q", loc)
+	}
+	note := b.cookies[a.h.codeNoteCookie(1)]
+	mustContain(t, b.follow(r, base+"/code"), "This code is not right.", "4 tries left.", `aria-invalid="true"`)
+	mustNotContain(t, b.get(base+"/code"), "This code is not right.", `aria-invalid="true"`)
+	// The note cannot be moved to another share, altered, or kept for later.
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"b.pdf", []byte("B")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("second share: %d", r.Code)
+	}
+	tokenB := a.lastShareToken("ana@example.org")
+	mallory := a.browser()
+	mallory.cookies[a.h.codeNoteCookie(2)] = &http.Cookie{Name: a.h.codeNoteCookie(2), Value: note.Value}
+	mustNotContain(t, mallory.get("/s/"+tokenB+"/code"), "This code is not right.")
+	payload, mac, _ := strings.Cut(note.Value, ".")
+	mallory.cookies[note.Name] = &http.Cookie{Name: note.Name, Value: payload[:len(payload)-2] + "fQ." + mac}
+	mustNotContain(t, mallory.get(base+"/code"), "This code is not right.")
+	mallory.cookies[note.Name] = note
+	a.advance(3 * time.Minute)
+	mustNotContain(t, mallory.get(base+"/code"), "This code is not right.")
+	// A code asked for again within the minute: the code page says why.
+	b2 := a.browser()
+	b2.post(base+"/code", nil)
+	mustContain(t, b2.follow(b2.post(base+"/code", nil), base+"/code"), "less than a minute ago", `id="f-code"`)
+	// The right code: the files; Back to the code page goes on to the files.
+	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
+	if r := b.get(base + "/code"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != base+"/files" {
+		t.Fatalf("code page once in: %d %q", r.Code, r.Header().Get("Location"))
 	}
 }

@@ -82,7 +82,7 @@ func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}
 	v.Session = ss
-	h.keepShareCookie(c, sh.ID, sid)
+	h.keepShareCookie(c, sh.ID, sid, ss)
 	if len(sh.Snapshot) != 1 {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}

@@ -1,0 +1,166 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"foyer/share"
+	"foyer/store"
+)
+
+// The security-code steps of a share link, the same for every kind of share
+// (documents and presos differ in their pages, not in these steps). Both
+// steps answer with a redirect, never with a page (Post/Redirect/Get): the
+// code-entry page is a GET, so Back after verifying and a reload land on a
+// real page instead of "Confirm Form Resubmission" — and a reload never asks
+// for another code. What the redirected page must say (a wrong code, a code
+// asked for too soon) travels in a short-lived cookie of the share, signed
+// with the store's key: the URL holds nothing but the token it already had.
+
+// codeStep is what the code steps need to know of a kind of share.
+type codeStep struct {
+	Share store.Share
+	// Base is the link's path, "/s/" + token; an ended or locked share goes there.
+	Base string
+	// Entry is the code-entry page.
+	Entry string
+	// Msg is the namespace of the messages the pages show ("share" or "landing").
+	Msg string
+}
+
+// codeNote is what a code step tells the code-entry page it redirects to.
+type codeNote struct {
+	// Field is where the message goes: "code", or "_form" for the page.
+	Field string `json:"f"`
+	Msg   string `json:"m"`
+	// TriesLeft is shown after a wrong code.
+	TriesLeft int   `json:"n,omitempty"`
+	Expires   int64 `json:"e"`
+}
+
+// codeNoteLife is how long a note waits for the page it is meant for.
+const codeNoteLife = 2 * time.Minute
+
+func (h *Handler) codeNoteCookie(id uint64) string {
+	name := "foyer_sn_" + hex.EncodeToString(h.store.Hash("share-note\x00" + strconv.FormatUint(id, 10))[:8])
+	if h.cfg.Secure() {
+		return "__Secure-" + name
+	}
+	return name
+}
+
+func (h *Handler) codeNoteMAC(id uint64, payload string) string {
+	return base64.RawURLEncoding.EncodeToString(h.store.Hash("share-note\x00" + strconv.FormatUint(id, 10) + "\x00" + payload)[:16])
+}
+
+// setCodeNote leaves n for the next code-entry page of share id.
+func (h *Handler) setCodeNote(c echo.Context, id uint64, n codeNote) {
+	n.Expires = h.now().Add(codeNoteLife).Unix()
+	raw, _ := json.Marshal(n)
+	payload := base64.RawURLEncoding.EncodeToString(raw)
+	c.SetCookie(&http.Cookie{Name: h.codeNoteCookie(id), Value: payload + "." + h.codeNoteMAC(id, payload), Path: "/s/",
+		MaxAge: int(codeNoteLife / time.Second), HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+}
+
+// takeCodeNote reads and removes the note left for share id's code-entry
+// page; a note altered, too old or of another share says nothing.
+func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
+	var n codeNote
+	ck, err := c.Cookie(h.codeNoteCookie(id))
+	if err != nil {
+		return n, false
+	}
+	h.expireCookie(c, ck.Name)
+	payload, mac, ok := strings.Cut(ck.Value, ".")
+	if !ok || !hmac.Equal([]byte(mac), []byte(h.codeNoteMAC(id, payload))) {
+		return n, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil || json.Unmarshal(raw, &n) != nil || h.now().Unix() > n.Expires || (n.Field != "code" && n.Field != "_form") {
+		return codeNote{}, false
+	}
+	return n, true
+}
+
+// sendCode is "Send security code": the code goes to t, then the browser goes
+// to the code-entry page, which says why when no code was sent.
+func (h *Handler) sendCode(c echo.Context, st codeStep, t share.Target, compose share.ComposeCode) error {
+	_, ttl := h.shareSettings()
+	_, err := h.shares.IssueCode(st.Share.ID, t, ttl, c.Request().UserAgent(), compose)
+	switch {
+	case errors.Is(err, share.ErrTooSoon):
+		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_soon"})
+	case errors.Is(err, share.ErrTooMany):
+		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_many"})
+	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
+		// The link's own page says it no longer opens.
+		return h.redirect(c, st.Base)
+	case err != nil:
+		return err
+	default:
+		h.wakeOutbox()
+	}
+	return h.redirect(c, st.Entry)
+}
+
+// checkCode checks the code entered. When it opens the share, it returns the
+// check for the caller to let the visitor in; otherwise it has answered with
+// a redirect to the code-entry page (or the link's page) and reports answered.
+func (h *Handler) checkCode(c echo.Context, st codeStep) (res share.Check, answered bool, err error) {
+	f, err := newForm(c)
+	if err != nil {
+		return res, true, err
+	}
+	// Spaces and dashes are typing; any other non-digit (full-width and
+	// Arabic digits too) makes the code wrong rather than read as another code.
+	code := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return 'x'
+	}, f.text("code", 20, true))
+	note := func(n codeNote) (share.Check, bool, error) {
+		h.setCodeNote(c, st.Share.ID, n)
+		return res, true, h.redirect(c, st.Entry)
+	}
+	if !f.ok() {
+		return note(codeNote{Field: "code", Msg: f.errs["code"]})
+	}
+	// Only failed codes count against the address (see shareCodeFailed).
+	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
+		return note(codeNote{Field: "code", Msg: "signin.too_many"})
+	}
+	res, err = h.shares.CheckCodeFrom(st.Share.ID, code, c.RealIP(), c.Request().UserAgent())
+	if err == nil && res.Result != share.CodeOK {
+		h.shareCodeFailed(c)
+	}
+	if errors.Is(err, share.ErrEnded) {
+		return res, true, h.redirect(c, st.Base)
+	} else if err != nil {
+		return res, true, err
+	}
+	switch res.Result {
+	case share.CodeOK:
+		return res, false, nil
+	case share.CodeLocked:
+		return res, true, h.redirect(c, st.Base)
+	case share.CodeWrong:
+		return note(codeNote{Field: "code", Msg: st.Msg + ".code_wrong", TriesLeft: res.TriesLeft})
+	case share.CodeExpired:
+		return note(codeNote{Field: "code", Msg: st.Msg + ".code_expired"})
+	default:
+		return note(codeNote{Field: "code", Msg: st.Msg + ".code_void"})
+	}
+}
