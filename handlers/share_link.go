@@ -92,9 +92,11 @@ type shareViewData struct {
 	ByEmail   bool
 	Files     []shareFile
 	History   []historyLine
-	// Sent is the masked target of the code waiting; New asks to confirm a new code.
+	// Sent is the masked target of the code waiting; New asks to confirm a new
+	// code, to be sent to Targets[Pick] unless the recipient picks another.
 	Sent string
 	New  bool
+	Pick int
 	// TriesLeft is shown after a wrong code.
 	TriesLeft int
 }
@@ -232,6 +234,11 @@ func (h *Handler) shareCodeForm(c echo.Context) error {
 	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
 		d.Sent = share.Mask(code.Channel, code.Target)
 		d.ByEmail = code.Channel == store.ChannelEmail
+	}
+	for i, t := range d.Targets {
+		if t.Channel == code.Channel && t.To == code.Target {
+			d.Pick = i
+		}
 	}
 	if d.New {
 		pg.Title = "share.new_code_title"

@@ -183,3 +183,27 @@ func TestShareCodeStepsRedirectToPages(t *testing.T) {
 		t.Fatalf("code page once in: %d %q", r.Code, r.Header().Get("Location"))
 	}
 }
+
+// "Not received a text message?" lets the recipient pick another of the
+// share's numbers; the page is titled for what it does.
+func TestShareNewCodeToAnotherNumber(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
+		"phone_1", "06 98 76 54 32", "phone_1_type", "mobile")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	base := "/s/" + a.lastShareToken("ana@example.org")
+	b := a.browser()
+	r := b.get(base)
+	mustContain(t, r, "Choose your number:", "••• ••• 678", "••• ••• 432")
+	b.follow(b.post(base+"/code", formOf("to", "1")), base+"/code")
+	a.lastCode("+33698765432")
+	r = b.get(base + "/code?new=1")
+	mustContain(t, r, "<h1>Get a new security code</h1>", "Choose where to send it:", `value="1" checked`, "••• ••• 678")
+	mustNotContain(t, r, "Enter your security code", `id="f-code"`)
+	a.advance(time.Minute)
+	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "We sent a 6-digit code to ••• ••• 678")
+	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
+}
