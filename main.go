@@ -388,11 +388,16 @@ func serve(cfg config) error {
 		defer turn.Close()
 	}
 
+	opening := time.Now()
 	st, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if st.WalkedAtOpen() {
+		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
+			"took", time.Since(opening).Round(time.Millisecond))
+	}
 	worker := delivery.NewWorker(st, email, sms, log)
 	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
 		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload, ViewingEnd: cfg.viewingEnd}, log, time.Now)

@@ -83,7 +83,7 @@ func TestOpenAfterCleanStopDoesNotWalkTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.walkedAtOpen {
+	if !s.WalkedAtOpen() {
 		t.Fatal("after a crash the open did not rebuild the freelist by walking the file")
 	}
 	checkFile(t, s)

@@ -179,6 +179,11 @@ func boltOptions() *bolt.Options {
 	}
 }
 
+// WalkedAtOpen reports whether opening the store had to read the whole file
+// to find its free pages: the last stop was not clean (a crash, kill -9, a
+// power cut), so the freelist Close writes was missing (see boltOptions).
+func (s *Store) WalkedAtOpen() bool { return s.walkedAtOpen }
+
 // Close writes the freelist (so the next open need not rebuild it by walking
 // the file, see boltOptions) and closes the bbolt file.
 func (s *Store) Close() error {
