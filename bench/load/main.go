@@ -1,8 +1,8 @@
 // Command load measures a running-from-scratch Foyer the way bench/run reports
-// it: time from start to the first 200, idle anonymous memory before and after
-// a burst of sign-ins, staff list partials, and public pages under load next
-// to a plain net/http handler writing a page of the same size. It prints a
-// Markdown table.
+// it: time from start to the first 200 (and the server's CPU time until then),
+// idle anonymous memory before and after a burst of sign-ins, staff list
+// partials, and public pages under load next to a plain net/http handler
+// writing a page of the same size. It prints a Markdown table.
 //
 //	load -foyer ./foyer -data 10k=/tmp/d10k -data 100k=/tmp/d100k [-c 50] [-d 5s]
 //	load plain -addr 127.0.0.1:9000 -size 3700   (the plain handler, as its own process)
@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -134,6 +135,7 @@ func (r *runner) measure(label, dir string, public bool) {
 		time.Sleep(time.Millisecond)
 	}
 	r.row(label, "start to first 200 (GET /portal)", ms(time.Since(start)))
+	r.row(label, "start to first 200, CPU of the server", ms(threadsCPU(cmd.Process.Pid)))
 	time.Sleep(time.Second)
 	r.row(label, "idle RssAnon after start", rssAnon(cmd.Process.Pid))
 
@@ -306,6 +308,26 @@ func cpuTime(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(fields[11], 10, 64)
 	st, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // clock ticks: 100 a second on Linux
+}
+
+// threadsCPU is the CPU time all threads of a process have run, to the
+// nanosecond (Linux /proc/PID/task/*/schedstat): on a busy machine a start's
+// wall time mostly measures waiting for a core, its CPU time does not.
+func threadsCPU(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			total += time.Duration(ns)
+		}
+	}
+	return total
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000) }
