@@ -138,7 +138,7 @@ func TestShareCodeStepsRedirectToPages(t *testing.T) {
 	b := a.browser()
 	before := a.countMessages()
 	r := b.follow(b.post(base+"/code", nil), base+"/code")
-	mustContain(t, r, "Enter your security code", "We sent a 6-digit code to")
+	mustContain(t, r, "Enter your security code", "We have asked for a 6-digit code to be sent to")
 	// Reloading the code page sends nothing.
 	b.get(base + "/code")
 	b.get(base + "/code")
@@ -204,6 +204,6 @@ func TestShareNewCodeToAnotherNumber(t *testing.T) {
 	mustContain(t, r, "<h1>Get a new security code</h1>", "Choose where to send it:", `value="1" checked`, "••• ••• 678")
 	mustNotContain(t, r, "Enter your security code", `id="f-code"`)
 	a.advance(time.Minute)
-	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "We sent a 6-digit code to ••• ••• 678")
+	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "code to be sent to ••• ••• 678")
 	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
 }
