@@ -3,6 +3,7 @@ package views
 import (
 	"html/template"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -57,5 +58,38 @@ func TestBrokenPageFailsItsRender(t *testing.T) {
 	}
 	if b.Len() != 0 {
 		t.Fatalf("wrote %q", b.String())
+	}
+}
+
+// TestPagesParseConcurrently: the first requests after a start parse their
+// pages at the same moment, each cloning the one layout (run with -race).
+func TestPagesParseConcurrently(t *testing.T) {
+	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
+		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for name := range e.pages {
+		for range 2 {
+			wg.Go(func() {
+				if _, err := e.page(name); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	for name := range e.mailHTML {
+		wg.Go(func() {
+			if _, err := e.mailHTML[name].get(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for name, p := range e.pages {
+		if tp, _ := p.get(); tp == nil || tp.Lookup("content") == nil {
+			t.Errorf("page %s has no content after parsing concurrently", name)
+		}
 	}
 }
