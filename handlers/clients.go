@@ -44,7 +44,7 @@ func (h *Handler) loadClient(c echo.Context, param string) (store.Client, error)
 }
 
 type clientListData struct {
-	Clients  []clientRow
+	Clients  []clientListRow
 	Query    string
 	Archived bool
 	Total    int
@@ -57,6 +57,14 @@ type clientListData struct {
 type clientRow struct {
 	store.Client
 	Phone string
+}
+
+// clientListRow is a row of the client list. Its fields are its own, not an
+// embedded store.Client: a template looks a field up by name on every use,
+// an embedded one through the embedding struct each time.
+type clientListRow struct {
+	ID, AccountID                     uint64
+	LastName, FirstName, Email, Phone string
 }
 
 // clientList is the client list with search-as-you-type; HTMX asks for the results alone.
@@ -80,7 +88,7 @@ func (h *Handler) clientList(c echo.Context) error {
 	p, _ := h.currentPractice()
 	d := clientListData{Query: q, Archived: archived, Total: total, Page: page}
 	for _, cl := range found {
-		row := clientRow{Client: cl}
+		row := clientListRow{ID: cl.ID, AccountID: cl.AccountID, LastName: cl.LastName, FirstName: cl.FirstName, Email: cl.Email}
 		if len(cl.Phones) > 0 {
 			row.Phone = displayPhone(cl.Phones[0].Number, p.PhoneRegion)
 		}
