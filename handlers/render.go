@@ -45,7 +45,6 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	}
 	pg.Zone = h.zone()
 	pg.DeliveryWarning = h.deliveryWarning(c, user)
-	pg.OutboxLink = isAdmin(user)
 	return pg
 }
 

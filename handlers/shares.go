@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -27,8 +30,10 @@ const (
 	DefaultMaxUpload = 50 << 20
 	// maxShareFiles is how many files one share holds.
 	maxShareFiles = 20
-	// maxShareField bounds a text field of the upload form, read before any file.
-	maxShareField = 8 << 10
+	// maxShareField bounds what is read of a text field of the upload form
+	// (read before any file): more than any field allows, so a field too
+	// long comes back beside it, as typed, up to maxEcho characters.
+	maxShareField = 64 << 10
 	// shareUploadRoute is the route whose body is streamed into the store.
 	shareUploadRoute = "/clients/:id/shares"
 )
@@ -57,6 +62,7 @@ type shareDialogData struct {
 	Mobiles   []string
 	MaxUpload string
 	MaxBytes  int64
+	MaxFiles  int
 	// Kept are files stored by an earlier attempt that failed on another field.
 	Kept    []store.Blob
 	Preview *sharePreview
@@ -67,7 +73,7 @@ type sharePreview struct{ To, Subject, Text string }
 func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 	pg := h.page(c, "share.dialog_title")
 	p, _ := h.currentPractice()
-	d := shareDialogData{Client: cl, MaxUpload: humanSize(pg.Localizer, h.cfg.MaxUpload), MaxBytes: h.cfg.MaxUpload}
+	d := shareDialogData{Client: cl, MaxUpload: humanSize(pg.Localizer, h.cfg.MaxUpload), MaxBytes: h.cfg.MaxUpload, MaxFiles: maxShareFiles}
 	for _, ph := range cl.Phones {
 		if ph.ReceivesCodes() {
 			d.Mobiles = append(d.Mobiles, displayPhone(ph.Number, p.PhoneRegion))
@@ -193,7 +199,20 @@ func (h *Handler) createShare(c echo.Context) error {
 			}
 		}
 	}
-	fileErr := ""
+	fileErr, status := "", http.StatusUnprocessableEntity
+	var fileArgs []any
+	// cut answers a body the client stopped sending: a stall (a phone losing its
+	// signal) gets the dialog back with a message, a closed connection a 400
+	// nobody reads. Neither is the server's fault: no ERROR in the log.
+	cut := func(err error) error {
+		dropStored()
+		if !isStall(err) {
+			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		}
+		h.log.Warn("upload stalled; nothing kept", "route", c.Path(), "ip", c.RealIP())
+		fileErr, status = "share.upload_stalled", http.StatusRequestTimeout
+		return nil
+	}
 	for fileErr == "" {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -203,37 +222,63 @@ func (h *Handler) createShare(c echo.Context) error {
 			dropStored()
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				fileErr = "share.too_large"
+				fileErr, fileArgs = "share.too_large", []any{"Max", d.MaxUpload}
 				break
 			}
-			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
-		}
-		name := part.FormName()
-		if part.FileName() == "" && name != "files" {
-			v, err := io.ReadAll(io.LimitReader(part, maxShareField+1))
-			if err != nil || len(v) > maxShareField {
-				dropStored()
-				return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+			var bad textproto.ProtocolError
+			if errors.As(err, &bad) {
+				// A part whose header cannot be read (a NUL in a file name, which
+				// no browser sends raw): the dialog comes back with what was typed.
+				fileErr = "share.bad_file_name"
+				break
 			}
-			vals.Add(name, string(v))
+			if err := cut(err); err != nil {
+				return err
+			}
+			break
+		}
+		name, filename := part.FormName(), part.FileName()
+		if filename == "" && name != "files" {
+			v, err := io.ReadAll(io.LimitReader(part, maxShareField+1))
+			if err != nil {
+				if err := cut(err); err != nil {
+					return err
+				}
+				break
+			}
+			// Longer than any field may be: kept cut, the field's own check
+			// says so beside it and shows back what was typed.
+			val := string(v)
+			if len(v) > maxShareField {
+				val = strings.ToValidUTF8(val[:maxShareField], "")
+			}
+			vals.Add(name, val)
 			continue
 		}
-		if part.FileName() == "" {
+		if filename == "" {
 			continue // the file input sent with nothing picked
 		}
 		if len(stored)+len(vals["keep"]) >= maxShareFiles {
-			fileErr = "share.too_many_files"
+			fileErr, fileArgs = "share.too_many_files", []any{"Max", maxShareFiles}
 			dropStored()
 			break
 		}
-		b := store.Blob{Name: share.CleanName(part.FileName(), pg.T("share.unnamed")), StaffID: user.ID, CreatedAt: h.now().UTC()}
+		b := store.Blob{Name: share.CleanName(filename, pg.T("share.unnamed")), StaffID: user.ID, CreatedAt: h.now().UTC()}
 		b.Type = downloadType(b.Name)
-		err = h.store.CreateBlob(&b, part, h.cfg.MaxUpload)
+		body := &readWatch{r: part}
+		err = h.store.CreateBlob(&b, body, h.cfg.MaxUpload)
 		var tooBig *http.MaxBytesError
 		switch {
-		case errors.Is(err, store.ErrTooLarge) || errors.As(err, &tooBig):
+		case errors.Is(err, store.ErrTooLarge):
 			dropStored()
-			fileErr = "share.too_large"
+			fileErr, fileArgs = "share.too_large_file", []any{"Name", b.Name, "Max", d.MaxUpload}
+		case errors.As(err, &tooBig):
+			dropStored()
+			fileErr, fileArgs = "share.too_large", []any{"Max", d.MaxUpload}
+		case body.err != nil:
+			if err := cut(body.err); err != nil {
+				return err
+			}
 		case err != nil:
 			dropStored()
 			return err
@@ -255,23 +300,15 @@ func (h *Handler) createShare(c echo.Context) error {
 		}
 		blobs = append(blobs, b)
 	}
-	blobs = append(blobs, stored...)
 	if fileErr != "" {
-		f.fail("files", fileErr)
-	} else if len(blobs) == 0 {
+		f.failWith("files", fileErr, fileArgs...)
+	} else if blobs = append(blobs, stored...); len(blobs) == 0 {
 		f.fail("files", "share.no_files")
 	}
 	if !f.ok() {
-		if fileErr != "" {
-			blobs = blobs[:len(blobs)-len(stored)]
-		}
 		d.Kept = blobs
-		pg.Form, pg.Errors = f.vals, f.errs
-		if fileErr == "share.too_large" {
-			pg.Errors["files"] = fileErr
-			return h.render(c, http.StatusUnprocessableEntity, "share_new", pg)
-		}
-		return h.render(c, http.StatusUnprocessableEntity, "share_new", pg)
+		pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
+		return h.render(c, status, "share_new", pg)
 	}
 	ids := make([]uint64, len(blobs))
 	names := make([]string, len(blobs))
@@ -322,6 +359,28 @@ func (h *Handler) shareSentFlash(r store.ShareRecipient, vis store.Visibility) s
 	return "flash.share_sent"
 }
 
+// readWatch keeps the error of reading an upload's body, to tell the client's
+// fault (a stall, a closed connection) from the store's.
+type readWatch struct {
+	r   io.Reader
+	err error
+}
+
+func (w *readWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if err != nil && err != io.EOF {
+		w.err = err
+	}
+	return n, err
+}
+
+// isStall reports whether err is a read that ran out of time: the client
+// stopped sending (bodyLimit's moving deadline).
+func isStall(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
 // previewShare shows the email the dialog would send, exactly, with a stand-in for the link.
 func (h *Handler) previewShare(c echo.Context) error {
 	cl, err := h.loadClient(c, "id")
@@ -335,7 +394,7 @@ func (h *Handler) previewShare(c echo.Context) error {
 	}
 	draft := h.readShareFields(f, cl)
 	delete(f.errs, "files")
-	pg.Form, pg.Errors = f.vals, f.errs
+	pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
 	if !f.ok() {
 		return h.renderBlock(c, http.StatusUnprocessableEntity, "share_new", "share_preview", pg)
 	}
@@ -365,7 +424,9 @@ func downloadType(name string) string {
 	return t
 }
 
-// humanSize writes a byte count the way the language does (1.5 MB / 1,5 Mo).
+// humanSize writes a byte count the way the language does, in binary units
+// as FOYER_MAX_UPLOAD counts them (1.5 MiB / 1,5 Mio), the number and its
+// unit held together.
 func humanSize(l interface {
 	T(string, ...any) string
 }, n int64) string {
@@ -381,6 +442,9 @@ func humanSize(l interface {
 	num := strconv.FormatFloat(v, 'f', 1, 64)
 	if unit == "share.size_b" {
 		num = strconv.FormatInt(n, 10)
+	}
+	if n == 1 {
+		return l.T("share.size_b_one")
 	}
 	num = strings.TrimSuffix(num, ".0")
 	if l.T("share.decimal") == "," {

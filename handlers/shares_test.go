@@ -172,7 +172,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 		t.Fatalf("right code: %d %s", r.Code, abbreviate(r.body))
 	}
 	r = b.get("/s/" + token + "/files")
-	mustContain(t, r, "Download your documents", "Compte rendu séance.pdf", "700 KB", "notes.txt", "Download all (zip)", "deleted on December 15, 2026", "As promised.")
+	mustContain(t, r, "Download your documents", "Compte rendu séance.pdf", "700\u00a0KiB", "notes.txt", "Download all (zip)", "deleted on December 15, 2026", "As promised.")
 
 	// Each file, byte for byte, with safe headers.
 	for i, f := range files {
@@ -480,7 +480,7 @@ func TestShareRefusesA51MiBFile(t *testing.T) {
 	if r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("51 MiB: %d", r.Code)
 	}
-	mustContain(t, r, "A file is larger than the limit. Nothing was sent")
+	mustContain(t, r, "“big.bin” is larger than 50\u00a0MiB, the limit for each file. Nothing was sent")
 	if ids, _ := a.st.AbandonedBlobs(a.now().Add(time.Hour)); len(ids) != 0 {
 		t.Fatalf("%d blobs stored", len(ids))
 	}

@@ -82,9 +82,16 @@
     var err = form.querySelector("#e-files");
     var max = Number(form.getAttribute("data-max"));
     var files = input ? Array.prototype.slice.call(input.files) : [];
-    if (files.some(function (f) { return f.size > max; })) {
+    var big = files.filter(function (f) { return f.size > max; });
+    var refuse = "";
+    if (big.length) {
+      refuse = form.getAttribute("data-too-large").replace("{name}", big.map(function (f) { return f.name; }).join(", "));
+    } else if (files.length > Number(form.getAttribute("data-max-files"))) {
+      refuse = form.getAttribute("data-too-many");
+    }
+    if (refuse) {
       e.preventDefault();
-      err.textContent = form.getAttribute("data-too-large");
+      err.textContent = refuse;
       input.setAttribute("aria-invalid", "true");
       input.focus();
       return;
@@ -110,7 +117,7 @@
         if (to.split("#")[0] === here) window.location.reload();
         return;
       }
-      if (xhr.status === 422) {
+      if (xhr.status === 422 || xhr.status === 408) {
         var dialog = form.closest("[role=dialog]");
         var holder = document.createElement("div");
         holder.innerHTML = xhr.responseText;
@@ -125,7 +132,14 @@
       }
       window.location.reload();
     });
-    xhr.addEventListener("error", function () { window.location.reload(); });
+    // The connection failed mid-way: say so and keep the form as it is, to try again.
+    xhr.addEventListener("error", function () {
+      if (box) box.hidden = true;
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      err.textContent = form.getAttribute("data-stalled");
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    });
     xhr.send(new FormData(form));
   });
   // The header menu is a <details> that folds on phones; on a wide screen it is

@@ -29,8 +29,6 @@ type Page struct {
 	Zone *time.Location
 	// DeliveryWarning names the "delivery not configured" banner to show, if any.
 	DeliveryWarning string
-	// OutboxLink is true when the viewer may open the outbox (owners and admins).
-	OutboxLink bool
 	// Title is the message ID of the page title.
 	Title string
 	// Form holds submitted values to re-fill; Errors maps a field to a message ID.
