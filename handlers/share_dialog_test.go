@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,112 @@ func TestShareStalledUpload(t *testing.T) {
 	if shares, _ := a.st.SharesOfClient(1); len(shares) != 0 {
 		t.Fatal("a share was made")
 	}
+}
+
+// "Someone else" gets the practice's language by default, not the first option.
+func TestShareOtherLanguageDefaultsToThePractice(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp() // Cabinet Lumière speaks French
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	mustContain(t, owner.get(clientPath+"/shares/new"), `<option value="fr" lang="fr" selected>`)
+	p, _ := a.st.Practice()
+	p.DefaultLang = "en"
+	if err := a.st.SavePractice(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.h.reloadPractice(); err != nil {
+		t.Fatal(err)
+	}
+	r := owner.get(clientPath + "/shares/new")
+	mustContain(t, r, `<option value="en" lang="en" selected>`)
+	mustNotContain(t, r, `<option value="fr" lang="fr" selected>`)
+}
+
+// The share email: no blank lines where an empty message was, and the
+// deletion time says whose clock it is.
+func TestShareEmailWithoutMessageAndWithTheZone(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.txt", []byte("a")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d", r.Code)
+	}
+	msgs, _ := a.st.ListMessages(0, 5)
+	mail := a.sent(msgs[0])
+	if strings.Contains(mail.Text, "\n\n\n") {
+		t.Errorf("blank lines left by the empty message:\n%s", mail.Text)
+	}
+	if !strings.Contains(mail.Text, "(Paris time).") {
+		t.Errorf("no time zone:\n%s", mail.Text)
+	}
+	l := a.h.catalog.Get("fr")
+	if got := zonedTime(l, a.h.zone(), "15 décembre 2026 à 11:00"); got != "15 décembre 2026 à 11:00 (heure de Paris)" {
+		t.Errorf("French: %q", got)
+	}
+}
+
+// Settings → Secure share: each bad value gets its own message, and only that.
+func TestShareSettingsOwnMessages(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	valid := "Dear [[RECIPIENT_NAME]], [[SECURE_SHARE_LINK]]"
+	r := owner.post("/settings/shares", formOf("share_days", "20.5", "code_minutes", "10", "template_en", valid, "template_fr", valid))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("20.5 days: %d", r.Code)
+	}
+	mustContain(t, r, "Enter a number of days from 1 to 90.")
+	mustNotContain(t, r, "Correct the template", "This is too long")
+	r = owner.post("/settings/shares", formOf("share_days", "20", "code_minutes", "10", "template_en", valid+" and [[", "template_fr", valid))
+	mustContain(t, r, "must be followed by a merge field’s name", "Correct the template")
+}
+
+// An ended share: Extend says so, Copy link answers that the link ended.
+func TestShareEndedActionsSaySo(t *testing.T) {
+	a, owner, clientPath, _, _ := sharedClient(t)
+	sh, _ := a.st.Share(1)
+	a.advance(sh.ExpiresAt.Sub(a.now()) + time.Minute) // past its date, not yet swept
+	owner = a.signIn("owner@example.org", ownerPassword)
+	if r := owner.post("/shares/1/extend", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("extend: %d", r.Code)
+	}
+	mustContain(t, owner.get(clientPath), "This secure link has ended: nothing was changed.")
+	if sh2, _ := a.st.Share(1); !sh2.ExpiresAt.Equal(sh.ExpiresAt) {
+		t.Fatal("an ended share was extended")
+	}
+	r := owner.get("/shares/1/link", "HX-Request", "true")
+	if r.Code != http.StatusGone || strings.Contains(r.body, "/s/") {
+		t.Fatalf("copy link of an ended share: %d", r.Code)
+	}
+	mustContain(t, r, "This link has ended")
+}
+
+// "This wasn't me" tells the practitioner which access was reported.
+func TestShareNotMeNamesTheLine(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en", "first_name", "Ana", "last_name", "Martin")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d", r.Code)
+	}
+	token := a.lastShareToken("ana@example.org")
+	b := verify(t, a, token)
+	b.get("/s/" + token + "/files/1")
+	page := client.get("/portal/account")
+	m := regexp.MustCompile(`name="line" value="(\d+)"`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no line to report: %s", abbreviate(page.body))
+	}
+	if r := client.post("/portal/shares/1/not-me", formOf("line", m[1])); r.Code != http.StatusSeeOther {
+		t.Fatalf("not me: %d", r.Code)
+	}
+	msgs, _ := a.st.ListMessages(0, 20)
+	for _, msg := range msgs {
+		if msg.Kind == "share_staff" && msg.Args["Event"] == "not_me" {
+			if text := a.sent(msg).Text; !strings.Contains(text, "The access they reported: November 25, 2026 at") {
+				t.Fatalf("the notice does not say which access:\n%s", text)
+			}
+			return
+		}
+	}
+	t.Fatal("no notice")
 }

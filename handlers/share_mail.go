@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -77,14 +78,41 @@ func (h *Handler) shareLang(sh store.Share) string {
 func renderShareLink(r *rendering) error {
 	a := r.M.Args
 	r.Mail.Subject = r.L.T("share.mail_subject", "Practice", r.P.Name)
-	r.Text = strings.TrimSpace(share.Merge(r.h.shareTemplate(r.L.Lang), map[string]string{
+	r.Text = strings.TrimSpace(closeBlanks(share.Merge(r.h.shareTemplate(r.L.Lang), map[string]string{
 		share.FieldLink:       r.Link("/s/"),
-		share.FieldDisclaimer: r.L.T("share.disclaimer", "When", r.Time("Expires")),
+		share.FieldDisclaimer: r.L.T("share.disclaimer", "When", r.ZonedTime("Expires")),
 		share.FieldRecipient:  a["Name"],
 		share.FieldPractice:   r.P.Name,
 		share.FieldMessage:    a["Message"],
-	})) + "\n"
+	}))) + "\n"
 	return nil
+}
+
+// blankRuns are runs of blank lines: a field merged empty (no message) leaves one.
+var blankRuns = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
+
+// closeBlanks keeps at most one blank line between paragraphs.
+func closeBlanks(s string) string { return blankRuns.ReplaceAllString(s, "\n\n") }
+
+// ZonedTime is Time followed by the practice's time zone, for a recipient who
+// may live in another ("7:17 PM (Paris time)").
+func (r *rendering) ZonedTime(arg string) string {
+	when := r.Time(arg)
+	if when == "" {
+		return ""
+	}
+	return zonedTime(r.L, r.h.zone(), when)
+}
+
+// zonedTime names zone after a formatted time, by its city ("Europe/Paris" →
+// Paris), or as UTC.
+func zonedTime(l *locales.Localizer, zone *time.Location, when string) string {
+	name := zone.String()
+	if name == "" || name == "UTC" || name == "Local" || !strings.Contains(name, "/") {
+		return l.T("mail.time_utc", "When", when)
+	}
+	city := strings.ReplaceAll(name[strings.LastIndex(name, "/")+1:], "_", " ")
+	return l.T("mail.time_in_zone", "When", when, "City", city)
 }
 
 // renderShareCode writes the security code: a text message, or an email when there is no mobile.
@@ -104,7 +132,7 @@ func renderShareReminder(r *rendering) error {
 	r.Mail.Intro = r.L.T("share.reminder_intro", "Practice", r.P.Name)
 	r.Mail.Action = r.L.T("share.reminder_action")
 	r.Mail.Link = r.Link("/s/")
-	r.Mail.Expiry = r.L.T("share.disclaimer", "When", r.Time("Expires"))
+	r.Mail.Expiry = r.L.T("share.disclaimer", "When", r.ZonedTime("Expires"))
 	return nil
 }
 
@@ -119,6 +147,10 @@ func renderShareStaff(r *rendering) error {
 	r.Mail.Subject = r.L.T("share."+ev+"_subject", "Name", a["Name"], "File", a["File"])
 	r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Staff"])
 	r.Mail.Intro = r.L.T("share."+ev+"_intro", "Name", a["Name"], "File", a["File"])
+	if when := r.Time("LineAt"); ev == "not_me" && when != "" {
+		// Which access the client reported, as the record's activity words it.
+		r.Mail.Note = r.L.T("share.not_me_line", "When", when, "What", r.L.T("share.event_"+a["LineType"], "Detail", a["LineDetail"]))
+	}
 	r.Mail.Action = r.L.T("share.staff_mail_action")
 	r.Mail.Link = r.h.link(a["Path"])
 	return nil
@@ -167,7 +199,7 @@ func (h *Handler) composeReminder(sh store.Share) (*store.Message, error) {
 
 // staffMail emails a notice of a share (first download, "This wasn't me") to
 // whoever shareNoticeTo names.
-func (h *Handler) staffMail(sh store.Share, event, file string) {
+func (h *Handler) staffMail(sh store.Share, event, file string, line ...store.ShareEvent) {
 	name := ""
 	if len(sh.Recipients) > 0 {
 		name = sh.Recipients[0].Name
@@ -177,9 +209,12 @@ func (h *Handler) staffMail(sh store.Share, event, file string) {
 		h.log.Error("unable to find who hears of a share", "err", err)
 	}
 	for _, st := range to {
-		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "share_staff",
-			Args: map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
-				"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}}); err != nil {
+		args := map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
+			"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}
+		if len(line) > 0 {
+			args["LineAt"], args["LineType"], args["LineDetail"] = timeArg(line[0].At), line[0].Type, line[0].Detail
+		}
+		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "share_staff", Args: args}); err != nil {
 			h.log.Error("unable to queue a share notice", "err", err)
 		}
 	}

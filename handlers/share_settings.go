@@ -56,6 +56,8 @@ func readTemplates(f *form) map[string]string {
 		}
 		var unknown *share.UnknownFieldError
 		switch err := share.CheckTemplate(t); {
+		case errors.As(err, &unknown) && unknown.Field == "":
+			f.fail(name, "share.template_bad_brackets")
 		case errors.As(err, &unknown):
 			f.fail(name, "share.template_unknown_field")
 			f.vals[name+"_field"] = unknown.Field
@@ -75,13 +77,14 @@ func (h *Handler) saveShareSettings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	days, err := strconv.Atoi(f.text("share_days", 3, true))
+	// Whatever was typed (20.5, 1e3, a word) gets the field's own message, with the range.
+	days, err := strconv.Atoi(f.text("share_days", 20, true))
 	if err != nil || days < 1 || days > 90 {
-		f.fail("share_days", "share.days_invalid")
+		f.errs["share_days"] = "share.days_invalid"
 	}
-	minutes, err := strconv.Atoi(f.text("code_minutes", 2, true))
+	minutes, err := strconv.Atoi(f.text("code_minutes", 20, true))
 	if err != nil || minutes < 5 || minutes > 15 {
-		f.fail("code_minutes", "share.minutes_invalid")
+		f.errs["code_minutes"] = "share.minutes_invalid"
 	}
 	mail := f.checkbox("download_mail")
 	templates := readTemplates(f)
@@ -133,12 +136,12 @@ func (h *Handler) previewShareTemplate(c echo.Context) error {
 	lifetime, _ := h.shareSettings()
 	body := share.Merge(templates[lang], map[string]string{
 		share.FieldLink:       h.link("/s/") + l.T("share.preview_token"),
-		share.FieldDisclaimer: l.T("share.disclaimer", "When", l.DateTime(h.now().Add(lifetime).In(h.zone()))),
+		share.FieldDisclaimer: l.T("share.disclaimer", "When", zonedTime(l, h.zone(), l.DateTime(h.now().Add(lifetime).In(h.zone())))),
 		share.FieldRecipient:  l.T("share.preview_name"),
 		share.FieldPractice:   p.Name,
 		share.FieldMessage:    l.T("share.preview_message"),
 	})
-	pg.Data.(*shareSettingsData).Preview = &sharePreview{Subject: l.T("share.mail_subject", "Practice", p.Name), Text: strings.TrimSpace(body) + "\n"}
+	pg.Data.(*shareSettingsData).Preview = &sharePreview{Subject: l.T("share.mail_subject", "Practice", p.Name), Text: strings.TrimSpace(closeBlanks(body)) + "\n"}
 	if isHTMX(c) {
 		return h.renderBlock(c, http.StatusOK, "share_settings", "template_preview", pg)
 	}
@@ -157,12 +160,19 @@ func (h *Handler) notMe(c echo.Context) error {
 	if err != nil || !sentTo(sh, a.ClientID) {
 		return echo.ErrNotFound
 	}
+	// The line reported: an access of the recipient's, by its place in the history.
+	var line []store.ShareEvent
+	if i, err := strconv.Atoi(c.FormValue("line")); err == nil {
+		if evs, err := h.shares.Events(sh.ID); err == nil && i >= 0 && i < len(evs) && recipientEvents[evs[i].Type] {
+			line = evs[i : i+1]
+		}
+	}
 	_, err = h.shares.Expire(sh.ID, store.ShareEvent{Type: share.EventNotMe, Recipient: 0, UserAgent: c.Request().UserAgent(), Detail: c.FormValue("line")})
 	if err != nil && !errors.Is(err, share.ErrEnded) {
 		return err
 	}
 	if err == nil {
-		h.staffMail(sh, "not_me", "")
+		h.staffMail(sh, "not_me", "", line...)
 		h.sweepShares()
 	}
 	h.setFlash(c, "flash.share_not_me")

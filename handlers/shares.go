@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/locales"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -81,6 +82,11 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 	}
 	pg.Form["recipient"] = "client"
 	pg.Form["verify"] = "1"
+	// Someone else's emails and pages: the practice's language, else the staff member's.
+	pg.Form["other_lang"] = p.DefaultLang
+	if !locales.IsSupported(p.DefaultLang) {
+		pg.Form["other_lang"] = pg.Localizer.Lang
+	}
 	pg.Data = &d
 	return pg
 }
@@ -505,6 +511,10 @@ func (h *Handler) extendShare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.shares.Usable(sh) == share.ErrEnded {
+		// Past its date, even before the sweep marks it: Send again makes a new link.
+		return h.backToShare(c, sh, "flash.share_ended")
+	}
 	lifetime, _ := h.shareSettings()
 	if _, err := h.shares.Extend(sh.ID, lifetime, currentUser(c).ID); errors.Is(err, share.ErrEnded) {
 		return h.backToShare(c, sh, "flash.share_ended")
@@ -531,6 +541,10 @@ func (h *Handler) shareLink(c echo.Context) error {
 	sh, err := h.loadShare(c)
 	if err != nil {
 		return err
+	}
+	if h.shares.Usable(sh) == share.ErrEnded {
+		// A link that no longer opens is not handed out again.
+		return echo.NewHTTPError(http.StatusGone, "error.share_link_ended")
 	}
 	token, err := h.shares.Link(sh)
 	if err != nil {
