@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -242,4 +243,30 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 		}
 	}
 	t.Fatal("no notice")
+}
+
+// Files of the same name become "same (2).txt" in the zip: the suffix before
+// the extension, so the copy still opens.
+func TestShareZipNamesDuplicatesBeforeTheExtension(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"},
+		upFile{"same.txt", []byte("1")}, upFile{"same.txt", []byte("2")}, upFile{"Same.TXT", []byte("3")}, upFile{"README", []byte("4")}, upFile{"README", []byte("5")})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d", r.Code)
+	}
+	b := verify(t, a, a.lastShareToken("ana@example.org"))
+	z := b.get("/s/" + a.lastShareToken("ana@example.org") + "/all")
+	zr, err := zip.NewReader(bytes.NewReader(z.Body.Bytes()), int64(z.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+	}
+	if got := strings.Join(names, "|"); got != "same.txt|same (2).txt|Same (3).TXT|README|README (2)" {
+		t.Fatalf("zip names: %s", got)
+	}
 }

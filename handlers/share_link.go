@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -386,7 +387,7 @@ func (h *Handler) shareZip(c echo.Context) error {
 		b := r.Blob()
 		name := b.Name
 		if k := seen[strings.ToLower(name)]; k > 0 {
-			ext := name[strings.LastIndexByte(name+".", '.'):]
+			ext := path.Ext(name) // same (2).txt, which still opens as a .txt
 			name = fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), k+1, ext)
 		}
 		seen[strings.ToLower(b.Name)]++
