@@ -196,10 +196,10 @@ func TestShareSettingsOwnMessages(t *testing.T) {
 
 // An ended share: Extend says so, Copy link answers that the link ended.
 func TestShareEndedActionsSaySo(t *testing.T) {
-	a, owner, clientPath, _, _ := sharedClient(t)
+	a, _, clientPath, _, _ := sharedClient(t)
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) + time.Minute) // past its date, not yet swept
-	owner = a.signIn("owner@example.org", ownerPassword)
+	owner := a.signIn("owner@example.org", ownerPassword)
 	if r := owner.post("/shares/1/extend", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("extend: %d", r.Code)
 	}
