@@ -60,6 +60,9 @@ var routes = []route{
 	{http.MethodGet, "/s/:token/files", public, func(h *Handler) echo.HandlerFunc { return h.shareFiles }},
 	{http.MethodGet, "/s/:token/files/:n", public, func(h *Handler) echo.HandlerFunc { return h.shareDownload }},
 	{http.MethodGet, "/s/:token/all", public, func(h *Handler) echo.HandlerFunc { return h.shareZip }},
+	// HEAD answers like GET without the body (download managers ask first).
+	{http.MethodHead, "/s/:token/files/:n", public, func(h *Handler) echo.HandlerFunc { return h.shareDownload }},
+	{http.MethodHead, "/s/:token/all", public, func(h *Handler) echo.HandlerFunc { return h.shareZip }},
 	{http.MethodGet, "/s/:token/history", public, func(h *Handler) echo.HandlerFunc { return h.shareHistory }},
 	{http.MethodGet, "/s/:token/delete", public, func(h *Handler) echo.HandlerFunc { return h.shareDeleteForm }},
 	{http.MethodPost, "/s/:token/delete", public, func(h *Handler) echo.HandlerFunc { return h.shareDelete }},

@@ -334,7 +334,7 @@ func (h *Handler) shareDownload(c echo.Context) error {
 	tameRange(c.Request(), b.Size)
 	// A resumed download (a Range past the start) is the same download, not
 	// another one; and a flood of requests does not flood the history.
-	if rg := c.Request().Header.Get("Range"); (rg == "" || strings.HasPrefix(rg, "bytes=0-")) &&
+	if rg := c.Request().Header.Get("Range"); c.Request().Method == http.MethodGet && (rg == "" || strings.HasPrefix(rg, "bytes=0-")) &&
 		h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:%d", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano(), b.ID), limitDownloadEvent) {
 		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Item: b.ID, Detail: b.Name})
 	}
@@ -371,6 +371,9 @@ func (h *Handler) shareZip(c echo.Context) error {
 	safeDownloadHeaders(hd)
 	hd.Set("Content-Type", "application/zip")
 	hd.Set("Content-Disposition", contentDisposition(l.T("share.zip_name")+".zip"))
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(http.StatusOK) // the zip is made as it is sent: no length to give
+	}
 	if h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:zip", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano()), limitDownloadEvent) {
 		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
 	}

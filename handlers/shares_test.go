@@ -944,3 +944,30 @@ func TestTameRangeEdgeCases(t *testing.T) {
 		}
 	}
 }
+
+// HEAD on a download answers like GET, without the body, and records nothing.
+func TestShareDownloadHead(t *testing.T) {
+	a, _, _, token, files := sharedClient(t)
+	b := verify(t, a, token)
+	before, err := a.st.ShareEvents(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/files/1", "/all"} {
+		req := httptest.NewRequest(http.MethodHead, "/s/"+token+path, nil)
+		r := b.do(req)
+		if r.Code != http.StatusOK || r.body != "" || r.Header().Get("Cache-Control") != "no-store" || !strings.HasPrefix(r.Header().Get("Content-Disposition"), "attachment") {
+			t.Fatalf("HEAD %s: %d %q %v", path, r.Code, abbreviate(r.body), r.Header())
+		}
+		if path == "/files/1" && r.Header().Get("Content-Length") != strconv.Itoa(len(files[0].data)) {
+			t.Fatalf("HEAD %s: Content-Length %q", path, r.Header().Get("Content-Length"))
+		}
+	}
+	if after, _ := a.st.ShareEvents(1); len(after) != len(before) {
+		t.Fatalf("HEAD added %d events", len(after)-len(before))
+	}
+	// Without a session, HEAD goes back to the landing like GET.
+	if r := a.browser().do(httptest.NewRequest(http.MethodHead, "/s/"+token+"/files/1", nil)); r.Code != http.StatusSeeOther {
+		t.Fatalf("HEAD without a session: %d", r.Code)
+	}
+}
