@@ -109,26 +109,33 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, d := h.landingPage(c, sh, p)
+	base := "/s/" + c.Param("token")
 	// Someone already in goes straight on.
 	if sid := h.shareSessionID(c, sh.ID); sid != "" {
 		if ss, err := h.shares.Session(sid, sh); err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient]))) {
-			return h.redirect(c, d.Base+"/slides/1")
+			return h.redirect(c, base+"/slides/1")
 		}
 	}
-	if !d.Anyone && c.QueryParam("who") != "" {
+	if sh.Visibility != store.VisibilityAnyone && c.QueryParam("who") != "" {
+		pg, d := h.landingPage(c, sh, p)
 		if !h.pickRecipient(c, sh, d) {
 			return echo.ErrNotFound
 		}
 		return h.render(c, http.StatusOK, "preso_landing", pg)
 	}
 	// The first step reads the same for every visitor of the link: it is kept
-	// until what it shows changes (the path holds the token).
+	// until what it shows changes (the path holds the token), and its page is
+	// built only when it is not.
 	key := []string{strconv.FormatUint(sh.ID, 10), string(sh.Visibility), p.Title}
-	for _, n := range d.Names {
-		key = append(key, strconv.Itoa(n.N), n.Name)
+	for i, r := range sh.Recipients {
+		if !goneRecipient(r) {
+			key = append(key, strconv.Itoa(i), r.Name)
+		}
 	}
-	return h.renderShared(c, "preso_landing", strings.Join(key, "\x00"), func() *views.Page { return pg })
+	return h.renderShared(c, "preso_landing", strings.Join(key, "\x00"), func() *views.Page {
+		pg, _ := h.landingPage(c, sh, p)
+		return pg
+	})
 }
 
 // presoEnter lets a visitor into a share open to anyone with the link: by their
