@@ -345,3 +345,39 @@ func TestLanguagesLoadOnFirstUse(t *testing.T) {
 		t.Fatalf("an unsupported language gave %q", l.Lang)
 	}
 }
+
+// TestEveryMessageResolves: each message of each language comes out as its
+// text, whether the cache or go-i18n answers it, with or without arguments,
+// and plural ones for every count.
+func TestEveryMessageResolves(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Supported {
+		msgs, err := Messages(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := c.Get(lang)
+		for id, v := range msgs {
+			switch v := v.(type) {
+			case string:
+				for _, got := range []string{l.T(id), l.T(id, "Name", "Zoé", "N", 3), l.N(id, 2)} {
+					if got == id || got == "" || strings.Contains(got, "{{") {
+						t.Errorf("%s %s gave %q", lang, id, got)
+					}
+				}
+				if !strings.Contains(v, "{{") && l.T(id, "Name", "Zoé") != v {
+					t.Errorf("%s %s with an argument gave %q, not its text %q", lang, id, l.T(id, "Name", "Zoé"), v)
+				}
+			case map[string]any:
+				for _, n := range []int{0, 1, 2, 1000000} {
+					if got := l.N(id, n); got == id || got == "" || strings.Contains(got, "{{") {
+						t.Errorf("%s %s (%d) gave %q", lang, id, n, got)
+					}
+				}
+			}
+		}
+	}
+}

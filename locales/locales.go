@@ -111,16 +111,25 @@ func (c *Catalog) Get(lang string) *Localizer {
 
 // load parses one language's messages file.
 func load(lang string) (*Localizer, error) {
-	// Each language has its bundle, so loading one never touches another's
-	// maps while it serves; every message exists in both (TestCatalogsMatch).
-	b := i18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	f, err := b.LoadMessageFileFS(files, "active."+lang+".toml")
+	raw, err := files.ReadFile("active." + lang + ".toml")
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
-	l := &Localizer{Lang: lang, l: i18n.NewLocalizer(b, lang), cache: map[string]string{}}
-	l.warm(f.Messages)
+	f, err := i18n.ParseMessageFileBytes(raw, "active."+lang+".toml", map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+	if err != nil {
+		return nil, fmt.Errorf("locales: %w", err)
+	}
+	l := &Localizer{Lang: lang, cache: map[string]string{}}
+	// go-i18n only gets the messages it has work to do on (arguments, plural
+	// forms): the plain ones, five in six, are answered from the cache, and
+	// go-i18n's structures for them took about 1 MB per language.
+	// Each language has its bundle, so loading one never touches another's
+	// maps while it serves; every message exists in both (TestCatalogsMatch).
+	b := i18n.NewBundle(language.English)
+	if err := b.AddMessages(f.Tag, l.warm(f.Messages)...); err != nil {
+		return nil, fmt.Errorf("locales: %w", err)
+	}
+	l.l = i18n.NewLocalizer(b, lang)
 	l.months = strings.Split(l.T("format.months"), ",")
 	l.weekdays = strings.Split(l.T("format.weekdays"), ",")
 	l.timeLayout = l.T("format.time_layout")
@@ -142,10 +151,9 @@ type Localizer struct {
 // (T("x", "Name", n) fills {{.Name}}). A missing message returns its ID,
 // which the catalog test keeps from ever reaching a page.
 func (l *Localizer) T(id string, args ...any) string {
-	if len(args) == 0 {
-		if s, ok := l.cache[id]; ok {
-			return s
-		}
+	s, plain := l.cache[id]
+	if plain && len(args) == 0 {
+		return s
 	}
 	data := map[string]any{}
 	for i := 0; i+1 < len(args); i += 2 {
@@ -153,9 +161,11 @@ func (l *Localizer) T(id string, args ...any) string {
 			data[k] = args[i+1]
 		}
 	}
-	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-	if err != nil {
-		return id
+	if !plain {
+		var err error
+		if s, err = l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data}); err != nil {
+			return id
+		}
 	}
 	if l.Lang == "fr" {
 		s = elide(s, data)
@@ -165,6 +175,9 @@ func (l *Localizer) T(id string, args ...any) string {
 
 // N returns the plural form of id for count; {{.Count}} holds the count.
 func (l *Localizer) N(id string, count int, args ...any) string {
+	if s, plain := l.cache[id]; plain {
+		return s // one text for every count
+	}
 	data := map[string]any{"Count": count}
 	for i := 0; i+1 < len(args); i += 2 {
 		if k, ok := args[i].(string); ok {
@@ -241,17 +254,20 @@ func flatten(prefix string, tree map[string]any, out map[string]any) {
 	}
 }
 
-// warm caches the messages that take no arguments: most of a page's strings,
-// which go-i18n would otherwise run through text/template on every call. It
-// reads the messages go-i18n parsed: parsing the files a second time was a
-// third of Load.
-func (l *Localizer) warm(msgs []*i18n.Message) {
+// warm caches the messages that take no arguments and have no plural forms:
+// most of a page's strings, which go-i18n would otherwise run through
+// text/template on every call. It returns the other messages, for go-i18n.
+func (l *Localizer) warm(msgs []*i18n.Message) []*i18n.Message {
+	var rest []*i18n.Message
 	for _, m := range msgs {
 		plural := m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != ""
 		if !plural && m.Other != "" && !strings.Contains(m.Other, "{{") {
 			l.cache[m.ID] = m.Other
+		} else {
+			rest = append(rest, m)
 		}
 	}
+	return rest
 }
 
 // Currencies Foyer can show amounts in.
