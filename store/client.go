@@ -251,38 +251,58 @@ func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 			out, total, err = listClients(tx, f)
 			return err
 		}
-		top := &topHits{k: f.Offset + f.Limit}
 		keep := func(b blockView, i int) bool {
 			return (f.PractitionerID == 0 || b.tag(i) == f.PractitionerID) && (b.flag(i) == 1) == f.Archived
 		}
+		// matches calls fn for every match, in ID order.
+		var matches func(fn func(b blockView, i int)) error
 		if grams := queryGrams(terms); grams != nil {
 			sets := candidates(tx.Bucket(bucketClientGrams), grams)
-			eachCandidate(tx.Bucket(bucketClientSearch), sets, false, terms, keep, func(b blockView, i int) bool {
-				total++
-				top.offer(hit{key: b.sortKey(i), id: b.id(i)})
-				return true
-			})
-		} else {
-			// Only terms of one or two bytes: no trigram to look up.
-			err := tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
-				b := viewBlock(v)
-				b.each(terms, func(i int) bool { return keep(b, i) }, func(i int) {
-					total++
-					top.offer(hit{key: b.sortKey(i), id: b.id(i)})
+			matches = func(fn func(b blockView, i int)) error {
+				eachCandidate(tx.Bucket(bucketClientSearch), sets, false, terms, keep, func(b blockView, i int) bool {
+					fn(b, i)
+					return true
 				})
 				return nil
-			})
-			if err != nil {
-				return err
+			}
+		} else {
+			// Only terms of one or two bytes: no trigram to look up.
+			matches = func(fn func(b blockView, i int)) error {
+				return tx.Bucket(bucketClientSearch).ForEach(func(_, v []byte) error {
+					b := viewBlock(v)
+					b.each(terms, func(i int) bool { return keep(b, i) }, func(i int) { fn(b, i) })
+					return nil
+				})
 			}
 		}
-		page := top.sorted()
-		if f.Offset >= len(page) {
-			return nil
+		if err := matches(func(blockView, int) { total++ }); err != nil || f.Offset >= total {
+			return err
 		}
-		for _, h := range page[f.Offset:] {
+		// The page: when a quarter of the clients or more match (a first
+		// letter, a common domain), the first ones in name order are
+		// usually met soon walking client_index; else, or when the walk
+		// reads as many entries as there are matches without filling the
+		// page (matches bunched late in name order), the matches are gone
+		// through again, keeping the first in name order.
+		var ids [][]byte
+		walked := false
+		if all := countEntries(tx.Bucket(bucketSearchCounts), 'c', func(uint64, byte) bool { return true }); 4*total >= all {
+			ids, walked = walkClients(tx, f, terms, total)
+		}
+		if !walked {
+			need := f.Offset + f.Limit
+			top := &topHits{k: need}
+			if err := matches(func(b blockView, i int) { top.offer(hit{key: b.sortKey(i), id: b.id(i)}) }); err != nil {
+				return err
+			}
+			ids = ids[:0]
+			for _, h := range top.sorted()[min(f.Offset, len(top.h)):] {
+				ids = append(ids, h.id)
+			}
+		}
+		for _, id := range ids {
 			var c Client
-			if err := getJSON(tx, bucketClients, h.id, &c); err != nil {
+			if err := getJSON(tx, bucketClients, id, &c); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -290,6 +310,40 @@ func (s *Store) SearchClients(f ClientFilter) ([]Client, int, error) {
 		return nil
 	})
 	return out, total, err
+}
+
+// walkClients pages through client_index in name order, keeping the clients
+// of the filter whose text holds every term. It gives up (false) after
+// reading budget entries without filling the page.
+func walkClients(tx *bolt.Tx, f ClientFilter, terms [][]byte, budget int) ([][]byte, bool) {
+	var ids [][]byte
+	seen := 0
+	c := tx.Bucket(bucketClientIndex).Cursor()
+	for k, v := c.First(); len(ids) < f.Limit; k, v = c.Next() {
+		if k == nil {
+			return ids, true // the end: the page is what there is
+		}
+		if budget--; budget < 0 {
+			return nil, false
+		}
+		if len(v) < 19 || (f.PractitionerID != 0 && binary.BigEndian.Uint64(v[:8]) != f.PractitionerID) || (v[8] == 1) != f.Archived {
+			continue
+		}
+		text, all := v[19:], true
+		for _, t := range terms {
+			if !bytes.Contains(text, t) {
+				all = false
+				break
+			}
+		}
+		if !all {
+			continue
+		}
+		if seen++; seen > f.Offset {
+			ids = append(ids, k[len(k)-8:])
+		}
+	}
+	return ids, true
 }
 
 // listClients is SearchClients without a query: the count from the search

@@ -282,3 +282,55 @@ func TestEntryFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchClientsWalk: a query most clients match pages by walking the
+// name order; when its matches all sort late, the walk gives up within its
+// budget and the matches are gone through again. Both answer as the scan.
+func TestSearchClientsWalk(t *testing.T) {
+	s := openTest(t)
+	s.db.NoSync = true
+	err := s.Batch(func(b *Batch) error {
+		for i := range 400 {
+			// "Zq…" clients (a third) hold a "q" and sort after every "A…" one.
+			c := Client{FirstName: "Anne", LastName: "Abel" + strconv.Itoa(i), PractitionerID: 1}
+			if i%3 == 0 {
+				c.LastName = "Zq" + strconv.Itoa(i)
+			}
+			if err := b.AddClient(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		f := ClientFilter{Query: ParseQuery("q"), Limit: 25}
+		if _, ok := walkClients(tx, f, f.Query.bytes(), 134); ok {
+			t.Error("the walk to the late matches did not give up")
+		}
+		f.Query = ParseQuery("an")
+		if ids, ok := walkClients(tx, f, f.Query.bytes(), 400); !ok || len(ids) != 25 {
+			t.Errorf("the walk over dense matches: %d, %v", len(ids), ok)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"q", "zq", "an", "abel", "e", "zq1"} {
+		for _, offset := range []int{0, 25, 120, 300} {
+			f := ClientFilter{Query: ParseQuery(q), Offset: offset, Limit: 25}
+			want, wantTotal, _ := s.scanClients(f)
+			got, total, err := s.SearchClients(f)
+			var gotIDs []uint64
+			for _, c := range got {
+				gotIDs = append(gotIDs, c.ID)
+			}
+			if err != nil || total != wantTotal || !slices.Equal(gotIDs, want) {
+				t.Fatalf("%q from %d: got %d %v, the scan %d %v", q, offset, total, gotIDs, wantTotal, want)
+			}
+		}
+	}
+}
