@@ -174,6 +174,9 @@ func (h *Handler) presoEnter(c echo.Context) error {
 	if email != "" {
 		detail += " <" + email + ">"
 	}
+	if !h.allowShareEnter(c, sh.ID) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	}
 	sid, err := h.shares.Enter(sh.ID, who, detail, ua)
 	if errors.Is(err, share.ErrEnded) {
 		return echo.NewHTTPError(http.StatusGone, "error.share_ended")

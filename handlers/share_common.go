@@ -25,6 +25,16 @@ var limitShareMiss = policy{every: 10 * time.Second, burst: 10}
 // hour (a download manager's segments and retries are one download).
 var limitDownloadEvent = policy{every: 30 * time.Minute, burst: 1}
 
+// limitShareEnter bounds, per address and link open to anyone, how often a
+// visitor may come in: each entry is a session and a line in the history the
+// staff read, and a script could add them without end.
+var limitShareEnter = policy{every: time.Minute, burst: 10}
+
+// allowShareEnter reports whether the visitor's address may come in to share id once more.
+func (h *Handler) allowShareEnter(c echo.Context, id uint64) bool {
+	return h.limits.allow("share-enter:"+c.RealIP()+":"+strconv.FormatUint(id, 10), limitShareEnter)
+}
+
 // limitShareCode throttles, per address, failed code entries across all
 // shares (the per-share limits live in the store).
 var limitShareCode = policy{every: 6 * time.Second, burst: 20}

@@ -177,6 +177,12 @@ func (h *Handler) shareOpen(c echo.Context) error {
 	if v.Share.Visibility != store.VisibilityAnyone {
 		return h.redirect(c, v.Base)
 	}
+	if v.Session != nil {
+		return h.redirect(c, v.Base+"/files") // already in: no second session nor history line
+	}
+	if !h.allowShareEnter(c, v.Share.ID) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	}
 	who, _ := strconv.Atoi(c.FormValue("who"))
 	if who < -1 || who >= len(v.Share.Recipients) {
 		who = -1

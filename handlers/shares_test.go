@@ -971,3 +971,54 @@ func TestShareDownloadHead(t *testing.T) {
 		t.Fatalf("HEAD without a session: %d", r.Code)
 	}
 }
+
+// Coming into a link open to anyone is a session and a history line each
+// time: one visitor already in adds nothing, and one address is throttled.
+func TestShareOpenToAnyoneDoesNotFloodTheHistory(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client"}, upFile{"notes.txt", []byte("hello")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	token := a.lastShareToken("ana@example.org")
+	entries := func() int {
+		evs, err := a.st.ShareEvents(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.Type == share.EventAnonymous || ev.Type == share.EventIdentified {
+				n++
+			}
+		}
+		return n
+	}
+	in := a.browser()
+	if r := in.post("/s/"+token+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("open: %d %s", r.Code, abbreviate(r.body))
+	}
+	for range 5 {
+		if r := in.post("/s/"+token+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther || !strings.HasSuffix(r.Header().Get("Location"), "/files") {
+			t.Fatalf("open again: %d", r.Code)
+		}
+	}
+	if n := entries(); n != 1 {
+		t.Fatalf("%d entries for one visitor", n)
+	}
+	codes := map[int]int{}
+	for range 30 {
+		b := a.browser()
+		codes[b.post("/s/"+token+"/open", formOf("who", "-1")).Code]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 || entries() > 12 {
+		t.Fatalf("30 entries from one address: %v, %d in the history", codes, entries())
+	}
+	// Another address still comes in.
+	other := a.browser()
+	other.ip = "203.0.113.50:1"
+	if r := other.post("/s/"+token+"/open", formOf("who", "-1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("another address: %d", r.Code)
+	}
+}
