@@ -212,3 +212,32 @@ func TestShareFlashSaysWhatWaits(t *testing.T) {
 		t.Error("all set up: the plain flash is gone")
 	}
 }
+
+// Sent again to someone else, a share leaves the client's portal: the client
+// neither sees that person's history nor can stop their link. Sent again to
+// the client's own address, it stays.
+func TestShareSentAgainToSomeoneElseLeavesThePortal(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en", "first_name", "Ana", "last_name", "Martin")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d", r.Code)
+	}
+	if r := owner.post("/shares/1/again", formOf("name", "Maître Roux", "email", "roux@example.org", "lang", "fr")); r.Code != http.StatusSeeOther {
+		t.Fatalf("send again: %d %s", r.Code, abbreviate(r.body))
+	}
+	page := client.get("/portal/account")
+	if strings.Contains(page.body, "Maître Roux") || strings.Contains(page.body, `action="/portal/shares/2/not-me"`) {
+		t.Fatal("the lawyer's share is in the client's portal")
+	}
+	if r := client.post("/portal/shares/2/not-me", nil); r.Code != http.StatusNotFound {
+		t.Fatalf("the client stops the lawyer's link: %d", r.Code)
+	}
+	// Back to the client (any case of their address): theirs again.
+	if r := owner.post("/shares/2/again", formOf("name", "Ana Martin", "email", "ANA@example.org", "lang", "en")); r.Code != http.StatusSeeOther {
+		t.Fatalf("send again to Ana: %d", r.Code)
+	}
+	if sh, _ := a.st.Share(3); sh.Recipients[0].ClientID != 1 {
+		t.Fatalf("sent again to the client: recipient %+v", sh.Recipients[0])
+	}
+}

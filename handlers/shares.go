@@ -592,7 +592,7 @@ func (h *Handler) sendAgainForm(c echo.Context) error {
 
 // sendAgain makes a new share (new link) of the same files for corrected details; the old link stops.
 func (h *Handler) sendAgain(c echo.Context) error {
-	pg, sh, _, err := h.sendAgainPage(c)
+	pg, sh, cl, err := h.sendAgainPage(c)
 	if err != nil {
 		return err
 	}
@@ -606,6 +606,13 @@ func (h *Handler) sendAgain(c echo.Context) error {
 	r.Email = f.email("email", true)
 	r.Lang = f.choice("lang", "en", "fr")
 	r.Mobiles = nil
+	// The new link is the client's own only while it goes to the client's
+	// address: sent again to a lawyer, it leaves the client's portal, where
+	// the client would see that person's history and could stop their link.
+	r.ClientID = 0
+	if cl.Email != "" && strings.EqualFold(r.Email, cl.Email) {
+		r.ClientID = cl.ID
+	}
 	if raw := f.text("mobile", 40, false); raw != "" {
 		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
 		switch {
