@@ -55,6 +55,7 @@ var routes = []route{
 	{http.MethodGet, "/portal/receipts/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.myReceipt }},
 	{http.MethodGet, "/portal/video/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomPage }},
 	{http.MethodGet, "/portal/video/:id/ws", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
+	{http.MethodGet, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMeForm }},
 	{http.MethodPost, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMe }},
 
 	{http.MethodGet, "/s/:token/files", public, func(h *Handler) echo.HandlerFunc { return h.shareFiles }},
@@ -93,6 +94,7 @@ var routes = []route{
 	{http.MethodPost, shareUploadRoute, anyStaff, func(h *Handler) echo.HandlerFunc { return h.createShare }},
 	{http.MethodPost, "/clients/:id/shares/preview", anyStaff, func(h *Handler) echo.HandlerFunc { return h.previewShare }},
 	{http.MethodGet, "/shares/:id/link", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareLink }},
+	{http.MethodGet, "/shares/:id/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expireShareForm }},
 	{http.MethodPost, "/shares/:id/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expireShare }},
 	{http.MethodPost, "/shares/:id/extend", anyStaff, func(h *Handler) echo.HandlerFunc { return h.extendShare }},
 	{http.MethodPost, "/shares/:id/unlock", anyStaff, func(h *Handler) echo.HandlerFunc { return h.unlockShare }},

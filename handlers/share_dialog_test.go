@@ -226,11 +226,18 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 	b := verify(t, a, token)
 	b.get("/s/" + token + "/files/1")
 	page := client.get("/portal/account")
-	m := regexp.MustCompile(`name="line" value="(\d+)"`).FindStringSubmatch(page.body)
+	m := regexp.MustCompile(`href="(/portal/shares/1/not-me\?line=(\d+))"`).FindStringSubmatch(page.body)
 	if m == nil {
 		t.Fatalf("no line to report: %s", abbreviate(page.body))
 	}
-	if r := client.post("/portal/shares/1/not-me", formOf("line", m[1])); r.Code != http.StatusSeeOther {
+	// A page asks first, says which access and what will happen; nothing happened yet.
+	confirm := client.get(m[1])
+	mustContain(t, confirm, "This wasn’t you?", "The access they reported: November 25, 2026 at", "the documents are deleted from the server",
+		`name="line" value="`+m[2]+`"`, "It wasn’t me: stop the link")
+	if sh, _ := a.st.Share(1); !sh.Live() {
+		t.Fatal("the confirmation page stopped the link")
+	}
+	if r := client.post("/portal/shares/1/not-me", formOf("line", m[2])); r.Code != http.StatusSeeOther {
 		t.Fatalf("not me: %d", r.Code)
 	}
 	msgs, _ := a.st.ListMessages(0, 20)
@@ -268,5 +275,28 @@ func TestShareZipNamesDuplicatesBeforeTheExtension(t *testing.T) {
 	}
 	if got := strings.Join(names, "|"); got != "same.txt|same (2).txt|Same (3).TXT|README|README (2)" {
 		t.Fatalf("zip names: %s", got)
+	}
+}
+
+// Expire now asks first, on a page of its own (no JavaScript needed).
+func TestShareExpireNowAsksFirst(t *testing.T) {
+	a, owner, clientPath, token, _ := sharedClient(t)
+	record := owner.get(clientPath)
+	mustContain(t, record, `href="/shares/1/expire"`)
+	mustNotContain(t, record, `action="/shares/1/expire"`)
+	r := owner.get("/shares/1/expire")
+	mustContain(t, r, "Expire this link now?", "Ana Martin", "its files are deleted from the server", `action="/shares/1/expire"`, "Keep the link")
+	if r := a.browser().get("/s/" + token); r.Code != http.StatusOK {
+		t.Fatalf("the confirmation page stopped the link: %d", r.Code)
+	}
+	if r := owner.post("/shares/1/expire", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("expire: %d", r.Code)
+	}
+	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
+		t.Fatalf("after Expire now: %d", r.Code)
+	}
+	// Once ended, the page says so instead of asking.
+	if r := owner.get("/shares/1/expire"); r.Code != http.StatusSeeOther {
+		t.Fatalf("confirmation of an ended share: %d", r.Code)
 	}
 }

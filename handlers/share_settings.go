@@ -148,6 +148,30 @@ func (h *Handler) previewShareTemplate(c echo.Context) error {
 	return h.render(c, http.StatusOK, "share_settings", pg)
 }
 
+// notMeForm asks before "This wasn't me" and says what it does: the link
+// stops, the documents are deleted, the practice is told which access.
+func (h *Handler) notMeForm(c echo.Context) error {
+	a := currentAccount(c)
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	sh, err := h.shares.Get(id)
+	if err != nil || !sentTo(sh, a.ClientID) {
+		return echo.ErrNotFound
+	}
+	pg := h.portalPage(c, "share.not_me_title")
+	data := map[string]any{"Share": sh, "Line": ""}
+	if i, err := strconv.Atoi(c.QueryParam("line")); err == nil {
+		if evs, err := h.shares.Events(sh.ID); err == nil && i >= 0 && i < len(evs) && recipientEvents[evs[i].Type] {
+			ev := evs[i]
+			data["Line"], data["Index"] = pg.T("share.not_me_line", "When", pg.DateTime(ev.At), "What", pg.T("share.event_"+ev.Type, "Detail", ev.Detail)), i
+		}
+	}
+	pg.Data = data
+	return h.render(c, http.StatusOK, "portal_not_me", pg)
+}
+
 // notMe is "This wasn't me" on a line of the portal's document history: the
 // share stops at once and its staff member is told.
 func (h *Handler) notMe(c echo.Context) error {

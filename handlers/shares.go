@@ -492,6 +492,21 @@ func (h *Handler) backToShare(c echo.Context, sh store.Share, flash string) erro
 	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID))
 }
 
+// expireShareForm asks before Expire now, which cannot be undone: a plain
+// page, so it works without JavaScript and a mis-tap on a phone costs nothing.
+func (h *Handler) expireShareForm(c echo.Context) error {
+	sh, err := h.loadShare(c)
+	if err != nil {
+		return err
+	}
+	if !sh.Live() {
+		return h.backToShare(c, sh, "flash.share_ended")
+	}
+	pg := h.page(c, "share.expire_title")
+	pg.Data = map[string]any{"Share": sh, "Recipient": sh.Recipients[0]}
+	return h.render(c, http.StatusOK, "share_expire", pg)
+}
+
 // expireShare is Expire now: the link stops at once and the files are purged by the next sweep.
 func (h *Handler) expireShare(c echo.Context) error {
 	sh, err := h.loadShare(c)

@@ -366,7 +366,7 @@ func TestShareIDOR(t *testing.T) {
 	other := a.addStaff("Paul Other", "paul@example.org", store.RolePractitioner)
 	_ = other
 	paul := a.signIn("paul@example.org", staffPassword)
-	for _, p := range []string{clientPath + "/shares/new", "/shares/1/link", "/shares/1/again"} {
+	for _, p := range []string{clientPath + "/shares/new", "/shares/1/link", "/shares/1/again", "/shares/1/expire"} {
 		if r := paul.get(p); r.Code != http.StatusNotFound {
 			t.Errorf("another practitioner GET %s: %d", p, r.Code)
 		}
@@ -390,6 +390,9 @@ func TestShareIDOR(t *testing.T) {
 	_, mallory := a.clientWithPortal(owner, "mallory@example.org", "a long password here")
 	if r := mallory.post("/portal/shares/1/not-me", nil); r.Code != http.StatusNotFound {
 		t.Errorf("portal client of another record: %d", r.Code)
+	}
+	if r := mallory.get("/portal/shares/1/not-me?line=1"); r.Code != http.StatusNotFound {
+		t.Errorf("portal client of another record, confirmation page: %d", r.Code)
 	}
 	mustNotContain(t, mallory.get("/portal/account"), "Compte rendu")
 	// Unknown tokens: 404, then 429 for that address.
