@@ -361,7 +361,7 @@ func (h *Handler) recordDownload(c echo.Context, v *shareVisit, ev store.ShareEv
 		return
 	}
 	if p, _ := h.currentPractice(); first && !p.NoDownloadMail {
-		h.staffMail(v.Share, "first_download", ev.Detail)
+		h.staffMailBy(v.Share, ev.Recipient, "first_download", ev.Detail)
 	}
 }
 

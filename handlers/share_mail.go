@@ -141,7 +141,7 @@ func renderShareReminder(r *rendering) error {
 func renderShareStaff(r *rendering) error {
 	a := r.M.Args
 	ev := a["Event"]
-	if ev != "first_download" && ev != "not_me" {
+	if ev != "first_download" && ev != "first_download_anonymous" && ev != "not_me" {
 		return fmt.Errorf("handlers: share notice %q", ev)
 	}
 	r.Mail.Subject = r.L.T("share."+ev+"_subject", "Name", a["Name"], "File", a["File"])
@@ -200,9 +200,21 @@ func (h *Handler) composeReminder(sh store.Share) (*store.Message, error) {
 // staffMail emails a notice of a share (first download, "This wasn't me") to
 // whoever shareNoticeTo names.
 func (h *Handler) staffMail(sh store.Share, event, file string, line ...store.ShareEvent) {
+	h.staffMailBy(sh, 0, event, file, line...)
+}
+
+// staffMailBy is staffMail for what recipient who did. A visitor who went on
+// without giving their name (who < 0) is not named after the recipient: the
+// notice says someone did, through the link sent to the recipient — exactly
+// the case staff should look at twice.
+func (h *Handler) staffMailBy(sh store.Share, who int, event, file string, line ...store.ShareEvent) {
 	name := ""
-	if len(sh.Recipients) > 0 {
-		name = sh.Recipients[0].Name
+	if who < 0 {
+		event += "_anonymous"
+		who = 0
+	}
+	if who < len(sh.Recipients) {
+		name = sh.Recipients[who].Name
 	}
 	to, err := h.shareNoticeTo(sh)
 	if err != nil {

@@ -207,3 +207,70 @@ func TestShareNewCodeToAnotherNumber(t *testing.T) {
 	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "code to be sent to ••• ••• 678")
 	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
 }
+
+// firstDownloadNotice is the newest first-download notice, rendered in its language and in French.
+func (a *testApp) firstDownloadNotice() (en, fr string) {
+	a.t.Helper()
+	msgs, _ := a.st.ListMessages(0, 200)
+	for _, m := range msgs {
+		if m.Kind == "share_staff" && strings.HasPrefix(m.Args["Event"], "first_download") {
+			out := a.sent(m)
+			m.Lang = "fr"
+			outFR := a.sent(m)
+			return out.Subject + "\n" + out.Text, outFR.Subject + "\n" + outFR.Text
+		}
+	}
+	a.t.Fatal("no first-download notice")
+	return "", ""
+}
+
+// A visitor who went on without giving their name is not named after the
+// recipient in the first-download notice.
+func TestShareFirstDownloadBySomeoneWithoutAName(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	for range 2 {
+		if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "0"}, upFile{"anon.txt", []byte("A")}); r.Code != http.StatusSeeOther {
+			t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+		}
+	}
+	msgs, _ := a.st.ListMessages(0, 10)
+	var tokens []string
+	for _, m := range msgs {
+		if l := docLinkRe.FindStringSubmatch(a.sent(m).Text); l != nil {
+			tokens = append(tokens, l[1])
+		}
+	}
+	if len(tokens) != 2 {
+		t.Fatalf("%d links", len(tokens))
+	}
+	// Newest first: tokens[1] is the first share.
+	anon := a.browser()
+	mustContain(t, anon.get("/s/"+tokens[1]), "Continue without giving my name")
+	anon.follow(anon.post("/s/"+tokens[1]+"/open", formOf("who", "-1")), "/s/"+tokens[1]+"/files")
+	if r := anon.get("/s/" + tokens[1] + "/files/1"); r.Code != http.StatusOK {
+		t.Fatalf("download: %d", r.Code)
+	}
+	en, fr := a.firstDownloadNotice()
+	mustHave := func(s string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(s, w) {
+				t.Errorf("notice lacks %q:\n%s", w, s)
+			}
+		}
+	}
+	mustHave(en, "Someone who did not give their name downloaded the shared documents", "has just downloaded anon.txt for the first time, through the link sent to Ana Martin")
+	mustHave(fr, "Une personne qui n’a pas donné son nom a téléchargé", "par le lien envoyé à Ana Martin")
+	if strings.Contains(strings.SplitN(en, "\n", 2)[0], "Ana Martin downloaded") {
+		t.Errorf("the anonymous download is put on the recipient: %s", en)
+	}
+	// Who said "I am Ana Martin" is named.
+	named := a.browser()
+	named.follow(named.post("/s/"+tokens[0]+"/open", formOf("who", "0")), "/s/"+tokens[0]+"/files")
+	named.get("/s/" + tokens[0] + "/files/1")
+	en, fr = a.firstDownloadNotice()
+	mustHave(en, "Ana Martin downloaded the shared documents", "Ana Martin has just downloaded anon.txt")
+	mustHave(fr, "Ana Martin a téléchargé les documents partagés")
+}
