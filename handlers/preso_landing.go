@@ -45,6 +45,8 @@ type landingName struct {
 type landingTarget struct {
 	N      int
 	Masked string
+	// Last is what "ending in" shows.
+	Last string
 }
 
 // landingVisit opens a preso share for its landing pages; an ended share says so.
@@ -96,7 +98,7 @@ func (h *Handler) pickRecipient(c echo.Context, sh store.Share, d *landingData) 
 	d.Who, d.Name = who, sh.Recipients[who].Name
 	for i, t := range share.Targets(sh, who) {
 		if t.Channel == store.ChannelSMS {
-			d.Targets = append(d.Targets, landingTarget{N: i, Masked: t.Masked()})
+			d.Targets = append(d.Targets, landingTarget{N: i, Masked: keepTogether(t.Masked()), Last: lastDigits(t)})
 		}
 	}
 	return true
@@ -256,7 +258,7 @@ func (h *Handler) presoCodeForm(c echo.Context) error {
 		pg.Errors[n.Field] = n.Msg
 	}
 	if sc, err := h.store.ShareCode(sh.ID); err == nil && sc.Target != "" && sc.Recipient == d.Who {
-		d.Sent = share.Mask(sc.Channel, sc.Target)
+		d.Sent = keepTogether(share.Mask(sc.Channel, sc.Target))
 	}
 	return h.render(c, http.StatusOK, "preso_landing", pg)
 }

@@ -200,16 +200,38 @@ func (h *Handler) openLink(c echo.Context) (store.Share, error) {
 	return h.shares.Open(c.Param("token"))
 }
 
-// shareVisitorLoc is the language of a share's pages: the visitor's choice,
-// else their browser's, else the recipient's (the one their emails are in).
+// shareVisitorLoc is the language of a share's pages: the visitor's choice
+// (the language switch), else the one staff chose for the recipients — the
+// email that brought them was written in it: a French lawyer reading on an
+// English browser gets French pages —, else, when the recipients' languages
+// differ, the browser's, else the practice's.
 func (h *Handler) shareVisitorLoc(c echo.Context, sh store.Share) *locales.Localizer {
 	if hasLangCookie(c) {
 		return h.loc(c)
+	}
+	if l := recipientsLang(sh); l != "" {
+		return h.catalog.Get(l)
 	}
 	if l := locales.Match(c.Request().Header.Get("Accept-Language")); l != "" {
 		return h.catalog.Get(l)
 	}
 	return h.shareLoc(sh)
+}
+
+// recipientsLang is the language every recipient of sh shares, or "".
+func recipientsLang(sh store.Share) string {
+	lang := ""
+	for _, r := range sh.Recipients {
+		switch {
+		case !locales.IsSupported(r.Lang):
+			continue
+		case lang == "":
+			lang = r.Lang
+		case r.Lang != lang:
+			return ""
+		}
+	}
+	return lang
 }
 
 // shareClientArchived reports whether the client record a share was made from
@@ -222,4 +244,17 @@ func (h *Handler) shareClientArchived(sh store.Share) bool {
 	}
 	archived, err := h.store.ClientArchived(sh.ClientID)
 	return err == nil && archived
+}
+
+// keepTogether joins a masked number's groups with non-breaking spaces, so a
+// narrow screen never wraps it in the middle.
+func keepTogether(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }
+
+// lastDigits are the digits of a number that its mask shows: "ending in 678"
+// reads better than "ending in ••• ••• 678".
+func lastDigits(t share.Target) string {
+	if len(t.To) <= 3 {
+		return keepTogether(t.Masked())
+	}
+	return t.To[len(t.To)-3:]
 }

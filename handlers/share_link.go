@@ -75,8 +75,11 @@ func (h *Handler) sharePage(c echo.Context, v *shareVisit, title string) *views.
 	d.Minutes = int(ttl / time.Minute)
 	d.Targets = share.Targets(v.Share, 0)
 	d.ByEmail = len(d.Targets) == 1 && d.Targets[0].Channel == store.ChannelEmail
+	if len(d.Targets) > 0 {
+		d.Last = lastDigits(d.Targets[0])
+	}
 	for _, t := range d.Targets {
-		d.Masked = append(d.Masked, t.Masked())
+		d.Masked = append(d.Masked, keepTogether(t.Masked()))
 	}
 	pg.Data = d
 	return pg
@@ -90,9 +93,11 @@ type shareViewData struct {
 	Minutes   int
 	Targets   []share.Target
 	Masked    []string
-	ByEmail   bool
-	Files     []shareFile
-	History   []historyLine
+	// Last is what "ending in" shows of the only number.
+	Last    string
+	ByEmail bool
+	Files   []shareFile
+	History []historyLine
 	// Sent is the masked target of the code waiting; New asks to confirm a new
 	// code, to be sent to Targets[Pick] unless the recipient picks another.
 	Sent string
@@ -239,7 +244,7 @@ func (h *Handler) shareCodeForm(c echo.Context) error {
 	}
 	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
 	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
-		d.Sent = share.Mask(code.Channel, code.Target)
+		d.Sent = keepTogether(share.Mask(code.Channel, code.Target))
 		d.ByEmail = code.Channel == store.ChannelEmail
 	}
 	for i, t := range d.Targets {

@@ -197,14 +197,14 @@ func TestShareNewCodeToAnotherNumber(t *testing.T) {
 	base := "/s/" + a.lastShareToken("ana@example.org")
 	b := a.browser()
 	r := b.get(base)
-	mustContain(t, r, "Choose your number:", "••• ••• 678", "••• ••• 432")
+	mustContain(t, r, "Choose your number:", "•••\u00a0•••\u00a0678", "•••\u00a0•••\u00a0432")
 	b.follow(b.post(base+"/code", formOf("to", "1")), base+"/code")
 	a.lastCode("+33698765432")
 	r = b.get(base + "/code?new=1")
-	mustContain(t, r, "<h1>Get a new security code</h1>", "Choose where to send it:", `value="1" checked`, "••• ••• 678")
+	mustContain(t, r, "<h1>Get a new security code</h1>", "Choose where to send it:", `value="1" checked`, "•••\u00a0•••\u00a0678")
 	mustNotContain(t, r, "Enter your security code", `id="f-code"`)
 	a.advance(time.Minute)
-	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "code to be sent to ••• ••• 678")
+	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "code to be sent to •••\u00a0•••\u00a0678")
 	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
 }
 
@@ -273,4 +273,25 @@ func TestShareFirstDownloadBySomeoneWithoutAName(t *testing.T) {
 	en, fr = a.firstDownloadNotice()
 	mustHave(en, "Ana Martin downloaded the shared documents", "Ana Martin has just downloaded anon.txt")
 	mustHave(fr, "Ana Martin a téléchargé les documents partagés")
+}
+
+// The recipient's pages are in the language staff chose for them, as their
+// email was, whatever the browser says; the language switch still wins.
+func TestShareLandingInTheRecipientsLanguage(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
+	r := owner.shareUpload(clientPath, []string{"recipient", "other", "other_name", "Maître Roux", "other_email", "roux@example.org",
+		"other_mobile", "06 55 44 33 22", "other_lang", "fr", "verify", "1"}, upFile{"a.pdf", []byte("A")})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	base := "/s/" + a.lastShareToken("roux@example.org")
+	b := a.browser() // an English browser
+	mustContain(t, b.get(base), "Vos documents sécurisés", "se terminant par 322")
+	mustContain(t, b.follow(b.post(base+"/code", nil), base+"/code"), "Saisissez votre code de sécurité")
+	// The switch: English from then on.
+	b.follow(b.post("/lang", formOf("lang", "en", "next", base+"/code")), base+"/code")
+	mustContain(t, b.get(base+"/code"), "Enter your security code")
+	mustContain(t, b.get(base), "Your secure documents", "ending in 322")
 }
