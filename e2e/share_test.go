@@ -157,7 +157,7 @@ func TestShareDocuments(t *testing.T) {
 
 	ana := newTab(t, browser, srv.base)
 	ana.do(chromedp.EmulateViewport(375, 812), chromedp.Navigate(link))
-	ana.expect("Your secure documents", "ending in ••• ••• 678")
+	ana.expect("Your secure documents", "ending in 678")
 	ana.axe()
 	ana.reflow()
 	ana.screenshot("share-landing")
@@ -172,6 +172,13 @@ func TestShareDocuments(t *testing.T) {
 	ana.expect("This code is not right.", "4 tries left.")
 	ana.axe()
 	ana.screenshot("share-code-wrong")
+	ana.click(`a[href$="/code?new=1"]`)
+	ana.expect("Get a new security code", "••• ••• 678")
+	ana.axe()
+	ana.reflow()
+	ana.screenshot("share-new-code")
+	ana.do(chromedp.Navigate(link + "/code"))
+	ana.expect("Enter your security code")
 	ana.submit(`form[action$="/verify"]`, "code", code)
 	ana.expect("Download your documents", "Compte rendu séance.pdf", "notes.txt", "Download all (zip)", "deleted on")
 	ana.axe()
@@ -228,7 +235,10 @@ func TestShareDocuments(t *testing.T) {
 	}
 	eloise := newTab(t, browser, srv.base)
 	eloise.do(chromedp.EmulateViewport(375, 812), chromedp.Navigate(link))
-	// The pages follow the browser (English here); she switches to French.
+	// The pages are in the language of her email, French, though her browser
+	// says English; the switch still gives English, and French again.
+	eloise.expect("Vos documents sécurisés", "adresse courriel e•••@example.org")
+	eloise.submit(`form[action="/lang"]`)
 	eloise.expect("Your secure documents")
 	eloise.submit(`form[action="/lang"]`)
 	eloise.expect("Vos documents sécurisés", "adresse courriel e•••@example.org")
