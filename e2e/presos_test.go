@@ -136,7 +136,10 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	// The client, in another browser context, on a phone.
 	client := newTab(t, browser, srv.base)
 	client.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(link))
-	// The pages follow the browser (English here); she switches to French.
+	// The pages are in her language (French, as staff chose) though her
+	// browser says English; the switch gives English, and French again.
+	client.expect("Mia Martin", "Vous n’êtes pas dans la liste ?")
+	client.submit(`form[action="/lang"]`)
 	client.expect("Mia Martin", "Not on the list?")
 	client.submit(`form[action="/lang"]`)
 	client.expect("Mia Martin", "Vous n’êtes pas dans la liste ?")
@@ -189,7 +192,7 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	client.do(chromedp.Navigate(link))
 	client.expect("Mia Martin")
 	client.click(`a.name`)
-	client.expect("••• ••• 678", "M’envoyer un code")
+	client.expect("qui finit par 678", "M’envoyer un code")
 	client.axe()
 	client.click(`form[action$="/code"] button[type="submit"]`)
 	code := sms.waitCode(t, "+33612345678")
