@@ -1,10 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -190,10 +192,11 @@ func (h *Handler) createShare(c echo.Context) error {
 	// The route's body limit (bodyLimits) is wide and keeps the read deadline moving;
 	// this one follows FOYER_MAX_UPLOAD. The CSRF token came in the header or the URL.
 	req.Body = http.MaxBytesReader(w, req.Body, maxShareFiles*h.cfg.MaxUpload+1<<20)
-	mr, err := req.MultipartReader()
-	if err != nil {
+	mt, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
+	mr := multipart.NewReader(newHeaderNULs(req.Body, params["boundary"]), params["boundary"])
 	pg := h.shareDialogPage(c, cl)
 	d := pg.Data.(*shareDialogData)
 	vals := url.Values{}
@@ -363,6 +366,87 @@ func (h *Handler) shareSentFlash(r store.ShareRecipient, vis store.Visibility) s
 		return "flash.share_code_waiting"
 	}
 	return "flash.share_sent"
+}
+
+// headerNULs drops NUL bytes from the part headers of a multipart body, and
+// only there: Go's multipart reader refuses a header holding one (a file name
+// with a NUL, which a script can send), so the name is cleaned as CleanName
+// cleans any, while a file's own bytes pass untouched. A part's header runs
+// from its delimiter ("\r\n--" and the boundary, which the data never holds)
+// to the first blank line.
+type headerNULs struct {
+	r      io.Reader
+	delim  []byte
+	fail   []int // the delimiter's failure function, to match it across reads (KMP)
+	k      int   // bytes of the delimiter matched so far
+	header bool
+	crlf   int // in a header, bytes of "\r\n\r\n" matched so far
+}
+
+func newHeaderNULs(r io.Reader, boundary string) *headerNULs {
+	d := []byte("\r\n--" + boundary)
+	f := make([]int, len(d))
+	for i, k := 1, 0; i < len(d); i++ {
+		for k > 0 && d[i] != d[k] {
+			k = f[k-1]
+		}
+		if d[i] == d[k] {
+			k++
+		}
+		f[i] = k
+	}
+	// The body opens with the first delimiter, without its CRLF.
+	return &headerNULs{r: r, delim: d, fail: f, k: 2}
+}
+
+func (s *headerNULs) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	out := 0
+	for i := 0; i < n; i++ {
+		b := p[i]
+		if s.header {
+			if b == 0 {
+				continue
+			}
+			p[out] = b
+			out++
+			switch {
+			case b == '\r' && (s.crlf == 0 || s.crlf == 2), b == '\n' && (s.crlf == 1 || s.crlf == 3):
+				s.crlf++
+			case b == '\r':
+				s.crlf = 1
+			default:
+				s.crlf = 0
+			}
+			if s.crlf == 4 {
+				s.header, s.crlf = false, 0
+			}
+			continue
+		}
+		if s.k == 0 {
+			// Nothing matched: a file's bytes are copied up to the next CR at once.
+			j := bytes.IndexByte(p[i:n], '\r')
+			if j < 0 {
+				out += copy(p[out:], p[i:n])
+				break
+			}
+			out += copy(p[out:], p[i:i+j])
+			i += j
+			b = p[i]
+		}
+		p[out] = b
+		out++
+		for s.k > 0 && b != s.delim[s.k] {
+			s.k = s.fail[s.k-1]
+		}
+		if b == s.delim[s.k] {
+			s.k++
+		}
+		if s.k == len(s.delim) {
+			s.header, s.k = true, 0
+		}
+	}
+	return out, err
 }
 
 // readWatch keeps the error of reading an upload's body, to tell the client's
