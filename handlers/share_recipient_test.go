@@ -203,6 +203,7 @@ func TestShareNewCodeToAnotherNumber(t *testing.T) {
 	r = b.get(base + "/code?new=1")
 	mustContain(t, r, "<h1>Get a new security code</h1>", "Choose where to send it:", `value="1" checked`, "•••\u00a0•••\u00a0678")
 	mustNotContain(t, r, "Enter your security code", `id="f-code"`)
+	mustContain(t, r, `<a href="`+base+`/code">I have a code</a>`)
 	a.advance(time.Minute)
 	mustContain(t, b.follow(b.post(base+"/code", formOf("to", "0")), base+"/code"), "code to be sent to •••\u00a0•••\u00a0678")
 	b.follow(b.post(base+"/verify", formOf("code", a.lastCode("+33612345678"))), base+"/files")
