@@ -271,4 +271,10 @@ func TestShareDocuments(t *testing.T) {
 	eloise.axe()
 	eloise.reflow()
 	eloise.screenshot("portal-documents")
+	// This wasn't me asks first, naming the access and what will happen.
+	eloise.click(`a.not-me`)
+	eloise.expect("Ce n’était pas vous", "L’accès signalé", "les documents sont supprimés du serveur")
+	eloise.axe()
+	eloise.reflow()
+	eloise.screenshot("portal-not-me")
 }
