@@ -113,10 +113,8 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	}
 	base := "/s/" + c.Param("token")
 	// Someone already in goes straight on.
-	if sid := h.shareSessionID(c, sh.ID); sid != "" {
-		if ss, err := h.shares.Session(sid, sh); err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient]))) {
-			return h.redirect(c, base+"/slides/1")
-		}
+	if h.presoInside(c, sh) {
+		return h.redirect(c, base+"/slides/1")
 	}
 	if sh.Visibility != store.VisibilityAnyone && c.QueryParam("who") != "" {
 		pg, d := h.landingPage(c, sh, p)
@@ -138,6 +136,17 @@ func (h *Handler) presoLanding(c echo.Context) error {
 		pg, _ := h.landingPage(c, sh, p)
 		return pg
 	})
+}
+
+// presoInside reports whether the browser holds a live session of preso
+// share sh, for someone still among its contacts (or who came in without a name).
+func (h *Handler) presoInside(c echo.Context, sh store.Share) bool {
+	sid := h.shareSessionID(c, sh.ID)
+	if sid == "" {
+		return false
+	}
+	ss, err := h.shares.Session(sid, sh)
+	return err == nil && (ss.Recipient < 0 || (ss.Recipient < len(sh.Recipients) && !goneRecipient(sh.Recipients[ss.Recipient])))
 }
 
 // presoEnter lets a visitor into a share open to anyone with the link: by their
@@ -252,6 +261,10 @@ func (h *Handler) presoCodeForm(c echo.Context) error {
 	pg, d := h.landingPage(c, sh, p)
 	if d.Anyone || !h.pickRecipient(c, sh, d) {
 		return h.redirect(c, d.Base)
+	}
+	// Back after verifying goes on to the preso, as the landing does.
+	if h.presoInside(c, sh) {
+		return h.redirect(c, d.Base+"/slides/1")
 	}
 	d.Code = true
 	if n, ok := h.takeCodeNote(c, sh.ID); ok {

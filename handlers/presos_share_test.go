@@ -196,9 +196,15 @@ func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
 	}
 	r = visitor.follow(visitor.post(link+"/verify", formOf("who", "0", "code", "000000")), link+"/code?who=0")
 	mustContain(t, r, "This code is not right.")
+	// The code page offers a new code to either number, the one used checked.
+	mustContain(t, r, `value="1" checked`, "•••\u00a0•••\u00a0678", "Send a new code")
 	r = visitor.post(link+"/verify", formOf("who", "0", "code", m.Secret))
 	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
 		t.Fatalf("verify: %d %s", r.Code, abbreviate(r.body))
+	}
+	// Back to the code page, once in: on to the preso.
+	if r := visitor.get(link + "/code?who=0"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
+		t.Fatalf("code page once in: %d %s", r.Code, r.Header().Get("Location"))
 	}
 	mustContain(t, visitor.get(link+"/slides/1"), "Body Hello")
 
