@@ -28,7 +28,7 @@ func init() {
 	// again or whose client was archived meanwhile is withdrawn — the wrong
 	// address a Send again corrected never gets the name and the message.
 	messageChecks["share_link"] = shareLinkStillValid
-	messageChecks["share_reminder"] = shareLinkStillValid
+	messageChecks["share_reminder"] = shareReminderStillValid
 	messageChecks["share_code"] = shareCodeStillValid
 	messageChecks["preso_code"] = shareCodeStillValid
 }
@@ -42,6 +42,16 @@ func shareLinkStillValid(h *Handler, _ store.Message, token string) bool {
 	}
 	st := h.shares.State(sh)
 	return (st == store.ShareActive || st == store.ShareLocked) && !h.shareClientArchived(sh)
+}
+
+// shareReminderStillValid: the link still opens and nothing was downloaded
+// since the reminder ("not downloaded yet") was written.
+func shareReminderStillValid(h *Handler, m store.Message, token string) bool {
+	if !shareLinkStillValid(h, m, token) {
+		return false
+	}
+	sh, err := h.store.ShareByToken(token)
+	return err == nil && sh.FirstDownloadAt.IsZero()
 }
 
 // shareCodeStillValid: the code a message carries can still be entered.

@@ -241,3 +241,24 @@ func TestShareSentAgainToSomeoneElseLeavesThePortal(t *testing.T) {
 		t.Fatalf("sent again to the client: recipient %+v", sh.Recipients[0])
 	}
 }
+
+// A reminder that waited is withdrawn once the documents were downloaded:
+// it would say they were not.
+func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	a.h.outbox.RunOnce(context.Background())
+	sh, _ := a.st.Share(1)
+	a.advance(sh.ExpiresAt.Sub(a.now()) - 36*time.Hour)
+	if n, err := a.h.shares.Remind(a.h.composeReminder); n != 1 || err != nil {
+		t.Fatalf("reminder: %d %v", n, err)
+	}
+	b := verify(t, a, token)
+	if r := b.get("/s/" + token + "/files/2"); r.Code != http.StatusOK {
+		t.Fatalf("download: %d", r.Code)
+	}
+	deliverNow(a)
+	got := statesByRecipient(a)
+	if got["share_reminder ana@example.org"] != store.StateWithdrawn || got["share_link ana@example.org"] != store.StateSent {
+		t.Fatalf("states: %v", got)
+	}
+}
