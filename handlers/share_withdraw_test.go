@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,9 +43,15 @@ func deliverNow(a *testApp) *sendRecorder {
 	return rec
 }
 
-type sendRecorder struct{ to []string }
+// sendRecorder keeps where messages went; the lanes send at once, so it locks.
+type sendRecorder struct {
+	mu sync.Mutex
+	to []string
+}
 
 func (r *sendRecorder) Send(_ context.Context, o delivery.Outgoing) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.to = append(r.to, o.To)
 	return nil
 }
