@@ -123,6 +123,15 @@ func (h *Handler) presoLanding(c echo.Context) error {
 		}
 		return h.render(c, http.StatusOK, "preso_landing", pg)
 	}
+	// "Not on the list?" sent back with what to correct: this visitor's own page.
+	if n, ok := h.takeCodeNote(c, sh.ID); ok && len(n.Errors) > 0 {
+		pg, _ := h.landingPage(c, sh, p)
+		pg.Errors, pg.Form = n.Errors, n.Form
+		if pg.Form == nil {
+			pg.Form = map[string]string{}
+		}
+		return h.render(c, http.StatusOK, "preso_landing", pg)
+	}
 	// The first step reads the same for every visitor of the link: it is kept
 	// until what it shows changes (the path holds the token), and its page is
 	// built only when it is not.
@@ -156,7 +165,7 @@ func (h *Handler) presoEnter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg, d := h.landingPage(c, sh, p)
+	_, d := h.landingPage(c, sh, p)
 	if !d.Anyone {
 		return h.redirect(c, d.Base)
 	}
@@ -176,8 +185,9 @@ func (h *Handler) presoEnter(c echo.Context) error {
 		name = f.text("name", 120, true)
 		email = f.email("email", false)
 		if !f.ok() {
-			pg.Form, pg.Errors = f.vals, f.errs
-			return h.render(c, http.StatusUnprocessableEntity, "preso_landing", pg)
+			// Back to the landing (Post/Redirect/Get), the form as typed.
+			h.setCodeNote(c, sh.ID, codeNote{Errors: f.errs, Form: f.vals})
+			return h.redirect(c, d.Base)
 		}
 	}
 	ua := c.Request().UserAgent()

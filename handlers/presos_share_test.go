@@ -129,10 +129,15 @@ func TestPresoShareNotOnTheListAndAnonymous(t *testing.T) {
 	mia := a.addClient("Mia", "Martin", a.ownerID())
 	_, link := sharePreso(t, a, owner, "anyone", mia)
 	v1 := a.browser()
-	if r := v1.post(link+"/open", formOf("who", "-1", "name", "", "email", "x")); r.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("no name: %d", r.Code)
-	}
-	r := v1.post(link+"/open", formOf("who", "-1", "name", "Paul Partner", "email", "paul@example.org"))
+	// Errors: back to the landing (Post/Redirect/Get), the form open as typed, once.
+	r := v1.follow(v1.post(link+"/open", formOf("who", "-1", "name", "", "email", "x@")), link)
+	mustContain(t, r, "<details class=\"not-listed\" open>", "This field is required.", `value="x@"`)
+	mustNotContain(t, v1.get(link), "This field is required.", `value="x@"`)
+	// Another share's landing shows none of it.
+	_, link2 := sharePreso(t, a, owner, "anyone", mia)
+	v1.post(link+"/open", formOf("who", "-1", "name", "", "email", "x@"))
+	mustNotContain(t, v1.get(link2), "This field is required.", `value="x@"`)
+	r = v1.post(link+"/open", formOf("who", "-1", "name", "Paul Partner", "email", "paul@example.org"))
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("not on the list: %d %s", r.Code, abbreviate(r.body))
 	}

@@ -45,7 +45,14 @@ type codeNote struct {
 	// TriesLeft is shown after a wrong code.
 	TriesLeft int   `json:"n,omitempty"`
 	Expires   int64 `json:"e"`
+	// Errors and Form are the field errors and values of a form sent back to
+	// the page it came from ("Not on the list?": name and email).
+	Errors map[string]string `json:"x,omitempty"`
+	Form   map[string]string `json:"v,omitempty"`
 }
+
+// noteFields are the fields a note may speak of.
+var noteFields = map[string]bool{"code": true, "_form": true, "name": true, "email": true}
 
 // codeNoteLife is how long a note waits for the page it is meant for.
 const codeNoteLife = 2 * time.Minute
@@ -85,8 +92,13 @@ func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
 		return n, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil || json.Unmarshal(raw, &n) != nil || h.now().Unix() > n.Expires || (n.Field != "code" && n.Field != "_form") {
+	if err != nil || json.Unmarshal(raw, &n) != nil || h.now().Unix() > n.Expires || (n.Field != "" && !noteFields[n.Field]) {
 		return codeNote{}, false
+	}
+	for k := range n.Errors {
+		if !noteFields[k] {
+			return codeNote{}, false
+		}
 	}
 	return n, true
 }
