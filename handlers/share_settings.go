@@ -151,22 +151,14 @@ func (h *Handler) previewShareTemplate(c echo.Context) error {
 // notMeForm asks before "This wasn't me" and says what it does: the link
 // stops, the documents are deleted, the practice is told which access.
 func (h *Handler) notMeForm(c echo.Context) error {
-	a := currentAccount(c)
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	sh, err := h.myShare(c)
 	if err != nil {
-		return echo.ErrNotFound
-	}
-	sh, err := h.shares.Get(id)
-	if err != nil || !sentTo(sh, a.ClientID) {
-		return echo.ErrNotFound
+		return err
 	}
 	pg := h.portalPage(c, "share.not_me_title")
 	data := map[string]any{"Share": sh, "Line": ""}
-	if i, err := strconv.Atoi(c.QueryParam("line")); err == nil {
-		if evs, err := h.shares.Events(sh.ID); err == nil && i >= 0 && i < len(evs) && recipientEvents[evs[i].Type] {
-			ev := evs[i]
-			data["Line"], data["Index"] = pg.T("share.not_me_line", "When", pg.DateTime(ev.At), "What", pg.T("share.event_"+ev.Type, "Detail", ev.Detail)), i
-		}
+	if i, ev, ok := h.reportedLine(sh, c.QueryParam("line")); ok {
+		data["Line"], data["Index"] = pg.T("share.not_me_line", "When", pg.DateTime(ev.At), "What", pg.T("share.event_"+ev.Type, "Detail", ev.Detail)), i
 	}
 	pg.Data = data
 	return h.render(c, http.StatusOK, "portal_not_me", pg)
@@ -175,21 +167,14 @@ func (h *Handler) notMeForm(c echo.Context) error {
 // notMe is "This wasn't me" on a line of the portal's document history: the
 // share stops at once and its staff member is told.
 func (h *Handler) notMe(c echo.Context) error {
-	a := currentAccount(c)
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	sh, err := h.myShare(c)
 	if err != nil {
-		return echo.ErrNotFound
-	}
-	sh, err := h.shares.Get(id)
-	if err != nil || !sentTo(sh, a.ClientID) {
-		return echo.ErrNotFound
+		return err
 	}
 	// The line reported: an access of the recipient's, by its place in the history.
 	var line []store.ShareEvent
-	if i, err := strconv.Atoi(c.FormValue("line")); err == nil {
-		if evs, err := h.shares.Events(sh.ID); err == nil && i >= 0 && i < len(evs) && recipientEvents[evs[i].Type] {
-			line = evs[i : i+1]
-		}
+	if _, ev, ok := h.reportedLine(sh, c.FormValue("line")); ok {
+		line = []store.ShareEvent{ev}
 	}
 	_, err = h.shares.Expire(sh.ID, store.ShareEvent{Type: share.EventNotMe, Recipient: 0, UserAgent: c.Request().UserAgent(), Detail: c.FormValue("line")})
 	if err != nil && !errors.Is(err, share.ErrEnded) {
@@ -201,6 +186,34 @@ func (h *Handler) notMe(c echo.Context) error {
 	}
 	h.setFlash(c, "flash.share_not_me")
 	return h.redirect(c, "/portal/account#documents")
+}
+
+// myShare is the share of the route's ID if it went to the signed-in
+// client themselves (sentTo), else 404.
+func (h *Handler) myShare(c echo.Context) (store.Share, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Share{}, echo.ErrNotFound
+	}
+	sh, err := h.shares.Get(id)
+	if err != nil || !sentTo(sh, currentAccount(c).ClientID) {
+		return store.Share{}, echo.ErrNotFound
+	}
+	return sh, nil
+}
+
+// reportedLine is the history line a "This wasn't me" names by its place,
+// if it is one of the recipient's accesses.
+func (h *Handler) reportedLine(sh store.Share, raw string) (int, store.ShareEvent, bool) {
+	i, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, store.ShareEvent{}, false
+	}
+	evs, err := h.shares.Events(sh.ID)
+	if err != nil || i < 0 || i >= len(evs) || !recipientEvents[evs[i].Type] {
+		return 0, store.ShareEvent{}, false
+	}
+	return i, evs[i], true
 }
 
 // sentTo reports whether a share went to the client record clientID itself
