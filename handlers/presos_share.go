@@ -245,27 +245,28 @@ func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool) er
 	return h.renderShareBox(c, p, fresh, "", http.StatusOK)
 }
 
-// presoShare loads the share of the route, which must be one of this preso's.
-func (h *Handler) presoShare(c echo.Context, p store.Preso) (store.Share, error) {
+// presoShare loads the preso of the route (loadPreso: 404 for whoever may not
+// open it) and its share, which must be one of that preso's.
+func (h *Handler) presoShare(c echo.Context) (store.Preso, store.Share, error) {
+	p, err := h.loadPreso(c)
+	if err != nil {
+		return p, store.Share{}, err
+	}
 	id, err := strconv.ParseUint(c.Param("share"), 10, 64)
 	if err != nil {
-		return store.Share{}, echo.ErrNotFound
+		return p, store.Share{}, echo.ErrNotFound
 	}
 	sh, err := h.shares.Get(id)
 	if errors.Is(err, share.ErrNotFound) || (err == nil && (sh.Kind != store.SharePreso || sh.SubjectID != p.ID)) {
-		return store.Share{}, echo.ErrNotFound
+		return p, store.Share{}, echo.ErrNotFound
 	}
-	return sh, err
+	return p, sh, err
 }
 
 // refreshPresoShare is Refresh link: the same URL shows a new snapshot, for the
 // preso's contacts and visibility as they are now; the activity keeps the old one.
 func (h *Handler) refreshPresoShare(c echo.Context) error {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return err
-	}
-	sh, err := h.presoShare(c, p)
+	p, sh, err := h.presoShare(c)
 	if err != nil {
 		return err
 	}
@@ -290,11 +291,7 @@ func (h *Handler) refreshPresoShare(c echo.Context) error {
 
 // expirePresoShare is Expire: the link stops at once, even for a viewer with the preso open.
 func (h *Handler) expirePresoShare(c echo.Context) error {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return err
-	}
-	sh, err := h.presoShare(c, p)
+	p, sh, err := h.presoShare(c)
 	if err != nil {
 		return err
 	}

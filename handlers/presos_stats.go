@@ -84,11 +84,7 @@ func (h *Handler) viewerName(l *locales.Localizer, v store.Viewing) string {
 
 // shareStats is the "Numbers" page of one share of a preso.
 func (h *Handler) shareStats(c echo.Context) error {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return err
-	}
-	sh, err := h.presoShare(c, p)
+	p, sh, err := h.presoShare(c)
 	if err != nil {
 		return err
 	}
@@ -135,11 +131,7 @@ func csvCell(s string) string {
 
 // shareEventsCSV exports every beacon of a share, one line each.
 func (h *Handler) shareEventsCSV(c echo.Context) error {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return err
-	}
-	sh, err := h.presoShare(c, p)
+	p, sh, err := h.presoShare(c)
 	if err != nil {
 		return err
 	}
