@@ -169,6 +169,17 @@ func dialRoom(t *testing.T, srv *httptest.Server, b *browser, path string, heade
 	return s, resp, nil
 }
 
+// joinRoom dials a room as b and reads its welcome.
+func joinRoom(t *testing.T, srv *httptest.Server, b *browser, path string) *socket {
+	t.Helper()
+	s, _, err := dialRoom(t, srv, b, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.expect("welcome")
+	return s
+}
+
 func (s *socket) send(m any) {
 	s.t.Helper()
 	raw, _ := json.Marshal(m)
@@ -231,19 +242,11 @@ func TestVideoSignalling(t *testing.T) {
 	srv := httptest.NewServer(a.e)
 	defer srv.Close()
 
-	pr, _, err := dialRoom(t, srv, owner, slotPath("/appointments/1/video", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr.expect("welcome")
+	pr := joinRoom(t, srv, owner, slotPath("/appointments/1/video", a))
 	// The join is recorded just after the welcome is sent: wait for it, so the
 	// log's order is the order of arrival, as for the departures below.
 	waitForVideoEvent(t, a.st, 1, store.PartyPractitioner, true)
-	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl := joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	if m := cl.expect("waiting"); !m.Present {
 		t.Fatal("the client is not told the practitioner is there")
 	}
@@ -278,11 +281,7 @@ func TestVideoSignalling(t *testing.T) {
 		t.Fatalf("drop: %+v", m)
 	}
 	waitForVideoEvent(t, a.st, 1, store.PartyClient, false)
-	cl, _, err = dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl = joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	cl.expect("admitted")
 	cl.expect("ready")
 	pr.expect("ready")
@@ -382,18 +381,14 @@ func TestVideoCancelledAndMoved(t *testing.T) {
 	srv := httptest.NewServer(a.e)
 	defer srv.Close()
 	old := slotPath("/portal/video/1", a)
-	cl, _, err := dialRoom(t, srv, client, old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl := joinRoom(t, srv, client, old)
 	cl.expect("waiting")
 	// Rescheduled: whoever is in the old room is told, and the old room refuses.
 	owner.post("/appointments/1", formOf("date", "2026-11-25", "time", "11:25", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
 	if m := cl.expect("closed"); m.Reason != video.ReasonMoved {
 		t.Fatalf("moved: %+v", m)
 	}
-	cl, _, err = dialRoom(t, srv, client, old)
+	cl, _, err := dialRoom(t, srv, client, old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -401,11 +396,7 @@ func TestVideoCancelledAndMoved(t *testing.T) {
 		t.Fatalf("old slot: %+v", m)
 	}
 	// The new slot's room is open.
-	cl, _, err = dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl = joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	cl.expect("waiting")
 	// Cancelled: the room closes, the page says so, the socket refuses.
 	owner.post("/appointments/1/status", formOf("action", "cancelled"))
@@ -437,22 +428,14 @@ func TestVideoMessageLimits(t *testing.T) {
 	defer srv.Close()
 
 	// Too big: the connection closes with "message too big".
-	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl := joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	cl.send(map[string]any{"type": "candidate", "candidate": map[string]any{"candidate": strings.Repeat("x", video.MaxMessage)}})
 	if st := cl.closed(); st != websocket.StatusMessageTooBig {
 		t.Fatalf("oversized message: close %d", st)
 	}
 
 	// Too many: with the clock still, the burst is all a browser gets.
-	pr, _, err := dialRoom(t, srv, owner, slotPath("/appointments/1/video", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pr.expect("welcome")
+	pr := joinRoom(t, srv, owner, slotPath("/appointments/1/video", a))
 	for range video.MessageBurst {
 		pr.send(map[string]any{"type": "media", "audio": true, "video": true})
 	}
@@ -462,11 +445,7 @@ func TestVideoMessageLimits(t *testing.T) {
 	}
 
 	// A message a party may not send closes the connection too.
-	cl, _, err = dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl = joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	cl.send(map[string]any{"type": "admit"})
 	if st := cl.closed(); st != websocket.StatusPolicyViolation {
 		t.Fatalf("client admitting themselves: close %d", st)
@@ -522,11 +501,7 @@ func TestVideoLogEscapesOnce(t *testing.T) {
 	a.advance(10 * time.Minute)
 	srv := httptest.NewServer(a.e)
 	defer srv.Close()
-	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.expect("welcome")
+	cl := joinRoom(t, srv, client, slotPath("/portal/video/1", a))
 	cl.send(map[string]any{"type": "leave"})
 	cl.closed()
 	r := owner.get(path)
