@@ -32,12 +32,7 @@ func (a *testApp) verified(email string) bool {
 // password chosen at sign-up; a wrong one says so beside the field and
 // leaves the link usable.
 func TestVerifyNeedsPassword(t *testing.T) {
-	a := newTestApp(t)
-	a.enableSignup(a.setUp())
-	a.signUpAs("zoe@example.org", "mon mot de passe à moi")
-	link := a.lastLink("zoe@example.org")
-	c := a.browser()
-	c.lang = "en"
+	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
 	mustContain(t, c.get(link), "Enter the password you chose when signing up", `autocomplete="current-password"`,
 		"If you did not create an account, ignore the email", `href="/portal/forgot"`)
 	r := c.post(link, nil)
@@ -70,12 +65,7 @@ func TestVerifyNeedsPassword(t *testing.T) {
 // verified one the stranger could sign in to. A reset is the client's way in,
 // and it replaces the stranger's password.
 func TestVerifyPreHijack(t *testing.T) {
-	a := newTestApp(t)
-	a.enableSignup(a.setUp())
-	a.signUpAs("eloise@example.org", "the attacker's password")
-	link := a.lastLink("eloise@example.org")
-	victim := a.browser()
-	victim.lang = "en"
+	a, link, victim := signedUp(t, "eloise@example.org", "the attacker's password")
 	victim.get(link)
 	for _, pw := range []string{"bienvenue au cabinet", "my usual password"} {
 		if r := victim.post(link, formOf("password", pw)); r.Code != http.StatusUnprocessableEntity {
@@ -110,12 +100,7 @@ func TestVerifyPreHijack(t *testing.T) {
 // TestVerifyRateLimit: wrong passwords void the link after verifyTries, and
 // are limited per account across links.
 func TestVerifyRateLimit(t *testing.T) {
-	a := newTestApp(t)
-	a.enableSignup(a.setUp())
-	a.signUpAs("zoe@example.org", "mon mot de passe à moi")
-	link := a.lastLink("zoe@example.org")
-	c := a.browser()
-	c.lang = "en"
+	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
 	for i := 1; i < verifyTries; i++ {
 		if r := c.post(link, formOf("password", "guess")); r.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("wrong try %d: %d", i, r.Code)
@@ -148,4 +133,16 @@ func TestVerifyRateLimit(t *testing.T) {
 	if r := c.post(link2, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusSeeOther || !a.verified("zoe@example.org") {
 		t.Fatalf("right password after the wait: %d %s", r.Code, abbreviate(r.body))
 	}
+}
+
+// signedUp is a practice open to sign-ups where email signed up with
+// password: the confirmation link, and a fresh English browser to open it.
+func signedUp(t *testing.T, email, password string) (*testApp, string, *browser) {
+	t.Helper()
+	a := newTestApp(t)
+	a.enableSignup(a.setUp())
+	a.signUpAs(email, password)
+	b := a.browser()
+	b.lang = "en"
+	return a, a.lastLink(email), b
 }
