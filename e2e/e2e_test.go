@@ -220,6 +220,22 @@ func (p *page) click(sel string) {
 	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`(function(){var e=document.querySelector(`+string(js)+`); e.scrollIntoView({block: "center"}); return true})()`)); err != nil {
 		p.t.Fatalf("scroll to %s: %v", sel, err)
 	}
+	// Then wait until the element stays put for two looks 40 ms apart: a
+	// viewport just restored or a late style can still move it, and a click
+	// aimed at where it was would land beside it. (Go waits, not the page:
+	// a page without JavaScript runs no timers.)
+	last := ""
+	for range 50 {
+		time.Sleep(40 * time.Millisecond)
+		now, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(function(){var b=document.querySelector(`+string(js)+`).getBoundingClientRect(); return [b.x, b.y, b.width, b.height, window.innerWidth, window.innerHeight].join()})()`))
+		if err != nil {
+			p.t.Fatalf("find %s: %v", sel, err)
+		}
+		if now == last {
+			break
+		}
+		last = now
+	}
 	p.do(chromedp.Click(chromedp.CSS(sel)))
 }
 
@@ -297,13 +313,16 @@ func (p *page) axe() {
 }
 
 // restoreViewport goes back to the window's own size, and waits for the page
-// to settle there: on a wide screen app.js opens the header menu again.
+// to settle there: the page keeps the emulated size for a moment after the
+// call returns (a click aimed then lands beside its target), and on a wide
+// screen app.js opens the header menu again.
 func (p *page) restoreViewport() {
 	p.t.Helper()
 	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
 		return err
 	}))
+	p.eventually("the window's own width", `window.innerWidth === window.outerWidth`)
 	p.eventually("the header menu settles", `(m => !m || m.open === window.matchMedia("(min-width: 75rem)").matches)(document.querySelector("details.menu"))`)
 }
 
