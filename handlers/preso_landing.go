@@ -230,7 +230,7 @@ func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, nam
 	if err := h.store.StartViewing(&vw, token); err != nil {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: h.viewingCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	h.setViewingCookie(c, sh.ID, token)
 	return nil
 }
 

@@ -382,3 +382,42 @@ func TestPresoShareUsesPracticeLifetime(t *testing.T) {
 		t.Fatalf("expires %v, want %v", got, want)
 	}
 }
+
+// A browser going back and forth between two preso links keeps one viewing
+// of each: opening the second link must not start the first one over, or its
+// statistics split into several visits.
+func TestPresoViewingsOfTwoLinksInOneBrowser(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	_, linkA := sharePreso(t, a, owner, "anyone", mia)
+	_, linkB := sharePreso(t, a, owner, "anyone", mia)
+	v := a.browser()
+	viewingOf := func(link string, n int) string {
+		t.Helper()
+		r := v.get(fmt.Sprintf("%s/slides/%d", link, n))
+		m := viewingRe.FindStringSubmatch(r.body)
+		if r.Code != http.StatusOK || m == nil {
+			t.Fatalf("%s slide %d: %d %s", link, n, r.Code, abbreviate(r.body))
+		}
+		return m[1]
+	}
+	r := v.post(linkA+"/open", formOf("who", "0"))
+	// The viewing cookie stays on the share pages.
+	if set := strings.Join(r.Header()["Set-Cookie"], "\n"); !regexp.MustCompile(`(?m)^foyer_v_[0-9a-f]{16}=[A-Za-z0-9_-]{43}; Path=/s/;`).MatchString(set) {
+		t.Errorf("cookies set on opening a preso link:\n%s", set)
+	}
+	a1 := viewingOf(linkA, 1)
+	v.post(linkB+"/open", formOf("who", "0"))
+	b1 := viewingOf(linkB, 1)
+	a2 := viewingOf(linkA, 2)
+	b2 := viewingOf(linkB, 2)
+	if a1 != a2 || b1 != b2 || a1 == b1 {
+		t.Errorf("viewings: A %s then %s, B %s then %s", a1, a2, b1, b2)
+	}
+	for id := uint64(1); id <= 2; id++ {
+		if vs, _ := a.st.ShareViewings(id); len(vs) != 1 {
+			t.Errorf("share %d has %d viewings, want 1: %+v", id, len(vs), vs)
+		}
+	}
+}

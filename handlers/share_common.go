@@ -50,19 +50,37 @@ var limitShareCode = policy{every: 6 * time.Second, burst: 20}
 // holds more than maxShareCookies of them (browsers cap cookies per site,
 // 50 at the least): letting someone into one more link drops the cookies of
 // ended sessions, then the least recently used ones.
+//
+// A preso link has a second cookie, its viewing (what was seen, for the
+// statistics), named alike with viewingCookiePrefix and leaving with the first.
 const (
-	shareCookiePrefix = "foyer_s_"
-	maxShareCookies   = 20
+	shareCookiePrefix   = "foyer_s_"
+	viewingCookiePrefix = "foyer_v_"
+	maxShareCookies     = 20
 )
 
 // shareCookieName is the name of the cookie holding the visit of share id.
 func (h *Handler) shareCookieName(id uint64) string {
-	name := shareCookiePrefix + hex.EncodeToString(h.store.Hash("share-cookie\x00" + strconv.FormatUint(id, 10))[:8])
+	return h.cookieOfShare(shareCookiePrefix, id)
+}
+
+// viewingCookieName is the name of the cookie holding the viewing of preso share id.
+func (h *Handler) viewingCookieName(id uint64) string {
+	return h.cookieOfShare(viewingCookiePrefix, id)
+}
+
+func (h *Handler) cookieOfShare(prefix string, id uint64) string {
+	name := prefix + hex.EncodeToString(h.store.Hash("share-cookie\x00" + strconv.FormatUint(id, 10))[:8])
 	if h.cfg.Secure() {
 		// __Secure- makes the browser refuse it unless Secure (__Host- would need Path=/).
 		return "__Secure-" + name
 	}
 	return name
+}
+
+// setViewingCookie keeps viewing token of preso share id in the browser while it is open.
+func (h *Handler) setViewingCookie(c echo.Context, id uint64, token string) {
+	c.SetCookie(&http.Cookie{Name: h.viewingCookieName(id), Value: token, Path: "/s/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 
 // shareSessionID is the session ID the browser holds for share id, if any.
@@ -122,8 +140,11 @@ func (h *Handler) setShareCookie(c echo.Context, id uint64, sid string) {
 	h.setCookieOf(c, id, sid)
 }
 
+// expireCookie removes a share cookie, and the viewing cookie of the same share with it.
 func (h *Handler) expireCookie(c echo.Context, name string) {
-	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/s/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	for _, n := range []string{name, strings.Replace(name, shareCookiePrefix, viewingCookiePrefix, 1)} {
+		c.SetCookie(&http.Cookie{Name: n, Value: "", Path: "/s/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // shareLoc is the language of a share's pages and messages: its first recipient's.

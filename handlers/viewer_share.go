@@ -29,13 +29,6 @@ const (
 // limitBeacons throttles beacons per address: a viewer sends one per slide change.
 var limitBeacons = policy{every: 100 * time.Millisecond, burst: 60}
 
-func (h *Handler) viewingCookieName() string {
-	if h.cfg.Secure() {
-		return "__Host-foyer_viewing"
-	}
-	return "foyer_viewing"
-}
-
 // presoVisit is a verified visit to a preso share.
 type presoVisit struct {
 	Share   store.Share
@@ -101,7 +94,7 @@ var errNoVisit = errors.New("no verified visit")
 // viewing finds the visitor's viewing of this share, or starts one: the first
 // slide seen after picking one's name starts the record of what was viewed.
 func (h *Handler) viewing(c echo.Context, v *presoVisit) (store.Viewing, string, error) {
-	if ck, err := c.Cookie(h.viewingCookieName()); err == nil && len(ck.Value) == 43 {
+	if ck, err := c.Cookie(h.viewingCookieName(v.Share.ID)); err == nil && len(ck.Value) == 43 {
 		vw, err := h.store.ViewingByToken(ck.Value, v.Share.ID)
 		if err == nil && vw.SnapshotID == v.Snap.ID {
 			return vw, ck.Value, nil
@@ -125,7 +118,7 @@ func (h *Handler) viewing(c echo.Context, v *presoVisit) (store.Viewing, string,
 	if err := h.store.StartViewing(&vw, token); err != nil {
 		return vw, "", err
 	}
-	c.SetCookie(&http.Cookie{Name: h.viewingCookieName(), Value: token, Path: "/", HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
+	h.setViewingCookie(c, v.Share.ID, token)
 	return vw, token, nil
 }
 
