@@ -6,10 +6,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"foyer/bench/cpu"
 	"foyer/store"
 )
 
@@ -201,7 +201,7 @@ func plainPage(n int) http.Handler {
 // benchHandler serves req on every core at once, as a server under load does.
 func benchHandler(b *testing.B, h http.Handler, req *http.Request) {
 	b.ReportAllocs()
-	defer reportCPU(b)()
+	defer cpu.Report(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			rec := httptest.NewRecorder()
@@ -212,24 +212,4 @@ func benchHandler(b *testing.B, h http.Handler, req *http.Request) {
 			}
 		}
 	})
-}
-
-// reportCPU adds the process CPU time per operation to a benchmark's result:
-// on a machine shared with other work, wall time per operation mostly
-// measures waiting for a core, CPU time does not.
-func reportCPU(b *testing.B) func() {
-	start := processCPU()
-	return func() {
-		if b.N > 0 {
-			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
-		}
-	}
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

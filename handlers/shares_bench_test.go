@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"foyer/bench/cpu"
 )
 
 // benchDocumentShare shares one small file with a French client (with a
@@ -181,12 +183,12 @@ func BenchmarkShareMemory50MiB(b *testing.B) {
 	owner := a.setUp()
 	var upHWM, upAnon, downHWM, downAnon float64
 	var upWall, downWall, upCPU, downCPU time.Duration
-	timed := func(wall, cpu *time.Duration, work func()) func() {
+	timed := func(wall, used *time.Duration, work func()) func() {
 		return func() {
-			start, startCPU := time.Now(), processCPU()
+			start, startCPU := time.Now(), cpu.Process()
 			work()
 			*wall += time.Since(start)
-			*cpu += processCPU() - startCPU
+			*used += cpu.Process() - startCPU
 		}
 	}
 	for i := 0; b.Loop(); i++ {

@@ -3,9 +3,10 @@ package store
 import (
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"foyer/bench/cpu"
 )
 
 // BenchmarkStaffRead is one indexed read: email → ID → record.
@@ -67,7 +68,7 @@ func BenchmarkSearch(b *testing.B) {
 	for _, q := range []struct{ name, q string }{{"name", "dupont12"}, {"phone", "06 10 00 12"}, {"dense", "dupont"}, {"all", ""}} {
 		f := ClientFilter{Query: ParseQuery(q.q), Limit: 25}
 		b.Run("clients-"+q.name+"/index", func(b *testing.B) {
-			defer reportCPU(b)()
+			defer cpu.Report(b)()
 			for b.Loop() {
 				if _, _, err := s.SearchClients(f); err != nil {
 					b.Fatal(err)
@@ -75,7 +76,7 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 		b.Run("clients-"+q.name+"/scan", func(b *testing.B) {
-			defer reportCPU(b)()
+			defer cpu.Report(b)()
 			for b.Loop() {
 				if _, _, err := s.scanClients(f); err != nil {
 					b.Fatal(err)
@@ -86,7 +87,7 @@ func BenchmarkSearch(b *testing.B) {
 	for _, q := range []struct{ name, q string }{{"", "martin"}, {"-all", ""}} {
 		pf := ProspectFilter{Query: ParseQuery(q.q), Verified: "yes", Limit: 25}
 		b.Run("prospects"+q.name+"/index", func(b *testing.B) {
-			defer reportCPU(b)()
+			defer cpu.Report(b)()
 			for b.Loop() {
 				if _, _, err := s.SearchProspects(pf); err != nil {
 					b.Fatal(err)
@@ -94,7 +95,7 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 		b.Run("prospects"+q.name+"/scan", func(b *testing.B) {
-			defer reportCPU(b)()
+			defer cpu.Report(b)()
 			for b.Loop() {
 				if _, _, err := s.scanProspects(pf); err != nil {
 					b.Fatal(err)
@@ -102,26 +103,6 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 	}
-}
-
-// reportCPU adds the process CPU time per operation to a benchmark's result:
-// on a machine shared with other work, wall time per operation mostly
-// measures waiting for a core, CPU time does not.
-func reportCPU(b *testing.B) func() {
-	start := processCPU()
-	return func() {
-		if b.N > 0 {
-			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
-		}
-	}
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkClientWrite is the cost of one client create or edit, each one
@@ -151,7 +132,7 @@ func BenchmarkClientWrite(b *testing.B) {
 	}
 	s.db.NoSync = false
 	b.Run("create", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer cpu.Report(b)()
 		for i := 0; b.Loop(); i++ {
 			c := &Client{FirstName: "Zoé", LastName: "Lefèvre" + strconv.Itoa(i), Email: "z" + strconv.Itoa(i) + "@example.org",
 				Phones: []Phone{{Number: "+337" + strconv.Itoa(20000000+i)}}, PractitionerID: 1}
@@ -161,7 +142,7 @@ func BenchmarkClientWrite(b *testing.B) {
 		}
 	})
 	b.Run("edit-name", func(b *testing.B) {
-		defer reportCPU(b)()
+		defer cpu.Report(b)()
 		for i := 0; b.Loop(); i++ {
 			_, err := s.UpdateClient(uint64(1+i%n), func(c *Client) error {
 				c.LastName, c.Email = "Bernard"+strconv.Itoa(i), "b"+strconv.Itoa(i)+"@example.org"

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"foyer/bench/cpu"
 )
 
 const bench50MiB = 50 << 20
@@ -17,38 +19,38 @@ const bench50MiB = 50 << 20
 func BenchmarkBlobUpload50MiB(b *testing.B) {
 	s := openTest(b)
 	b.SetBytes(bench50MiB)
-	var cpu time.Duration
+	var used time.Duration
 	for b.Loop() {
 		bl := Blob{Name: "x", CreatedAt: time.Now()}
-		start := processCPU()
+		start := cpu.Process()
 		if err := s.CreateBlob(&bl, io.LimitReader(zeros{}, bench50MiB), bench50MiB); err != nil {
 			b.Fatal(err)
 		}
-		cpu += processCPU() - start
+		used += cpu.Process() - start
 		b.StopTimer()
 		if err := s.DeleteBlob(bl.ID); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
 	}
-	reportCPUOf(b, cpu, bench50MiB)
+	reportCPUOf(b, used, bench50MiB)
 }
 
 // reportCPUOf reports the CPU time per operation, and the throughput it
 // gives: on a shared machine it moves less with the other work than wall time.
-func reportCPUOf(b *testing.B, cpu time.Duration, bytes int64) {
-	if b.N == 0 || cpu <= 0 {
+func reportCPUOf(b *testing.B, used time.Duration, bytes int64) {
+	if b.N == 0 || used <= 0 {
 		return
 	}
-	perOp := float64(cpu.Nanoseconds()) / float64(b.N)
+	perOp := float64(used.Nanoseconds()) / float64(b.N)
 	b.ReportMetric(perOp, "cpu-ns/op")
 	b.ReportMetric(float64(bytes)/perOp*1e3, "cpu-MB/s")
 }
 
 // reportCPUThroughput is reportCPU with the throughput by CPU time.
 func reportCPUThroughput(b *testing.B, bytes int64) func() {
-	start := processCPU()
-	return func() { reportCPUOf(b, processCPU()-start, bytes) }
+	start := cpu.Process()
+	return func() { reportCPUOf(b, cpu.Process()-start, bytes) }
 }
 
 // BenchmarkBlobDownload50MiB reads 50 MiB back, one read transaction per chunk.
