@@ -286,16 +286,7 @@ func TestFrenchElision(t *testing.T) {
 // TestPlainMessagesAreCached: every message without arguments nor plural
 // forms is answered from the cache, with the text of the file.
 func TestPlainMessagesAreCached(t *testing.T) {
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lang := range Supported {
-		msgs, err := Messages(lang)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := c.Get(lang)
+	eachLanguage(t, func(lang string, l *Localizer, msgs map[string]any) {
 		plain := 0
 		for id, v := range msgs {
 			s, ok := v.(string)
@@ -310,6 +301,23 @@ func TestPlainMessagesAreCached(t *testing.T) {
 		if plain < 100 || len(l.cache) != plain {
 			t.Errorf("%s: %d messages cached, %d plain messages in the file", lang, len(l.cache), plain)
 		}
+	})
+}
+
+// eachLanguage calls check with each supported language's localizer and the
+// messages of its file.
+func eachLanguage(t *testing.T, check func(lang string, l *Localizer, msgs map[string]any)) {
+	t.Helper()
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Supported {
+		msgs, err := Messages(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(lang, c.Get(lang), msgs)
 	}
 }
 
@@ -350,16 +358,7 @@ func TestLanguagesLoadOnFirstUse(t *testing.T) {
 // text, whether the cache or go-i18n answers it, with or without arguments,
 // and plural ones for every count.
 func TestEveryMessageResolves(t *testing.T) {
-	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, lang := range Supported {
-		msgs, err := Messages(lang)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l := c.Get(lang)
+	eachLanguage(t, func(lang string, l *Localizer, msgs map[string]any) {
 		for id, v := range msgs {
 			switch v := v.(type) {
 			case string:
@@ -379,5 +378,5 @@ func TestEveryMessageResolves(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
