@@ -287,6 +287,17 @@ func TestPresoShareIDOR(t *testing.T) {
 	if r := bob.post(presoPath(bobs, "/share/1/expire"), nil); r.Code != http.StatusNotFound {
 		t.Errorf("Bob expires through his preso: %d", r.Code)
 	}
+	// The pages of document links do not take a preso's link, even for the owner.
+	for _, p := range []string{"/shares/1/link", "/shares/1/expire", "/shares/1/again"} {
+		if r := owner.get(p); r.Code != http.StatusNotFound {
+			t.Errorf("owner GET %s of a preso link: %d", p, r.Code)
+		}
+	}
+	for _, p := range []string{"/shares/1/expire", "/shares/1/extend", "/shares/1/unlock", "/shares/1/again"} {
+		if r := owner.post(p, formOf("name", "Mia Martin", "email", "mia@example.org", "lang", "en")); r.Code != http.StatusNotFound {
+			t.Errorf("owner POST %s of a preso link: %d", p, r.Code)
+		}
+	}
 	if r := a.browser().get(link); r.Code != http.StatusOK {
 		t.Fatalf("the share still works: %d", r.Code)
 	}

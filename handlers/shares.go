@@ -556,7 +556,8 @@ func (h *Handler) loadShare(c echo.Context) (store.Share, error) {
 	} else if err != nil {
 		return sh, err
 	}
-	if sh.ClientID == 0 {
+	// A preso's links are kept from its Share dialog; these pages are for documents.
+	if sh.ClientID == 0 || sh.Kind != store.ShareFiles {
 		return store.Share{}, echo.ErrNotFound
 	}
 	cl, err := h.store.Client(sh.ClientID)
