@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/markdown"
+	"foyer/share"
 	"foyer/store"
 	"foyer/views"
 )
@@ -332,12 +333,22 @@ func presoURL(p store.Preso, slide uint64) string {
 // changePreso applies fn to the preso of the route and redirects back to its screen.
 // content says whether the change alters what a share shows (it then becomes out of date).
 func (h *Handler) changePreso(c echo.Context, content bool, fn func(*store.Preso) (uint64, []store.PresoEvent, error)) error {
-	p, err := h.loadPreso(c)
+	p, sel, err := h.updatePreso(c, content, fn)
 	if err != nil {
 		return err
 	}
+	return h.redirect(c, presoURL(p, sel))
+}
+
+// updatePreso is changePreso without the answer: it returns the preso as
+// saved and the slide to show.
+func (h *Handler) updatePreso(c echo.Context, content bool, fn func(*store.Preso) (uint64, []store.PresoEvent, error)) (store.Preso, uint64, error) {
+	p, err := h.loadPreso(c)
+	if err != nil {
+		return p, 0, err
+	}
 	if _, err := c.FormParams(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return p, 0, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
 	var sel uint64
 	p, err = h.store.UpdatePreso(p.ID, h.now().UTC(), func(p *store.Preso) ([]store.PresoEvent, error) {
@@ -352,10 +363,7 @@ func (h *Handler) changePreso(c echo.Context, content bool, fn func(*store.Preso
 		}
 		return events, err
 	})
-	if err != nil {
-		return err
-	}
-	return h.redirect(c, presoURL(p, sel))
+	return p, sel, err
 }
 
 func (h *Handler) renamePreso(c echo.Context) error {
@@ -746,11 +754,50 @@ func (h *Handler) setVisibility(c echo.Context) error {
 			return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
 		}
 	}
-	return h.changePreso(c, false, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
+	p, _, err = h.updatePreso(c, false, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
 		if p.Template {
 			return 0, nil, echo.ErrNotFound
 		}
 		p.Visibility = v
 		return 0, nil, nil
 	})
+	if err != nil {
+		return err
+	}
+	if v == store.VisibilityContacts {
+		if tightened, err := h.tightenPresoShares(p); err != nil {
+			return err
+		} else if tightened {
+			h.setFlash(c, "flash.preso.links_tightened")
+		}
+	}
+	return h.redirect(c, presoURL(p, 0))
+}
+
+// tightenPresoShares applies "contacts only" at once to the preso's live links
+// still open to anyone: whoever has the link open, or opens it, proves who
+// they are with a code from now on. The slides stay as shared until Refresh
+// link; a looser visibility waits for Refresh link too, since it gives more.
+func (h *Handler) tightenPresoShares(p store.Preso) (bool, error) {
+	shares, err := h.store.SharesOfSubject(store.SharePreso, p.ID)
+	if err != nil {
+		return false, err
+	}
+	recipients, err := h.presoRecipients(p)
+	if err != nil {
+		return false, err
+	}
+	tightened := false
+	for _, sh := range shares {
+		if !sh.Live() || sh.Visibility == store.VisibilityContacts {
+			continue
+		}
+		if _, err := h.shares.Retarget(sh.ID, recipients, store.VisibilityContacts); errors.Is(err, share.ErrEnded) {
+			continue
+		} else if err != nil {
+			return tightened, err
+		}
+		tightened = true
+	}
+	return tightened, nil
 }

@@ -432,3 +432,39 @@ func TestPresoViewingsOfTwoLinksInOneBrowser(t *testing.T) {
 		}
 	}
 }
+
+// Choosing "contacts only" closes the live link to anyone at once: a viewer
+// who came in without a code is sent back to prove who they are, and the
+// landing asks for a code. A looser visibility waits for Refresh link.
+func TestPresoContactsOnlyAppliesToTheLiveLink(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	visitor := a.browser()
+	visitor.post(link+"/open", formOf("who", "-1", "anonymous", "1"))
+	if r := visitor.get(link + "/slides/1"); r.Code != http.StatusOK {
+		t.Fatalf("anonymous viewer: %d", r.Code)
+	}
+	r := owner.post(presoPath(id, "/visibility"), formOf("visibility", "contacts"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("contacts only: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, owner.follow(r, presoPath(id, "")), "The current link now asks each contact for a code")
+	if r := visitor.get(link + "/slides/2"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("the anonymous viewer after contacts only: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	r = a.browser().get(link)
+	mustContain(t, r, "Mia Martin", link+"?who=0")
+	mustNotContain(t, r, "Not on the list?", "Continue anonymously")
+	if r := a.browser().post(link+"/open", formOf("who", "-1", "anonymous", "1")); r.Code == http.StatusSeeOther && r.Header().Get("Location") == link+"/slides/1" {
+		t.Fatal("an anonymous visit still opens the preso")
+	}
+	// Back to anyone: the link keeps asking for a code until Refresh link.
+	r = owner.post(presoPath(id, "/visibility"), formOf("visibility", "anyone"))
+	mustNotContain(t, owner.follow(r, presoPath(id, "")), "The current link now asks")
+	mustNotContain(t, a.browser().get(link), "Continue anonymously")
+	if sh, err := a.st.Share(1); err != nil || sh.Visibility != store.VisibilityContacts {
+		t.Fatalf("share after loosening: %+v %v", sh.Visibility, err)
+	}
+}
