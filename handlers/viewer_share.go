@@ -82,9 +82,8 @@ func (h *Handler) openPresoShare(c echo.Context) (*presoVisit, error) {
 	if v.Snap, err = h.store.Snapshot(sh.Snapshot[0]); errors.Is(err, store.ErrNotFound) {
 		return nil, echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}
-	if !hasLangCookie(c) {
-		c.Set(ctxLoc, h.shareLoc(sh))
-	}
+	// The viewer speaks the landing's language, whoever was picked there.
+	c.Set(ctxLoc, h.shareVisitorLoc(c, v.Share))
 	return v, err
 }
 
