@@ -468,3 +468,50 @@ func TestPresoContactsOnlyAppliesToTheLiveLink(t *testing.T) {
 		t.Fatalf("share after loosening: %+v %v", sh.Visibility, err)
 	}
 }
+
+// A visitor's error pages under /s/ speak of the link and offer no way to the
+// staff sign-in: the home page is not theirs.
+func TestShareErrorPagesLeadNowhereForStaff(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	v := a.browser()
+	r := v.get("/s/" + strings.Repeat("B", 43))
+	if r.Code != http.StatusNotFound {
+		t.Fatalf("unknown link: %d", r.Code)
+	}
+	mustContain(t, r, "This link does not work", "contact the practice")
+	mustNotContain(t, r, `href="/"`, "Back to the home page", "Sign out")
+	owner.post(presoPath(id, "/share/1/expire"), nil)
+	r = v.get(link)
+	if r.Code != http.StatusGone {
+		t.Fatalf("expired link: %d", r.Code)
+	}
+	mustContain(t, r, "This link no longer works")
+	mustNotContain(t, r, `href="/"`, "Back to the home page")
+	// Elsewhere the error page still leads home.
+	mustContain(t, owner.get("/clients/999999"), `href="/"`, "Back to the home page")
+}
+
+// The viewer keeps the landing's language: with contacts of two languages
+// the landing follows the browser, and picking a French contact there does
+// not turn the slides French.
+func TestPresoViewerKeepsTheLandingLanguage(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := store.Client{FirstName: "Mia", LastName: "Martin", Lang: "fr", PractitionerID: a.ownerID()}
+	if err := a.st.CreateClient(&mia); err != nil {
+		t.Fatal(err)
+	}
+	bob := a.addClient("Bob", "Smith", a.ownerID())
+	_, link := sharePreso(t, a, owner, "anyone", mia, bob)
+	v := a.browser()
+	mustContain(t, v.get(link), "Not on the list?")
+	v.post(link+"/open", formOf("who", "0"))
+	r := v.get(link + "/slides/1")
+	mustContain(t, r, "Slide 1 of 2", `lang="en"`)
+	// The visitor's own choice wins on both.
+	v.post("/lang", formOf("lang", "fr", "next", link))
+	mustContain(t, v.get(link+"/slides/1"), "Diapositive 1 sur 2")
+}

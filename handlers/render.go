@@ -216,12 +216,22 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
+	path := c.Request().URL.Path
+	if key == "error.not_found" && strings.HasPrefix(path, "/s/") {
+		key = "error.share_not_found"
+	}
 	pg := h.page(c, key+".title")
 	pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/"}
-	if strings.HasPrefix(c.Request().URL.Path, "/portal") {
+	switch {
+	case strings.HasPrefix(path, "/portal"):
 		// Clients go back to their portal, not to the staff sign-in.
 		pg.Portal, pg.DeliveryWarning = true, ""
 		pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/portal"}
+	case strings.HasPrefix(path, "/s/"):
+		// Someone holding a share link has no home here: the staff sign-in is
+		// not for them, and the message says to contact the practice.
+		pg.Portal, pg.DeliveryWarning = true, ""
+		pg.Data = errorData{Title: key + ".title", Body: key + ".body"}
 	}
 	if rerr := h.render(c, status, "error", pg); rerr != nil {
 		h.log.Error("error page failed", "err", rerr)
