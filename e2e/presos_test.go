@@ -215,7 +215,9 @@ func TestPresoShareViewAndSign(t *testing.T) {
 
 	staff.do(chromedp.Navigate(srv.base + "/presos/1"))
 	staff.openDialog(".share-button")
-	staff.expectIn("#dialog", "Mia Martin", "vérifié par un code envoyé par SMS")
+	staff.expectIn("#dialog", "Mia Martin", "vérifié par un code envoyé par SMS au mobile qui finit par 678")
+	staff.axe()
+	staff.screenshot("preso-signatures")
 	b64, err := chromedp.Run(staff.ctx, chromedp.Evaluate[string](`fetch(document.querySelector("#dialog a[href$='certificate.pdf']").getAttribute("href")).then(r => r.arrayBuffer()).then(b => { let s = ""; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)

@@ -126,7 +126,7 @@ func (h *Handler) presoLanding(c echo.Context) error {
 	// "Not on the list?" sent back with what to correct: this visitor's own page.
 	if n, ok := h.takeCodeNote(c, sh.ID); ok && len(n.Errors) > 0 {
 		pg, _ := h.landingPage(c, sh, p)
-		pg.Errors, pg.Form = n.Errors, n.Form
+		pg.Errors, pg.Form, pg.ErrArgs = n.Errors, n.Form, n.Args
 		if pg.Form == nil {
 			pg.Form = map[string]string{}
 		}
@@ -186,7 +186,7 @@ func (h *Handler) presoEnter(c echo.Context) error {
 		email = f.email("email", false)
 		if !f.ok() {
 			// Back to the landing (Post/Redirect/Get), the form as typed.
-			h.setCodeNote(c, sh.ID, codeNote{Errors: f.errs, Form: f.vals})
+			h.setCodeNote(c, sh.ID, codeNote{Errors: f.errs, Form: f.vals, Args: f.args})
 			return h.redirect(c, d.Base)
 		}
 	}
@@ -205,21 +205,22 @@ func (h *Handler) presoEnter(c echo.Context) error {
 		return err
 	}
 	h.setShareCookie(c, sh.ID, sid)
-	if err := h.startNamedViewing(c, sh, who, name, email, "none"); err != nil {
+	if err := h.startNamedViewing(c, sh, who, name, email, "none", ""); err != nil {
 		return err
 	}
 	return h.redirect(c, d.Base+"/slides/1")
 }
 
 // startNamedViewing begins the viewing of the person who just came in, so the
-// name or email they gave goes with it.
-func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, name, email, verification string) error {
+// name or email they gave goes with it, and, after a code, where it went
+// (masked), which the signing certificate states.
+func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, name, email, verification, verifiedTo string) error {
 	if len(sh.Snapshot) != 1 {
 		return nil
 	}
 	browser, os := share.Browser(c.Request().UserAgent())
 	vw := store.Viewing{ShareID: sh.ID, PresoID: sh.SubjectID, SnapshotID: sh.Snapshot[0], Verification: verification,
-		Browser: browser + " · " + os, IP: c.RealIP(), StartedAt: h.now().UTC(), Name: name, Email: email}
+		VerifiedTo: verifiedTo, Browser: browser + " · " + os, IP: c.RealIP(), StartedAt: h.now().UTC(), Name: name, Email: email}
 	if who >= 0 && who < len(sh.Recipients) {
 		r := sh.Recipients[who]
 		vw.ContactID, vw.Name, vw.Email = r.ClientID, r.Name, r.Email
@@ -308,7 +309,11 @@ func (h *Handler) presoVerify(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
 	}
 	h.setShareCookie(c, sh.ID, res.Session)
-	if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel)); err != nil {
+	verifiedTo := ""
+	if res.Target != "" {
+		verifiedTo = share.Mask(res.Channel, res.Target)
+	}
+	if err := h.startNamedViewing(c, sh, res.Recipient, "", "", string(res.Channel), verifiedTo); err != nil {
 		return err
 	}
 	return h.redirect(c, d.Base+"/slides/1")

@@ -257,6 +257,19 @@ func (h *Handler) presoPage(c echo.Context, p store.Preso, selected uint64) (*vi
 		return nil, err
 	}
 	for _, e := range events {
+		if e.Kind == "signed" {
+			// OtherID is the signature: what was typed, and who the viewing was for.
+			sig, err := h.store.Signature(e.OtherID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			sig = h.withViewing(sig)
+			l := h.loc(c)
+			d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_signed", "Name", sig.Name, "Identity", h.signerIdentity(l, sig))})
+			continue
+		}
 		d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: h.loc(c).T("preso.activity_"+e.Kind, "Staff", names[e.StaffID], "Other", names[e.OtherID])})
 	}
 	if q := strings.TrimSpace(c.QueryParam("q")); q != "" && !p.Template {
@@ -381,7 +394,7 @@ func (h *Handler) renamePreso(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		pg.Form["preso_title"], pg.Errors = f.vals["preso_title"], f.errs
+		pg.Form["preso_title"], pg.Errors, pg.ErrArgs = f.vals["preso_title"], f.errs, f.args
 		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
 	}
 	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
@@ -613,7 +626,7 @@ func (h *Handler) saveSlide(c echo.Context) error {
 			pg.Errors["body"] = "preso.stale"
 			status = http.StatusConflict
 		} else {
-			pg.Errors = f.errs
+			pg.Errors, pg.ErrArgs = f.errs, f.args
 		}
 		return h.render(c, status, "preso", pg)
 	}

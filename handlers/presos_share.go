@@ -51,6 +51,11 @@ type shareRow struct {
 type signatureRow struct {
 	store.Signature
 	When string
+	// Identity is who the viewing was for and how it was checked; Differs the
+	// warning when the typed name is not that contact's.
+	Identity, Differs string
+	// Through names the link it came through when that link no longer works.
+	Through string
 }
 
 // presoShares returns the preso's shares, newest first.
@@ -74,6 +79,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 	if len(p.ContactIDs) == 0 {
 		v.Problem = "preso.share_needs_contacts"
 	}
+	l := h.loc(c)
 	for _, sh := range all {
 		row := shareRow{Share: sh, Created: pg.DateTime(sh.CreatedAt), Expires: pg.DateTime(sh.ExpiresAt), State: string(h.shares.State(sh))}
 		row.Live = row.State == string(store.ShareActive) || row.State == string(store.ShareLocked)
@@ -89,22 +95,33 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 			return nil, err
 		}
 		row.Viewers = len(viewings)
+		// Signatures stay listed whatever became of the link they came through.
+		sigs, err := h.store.ShareSignatures(sh.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range sigs {
+			s = h.withViewing(s)
+			sr := signatureRow{Signature: s, When: pg.DateTime(s.At), Identity: h.signerIdentity(l, s)}
+			if msg := nameDiffers(s); msg != "" {
+				sr.Differs = l.T(msg)
+			}
+			if !row.Live {
+				sr.Through = l.T("preso.signed_through", "When", row.Created, "State", l.T("preso.share_state_"+row.State))
+			}
+			v.Signatures = append(v.Signatures, sr)
+		}
 		v.All = append(v.All, row)
 		if row.Live && v.Live == nil {
 			cp := row
 			v.Live = &cp
 		}
 	}
+	// Newest signature first, across all the links.
+	slices.SortStableFunc(v.Signatures, func(a, b signatureRow) int { return b.At.Compare(a.At) })
 	if v.Live != nil {
 		if v.OutOfDate, err = h.shareOutOfDate(p, v.Live.Share); err != nil {
 			return nil, err
-		}
-		sigs, err := h.store.ShareSignatures(v.Live.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sigs {
-			v.Signatures = append(v.Signatures, signatureRow{Signature: s, When: pg.DateTime(s.At)})
 		}
 	}
 	return v, nil

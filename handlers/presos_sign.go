@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/locales"
 	"foyer/receipt"
 	"foyer/store"
 )
@@ -38,13 +39,113 @@ func (h *Handler) signView(c echo.Context, v *presoVisit, slide store.Slide) (*s
 	if err != nil {
 		return nil, err
 	}
+	me := signer(vw, slide.ID)
 	for _, s := range sigs {
-		if s.ViewingID == vw.ID && s.SlideID == slide.ID && s.SnapshotID == v.Snap.ID {
+		if s.SameSigner(me) {
 			sv.Signed, sv.Name = true, s.Name
 			sv.SignedAt = h.page(c, "").DateTime(s.At)
 		}
 	}
 	return sv, nil
+}
+
+// signer is what a viewing tells of who signs: the contact it is for (verified
+// by a code or picked from the list), the name a visitor gave, or nobody.
+func signer(vw store.Viewing, slideID uint64) store.Signature {
+	sig := store.Signature{ShareID: vw.ShareID, PresoID: vw.PresoID, ViewingID: vw.ID, SnapshotID: vw.SnapshotID,
+		SlideID: slideID, Verification: vw.Verification, ContactID: vw.ContactID, Browser: vw.Browser}
+	switch {
+	case vw.ContactID != 0:
+		sig.ContactName = vw.Name
+	case vw.Anonymous:
+		sig.Anonymous = true
+	default:
+		sig.DeclaredName = vw.Name
+	}
+	if sig.Verified() {
+		sig.VerifiedTo = vw.VerifiedTo
+	}
+	return sig
+}
+
+// signerIdentity says who a signature's viewing was for and how it was
+// checked, apart from the typed name: "Claire Martin, verified by a code sent
+// to the mobile ending in 678", or plainly that nobody was verified.
+func (h *Handler) signerIdentity(l *locales.Localizer, sig store.Signature) string {
+	if sig.Verified() {
+		how := l.T("preso.verified_" + sig.Verification)
+		if to := sig.VerifiedTo; to != "" {
+			if sig.Verification == string(store.ChannelSMS) {
+				how = l.T("sign.verified_to_mobile", "Digits", lastMasked(to))
+			} else {
+				how = l.T("sign.verified_to_email", "Address", to)
+			}
+		}
+		if sig.ContactName == "" {
+			return l.T("sign.identity_unrecorded", "How", how)
+		}
+		return l.T("sign.identity_verified", "Name", sig.ContactName, "How", how)
+	}
+	switch {
+	case sig.ContactName != "":
+		return l.T("sign.identity_picked", "Name", sig.ContactName)
+	case sig.DeclaredName != "":
+		return l.T("sign.identity_declared", "Name", sig.DeclaredName)
+	case sig.Anonymous:
+		return l.T("sign.identity_anonymous")
+	}
+	return l.T("preso.verified_none")
+}
+
+// nameDiffers is the warning (message ID) for a typed name that is not the
+// name of the contact the viewing was for, "" when it is or there is none.
+func nameDiffers(sig store.Signature) string {
+	switch {
+	case !sig.NameDiffers():
+		return ""
+	case sig.Verified():
+		return "sign.name_differs"
+	}
+	return "sign.name_differs_picked"
+}
+
+// lastMasked is what a masked number shows of it ("678" of "••• ••• 678").
+func lastMasked(masked string) string {
+	if i := strings.LastIndexByte(masked, ' '); i >= 0 {
+		return masked[i+1:]
+	}
+	return masked
+}
+
+// withViewing completes a signature stored before it kept the contact: the
+// viewing it came from still says whom it was for.
+func (h *Handler) withViewing(sig store.Signature) store.Signature {
+	if sig.ContactName != "" || sig.DeclaredName != "" || sig.Anonymous {
+		return sig
+	}
+	vw, err := h.store.Viewing(sig.ViewingID)
+	if err != nil {
+		return sig
+	}
+	from := signer(vw, sig.SlideID)
+	sig.ContactID, sig.ContactName, sig.DeclaredName, sig.Anonymous = from.ContactID, from.ContactName, from.DeclaredName, from.Anonymous
+	if sig.Verified() && sig.VerifiedTo == "" {
+		sig.VerifiedTo = from.VerifiedTo
+	}
+	return sig
+}
+
+// browserLine is the browser and system a viewing recorded, without the
+// separator left over when the system is unknown ("curl 7 ·").
+func browserLine(s string) string {
+	parts := strings.Split(s, "·")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
 }
 
 // decodeDrawing reads the drawn signature the page sends as a PNG data URL.
@@ -114,13 +215,15 @@ func (h *Handler) presoSign(c echo.Context) error {
 		d.Sign = &signView{Action: v.Base + "/sign"}
 		pg := h.page(c, "viewer.title")
 		pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
-		pg.Data, pg.Form, pg.Errors = d, f.vals, f.errs
+		pg.Data, pg.Form, pg.Errors, pg.ErrArgs = d, f.vals, f.errs, f.args
 		return h.render(c, http.StatusUnprocessableEntity, "viewer", pg)
 	}
-	sig := store.Signature{ShareID: v.Share.ID, PresoID: v.Share.SubjectID, ViewingID: vw.ID, SnapshotID: v.Snap.ID,
-		SnapshotSHA256: v.Snap.SHA256, SlideID: slideID, Name: name, Drawing: drawing, Consent: true,
-		Verification: vw.Verification, Browser: vw.Browser, IP: c.RealIP(), At: h.now().UTC()}
-	if err := h.store.AddSignature(&sig); err != nil {
+	sig := signer(vw, slideID)
+	sig.ShareID, sig.PresoID, sig.SnapshotID, sig.SnapshotSHA256 = v.Share.ID, v.Share.SubjectID, v.Snap.ID, v.Snap.SHA256
+	sig.Name, sig.Drawing, sig.Consent, sig.IP, sig.At = name, drawing, true, c.RealIP(), h.now().UTC()
+	// A second signing from the same viewing (or the same verified contact)
+	// adds nothing: the slide shows the signature already made.
+	if err := h.store.AddSignature(&sig); err != nil && !errors.Is(err, store.ErrAlreadySigned) {
 		return err
 	}
 	return h.redirect(c, fmt.Sprintf("%s/slides/%d", v.Base, n))
@@ -146,6 +249,7 @@ func (h *Handler) signingCertificate(c echo.Context) error {
 		logo, _, _ = h.store.Logo()
 	}
 	r, g, b := parseHex(pr.BrandColor)
+	sig = h.withViewing(sig)
 	drawn := l.T("certificate.typed_only")
 	if len(sig.Drawing) > 0 {
 		drawn = l.T("certificate.drawn")
@@ -159,20 +263,26 @@ func (h *Handler) signingCertificate(c echo.Context) error {
 		Brand:    [3]int{int(r), int(g), int(b)},
 		Lines: []receipt.Line{
 			{Label: l.T("certificate.signer"), Value: sig.Name},
-			{Label: l.T("certificate.when"), Value: l.DateTime(sig.At.In(h.zone()))},
-			{Label: l.T("certificate.verification"), Value: l.T("preso.verified_" + sig.Verification)},
-			{Label: l.T("certificate.signature"), Value: drawn},
-			{Label: l.T("certificate.consent"), Value: l.T("certificate.consent_given")},
-			{Label: l.T("certificate.browser"), Value: sig.Browser},
-			{Label: l.T("certificate.ip"), Value: sig.IP},
-			{Label: l.T("certificate.document"), Value: p.Title},
-			{Label: l.T("certificate.sha256"), Value: sig.SnapshotSHA256},
+			{Label: l.T("certificate.identity"), Value: h.signerIdentity(l, sig)},
 		},
 		Picture:      sig.Drawing,
 		PictureLabel: l.T("certificate.drawing"),
 		Footer:       l.T("certificate.footer", "Practice", pr.Name),
 		CreatedAt:    sig.At,
 	}
+	if msg := nameDiffers(sig); msg != "" {
+		doc.Lines = append(doc.Lines, receipt.Line{Label: l.T("certificate.warning"), Value: l.T(msg)})
+	}
+	doc.Lines = append(doc.Lines,
+		receipt.Line{Label: l.T("certificate.when"), Value: l.DateTime(sig.At.In(h.zone()))},
+		receipt.Line{Label: l.T("certificate.signature"), Value: drawn},
+		receipt.Line{Label: l.T("certificate.consent"), Value: l.T("certificate.consent_given")},
+		receipt.Line{Label: l.T("certificate.browser"), Value: browserLine(sig.Browser)},
+		receipt.Line{Label: l.T("certificate.ip"), Value: sig.IP},
+		receipt.Line{Label: l.T("certificate.document"), Value: p.Title},
+		// The hash is too long to sit beside its label: it gets a line of its own.
+		receipt.Line{Label: l.T("certificate.sha256"), Value: sig.SnapshotSHA256, Below: true},
+	)
 	var buf bytes.Buffer
 	if err := h.writePDF(c, &buf, doc); err != nil {
 		return err

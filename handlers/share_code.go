@@ -49,6 +49,8 @@ type codeNote struct {
 	// the page it came from ("Not on the list?": name and email).
 	Errors map[string]string `json:"x,omitempty"`
 	Form   map[string]string `json:"v,omitempty"`
+	// Args are the values those messages need, such as a length limit.
+	Args map[string][]any `json:"a,omitempty"`
 }
 
 // noteFields are the fields a note may speak of.

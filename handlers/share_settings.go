@@ -45,12 +45,15 @@ func (h *Handler) shareSettingsForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "share_settings", h.shareSettingsPage(c))
 }
 
+// maxTemplate is the longest share email template, in characters.
+const maxTemplate = 10000
+
 // readTemplates checks both templates: an unknown field or a missing link is refused.
 func readTemplates(f *form) map[string]string {
 	out := map[string]string{}
 	for _, lang := range []string{"en", "fr"} {
 		name := "template_" + lang
-		t := f.multiline(name, 10000)
+		t := f.multiline(name, maxTemplate)
 		if _, bad := f.errs[name]; bad {
 			continue
 		}
@@ -64,7 +67,7 @@ func readTemplates(f *form) map[string]string {
 		case errors.Is(err, share.ErrNoLink):
 			f.fail(name, "share.template_no_link")
 		case err != nil:
-			f.fail(name, "form.too_long")
+			f.failWith(name, "form.too_long", "Max", maxTemplate)
 		}
 		out[lang] = t
 	}
@@ -124,7 +127,7 @@ func (h *Handler) previewShareTemplate(c echo.Context) error {
 	}
 	lang := f.choice("lang", "en", "fr")
 	templates := readTemplates(f)
-	pg.Form, pg.Errors = f.vals, f.errs
+	pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
 	if _, bad := f.errs["template_"+lang]; bad || lang == "" {
 		if isHTMX(c) {
 			return h.renderBlock(c, http.StatusUnprocessableEntity, "share_settings", "template_preview", pg)

@@ -23,8 +23,13 @@ var regular []byte
 //go:embed fonts/DejaVuSans-Bold.ttf
 var bold []byte
 
-// Line is one labelled value of the receipt.
-type Line struct{ Label, Value string }
+// Line is one labelled value of the receipt. Below puts the value on its own
+// full-width line under the label, for a value too long to sit beside it
+// (a SHA-256 in hex).
+type Line struct {
+	Label, Value string
+	Below        bool
+}
 
 // Receipt is what the PDF shows.
 type Receipt struct {
@@ -81,7 +86,7 @@ func Write(w io.Writer, r Receipt) (err error) {
 	r.Total = Line{Label: printable(r.Total.Label), Value: printable(r.Total.Value)}
 	lines := make([]Line, len(r.Lines))
 	for i, l := range r.Lines {
-		lines[i] = Line{Label: printable(l.Label), Value: printable(l.Value)}
+		lines[i] = Line{Label: printable(l.Label), Value: printable(l.Value), Below: l.Below}
 	}
 	r.Lines = lines
 	r.Issuer, r.Notes = printables(r.Issuer), printables(r.Notes)
@@ -127,10 +132,7 @@ func Write(w io.Writer, r Receipt) (err error) {
 	pdf.Ln(6)
 
 	for _, l := range r.Lines {
-		pdf.SetFont("dejavu", "B", 11)
-		pdf.CellFormat(55, 8, l.Label, "B", 0, "L", false, 0, "")
-		pdf.SetFont("dejavu", "", 11)
-		pdf.MultiCell(0, 8, l.Value, "B", "L", false)
+		drawLine(pdf, l)
 	}
 	pdf.Ln(4)
 	if r.Total.Label != "" {
@@ -164,6 +166,52 @@ func Write(w io.Writer, r Receipt) (err error) {
 		return fmt.Errorf("receipt: %w", err)
 	}
 	return pdf.Output(w)
+}
+
+// Column widths of a line, in mm: the label wraps inside its own column, so
+// a long label ("SHA-256 des diapositives signées") never runs into its value.
+const (
+	labelWidth = 55.0
+	lineHeight = 6.0
+)
+
+// drawLine draws one labelled value with a rule under it. The label and the
+// value each wrap in their column; the row is as tall as the taller of the two.
+func drawLine(pdf *fpdf.Fpdf, l Line) {
+	left, _, right, _ := pdf.GetMargins()
+	pageW, _ := pdf.GetPageSize()
+	full := pageW - left - right
+	pdf.SetFont("dejavu", "B", 11)
+	if l.Below {
+		pdf.MultiCell(full, lineHeight+1, l.Label, "", "L", false)
+		pdf.SetFont("dejavu", "", 10)
+		pdf.MultiCell(full, lineHeight+1, l.Value, "B", "L", false)
+		return
+	}
+	labels := pdf.SplitText(l.Label, labelWidth-2)
+	pdf.SetFont("dejavu", "", 11)
+	values := pdf.SplitText(l.Value, full-labelWidth-2)
+	rows := max(len(labels), len(values), 1)
+	h := float64(rows)*lineHeight + 2
+	// A row is never cut by the page end: it moves to the next page whole.
+	_, pageH := pdf.GetPageSize()
+	_, _, _, bottom := pdf.GetMargins()
+	if pdf.GetY()+h > pageH-max(bottom, 20) {
+		pdf.AddPage()
+	}
+	x, y := left, pdf.GetY()
+	pdf.SetFont("dejavu", "B", 11)
+	for i, t := range labels {
+		pdf.SetXY(x, y+1+float64(i)*lineHeight)
+		pdf.CellFormat(labelWidth, lineHeight, t, "", 0, "L", false, 0, "")
+	}
+	pdf.SetFont("dejavu", "", 11)
+	for i, t := range values {
+		pdf.SetXY(x+labelWidth, y+1+float64(i)*lineHeight)
+		pdf.CellFormat(full-labelWidth, lineHeight, t, "", 0, "L", false, 0, "")
+	}
+	pdf.Line(x, y+h, x+full, y+h)
+	pdf.SetXY(x, y+h)
 }
 
 // printables makes each of a list of strings printable, in a new slice.

@@ -129,8 +129,10 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		// The code still on its way stays good until it expires: someone else
 		// asking for a new code must not void the one the recipient is reading.
 		ch.Code.PrevHash, ch.Code.PrevExpiresAt = nil, time.Time{}
+		ch.Code.PrevRecipient, ch.Code.PrevChannel, ch.Code.PrevTarget = 0, "", ""
 		if len(ch.Code.Hash) > 0 && now.Before(ch.Code.ExpiresAt) {
 			ch.Code.PrevHash, ch.Code.PrevExpiresAt = ch.Code.Hash, ch.Code.ExpiresAt
+			ch.Code.PrevRecipient, ch.Code.PrevChannel, ch.Code.PrevTarget = ch.Code.Recipient, ch.Code.Channel, ch.Code.Target
 		}
 		ch.Code.Hash = e.codeHash(id, code)
 		ch.Code.Recipient, ch.Code.Channel, ch.Code.Target = target.Recipient, target.Channel, target.To
@@ -192,6 +194,8 @@ type Check struct {
 	Recipient int
 	// Channel is how the code waiting (or expired) went out.
 	Channel store.Channel
+	// Target is the number or address the code entered went to (CodeOK only).
+	Target string
 	// TriesLeft is how many more wrong entries this visitor has (CodeWrong only).
 	TriesLeft int
 }
@@ -250,9 +254,20 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, erro
 			res.Result = CodeVoided
 			return nil
 		case hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt), prevOK && hmac.Equal(c.PrevHash, sum):
-			c.Hash, c.Tries, c.TriesBy, c.PrevHash = nil, 0, nil, nil
+			res.Target = c.Target
+			if !hmac.Equal(c.Hash, sum) && c.PrevTarget != "" {
+				// The code sent before the current one verifies whom it went to.
+				res.Recipient, res.Channel, res.Target = c.PrevRecipient, c.PrevChannel, c.PrevTarget
+			}
+			if res.Recipient != c.Recipient {
+				// Someone else's code, asked for since, stays good for them.
+				c.PrevHash, c.PrevRecipient, c.PrevChannel, c.PrevTarget = nil, 0, "", ""
+			} else {
+				c.Hash, c.Tries, c.TriesBy, c.PrevHash = nil, 0, nil, nil
+				c.PrevRecipient, c.PrevChannel, c.PrevTarget = 0, "", ""
+			}
 			res.Result = CodeOK
-			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: c.Recipient, UserAgent: ua})
+			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: res.Recipient, UserAgent: ua})
 			return nil
 		case len(c.Hash) > 0 && !now.Before(c.ExpiresAt):
 			c.Hash = nil

@@ -413,3 +413,36 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("%q %q", b, os)
 	}
 }
+
+// The code sent before the current one stays good while valid; entering it
+// verifies the person it went to, at the number it went to, not whoever
+// asked for the newer code.
+func TestPreviousCodeVerifiesItsOwnRecipient(t *testing.T) {
+	f := newFixture(t)
+	sh, _, err := f.eng.Create(Draft{Kind: store.SharePreso, StaffID: 1, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{
+			{Name: "Claire", Mobiles: []string{"+33611111678"}, ClientID: 1},
+			{Name: "Bob", Mobiles: []string{"+33622222432"}, ClientID: 3}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 1)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	if err != nil || c.Result != CodeOK || c.Recipient != 0 || c.Target != "+33611111678" || c.Channel != store.ChannelSMS {
+		t.Fatalf("Claire's code: %+v %v", c, err)
+	}
+	ss, err := f.st.ShareSession(c.Session)
+	if err != nil || ss.Recipient != 0 {
+		t.Fatalf("session of Claire's code: %+v %v", ss, err)
+	}
+	c, err = f.eng.CheckCode(sh.ID, f.codes[1], "ua")
+	if err != nil || c.Result != CodeOK || c.Recipient != 1 || c.Target != "+33622222432" {
+		t.Fatalf("Bob's code: %+v %v", c, err)
+	}
+}

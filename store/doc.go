@@ -80,8 +80,9 @@
 //	viewings_by_share/      share ID (8) ++ viewing ID (8) → empty
 //	slide_times/            viewing ID (8) → bucket: 8-byte sequence → JSON SlideTime (the beacons)
 //	viewings_due/           last beacon unix-nano (8) ++ viewing ID (8) → empty (owner not told yet)
-//	signatures/             8-byte ID → JSON Signature (typed name, drawing, consent, verification, browser,
-//	                        IP, time, SHA-256 of the snapshot signed)
+//	signatures/             8-byte ID → JSON Signature (typed name, drawing, consent, verification, the
+//	                        contact verified and where the code went (masked), browser, IP, time,
+//	                        SHA-256 of the snapshot signed)
 //	signatures_by_share/    share ID (8) ++ signature ID (8) → empty
 //
 // Beacons are written through DB.Batch, so many viewers' reports share one fsync.

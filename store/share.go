@@ -109,6 +109,12 @@ type ShareCode struct {
 	// PrevExpiresAt: asking for a new code does not void the one on its way.
 	PrevHash      []byte    `json:"prev_hash,omitempty"`
 	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
+	// PrevRecipient, PrevChannel and PrevTarget say whom the previous code went
+	// to and where, so entering it verifies that person (empty PrevTarget: a
+	// code stored before they were kept; the current code's are used).
+	PrevRecipient int     `json:"prev_recipient,omitempty"`
+	PrevChannel   Channel `json:"prev_channel,omitempty"`
+	PrevTarget    string  `json:"prev_target,omitempty"`
 	// Sent lists when codes were sent within the last hour (the resend limits).
 	Sent []time.Time `json:"sent,omitempty"`
 }

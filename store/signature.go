@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,22 +25,93 @@ type Signature struct {
 	// Drawing is the drawn signature as a PNG; empty when the signer typed their name only.
 	Drawing []byte `json:"drawing,omitempty"`
 	Consent bool   `json:"consent"`
-	// Verification is how the signer proved who they are: "sms" (a code) or "none".
-	Verification string    `json:"verification"`
-	Browser      string    `json:"browser,omitempty"`
-	IP           string    `json:"ip,omitempty"`
-	At           time.Time `json:"at"`
+	// Verification is how the signer proved who they are: "sms" or "email" (a
+	// code) or "none".
+	Verification string `json:"verification"`
+	// ContactID and ContactName are the preso contact the viewing was for: the
+	// one a code verified, or the one whose name was picked from the list
+	// without a code (Verification "none"); 0 and empty for a visitor who gave
+	// their own name or none. Name is what they typed, which may differ.
+	ContactID   uint64 `json:"contact_id,omitempty"`
+	ContactName string `json:"contact_name,omitempty"`
+	// DeclaredName is the name a visitor not on the list gave on the landing
+	// page; Anonymous says they gave none.
+	DeclaredName string `json:"declared_name,omitempty"`
+	Anonymous    bool   `json:"anonymous,omitempty"`
+	// VerifiedTo is where the code went, masked ("••• ••• 678" or
+	// "c•••@example.org"); empty when no code was used or it is not known.
+	VerifiedTo string    `json:"verified_to,omitempty"`
+	Browser    string    `json:"browser,omitempty"`
+	IP         string    `json:"ip,omitempty"`
+	At         time.Time `json:"at"`
 }
 
-// AddSignature stores a signature.
+// Verified tells whether a code proved who signed.
+func (sig Signature) Verified() bool { return sig.Verification != "" && sig.Verification != "none" }
+
+// SameSigner tells whether o comes from the same signer as sig on the same
+// slide of the same snapshot: the same viewing, or the same contact verified
+// by a code in both.
+func (sig Signature) SameSigner(o Signature) bool {
+	if sig.SnapshotID != o.SnapshotID || sig.SlideID != o.SlideID {
+		return false
+	}
+	return sig.ViewingID == o.ViewingID || (sig.ContactID != 0 && sig.ContactID == o.ContactID && sig.Verified() && o.Verified())
+}
+
+// NameDiffers tells whether the typed name is not the name of the contact the
+// viewing was for, compared without case, accents, hyphens or extra spaces
+// ("jean-pierre  DUPRÉ" is "Jean Pierre Dupré"). False when there is no contact.
+func (sig Signature) NameDiffers() bool {
+	if sig.ContactName == "" {
+		return false
+	}
+	return comparableName(sig.Name) != comparableName(sig.ContactName)
+}
+
+func comparableName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '-' || r == '\'' || r == '’' || r == '.' || r == ',' {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(Fold(s)), " ")
+}
+
+// ErrAlreadySigned is returned by AddSignature when the viewing, or the contact
+// a code verified, already signed that slide of that snapshot.
+var ErrAlreadySigned = errors.New("store: already signed")
+
+// AddSignature stores a signature and records it in the preso's activity. One
+// viewing signs a slide of a snapshot once, and so does a contact verified by
+// a code (a new visit with a new code must not add a second signature): the
+// check and the write are one transaction, so two tabs cannot both sign.
 func (s *Store) AddSignature(sig *Signature) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSignaturesByShare).Cursor()
+		prefix := itob(sig.ShareID)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var old Signature
+			if err := getJSON(tx, bucketSignatures, k[8:], &old); err != nil {
+				return err
+			}
+			if old.SnapshotID != sig.SnapshotID || old.SlideID != sig.SlideID {
+				continue
+			}
+			if old.SameSigner(*sig) {
+				return ErrAlreadySigned
+			}
+		}
 		id, err := tx.Bucket(bucketSignatures).NextSequence()
 		if err != nil {
 			return err
 		}
 		sig.ID = id
 		if err := tx.Bucket(bucketSignaturesByShare).Put(presoIndexKey(sig.ShareID, id), nil); err != nil {
+			return err
+		}
+		if err := addPresoEvent(tx, sig.PresoID, PresoEvent{At: sig.At, Kind: "signed", OtherID: id}); err != nil {
 			return err
 		}
 		return putJSON(tx, bucketSignatures, itob(id), sig)

@@ -24,11 +24,14 @@ type Viewing struct {
 	Name      string `json:"name,omitempty"`
 	Email     string `json:"email,omitempty"`
 	Anonymous bool   `json:"anonymous,omitempty"`
-	// Verification is how the viewer proved who they are: "none" or "sms".
-	Verification string    `json:"verification"`
-	Browser      string    `json:"browser,omitempty"`
-	IP           string    `json:"ip,omitempty"`
-	StartedAt    time.Time `json:"started_at"`
+	// Verification is how the viewer proved who they are: "none", or "sms" or
+	// "email" (a code).
+	Verification string `json:"verification"`
+	// VerifiedTo is where the code went, masked ("••• ••• 678"), when known.
+	VerifiedTo string    `json:"verified_to,omitempty"`
+	Browser    string    `json:"browser,omitempty"`
+	IP         string    `json:"ip,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
 	// LastAt is the time of the last beacon (StartedAt before any).
 	LastAt   time.Time `json:"last_at"`
 	Notified bool      `json:"notified,omitempty"`
