@@ -86,7 +86,7 @@ func (p *page) value(sel string) string {
 	return v
 }
 
-var viewedLine = regexp.MustCompile(`- (.+?)[\s\x{00a0}]*:[\s\x{00a0}]*(\d+) s`)
+var viewedLine = regexp.MustCompile(`- (.+?)[\s\x{00a0}]*:[\s\x{00a0}]*(\d+)[\s\x{00a0}]s`)
 
 // TestPresoShareViewAndSign: staff make a preso of three slides and leave one
 // out, share it with anyone with the link; a client opens it in another

@@ -76,6 +76,7 @@ func TestPresoShareAnyoneViewBeaconsAndExpire(t *testing.T) {
 	viewing := viewingRe.FindStringSubmatch(r.body)[1]
 
 	// Beacons: good ones stored; bad ones refused and harmless.
+	a.advance(5 * time.Second)
 	if r := visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 4200)); r.Code != http.StatusNoContent {
 		t.Fatalf("beacon: %d %s", r.Code, r.body)
 	}
@@ -320,12 +321,17 @@ func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
 	visitor := a.browser()
 	visitor.post(link+"/open", formOf("who", "0"))
 	viewing := viewingRe.FindStringSubmatch(visitor.get(link + "/slides/1").body)[1]
-	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 4200))
-	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 3, 12000))
-	visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 1000))
+	for _, b := range []struct {
+		after time.Duration
+		slide uint64
+		ms    int
+	}{{5 * time.Second, 1, 4200}, {12 * time.Second, 3, 12000}, {time.Second, 1, 1000}} {
+		a.advance(b.after)
+		visitor.post(link+"/beacon", beaconForm(visitor, viewing, b.slide, b.ms))
+	}
 
 	r := owner.get(presoPath(id, "/share/1"))
-	mustContain(t, r, "Mia Martin", "<svg", `width="100"`, "17 s in all", "1. Hello", "<td data-label=\"Seconds\">5</td>", "<td data-label=\"Seconds\">12</td>")
+	mustContain(t, r, "Mia Martin", "<svg", `width="100"`, "17\u00a0s in all", "1. Hello", "<td data-label=\"Time\">5\u00a0s</td>", "<td data-label=\"Time\">12\u00a0s</td>")
 	r = owner.get(presoPath(id, "/share/1/events.csv"))
 	if r.Code != http.StatusOK || !strings.HasPrefix(r.Header().Get("Content-Type"), "text/csv") {
 		t.Fatalf("csv: %d %v", r.Code, r.Header())
@@ -352,7 +358,7 @@ func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Mia Martin", "Pension plan", "Hello", "5 s", "Sign here", "12 s", "/presos/1/share/1"} {
+	for _, want := range []string{"Mia Martin", "Pension plan", "Hello: 5\u00a0s", "Sign here: 12\u00a0s", "/presos/1/share/1"} {
 		if !strings.Contains(out.Text, want) || !strings.Contains(out.HTML, want) {
 			t.Errorf("email lacks %q:\n%s", want, out.Text)
 		}

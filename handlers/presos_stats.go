@@ -23,10 +23,11 @@ import (
 // an email saying who viewed what, in their own language.
 
 type slideTotal struct {
-	N       int
-	Title   string
-	Millis  int64
-	Seconds string
+	N      int
+	Title  string
+	Millis int64
+	// Time is Millis for people ("1 h 05 min").
+	Time string
 	// Width is the bar's length in the chart's units (0–100).
 	Width int
 }
@@ -35,8 +36,12 @@ type viewerStats struct {
 	store.Viewing
 	Who     string
 	Started string
-	Total   string
-	Slides  []slideTotal
+	// Device is the browser and system, as far as they are known.
+	Device string
+	Total  string
+	// Recorded: some time on a slide was recorded (else no chart, a line says so).
+	Recorded bool
+	Slides   []slideTotal
 	// Height is the chart's height in its units, for the SVG viewBox.
 	Height int
 }
@@ -61,7 +66,6 @@ func slideTotals(slides []store.Slide, times []store.SlideTime) []slideTotal {
 		top = max(top, sum[s.ID])
 	}
 	for i := range out {
-		out[i].Seconds = seconds(out[i].Millis)
 		if top > 0 {
 			out[i].Width = int(out[i].Millis * 100 / top)
 		}
@@ -69,8 +73,24 @@ func slideTotals(slides []store.Slide, times []store.SlideTime) []slideTotal {
 	return out
 }
 
-// seconds writes a duration in milliseconds as whole seconds.
-func seconds(ms int64) string { return strconv.FormatInt((ms+500)/1000, 10) }
+// millis is a duration in milliseconds for Localizer.Duration.
+func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// dotted joins the parts that are known with " · ": an unknown system must
+// not leave "curl 7 ·  ·" behind.
+func dotted(parts ...string) string {
+	var known []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			known = append(known, p)
+		}
+	}
+	return strings.Join(known, " · ")
+}
+
+// declaredName reports whether a viewing's name is only what the visitor typed
+// (not a contact they picked): the owner's inbox must not take it for a fact.
+func declaredName(v store.Viewing) bool { return v.ContactID == 0 && v.Name != "" }
 
 func (h *Handler) viewerName(l *locales.Localizer, v store.Viewing) string {
 	switch {
@@ -108,12 +128,15 @@ func (h *Handler) shareStats(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		vs := viewerStats{Viewing: v, Who: h.viewerName(h.loc(c), v), Started: pg.DateTime(v.StartedAt), Slides: slideTotals(snap.Slides, times)}
+		l := h.loc(c)
+		vs := viewerStats{Viewing: v, Who: h.viewerName(l, v), Started: pg.DateTime(v.StartedAt),
+			Device: dotted(strings.Split(v.Browser, " · ")...), Slides: slideTotals(snap.Slides, times)}
 		var total int64
-		for _, s := range vs.Slides {
+		for i, s := range vs.Slides {
 			total += s.Millis
+			vs.Slides[i].Time = l.Duration(millis(s.Millis))
 		}
-		vs.Total = seconds(total)
+		vs.Total, vs.Recorded = l.Duration(millis(total)), total > 0
 		vs.Height = 12 * len(vs.Slides)
 		d.Viewers = append(d.Viewers, vs)
 	}
@@ -189,7 +212,7 @@ func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
 		if err := h.notifyViewing(v); err != nil {
 			return n, err
 		}
-		if err := h.store.MarkViewingNotified(v.ID, v.LastAt); err != nil {
+		if err := h.store.MarkViewingNotified(v.ID); err != nil {
 			return n, err
 		}
 		n++
@@ -248,23 +271,35 @@ func (h *Handler) notifyViewing(v store.Viewing) error {
 		return err
 	}
 	l := h.catalog.Get(owner.Lang)
-	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: "preso_viewed",
-		Args: map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": timeArg(v.StartedAt), "Slides": string(raw),
-			"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}})
+	args := map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": timeArg(v.StartedAt), "Slides": string(raw),
+		"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}
+	if declaredName(v) {
+		args["Declared"] = "1"
+	}
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: "preso_viewed", Args: args})
 }
 
 func init() {
 	messageKinds["preso_viewed"] = func(r *rendering) error {
 		a := r.M.Args
-		r.Mail.Subject = r.L.T("mail.preso_viewed.subject", "Viewer", a["Viewer"], "Title", a["Title"])
+		viewer := a["Viewer"]
+		if a["Declared"] != "" {
+			// A name a visitor typed stays out of the subject, where "Claire
+			// Martin <claire@…>" would pass for the real contact, and is
+			// marked as theirs in the body.
+			r.Mail.Subject = r.L.T("mail.preso_viewed.subject_declared", "Title", a["Title"])
+			viewer = r.L.T("mail.preso_viewed.declared", "Viewer", viewer)
+		} else {
+			r.Mail.Subject = r.L.T("mail.preso_viewed.subject", "Viewer", viewer, "Title", a["Title"])
+		}
 		r.Mail.Greeting = r.L.T("mail.hello")
-		r.Mail.Intro = r.L.T("mail.preso_viewed.intro", "Viewer", a["Viewer"], "Title", a["Title"], "When", r.Time("Start"))
+		r.Mail.Intro = r.L.T("mail.preso_viewed.intro", "Viewer", viewer, "Title", a["Title"], "When", r.Time("Start"))
 		var lines []viewedSlide
 		if err := json.Unmarshal([]byte(a["Slides"]), &lines); err != nil {
 			return err
 		}
 		for _, s := range lines {
-			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.line", "Title", s.Title, "Seconds", seconds(s.Millis)))
+			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.line", "Title", s.Title, "Time", r.L.Duration(millis(s.Millis))))
 		}
 		if len(lines) == 0 {
 			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.none"))

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
@@ -104,7 +105,7 @@ func (h *Handler) viewing(c echo.Context, v *presoVisit) (store.Viewing, string,
 	token := auth.NewToken()
 	browser, os := share.Browser(c.Request().UserAgent())
 	vw := store.Viewing{ShareID: v.Share.ID, PresoID: v.Share.SubjectID, SnapshotID: v.Snap.ID, Verification: "none",
-		Browser: browser + " · " + os, IP: c.RealIP(), StartedAt: h.now().UTC()}
+		Browser: dotted(browser, os), IP: c.RealIP(), StartedAt: h.now().UTC()}
 	if v.Share.Visibility == store.VisibilityContacts {
 		vw.Verification = "sms"
 	}
@@ -170,9 +171,13 @@ func (h *Handler) shareSlideImage(c echo.Context) error {
 	return echo.ErrNotFound
 }
 
-// beacon records time spent on a slide. navigator.sendBeacon cannot set
-// headers, so it is accepted on its viewing token alone, which must belong
-// to this share while it is live; anything else is refused and stores nothing.
+// beacon records time spent on a slide. It is let through like a slide
+// request (openPresoShare: the share is live, this browser's visit of this
+// share is valid, its contact was not removed, its link not refreshed away),
+// and only for the viewing this browser holds: the posted viewing token must
+// be the one of its viewing cookie for this share. A token read off someone
+// else's page or cookie is worth nothing without their cookies. Refusals carry
+// no redirect (sendBeacon does not follow one) and store nothing.
 func (h *Handler) beacon(c echo.Context) error {
 	if c.Request().ContentLength > maxBeaconBody {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "error.too_large")
@@ -181,11 +186,9 @@ func (h *Handler) beacon(c echo.Context) error {
 	if !h.limits.allow("beacon:"+c.RealIP(), limitBeacons) {
 		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
 	}
-	sh, err := h.shares.Open(c.Param("token"))
-	if errors.Is(err, share.ErrNotFound) || (err == nil && sh.Kind != store.SharePreso) {
-		return echo.ErrNotFound
-	} else if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
-		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
+	v, err := h.openPresoShare(c)
+	if errors.Is(err, errNoVisit) {
+		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
 	} else if err != nil {
 		return err
 	}
@@ -199,33 +202,25 @@ func (h *Handler) beacon(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
 	ms = min(ms, maxSlideMillis)
-	vw, err := h.store.ViewingByToken(token, sh.ID)
-	if errors.Is(err, store.ErrNotLive) {
+	ck, err := c.Cookie(h.viewingCookieName(v.Share.ID))
+	if err != nil || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(token)) != 1 {
+		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
+	}
+	vw, err := h.store.ViewingByToken(token, v.Share.ID)
+	if errors.Is(err, store.ErrNotLive) || (err == nil && vw.SnapshotID != v.Snap.ID) {
 		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
 	} else if err != nil {
 		return err
 	}
-	if vw.ContactID != 0 {
-		// A viewer removed from the preso's contacts records nothing more.
-		p, err := h.store.Preso(sh.SubjectID)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !p.HasContact(vw.ContactID)) {
-			return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-		} else if err != nil {
-			return err
-		}
-	}
-	snap, err := h.store.Snapshot(vw.SnapshotID)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusGone, "error.share_ended")
-	}
+	// Only a slide the link shows counts (the left-out ones are not in the snapshot).
 	known := false
-	for _, s := range snap.Slides {
+	for _, s := range v.Snap.Slides {
 		known = known || s.ID == slide
 	}
 	if !known {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	err = h.store.RecordBeacon(store.Beacon{Token: token, ShareID: sh.ID, SlideID: slide, Millis: ms, At: h.now().UTC()})
+	_, err = h.store.RecordBeacon(store.Beacon{Token: token, ShareID: v.Share.ID, SlideID: slide, Millis: ms, At: h.now().UTC()})
 	if errors.Is(err, store.ErrNotLive) {
 		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
 	} else if err != nil {

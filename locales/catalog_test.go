@@ -233,6 +233,18 @@ func TestPluralsAndDates(t *testing.T) {
 			t.Errorf("%s: %d months, %d weekdays", l.Lang, len(l.months), len(l.weekdays))
 		}
 	}
+	// Number and unit are held together; the groups may wrap.
+	for d, want := range map[time.Duration]string{
+		0: "0\u00a0s", 44600 * time.Millisecond: "45\u00a0s", 59 * time.Second: "59\u00a0s", time.Minute: "1\u00a0min 00\u00a0s",
+		185 * time.Second: "3\u00a0min 05\u00a0s", time.Hour + 5*time.Minute + 10*time.Second: "1\u00a0h 05\u00a0min",
+		115213 * time.Second: "32\u00a0h 00\u00a0min", -time.Second: "0\u00a0s",
+	} {
+		for _, l := range []*Localizer{en, fr} {
+			if got := l.Duration(d); got != want {
+				t.Errorf("%s Duration(%s) = %q, want %q", l.Lang, d, got, want)
+			}
+		}
+	}
 	if c.Get("xx") != en {
 		t.Error("unknown language does not fall back to English")
 	}

@@ -213,6 +213,21 @@ func (l *Localizer) Day(t time.Time) string {
 // Time formats a time of day.
 func (l *Localizer) Time(t time.Time) string { return t.Format(l.timeLayout) }
 
+// Duration writes a length of time for people: to the second under an hour
+// ("45 s", "3 min 05 s"), to the minute past it ("1 h 05 min", "32 h 00 min"),
+// never as "115213 s". Number and unit are held together by non-breaking spaces.
+func (l *Localizer) Duration(d time.Duration) string {
+	s := int64(max(d, 0)+time.Second/2) / int64(time.Second)
+	switch {
+	case s < 60:
+		return l.T("format.duration_s", "S", s)
+	case s < 3600:
+		return l.T("format.duration_min", "M", s/60, "S", fmt.Sprintf("%02d", s%60))
+	}
+	m := (s + 30) / 60
+	return l.T("format.duration_h", "H", m/60, "M", fmt.Sprintf("%02d", m%60))
+}
+
 // Messages returns the flat message map of one language file: ID → text for
 // simple messages, ID → plural forms for plural ones.
 func Messages(lang string) (map[string]any, error) {

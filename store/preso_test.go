@@ -75,16 +75,18 @@ func TestBeaconsAreBatchedAndBoundToTheirShare(t *testing.T) {
 	if err := s.StartViewing(&v, "tok-A"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 6, SlideID: 1, Millis: 10, At: start}); !errors.Is(err, ErrNotLive) {
+	if _, err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 6, SlideID: 1, Millis: 10, At: start}); !errors.Is(err, ErrNotLive) {
 		t.Fatalf("beacon through another share: %v", err)
 	}
-	if err := s.RecordBeacon(Beacon{Token: "nope", ShareID: 5, SlideID: 1, Millis: 10, At: start}); !errors.Is(err, ErrNotLive) {
+	if _, err := s.RecordBeacon(Beacon{Token: "nope", ShareID: 5, SlideID: 1, Millis: 10, At: start}); !errors.Is(err, ErrNotLive) {
 		t.Fatalf("unknown viewing: %v", err)
 	}
+	// 200 beacons of a second each, arriving together 200 s into the viewing.
+	last := start.Add(200 * time.Second)
 	var wg sync.WaitGroup
 	for i := range 200 {
 		wg.Go(func() {
-			if err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: uint64(i%3 + 1), Millis: 1000, At: start.Add(time.Duration(i) * time.Second)}); err != nil {
+			if _, err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: uint64(i%3 + 1), Millis: 1000, At: last}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -94,10 +96,9 @@ func TestBeaconsAreBatchedAndBoundToTheirShare(t *testing.T) {
 	if len(times) != 200 {
 		t.Fatalf("%d beacons stored", len(times))
 	}
-	if vs, _ := s.ShareViewings(5); len(vs) != 1 || !vs[0].LastAt.Equal(start.Add(199*time.Second)) {
+	if vs, _ := s.ShareViewings(5); len(vs) != 1 || !vs[0].LastAt.Equal(last) || vs[0].CreditedMillis != 200_000 {
 		t.Fatalf("viewings: %+v", vs)
 	}
-	last := start.Add(199 * time.Second)
 	if due, _ := s.EndedViewings(last); len(due) != 0 {
 		t.Fatalf("ended before its last beacon: %d", len(due))
 	}
@@ -105,16 +106,61 @@ func TestBeaconsAreBatchedAndBoundToTheirShare(t *testing.T) {
 	if len(due) != 1 {
 		t.Fatalf("ended viewings: %d", len(due))
 	}
-	if err := s.MarkViewingNotified(v.ID, due[0].LastAt); err != nil {
+	if err := s.MarkViewingNotified(v.ID); err != nil {
 		t.Fatal(err)
 	}
 	if due, _ := s.EndedViewings(last.Add(time.Hour)); len(due) != 0 {
 		t.Fatal("reported twice")
 	}
-	// The viewer comes back later: the viewing is reported again when it ends.
-	s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 5, At: last.Add(time.Hour)})
-	if due, _ := s.EndedViewings(last.Add(2 * time.Hour)); len(due) != 1 {
-		t.Fatal(fmt.Sprint("not reported after coming back: ", len(due)))
+	// The viewer comes back later: the time counts, but the viewing had its report.
+	if ms, err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 5000, At: last.Add(time.Hour)}); ms != 5000 || err != nil {
+		t.Fatalf("beacon after the report: %d %v", ms, err)
+	}
+	if due, _ := s.EndedViewings(last.Add(2 * time.Hour)); len(due) != 0 {
+		t.Fatal(fmt.Sprint("reported again after coming back: ", len(due)))
+	}
+}
+
+// A viewing's time cannot run faster than the clock: beacons sent in a burst,
+// or from two tabs, count for the time that passed (plus BeaconSlack).
+func TestBeaconsCannotOutrunTheClock(t *testing.T) {
+	s := openTest(t)
+	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	v := Viewing{ShareID: 5, PresoID: 1, Verification: "none", StartedAt: start}
+	if err := s.StartViewing(&v, "tok-A"); err != nil {
+		t.Fatal(err)
+	}
+	// 30 beacons of an hour each within the first second.
+	for i := range 30 {
+		at := start.Add(time.Duration(i+1) * time.Second / 30)
+		if _, err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 3_600_000, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := func() (ms int64) {
+		times, _ := s.SlideTimes(v.ID)
+		for _, t := range times {
+			ms += t.Millis
+		}
+		return ms
+	}
+	if got := total(); got < 1000 || got > (time.Second+BeaconSlack).Milliseconds() {
+		t.Fatalf("30 beacons in a second credited %d ms", got)
+	}
+	// A minute later, two tabs each say they were open 50 s: 60 s passed.
+	before := total()
+	at := start.Add(61 * time.Second)
+	for range 2 {
+		if _, err := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 50_000, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := total(); got > (61*time.Second + BeaconSlack).Milliseconds() {
+		t.Fatalf("two tabs credited %d ms over 61 s (%d before)", got, before)
+	}
+	// An honest beacon after a pause gets all its time.
+	if ms, _ := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 30_000, At: at.Add(31 * time.Second)}); ms != 30_000 {
+		t.Fatalf("honest beacon credited %d ms", ms)
 	}
 }
 

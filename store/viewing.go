@@ -33,9 +33,18 @@ type Viewing struct {
 	IP         string    `json:"ip,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	// LastAt is the time of the last beacon (StartedAt before any).
-	LastAt   time.Time `json:"last_at"`
-	Notified bool      `json:"notified,omitempty"`
+	LastAt time.Time `json:"last_at"`
+	// CreditedMillis is the time on slides recorded so far, for the wall-clock bound.
+	CreditedMillis int64 `json:"credited_ms,omitempty"`
+	// Notified: the owner got the viewing's one email; later beacons add to
+	// the numbers but send no other.
+	Notified bool `json:"notified,omitempty"`
 }
+
+// BeaconSlack is how much a beacon may report beyond the wall-clock time the
+// server saw pass: the viewer's clock started after the page was served, but a
+// beacon can overtake the next slide's request on the network.
+const BeaconSlack = 2 * time.Second
 
 // Beacon is a report of time spent on one slide of a viewing.
 type Beacon struct {
@@ -101,11 +110,19 @@ func (s *Store) ViewingByToken(token string, shareID uint64) (Viewing, error) {
 	return v, err
 }
 
-// RecordBeacon stores one beacon. Calls from many requests are written together
-// by DB.Batch: one transaction and one fsync for up to a thousand of them.
-func (s *Store) RecordBeacon(b Beacon) error {
+// RecordBeacon stores one beacon and returns the milliseconds it was credited.
+// A viewing's time cannot run faster than the clock: a beacon counts for at most
+// the time since the later of the viewing's start and its previous beacon, and
+// the viewing's whole time for at most the time since it started, each plus
+// BeaconSlack. Thirty beacons sent in one second, or two tabs of one viewing,
+// add up to about the second that passed; a beacon credited nothing leaves no
+// line. Calls from many requests are written together by DB.Batch: one
+// transaction and one fsync for up to a thousand of them.
+func (s *Store) RecordBeacon(b Beacon) (int64, error) {
 	key := s.viewingKey(b.Token)
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	var credited int64
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		credited = 0 // Batch may run the function again
 		id := tx.Bucket(bucketViewingsByToken).Get(key)
 		if id == nil {
 			return ErrNotLive
@@ -117,37 +134,51 @@ func (s *Store) RecordBeacon(b Beacon) error {
 		if v.ShareID != b.ShareID {
 			return ErrNotLive
 		}
-		times, err := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(v.ID))
-		if err != nil {
-			return err
+		since := v.StartedAt
+		if v.LastAt.After(since) {
+			since = v.LastAt
 		}
-		seq, err := times.NextSequence()
-		if err != nil {
-			return err
+		credit := min(b.Millis, (b.At.Sub(since) + BeaconSlack).Milliseconds(),
+			(b.At.Sub(v.StartedAt)+BeaconSlack).Milliseconds()-v.CreditedMillis)
+		credited = max(credit, 0)
+		if credited > 0 {
+			times, err := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(v.ID))
+			if err != nil {
+				return err
+			}
+			seq, err := times.NextSequence()
+			if err != nil {
+				return err
+			}
+			raw, err := json.Marshal(SlideTime{SlideID: b.SlideID, Millis: credited, At: b.At})
+			if err != nil {
+				return err
+			}
+			if err := times.Put(itob(seq), raw); err != nil {
+				return err
+			}
+			v.CreditedMillis += credited
 		}
-		raw, err := json.Marshal(SlideTime{SlideID: b.SlideID, Millis: b.Millis, At: b.At})
-		if err != nil {
-			return err
+		if !b.At.After(v.LastAt) {
+			return putJSON(tx, bucketViewings, id, v)
 		}
-		if err := times.Put(itob(seq), raw); err != nil {
-			return err
-		}
+		// The report waits until the viewing has been quiet for a while; once
+		// sent, it is not sent again (one email a viewing).
 		due := tx.Bucket(bucketViewingsDue)
 		if !v.Notified {
 			if err := due.Delete(viewingDueKey(v)); err != nil {
 				return err
 			}
 		}
-		if b.At.After(v.LastAt) {
-			v.LastAt = b.At
-		}
-		// A viewing that goes on after its email was sent will be reported again when it ends.
-		v.Notified = false
-		if err := due.Put(viewingDueKey(v), nil); err != nil {
-			return err
+		v.LastAt = b.At
+		if !v.Notified {
+			if err := due.Put(viewingDueKey(v), nil); err != nil {
+				return err
+			}
 		}
 		return putJSON(tx, bucketViewings, id, v)
 	})
+	return credited, err
 }
 
 // Viewing loads a viewing by ID.
@@ -213,16 +244,13 @@ func (s *Store) EndedViewings(cutoff time.Time) ([]Viewing, error) {
 	return out, err
 }
 
-// MarkViewingNotified records that the owner was told of a viewing, unless a
-// beacon came after lastAt (the viewing went on: it will be reported when it ends).
-func (s *Store) MarkViewingNotified(id uint64, lastAt time.Time) error {
+// MarkViewingNotified records that the owner was told of a viewing: its one
+// email is out, even if a beacon came in while it was being written.
+func (s *Store) MarkViewingNotified(id uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		var v Viewing
 		if err := getJSON(tx, bucketViewings, itob(id), &v); err != nil {
 			return err
-		}
-		if !v.LastAt.Equal(lastAt) {
-			return nil
 		}
 		if err := tx.Bucket(bucketViewingsDue).Delete(viewingDueKey(v)); err != nil {
 			return err
