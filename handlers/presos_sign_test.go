@@ -189,6 +189,15 @@ func TestPresoTooLongSaysTheLimit(t *testing.T) {
 	r = other.follow(other.post(link+"/open", formOf("name", strings.Repeat("N", 121))), link)
 	mustContain(t, r, "at most 120 characters")
 	mustNotContain(t, r, "no value")
+	// A pasted page of text still comes back with its message: the note stays
+	// under the 4 KB a browser keeps of a cookie.
+	r = other.post(link+"/open", formOf("name", strings.Repeat("Ñ", 5000)))
+	for _, ck := range r.Result().Cookies() {
+		if len(ck.String()) > 4000 {
+			t.Errorf("cookie %s is %d bytes: a browser drops it", ck.Name, len(ck.String()))
+		}
+	}
+	mustContain(t, other.follow(r, link), "at most 120 characters")
 }
 
 func TestBrowserLine(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,6 +39,9 @@ type codeStep struct {
 }
 
 // codeNote is what a code step tells the code-entry page it redirects to.
+// maxNoteEcho bounds each value a code note carries back to its page.
+const maxNoteEcho = 300
+
 type codeNote struct {
 	// Field is where the message goes: "code", or "_form" for the page.
 	Field string `json:"f"`
@@ -74,6 +78,13 @@ func (h *Handler) codeNoteMAC(id uint64, payload string) string {
 // setCodeNote leaves n for the next code-entry page of share id.
 func (h *Handler) setCodeNote(c echo.Context, id uint64, n codeNote) {
 	n.Expires = h.now().Add(codeNoteLife).Unix()
+	// A browser drops a cookie over 4 KB, and the message with it: what was
+	// typed comes back cut to a length no real name or address reaches.
+	for k, v := range n.Form {
+		if utf8.RuneCountInString(v) > maxNoteEcho {
+			n.Form[k] = string([]rune(v)[:maxNoteEcho])
+		}
+	}
 	raw, _ := json.Marshal(n)
 	payload := base64.RawURLEncoding.EncodeToString(raw)
 	c.SetCookie(&http.Cookie{Name: h.codeNoteCookie(id), Value: payload + "." + h.codeNoteMAC(id, payload), Path: "/s/",
