@@ -171,6 +171,11 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	if _, ok := got["Brouillon interne"]; ok || !strings.Contains(msg.Subject, "Mia Martin") {
 		t.Errorf("email: %s\n%s", msg.Subject, msg.Text)
 	}
+	// Numbers: the viewing's chart, times written for people.
+	staff.do(chromedp.Navigate(srv.base + "/presos/1/share/1"))
+	staff.expect("Mia Martin", "en tout", "Votre signature")
+	staff.axe()
+	staff.screenshot("preso-numbers")
 
 	// Contacts only; an edit puts the dot on Share; Refresh link keeps the URL.
 	staff.do(chromedp.Navigate(srv.base + "/presos/1?slide=1"))

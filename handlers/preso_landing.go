@@ -220,7 +220,7 @@ func (h *Handler) startNamedViewing(c echo.Context, sh store.Share, who int, nam
 	}
 	browser, os := share.Browser(c.Request().UserAgent())
 	vw := store.Viewing{ShareID: sh.ID, PresoID: sh.SubjectID, SnapshotID: sh.Snapshot[0], Verification: verification,
-		VerifiedTo: verifiedTo, Browser: browser + " · " + os, IP: c.RealIP(), StartedAt: h.now().UTC(), Name: name, Email: email}
+		VerifiedTo: verifiedTo, Browser: browserLine(browser + " · " + os), IP: c.RealIP(), StartedAt: h.now().UTC(), Name: name, Email: email}
 	if who >= 0 && who < len(sh.Recipients) {
 		r := sh.Recipients[who]
 		vw.ContactID, vw.Name, vw.Email = r.ClientID, r.Name, r.Email

@@ -76,18 +76,6 @@ func slideTotals(slides []store.Slide, times []store.SlideTime) []slideTotal {
 // millis is a duration in milliseconds for Localizer.Duration.
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
-// dotted joins the parts that are known with " · ": an unknown system must
-// not leave "curl 7 ·  ·" behind.
-func dotted(parts ...string) string {
-	var known []string
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			known = append(known, p)
-		}
-	}
-	return strings.Join(known, " · ")
-}
-
 // declaredName reports whether a viewing's name is only what the visitor typed
 // (not a contact they picked): the owner's inbox must not take it for a fact.
 func declaredName(v store.Viewing) bool { return v.ContactID == 0 && v.Name != "" }
@@ -130,7 +118,7 @@ func (h *Handler) shareStats(c echo.Context) error {
 		}
 		l := h.loc(c)
 		vs := viewerStats{Viewing: v, Who: h.viewerName(l, v), Started: pg.DateTime(v.StartedAt),
-			Device: dotted(strings.Split(v.Browser, " · ")...), Slides: slideTotals(snap.Slides, times)}
+			Device: browserLine(v.Browser), Slides: slideTotals(snap.Slides, times)}
 		var total int64
 		for i, s := range vs.Slides {
 			total += s.Millis

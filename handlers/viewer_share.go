@@ -105,7 +105,7 @@ func (h *Handler) viewing(c echo.Context, v *presoVisit) (store.Viewing, string,
 	token := auth.NewToken()
 	browser, os := share.Browser(c.Request().UserAgent())
 	vw := store.Viewing{ShareID: v.Share.ID, PresoID: v.Share.SubjectID, SnapshotID: v.Snap.ID, Verification: "none",
-		Browser: dotted(browser, os), IP: c.RealIP(), StartedAt: h.now().UTC()}
+		Browser: browserLine(browser + " · " + os), IP: c.RealIP(), StartedAt: h.now().UTC()}
 	if v.Share.Visibility == store.VisibilityContacts {
 		vw.Verification = "sms"
 	}
