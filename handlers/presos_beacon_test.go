@@ -181,7 +181,7 @@ func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
 	// Numbers: times for people, no empty separator for an unknown system.
 	owner = a.signIn("owner@example.org", ownerPassword)
 	r := owner.get(presoPath(id, "/share/1"))
-	mustContain(t, r, "21\u00a0min 03\u00a0s in all", "<td data-label=\"Time\">20\u00a0min 00\u00a0s</td>")
+	mustContain(t, r, "“Claire Martin &lt;claire@example.org&gt;” (name given by the visitor)", "21\u00a0min 03\u00a0s in all", "<td data-label=\"Time\">20\u00a0min 00\u00a0s</td>")
 	mustNotContain(t, r, "·  ·", "· ·", "No slide time recorded")
 }
 

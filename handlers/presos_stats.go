@@ -117,7 +117,11 @@ func (h *Handler) shareStats(c echo.Context) error {
 			return err
 		}
 		l := h.loc(c)
-		vs := viewerStats{Viewing: v, Who: h.viewerName(l, v), Started: pg.DateTime(v.StartedAt),
+		who := h.viewerName(l, v)
+		if declaredName(v) {
+			who = l.T("stats.declared", "Name", who)
+		}
+		vs := viewerStats{Viewing: v, Who: who, Started: pg.DateTime(v.StartedAt),
 			Device: browserLine(v.Browser), Slides: slideTotals(snap.Slides, times)}
 		var total int64
 		for i, s := range vs.Slides {

@@ -1,11 +1,14 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestPresoIndexesFollowContacts(t *testing.T) {
@@ -157,6 +160,19 @@ func TestBeaconsCannotOutrunTheClock(t *testing.T) {
 	}
 	if got := total(); got > (61*time.Second + BeaconSlack).Milliseconds() {
 		t.Fatalf("two tabs credited %d ms over 61 s (%d before)", got, before)
+	}
+	// A viewing stored before the total was kept is bounded by its lines.
+	old := Viewing{ShareID: 5, PresoID: 1, Verification: "none", StartedAt: start}
+	if err := s.StartViewing(&old, "tok-B"); err != nil {
+		t.Fatal(err)
+	}
+	s.db.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(old.ID))
+		raw, _ := json.Marshal(SlideTime{SlideID: 1, Millis: 60_000, At: start.Add(time.Minute)})
+		return b.Put(itob(1), raw)
+	})
+	if ms, _ := s.RecordBeacon(Beacon{Token: "tok-B", ShareID: 5, SlideID: 1, Millis: 50_000, At: start.Add(61 * time.Second)}); ms > 3000 {
+		t.Fatalf("old viewing credited %d ms more", ms)
 	}
 	// An honest beacon after a pause gets all its time.
 	if ms, _ := s.RecordBeacon(Beacon{Token: "tok-A", ShareID: 5, SlideID: 1, Millis: 30_000, At: at.Add(31 * time.Second)}); ms != 30_000 {

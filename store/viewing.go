@@ -134,6 +134,23 @@ func (s *Store) RecordBeacon(b Beacon) (int64, error) {
 		if v.ShareID != b.ShareID {
 			return ErrNotLive
 		}
+		times, err := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(v.ID))
+		if err != nil {
+			return err
+		}
+		if v.CreditedMillis == 0 {
+			// A viewing recorded before the total was kept: add up its lines once.
+			if err := times.ForEach(func(_, raw []byte) error {
+				var t SlideTime
+				if err := unmarshal(raw, &t); err != nil {
+					return err
+				}
+				v.CreditedMillis += t.Millis
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
 		since := v.StartedAt
 		if v.LastAt.After(since) {
 			since = v.LastAt
@@ -142,10 +159,6 @@ func (s *Store) RecordBeacon(b Beacon) (int64, error) {
 			(b.At.Sub(v.StartedAt)+BeaconSlack).Milliseconds()-v.CreditedMillis)
 		credited = max(credit, 0)
 		if credited > 0 {
-			times, err := tx.Bucket(bucketSlideTimes).CreateBucketIfNotExists(itob(v.ID))
-			if err != nil {
-				return err
-			}
 			seq, err := times.NextSequence()
 			if err != nil {
 				return err
