@@ -46,6 +46,7 @@ type config struct {
 	secretKey                 string
 	iceServers                string
 	turnAddr, turnPorts       string
+	turnAllowPeers            string
 	// demoLang is the language of the practice "foyer demo" makes.
 	demoLang  string
 	maxUpload int64
@@ -189,6 +190,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.iceServers, "ice-servers", env("FOYER_ICE_SERVERS", ""), "STUN/TURN servers for video sessions: a JSON array of RTCIceServer, or stun: URLs separated by commas; empty: none (FOYER_ICE_SERVERS)")
 	fs.StringVar(&cfg.turnAddr, "turn-addr", env("FOYER_TURN_ADDR", ""), "public host:port of the embedded TURN server for video sessions, e.g. 203.0.113.5:3478; empty: no TURN server (FOYER_TURN_ADDR)")
 	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
+	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
@@ -382,7 +384,11 @@ func serve(cfg config) error {
 		if err != nil {
 			return fmt.Errorf("FOYER_TURN_PORTS: %w", err)
 		}
-		if turn, err = video.StartTURN(video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname()}, time.Now, log); err != nil {
+		allow, err := video.ParseAllowPeers(cfg.turnAllowPeers)
+		if err != nil {
+			return err
+		}
+		if turn, err = video.StartTURN(video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow}, time.Now, log); err != nil {
 			return err
 		}
 		defer turn.Close()

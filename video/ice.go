@@ -43,10 +43,8 @@ func ParseICEServers(s string) ([]ICEServer, error) {
 			out = append(out, e)
 		}
 	} else {
-		for _, u := range strings.Split(s, ",") {
-			if u = strings.TrimSpace(u); u != "" {
-				out = append(out, ICEServer{URLs: []string{u}})
-			}
+		for _, u := range splitComma(s) {
+			out = append(out, ICEServer{URLs: []string{u}})
 		}
 	}
 	for _, e := range out {
@@ -67,4 +65,15 @@ func ParseICEServers(s string) ([]ICEServer, error) {
 		}
 	}
 	return out, nil
+}
+
+// splitComma gives the non-empty, trimmed fields of a comma-separated list.
+func splitComma(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,16 @@ type TURNConfig struct {
 	MinPort, MaxPort uint16
 	// Realm is the TURN realm (the public host name).
 	Realm string
+	// AllowPeers are private networks the relay may reach all the same
+	// (FOYER_TURN_ALLOW_PEERS); see PeerPolicy.
+	AllowPeers []netip.Prefix
+	// UDP and TCP, when set, are the sockets to serve on instead of binding
+	// Addr's port on every interface (tests pass loopback sockets).
+	UDP net.PacketConn
+	TCP net.Listener
+	// Own lists the machine's addresses for the peer policy; nil reads the
+	// interfaces.
+	Own func() []netip.Addr
 }
 
 // TURN is an embedded TURN server whose credentials Foyer derives per
@@ -35,6 +46,7 @@ type TURN struct {
 	secret []byte
 	url    string
 	now    func() time.Time
+	policy *PeerPolicy
 }
 
 // ParsePorts reads a port range such as 49160-49200.
@@ -76,40 +88,58 @@ func StartTURN(cfg TURNConfig, now func() time.Time, log *slog.Logger) (*TURN, e
 		return nil, err
 	}
 	t := &TURN{secret: secret, url: "turn:" + net.JoinHostPort(host, port), now: now}
-	udp, err := net.ListenPacket("udp", ":"+port)
-	if err != nil {
-		return nil, fmt.Errorf("TURN: unable to listen on UDP port %s: %w", port, err)
+	udp, tcp := cfg.UDP, cfg.TCP
+	if udp == nil {
+		if udp, err = net.ListenPacket("udp", ":"+port); err != nil {
+			return nil, fmt.Errorf("TURN: unable to listen on UDP port %s: %w", port, err)
+		}
 	}
-	tcp, err := net.Listen("tcp", ":"+port)
-	if err != nil {
-		udp.Close()
-		return nil, fmt.Errorf("TURN: unable to listen on TCP port %s: %w", port, err)
+	if tcp == nil {
+		if tcp, err = net.Listen("tcp", ":"+port); err != nil {
+			udp.Close()
+			return nil, fmt.Errorf("TURN: unable to listen on TCP port %s: %w", port, err)
+		}
 	}
+	relayIP, _ := netip.AddrFromSlice(ip)
+	t.policy = &PeerPolicy{Allow: cfg.AllowPeers, Relay: relayIP.Unmap(), MinPort: cfg.MinPort, MaxPort: cfg.MaxPort, Own: cfg.Own}
 	relay := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorPortRange{RelayAddress: ip, Address: "0.0.0.0", MinPort: cfg.MinPort, MaxPort: cfg.MaxPort}
+		return &policedGenerator{
+			RelayAddressGenerator: &turn.RelayAddressGeneratorPortRange{RelayAddress: ip, Address: "0.0.0.0", MinPort: cfg.MinPort, MaxPort: cfg.MaxPort},
+			policy:                t.policy,
+		}
 	}
+	permit := func(_ net.Addr, peer net.IP) bool { return t.policy.PeerIP(peer) }
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelWarn
 	t.server, err = turn.NewServer(turn.ServerConfig{
 		Realm:             cfg.Realm,
 		AuthHandler:       t.auth,
 		LoggerFactory:     lf,
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relay(), PermissionHandler: publicPeer}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relay(), PermissionHandler: publicPeer}},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relay(), PermissionHandler: permit}},
+		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relay(), PermissionHandler: permit}},
 	})
 	if err != nil {
 		udp.Close()
 		tcp.Close()
 		return nil, fmt.Errorf("TURN: %w", err)
 	}
-	log.Info("TURN server listening", "addr", cfg.Addr, "relay_ports", fmt.Sprintf("%d-%d", cfg.MinPort, cfg.MaxPort))
+	log.Info("TURN server listening", "addr", cfg.Addr, "relay_ports", fmt.Sprintf("%d-%d", cfg.MinPort, cfg.MaxPort), "allow_peers", cfg.AllowPeers)
 	return t, nil
 }
 
-// publicPeer keeps the relay from reaching the machine itself or its link:
-// a TURN credential must not open a way into the host's own services.
-func publicPeer(_ net.Addr, peer net.IP) bool {
-	return !(peer.IsLoopback() || peer.IsUnspecified() || peer.IsLinkLocalUnicast() || peer.IsMulticast() || peer.IsLinkLocalMulticast())
+// policedGenerator hands out relay sockets that send only where the peer
+// policy allows.
+type policedGenerator struct {
+	turn.RelayAddressGenerator
+	policy *PeerPolicy
+}
+
+func (g *policedGenerator) AllocatePacketConn(network string, requestedPort int) (net.PacketConn, net.Addr, error) {
+	conn, addr, err := g.RelayAddressGenerator.AllocatePacketConn(network, requestedPort)
+	if err != nil {
+		return nil, nil, err
+	}
+	return policedConn{PacketConn: conn, policy: g.policy}, addr, nil
 }
 
 // Close stops the TURN server and its relays.

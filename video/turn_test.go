@@ -1,9 +1,11 @@
 package video
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,59 +14,195 @@ import (
 	"github.com/pion/turn/v4"
 )
 
-// TestTURNCredentials: a credential derived for a room allocates a relay
-// until the room closes, and not after; a forged one never does.
-func TestTURNCredentials(t *testing.T) {
-	probe, err := net.ListenPacket("udp4", "127.0.0.1:0")
+// loopbackTURN starts a TURN server on loopback sockets it binds itself
+// (UDP on port 0, TCP on the same port), so no port is probed, closed and
+// bound again by someone else in between.
+func loopbackTURN(t *testing.T, cfg TURNConfig, now func() time.Time) (*TURN, string) {
+	t.Helper()
+	var udp net.PacketConn
+	var tcp net.Listener
+	for try := 0; ; try++ {
+		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp4", u.LocalAddr().String())
+		if err == nil {
+			udp, tcp = u, l
+			break
+		}
+		u.Close()
+		if try == 20 {
+			t.Fatalf("no loopback port free for both UDP and TCP: %v", err)
+		}
+	}
+	addr := udp.LocalAddr().String()
+	cfg.Addr, cfg.UDP, cfg.TCP = addr, udp, tcp
+	if cfg.MinPort == 0 {
+		cfg.MinPort, cfg.MaxPort = 50000, 50100
+	}
+	srv, err := StartTURN(cfg, now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := probe.LocalAddr().String()
-	probe.Close()
+	t.Cleanup(func() { srv.Close() })
+	return srv, addr
+}
+
+// turnClient allocates a relay on the server at addr with the given
+// credentials; the caller closes both.
+func turnClient(t *testing.T, addr, user, pass string) (*turn.Client, net.PacketConn, error) {
+	t.Helper()
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := turn.NewClient(&turn.ClientConfig{TURNServerAddr: addr, STUNServerAddr: addr, Username: user, Password: pass, Realm: "127.0.0.1", Conn: conn, RTO: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); conn.Close() })
+	relay, err := c.Allocate()
+	if err != nil {
+		return c, nil, err
+	}
+	t.Cleanup(func() { relay.Close() })
+	return c, relay, nil
+}
+
+// TestTURNCredentials: a credential derived for a room allocates a relay
+// until the room closes, and not after; a forged one never does.
+func TestTURNCredentials(t *testing.T) {
 	start := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	var now atomic.Int64 // the TURN server reads the clock from its own goroutines
 	now.Store(start.Unix())
 	clock := func() time.Time { return time.Unix(now.Load(), 0) }
-	srv, err := StartTURN(TURNConfig{Addr: addr, MinPort: 50000, MaxPort: 50100}, clock, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv, addr := loopbackTURN(t, TURNConfig{}, clock)
 	ice := srv.Credentials("1-account-7", start.Add(time.Hour))
 	if !strings.HasPrefix(ice.URLs[0], "turn:"+addr) || !strings.HasSuffix(ice.Username, ":1-account-7") {
 		t.Fatalf("credentials: %+v", ice)
 	}
-	allocate := func(user, pass string) error {
-		conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		c, err := turn.NewClient(&turn.ClientConfig{TURNServerAddr: addr, STUNServerAddr: addr, Username: user, Password: pass, Realm: "127.0.0.1", Conn: conn, RTO: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if err := c.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		relay, err := c.Allocate()
-		if err == nil {
-			relay.Close()
-		}
-		return err
-	}
-	if err := allocate(ice.Username, ice.Credential); err != nil {
+	if _, _, err := turnClient(t, addr, ice.Username, ice.Credential); err != nil {
 		t.Fatalf("valid credentials refused: %v", err)
 	}
-	if err := allocate(ice.Username, "forged"); err == nil {
+	if _, _, err := turnClient(t, addr, ice.Username, "forged"); err == nil {
 		t.Fatal("a wrong password allocated a relay")
 	}
 	now.Add(3600)
-	if err := allocate(ice.Username, ice.Credential); err == nil {
+	if _, _, err := turnClient(t, addr, ice.Username, ice.Credential); err == nil {
 		t.Fatal("expired credentials allocated a relay")
 	}
-	if publicPeer(nil, net.ParseIP("127.0.0.1")) || publicPeer(nil, net.ParseIP("169.254.1.1")) || !publicPeer(nil, net.ParseIP("198.51.100.7")) {
-		t.Fatal("the relay may reach the host itself")
+}
+
+// TestPeerPolicy: the relay refuses private, shared, special and the
+// machine's own addresses, including under an IPv6 disguise; the allow-list
+// opens a LAN again but never the machine itself.
+func TestPeerPolicy(t *testing.T) {
+	own := []netip.Addr{netip.MustParseAddr("8.8.4.4"), netip.MustParseAddr("2001:4860::8844")}
+	p := &PeerPolicy{Relay: netip.MustParseAddr("8.8.4.4"), MinPort: 49160, MaxPort: 49200, Own: func() []netip.Addr { return own }}
+	refused := []string{
+		"10.0.0.1", "10.255.3.4", "172.16.0.1", "172.31.255.254", "192.168.1.20", "100.64.0.1", "100.127.255.254",
+		"127.0.0.1", "127.3.2.1", "169.254.1.1", "0.0.0.0", "0.1.2.3", "224.0.0.1", "239.255.255.250", "255.255.255.255",
+		"240.0.0.1", "198.18.0.1", "192.0.0.8", "::", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1",
+		"::ffff:10.0.0.1", "::ffff:127.0.0.1", "64:ff9b::a00:1", "2002:a00:1::1", "2002:7f00:1::",
+		"2001:4860::8844",                    // the machine's own IPv6 address
+		"::ffff:8.8.4.4", "64:ff9b::808:404", // its IPv4 address, disguised
+	}
+	for _, s := range refused {
+		if p.PeerIP(net.ParseIP(s)) && s != "::ffff:8.8.4.4" {
+			t.Errorf("permission for %s granted", s)
+		}
+		if p.Peer(netip.AddrPortFrom(netip.MustParseAddr(s), 5432)) {
+			t.Errorf("relay to %s:5432 allowed", s)
+		}
+	}
+	for _, s := range []string{"8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "2002:808:808::1"} {
+		if !p.PeerIP(net.ParseIP(s)) || !p.Peer(netip.AddrPortFrom(netip.MustParseAddr(s), 5432)) {
+			t.Errorf("public peer %s refused", s)
+		}
+	}
+	// Another relay of this server (both parties relayed) is a peer; the
+	// server's other ports are not.
+	if !p.Peer(netip.MustParseAddrPort("8.8.4.4:49170")) {
+		t.Error("relay to relay refused")
+	}
+	for _, ap := range []string{"8.8.4.4:22", "8.8.4.4:5432", "8.8.4.4:49159", "8.8.4.4:49201"} {
+		if p.Peer(netip.MustParseAddrPort(ap)) {
+			t.Errorf("relay to the server's own %s allowed", ap)
+		}
+	}
+	allow, err := ParseAllowPeers("192.168.1.0/24, 10.1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lan := &PeerPolicy{Allow: allow, Own: func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("192.168.1.5")} }}
+	for s, want := range map[string]bool{"192.168.1.20": true, "10.1.2.3": true, "10.1.2.4": false, "192.168.2.1": false, "192.168.1.5": false, "127.0.0.1": false} {
+		if got := lan.Peer(netip.AddrPortFrom(netip.MustParseAddr(s), 9)); got != want {
+			t.Errorf("with the allow-list, %s: allowed=%v, want %v", s, got, want)
+		}
+	}
+	if _, err := ParseAllowPeers("192.168.1.0/33"); err == nil {
+		t.Error("a bad network was accepted")
+	}
+}
+
+// TestTURNRelayRefusesTheMachine: an allocated relay cannot send to a
+// service listening on the machine, by its loopback or by any of its own
+// addresses, nor into a private network; two relays of the server reach
+// each other.
+func TestTURNRelayRefusesTheMachine(t *testing.T) {
+	clock := func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC) }
+	srv, addr := loopbackTURN(t, TURNConfig{}, clock)
+	ice := srv.Credentials("1-staff-1", clock().Add(time.Hour))
+	_, a, err := turnClient(t, addr, ice.Username, ice.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := turnClient(t, addr, ice.Username, ice.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A service on all interfaces, as an attacker found one.
+	service, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer service.Close()
+	port := service.LocalAddr().(*net.UDPAddr).Port
+	targets := []string{"127.0.0.1"}
+	for _, o := range interfaceAddrs() {
+		if o.Is4() && !o.IsLoopback() {
+			targets = append(targets, o.String())
+		}
+	}
+	targets = append(targets, "10.0.0.1", "192.168.1.1")
+	for _, ip := range targets {
+		_, _ = a.WriteTo([]byte("hello "+ip), &net.UDPAddr{IP: net.ParseIP(ip), Port: port})
+	}
+
+	// Relay to relay works: b lets a in, a sends, b reads.
+	if _, err := b.WriteTo([]byte("open"), a.LocalAddr()); err != nil {
+		t.Fatalf("b to a: %v", err)
+	}
+	if _, err := a.WriteTo([]byte("ping"), b.LocalAddr()); err != nil {
+		t.Fatalf("a to b: %v", err)
+	}
+	buf := make([]byte, 64)
+	_ = b.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, _, err := b.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "ping" {
+		t.Fatalf("relay to relay: %q, %v", buf[:n], err)
+	}
+
+	// By then anything sent to the service would have arrived.
+	_ = service.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, from, err := service.ReadFrom(buf); err == nil {
+		t.Fatalf("the relay reached the machine's own service from %v: %q", from, buf[:n])
+	} else if ne := (net.Error)(nil); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatal(err)
 	}
 }
