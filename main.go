@@ -16,7 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"os/signal"
@@ -30,8 +30,12 @@ import (
 
 	"foyer/delivery"
 	"foyer/handlers"
+	"foyer/locales"
+	"foyer/mail"
+	"foyer/share"
 	"foyer/store"
 	"foyer/video"
+	"foyer/views"
 )
 
 // config is everything the operator can set, by flag or environment variable.
@@ -94,7 +98,7 @@ func (cfg config) validate() error {
 		return fmt.Errorf("FOYER_LOG_FORMAT (-log-format) must be text or json, not %q", cfg.logFormat)
 	}
 	if cfg.mailFrom != "" {
-		if _, err := mail.ParseAddress(cfg.mailFrom); err != nil {
+		if _, err := netmail.ParseAddress(cfg.mailFrom); err != nil {
 			return fmt.Errorf("FOYER_MAIL_FROM (-mail-from) %q is not an email address such as \"Cabinet <noreply@example.org>\"", cfg.mailFrom)
 		}
 	}
@@ -310,12 +314,13 @@ func (lockedError) Unwrap() error { return store.ErrLocked }
 const minSecretKey = 32
 
 // openStore opens the data directory, turning a held lock or a wrong secret
-// key into a clear message.
+// key into a clear message. Every message entering its outbox is checked
+// against its kind (mail.Prepare).
 func openStore(cfg config) (*store.Store, error) {
 	if cfg.secretKey != "" && len(cfg.secretKey) < minSecretKey {
 		return nil, fmt.Errorf("FOYER_SECRET_KEY is %d characters long; use at least %d, e.g. the output of: openssl rand -base64 32", len(cfg.secretKey), minSecretKey)
 	}
-	s, err := store.Open(cfg.data, store.WithSecretKey(cfg.secretKey))
+	s, err := store.Open(cfg.data, store.WithSecretKey(cfg.secretKey), store.WithMessageCheck(mail.Prepare))
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		return nil, lockedError(cfg.data)
@@ -404,8 +409,13 @@ func serve(cfg config) error {
 		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
 			"took", time.Since(opening).Round(time.Millisecond))
 	}
-	worker := delivery.NewWorker(st, email, sms, log)
-	h, err := handlers.New(st, worker, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
+	sv, err := services(st, base)
+	if err != nil {
+		return err
+	}
+	worker := delivery.NewWorker(st, email, sms, sv.Mail, log)
+	sv.Outbox = worker
+	h, err := handlers.New(sv, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
 		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload, ViewingEnd: cfg.viewingEnd}, log, time.Now)
 	if err != nil {
 		return err
@@ -435,6 +445,48 @@ func serve(cfg config) error {
 	h.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// services builds what the handlers, the delivery worker and the jobs share:
+// the share engine and the table of messages, over one catalog of messages.
+func services(st *store.Store, base *url.URL) (handlers.Services, error) {
+	cat, err := locales.Load()
+	if err != nil {
+		return handlers.Services{}, err
+	}
+	templates, err := views.NewMail()
+	if err != nil {
+		return handlers.Services{}, err
+	}
+	shares := newShareEngine(st, time.Now)
+	mailer, err := mail.New(mail.Config{Store: st, Shares: shares, Catalog: cat, Templates: templates, BaseURL: base, Now: time.Now})
+	if err != nil {
+		return handlers.Services{}, err
+	}
+	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Catalog: cat}, nil
+}
+
+// newShareEngine is the share engine with what each kind of share holds,
+// which its purge removes from the store: a document share's files, a preso
+// share's snapshots (a signature keeps its snapshot's SHA-256, which is what
+// the certificate states).
+func newShareEngine(st *store.Store, now func() time.Time) *share.Engine {
+	e := share.New(st, now)
+	e.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
+	e.OnPurge(store.SharePreso, purgeEach(st.DeleteSnapshot))
+	return e
+}
+
+// purgeEach is a share.Purger removing each item of a share's snapshot with del.
+func purgeEach(del func(id uint64) error) share.Purger {
+	return func(sh store.Share) error {
+		for _, id := range sh.Snapshot {
+			if err := del(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // logDelivery says which channels have no delivery configured.
@@ -554,7 +606,11 @@ func resetPassword(cfg config, email string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	h, err := handlers.New(st, nil, handlers.Config{BaseURL: base}, newLogger(cfg.logFormat, os.Stderr), time.Now)
+	sv, err := services(st, base)
+	if err != nil {
+		return err
+	}
+	h, err := handlers.New(sv, handlers.Config{BaseURL: base}, newLogger(cfg.logFormat, os.Stderr), time.Now)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@
 // the store until they are sent, so none is lost across a restart.
 //
 // A message is stored as what is needed to write it, its token or code
-// sealed; the worker has it rendered (Renderer) only at the moment it sends
-// it. Each channel is its own lane, and a lane sends several messages at
+// sealed; the worker has it rendered (Renderer, package mail) only at the
+// moment it sends it. Each channel is its own lane, and a lane sends several messages at
 // once: a hung SMTP server does not hold back text messages, nor one slow
 // message the others.
 package delivery
@@ -60,7 +60,7 @@ type Worker struct {
 	Store *store.Store
 	// Email and SMS are the drivers; nil means "not configured": the message is logged.
 	Email, SMS Driver
-	// Renderer writes messages at send time; handlers.New sets it.
+	// Renderer writes messages at send time (package mail's table of kinds).
 	Renderer Renderer
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -74,9 +74,9 @@ type Worker struct {
 	wake map[store.Channel]chan struct{}
 }
 
-// NewWorker returns a worker polling every interval.
-func NewWorker(s *store.Store, email, sms Driver, log *slog.Logger) *Worker {
-	w := &Worker{Store: s, Email: email, SMS: sms, Log: log, Now: time.Now, Interval: 5 * time.Second,
+// NewWorker returns a worker that has messages written by r, polling every five seconds.
+func NewWorker(s *store.Store, email, sms Driver, r Renderer, log *slog.Logger) *Worker {
+	w := &Worker{Store: s, Email: email, SMS: sms, Renderer: r, Log: log, Now: time.Now, Interval: 5 * time.Second,
 		SendTimeout: 30 * time.Second, Parallel: 4, wake: map[store.Channel]chan struct{}{}}
 	for _, ch := range store.Channels {
 		w.wake[ch] = make(chan struct{}, 1)

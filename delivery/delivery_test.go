@@ -244,9 +244,7 @@ func (codeRenderer) Render(m store.Message, secret string) (Outgoing, error) {
 }
 
 func newTestWorker(st *store.Store, email, sms Driver, log *slog.Logger) *Worker {
-	w := NewWorker(st, email, sms, log)
-	w.Renderer = codeRenderer{}
-	return w
+	return NewWorker(st, email, sms, codeRenderer{}, log)
 }
 
 // recorder records what it sends; a recipient listed in hang blocks until the send is cancelled.

@@ -16,10 +16,15 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"foyer/delivery"
+	"foyer/locales"
+	"foyer/mail"
+	"foyer/share"
 	"foyer/store"
+	"foyer/views"
 )
 
-// testApp is the whole echo app on a fresh bbolt file, with a clock the test moves.
+// testApp is the whole echo app on a fresh bbolt file, with a clock the test
+// moves, wired as main wires it.
 type testApp struct {
 	t     testing.TB
 	h     *Handler
@@ -39,21 +44,52 @@ func newTestApp(t testing.TB) *testApp {
 func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(dir)
+	st, err := store.Open(dir, store.WithMessageCheck(mail.Prepare))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	a := &testApp{t: t, st: st, dir: dir, clock: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	worker := delivery.NewWorker(st, nil, nil, log)
+	cat, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	templates, err := views.NewMail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares := share.New(st, a.now)
+	shares.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
+	shares.OnPurge(store.SharePreso, purgeEach(st.DeleteSnapshot))
+	base := cfg.BaseURL
+	if base == nil {
+		base, _ = url.Parse("http://localhost:8080")
+	}
+	mailer, err := mail.New(mail.Config{Store: st, Shares: shares, Catalog: cat, Templates: templates, BaseURL: base, Now: a.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := delivery.NewWorker(st, nil, nil, mailer, log)
 	worker.Now = a.now
-	h, err := New(st, worker, cfg, log, a.now)
+	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Catalog: cat}, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.h, a.e = h, h.Echo()
 	return a
+}
+
+// purgeEach is main's share purger: each item of a share's snapshot removed with del.
+func purgeEach(del func(id uint64) error) share.Purger {
+	return func(sh store.Share) error {
+		for _, id := range sh.Snapshot {
+			if err := del(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func (a *testApp) now() time.Time {

@@ -15,7 +15,11 @@ const defaultBodyLimit = 3 << 20
 // larger than defaultBodyLimit: uploads. Such a route's body is also read
 // under a moving deadline (see bodyLimit), so a phone may take minutes to
 // send 50 MiB as long as it keeps sending.
-var bodyLimits = map[string]int64{}
+var bodyLimits = map[string]int64{
+	// Wide enough for maxShareFiles files of any FOYER_MAX_UPLOAD; createShare
+	// applies the configured limit.
+	http.MethodPost + " " + shareUploadRoute: 1 << 40,
+}
 
 // bodyLimit refuses a body larger than its route allows (413 before reading
 // when Content-Length says so, an error on reading otherwise).

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
 )
@@ -426,7 +427,7 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 		return err
 	}
 	// The client learns where to sign in; the password travels another way, from staff.
-	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: acct.Email, Lang: cl.Lang, Kind: "portal_access",
+	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: acct.Email, Lang: cl.Lang, Kind: mail.PortalAccess,
 		Args: map[string]string{"FirstName": cl.FirstName}}); err != nil {
 		return err
 	}

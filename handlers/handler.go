@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 
 	"foyer/delivery"
 	"foyer/locales"
+	"foyer/mail"
 	"foyer/share"
 	"foyer/static"
 	"foyer/store"
@@ -44,6 +46,18 @@ type Config struct {
 	ViewingEnd time.Duration
 }
 
+// Services are the parts of Foyer main builds and the handlers use.
+type Services struct {
+	Store *store.Store
+	// Outbox is the delivery worker, nil for a command that sends nothing.
+	Outbox *delivery.Worker
+	// Mail writes messages (the Outbox page, previews) and composes share messages.
+	Mail *mail.Mailer
+	// Shares runs share links: presos are its "preso" kind, documents its "files" kind.
+	Shares  *share.Engine
+	Catalog *locales.Catalog
+}
+
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
 func (c Config) Secure() bool { return c.BaseURL != nil && c.BaseURL.Scheme == "https" }
 
@@ -55,6 +69,7 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *SessionStore
 	outbox   *delivery.Worker
+	mail     *mail.Mailer
 	// shares runs share links (package share): presos are its "preso" kind, documents its "files" kind.
 	shares *share.Engine
 	cfg    Config
@@ -91,12 +106,13 @@ type Handler struct {
 	setUp    bool
 }
 
-// New builds the handler and parses every template (a broken template stops the start).
-func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
-	cat, err := locales.Load()
-	if err != nil {
-		return nil, err
+// New builds the handler over the services main built and parses the layout
+// (a page is parsed when first shown: see views.Engine).
+func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
+	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Catalog == nil {
+		return nil, errors.New("handlers: a service is missing")
 	}
+	s := sv.Store
 	assets := static.Load()
 	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "add": func(a, b int) int { return a + b }, "mul": func(a, b int) int { return a * b }, "hasPrefix": strings.HasPrefix})
 	if err != nil {
@@ -117,7 +133,7 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	h := &Handler{store: s, views: eng, catalog: cat, assets: assets, outbox: outbox, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
+	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
 		if d <= 0 {
@@ -135,19 +151,6 @@ func New(s *store.Store, outbox *delivery.Worker, cfg Config, log *slog.Logger, 
 	h.crossOrigin = http.NewCrossOriginProtection()
 	// Behind a proxy that rewrites Host, the public address is still this site.
 	_ = h.crossOrigin.AddTrustedOrigin(cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host)
-	h.shares = share.New(s, now)
-	h.shares.OnPurge(store.SharePreso, h.purgePreso)
-	h.shares.OnPurge(store.ShareFiles, func(sh store.Share) error {
-		for _, id := range sh.Snapshot {
-			if err := s.DeleteBlob(id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if outbox != nil {
-		outbox.Renderer = h
-	}
 	if err := h.reloadPractice(); err != nil {
 		return nil, err
 	}

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"foyer/mail"
 	"foyer/share"
-
 	"foyer/store"
 )
 
@@ -101,8 +101,8 @@ func (h *Handler) remind(ap store.Appointment, now time.Time) (bool, error) {
 			practitioner = st.Name
 		}
 		// A reminder that could not go out before the session began is no use after.
-		m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: "reminder",
-			Args: map[string]string{"Appointment": strconv.FormatUint(ap.ID, 10), "FirstName": cl.FirstName, "Start": timeArg(ap.Start), "Practitioner": practitioner,
+		m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: h.catalog.Get(cl.Lang).Lang, Kind: mail.Reminder,
+			Args: map[string]string{"Appointment": strconv.FormatUint(ap.ID, 10), "FirstName": cl.FirstName, "Start": mail.TimeArg(ap.Start), "Practitioner": practitioner,
 				"Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
 			CreatedAt: now.UTC(), ExpiresAt: ap.Start}
 	}
@@ -122,7 +122,7 @@ func (h *Handler) sweepShares() {
 	} else if len(exp) > 0 {
 		h.log.Info("shares expired", "count", len(exp))
 	}
-	if n, err := h.shares.Remind(h.composeReminder); err != nil {
+	if n, err := h.shares.Remind(h.mail.ComposeShareReminder); err != nil {
 		h.log.Error("unable to remind share recipients", "err", err)
 	} else if n > 0 {
 		h.wakeOutbox()

@@ -55,7 +55,7 @@ func (h *Handler) outboxList(c echo.Context) error {
 	me := currentUser(c)
 	for _, m := range msgs {
 		row := outboxRow{Message: m, CanReveal: h.canReveal(me, m)}
-		if row.Out, err = h.Render(m, ""); err != nil {
+		if row.Out, err = h.mail.Render(m, ""); err != nil {
 			h.log.Warn("outbox: unable to render a message", "id", m.ID, "err", err)
 		}
 		for _, r := range m.Reveals {
@@ -73,13 +73,7 @@ func (h *Handler) outboxList(c echo.Context) error {
 // no delivery configured) and the message can still be used.
 func (h *Handler) canReveal(me *store.Staff, m store.Message) bool {
 	return me != nil && me.Role == store.RoleOwner && (h.outbox == nil || !h.outbox.Configured(m.Channel)) &&
-		m.State == store.StateLogged && m.HasSecret() && !m.Expired(h.now()) && h.stillValidSealed(m)
-}
-
-// stillValidSealed is StillValid for a message read from the store, its secret sealed.
-func (h *Handler) stillValidSealed(m store.Message) bool {
-	secret, err := h.store.Unseal(m.Sealed)
-	return err == nil && h.StillValid(m, secret)
+		m.State == store.StateLogged && m.HasSecret() && !m.Expired(h.now()) && h.mail.StillValidSealed(m)
 }
 
 // revealMessage shows the owner one waiting message whole, link or code
@@ -106,7 +100,7 @@ func (h *Handler) revealMessage(c echo.Context) error {
 		return err
 	}
 	h.log.Info("outbox: the owner revealed a message's link or code", "id", id, "staff", me.ID, "channel", m.Channel)
-	out, err := h.Render(m, m.Secret)
+	out, err := h.mail.Render(m, m.Secret)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
 )
@@ -102,13 +103,14 @@ func (h *Handler) portalSignOut(c echo.Context) error {
 }
 
 // portalMessage is a portal email in the account's language: kind is
-// verify, reset or exists; token, when set, goes into its link, and expires
-// is when that link stops working (the message is not sent after it).
+// mail.PortalVerify, PortalReset or PortalExists; token, when set, goes into
+// its link, and expires is when that link stops working (the message is not
+// sent after it).
 func (h *Handler) portalMessage(to, lang, kind, token string, expires time.Time) *store.Message {
-	m := &store.Message{Channel: store.ChannelEmail, To: to, Lang: lang, Kind: "portal_" + kind, Secret: token,
+	m := &store.Message{Channel: store.ChannelEmail, To: to, Lang: lang, Kind: kind, Secret: token,
 		CreatedAt: h.now().UTC(), ExpiresAt: expires}
 	if !expires.IsZero() {
-		m.Args = map[string]string{"Expires": timeArg(expires)}
+		m.Args = map[string]string{"Expires": mail.TimeArg(expires)}
 	}
 	return m
 }
@@ -125,7 +127,7 @@ func (h *Handler) sendVerification(a store.Account) error {
 	if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenVerify, ExpiresAt: exp}); err != nil {
 		return err
 	}
-	return h.portalEmail(a.Email, a.Lang, "verify", token, exp)
+	return h.portalEmail(a.Email, a.Lang, mail.PortalVerify, token, exp)
 }
 
 type signupData struct{ Open bool }
@@ -179,7 +181,7 @@ func (h *Handler) signup(c echo.Context) error {
 		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
 	token := auth.NewToken()
 	exp := h.now().Add(verifyTTL).UTC()
-	m := h.portalMessage(email, lang, "verify", token, exp)
+	m := h.portalMessage(email, lang, mail.PortalVerify, token, exp)
 	// The account, its link and the email commit together: a crash cannot
 	// leave an account nobody was asked to confirm.
 	err = h.store.SignUp(a, token, exp, m)
@@ -192,7 +194,7 @@ func (h *Handler) signup(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := h.portalEmail(existing.Email, existing.Lang, "exists", "", time.Time{}); err != nil {
+			if err := h.portalEmail(existing.Email, existing.Lang, mail.PortalExists, "", time.Time{}); err != nil {
 				return err
 			}
 		}
@@ -370,7 +372,7 @@ func (h *Handler) forgot(c echo.Context) error {
 		if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenReset, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return h.portalEmail(a.Email, a.Lang, "reset", token, exp)
+		return h.portalEmail(a.Email, a.Lang, mail.PortalReset, token, exp)
 	}, h.portalPage(c, "forgot.sent_title"), "")
 }
 

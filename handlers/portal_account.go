@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/mail"
 	"foyer/store"
 	"foyer/video"
 	"foyer/views"
@@ -161,7 +162,7 @@ func (h *Handler) noticePhonesAdded(cl store.Client, added []string) {
 		shown[i] = displayPhone(n, p.PhoneRegion)
 	}
 	for _, st := range staffFor(all, cl.PractitionerID) {
-		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "phones_added",
+		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.PhonesAdded,
 			Args: map[string]string{"Staff": st.Name, "Name": cl.Name(), "Numbers": strings.Join(shown, ", "),
 				"Path": fmt.Sprintf("/clients/%d", cl.ID)}}); err != nil {
 			h.log.Error("unable to queue a phone change notice", "err", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/mail"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -258,8 +259,8 @@ func (h *Handler) presoSendCode(c echo.Context) error {
 	lang := sh.Recipients[d.Who].Lang
 	return h.sendCode(c, presoCodeStep(sh, d), targets[i],
 		func(t share.Target, code string, expires time.Time) (*store.Message, error) {
-			return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: "preso_code", Secret: code, ExpiresAt: expires,
-				Args: map[string]string{"Title": p.Title, "Expires": timeArg(expires)}}, nil
+			return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: mail.PresoCode, Secret: code, ExpiresAt: expires,
+				Args: map[string]string{"Title": p.Title, "Expires": mail.TimeArg(expires)}}, nil
 		})
 }
 
@@ -317,16 +318,6 @@ func (h *Handler) presoVerify(c echo.Context) error {
 		return err
 	}
 	return h.redirect(c, d.Base+"/slides/1")
-}
-
-func init() {
-	messageKinds["preso_code"] = func(r *rendering) error {
-		r.SMS = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)
-		r.Mail.Subject = r.L.T("landing.code_mail_subject", "Practice", r.P.Name)
-		r.Mail.Greeting = r.L.T("mail.hello")
-		r.Mail.Intro = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)
-		return nil
-	}
 }
 
 // presoLiveRecipients blanks the share's recipients who are no longer contacts

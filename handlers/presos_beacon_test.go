@@ -166,7 +166,7 @@ func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
 	if len(viewed) != 1 {
 		t.Fatalf("%d viewed emails", len(viewed))
 	}
-	out, err := a.h.Render(viewed[0], "")
+	out, err := a.h.mail.Render(viewed[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}

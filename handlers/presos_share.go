@@ -328,14 +328,3 @@ func (h *Handler) presoShareLifetime() time.Duration {
 	lifetime, _ := h.shareSettings()
 	return lifetime
 }
-
-// purgePreso removes what an ended preso share holds: its snapshot. Signatures
-// keep the snapshot's SHA-256, which is what the certificate states.
-func (h *Handler) purgePreso(sh store.Share) error {
-	for _, id := range sh.Snapshot {
-		if err := h.store.DeleteSnapshot(id); err != nil {
-			return err
-		}
-	}
-	return nil
-}

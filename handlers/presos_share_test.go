@@ -196,7 +196,7 @@ func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
 	if err != nil || len(m.Secret) != 6 {
 		t.Fatalf("code: %q %v", m.Secret, err)
 	}
-	out, err := a.h.Render(m, m.Secret)
+	out, err := a.h.mail.Render(m, m.Secret)
 	if err != nil || !strings.Contains(out.Text, m.Secret) || !strings.Contains(out.Text, "Cabinet Lumière") {
 		t.Fatalf("SMS text: %q %v", out.Text, err)
 	}
@@ -354,7 +354,7 @@ func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].To != "owner@example.org" || msgs[0].Kind != "preso_viewed" {
 		t.Fatalf("messages: %+v", msgs)
 	}
-	out, err := a.h.Render(msgs[0], "")
+	out, err := a.h.mail.Render(msgs[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}

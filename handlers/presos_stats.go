@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/locales"
+	"foyer/mail"
 	"foyer/store"
 )
 
@@ -186,12 +187,6 @@ func (h *Handler) shareEventsCSV(c echo.Context) error {
 	return w.Error()
 }
 
-// viewedSlide is one line of the "viewed" email, kept in the message's arguments.
-type viewedSlide struct {
-	Title  string `json:"t"`
-	Millis int64  `json:"ms"`
-}
-
 // NotifyEndedViewings emails each preso's owner about the viewings that ended
 // (no beacon for Config.ViewingEnd) and were not reported yet; it returns how many.
 func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
@@ -201,7 +196,7 @@ func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
 	}
 	n := 0
 	for _, v := range ended {
-		if err := h.notifyViewing(v); err != nil {
+		if err := h.ReportViewing(v); err != nil {
 			return n, err
 		}
 		if err := h.store.MarkViewingNotified(v.ID); err != nil {
@@ -231,7 +226,9 @@ func (h *Handler) ViewingReports(ctx context.Context) {
 	}
 }
 
-func (h *Handler) notifyViewing(v store.Viewing) error {
+// ReportViewing queues the email that tells a preso's owner who viewed
+// which slides for how long in one ended viewing.
+func (h *Handler) ReportViewing(v store.Viewing) error {
 	p, err := h.store.Preso(v.PresoID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -252,10 +249,10 @@ func (h *Handler) notifyViewing(v store.Viewing) error {
 	if err != nil {
 		return err
 	}
-	var lines []viewedSlide
+	var lines []mail.ViewedSlide
 	for _, s := range slideTotals(snap.Slides, times) {
 		if s.Millis > 0 {
-			lines = append(lines, viewedSlide{Title: s.Title, Millis: s.Millis})
+			lines = append(lines, mail.ViewedSlide{Title: s.Title, Millis: s.Millis})
 		}
 	}
 	raw, err := json.Marshal(lines)
@@ -263,41 +260,10 @@ func (h *Handler) notifyViewing(v store.Viewing) error {
 		return err
 	}
 	l := h.catalog.Get(owner.Lang)
-	args := map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": timeArg(v.StartedAt), "Slides": string(raw),
+	args := map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": mail.TimeArg(v.StartedAt), "Slides": string(raw),
 		"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}
 	if declaredName(v) {
 		args["Declared"] = "1"
 	}
-	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: "preso_viewed", Args: args})
-}
-
-func init() {
-	messageKinds["preso_viewed"] = func(r *rendering) error {
-		a := r.M.Args
-		viewer := a["Viewer"]
-		if a["Declared"] != "" {
-			// A name a visitor typed stays out of the subject, where "Claire
-			// Martin <claire@…>" would pass for the real contact, and is
-			// marked as theirs in the body.
-			r.Mail.Subject = r.L.T("mail.preso_viewed.subject_declared", "Title", a["Title"])
-			viewer = r.L.T("mail.preso_viewed.declared", "Viewer", viewer)
-		} else {
-			r.Mail.Subject = r.L.T("mail.preso_viewed.subject", "Viewer", viewer, "Title", a["Title"])
-		}
-		r.Mail.Greeting = r.L.T("mail.hello")
-		r.Mail.Intro = r.L.T("mail.preso_viewed.intro", "Viewer", viewer, "Title", a["Title"], "When", r.Time("Start"))
-		var lines []viewedSlide
-		if err := json.Unmarshal([]byte(a["Slides"]), &lines); err != nil {
-			return err
-		}
-		for _, s := range lines {
-			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.line", "Title", s.Title, "Time", r.L.Duration(millis(s.Millis))))
-		}
-		if len(lines) == 0 {
-			r.Mail.Lines = append(r.Mail.Lines, r.L.T("mail.preso_viewed.none"))
-		}
-		r.Mail.Action = r.L.T("mail.preso_viewed.action")
-		r.Mail.Link = r.h.link(a["Path"])
-		return nil
-	}
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: mail.PresoViewed, Args: args})
 }

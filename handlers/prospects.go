@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
 )
@@ -342,7 +343,7 @@ func (h *Handler) associateProspect(c echo.Context) error {
 // tellLinked emails a person whose sign-up the practice has just linked to a
 // client record: their portal now shows their appointments and receipts.
 func (h *Handler) tellLinked(a store.Account) error {
-	return h.queue(&store.Message{Channel: store.ChannelEmail, To: a.Email, Lang: a.Lang, Kind: "portal_linked",
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: a.Email, Lang: a.Lang, Kind: mail.PortalLinked,
 		Args: map[string]string{"FirstName": a.SignUp.FirstName}})
 }
 

@@ -36,7 +36,7 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 	if cl.Address != "" {
 		client += "\n" + cl.Address
 	}
-	issuer := practiceContact(p)
+	issuer := p.ContactLines()
 	if p.SIRET != "" {
 		issuer = append(issuer, l.T("receipt.siret", "SIRET", formatSIRET(p.SIRET)))
 	}

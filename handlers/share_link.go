@@ -219,7 +219,7 @@ func (h *Handler) shareSendCode(c echo.Context) error {
 	if i < 0 || i >= len(targets) {
 		i = 0
 	}
-	return h.sendCode(c, docCodeStep(v), targets[i], h.composeCode(v.Share))
+	return h.sendCode(c, docCodeStep(v), targets[i], h.mail.ComposeShareCode(v.Share))
 }
 
 // shareCodeForm is "Enter your security code"; with ?new=1 it is "Get a new

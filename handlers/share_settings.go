@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,7 +34,7 @@ func (h *Handler) shareSettingsPage(c echo.Context) *views.Page {
 		pg.Form["download_mail"] = "1"
 	}
 	for _, lang := range []string{"en", "fr"} {
-		pg.Form["template_"+lang] = h.shareTemplate(lang)
+		pg.Form["template_"+lang] = h.mail.ShareTemplate(lang)
 	}
 	pg.Data = &shareSettingsData{Langs: []string{"en", "fr"}, Fields: share.Fields}
 	return pg
@@ -134,17 +133,9 @@ func (h *Handler) previewShareTemplate(c echo.Context) error {
 		}
 		return h.render(c, http.StatusUnprocessableEntity, "share_settings", pg)
 	}
-	l := h.catalog.Get(lang)
-	p, _ := h.currentPractice()
 	lifetime, _ := h.shareSettings()
-	body := share.Merge(templates[lang], map[string]string{
-		share.FieldLink:       h.link("/s/") + l.T("share.preview_token"),
-		share.FieldDisclaimer: l.T("share.disclaimer", "When", zonedTime(l, h.zone(), l.DateTime(h.now().Add(lifetime).In(h.zone())))),
-		share.FieldRecipient:  l.T("share.preview_name"),
-		share.FieldPractice:   p.Name,
-		share.FieldMessage:    l.T("share.preview_message"),
-	})
-	pg.Data.(*shareSettingsData).Preview = &sharePreview{Subject: l.T("share.mail_subject", "Practice", p.Name), Text: strings.TrimSpace(closeBlanks(body)) + "\n"}
+	subject, text := h.mail.SharePreview(lang, templates[lang], h.now().Add(lifetime))
+	pg.Data.(*shareSettingsData).Preview = &sharePreview{Subject: subject, Text: text}
 	if isHTMX(c) {
 		return h.renderBlock(c, http.StatusOK, "share_settings", "template_preview", pg)
 	}

@@ -127,7 +127,7 @@ func TestShareMessagesThatWaitedNotSentAfterExpiry(t *testing.T) {
 	a.h.outbox.RunOnce(context.Background()) // delivery not set up: the email waits
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) - 36*time.Hour)
-	if n, err := a.h.shares.Remind(a.h.composeReminder); n != 1 || err != nil {
+	if n, err := a.h.shares.Remind(a.h.mail.ComposeShareReminder); n != 1 || err != nil {
 		t.Fatalf("reminder: %d %v", n, err)
 	}
 	a.advance(37 * time.Hour)
@@ -145,7 +145,7 @@ func TestShareMessagesThatWaitedNotSentAfterExpiry(t *testing.T) {
 	msgs, _ := a.st.ListMessages(0, 10)
 	for _, m := range msgs {
 		secret, _ := a.st.Unseal(m.Sealed)
-		if m.Kind == "share_link" && a.h.StillValid(m, secret) {
+		if m.Kind == "share_link" && a.h.mail.StillValid(m, secret) {
 			t.Error("the link email of an expired share is still valid")
 		}
 	}
@@ -165,7 +165,7 @@ func TestPresoCodeThatWaitedWithdrawnOnceExpired(t *testing.T) {
 		t.Fatalf("messages: %+v", msgs)
 	}
 	secret, _ := a.st.Unseal(msgs[0].Sealed)
-	if !a.h.StillValid(msgs[0], secret) {
+	if !a.h.mail.StillValid(msgs[0], secret) {
 		t.Fatal("the code of a live preso link withdrawn")
 	}
 	sh, _ := a.st.SharesOfSubject(store.SharePreso, id)
@@ -256,7 +256,7 @@ func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
 	a.h.outbox.RunOnce(context.Background())
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) - 36*time.Hour)
-	if n, err := a.h.shares.Remind(a.h.composeReminder); n != 1 || err != nil {
+	if n, err := a.h.shares.Remind(a.h.mail.ComposeShareReminder); n != 1 || err != nil {
 		t.Fatalf("reminder: %d %v", n, err)
 	}
 	b := verify(t, a, token)

@@ -41,12 +41,6 @@ const (
 	shareUploadRoute = "/clients/:id/shares"
 )
 
-func init() {
-	// Wide enough for maxShareFiles files of any FOYER_MAX_UPLOAD; createShare
-	// applies the configured limit.
-	bodyLimits[http.MethodPost+" "+shareUploadRoute] = 1 << 40
-}
-
 // shareSettings returns the practice's share lifetime and code validity.
 func (h *Handler) shareSettings() (lifetime, codeTTL time.Duration) {
 	p, _ := h.currentPractice()
@@ -331,7 +325,7 @@ func (h *Handler) createShare(c echo.Context) error {
 	}
 	sh, _, err := h.shares.Create(share.Draft{Kind: store.ShareFiles, ClientID: cl.ID, StaffID: user.ID,
 		Recipients: []store.ShareRecipient{draft.recipient}, Visibility: vis, Message: draft.message, Snapshot: ids, Lifetime: lifetime,
-		Summary: strings.Join(names, ", ")}, h.composeShareMail)
+		Summary: strings.Join(names, ", ")}, h.mail.ComposeShare)
 	if err != nil {
 		return err
 	}
@@ -490,7 +484,7 @@ func (h *Handler) previewShare(c echo.Context) error {
 	}
 	lifetime, _ := h.shareSettings()
 	sh := store.Share{Recipients: []store.ShareRecipient{draft.recipient}, Message: draft.message, ExpiresAt: h.now().Add(lifetime)}
-	out, err := h.Render(*h.shareLinkMessage(sh, ""), pg.T("share.preview_token"))
+	out, err := h.mail.Render(*h.mail.ShareLinkMessage(sh, ""), pg.T("share.preview_token"))
 	if err != nil {
 		return err
 	}
@@ -728,7 +722,7 @@ func (h *Handler) sendAgain(c echo.Context) error {
 		return h.invalid(c, "share_again", pg, f)
 	}
 	lifetime, _ := h.shareSettings()
-	nsh, _, err := h.shares.SendAgain(sh.ID, share.Draft{StaffID: currentUser(c).ID, Recipients: []store.ShareRecipient{r}, Lifetime: lifetime}, h.composeShareMail)
+	nsh, _, err := h.shares.SendAgain(sh.ID, share.Draft{StaffID: currentUser(c).ID, Recipients: []store.ShareRecipient{r}, Lifetime: lifetime}, h.mail.ComposeShare)
 	if errors.Is(err, share.ErrEnded) {
 		return h.backToShare(c, sh, "flash.share_ended")
 	} else if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"foyer/auth"
 	"foyer/locales"
+	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
 )
@@ -80,8 +81,8 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 	if err := h.store.CreateInvite(token, store.Invite{StaffID: st.ID, CreatedAt: now, ExpiresAt: now.Add(inviteTTL)}); err != nil {
 		return err
 	}
-	return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "invite", Secret: token,
-		Args:      map[string]string{"Name": st.Name, "Inviter": inviter, "Role": string(st.Role), "Expires": timeArg(now.Add(inviteTTL))},
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.Invite, Secret: token,
+		Args:      map[string]string{"Name": st.Name, "Inviter": inviter, "Role": string(st.Role), "Expires": mail.TimeArg(now.Add(inviteTTL))},
 		CreatedAt: now, ExpiresAt: now.Add(inviteTTL)})
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
 )
@@ -41,8 +42,8 @@ func (h *Handler) staffForgot(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: "staff_reset", Secret: token,
-			Args: map[string]string{"Name": st.Name, "Expires": timeArg(exp)}, ExpiresAt: exp})
+		return h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.StaffReset, Secret: token,
+			Args: map[string]string{"Name": st.Name, "Expires": mail.TimeArg(exp)}, ExpiresAt: exp})
 	}, h.page(c, "staff_forgot.sent_title"), "/signin")
 }
 

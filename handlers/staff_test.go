@@ -42,7 +42,7 @@ func (a *testApp) sent(m store.Message) delivery.Outgoing {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	out, err := a.h.Render(m, secret)
+	out, err := a.h.mail.Render(m, secret)
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -52,8 +52,8 @@ var ErrNoSecret = errors.New("store: the message holds no secret")
 //
 // To send something, fill Channel, To, Lang, Kind, Args, Secret and
 // ExpiresAt, and call Store.Enqueue (or, in a handler, Handler.queue). The
-// renderer registered for Kind (handlers/mail.go) puts Secret into the link
-// or the code at send time.
+// kind's writer in package mail puts Secret into the link or the code at
+// send time.
 type Message struct {
 	ID      uint64  `json:"id"`
 	Channel Channel `json:"channel"`
@@ -126,6 +126,11 @@ func (s *Store) Enqueue(m *Message) error {
 
 // enqueue queues m within tx, so a record change and its message commit together.
 func (s *Store) enqueue(tx *bolt.Tx, m *Message) error {
+	if s.checkMessage != nil {
+		if err := s.checkMessage(m); err != nil {
+			return err
+		}
+	}
 	sealed, err := s.Seal(m.Secret)
 	if err != nil {
 		return err

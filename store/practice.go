@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -47,6 +48,23 @@ type Practice struct {
 	NoDownloadMail bool `json:"no_download_mail,omitempty"`
 	// ShareTemplates are the share emails' bodies by language; a missing one is the default text.
 	ShareTemplates map[string]string `json:"share_templates,omitempty"`
+}
+
+// ContactLines are the practice's contact details, one per line (each line
+// of the address, the phone, the email), as emails and receipts show them.
+func (p Practice) ContactLines() []string {
+	var out []string
+	for _, line := range strings.Split(p.Address, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	for _, v := range []string{p.Phone, p.ContactEmail} {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // DefaultVATNote is the VAT line of a French health professional, exempt under the CGI.

@@ -32,10 +32,21 @@ const sealPrefix = "s1:"
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ secretKey string }
+type options struct {
+	secretKey    string
+	checkMessage func(*Message) error
+}
 
 // WithSecretKey seals with a key derived from secret as well as the store's own.
 func WithSecretKey(secret string) Option { return func(o *options) { o.secretKey = secret } }
+
+// WithMessageCheck has every message checked by check before it enters the
+// outbox, whichever way it comes (Enqueue, or with the record it belongs to):
+// a message check refuses is not queued, and the change it came with fails.
+// check may complete the message (its expiry).
+func WithMessageCheck(check func(*Message) error) Option {
+	return func(o *options) { o.checkMessage = check }
+}
 
 // deriveSealKey mixes the operator's secret key, if any, into the store's seal key.
 func deriveSealKey(storeKey []byte, secret string) []byte {

@@ -110,6 +110,8 @@ type Store struct {
 	// snapshotTitles keeps preso snapshots' titles (see preso.go).
 	snapshotTitles keptDecodes[string]
 	hmacs          sync.Pool // of hash.Hash, see Hash
+	// checkMessage checks a message before it is queued (WithMessageCheck).
+	checkMessage func(*Message) error
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
@@ -145,7 +147,7 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
 	// A read transaction begun inside bolt.Open is its walk of the file.
-	s := &Store{db: db, walkedAtOpen: db.Stats().TxN > 0}
+	s := &Store{db: db, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
 	if err := s.migrate(o.secretKey); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -1,10 +1,9 @@
 // Package views parses Foyer's html/template files (the layout at start-up,
 // each page once, when first shown) and renders pages (whole, or their
-// content alone for HTMX) and emails.
+// content alone for HTMX) and emails (see Mail).
 package views
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
@@ -13,14 +12,13 @@ import (
 	"path"
 	"strings"
 	"sync"
-	texttemplate "text/template"
 )
 
 //go:embed layouts pages partials mail
 var files embed.FS
 
-// Engine holds the templates: the layout and partials parsed at start, each
-// page and email parsed on its first use.
+// Engine holds the page templates: the layout and partials parsed at start,
+// each page parsed on its first use.
 //
 // Parsing all 49 pages at start took about 10 ms and kept 49 deep copies of
 // the layout and partials in memory (a page is a clone of the layout with its
@@ -28,11 +26,8 @@ var files embed.FS
 // are embedded, so a page that does not parse is found by
 // TestEveryTemplateParses rather than at start.
 type Engine struct {
-	base     *template.Template
-	mailBase *template.Template
-	pages    map[string]*lazy[*template.Template]
-	mailHTML map[string]*lazy[*template.Template]
-	mailText map[string]*lazy[*texttemplate.Template]
+	base  *template.Template
+	pages map[string]*lazy[*template.Template]
 }
 
 // lazy is a template parsed once, on first use.
@@ -48,10 +43,10 @@ func (l *lazy[T]) get() (T, error) {
 	return l.t, l.err
 }
 
-// New parses the layout and partials and finds every page and email, to be
-// parsed when first rendered. funcs must provide "asset".
+// New parses the layout and partials and finds every page, to be parsed when
+// first rendered. funcs must provide "asset".
 func New(funcs template.FuncMap) (*Engine, error) {
-	e := &Engine{pages: map[string]*lazy[*template.Template]{}, mailHTML: map[string]*lazy[*template.Template]{}, mailText: map[string]*lazy[*texttemplate.Template]{}}
+	e := &Engine{pages: map[string]*lazy[*template.Template]{}}
 	var err error
 	e.base, err = template.New("").Funcs(funcs).ParseFS(files, "layouts/*.html", "partials/*.html")
 	if err != nil {
@@ -66,31 +61,6 @@ func New(funcs template.FuncMap) (*Engine, error) {
 				return nil, fmt.Errorf("views: %s: %w", p, err)
 			}
 			return t, nil
-		}}
-	}
-	e.mailBase, err = template.New("").ParseFS(files, "mail/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("views: mail layout: %w", err)
-	}
-	htmls, _ := fs.Glob(files, "mail/*.html")
-	for _, p := range htmls {
-		name := strings.TrimSuffix(path.Base(p), ".html")
-		if name == "layout" {
-			continue
-		}
-		e.mailHTML[name] = &lazy[*template.Template]{parse: func() (*template.Template, error) {
-			t, err := template.Must(e.mailBase.Clone()).ParseFS(files, p)
-			if err != nil {
-				return nil, fmt.Errorf("views: %s: %w", p, err)
-			}
-			return t, nil
-		}}
-		e.mailText[name] = &lazy[*texttemplate.Template]{parse: func() (*texttemplate.Template, error) {
-			tt, err := texttemplate.ParseFS(files, "mail/"+name+".txt")
-			if err != nil {
-				return nil, fmt.Errorf("views: mail/%s.txt: %w", name, err)
-			}
-			return tt, nil
 		}}
 	}
 	return e, nil
@@ -129,29 +99,4 @@ func (e *Engine) RenderBlock(w io.Writer, page, block string, data any) error {
 		return err
 	}
 	return t.ExecuteTemplate(w, block, data)
-}
-
-// Mail renders an email: the subject (first line of the text template), the text part and the HTML part.
-func (e *Engine) Mail(name string, data any) (subject, text, html string, err error) {
-	lt, ok := e.mailText[name]
-	if !ok {
-		panic("views: no mail named " + name)
-	}
-	tt, err := lt.get()
-	if err != nil {
-		return
-	}
-	ht, err := e.mailHTML[name].get()
-	if err != nil {
-		return
-	}
-	var tb, hb bytes.Buffer
-	if err = tt.Execute(&tb, data); err != nil {
-		return
-	}
-	if err = ht.ExecuteTemplate(&hb, "layout", data); err != nil {
-		return
-	}
-	subject, text, _ = strings.Cut(tb.String(), "\n")
-	return strings.TrimSpace(subject), strings.TrimLeft(text, "\n"), hb.String(), nil
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestEveryTemplateParses parses every page and email: they are parsed on
+// TestEveryTemplateParses parses every page and email: pages are parsed on
 // first use, so without this a template that does not parse would only show
 // when someone opens its page.
 func TestEveryTemplateParses(t *testing.T) {
@@ -16,8 +16,12 @@ func TestEveryTemplateParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(e.pages) < 40 || len(e.mailHTML) < 1 || len(e.mailText) != len(e.mailHTML) {
-		t.Fatalf("found %d pages and %d/%d emails: the embedded files are not all seen", len(e.pages), len(e.mailHTML), len(e.mailText))
+	m, err := NewMail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.pages) < 40 || len(m.html) < 1 || len(m.text) != len(m.html) {
+		t.Fatalf("found %d pages and %d/%d emails: the embedded files are not all seen", len(e.pages), len(m.html), len(m.text))
 	}
 	for name, p := range e.pages {
 		tp, err := p.get()
@@ -29,12 +33,9 @@ func TestEveryTemplateParses(t *testing.T) {
 			t.Errorf("page %s: no layout or content template", name)
 		}
 	}
-	for name, m := range e.mailHTML {
-		if _, err := m.get(); err != nil {
-			t.Error(err)
-		}
-		if _, err := e.mailText[name].get(); err != nil {
-			t.Error(err)
+	for name := range m.html {
+		if m.html[name].Lookup("layout") == nil || m.text[name] == nil {
+			t.Errorf("email %s: no layout or no text part", name)
 		}
 	}
 }
@@ -78,13 +79,6 @@ func TestPagesParseConcurrently(t *testing.T) {
 				}
 			})
 		}
-	}
-	for name := range e.mailHTML {
-		wg.Go(func() {
-			if _, err := e.mailHTML[name].get(); err != nil {
-				t.Error(err)
-			}
-		})
 	}
 	wg.Wait()
 	for name, p := range e.pages {

@@ -1,0 +1,347 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"maps"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"foyer/delivery"
+	"foyer/locales"
+	"foyer/share"
+	"foyer/store"
+	"foyer/views"
+)
+
+// env is a store, a share engine and a Mailer over them, with a clock the test moves.
+type env struct {
+	st     *store.Store
+	shares *share.Engine
+	mailer *Mailer
+	mu     sync.Mutex
+	now    time.Time
+}
+
+func (e *env) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *env) advance(d time.Duration) {
+	e.mu.Lock()
+	e.now = e.now.Add(d)
+	e.mu.Unlock()
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := store.Open(t.TempDir(), store.WithMessageCheck(Prepare))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p := store.DefaultPractice()
+	p.Name, p.TimeZone, p.Address, p.Phone = "Cabinet Lumière", "Europe/Paris", "12 rue des Lilas\n75011 Paris", "01 23 45 67 89"
+	if err := st.SavePractice(p); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{st: st, now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	e.shares = share.New(st, e.clock)
+	cat, _ := locales.Load()
+	templates, err := views.NewMail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("https://portal.example.org/")
+	if e.mailer, err = New(Config{Store: st, Shares: e.shares, Catalog: cat, Templates: templates, BaseURL: base, Now: e.clock}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// linkToken is a link token as Foyer makes them (43 characters).
+const linkToken = "Zt0kEn-for-a-test_link-of-43-characters-abc"
+
+// samples is a message of every kind, as the code that queues it writes it:
+// each kind must have one (TestEveryKindRendersInBothLanguages).
+func samples(now time.Time) map[string]store.Message {
+	when := TimeArg(now.Add(24 * time.Hour))
+	email := func(kind, secret string, args map[string]string) store.Message {
+		return store.Message{Channel: store.ChannelEmail, To: "zoe@example.org", Kind: kind, Secret: secret, Args: args}
+	}
+	sms := func(m store.Message) store.Message {
+		m.Channel, m.To, m.ExpiresAt = store.ChannelSMS, "+33612345678", now.Add(10*time.Minute)
+		return m
+	}
+	slides := `[{"t":"Votre bilan","ms":65000},{"t":"La suite","ms":4000}]`
+	return map[string]store.Message{
+		Invite:        email(Invite, linkToken, map[string]string{"Name": "Kim", "Inviter": "Olive Owner", "Role": "practitioner", "Expires": when}),
+		StaffReset:    email(StaffReset, linkToken, map[string]string{"Name": "Kim", "Expires": when}),
+		PortalVerify:  email(PortalVerify, linkToken, map[string]string{"Expires": when}),
+		PortalReset:   email(PortalReset, linkToken, map[string]string{"Expires": when}),
+		PortalExists:  email(PortalExists, "", nil),
+		PortalAccess:  email(PortalAccess, "", map[string]string{"FirstName": "Zoé"}),
+		PortalLinked:  email(PortalLinked, "", map[string]string{"FirstName": "Zoé"}),
+		PhonesAdded:   email(PhonesAdded, "", map[string]string{"Staff": "Olive Owner", "Name": "Zoé Martin", "Numbers": "06 12 34 56 78", "Path": "/clients/1"}),
+		Reminder:      email(Reminder, "", map[string]string{"Appointment": "1", "FirstName": "Zoé", "Start": when, "Practitioner": "Olive Owner", "Kind": "video", "Minutes": "50", "Portal": "1"}),
+		ShareLink:     email(ShareLink, linkToken, map[string]string{"Name": "Zoé Martin", "Message": "Voici le bilan.", "Expires": when}),
+		ShareCode:     sms(email(ShareCode, "123456", map[string]string{"Name": "Zoé Martin", "Minutes": "10", share.ArgShare: "1"})),
+		ShareReminder: email(ShareReminder, linkToken, map[string]string{"Name": "Zoé Martin", "Expires": when}),
+		ShareStaff:    email(ShareStaff, "", map[string]string{"Event": "first_download", "Name": "Zoé Martin", "File": "bilan.pdf", "Staff": "Olive Owner", "Path": "/clients/1#share-1"}),
+		PresoCode:     sms(email(PresoCode, "654321", map[string]string{"Title": "Votre bilan", "Expires": TimeArg(now.Add(10 * time.Minute)), share.ArgShare: "2"})),
+		PresoViewed:   email(PresoViewed, "", map[string]string{"Viewer": "Zoé Martin", "Title": "Votre bilan", "Start": when, "Slides": slides, "Path": "/presos/1/share/2"}),
+	}
+}
+
+// unfilled finds what a missing message or template value leaves behind: a
+// message ID ("mail.invite.intro"), "<no value>", an empty placeholder.
+var unfilled = regexp.MustCompile(`\b(?:mail|share|landing|outbox|role|format)\.[a-z_.]+\b|<no value>|\{\{`)
+
+func TestEveryKindRendersInBothLanguages(t *testing.T) {
+	e := newEnv(t)
+	all := samples(e.clock())
+	for _, kind := range Kinds() {
+		m, ok := all[kind]
+		if !ok {
+			t.Errorf("%s: no sample message: add one", kind)
+			continue
+		}
+		if err := Prepare(&m); err != nil {
+			t.Errorf("%s: the sample is refused: %v", kind, err)
+			continue
+		}
+		texts := map[string]string{}
+		for _, lang := range []string{"en", "fr"} {
+			m.Lang = lang
+			out, err := e.mailer.Render(m, m.Secret)
+			if err != nil {
+				t.Errorf("%s in %s: %v", kind, lang, err)
+				continue
+			}
+			whole := out.Subject + "\n" + out.Text + "\n" + out.HTML
+			if m.Channel == store.ChannelEmail && (out.Subject == "" || out.Text == "") {
+				t.Errorf("%s in %s: no subject or no text: %+v", kind, lang, out)
+			}
+			if m.Channel == store.ChannelSMS && (out.Text == "" || out.Subject != "" || out.HTML != "") {
+				t.Errorf("%s in %s: not a text message: %+v", kind, lang, out)
+			}
+			if bad := unfilled.FindString(whole); bad != "" {
+				t.Errorf("%s in %s: %q left in:\n%s", kind, lang, bad, whole)
+			}
+			if m.Secret != "" && !strings.Contains(out.Text, m.Secret) {
+				t.Errorf("%s in %s: its link or code is not in the text:\n%s", kind, lang, out.Text)
+			}
+			// Without its secret (the Outbox page, the log), a placeholder stands in.
+			shown, err := e.mailer.Render(m, "")
+			if err != nil || (m.Secret != "" && strings.Contains(shown.Text, m.Secret)) {
+				t.Errorf("%s in %s, shown: %v\n%s", kind, lang, err, shown.Text)
+			}
+			texts[lang] = whole
+		}
+		if texts["en"] != "" && texts["en"] == texts["fr"] {
+			t.Errorf("%s: the same in English and French:\n%s", kind, texts["en"])
+		}
+	}
+	// A French email reads as French and gives the practice's time.
+	m := all[Invite]
+	m.Lang = "fr"
+	out, _ := e.mailer.Render(m, m.Secret)
+	for _, want := range []string{"Votre invitation à rejoindre Cabinet Lumière", "26 novembre 2026 à 11:00", "https://portal.example.org/invite/" + linkToken, "12 rue des Lilas"} {
+		if !strings.Contains(out.Subject+"\n"+out.Text, want) {
+			t.Errorf("French invitation lacks %q:\n%s\n%s", want, out.Subject, out.Text)
+		}
+	}
+}
+
+func TestKindMissingArgumentsRefused(t *testing.T) {
+	e := newEnv(t)
+	all := samples(e.clock())
+	for kind, k := range kinds {
+		for _, arg := range append(append([]string(nil), k.Args...), k.Times...) {
+			m := all[kind]
+			m.Args = maps.Clone(m.Args)
+			delete(m.Args, arg)
+			if err := Prepare(&m); !errors.Is(err, ErrMessage) {
+				t.Errorf("%s without %s: %v", kind, arg, err)
+			}
+			// The store refuses it too: nothing is queued.
+			if err := e.st.Enqueue(&m); !errors.Is(err, ErrMessage) {
+				t.Errorf("%s without %s queued: %v", kind, arg, err)
+			}
+		}
+		if k.Secret {
+			m := all[kind]
+			m.Secret = ""
+			if err := Prepare(&m); !errors.Is(err, ErrMessage) {
+				t.Errorf("%s without its secret: %v", kind, err)
+			}
+		}
+	}
+	for name, m := range map[string]store.Message{
+		"an unknown kind":      {Channel: store.ChannelEmail, To: "a@example.org", Kind: "newsletter"},
+		"an invitation by SMS": func() store.Message { m := all[Invite]; m.Channel = store.ChannelSMS; return m }(),
+		"a time that is not one": func() store.Message {
+			m := all[Reminder]
+			m.Args = maps.Clone(m.Args)
+			m.Args["Start"] = "tomorrow"
+			return m
+		}(),
+		"a code without expiry": func() store.Message { m := all[ShareCode]; m.ExpiresAt = time.Time{}; return m }(),
+		"a message to nobody":   func() store.Message { m := all[PortalAccess]; m.To = ""; return m }(),
+		"share_staff of no event ": func() store.Message {
+			m := all[ShareStaff]
+			m.Args = maps.Clone(m.Args)
+			delete(m.Args, "Event")
+			return m
+		}(),
+	} {
+		if err := Prepare(&m); !errors.Is(err, ErrMessage) {
+			t.Errorf("%s accepted: %v", name, err)
+		}
+	}
+	if msgs, _ := e.st.ListMessages(0, 10); len(msgs) != 0 {
+		t.Fatalf("refused messages are in the outbox: %+v", msgs)
+	}
+}
+
+// A message's expiry is its kind's: a link's own, a session's start, never later.
+func TestPrepareSetsTheKindsExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	all := samples(now)
+	m := all[Reminder]
+	if err := Prepare(&m); err != nil || m.ExpiresAt.Format(time.RFC3339) != m.Args["Start"] {
+		t.Fatalf("reminder expires at %v (%v), want its session's start %s", m.ExpiresAt, err, m.Args["Start"])
+	}
+	m = all[ShareLink]
+	m.ExpiresAt = now.Add(365 * 24 * time.Hour)
+	if err := Prepare(&m); err != nil || m.ExpiresAt.Format(time.RFC3339) != m.Args["Expires"] {
+		t.Fatalf("share email expires at %v (%v), want its share's expiry", m.ExpiresAt, err)
+	}
+	m = all[ShareCode]
+	if err := Prepare(&m); err != nil || !m.ExpiresAt.Equal(now.Add(10*time.Minute)) {
+		t.Fatalf("code expires at %v (%v)", m.ExpiresAt, err)
+	}
+}
+
+// nullDriver accepts everything and remembers who was sent what.
+type nullDriver struct {
+	mu   sync.Mutex
+	sent []delivery.Outgoing
+}
+
+func (d *nullDriver) Send(_ context.Context, o delivery.Outgoing) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sent = append(d.sent, o)
+	return nil
+}
+
+// Messages that became void while they waited are withdrawn by the worker,
+// those past their expiry are never sent, the others go.
+func TestExpiredAndVoidMessagesWithdrawn(t *testing.T) {
+	e := newEnv(t)
+	now := e.clock()
+	all := samples(now)
+	st := store.Staff{Email: "kim@example.org", Name: "Kim", Role: store.RolePractitioner, Invited: true, Lang: "en"}
+	if err := e.st.CreateStaff(&st); err != nil {
+		t.Fatal(err)
+	}
+	queue := func(m store.Message, secret string) uint64 {
+		t.Helper()
+		m.Secret, m.CreatedAt = secret, now
+		if err := e.st.Enqueue(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	// An invitation cancelled (its link deleted), and one still good.
+	cancelled, good := "Cancelled-invitation-linkToken-of-43-characters", "Good-invitation-linkToken-of-43-characters-xyz"
+	for _, tok := range []string{cancelled, good} {
+		if err := e.st.CreateInvite(tok, store.Invite{StaffID: st.ID, CreatedAt: now, ExpiresAt: now.Add(72 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// CreateInvite keeps only the newest of a member's invitations: the first is void.
+	cancelledID, goodID := queue(all[Invite], cancelled), queue(all[Invite], good)
+	// A reminder whose session was cancelled.
+	cl := store.Client{FirstName: "Zoé", LastName: "Martin", Email: "zoe@example.org", Lang: "fr"}
+	if err := e.st.CreateClient(&cl); err != nil {
+		t.Fatal(err)
+	}
+	ap := store.Appointment{ClientID: cl.ID, PractitionerID: st.ID, Start: now.Add(24 * time.Hour), Minutes: 50, Kind: store.KindVideo, Status: store.StatusBooked}
+	if err := e.st.CreateAppointment(&ap); err != nil {
+		t.Fatal(err)
+	}
+	reminder := all[Reminder]
+	reminder.Args = maps.Clone(reminder.Args)
+	reminder.Args["Appointment"], reminder.Args["Start"] = strconv.FormatUint(ap.ID, 10), TimeArg(ap.Start)
+	reminderID := queue(reminder, "")
+	if _, err := e.st.UpdateAppointment(ap.ID, func(a *store.Appointment) error { a.Status = store.StatusCancelled; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// A share expired by staff: its email and its code are withdrawn.
+	sh, link, err := e.shares.Create(share.Draft{Kind: store.ShareFiles, ClientID: cl.ID, StaffID: st.ID,
+		Recipients: []store.ShareRecipient{{ClientID: cl.ID, Name: "Zoé Martin", Email: "zoe@example.org", Lang: "fr"}}}, e.mailer.ComposeShare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shareMsgs, _ := e.st.ListMessages(0, 1)
+	if len(shareMsgs) != 1 || shareMsgs[0].Kind != ShareLink {
+		t.Fatalf("the share's email: %+v", shareMsgs)
+	}
+	if !e.mailer.StillValid(shareMsgs[0], link) {
+		t.Fatal("the email of a live share is void")
+	}
+	if _, err := e.shares.Expire(sh.ID, store.ShareEvent{Type: share.EventExpiredNow, Recipient: -1}); err != nil {
+		t.Fatal(err)
+	}
+	// A code that waited past its ten minutes.
+	code := all[ShareCode]
+	code.ExpiresAt = now.Add(time.Minute)
+	codeID := queue(code, "123456")
+
+	e.advance(2 * time.Minute)
+	drv := &nullDriver{}
+	w := delivery.NewWorker(e.st, drv, drv, e.mailer, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w.Now = e.clock
+	w.RunOnce(context.Background())
+	want := map[uint64]store.MessageState{cancelledID: store.StateWithdrawn, goodID: store.StateSent, reminderID: store.StateWithdrawn,
+		shareMsgs[0].ID: store.StateWithdrawn, codeID: store.StateExpired}
+	for id, state := range want {
+		m, _ := e.st.Message(id)
+		if m.State != state || m.HasSecret() {
+			t.Errorf("message %d (%s): %s, secret kept %v; want %s", id, m.Kind, m.State, m.HasSecret(), state)
+		}
+	}
+	if len(drv.sent) != 1 || !strings.Contains(drv.sent[0].Text, "/invite/"+good) {
+		t.Fatalf("sent: %+v", drv.sent)
+	}
+}
+
+func TestInZone(t *testing.T) {
+	cat, _ := locales.Load()
+	paris, _ := time.LoadLocation("Europe/Paris")
+	ny, _ := time.LoadLocation("America/New_York")
+	for _, tc := range []struct {
+		lang string
+		zone *time.Location
+		want string
+	}{
+		{"fr", paris, "15 décembre 2026 à 11:00 (heure de Paris)"},
+		{"en", ny, "15 décembre 2026 à 11:00 (New York time)"},
+		{"en", time.UTC, "15 décembre 2026 à 11:00 (UTC)"},
+	} {
+		if got := InZone(cat.Get(tc.lang), tc.zone, "15 décembre 2026 à 11:00"); got != tc.want {
+			t.Errorf("%s in %s: %q, want %q", tc.lang, tc.zone, got, tc.want)
+		}
+	}
+}
