@@ -30,6 +30,7 @@ import (
 
 	"foyer/delivery"
 	"foyer/handlers"
+	"foyer/jobs"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/share"
@@ -416,10 +417,12 @@ func serve(cfg config) error {
 	worker := delivery.NewWorker(st, email, sms, sv.Mail, log)
 	sv.Outbox = worker
 	h, err := handlers.New(sv, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
-		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload, ViewingEnd: cfg.viewingEnd}, log, time.Now)
+		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload}, log, time.Now)
 	if err != nil {
 		return err
 	}
+	schedule := jobs.New(jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
+		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing})
 	srv := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           h.Echo(),
@@ -440,7 +443,7 @@ func serve(cfg config) error {
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
 	}
-	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, h.Housekeeping, h.ViewingReports)
+	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, schedule.Run)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
 	log.Info("stopped")

@@ -16,6 +16,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"foyer/delivery"
+	"foyer/jobs"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/share"
@@ -24,12 +25,13 @@ import (
 )
 
 // testApp is the whole echo app on a fresh bbolt file, with a clock the test
-// moves, wired as main wires it.
+// moves, wired as main wires it: the jobs beside it are run by the test.
 type testApp struct {
 	t     testing.TB
 	h     *Handler
 	e     *echo.Echo
 	st    *store.Store
+	jobs  *jobs.Jobs
 	dir   string
 	mu    sync.Mutex
 	clock time.Time
@@ -77,6 +79,8 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 		t.Fatal(err)
 	}
 	a.h, a.e = h, h.Echo()
+	a.jobs = jobs.New(jobs.Config{Store: st, Shares: shares, Mail: mailer, Outbox: worker, Log: log, Now: a.now,
+		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing})
 	return a
 }
 
@@ -89,6 +93,18 @@ func purgeEach(del func(id uint64) error) share.Purger {
 			}
 		}
 		return nil
+	}
+}
+
+// sweepShares runs the jobs of shares: expiry and purge, reminders, idle
+// sessions, abandoned uploads.
+func (a *testApp) sweepShares() {
+	a.t.Helper()
+	now := a.now()
+	for _, job := range []func(time.Time) (int, error){a.jobs.ExpireShares, a.jobs.RemindShares, a.jobs.PurgeShareSessions, a.jobs.RemoveAbandonedUploads} {
+		if _, err := job(now); err != nil {
+			a.t.Fatal(err)
+		}
 	}
 }
 

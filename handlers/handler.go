@@ -41,9 +41,6 @@ type Config struct {
 	TURN *video.TURN
 	// MaxUpload is the largest file a document share accepts (DefaultMaxUpload when 0).
 	MaxUpload int64
-	// ViewingEnd is how long after a viewer's last slide their viewing counts
-	// as over and the preso's owner is emailed.
-	ViewingEnd time.Duration
 }
 
 // Services are the parts of Foyer main builds and the handlers use.
@@ -120,9 +117,6 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Minute
-	}
-	if cfg.ViewingEnd <= 0 {
-		cfg.ViewingEnd = 5 * time.Minute
 	}
 	if cfg.SessionLifetime == 0 {
 		cfg.SessionLifetime = 12 * time.Hour

@@ -137,7 +137,7 @@ func TestVoidMessagesWithdrawn(t *testing.T) {
 	owner := outboxFlow(t, a) // 1 verify, 2 reset, 3 invite (Kim, staff 2)
 	path := owner.newClient("email", "eloise@example.org", "lang", "fr")
 	owner.post(path+"/appointments", formOf("date", "2026-11-26", "time", "09:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
-	if n, err := a.h.SendReminders(a.now()); n != 1 || err != nil {
+	if n, err := a.jobs.SendReminders(a.now()); n != 1 || err != nil {
 		t.Fatalf("reminder: %d %v", n, err)
 	}
 	a.h.outbox.RunOnce(context.Background())

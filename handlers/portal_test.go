@@ -406,7 +406,7 @@ func TestReminders(t *testing.T) {
 	// 2026-11-26 10:00 Paris = 09:00 UTC, 23 hours after the test clock (2026-11-25 10:00 UTC).
 	owner.post(path+"/appointments", formOf("date", "2026-11-26", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
 	owner.post(path+"/appointments", formOf("date", "2026-11-28", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
-	n, err := a.h.SendReminders(a.now())
+	n, err := a.jobs.SendReminders(a.now())
 	if err != nil || n != 1 {
 		t.Fatalf("reminders: %d %v", n, err)
 	}
@@ -415,11 +415,11 @@ func TestReminders(t *testing.T) {
 	if m.To != "eloise@example.org" || m.Lang != "fr" || !strings.Contains(m.Subject, "Rappel\u00a0: votre séance du 26 novembre 2026 à 10:00") || !strings.Contains(m.Text, "séance en vidéo avec Olive Owner") {
 		t.Fatalf("reminder: %+v", m)
 	}
-	if n, _ := a.h.SendReminders(a.now()); n != 0 {
+	if n, _ := a.jobs.SendReminders(a.now()); n != 0 {
 		t.Fatal("the reminder went twice")
 	}
 	a.advance(48 * time.Hour)
-	if n, _ := a.h.SendReminders(a.now()); n != 1 {
+	if n, _ := a.jobs.SendReminders(a.now()); n != 1 {
 		t.Fatal("the second reminder did not go")
 	}
 }
@@ -429,7 +429,7 @@ func TestRescheduleAppointment(t *testing.T) {
 	owner := a.setUp()
 	path := owner.newClient("email", "eloise@example.org")
 	owner.post(path+"/appointments", formOf("date", "2026-11-26", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80,5", "practitioner", "1"))
-	if n, _ := a.h.SendReminders(a.now()); n != 1 {
+	if n, _ := a.jobs.SendReminders(a.now()); n != 1 {
 		t.Fatal("no reminder for tomorrow's session")
 	}
 	r := owner.get("/appointments/1/edit")
@@ -448,7 +448,7 @@ func TestRescheduleAppointment(t *testing.T) {
 	}
 	// The new time gets its own reminder, 24 hours before it.
 	a.advance(30 * time.Hour)
-	if n, _ := a.h.SendReminders(a.now()); n != 1 {
+	if n, _ := a.jobs.SendReminders(a.now()); n != 1 {
 		t.Fatal("no reminder for the new time")
 	}
 }

@@ -136,12 +136,12 @@ func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
 	for range 5 {
 		a.advance(4 * time.Minute)
 		visitor.post(link+"/beacon", beaconForm(visitor, viewing, 3, int((4*time.Minute)/time.Millisecond)))
-		if n, err := a.h.NotifyEndedViewings(a.now()); n != 0 || err != nil {
+		if n, err := a.jobs.ReportViewings(a.now()); n != 0 || err != nil {
 			t.Fatalf("reported while the viewing goes on: %d %v", n, err)
 		}
 	}
 	a.advance(6 * time.Minute)
-	if n, err := a.h.NotifyEndedViewings(a.now()); n != 1 || err != nil {
+	if n, err := a.jobs.ReportViewings(a.now()); n != 1 || err != nil {
 		t.Fatalf("report: %d %v", n, err)
 	}
 	// The viewer comes back a little later in the same viewing: it counts on
@@ -153,7 +153,7 @@ func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
 		t.Fatalf("beacon on coming back: %d", r.Code)
 	}
 	a.advance(time.Hour)
-	if n, err := a.h.NotifyEndedViewings(a.now()); n != 0 || err != nil {
+	if n, err := a.jobs.ReportViewings(a.now()); n != 0 || err != nil {
 		t.Fatalf("reported again: %d %v", n, err)
 	}
 	msgs, _ := a.st.ListMessages(0, 10)

@@ -340,14 +340,14 @@ func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
 
 	// The owner hears of the viewing five minutes after its last beacon, not before.
 	a.advance(4 * time.Minute)
-	if n, err := a.h.NotifyEndedViewings(a.now()); n != 0 || err != nil {
+	if n, err := a.jobs.ReportViewings(a.now()); n != 0 || err != nil {
 		t.Fatalf("notified while the viewing may go on: %d %v", n, err)
 	}
 	a.advance(2 * time.Minute)
-	if n, err := a.h.NotifyEndedViewings(a.now()); n != 1 || err != nil {
+	if n, err := a.jobs.ReportViewings(a.now()); n != 1 || err != nil {
 		t.Fatalf("notified: %d %v", n, err)
 	}
-	if n, _ := a.h.NotifyEndedViewings(a.now().Add(time.Hour)); n != 0 {
+	if n, _ := a.jobs.ReportViewings(a.now().Add(time.Hour)); n != 0 {
 		t.Fatal("notified twice")
 	}
 	msgs, _ := a.st.ListMessages(0, 10)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -20,8 +19,8 @@ import (
 
 // What a share's viewers saw: per viewer, which slides and how long on each,
 // as bars drawn by the server (SVG, no chart script), and the raw events as
-// CSV. Once a viewing ends (no beacon for Config.ViewingEnd), the preso's owner gets
-// an email saying who viewed what, in their own language.
+// CSV. Once a viewing ends (no beacon for a few minutes), the preso's owner gets
+// an email saying who viewed what, in their own language (ReportViewing).
 
 type slideTotal struct {
 	N      int
@@ -187,47 +186,8 @@ func (h *Handler) shareEventsCSV(c echo.Context) error {
 	return w.Error()
 }
 
-// NotifyEndedViewings emails each preso's owner about the viewings that ended
-// (no beacon for Config.ViewingEnd) and were not reported yet; it returns how many.
-func (h *Handler) NotifyEndedViewings(now time.Time) (int, error) {
-	ended, err := h.store.EndedViewings(now.Add(-h.cfg.ViewingEnd))
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, v := range ended {
-		if err := h.ReportViewing(v); err != nil {
-			return n, err
-		}
-		if err := h.store.MarkViewingNotified(v.ID); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// ViewingReports sends the "viewed" emails until ctx ends, checking a few
-// times within each Config.ViewingEnd (at most every minute).
-func (h *Handler) ViewingReports(ctx context.Context) {
-	t := time.NewTicker(min(time.Minute, max(time.Second, h.cfg.ViewingEnd/4)))
-	defer t.Stop()
-	for {
-		if n, err := h.NotifyEndedViewings(h.now()); err != nil {
-			h.log.Error("unable to report preso viewings", "err", err)
-		} else if n > 0 {
-			h.log.Info("preso viewings reported", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // ReportViewing queues the email that tells a preso's owner who viewed
-// which slides for how long in one ended viewing.
+// which slides for how long in one ended viewing (the jobs call it).
 func (h *Handler) ReportViewing(v store.Viewing) error {
 	p, err := h.store.Preso(v.PresoID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,31 +55,5 @@ func TestNoCookieOnCacheableResponses(t *testing.T) {
 		if sc := r.Header().Values("Set-Cookie"); len(sc) != 0 {
 			t.Errorf("%s sets cookies: %v", p, sc)
 		}
-	}
-}
-
-// One appointment whose client cannot be read does not stop the reminders of the others.
-func TestOneBadAppointmentDoesNotStopReminders(t *testing.T) {
-	a := newTestApp(t)
-	owner := a.setUp()
-	first := owner.newClient("email", "eloise@example.org", "lang", "fr")
-	second := owner.newClient("first_name", "Marc", "email", "marc@example.org", "lang", "fr")
-	owner.post(first+"/appointments", formOf("date", "2026-11-26", "time", "09:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
-	owner.post(second+"/appointments", formOf("date", "2026-11-26", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
-	broken, _ := a.st.Appointment(1)
-	readClient = func(s *store.Store, id uint64) (store.Client, error) {
-		if id == broken.ClientID {
-			return store.Client{}, errors.New("store: unable to decode clients record")
-		}
-		return s.Client(id)
-	}
-	t.Cleanup(func() { readClient = (*store.Store).Client })
-	n, err := a.h.SendReminders(a.now())
-	if n != 1 || err == nil {
-		t.Fatalf("reminders: %d, %v; want the second one sent and the first one's error", n, err)
-	}
-	msgs, _ := a.st.ListMessages(0, 10)
-	if len(msgs) != 1 || msgs[0].To != "marc@example.org" {
-		t.Fatalf("outbox: %+v", msgs)
 	}
 }

@@ -127,7 +127,7 @@ func TestShareMessagesThatWaitedNotSentAfterExpiry(t *testing.T) {
 	a.h.outbox.RunOnce(context.Background()) // delivery not set up: the email waits
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) - 36*time.Hour)
-	if n, err := a.h.shares.Remind(a.h.mail.ComposeShareReminder); n != 1 || err != nil {
+	if n, err := a.jobs.RemindShares(a.now()); n != 1 || err != nil {
 		t.Fatalf("reminder: %d %v", n, err)
 	}
 	a.advance(37 * time.Hour)
@@ -256,7 +256,7 @@ func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
 	a.h.outbox.RunOnce(context.Background())
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) - 36*time.Hour)
-	if n, err := a.h.shares.Remind(a.h.mail.ComposeShareReminder); n != 1 || err != nil {
+	if n, err := a.jobs.RemindShares(a.now()); n != 1 || err != nil {
 		t.Fatalf("reminder: %d %v", n, err)
 	}
 	b := verify(t, a, token)

@@ -310,20 +310,20 @@ func TestSharePurgedAtTwentyDays(t *testing.T) {
 	a, _, clientPath, token, _ := sharedClient(t)
 	b := verify(t, a, token)
 	a.advance(18*24*time.Hour - time.Minute)
-	a.h.sweepShares()
+	a.sweepShares()
 	if r := b.get("/s/" + token); r.Code != http.StatusOK && r.Code != http.StatusSeeOther {
 		t.Fatalf("before expiry: %d", r.Code)
 	}
 	// Two days before, the undownloaded share's recipient is reminded once.
 	before := a.countMessages()
 	a.advance(2 * time.Minute)
-	a.h.sweepShares()
-	a.h.sweepShares()
+	a.sweepShares()
+	a.sweepShares()
 	if a.countMessages() != before+1 {
 		t.Fatalf("%d reminders", a.countMessages()-before)
 	}
 	a.advance(2 * 24 * time.Hour)
-	a.h.sweepShares()
+	a.sweepShares()
 	r := b.get("/s/" + token)
 	if r.Code != http.StatusGone {
 		t.Fatalf("after 20 days: %d", r.Code)
@@ -601,7 +601,7 @@ func TestShareStaffActions(t *testing.T) {
 	if r := a.browser().get("/s/" + token); r.Code != http.StatusGone {
 		t.Fatalf("old link: %d", r.Code)
 	}
-	a.h.sweepShares()
+	a.sweepShares()
 	b := a.browser()
 	b.post("/s/"+newToken+"/code", nil)
 	if r := b.post("/s/"+newToken+"/verify", formOf("code", a.lastCode("+33612345679"))); r.Code != http.StatusSeeOther {

@@ -119,7 +119,7 @@ func TestVideoJoinWindow(t *testing.T) {
 
 func TestVideoReminderLinksToThePortal(t *testing.T) {
 	a, _, _ := videoSetup(t)
-	if n, err := a.h.SendReminders(a.now()); err != nil || n != 1 {
+	if n, err := a.jobs.SendReminders(a.now()); err != nil || n != 1 {
 		t.Fatalf("reminders: %d %v", n, err)
 	}
 	msgs, _ := a.st.ListMessages(0, 10)
