@@ -11,9 +11,13 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +29,22 @@ type Outgoing struct {
 	To, Lang string
 	// Subject and HTML are for email; an SMS is its Text alone.
 	Subject, Text, HTML string
+	// Key names the outbox message it was written from, the same on every
+	// attempt: a copy sent again after a crash carries the same Message-ID,
+	// so mail programs show the two as one. Empty for a message not from the
+	// outbox.
+	Key string
+}
+
+// MessageKey is the Key of an outbox message: opaque (it says neither how
+// many messages the practice sent nor when), and different for a message of
+// the same number in another data file or after a restore.
+func MessageKey(m store.Message) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], m.ID)
+	binary.BigEndian.PutUint64(b[8:], uint64(m.CreatedAt.UnixNano()))
+	sum := sha256.Sum256(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
 }
 
 // Driver sends one message over one channel.
@@ -219,15 +239,22 @@ func (w *Worker) deliver(ctx context.Context, drv Driver, m store.Message) {
 		}
 		w.Log.Warn("outbox: delivery not configured; message kept in the outbox",
 			"id", m.ID, "channel", m.Channel, "to", m.To, "subject", out.Subject, "text", RedactTokens(out.Text))
-		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateLogged, w.Now().UTC() })
+		w.update(m.ID, func(m *store.Message) {
+			m.EndTry("", "")
+			m.State, m.DoneAt = store.StateLogged, w.Now().UTC()
+		})
 		return
 	}
 	if c, ok := w.Renderer.(Checker); ok && !c.StillValid(m, m.Secret) {
 		w.Log.Info("outbox: withdrawn, what it was about is void now", "id", m.ID, "channel", m.Channel)
-		w.update(m.ID, func(m *store.Message) { m.State, m.DoneAt = store.StateWithdrawn, w.Now().UTC() })
+		w.update(m.ID, func(m *store.Message) {
+			m.EndTry("", "")
+			m.State, m.DoneAt = store.StateWithdrawn, w.Now().UTC()
+		})
 		return
 	}
 	out, err := w.render(m, m.Secret)
+	out.Key = MessageKey(m)
 	if err == nil {
 		sendCtx, cancel := context.WithTimeout(ctx, w.SendTimeout)
 		err = drv.Send(sendCtx, out)
@@ -238,18 +265,21 @@ func (w *Worker) deliver(ctx context.Context, drv Driver, m store.Message) {
 		w.Log.Info("outbox: sent", "id", m.ID, "channel", m.Channel)
 		w.update(m.ID, func(m *store.Message) {
 			m.Attempts++
+			m.EndTry(store.TrySent, "")
 			m.State, m.DoneAt, m.LastError = store.StateSent, now, ""
 		})
 		return
 	}
 	if ctx.Err() != nil {
-		// Shutting down: not the message's fault. Its lease runs out and the next start tries again.
+		// Shutting down: not the message's fault. Its lease runs out and the
+		// next start tries again, its attempt left without an outcome.
 		return
 	}
 	w.Log.Warn("outbox: attempt failed", "id", m.ID, "channel", m.Channel, "attempt", m.Attempts+1, "err", err)
 	w.update(m.ID, func(m *store.Message) {
 		m.Attempts++
 		m.LastError = RedactTokens(err.Error())
+		m.EndTry(store.TryFailed, m.LastError)
 		if m.Attempts >= MaxAttempts {
 			m.State, m.DoneAt = store.StateFailed, now
 			return

@@ -362,3 +362,56 @@ func TestLoggedMessagesSentOnceConfigured(t *testing.T) {
 		t.Fatalf("released email: %+v", m)
 	}
 }
+
+// Message-IDs: the same for every attempt at one outbox message, different
+// from one message to another, and one of a message not from the outbox is new each time.
+func TestMessageIDFromTheOutboxMessage(t *testing.T) {
+	srv := deliverytest.NewSMTPServer(t, "", "")
+	d, _ := ParseSMTPURL(srv.URL(), "noreply@example.org")
+	created := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	one, two := store.Message{ID: 1, CreatedAt: created}, store.Message{ID: 2, CreatedAt: created}
+	again := one // read again from the store: the same message
+	if MessageKey(one) != MessageKey(again) || MessageKey(one) == MessageKey(two) ||
+		MessageKey(one) == MessageKey(store.Message{ID: 1, CreatedAt: created.Add(time.Nanosecond)}) {
+		t.Fatal("MessageKey is not one per outbox message")
+	}
+	for _, key := range []string{MessageKey(one), MessageKey(one), MessageKey(two), "", ""} {
+		if err := d.Send(context.Background(), Outgoing{To: "zoe@example.org", Subject: "Code", Text: "1", Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := srv.Messages()
+	ids := make([]string, len(got))
+	for i, m := range got {
+		ids[i] = m.Header.Get("Message-Id")
+	}
+	if len(ids) != 5 || ids[0] != ids[1] || ids[1] == ids[2] || ids[3] == ids[4] || ids[3] == ids[0] {
+		t.Fatalf("Message-IDs %q", ids)
+	}
+}
+
+// A failed attempt and the next are both kept, with their times and what the server said.
+func TestEveryAttemptKept(t *testing.T) {
+	st, _ := store.Open(t.TempDir())
+	defer st.Close()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	drv := &flaky{}
+	drv.fails.Store(1)
+	w := newTestWorker(st, drv, nil, quietLog())
+	w.Now = func() time.Time { return now }
+	st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "a@example.org", Kind: "code", CreatedAt: now})
+	w.RunOnce(context.Background())
+	now = now.Add(time.Minute)
+	w.RunOnce(context.Background())
+	m, _ := st.Message(1)
+	if len(m.Tries) != 2 || m.Tries[0].Outcome != store.TryFailed || m.Tries[0].Error != "connection refused" ||
+		!m.Tries[0].At.Equal(now.Add(-time.Minute)) || m.Tries[1].Outcome != store.TrySent {
+		t.Fatalf("tries: %+v", m.Tries)
+	}
+	// A message only logged (no delivery configured) was never attempted.
+	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Kind: "code", Secret: "1", CreatedAt: now})
+	w.RunOnce(context.Background())
+	if m, _ := st.Message(2); m.State != store.StateLogged || len(m.Tries) != 0 {
+		t.Fatalf("logged message: %+v", m)
+	}
+}

@@ -97,7 +97,11 @@ func (s *SMTP) Send(ctx context.Context, m Outgoing) error {
 	if host == "" {
 		host = "localhost"
 	}
-	msg.SetMessageIDWithValue(rand.Text() + "@" + host)
+	id := m.Key
+	if id == "" {
+		id = rand.Text()
+	}
+	msg.SetMessageIDWithValue(id + "@" + host)
 	msg.Subject(m.Subject)
 	msg.SetGenHeader(mail.HeaderContentLang, m.Lang)
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)

@@ -103,7 +103,11 @@ func TestFirstDay(t *testing.T) {
 	}
 	p.do(chromedp.Navigate(srv.base + "/outbox"))
 	p.expect("chloe@example.org", "Envoyé")
+	// Each attempt at a message is listed with its time and outcome.
+	p.click(`li.message summary`)
+	p.expectIn(`li.message ol.tries`, " : envoyé")
 	p.axe()
+	p.reflow()
 	p.screenshot("outbox")
 	p.do(chromedp.Navigate(srv.base + "/settings"))
 	p.axe()

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -170,3 +171,38 @@ func TestVoidMessagesWithdrawn(t *testing.T) {
 type countingDriver struct{ n atomic.Int32 }
 
 func (d *countingDriver) Send(context.Context, delivery.Outgoing) error { d.n.Add(1); return nil }
+
+// refusingOnce refuses the first message it is handed, then takes them all.
+type refusingOnce struct{ calls atomic.Int32 }
+
+func (d *refusingOnce) Send(context.Context, delivery.Outgoing) error {
+	if d.calls.Add(1) == 1 {
+		return errors.New("452 4.3.1 insufficient system storage")
+	}
+	return nil
+}
+
+// The Outbox page shows every attempt at a message, with its time and what
+// the server answered, in the owner's language.
+func TestOutboxShowsEachAttempt(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	if r := owner.post("/staff/invite", formOf("name", "Kim", "email", "kim@example.org", "role", "admin", "lang", "en")); r.Code != http.StatusSeeOther {
+		t.Fatalf("invite: %d", r.Code)
+	}
+	a.h.outbox.Email = &refusingOnce{}
+	a.h.outbox.RunOnce(context.Background())
+	a.advance(31 * time.Second)
+	a.h.outbox.RunOnce(context.Background())
+	m, _ := a.st.Message(1)
+	if m.State != store.StateSent || len(m.Tries) != 2 {
+		t.Fatalf("message: %+v", m)
+	}
+	page := owner.get("/outbox")
+	mustContain(t, page, "2 attempts", `<ol class="tries muted">`,
+		"<li>November 25, 2026 at 11:00 AM: failed — 452 4.3.1 insufficient system storage</li>",
+		"<li>November 25, 2026 at 11:00 AM: sent</li>")
+	owner.lang = "fr"
+	owner.post("/lang", formOf("lang", "fr"))
+	mustContain(t, owner.get("/outbox"), "25 novembre 2026 à 11:00\u00a0: échec — 452 4.3.1 insufficient system storage", "25 novembre 2026 à 11:00\u00a0: envoyé")
+}

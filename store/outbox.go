@@ -79,6 +79,41 @@ type Message struct {
 	DoneAt      time.Time    `json:"done_at,omitzero"`
 	// Reveals records every time someone read the secret on the Outbox page.
 	Reveals []Reveal `json:"reveals,omitempty"`
+	// Tries lists every attempt at sending it, oldest first; the last has no
+	// Outcome while it is in flight.
+	Tries []Try `json:"tries,omitempty"`
+}
+
+// Try is one attempt at sending a message.
+type Try struct {
+	At      time.Time  `json:"at"`
+	Outcome TryOutcome `json:"outcome,omitempty"`
+	// Error is what the server or provider answered to a failed attempt, links hidden.
+	Error string `json:"error,omitempty"`
+}
+
+// TryOutcome is how an attempt at sending ended.
+type TryOutcome string
+
+// The outcomes of an attempt; an attempt in flight has none yet.
+const (
+	TrySent   TryOutcome = "sent"   // accepted by the SMTP server or the SMS provider
+	TryFailed TryOutcome = "failed" // refused, or no answer in time
+)
+
+// EndTry records how the attempt in flight ended. With outcome "" the claim
+// was not an attempt (the message was only logged, or withdrawn) and is
+// forgotten.
+func (m *Message) EndTry(outcome TryOutcome, errText string) {
+	n := len(m.Tries)
+	if n == 0 || m.Tries[n-1].Outcome != "" {
+		return
+	}
+	if outcome == "" {
+		m.Tries = m.Tries[:n-1]
+		return
+	}
+	m.Tries[n-1].Outcome, m.Tries[n-1].Error = outcome, errText
 }
 
 // Reveal is one reading of a message's secret on the Outbox page.
@@ -198,9 +233,9 @@ func eachDue(tx *bolt.Tx, ch Channel, now time.Time, fn func(id []byte) error) e
 
 // ClaimDue takes up to limit due messages of a lane for sending: each one's
 // next attempt moves lease ahead, so another poll does not take it while it
-// is being sent, and a crash mid-send retries it after the lease. Their
-// secrets come back opened. Messages past their expiry are marked expired
-// (and lose their secret) instead of being returned.
+// is being sent, and an attempt starts in its Tries (see Message.EndTry).
+// Their secrets come back opened. Messages past their expiry are marked
+// expired (and lose their secret) instead of being returned.
 func (s *Store) ClaimDue(ch Channel, now time.Time, lease time.Duration, limit int) ([]Message, error) {
 	var out []Message
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -221,6 +256,7 @@ func (s *Store) ClaimDue(ch Channel, now time.Time, lease time.Duration, limit i
 					return
 				}
 				m.NextAttempt = now.Add(lease).UTC()
+				m.Tries = append(m.Tries, Try{At: now.UTC()})
 			})
 			if err != nil {
 				return err
