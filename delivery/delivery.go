@@ -171,7 +171,8 @@ func (w *Worker) lane(ctx context.Context, ch store.Channel) {
 }
 
 // RunOnce delivers every message due now, the lanes side by side, and
-// returns how many it attempted once all are done.
+// returns how many it attempted once all are done. Like Run, it starts by
+// releasing claims, so it is never run beside Run.
 func (w *Worker) RunOnce(ctx context.Context) int {
 	var (
 		wg    sync.WaitGroup
@@ -202,8 +203,14 @@ func (w *Worker) RunOnce(ctx context.Context) int {
 	return total
 }
 
-// release queues again what was only logged while the lane had no driver.
+// release queues again what a stop cut while it was being sent, and what was
+// only logged while the lane had no driver.
 func (w *Worker) release(ch store.Channel) {
+	if n, err := w.Store.ReleaseClaims(ch, w.Now()); err != nil {
+		w.Log.Error("outbox: unable to release interrupted messages", "channel", ch, "err", err)
+	} else if n > 0 {
+		w.Log.Info("outbox: sending again the messages a stop interrupted", "channel", ch, "count", n)
+	}
 	if w.driver(ch) == nil {
 		return
 	}
@@ -271,8 +278,8 @@ func (w *Worker) deliver(ctx context.Context, drv Driver, m store.Message) {
 		return
 	}
 	if ctx.Err() != nil {
-		// Shutting down: not the message's fault. Its lease runs out and the
-		// next start tries again, its attempt left without an outcome.
+		// Shutting down: not the message's fault. It stays claimed, and the
+		// next start sends it again (Store.ReleaseClaims).
 		return
 	}
 	w.Log.Warn("outbox: attempt failed", "id", m.ID, "channel", m.Channel, "attempt", m.Attempts+1, "err", err)

@@ -363,6 +363,81 @@ func TestLoggedMessagesSentOnceConfigured(t *testing.T) {
 	}
 }
 
+// sendThenHang sends through the SMTP driver, then hangs as if Foyer were
+// killed after the server accepted the message but before it was marked sent.
+type sendThenHang struct {
+	smtp *SMTP
+	sent chan struct{}
+}
+
+func (d *sendThenHang) Send(ctx context.Context, o Outgoing) error {
+	if err := d.smtp.Send(ctx, o); err != nil {
+		return err
+	}
+	close(d.sent)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A message cut by a crash after the SMTP server took it goes again at the
+// next start, at once (not when its claim would have run out), under the
+// same Message-ID, so that mail programs show one message; the Outbox keeps
+// both attempts.
+func TestResentAfterCrashAtOnceWithTheSameMessageID(t *testing.T) {
+	srv := deliverytest.NewSMTPServer(t, "", "")
+	d, err := ParseSMTPURL(srv.URL(), "noreply@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.MessageIDHost = "portal.example.org"
+	dir := t.TempDir()
+	st, _ := store.Open(dir)
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	if err := st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "zoe@example.org", Kind: "code", Secret: "424242", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	first := &sendThenHang{smtp: d, sent: make(chan struct{})}
+	w := newTestWorker(st, first, nil, quietLog())
+	w.Now = func() time.Time { return now }
+	ctx, kill := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.RunOnce(ctx); close(done) }()
+	select {
+	case <-first.sent:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first attempt never reached the server")
+	}
+	kill()
+	<-done
+	if m, _ := st.Message(1); m.State != store.StateQueued || !m.Claimed || len(m.Tries) != 1 || m.Tries[0].Outcome != "" {
+		t.Fatalf("after the crash: %+v", m)
+	}
+	st.Close()
+
+	// The restart, a second later.
+	st, _ = store.Open(dir)
+	defer st.Close()
+	w = newTestWorker(st, d, nil, quietLog())
+	now = now.Add(time.Second)
+	w.Now = func() time.Time { return now }
+	if n := w.RunOnce(context.Background()); n != 1 {
+		t.Fatalf("attempted %d at the restart, want the interrupted message at once", n)
+	}
+	got := srv.Messages()
+	if len(got) != 2 {
+		t.Fatalf("the server got %d copies, want 2", len(got))
+	}
+	id := got[0].Header.Get("Message-Id")
+	if id == "" || got[1].Header.Get("Message-Id") != id || !strings.HasSuffix(id, "@portal.example.org>") {
+		t.Fatalf("Message-IDs %q and %q", id, got[1].Header.Get("Message-Id"))
+	}
+	m, _ := st.Message(1)
+	if m.State != store.StateSent || m.Claimed || m.Attempts != 1 || len(m.Tries) != 2 ||
+		m.Tries[0].Outcome != store.TryInterrupted || m.Tries[1].Outcome != store.TrySent || !m.Tries[1].At.Equal(now) {
+		t.Fatalf("after the restart: %+v", m)
+	}
+}
+
 // Message-IDs: the same for every attempt at one outbox message, different
 // from one message to another, and one of a message not from the outbox is new each time.
 func TestMessageIDFromTheOutboxMessage(t *testing.T) {
@@ -405,13 +480,13 @@ func TestEveryAttemptKept(t *testing.T) {
 	w.RunOnce(context.Background())
 	m, _ := st.Message(1)
 	if len(m.Tries) != 2 || m.Tries[0].Outcome != store.TryFailed || m.Tries[0].Error != "connection refused" ||
-		!m.Tries[0].At.Equal(now.Add(-time.Minute)) || m.Tries[1].Outcome != store.TrySent {
+		!m.Tries[0].At.Equal(now.Add(-time.Minute)) || m.Tries[1].Outcome != store.TrySent || m.Claimed {
 		t.Fatalf("tries: %+v", m.Tries)
 	}
 	// A message only logged (no delivery configured) was never attempted.
 	st.Enqueue(&store.Message{Channel: store.ChannelSMS, To: "+33612345678", Kind: "code", Secret: "1", CreatedAt: now})
 	w.RunOnce(context.Background())
-	if m, _ := st.Message(2); m.State != store.StateLogged || len(m.Tries) != 0 {
+	if m, _ := st.Message(2); m.State != store.StateLogged || len(m.Tries) != 0 || m.Claimed {
 		t.Fatalf("logged message: %+v", m)
 	}
 }

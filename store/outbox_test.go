@@ -169,3 +169,53 @@ func TestMigrateSealsLegacyMessages(t *testing.T) {
 		t.Fatalf("legacy message to send: %+v", due)
 	}
 }
+
+// At start, the claims a crash left are released, and only they: a message
+// waiting out a backoff keeps its time, one of the other lane is left alone.
+func TestReleaseClaims(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, m := range []*Message{
+		{Channel: ChannelEmail, To: "cut@example.org", Kind: "k", CreatedAt: t0},
+		{Channel: ChannelEmail, To: "backoff@example.org", Kind: "k", CreatedAt: t0},
+		{Channel: ChannelSMS, To: "+33612345678", Kind: "k", CreatedAt: t0},
+	} {
+		if err := s.Enqueue(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ClaimDue(ChannelEmail, t0, 90*time.Second, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimDue(ChannelSMS, t0, 90*time.Second, 10); err != nil {
+		t.Fatal(err)
+	}
+	// The second email failed and waits 30 s; the first was being sent when Foyer died.
+	if _, err := s.UpdateMessage(2, func(m *Message) {
+		m.EndTry(TryFailed, "421 try later")
+		m.NextAttempt = t0.Add(30 * time.Second)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	restart := t0.Add(time.Second)
+	if n, err := s.ReleaseClaims(ChannelEmail, restart); n != 1 || err != nil {
+		t.Fatalf("released %d, %v", n, err)
+	}
+	due, _ := s.ClaimDue(ChannelEmail, restart, 90*time.Second, 10)
+	if len(due) != 1 || due[0].ID != 1 {
+		t.Fatalf("due at the restart: %+v", due)
+	}
+	if m, _ := s.Message(1); len(m.Tries) != 2 || m.Tries[0].Outcome != TryInterrupted || m.Tries[1].Outcome != "" || !m.Claimed {
+		t.Fatalf("the interrupted message: %+v", m)
+	}
+	if m, _ := s.Message(2); m.Claimed || !m.NextAttempt.Equal(t0.Add(30*time.Second)) || len(m.Tries) != 1 || m.Tries[0].Outcome != TryFailed {
+		t.Fatalf("the message in backoff: %+v", m)
+	}
+	if m, _ := s.Message(3); !m.Claimed || !m.NextAttempt.Equal(t0.Add(90*time.Second)) {
+		t.Fatalf("the other lane's message: %+v", m)
+	}
+}
