@@ -21,20 +21,12 @@ import (
 	"sync"
 	"time"
 
+	"foyer/mail"
 	"foyer/store"
 )
 
-// Outgoing is a message rendered for sending, in its recipient's language.
-type Outgoing struct {
-	To, Lang string
-	// Subject and HTML are for email; an SMS is its Text alone.
-	Subject, Text, HTML string
-	// Key names the outbox message it was written from, the same on every
-	// attempt: a copy sent again after a crash carries the same Message-ID,
-	// so mail programs show the two as one. Empty for a message not from the
-	// outbox.
-	Key string
-}
+// Outgoing is a message written for sending (package mail writes it).
+type Outgoing = mail.Outgoing
 
 // MessageKey is the Key of an outbox message: opaque (it says neither how
 // many messages the practice sent nor when), and different for a message of

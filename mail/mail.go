@@ -37,12 +37,24 @@ import (
 	"sync"
 	"time"
 
-	"foyer/delivery"
 	"foyer/locales"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
 )
+
+// Outgoing is a message written for sending, in its recipient's language:
+// what the delivery worker hands its drivers.
+type Outgoing struct {
+	To, Lang string
+	// Subject and HTML are for email; an SMS is its Text alone.
+	Subject, Text, HTML string
+	// Key names the outbox message it was written from, the same on every
+	// attempt: a copy sent again after a crash carries the same Message-ID,
+	// so mail programs show the two as one. Empty for a message not from the
+	// outbox.
+	Key string
+}
 
 // Mailer writes and checks outbox messages: the delivery worker's Renderer
 // and Checker, and what the Outbox page and previews show.
@@ -177,8 +189,8 @@ func TimeArg(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // Render writes an outbox message in its recipient's language; it is the
 // delivery worker's Renderer. With secret "" (the Outbox page, the log) the
 // link or code shows a placeholder instead.
-func (m *Mailer) Render(msg store.Message, secret string) (delivery.Outgoing, error) {
-	out := delivery.Outgoing{To: msg.To, Lang: msg.Lang}
+func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
+	out := Outgoing{To: msg.To, Lang: msg.Lang}
 	if msg.Kind == store.KindLegacy {
 		return m.renderLegacy(msg, secret)
 	}
@@ -212,8 +224,8 @@ func (m *Mailer) Render(msg store.Message, secret string) (delivery.Outgoing, er
 
 // renderLegacy writes a message queued whole before the outbox kept secrets
 // sealed: without its secret, only the subject is left to show.
-func (m *Mailer) renderLegacy(msg store.Message, secret string) (delivery.Outgoing, error) {
-	out := delivery.Outgoing{To: msg.To, Lang: msg.Lang, Subject: msg.Args["Subject"]}
+func (m *Mailer) renderLegacy(msg store.Message, secret string) (Outgoing, error) {
+	out := Outgoing{To: msg.To, Lang: msg.Lang, Subject: msg.Args["Subject"]}
 	if secret == "" {
 		out.Text = m.catalog.Get(msg.Lang).T("outbox.hidden")
 		return out, nil
@@ -226,7 +238,7 @@ func (m *Mailer) renderLegacy(msg store.Message, secret string) (delivery.Outgoi
 	return out, nil
 }
 
-// StillValid reports whether msg is still worth sending (delivery.Checker):
+// StillValid reports whether msg is still worth sending (the delivery worker's Checker):
 // the worker withdraws it otherwise.
 func (m *Mailer) StillValid(msg store.Message, secret string) bool {
 	k, ok := kinds[msg.Kind]

@@ -1,10 +1,7 @@
 package mail
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"maps"
 	"net/url"
 	"regexp"
@@ -14,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"foyer/delivery"
 	"foyer/locales"
 	"foyer/share"
 	"foyer/store"
@@ -232,21 +228,9 @@ func TestPrepareSetsTheKindsExpiry(t *testing.T) {
 	}
 }
 
-// nullDriver accepts everything and remembers who was sent what.
-type nullDriver struct {
-	mu   sync.Mutex
-	sent []delivery.Outgoing
-}
-
-func (d *nullDriver) Send(_ context.Context, o delivery.Outgoing) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.sent = append(d.sent, o)
-	return nil
-}
-
-// Messages that became void while they waited are withdrawn by the worker,
-// those past their expiry are never sent, the others go.
+// Of the messages that waited, those that became void meanwhile are
+// withdrawn (StillValid, which the delivery worker asks before sending),
+// those past their kind's expiry are never handed out to be sent, the others go.
 func TestExpiredAndVoidMessagesWithdrawn(t *testing.T) {
 	e := newEnv(t)
 	now := e.clock()
@@ -310,20 +294,25 @@ func TestExpiredAndVoidMessagesWithdrawn(t *testing.T) {
 	codeID := queue(code, "123456")
 
 	e.advance(2 * time.Minute)
-	drv := &nullDriver{}
-	w := delivery.NewWorker(e.st, drv, drv, e.mailer, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	w.Now = e.clock
-	w.RunOnce(context.Background())
-	want := map[uint64]store.MessageState{cancelledID: store.StateWithdrawn, goodID: store.StateSent, reminderID: store.StateWithdrawn,
-		shareMsgs[0].ID: store.StateWithdrawn, codeID: store.StateExpired}
-	for id, state := range want {
-		m, _ := e.st.Message(id)
-		if m.State != state || m.HasSecret() {
-			t.Errorf("message %d (%s): %s, secret kept %v; want %s", id, m.Kind, m.State, m.HasSecret(), state)
-		}
+	due, err := e.st.ClaimDue(store.ChannelEmail, e.clock(), time.Minute, 50)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(drv.sent) != 1 || !strings.Contains(drv.sent[0].Text, "/invite/"+good) {
-		t.Fatalf("sent: %+v", drv.sent)
+	smsDue, err := e.st.ClaimDue(store.ChannelSMS, e.clock(), time.Minute, 50)
+	if err != nil || len(smsDue) != 0 {
+		t.Fatalf("the expired code was handed out: %+v %v", smsDue, err)
+	}
+	if m, _ := e.st.Message(codeID); m.State != store.StateExpired || m.HasSecret() {
+		t.Errorf("the code past its expiry: %s, secret kept %v", m.State, m.HasSecret())
+	}
+	want := map[uint64]bool{cancelledID: false, goodID: true, reminderID: false, shareMsgs[0].ID: false}
+	if len(due) != len(want) {
+		t.Fatalf("due: %+v", due)
+	}
+	for _, m := range due {
+		if got := e.mailer.StillValid(m, m.Secret); got != want[m.ID] {
+			t.Errorf("message %d (%s): still valid %v, want %v", m.ID, m.Kind, got, want[m.ID])
+		}
 	}
 }
 
