@@ -97,8 +97,8 @@ var kinds = map[string]Kind{
 	PresoViewed: {Channels: email, Args: []string{"Viewer", "Title", "Slides", "Path"}, Times: []string{"Start"}, Write: writePresoViewed},
 }
 
-// Kinds lists the names of every kind of message.
-func Kinds() []string {
+// kindNames lists the names of every kind of message, sorted.
+func kindNames() []string {
 	out := make([]string, 0, len(kinds))
 	for name := range kinds {
 		out = append(out, name)

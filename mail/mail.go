@@ -169,12 +169,12 @@ func (r *rendering) ZonedTime(arg string) string {
 	if when == "" {
 		return ""
 	}
-	return InZone(r.L, r.zone, when)
+	return inZone(r.L, r.zone, when)
 }
 
-// InZone names zone after a formatted time, by its city ("Europe/Paris" →
+// inZone names zone after a formatted time, by its city ("Europe/Paris" →
 // Paris), or as UTC.
-func InZone(l *locales.Localizer, zone *time.Location, when string) string {
+func inZone(l *locales.Localizer, zone *time.Location, when string) string {
 	name := zone.String()
 	if name == "" || name == "UTC" || name == "Local" || !strings.Contains(name, "/") {
 		return l.T("mail.time_utc", "When", when)

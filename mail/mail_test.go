@@ -105,7 +105,7 @@ var unfilled = regexp.MustCompile(`\b(?:mail|share|landing|outbox|role|format)\.
 func TestEveryKindRendersInBothLanguages(t *testing.T) {
 	e := newEnv(t)
 	all := samples(e.clock())
-	for _, kind := range Kinds() {
+	for _, kind := range kindNames() {
 		m, ok := all[kind]
 		if !ok {
 			t.Errorf("%s: no sample message: add one", kind)
@@ -329,7 +329,7 @@ func TestInZone(t *testing.T) {
 		{"en", ny, "15 décembre 2026 à 11:00 (New York time)"},
 		{"en", time.UTC, "15 décembre 2026 à 11:00 (UTC)"},
 	} {
-		if got := InZone(cat.Get(tc.lang), tc.zone, "15 décembre 2026 à 11:00"); got != tc.want {
+		if got := inZone(cat.Get(tc.lang), tc.zone, "15 décembre 2026 à 11:00"); got != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.lang, tc.zone, got, tc.want)
 		}
 	}

@@ -55,7 +55,7 @@ func (m *Mailer) SharePreview(lang, tmpl string, expires time.Time) (subject, te
 	p, zone := m.practice()
 	return l.T("share.mail_subject", "Practice", p.Name),
 		shareText(l, p, tmpl, m.link("/s/")+l.T("share.preview_token"), l.T("share.preview_name"), l.T("share.preview_message"),
-			InZone(l, zone, l.DateTime(expires.In(zone))))
+			inZone(l, zone, l.DateTime(expires.In(zone))))
 }
 
 // writeShareLink writes the share email from the practice's template.
@@ -95,9 +95,9 @@ func writeShareReminder(r *rendering) error {
 
 // The events a notice to staff (ShareStaff) tells of.
 const (
-	EventFirstDownload          = "first_download"
-	EventFirstDownloadAnonymous = "first_download_anonymous"
-	EventNotMe                  = "not_me"
+	eventFirstDownload          = "first_download"
+	eventFirstDownloadAnonymous = "first_download_anonymous"
+	eventNotMe                  = "not_me"
 )
 
 // writeShareStaff writes a notice to the staff member who made a share
@@ -105,13 +105,13 @@ const (
 func writeShareStaff(r *rendering) error {
 	a := r.M.Args
 	ev := a["Event"]
-	if ev != EventFirstDownload && ev != EventFirstDownloadAnonymous && ev != EventNotMe {
+	if ev != eventFirstDownload && ev != eventFirstDownloadAnonymous && ev != eventNotMe {
 		return fmt.Errorf("mail: share notice %q", ev)
 	}
 	r.Mail.Subject = r.L.T("share."+ev+"_subject", "Name", a["Name"], "File", a["File"])
 	r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Staff"])
 	r.Mail.Intro = r.L.T("share."+ev+"_intro", "Name", a["Name"], "File", a["File"])
-	if when := r.Time("LineAt"); ev == EventNotMe && when != "" {
+	if when := r.Time("LineAt"); ev == eventNotMe && when != "" {
 		// Which access the client reported, as the record's activity words it.
 		r.Mail.Note = r.L.T("share.not_me_line", "When", when, "What", r.L.T("share.event_"+a["LineType"], "Detail", a["LineDetail"]))
 	}
