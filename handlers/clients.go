@@ -12,6 +12,7 @@ import (
 	"foyer/auth"
 	"foyer/mail"
 	"foyer/store"
+	"foyer/video"
 	"foyer/views"
 )
 
@@ -297,6 +298,7 @@ func (h *Handler) archiveClient(c echo.Context) error {
 		return err
 	}
 	if archive {
+		h.rooms.EndPerson(video.ClientPerson(cl.ID), video.ReasonRemoved)
 		if err := h.endClientShares(cl.ID, currentUser(c).ID); err != nil {
 			return err
 		}
@@ -362,9 +364,7 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 		if me != nil && v.PractitionerID == me.ID {
 			v.Room = h.roomLinkFor(pg, v.Appointment, staffRoomURL(v.Appointment))
 		}
-		for _, e := range v.Video {
-			v.VideoLog = append(v.VideoLog, videoEventText(pg, e, cl.FirstName+" "+cl.LastName, names[v.PractitionerID]))
-		}
+		v.VideoLog = videoLog(pg, v.Video, cl.FirstName+" "+cl.LastName, names[v.PractitionerID])
 		d.Appointments = append(d.Appointments, v)
 	}
 	if d.Presos, err = h.clientPresos(currentUser(c), cl.ID); err != nil {
@@ -447,6 +447,7 @@ func (h *Handler) removePortalAccess(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
+	h.rooms.EndPerson(video.ClientPerson(cl.ID), video.ReasonRemoved)
 	h.log.Info("portal access removed", "client", cl.ID, "by", currentUser(c).ID)
 	h.setFlash(c, "flash.portal_removed")
 	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))

@@ -127,7 +127,7 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now)}
+	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
 		if d <= 0 {

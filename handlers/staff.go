@@ -12,6 +12,7 @@ import (
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/store"
+	"foyer/video"
 	"foyer/views"
 )
 
@@ -150,6 +151,7 @@ func (h *Handler) deactivateStaff(c echo.Context) error {
 	if _, err := h.store.DeleteUserSessions(st.ID, ""); err != nil {
 		return err
 	}
+	h.rooms.EndPerson(video.StaffPerson(st.ID), video.ReasonSignedOut)
 	return h.staffChanged(c, st, "flash.deactivated")
 }
 

@@ -68,7 +68,7 @@ type roomParty struct {
 	appt   store.Appointment
 	client store.Client
 	party  store.VideoParty
-	// who names the party in TURN usernames and limits.
+	// who names the person in the hub, TURN usernames and limits.
 	who string
 	// other is the name of the other party, shown on the page.
 	other string
@@ -92,7 +92,7 @@ func (h *Handler) staffRoom(c echo.Context) (roomParty, error) {
 	if err != nil {
 		return roomParty{}, err
 	}
-	return roomParty{appt: a, client: cl, party: store.PartyPractitioner, who: "staff-" + strconv.FormatUint(u.ID, 10),
+	return roomParty{appt: a, client: cl, party: store.PartyPractitioner, who: video.StaffPerson(u.ID),
 		other: cl.FirstName + " " + cl.LastName}, nil
 }
 
@@ -121,7 +121,7 @@ func (h *Handler) clientRoom(c echo.Context) (roomParty, error) {
 	if st, err := h.store.Staff(a.PractitionerID); err == nil {
 		other = st.Name
 	}
-	return roomParty{appt: a, client: cl, party: store.PartyClient, who: "account-" + strconv.FormatUint(acct.ID, 10), other: other}, nil
+	return roomParty{appt: a, client: cl, party: store.PartyClient, who: video.ClientPerson(cl.ID), other: other}, nil
 }
 
 type roomData struct {
@@ -136,6 +136,33 @@ type roomData struct {
 	AttendedURL  string
 	Back         string
 	Log          []string
+	// CallNumber is who to phone when the connection does not come back:
+	// the practice for the client, the client for the practitioner; CallTel
+	// is the same number for a tel: link.
+	CallNumber, CallTel string
+	// Messages are what the room's script says, in the page's language.
+	Messages []roomMessage
+}
+
+// roomMessage is one sentence the room's script shows, by its key.
+type roomMessage struct{ Key, Text string }
+
+// roomScriptMessages are the sentences the room's script may show; each
+// takes the other party's name as Name.
+var roomScriptMessages = []string{
+	"video.js.connecting", "video.js.waiting_arrive", "video.js.waiting_admit", "video.js.admitted", "video.js.connected",
+	"video.js.reconnecting", "video.js.reconnecting_media", "video.js.recovered", "video.js.you_left",
+	"video.js.closed_moved", "video.js.closed_cancelled", "video.js.closed_ended", "video.js.closed_replaced",
+	"video.js.closed_signed_out", "video.js.closed_not_open", "video.js.closed_slow", "video.js.closed_removed",
+	"video.js.audio_only", "video.js.err_denied", "video.js.err_missing", "video.js.err_busy", "video.js.err_insecure",
+	"video.js.err_unsupported", "video.js.err_failed", "video.js.help_chrome", "video.js.help_edge", "video.js.help_firefox",
+	"video.js.help_safari", "video.js.help_ios", "video.js.help_android", "video.js.help_other", "video.js.attended_failed",
+	"video.js.waiting_staff", "video.js.peer_left", "video.js.peer_dropped", "video.js.peer_removed", "video.js.remote_muted",
+	"video.js.remote_camera_off", "video.js.remote_audio_only", "video.js.remote_sharing", "video.js.ready",
+	"video.js.q_good", "video.js.q_fair", "video.js.q_poor", "video.js.q_reconnecting", "video.js.q_unknown",
+	"video.js.share_missing", "video.js.share_denied", "video.js.share_failed", "video.js.share_allowed", "video.js.share_stopped",
+	"video.js.camera_back", "video.js.camera_lost", "video.js.device_switched", "video.js.default_device", "video.js.device_n",
+	"video.mute", "video.unmute", "video.camera_off", "video.camera_on", "video.attended_done", "video.devices", "video.devices_hide",
 }
 
 // staffRoomPage and clientRoomPage show the room: its controls while it is
@@ -178,12 +205,26 @@ func (h *Handler) roomPage(c echo.Context, rp roomParty, pg *views.Page, url, ba
 		// This page alone may use the camera and microphone, and open the
 		// room's WebSocket (named outright: older browsers do not count ws: as 'self').
 		hd := c.Response().Header()
-		hd.Set("Permissions-Policy", "camera=(self), microphone=(self), geolocation=(), display-capture=()")
+		hd.Set("Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self), speaker-selection=(self), geolocation=()")
 		hd.Set("Content-Security-Policy", strings.Replace(cspPolicy, "connect-src 'self'", "connect-src 'self' "+h.socketOrigin(), 1))
 	}
 	if d.Practitioner {
-		for _, e := range a.Video {
-			d.Log = append(d.Log, videoEventText(pg, e, rp.other, names[a.PractitionerID]))
+		d.Log = videoLog(pg, a.Video, rp.other, names[a.PractitionerID])
+		if len(rp.client.Phones) > 0 {
+			d.CallTel = rp.client.Phones[0].Number
+		}
+	} else if p, _ := h.currentPractice(); p.Phone != "" {
+		if e164, _, ok := parsePhone(p.Phone, p.PhoneRegion); ok {
+			d.CallTel = e164
+		}
+	}
+	if d.CallTel != "" {
+		p, _ := h.currentPractice()
+		d.CallNumber = displayPhone(d.CallTel, p.PhoneRegion)
+	}
+	if d.State == "open" {
+		for _, id := range roomScriptMessages {
+			d.Messages = append(d.Messages, roomMessage{Key: id[strings.LastIndexByte(id, '.')+1:], Text: pg.T(id, "Name", rp.other, "Device", "{device}", "N", "{n}")})
 		}
 	}
 	pg.Data = d
@@ -198,18 +239,37 @@ func (h *Handler) socketOrigin() string {
 	return "ws://" + h.cfg.BaseURL.Host
 }
 
-// videoEventText is one line of an appointment's video log, for staff; it
-// names both parties, so the French needs no gender.
-func videoEventText(pg *views.Page, e store.VideoEvent, client, practitioner string) string {
-	what := "video.log_left"
-	if e.Joined {
-		what = "video.log_joined"
+// videoLog is an appointment's video log, for staff, one line an event: who
+// joined and left, and when the connection between them dropped and came
+// back (after how long). It names both parties, so the French needs no gender.
+func videoLog(pg *views.Page, events []store.VideoEvent, client, practitioner string) []string {
+	var out []string
+	var dropped time.Time
+	for _, e := range events {
+		switch e.Event {
+		case store.VideoDrop:
+			dropped = e.At
+			out = append(out, pg.T("video.log_drop", "When", pg.Time(e.At)))
+			continue
+		case store.VideoRecovered:
+			secs := 0
+			if !dropped.IsZero() {
+				secs = int(e.At.Sub(dropped).Round(time.Second) / time.Second)
+			}
+			out = append(out, pg.N("video.log_recovered", secs, "When", pg.Time(e.At)))
+			continue
+		}
+		what := "video.log_left"
+		if e.Joined {
+			what = "video.log_joined"
+		}
+		who := practitioner
+		if e.Party == store.PartyClient {
+			who = client
+		}
+		out = append(out, pg.T(what, "Who", who, "When", pg.Time(e.At)))
 	}
-	who := practitioner
-	if e.Party == store.PartyClient {
-		who = client
-	}
-	return pg.T(what, "Who", who, "When", pg.Time(e.At))
+	return out
 }
 
 // markAttendedFromRoom marks the session attended without leaving the room.
@@ -291,12 +351,12 @@ func (h *Handler) roomSocket(c echo.Context, rp roomParty) error {
 
 	ice := append([]video.ICEServer(nil), h.cfg.ICEServers...)
 	if h.cfg.TURN != nil {
-		ice = append(ice, h.cfg.TURN.Credentials(fmt.Sprintf("%d-%s", a.ID, rp.who), w.Closes(a)))
+		ice = append(ice, h.cfg.TURN.Credentials(a.ID, rp.who, w.Closes(a)))
 	}
 	if err := writeMessage(ctx, conn, video.Message{Type: "welcome", ICEServers: ice}); err != nil {
 		return nil
 	}
-	peer := h.rooms.Join(a.ID, video.Slot(a), rp.party, rp.client.FirstName+" "+rp.client.LastName)
+	peer := h.rooms.Join(a.ID, video.Slot(a), rp.party, rp.who, rp.client.FirstName+" "+rp.client.LastName)
 	h.recordVideo(a.ID, rp.party, true)
 
 	// The reader hands messages to the hub; this goroutine writes.
@@ -308,7 +368,11 @@ func (h *Handler) roomSocket(c echo.Context, rp roomParty) error {
 				how <- "dropped"
 				return
 			}
-			switch err := h.rooms.Receive(peer, raw); {
+			rec, err := h.rooms.Receive(peer, raw)
+			if rec != nil {
+				h.recordVideoEvent(a.ID, *rec)
+			}
+			switch {
 			case errors.Is(err, video.ErrLeave):
 				how <- "left"
 				return
@@ -402,10 +466,15 @@ func (h *Handler) roomStillOpen(rp roomParty, sessID string) string {
 	return ""
 }
 
-// recordVideo writes a join or leave on the appointment; the room goes on if it fails.
+// recordVideo writes a join or leave on the appointment.
 func (h *Handler) recordVideo(id uint64, party store.VideoParty, joined bool) {
-	if err := h.store.RecordVideo(id, store.VideoEvent{At: h.now().UTC(), Party: party, Joined: joined}); err != nil {
-		h.log.Error("unable to record a video join or leave", "appointment", id, "err", err)
+	h.recordVideoEvent(id, store.VideoEvent{At: h.now().UTC(), Party: party, Joined: joined})
+}
+
+// recordVideoEvent writes an event of the session on the appointment; the room goes on if it fails.
+func (h *Handler) recordVideoEvent(id uint64, e store.VideoEvent) {
+	if err := h.store.RecordVideo(id, e); err != nil {
+		h.log.Error("unable to record a video event", "appointment", id, "err", err)
 	}
 }
 

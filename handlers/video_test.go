@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pion/turn/v4"
 
 	"foyer/delivery"
 	"foyer/store"
@@ -544,4 +548,213 @@ func TestVideoOpensOnAnotherDay(t *testing.T) {
 	mustContain(t, r, "Video room opens at 11:05 AM", "Video room opens on December 8, 2026 at 9:45 AM")
 	mustNotContain(t, r, "opens at December")
 	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05 AM")
+}
+
+// loopbackTURN starts the embedded TURN server on loopback sockets for a test.
+func loopbackTURN(t *testing.T, now func() time.Time) *video.TURN {
+	t.Helper()
+	for try := 0; ; try++ {
+		u, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp4", u.LocalAddr().String())
+		if err != nil {
+			u.Close()
+			if try == 20 {
+				t.Fatal(err)
+			}
+			continue
+		}
+		srv, err := video.StartTURN(video.TURNConfig{Addr: u.LocalAddr().String(), MinPort: 50200, MaxPort: 50300, UDP: u, TCP: l}, now,
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		return srv
+	}
+}
+
+// allocate makes a TURN relay with the credentials of a welcome.
+func allocate(t *testing.T, ice video.ICEServer) (net.PacketConn, error) {
+	t.Helper()
+	addr := strings.TrimPrefix(strings.Split(ice.URLs[0], "?")[0], "turn:")
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := turn.NewClient(&turn.ClientConfig{TURNServerAddr: addr, STUNServerAddr: addr, Username: ice.Username, Password: ice.Credential,
+		Realm: "127.0.0.1", Conn: conn, RTO: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); conn.Close() })
+	relay, err := c.Allocate()
+	if err == nil {
+		t.Cleanup(func() { relay.Close() })
+	}
+	return relay, err
+}
+
+// TestVideoAccessRemovedClosesAtOnce: removing a client's portal access, or
+// archiving the client, closes their room connection at once (not at the
+// next periodic check), tells the practitioner, and voids their TURN
+// credential; the practitioner's stays good.
+func TestVideoAccessRemovedClosesAtOnce(t *testing.T) {
+	for _, how := range []string{"/clients/1/portal/remove", "/clients/1/archive"} {
+		t.Run(how, func(t *testing.T) {
+			a := newTestApp(t)
+			tr := loopbackTURN(t, a.now)
+			a = newTestAppConfig(t, Config{TURN: tr})
+			owner := a.setUp()
+			path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet", "lang", "en")
+			owner.post(path+"/appointments", formOf("date", "2026-11-25", "time", "11:20", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+			a.advance(10 * time.Minute)
+			srv := httptest.NewServer(a.e)
+			defer srv.Close()
+
+			pr, _, err := dialRoom(t, srv, owner, slotPath("/appointments/1/video", a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prICE := pr.expect("welcome").ICEServers
+			cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
+			if err != nil {
+				t.Fatal(err)
+			}
+			clICE := cl.expect("welcome").ICEServers
+			if len(clICE) != 1 || len(prICE) != 1 {
+				t.Fatalf("TURN entries: %+v %+v", clICE, prICE)
+			}
+			if _, err := allocate(t, clICE[0]); err != nil {
+				t.Fatalf("the client's credential before: %v", err)
+			}
+			cl.expect("waiting")
+			pr.expect("knock")
+			pr.send(map[string]any{"type": "admit"})
+			cl.expect("admitted")
+			cl.expect("ready")
+			pr.expect("ready")
+
+			start := time.Now()
+			if r := owner.post(how, nil); r.Code != http.StatusSeeOther {
+				t.Fatalf("%s: %d", how, r.Code)
+			}
+			if m := cl.expect("closed"); m.Reason != video.ReasonRemoved {
+				t.Fatalf("closed: %+v", m)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Fatalf("the socket closed %v after the access was removed", took)
+			}
+			cl.closed()
+			if m := pr.expect("peer-left"); m.Reason != video.ReasonRemoved {
+				t.Fatalf("the practitioner is told: %+v", m)
+			}
+			if _, err := allocate(t, clICE[0]); err == nil {
+				t.Fatal("the removed client's TURN credential still makes a relay")
+			}
+			if _, err := allocate(t, prICE[0]); err != nil {
+				t.Fatalf("the practitioner's credential: %v", err)
+			}
+		})
+	}
+}
+
+// TestVideoCancelVoidsTURN: cancelling the appointment voids both parties'
+// TURN credentials for its room.
+func TestVideoCancelVoidsTURN(t *testing.T) {
+	a := newTestApp(t)
+	a = newTestAppConfig(t, Config{TURN: loopbackTURN(t, a.now)})
+	owner := a.setUp()
+	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet", "lang", "en")
+	owner.post(path+"/appointments", formOf("date", "2026-11-25", "time", "11:20", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1"))
+	a.advance(10 * time.Minute)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	cl, _, err := dialRoom(t, srv, client, slotPath("/portal/video/1", a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ice := cl.expect("welcome").ICEServers[0]
+	cl.expect("waiting")
+	owner.post("/appointments/1/status", formOf("action", "cancelled"))
+	if m := cl.expect("closed"); m.Reason != video.ReasonCancelled {
+		t.Fatalf("cancelled: %+v", m)
+	}
+	if _, err := allocate(t, ice); err == nil {
+		t.Fatal("a cancelled session's TURN credential still makes a relay")
+	}
+}
+
+// TestVideoDropsOnTheRecord: a drop and a recovery reported by the browsers
+// are kept on the appointment, once each, and the practitioner reads them
+// with how long the line was down; nothing is kept before admission.
+func TestVideoDropsOnTheRecord(t *testing.T) {
+	a, owner, client := videoSetup(t)
+	a.advance(10 * time.Minute)
+	srv := httptest.NewServer(a.e)
+	defer srv.Close()
+	pr := joinRoom(t, srv, owner, slotPath("/appointments/1/video", a))
+	cl := joinRoom(t, srv, client, slotPath("/portal/video/1", a))
+	cl.expect("waiting")
+	pr.expect("knock")
+	pr.send(map[string]any{"type": "admit"})
+	cl.expect("admitted")
+	cl.expect("ready")
+	pr.expect("ready")
+	// Each side sends its messages in order: a quality message the other
+	// side receives shows the ones before it were handled.
+	cl.send(map[string]any{"type": "drop"})
+	cl.send(map[string]any{"type": "quality", "quality": "reconnecting"})
+	if m := pr.expect("quality"); m.Quality != video.QualityReconnecting {
+		t.Fatalf("quality: %+v", m)
+	}
+	pr.send(map[string]any{"type": "drop"}) // the same drop, seen from the other side
+	pr.send(map[string]any{"type": "quality", "quality": "reconnecting"})
+	cl.expect("quality")
+	a.advance(4 * time.Second)
+	pr.send(map[string]any{"type": "recovered"})
+	pr.send(map[string]any{"type": "quality", "quality": "good"})
+	cl.expect("quality")
+	cl.send(map[string]any{"type": "recovered"})
+	cl.send(map[string]any{"type": "quality", "quality": "good"})
+	pr.expect("quality")
+	// Both reports of each are in; only the first of each was kept.
+	pr.send(map[string]any{"type": "leave"})
+	pr.closed()
+	waitForVideoEvent(t, a.st, 1, store.PartyPractitioner, false)
+	ap, _ := a.st.Appointment(1)
+	var got []string
+	for _, e := range ap.Video {
+		got = append(got, string(e.Party)+":"+e.Event+map[bool]string{true: "+", false: "-"}[e.Joined])
+	}
+	if strings.Join(got, " ") != "practitioner:+ client:+ client:drop- practitioner:recovered- practitioner:-" {
+		t.Fatalf("video log: %v", got)
+	}
+	for _, page := range []string{"/clients/1", "/appointments/1/video"} {
+		mustContain(t, owner.get(page), "The connection was lost at 11:10 AM", "The connection came back at 11:10 AM, after 4 seconds")
+	}
+}
+
+// waitForVideo waits (up to 5 s) until the appointment's video log satisfies ok.
+func waitForVideo(t *testing.T, st *store.Store, ok func([]store.VideoEvent) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ap, err := st.Appointment(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(ap.Video) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("video log: %+v", ap.Video)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -60,12 +60,23 @@ const (
 	PartyClient       VideoParty = "client"
 )
 
-// VideoEvent is one party joining or leaving a video room.
+// VideoEvent is one party joining or leaving a video room, or the session's
+// connection dropping or coming back (Event).
 type VideoEvent struct {
 	At     time.Time  `json:"at"`
 	Party  VideoParty `json:"party"`
 	Joined bool       `json:"joined"` // false: left
+	// Event is VideoDrop or VideoRecovered for a drop or a recovery of the
+	// connection between the two browsers (Party saw it first); empty for a
+	// join or a leave.
+	Event string `json:"event,omitempty"`
 }
+
+// The events of a session's connection, for the practitioner's record.
+const (
+	VideoDrop      = "drop"
+	VideoRecovered = "recovered"
+)
 
 // maxVideoEvents bounds the log of one appointment: a flaky network can
 // reconnect many times, and the record must not grow without end.

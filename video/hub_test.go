@@ -35,12 +35,12 @@ func none(t *testing.T, p *Peer) {
 
 func TestAdmissionGatesTheRelay(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	h := NewHub(func() time.Time { return now })
-	cl := h.Join(1, 100, store.PartyClient, "Éloïse Durand")
+	h := NewHub(func() time.Time { return now }, nil)
+	cl := h.Join(1, 100, store.PartyClient, "client-1", "Éloïse Durand")
 	if m := next(t, cl); m.Type != "waiting" || m.Present {
 		t.Fatalf("alone: %+v", m)
 	}
-	pr := h.Join(1, 100, store.PartyPractitioner, "")
+	pr := h.Join(1, 100, store.PartyPractitioner, "staff-1", "")
 	if m := next(t, cl); m.Type != "waiting" || !m.Present {
 		t.Fatalf("practitioner arrived: %+v", m)
 	}
@@ -48,7 +48,7 @@ func TestAdmissionGatesTheRelay(t *testing.T) {
 		t.Fatalf("knock: %+v", m)
 	}
 	// Before admission nothing passes either way.
-	if err := h.Receive(cl, []byte(`{"type":"candidate","candidate":{"candidate":"x"}}`)); err != nil {
+	if _, err := h.Receive(cl, []byte(`{"type":"candidate","candidate":{"candidate":"x"}}`)); err != nil {
 		t.Fatal(err)
 	}
 	none(t, pr)
@@ -58,11 +58,11 @@ func TestAdmissionGatesTheRelay(t *testing.T) {
 		msg string
 	}{{cl, `{"type":"admit"}`}, {cl, `{"type":"offer","sdp":"v=0"}`}, {pr, `{"type":"answer","sdp":"v=0"}`}, {pr, `{"type":"restart"}`},
 		{cl, `{"type":"candidate","candidate":"text"}`}, {cl, `{"type":"hello"}`}, {cl, `not json`}} {
-		if err := h.Receive(tc.p, []byte(tc.msg)); !errors.Is(err, ErrBadMessage) {
+		if _, err := h.Receive(tc.p, []byte(tc.msg)); !errors.Is(err, ErrBadMessage) {
 			t.Errorf("%s from %s: %v", tc.msg, tc.p.party, err)
 		}
 	}
-	if err := h.Receive(pr, []byte(`{"type":"admit"}`)); err != nil {
+	if _, err := h.Receive(pr, []byte(`{"type":"admit"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if m := next(t, cl); m.Type != "admitted" {
@@ -70,13 +70,13 @@ func TestAdmissionGatesTheRelay(t *testing.T) {
 	}
 	next(t, cl)
 	next(t, pr)
-	if err := h.Receive(cl, []byte(`{"type":"answer","sdp":"v=0","name":"forged"}`)); err != nil {
+	if _, err := h.Receive(cl, []byte(`{"type":"answer","sdp":"v=0","name":"forged"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if m := next(t, pr); m.Type != "answer" || m.Name != "" {
 		t.Fatalf("relayed: %+v", m)
 	}
-	if err := h.Receive(cl, []byte(`{"type":"leave"}`)); !errors.Is(err, ErrLeave) {
+	if _, err := h.Receive(cl, []byte(`{"type":"leave"}`)); !errors.Is(err, ErrLeave) {
 		t.Fatalf("leave: %v", err)
 	}
 	h.Leave(cl, "left")
@@ -90,13 +90,13 @@ func TestAdmissionGatesTheRelay(t *testing.T) {
 }
 
 func TestRoomOfAnotherSlotIsClosed(t *testing.T) {
-	h := NewHub(time.Now)
-	old := h.Join(1, 100, store.PartyClient, "A")
-	again := h.Join(1, 100, store.PartyClient, "A")
+	h := NewHub(time.Now, nil)
+	old := h.Join(1, 100, store.PartyClient, "client-1", "A")
+	again := h.Join(1, 100, store.PartyClient, "client-1", "A")
 	if old.Reason() != ReasonReplaced {
 		t.Fatalf("second tab: %q", old.Reason())
 	}
-	h.Join(1, 200, store.PartyPractitioner, "")
+	h.Join(1, 200, store.PartyPractitioner, "staff-1", "")
 	if again.Reason() != ReasonMoved {
 		t.Fatalf("new slot: %q", again.Reason())
 	}
@@ -108,18 +108,18 @@ func TestRoomOfAnotherSlotIsClosed(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	h := NewHub(func() time.Time { return now })
-	p := h.Join(1, 100, store.PartyPractitioner, "")
+	h := NewHub(func() time.Time { return now }, nil)
+	p := h.Join(1, 100, store.PartyPractitioner, "staff-1", "")
 	for i := range MessageBurst {
-		if err := h.Receive(p, []byte(`{"type":"media"}`)); err != nil {
+		if _, err := h.Receive(p, []byte(`{"type":"media"}`)); err != nil {
 			t.Fatalf("message %d: %v", i, err)
 		}
 	}
-	if err := h.Receive(p, []byte(`{"type":"media"}`)); !errors.Is(err, ErrRate) {
+	if _, err := h.Receive(p, []byte(`{"type":"media"}`)); !errors.Is(err, ErrRate) {
 		t.Fatalf("over the burst: %v", err)
 	}
 	now = now.Add(time.Second)
-	if err := h.Receive(p, []byte(`{"type":"media"}`)); err != nil {
+	if _, err := h.Receive(p, []byte(`{"type":"media"}`)); err != nil {
 		t.Fatalf("a second later: %v", err)
 	}
 }
@@ -163,5 +163,130 @@ func TestParseICEServers(t *testing.T) {
 		if _, err := ParseICEServers(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// admittedRoom puts a practitioner and an admitted client in room 1 and
+// drains what they were told.
+func admittedRoom(t *testing.T, h *Hub) (pr, cl *Peer) {
+	t.Helper()
+	pr = h.Join(1, 100, store.PartyPractitioner, "staff-1", "")
+	cl = h.Join(1, 100, store.PartyClient, "client-1", "Éloïse Durand")
+	if _, err := h.Receive(pr, []byte(`{"type":"admit"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*Peer{pr, cl} {
+		for len(p.Out()) > 0 {
+			<-p.Out()
+		}
+	}
+	return pr, cl
+}
+
+// TestDropsAreRecordedOnce: both browsers see the same drop; the room records
+// the first report of a drop and of the recovery, nothing before admission,
+// and at most maxDrops drops.
+func TestDropsAreRecordedOnce(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h := NewHub(func() time.Time { return now }, nil)
+	alone := h.Join(2, 100, store.PartyClient, "client-2", "Bruno Roux")
+	if rec, err := h.Receive(alone, []byte(`{"type":"drop"}`)); rec != nil || err != nil {
+		t.Fatalf("a drop before any session: %+v %v", rec, err)
+	}
+	pr, cl := admittedRoom(t, h)
+	rec, err := h.Receive(cl, []byte(`{"type":"drop"}`))
+	if err != nil || rec == nil || rec.Event != store.VideoDrop || rec.Party != store.PartyClient || !rec.At.Equal(now) {
+		t.Fatalf("first drop: %+v %v", rec, err)
+	}
+	if rec, _ := h.Receive(pr, []byte(`{"type":"drop"}`)); rec != nil {
+		t.Fatalf("the same drop seen by the other side: %+v", rec)
+	}
+	now = now.Add(4 * time.Second)
+	if rec, _ := h.Receive(pr, []byte(`{"type":"recovered"}`)); rec == nil || rec.Event != store.VideoRecovered {
+		t.Fatalf("recovery: %+v", rec)
+	}
+	if rec, _ := h.Receive(cl, []byte(`{"type":"recovered"}`)); rec != nil {
+		t.Fatalf("the same recovery twice: %+v", rec)
+	}
+	none(t, pr)
+	none(t, cl)
+	recorded := 1
+	for range 3 * maxDrops {
+		now = now.Add(time.Second)
+		if rec, _ := h.Receive(cl, []byte(`{"type":"drop"}`)); rec != nil {
+			recorded++
+		}
+		h.Receive(cl, []byte(`{"type":"recovered"}`))
+	}
+	if recorded != maxDrops {
+		t.Fatalf("%d drops recorded, want at most %d", recorded, maxDrops)
+	}
+}
+
+// TestQualityAndShareAreRelayed: each side's connection quality reaches the
+// other; only the practitioner allows screen sharing, and a client who comes
+// back is told again.
+func TestQualityAndShareAreRelayed(t *testing.T) {
+	h := NewHub(time.Now, nil)
+	pr, cl := admittedRoom(t, h)
+	if _, err := h.Receive(cl, []byte(`{"type":"quality","quality":"poor"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, pr); m.Type != "quality" || m.Quality != QualityPoor {
+		t.Fatalf("quality: %+v", m)
+	}
+	for _, bad := range []string{`{"type":"quality","quality":"<b>"}`, `{"type":"share","allowed":true}`} {
+		if _, err := h.Receive(cl, []byte(bad)); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("%s from the client: %v", bad, err)
+		}
+	}
+	if _, err := h.Receive(pr, []byte(`{"type":"share","allowed":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, cl); m.Type != "share" || m.Allowed == nil || !*m.Allowed {
+		t.Fatalf("share: %+v", m)
+	}
+	if _, err := h.Receive(cl, []byte(`{"type":"media","audio":true,"video":false,"screen":true,"audio_only":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, pr); m.Screen == nil || !*m.Screen || m.AudioOnly == nil || !*m.AudioOnly || *m.Video {
+		t.Fatalf("media: %+v", m)
+	}
+	again := h.Join(1, 100, store.PartyClient, "client-1", "Éloïse Durand")
+	if m := next(t, again); m.Type != "admitted" {
+		t.Fatalf("back: %+v", m)
+	}
+	if m := next(t, again); m.Type != "share" || !*m.Allowed {
+		t.Fatalf("back, sharing still allowed: %+v", m)
+	}
+}
+
+// TestEndPerson: a person whose access is removed leaves every room at once,
+// the other party is told, and others stay.
+func TestEndPerson(t *testing.T) {
+	h := NewHub(time.Now, nil)
+	pr, cl := admittedRoom(t, h)
+	other := h.Join(2, 100, store.PartyClient, "client-2", "Bruno Roux")
+	h.EndPerson(ClientPerson(1), ReasonRemoved)
+	select {
+	case <-cl.Done():
+	default:
+		t.Fatal("the removed client is still in the room")
+	}
+	if cl.Reason() != ReasonRemoved {
+		t.Fatalf("reason %q", cl.Reason())
+	}
+	if m := next(t, pr); m.Type != "peer-left" || m.Reason != ReasonRemoved {
+		t.Fatalf("the practitioner is told: %+v", m)
+	}
+	for _, p := range []*Peer{pr, other} {
+		select {
+		case <-p.Done():
+			t.Fatalf("%s was put out too", p.person)
+		default:
+		}
+	}
+	if open, full := h.Rooms(); open != 2 || full != 0 {
+		t.Fatalf("rooms %d open, %d full", open, full)
 	}
 }

@@ -4,13 +4,17 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1" //nolint:gosec // TURN REST credentials are HMAC-SHA1 by definition (draft-uberti-behave-turn-rest)
+	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/logging"
@@ -37,6 +41,22 @@ type TURNConfig struct {
 	// Own lists the machine's addresses for the peer policy; nil reads the
 	// interfaces.
 	Own func() []netip.Addr
+
+	// TLSAddr, when set, is where the server also listens for TURN over TLS
+	// (turns:), for browsers behind firewalls that let only HTTPS out: :5349,
+	// or port 443 of a second address (203.0.113.6:443).
+	TLSAddr string
+	// TLSPublic is the host:port browsers are given for turns:, when it is
+	// not the portal's own host name at TLSAddr's port (a second name for a
+	// second address, or an SNI-routing front on 443). The certificate must
+	// be valid for its host.
+	TLSPublic string
+	// GetCertificate gives the certificate of TURN over TLS: the portal's
+	// HTTPS one.
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	// TLSListener, when set, is the TCP socket to serve TURN over TLS on
+	// instead of binding TLSAddr (tests pass a loopback socket).
+	TLSListener net.Listener
 }
 
 // TURN is an embedded TURN server whose credentials Foyer derives per
@@ -45,8 +65,26 @@ type TURN struct {
 	server *turn.Server
 	secret []byte
 	url    string
+	// tlsURL is the turns: URL, or "" without TURN over TLS.
+	tlsURL string
 	now    func() time.Time
 	policy *PeerPolicy
+
+	// serial numbers the credentials handed out; a revocation voids those of
+	// a room or a person numbered up to then (see Revoke).
+	serial  atomic.Uint64
+	mu      sync.Mutex
+	revoked map[string]revocation
+	// latest is the furthest expiry of any credential handed out: a
+	// revocation is kept until then, when everything it voids has expired.
+	latest int64
+}
+
+// revocation voids the credentials numbered up to serial; it is kept until
+// until (Unix seconds), when all of them have expired anyway.
+type revocation struct {
+	serial uint64
+	until  int64
 }
 
 // ParsePorts reads a port range such as 49160-49200.
@@ -87,7 +125,7 @@ func StartTURN(cfg TURNConfig, now func() time.Time, log *slog.Logger) (*TURN, e
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	t := &TURN{secret: secret, url: "turn:" + net.JoinHostPort(host, port), now: now}
+	t := &TURN{secret: secret, url: "turn:" + net.JoinHostPort(host, port), now: now, revoked: map[string]revocation{}}
 	udp, tcp := cfg.UDP, cfg.TCP
 	if udp == nil {
 		if udp, err = net.ListenPacket("udp", ":"+port); err != nil {
@@ -109,6 +147,17 @@ func StartTURN(cfg TURNConfig, now func() time.Time, log *slog.Logger) (*TURN, e
 		}
 	}
 	permit := func(_ net.Addr, peer net.IP) bool { return t.policy.PeerIP(peer) }
+	listeners := []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relay(), PermissionHandler: permit}}
+	if cfg.TLSAddr != "" || cfg.TLSListener != nil {
+		tl, public, err := listenTLS(cfg, cfg.Realm)
+		if err != nil {
+			udp.Close()
+			tcp.Close()
+			return nil, err
+		}
+		t.tlsURL = "turns:" + public
+		listeners = append(listeners, turn.ListenerConfig{Listener: tl, RelayAddressGenerator: relay(), PermissionHandler: permit})
+	}
 	lf := logging.NewDefaultLoggerFactory()
 	lf.DefaultLogLevel = logging.LogLevelWarn
 	t.server, err = turn.NewServer(turn.ServerConfig{
@@ -116,15 +165,83 @@ func StartTURN(cfg TURNConfig, now func() time.Time, log *slog.Logger) (*TURN, e
 		AuthHandler:       t.auth,
 		LoggerFactory:     lf,
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: relay(), PermissionHandler: permit}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: tcp, RelayAddressGenerator: relay(), PermissionHandler: permit}},
+		ListenerConfigs:   listeners,
 	})
 	if err != nil {
+		for _, l := range listeners {
+			l.Listener.Close()
+		}
 		udp.Close()
-		tcp.Close()
 		return nil, fmt.Errorf("TURN: %w", err)
 	}
-	log.Info("TURN server listening", "addr", cfg.Addr, "relay_ports", fmt.Sprintf("%d-%d", cfg.MinPort, cfg.MaxPort), "allow_peers", cfg.AllowPeers)
+	log.Info("TURN server listening", "addr", cfg.Addr, "tls", t.tlsURL, "relay_ports", fmt.Sprintf("%d-%d", cfg.MinPort, cfg.MaxPort), "allow_peers", cfg.AllowPeers)
 	return t, nil
+}
+
+// tlsHandshakeTimeout bounds a TLS handshake on the TURN port: a connection
+// that never finishes one must not hold a goroutine and a socket for ever.
+const tlsHandshakeTimeout = 10 * time.Second
+
+// listenTLS opens TURN over TLS and says the host:port browsers are given
+// for it: TLSPublic, else the portal's name (the certificate's) at the
+// listening port.
+func listenTLS(cfg TURNConfig, name string) (net.Listener, string, error) {
+	if cfg.GetCertificate == nil {
+		return nil, "", errors.New("FOYER_TURN_TLS_ADDR needs a certificate: the portal's HTTPS one, or -tls-cert and -tls-key")
+	}
+	ln := cfg.TLSListener
+	if ln == nil {
+		if _, _, err := net.SplitHostPort(cfg.TLSAddr); err != nil {
+			return nil, "", fmt.Errorf("FOYER_TURN_TLS_ADDR %q must be an address to listen on, such as :5349 or 203.0.113.6:443", cfg.TLSAddr)
+		}
+		var err error
+		if ln, err = net.Listen("tcp", cfg.TLSAddr); err != nil {
+			return nil, "", fmt.Errorf("TURN: unable to listen for TLS on %s: %w", cfg.TLSAddr, err)
+		}
+	}
+	public := cfg.TLSPublic
+	if public == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		public = net.JoinHostPort(name, port)
+	} else if h, p, err := net.SplitHostPort(public); err != nil || h == "" || p == "" {
+		ln.Close()
+		return nil, "", fmt.Errorf("FOYER_TURN_TLS_PUBLIC %q must be the host:port browsers reach, such as turn.example.org:443", public)
+	}
+	conf := &tls.Config{GetCertificate: cfg.GetCertificate, MinVersion: tls.VersionTLS12}
+	return tlsListener{Listener: ln, conf: conf}, public, nil
+}
+
+// tlsListener serves TLS, its handshake bounded in time (pion reads from
+// each connection at once, and a bare tls.Conn would wait for ever).
+type tlsListener struct {
+	net.Listener
+	conf *tls.Config
+}
+
+func (l tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &tlsConn{Conn: tls.Server(c, l.conf)}, nil
+}
+
+type tlsConn struct {
+	*tls.Conn
+	once sync.Once
+	err  error
+}
+
+func (c *tlsConn) Read(b []byte) (int, error) {
+	c.once.Do(func() {
+		_ = c.Conn.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
+		c.err = c.Conn.Handshake()
+		_ = c.Conn.SetDeadline(time.Time{})
+	})
+	if c.err != nil {
+		return 0, c.err
+	}
+	return c.Conn.Read(b)
 }
 
 // policedGenerator hands out relay sockets that send only where the peer
@@ -145,12 +262,63 @@ func (g *policedGenerator) AllocatePacketConn(network string, requestedPort int)
 // Close stops the TURN server and its relays.
 func (t *TURN) Close() error { return t.server.Close() }
 
-// Credentials gives the party of a room a TURN entry valid until until
-// (the close of the room), in the TURN REST form: user "expiry:who",
-// password base64(HMAC-SHA1(secret, user)).
-func (t *TURN) Credentials(who string, until time.Time) ICEServer {
-	user := strconv.FormatInt(until.Unix(), 10) + ":" + who
-	return ICEServer{URLs: []string{t.url + "?transport=udp", t.url + "?transport=tcp"}, Username: user, Credential: t.password(user)}
+// Credentials gives person, a party of the room of appointment appt, a TURN
+// entry valid until until (the close of the room), in the TURN REST form:
+// user "expiry:appt.person.serial", password base64(HMAC-SHA1(secret, user)).
+// Its URLs come in the order browsers should prefer them: UDP, TCP, then TLS
+// (which passes firewalls that let only HTTPS out).
+func (t *TURN) Credentials(appt uint64, person string, until time.Time) ICEServer {
+	exp := until.Unix()
+	t.mu.Lock()
+	t.latest = max(t.latest, exp)
+	t.mu.Unlock()
+	user := fmt.Sprintf("%d:%d.%s.%d", exp, appt, person, t.serial.Add(1))
+	urls := []string{t.url + "?transport=udp", t.url + "?transport=tcp"}
+	if t.tlsURL != "" {
+		urls = append(urls, t.tlsURL+"?transport=tcp")
+	}
+	return ICEServer{URLs: urls, Username: user, Credential: t.password(user)}
+}
+
+// Revoke voids the credentials handed out so far for key (a room's
+// RoomKey, or a person): their relays stop at their next refresh (a
+// browser refreshes its permissions every few minutes), and no new relay
+// is made with them. Credentials handed out afterwards work.
+func (t *TURN) Revoke(key string) {
+	now := t.now().Unix()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, r := range t.revoked {
+		if r.until <= now {
+			delete(t.revoked, k)
+		}
+	}
+	t.revoked[key] = revocation{serial: t.serial.Load(), until: t.latest}
+}
+
+// RoomKey names the credentials of the room of appointment appt, for Revoke.
+func RoomKey(appt uint64) string { return "room-" + strconv.FormatUint(appt, 10) }
+
+// void reports whether user's credential was revoked.
+func (t *TURN) void(user string) bool {
+	_, rest, _ := strings.Cut(user, ":")
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 {
+		return true
+	}
+	appt, err1 := strconv.ParseUint(parts[0], 10, 64)
+	serial, err2 := strconv.ParseUint(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range []string{RoomKey(appt), parts[1]} {
+		if r, ok := t.revoked[k]; ok && serial <= r.serial {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *TURN) password(user string) string {
@@ -163,7 +331,7 @@ func (t *TURN) password(user string) string {
 func (t *TURN) auth(user, realm string, _ net.Addr) ([]byte, bool) {
 	exp, _, ok := strings.Cut(user, ":")
 	n, err := strconv.ParseInt(exp, 10, 64)
-	if !ok || err != nil || t.now().Unix() >= n {
+	if !ok || err != nil || t.now().Unix() >= n || t.void(user) {
 		return nil, false
 	}
 	return turn.GenerateAuthKey(user, realm, t.password(user)), true

@@ -1,11 +1,19 @@
 package video
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -81,8 +89,8 @@ func TestTURNCredentials(t *testing.T) {
 	now.Store(start.Unix())
 	clock := func() time.Time { return time.Unix(now.Load(), 0) }
 	srv, addr := loopbackTURN(t, TURNConfig{}, clock)
-	ice := srv.Credentials("1-account-7", start.Add(time.Hour))
-	if !strings.HasPrefix(ice.URLs[0], "turn:"+addr) || !strings.HasSuffix(ice.Username, ":1-account-7") {
+	ice := srv.Credentials(1, "client-7", start.Add(time.Hour))
+	if !strings.HasPrefix(ice.URLs[0], "turn:"+addr) || !strings.HasPrefix(ice.Username, strconv.FormatInt(start.Add(time.Hour).Unix(), 10)+":1.client-7.") {
 		t.Fatalf("credentials: %+v", ice)
 	}
 	if _, _, err := turnClient(t, addr, ice.Username, ice.Credential); err != nil {
@@ -156,7 +164,7 @@ func TestPeerPolicy(t *testing.T) {
 func TestTURNRelayRefusesTheMachine(t *testing.T) {
 	clock := func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC) }
 	srv, addr := loopbackTURN(t, TURNConfig{}, clock)
-	ice := srv.Credentials("1-staff-1", clock().Add(time.Hour))
+	ice := srv.Credentials(1, "staff-1", clock().Add(time.Hour))
 	_, a, err := turnClient(t, addr, ice.Username, ice.Credential)
 	if err != nil {
 		t.Fatal(err)
@@ -205,4 +213,158 @@ func TestTURNRelayRefusesTheMachine(t *testing.T) {
 	} else if ne := (net.Error)(nil); !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatal(err)
 	}
+}
+
+// TestTURNRevoke: once a person's or a room's credentials are revoked, they
+// make no new relay and an existing relay can open no new permission (its
+// next refresh fails); credentials handed out afterwards work, and other
+// rooms and people are untouched.
+func TestTURNRevoke(t *testing.T) {
+	clock := func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC) }
+	srv, addr := loopbackTURN(t, TURNConfig{}, clock)
+	until := clock().Add(time.Hour)
+	client := srv.Credentials(1, "client-7", until)
+	staff := srv.Credentials(1, "staff-1", until)
+	other := srv.Credentials(2, "client-8", until)
+	_, relay, err := turnClient(t, addr, client.Username, client.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, peer, err := turnClient(t, addr, staff.Username, staff.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Revoke(ClientPerson(7))
+	if _, _, err := turnClient(t, addr, client.Username, client.Credential); err == nil {
+		t.Fatal("a revoked credential allocated a relay")
+	}
+	if _, err := relay.WriteTo([]byte("x"), peer.LocalAddr()); err == nil {
+		t.Fatal("a relay of a revoked credential opened a permission")
+	}
+	for _, ok := range []ICEServer{staff, other, srv.Credentials(1, "client-7", until)} {
+		if _, _, err := turnClient(t, addr, ok.Username, ok.Credential); err != nil {
+			t.Fatalf("%s refused after another revocation: %v", ok.Username, err)
+		}
+	}
+
+	// A room's revocation (its appointment cancelled) voids both parties'.
+	srv.Revoke(RoomKey(1))
+	if _, _, err := turnClient(t, addr, staff.Username, staff.Credential); err == nil {
+		t.Fatal("the credential of a closed room allocated a relay")
+	}
+	if _, _, err := turnClient(t, addr, other.Username, other.Credential); err != nil {
+		t.Fatalf("another room's credential refused: %v", err)
+	}
+	// A user name that is not one Foyer made is refused, even with its right password.
+	forged := "1795604400:1.client-7"
+	if _, _, err := turnClient(t, addr, forged, srv.password(forged)); err == nil {
+		t.Fatal("a user name without a serial allocated a relay")
+	}
+}
+
+// testCertificate makes a self-signed certificate for 127.0.0.1.
+func testCertificate(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// TestTURNOverTLS: with a certificate, the server also speaks TURN over TLS,
+// offered last (UDP, TCP, then TLS), and a client allocates a relay through
+// it; a connection that never finishes its handshake is cut.
+func TestTURNOverTLS(t *testing.T) {
+	clock := func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC) }
+	cert, pool := testCertificate(t)
+	tl, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, addr := loopbackTURN(t, TURNConfig{TLSListener: tl, Realm: "127.0.0.1",
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &cert, nil }}, clock)
+	ice := srv.Credentials(1, "client-7", clock().Add(time.Hour))
+	want := []string{"turn:" + addr + "?transport=udp", "turn:" + addr + "?transport=tcp", "turns:" + tl.Addr().String() + "?transport=tcp"}
+	if strings.Join(ice.URLs, " ") != strings.Join(want, " ") {
+		t.Fatalf("URLs %v, want %v", ice.URLs, want)
+	}
+
+	conn, err := tls.Dial("tcp", tl.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("TLS handshake: %v", err)
+	}
+	c, err := turn.NewClient(&turn.ClientConfig{TURNServerAddr: tl.Addr().String(), STUNServerAddr: tl.Addr().String(), Username: ice.Username,
+		Password: ice.Credential, Realm: "127.0.0.1", Conn: turn.NewSTUNConn(conn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := c.Allocate()
+	if err != nil {
+		t.Fatalf("allocate over TLS: %v", err)
+	}
+	defer relay.Close()
+	if _, port, _ := net.SplitHostPort(relay.LocalAddr().String()); port < "50000" || port > "50100" {
+		t.Fatalf("relay %v outside the relay ports", relay.LocalAddr())
+	}
+	// A peer that reads what the relay sends (a UDP relay of the server, as
+	// when both parties are relayed) receives it: media pass over TLS.
+	_, peer, err := turnClient(t, addr, ice.Username, ice.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := peer.WriteTo([]byte("open"), relay.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := relay.WriteTo([]byte("over tls"), peer.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	_ = peer.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "over tls" {
+		t.Fatalf("relayed over TLS: %q %v", buf[:n], err)
+	}
+}
+
+// TestTURNTLSNeedsACertificate: TURN over TLS without a certificate stops
+// Foyer at start with a message naming the setting.
+func TestTURNTLSNeedsACertificate(t *testing.T) {
+	_, err := StartTURN(TURNConfig{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", MinPort: 50000, MaxPort: 50100,
+		UDP: mustUDP(t), TCP: mustTCP(t)}, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "FOYER_TURN_TLS_ADDR needs a certificate") {
+		t.Fatalf("no certificate: %v", err)
+	}
+}
+
+func mustUDP(t *testing.T) net.PacketConn {
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func mustTCP(t *testing.T) net.Listener {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
