@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,8 @@ type config struct {
 	iceServers                string
 	turnAddr, turnPorts       string
 	turnAllowPeers            string
+	turnTLSAddr, turnTLSPub   string
+	tlsCert, tlsKey           string
 	// demoLang is the language of the practice "foyer demo" makes.
 	demoLang  string
 	maxUpload int64
@@ -195,6 +198,10 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.iceServers, "ice-servers", env("FOYER_ICE_SERVERS", ""), "STUN/TURN servers for video sessions: a JSON array of RTCIceServer, or stun: URLs separated by commas; empty: none (FOYER_ICE_SERVERS)")
 	fs.StringVar(&cfg.turnAddr, "turn-addr", env("FOYER_TURN_ADDR", ""), "public host:port of the embedded TURN server for video sessions, e.g. 203.0.113.5:3478; empty: no TURN server (FOYER_TURN_ADDR)")
 	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
+	fs.StringVar(&cfg.turnTLSAddr, "turn-tls-addr", env("FOYER_TURN_TLS_ADDR", ""), "address the TURN server also listens on for TURN over TLS, e.g. :5349, or 203.0.113.6:443 (a second address); needs -turn-addr and a certificate; empty: none (FOYER_TURN_TLS_ADDR)")
+	fs.StringVar(&cfg.turnTLSPub, "turn-tls-public", env("FOYER_TURN_TLS_PUBLIC", ""), "host:port browsers are given for TURN over TLS when it is not the portal's host at the port of -turn-tls-addr, e.g. turn.example.org:443 (FOYER_TURN_TLS_PUBLIC)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", env("FOYER_TLS_CERT", ""), "certificate file (PEM, with its chain) for TURN over TLS (FOYER_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", env("FOYER_TLS_KEY", ""), "private key file (PEM) of -tls-cert (FOYER_TLS_KEY)")
 	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
@@ -394,10 +401,19 @@ func serve(cfg config) error {
 		if err != nil {
 			return err
 		}
-		if turn, err = video.StartTURN(video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow}, time.Now, log); err != nil {
+		tc := video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow,
+			TLSAddr: cfg.turnTLSAddr, TLSPublic: cfg.turnTLSPub}
+		if cfg.turnTLSAddr != "" {
+			if tc.GetCertificate, err = certificateFiles(cfg.tlsCert, cfg.tlsKey); err != nil {
+				return err
+			}
+		}
+		if turn, err = video.StartTURN(tc, time.Now, log); err != nil {
 			return err
 		}
 		defer turn.Close()
+	} else if cfg.turnTLSAddr != "" {
+		return errors.New("FOYER_TURN_TLS_ADDR needs the TURN server: set FOYER_TURN_ADDR too")
 	}
 
 	opening := time.Now()
@@ -490,6 +506,43 @@ func purgeEach(del func(id uint64) error) share.Purger {
 		}
 		return nil
 	}
+}
+
+// certificateFiles serves the certificate in certFile and keyFile, read
+// again when either changes on disk (a renewal), for TURN over TLS.
+func certificateFiles(certFile, keyFile string) (func(*tls.ClientHelloInfo) (*tls.Certificate, error), error) {
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("FOYER_TURN_TLS_ADDR needs a certificate: set FOYER_TLS_CERT and FOYER_TLS_KEY (-tls-cert, -tls-key)")
+	}
+	var mu sync.Mutex
+	var cert *tls.Certificate
+	var stamp string
+	load := func() (*tls.Certificate, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		now := ""
+		for _, f := range []string{certFile, keyFile} {
+			if fi, err := os.Stat(f); err == nil {
+				now += fi.ModTime().String() + " "
+			}
+		}
+		if cert != nil && now == stamp {
+			return cert, nil
+		}
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			if cert != nil {
+				return cert, nil // a renewal half-written: keep the one that works
+			}
+			return nil, fmt.Errorf("FOYER_TLS_CERT and FOYER_TLS_KEY: %w", err)
+		}
+		cert, stamp = &c, now
+		return cert, nil
+	}
+	if _, err := load(); err != nil {
+		return nil, err
+	}
+	return func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return load() }, nil
 }
 
 // logDelivery says which channels have no delivery configured.

@@ -99,6 +99,8 @@ func TestVideoSession(t *testing.T) {
 	}
 	id := href[1]
 	staff.click(`#room-start`)
+	staff.expectIn("#room-setup", "Niveau du micro", "Caméra", "Tester le son")
+	staff.click(`#room-join`)
 	staff.expectIn("#room-status", "En attente de l’arrivée d’Éloïse Durand")
 
 	// The client signs in and joins from My Account's next session.
@@ -110,6 +112,8 @@ func TestVideoSession(t *testing.T) {
 	client.expect("Séance en vidéo avec Olive Owner")
 	client.axe()
 	client.click(`#room-start`)
+	client.expectIn("#room-status", "Votre caméra et votre micro sont activés")
+	client.click(`#room-join`)
 	client.expectIn("#room-status", "Olive Owner sait que vous êtes là")
 	client.screenshot("video-waiting")
 
