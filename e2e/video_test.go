@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,7 +69,8 @@ var roomHref = regexp.MustCompile(`/appointments/(\d+)/video`)
 // both decode the other's video. Another client is refused; when the
 // practitioner leaves, the client is told.
 func TestVideoSession(t *testing.T) {
-	browser := newMediaBrowser(t)
+	// Two fake cameras, for a switch during the session.
+	browser := mediaBrowser(t, chromedp.Flag("use-fake-ui-for-media-stream", true), chromedp.Flag("use-fake-device-for-media-stream", "device-count=2"))
 	srv := startFoyer(t)
 	staff := &page{t: t, ctx: browser, base: srv.base}
 	setUpPractice(staff)
@@ -147,10 +149,89 @@ func TestVideoSession(t *testing.T) {
 	client.screenshot("video-connected")
 	staff.screenshot("video-connected-staff")
 
+	// Each side grades its line, in words, and shows the other's.
+	for _, p := range []*page{staff, client} {
+		p.waitFor(20*time.Second, "a good line", `window.foyerRoom.quality().mine === "good" && window.foyerRoom.quality().theirs === "good"`)
+		p.expectIn("#room-quality", "Votre connexion : Bonne", ": Bonne")
+	}
+
 	// Mute: the other side is told.
 	client.click(`#room-mute`)
 	staff.expectIn("#remote-note", "Éloïse Durand a coupé son micro.")
 	client.expectIn("#room-mute", "Rétablir le micro")
+	client.click(`#room-mute`)
+	staff.eventually("the note gone", `document.getElementById("remote-note").hidden`)
+
+	// Another camera and another microphone, chosen during the session:
+	// the tracks are swapped on their senders, with no new negotiation, and
+	// the choice is remembered. (Chromium's second fake camera makes 16-bit
+	// depth frames, which no encoder takes: the video is checked once back
+	// on the first camera; the sound, on the second microphone.)
+	offers := js[int](staff, `window.foyerRoom.offers`)
+	client.click(`#room-devices`)
+	client.expectIn("#room-setup", "Caméra", "Micro")
+	client.axe()
+	choose := func(sel, kind, label string) {
+		t.Helper()
+		if _, err := chromedp.Run(client.ctx, chromedp.Evaluate[bool](`(s => { s.value = [...s.options].find(o => o.textContent === "`+label+`").value; s.dispatchEvent(new Event("change")); return true })(document.querySelector("`+sel+`"))`)); err != nil {
+			t.Fatal(err)
+		}
+		client.eventually(label+" sent", `(t => t && t.label === "`+label+`" && t.readyState === "live")(window.foyerRoom.`+kind+`Track())`)
+	}
+	choose("#pick-camera", "video", "fake_device_1")
+	choose("#pick-mic", "audio", "Fake Audio Input 1")
+	client.expectIn("#room-notice", "Appareil utilisé : Fake Audio Input 1.")
+	if remembered := js[string](client, `localStorage.getItem("foyer.room.devices")`); !strings.Contains(remembered, `"camera":"`) || !strings.Contains(remembered, `"mic":"`) {
+		t.Fatalf("device choice not remembered: %s", remembered)
+	}
+	audioIn := `(async () => { let b = 0; (await window.foyerRoom.pc().getStats()).forEach(r => { if (r.type === "inbound-rtp" && r.kind === "audio") b += r.bytesReceived; }); return b; })()`
+	soundNow, _ := chromedp.Run(staff.ctx, chromedp.Evaluate[int](audioIn, chromedp.EvalAwaitPromise))
+	staff.eventually("sound from the other microphone", audioIn+`.then(b => b > `+strconv.Itoa(soundNow+3000)+`)`)
+	choose("#pick-camera", "video", "fake_device_0")
+	framesNow := staff.frames()
+	staff.eventually("frames from the camera chosen again", framesJS+`.then(n => n > `+strconv.Itoa(framesNow+15)+`)`)
+	if n := js[int](staff, `window.foyerRoom.offers`); n != offers || js[string](client, `window.foyerRoom.pc().signalingState`) != "stable" {
+		t.Fatalf("switching devices negotiated again: %d offers, was %d", n, offers)
+	}
+	client.click(`#room-devices`)
+
+	// Audio only (offered on a poor line; the network tests make one): the
+	// video stops, the other side is told, the sound goes on; and back.
+	if _, err := chromedp.Run(client.ctx, chromedp.Evaluate[bool](`document.getElementById("room-audio-only").click(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	client.expectIn("#room-audio-mode", "Son seul : votre caméra n’est plus transmise")
+	staff.expectIn("#remote-note", "Éloïse Durand a choisi le son seul, à cause de la connexion.")
+	client.eventually("no video sent", `window.foyerRoom.videoTrack() === null`)
+	client.click(`#room-video-back`)
+	staff.eventually("the note gone", `document.getElementById("remote-note").hidden`)
+	framesNow = staff.frames()
+	staff.eventually("video again", framesJS+`.then(n => n > `+strconv.Itoa(framesNow+15)+`)`)
+
+	// The practitioner shares their screen: a bar says so, the client sees
+	// it; Stop brings the camera back.
+	staff.click(`#room-share`)
+	staff.expectIn("#room-sharing", "Vous partagez votre écran.", "Arrêter le partage")
+	client.expectIn("#remote-note", "Olive Owner partage son écran.")
+	staff.eventually("the screen sent", `window.foyerRoom.videoTrack().label.startsWith("screen")`)
+	framesNow = client.frames()
+	client.eventually("frames of the screen", framesJS+`.then(n => n > `+strconv.Itoa(framesNow+5)+`)`)
+	staff.screenshot("video-sharing")
+	staff.axe()
+	staff.click(`#room-share-stop`)
+	staff.eventually("the bar gone", `document.getElementById("room-sharing").hidden`)
+	client.eventually("the note gone", `document.getElementById("remote-note").hidden`)
+	// The client may share only once the practitioner allows it.
+	if js[bool](client, `!document.getElementById("room-share").hidden`) {
+		t.Fatal("the client can share before being allowed")
+	}
+	staff.click(`#room-allow-share`)
+	client.expectIn("#room-notice", "Olive Owner vous permet de partager votre écran")
+	client.click(`#room-share`)
+	staff.expectIn("#remote-note", "Éloïse Durand partage son écran.")
+	client.click(`#room-share-stop`)
+	staff.click(`#room-allow-share`)
+	client.eventually("the button gone again", `document.getElementById("room-share").hidden`)
 
 	// The network drops while the signalling stays: an ICE restart mends it
 	// (new ICE credentials, still connected, frames still coming).
@@ -236,4 +317,76 @@ func TestVideoCameraRefused(t *testing.T) {
 	denied.click(`#room-start`)
 	denied.expectIn("#room-problem", "Votre navigateur n’a pas l’autorisation d’utiliser la caméra et le micro", "Dans Chrome : cliquez sur l’icône à gauche de la barre d’adresse")
 	denied.screenshot("video-denied")
+}
+
+// TestVideoRoomLooks: the room's device check and session, in French and
+// in English, checked by axe and at phone widths; with FOYER_SCREENSHOTS
+// set, saved upright and sideways on a phone (375 px) and on a desktop.
+func TestVideoRoomLooks(t *testing.T) {
+	browser := newMediaBrowser(t)
+	srv := startFoyer(t)
+	staff := &page{t: t, ctx: browser, base: srv.base}
+	room := bookVideoSession(staff, "Éloïse", "Durand", "eloise@example.org", "bienvenue au cabinet")
+	client := newTab(t, browser, srv.base)
+	clientToRoom(client, "eloise@example.org", "bienvenue au cabinet")
+	for _, lang := range []struct{ code, check, ready, waiting string }{
+		{"fr", "Vérifiez votre caméra et le son", "Votre caméra et votre micro sont activés", "Vous êtes en salle d’attente"},
+		{"en", "Check your camera and sound", "Your camera and microphone are on", "You are in the waiting room"},
+	} {
+		if lang.code == "en" {
+			for _, p := range []*page{staff, client} {
+				p.submit(`form[action="/lang"]`)
+			}
+			staff.do(chromedp.Navigate(srv.base + room))
+		}
+		client.expectIn("#room-setup", lang.check)
+		client.axe()
+		shots(client, lang.code+"-setup")
+		client.click(`#room-start`)
+		client.expectIn("#room-status", lang.ready)
+		client.waitFor(10*time.Second, "the microphone level moves", `document.getElementById("mic-level").value > 0`)
+		client.axe()
+		shots(client, lang.code+"-check")
+		client.click(`#room-join`)
+		client.expectIn("#room-status", lang.waiting)
+		staff.enterRoom()
+		admit(staff, client)
+		client.waitFor(20*time.Second, "the line graded", `window.foyerRoom.quality().mine !== ""`)
+		client.axe()
+		staff.axe()
+		shots(client, lang.code+"-session")
+		shots(staff, lang.code+"-session-staff")
+		staff.click(`#room-leave`)
+		client.do(chromedp.Navigate(srv.base + client.location()))
+	}
+}
+
+// shots saves the page upright and sideways on a 375 px phone and on a
+// desktop, when FOYER_SCREENSHOTS names a folder.
+func shots(p *page, name string) {
+	p.t.Helper()
+	dir := os.Getenv("FOYER_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	defer p.restoreViewport()
+	for _, vp := range []struct {
+		suffix string
+		w, h   int64
+	}{{"portrait", 375, 812}, {"landscape", 812, 375}, {"desktop", 1280, 900}} {
+		p.do(chromedp.EmulateViewport(vp.w, vp.h))
+		if vp.suffix == "landscape" {
+			// Where a phone held sideways shows the room: scrolled to it.
+			if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.getElementById("room").scrollIntoView(), true`)); err != nil {
+				p.t.Fatal(err)
+			}
+		}
+		buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			p.t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "room-"+name+"-"+vp.suffix+".png"), buf, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
 }

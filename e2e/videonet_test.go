@@ -62,7 +62,7 @@ func (p *page) enterRoom() {
 // other's video; it returns how long that took for each.
 func admit(staff, client *page) (staffFirst, clientFirst time.Duration) {
 	staff.t.Helper()
-	staff.expectIn("#room-knock", "est en salle d’attente")
+	staff.do(chromedp.WaitVisible(chromedp.CSS("#room-knock")))
 	start := time.Now()
 	staff.click(`#room-admit`)
 	for clientFirst == 0 || staffFirst == 0 {

@@ -168,7 +168,7 @@
       }
       show(devices, true);
       show(btnJoin, true);
-      $("setup-intro").textContent = msgs.ready;
+      show($("setup-intro"), false);
       status(msgs.ready);
       startMeter();
       fillPickers();
