@@ -740,21 +740,22 @@ func TestVideoDropsOnTheRecord(t *testing.T) {
 	}
 }
 
-// waitForVideo waits (up to 5 s) until the appointment's video log satisfies ok.
-func waitForVideo(t *testing.T, st *store.Store, ok func([]store.VideoEvent) bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ap, err := st.Appointment(1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok(ap.Video) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("video log: %+v", ap.Video)
-		}
-		time.Sleep(10 * time.Millisecond)
+// TestVideoRoomSaysWhomToCall: when the connection does not come back, the
+// client's room names the practice's phone number (Settings), the
+// practitioner's the client's, each as a tel: link; a practice without a
+// number tells the client to contact it another way.
+func TestVideoRoomSaysWhomToCall(t *testing.T) {
+	a, owner, client := videoSetup(t)
+	a.advance(10 * time.Minute)
+	mustContain(t, client.get("/portal/video/1"), "Contact the practice by phone or email.")
+	if r := owner.post("/settings", formOf("name", "Cabinet Lumière", "default_lang", "fr", "time_zone", "Europe/Paris", "phone_region", "FR",
+		"currency", "EUR", "brand_color", "#2f5d62", "phone", "01 42 00 00 00", "vat_note", "TVA non applicable")); r.Code != http.StatusSeeOther {
+		t.Fatalf("settings: %d %s", r.Code, abbreviate(r.body))
 	}
+	r := client.get("/portal/video/1")
+	mustContain(t, r, "Call the practice:", `href="tel:&#43;33142000000"`, "01 42 00 00 00", "you will not need to be let in again")
+	mustNotContain(t, r, "Contact the practice by phone or email.")
+	owner.post("/clients/1", formOf("first_name", "Éloïse", "last_name", "Durand", "email", "eloise@example.org", "lang", "en",
+		"phone_0", "06 12 34 56 78", "phone_0_type", "mobile", "practitioner", "1"))
+	mustContain(t, owner.get("/appointments/1/video"), "Call Éloïse Durand:", `href="tel:&#43;33612345678"`, "go on with the session by phone")
 }
