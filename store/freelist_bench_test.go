@@ -33,7 +33,7 @@ func openBolt(b *testing.B, path string, noSync bool) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: &countedDB{DB: db}}
 	if err := s.migrate(""); err != nil {
 		b.Fatal(err)
 	}

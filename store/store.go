@@ -97,7 +97,7 @@ const FileName = "foyer.db"
 
 // Store is Foyer's storage: one bbolt file.
 type Store struct {
-	db      *bolt.DB
+	db      *countedDB
 	secrets Secrets
 	sealKey []byte // see seal.go
 	staff   staffCache
@@ -147,7 +147,7 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
 	// A read transaction begun inside bolt.Open is its walk of the file.
-	s := &Store{db: db, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+	s := &Store{db: &countedDB{DB: db}, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
 	if err := s.migrate(o.secretKey); err != nil {
 		_ = db.Close()
 		return nil, err
