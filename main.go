@@ -34,6 +34,7 @@ import (
 	"foyer/jobs"
 	"foyer/locales"
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/share"
 	"foyer/store"
 	"foyer/video"
@@ -477,23 +478,28 @@ func services(st *store.Store, base *url.URL) (handlers.Services, error) {
 	if err != nil {
 		return handlers.Services{}, err
 	}
-	shares := newShareEngine(st, time.Now)
+	shares, presos := newShareEngine(st, time.Now)
 	mailer, err := mail.New(mail.Config{Store: st, Shares: shares, Catalog: cat, Templates: templates, BaseURL: base, Now: time.Now})
 	if err != nil {
 		return handlers.Services{}, err
 	}
-	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Catalog: cat}, nil
+	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Presos: presos, Catalog: cat}, nil
 }
 
-// newShareEngine is the share engine with what each kind of share holds,
-// which its purge removes from the store: a document share's files, a preso
-// share's snapshots (a signature keeps its snapshot's SHA-256, which is what
-// the certificate states).
-func newShareEngine(st *store.Store, now func() time.Time) *share.Engine {
+// newShareEngine is the share engine with each kind of share: who may open
+// its links (a document share's recipient unless their client record is
+// archived; a preso's contacts still on it and not archived), and what it
+// holds, which its purge removes from the store (a document share's files,
+// a preso share's snapshot: a signature keeps its snapshot's SHA-256, which
+// is what the certificate states). It returns the presos over it too.
+func newShareEngine(st *store.Store, now func() time.Time) (*share.Engine, *preso.Service) {
 	e := share.New(st, now)
+	p := preso.New(st, e, now)
+	e.OnAudience(store.ShareFiles, share.FilesAudience)
+	e.OnAudience(store.SharePreso, p.Audience)
 	e.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
-	e.OnPurge(store.SharePreso, purgeEach(st.DeleteSnapshot))
-	return e
+	e.OnPurge(store.SharePreso, p.Purge)
+	return e, p
 }
 
 // purgeEach is a share.Purger removing each item of a share's snapshot with del.

@@ -19,6 +19,7 @@ import (
 	"foyer/jobs"
 	"foyer/locales"
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -62,8 +63,11 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 		t.Fatal(err)
 	}
 	shares := share.New(st, a.now)
+	presos := preso.New(st, shares, a.now)
+	shares.OnAudience(store.ShareFiles, share.FilesAudience)
+	shares.OnAudience(store.SharePreso, presos.Audience)
 	shares.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
-	shares.OnPurge(store.SharePreso, purgeEach(st.DeleteSnapshot))
+	shares.OnPurge(store.SharePreso, presos.Purge)
 	base := cfg.BaseURL
 	if base == nil {
 		base, _ = url.Parse("http://localhost:8080")
@@ -74,7 +78,7 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 	}
 	worker := delivery.NewWorker(st, nil, nil, mailer, log)
 	worker.Now = a.now
-	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Catalog: cat}, cfg, log, a.now)
+	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Presos: presos, Catalog: cat}, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"foyer/delivery"
 	"foyer/locales"
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/share"
 	"foyer/static"
 	"foyer/store"
@@ -51,7 +52,9 @@ type Services struct {
 	// Mail writes messages (the Outbox page, previews) and composes share messages.
 	Mail *mail.Mailer
 	// Shares runs share links: presos are its "preso" kind, documents its "files" kind.
-	Shares  *share.Engine
+	Shares *share.Engine
+	// Presos holds the rules of presos, shared through Shares.
+	Presos  *preso.Service
 	Catalog *locales.Catalog
 }
 
@@ -69,6 +72,8 @@ type Handler struct {
 	mail     *mail.Mailer
 	// shares runs share links (package share): presos are its "preso" kind, documents its "files" kind.
 	shares *share.Engine
+	// presos holds the rules of presos (package preso).
+	presos *preso.Service
 	cfg    Config
 	log    *slog.Logger
 	// now is the clock; tests move it instead of sleeping.
@@ -106,7 +111,7 @@ type Handler struct {
 // New builds the handler over the services main built and parses the layout
 // (a page is parsed when first shown: see views.Engine).
 func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
-	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Catalog == nil {
+	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Catalog == nil {
 		return nil, errors.New("handlers: a service is missing")
 	}
 	s := sv.Store
@@ -127,7 +132,7 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
+	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, presos: sv.Presos, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
 		if d <= 0 {

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"foyer/markdown"
-	"foyer/share"
+	"foyer/preso"
 	"foyer/store"
 	"foyer/views"
 )
@@ -22,7 +21,6 @@ import (
 const (
 	maxPresoTitle = 120
 	maxSlideTitle = 160
-	maxSlides     = 200
 	maxSlideImage = 2 << 20
 	maxSlideSide  = 6000
 	// slideImageSide is the largest side an image is kept at: wider than
@@ -31,31 +29,38 @@ const (
 	contactResults = 10
 )
 
-// loadPreso loads the preso of the route, or 404 when the user may not see it:
-// a preso is its owner's, and every owner's and admin's; a template is the
-// owners' and admins'. A practitioner cannot learn that another's preso exists.
-func (h *Handler) loadPreso(c echo.Context) (store.Preso, error) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
-	if err != nil {
-		return store.Preso{}, echo.ErrNotFound
-	}
-	p, err := h.store.Preso(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return p, echo.ErrNotFound
-	} else if err != nil {
-		return p, err
-	}
-	if !mayEditPreso(currentUser(c), p) {
-		return store.Preso{}, echo.ErrNotFound
-	}
-	return p, nil
+// editor is the signed-in staff member as presos know them.
+func editor(c echo.Context) preso.Editor {
+	u := currentUser(c)
+	return preso.Editor{ID: u.ID, Admin: isAdmin(u)}
 }
 
-func mayEditPreso(u *store.Staff, p store.Preso) bool {
-	if isAdmin(u) {
-		return true
+// presoID is the preso ID of the route; 0 when malformed (no preso has it).
+func presoID(c echo.Context) uint64 {
+	id, _ := strconv.ParseUint(c.Param("id"), 10, 64)
+	return id
+}
+
+// presoError is the answer to an error of the preso domain.
+func presoError(err error) error {
+	switch {
+	case errors.Is(err, preso.ErrNotFound):
+		return echo.ErrNotFound
+	case errors.Is(err, preso.ErrTooManySlides):
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.preso_too_many_slides")
+	case errors.Is(err, preso.ErrOrderChanged):
+		return echo.NewHTTPError(http.StatusConflict, "error.preso_stale")
+	case errors.Is(err, preso.ErrNotColleague):
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
 	}
-	return !p.Template && p.OwnerID == u.ID
+	return err
+}
+
+// loadPreso loads the preso of the route, or 404 when the user may not open
+// it (preso.MayEdit): a practitioner cannot learn that another's preso exists.
+func (h *Handler) loadPreso(c echo.Context) (store.Preso, error) {
+	p, err := h.presos.Get(editor(c), presoID(c))
+	return p, presoError(err)
 }
 
 // visibleClient loads a client the user may see (their own; any for owners and admins), else 404.
@@ -74,11 +79,7 @@ func (h *Handler) visibleClient(u *store.Staff, id uint64) (store.Client, error)
 
 // clientPresos lists the presos a client is a contact of that the user may open.
 func (h *Handler) clientPresos(u *store.Staff, clientID uint64) ([]store.Preso, error) {
-	all, err := h.store.ClientPresos(clientID)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(all, func(p store.Preso) bool { return !mayEditPreso(u, p) }), nil
+	return h.presos.OfClient(preso.Editor{ID: u.ID, Admin: isAdmin(u)}, clientID)
 }
 
 // slideParam reads the slide ID of the route; 0 when malformed.
@@ -100,16 +101,7 @@ type presoRow struct {
 
 // presoList lists the user's presos (everyone's for owners and admins) and the practice templates.
 func (h *Handler) presoList(c echo.Context) error {
-	user := currentUser(c)
-	f := store.PresoFilter{}
-	if !isAdmin(user) {
-		f.OwnerID = user.ID
-	}
-	presos, err := h.store.ListPresos(f)
-	if err != nil {
-		return err
-	}
-	templates, err := h.store.ListPresos(store.PresoFilter{Templates: true})
+	presos, templates, err := h.presos.List(editor(c))
 	if err != nil {
 		return err
 	}
@@ -142,45 +134,23 @@ func (h *Handler) createPreso(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	title := f.text("title", maxPresoTitle, false)
-	from := f.id("template", false)
+	l := h.loc(c)
+	d := preso.Draft{Title: f.text("title", maxPresoTitle, false), Template: f.id("template", false),
+		AsTemplate: f.checkbox("as_template"), Untitled: l.T("preso.untitled"), FirstSlide: l.T("preso.first_slide")}
 	clientID := f.id("client", false)
-	asTemplate := f.checkbox("as_template") && isAdmin(user)
 	if !f.ok() {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	now := h.now().UTC()
-	p := store.Preso{OwnerID: user.ID, Template: asTemplate, CreatedAt: now, Visibility: store.VisibilityAnyone}
-	if from != 0 {
-		t, err := h.store.Preso(from)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Template) {
-			return echo.ErrNotFound
-		} else if err != nil {
-			return err
-		}
-		p.Title, p.Slides, p.NextSlideID = t.Title, t.Slides, t.NextSlideID
-		for i := range p.Slides {
-			p.Slides[i].Rev = 1
-		}
-	}
-	if title != "" {
-		p.Title = title
-	}
-	if p.Title == "" {
-		p.Title = h.loc(c).T("preso.untitled")
-	}
-	if clientID != 0 && !asTemplate {
+	if clientID != 0 && !(d.AsTemplate && isAdmin(user)) {
 		cl, err := h.visibleClient(user, clientID)
 		if err != nil {
 			return err
 		}
-		p.ContactIDs = []uint64{cl.ID}
+		d.Contact = cl.ID
 	}
-	if len(p.Slides) == 0 {
-		p.AddSlide(store.Slide{Kind: store.SlideContent, Title: h.loc(c).T("preso.first_slide")})
-	}
-	if err := h.store.CreatePreso(&p, user.ID); err != nil {
-		return err
+	p, err := h.presos.Create(editor(c), d)
+	if err != nil {
+		return presoError(err)
 	}
 	return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10))
 }
@@ -252,25 +222,18 @@ func (h *Handler) presoPage(c echo.Context, p store.Preso, selected uint64) (*vi
 	if err != nil {
 		return nil, err
 	}
-	events, err := h.store.PresoActivity(p.ID)
+	events, err := h.presos.Activity(p)
 	if err != nil {
 		return nil, err
 	}
+	l := h.loc(c)
 	for _, e := range events {
-		if e.Kind == "signed" {
-			// OtherID is the signature: what was typed, and who the viewing was for.
-			sig, err := h.store.Signature(e.OtherID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			sig = h.withViewing(sig)
-			l := h.loc(c)
-			d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_signed", "Name", sig.Name, "Identity", h.signerIdentity(l, sig))})
+		if sig := e.Signature; sig != nil {
+			// What was typed, and who the viewing was for.
+			d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_signed", "Name", sig.Name, "Identity", h.signerIdentity(l, *sig))})
 			continue
 		}
-		d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: h.loc(c).T("preso.activity_"+e.Kind, "Staff", names[e.StaffID], "Other", names[e.OtherID])})
+		d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_"+e.Kind, "Staff", names[e.StaffID], "Other", names[e.OtherID])})
 	}
 	if q := strings.TrimSpace(c.QueryParam("q")); q != "" && !p.Template {
 		if len(q) > 200 {
@@ -343,40 +306,17 @@ func presoURL(p store.Preso, slide uint64) string {
 	return u
 }
 
-// changePreso applies fn to the preso of the route and redirects back to its screen.
-// content says whether the change alters what a share shows (it then becomes out of date).
-func (h *Handler) changePreso(c echo.Context, content bool, fn func(*store.Preso) (uint64, []store.PresoEvent, error)) error {
-	p, sel, err := h.updatePreso(c, content, fn)
+// changePreso applies change (a preso.Service method) to the preso of the
+// route and redirects back to its screen, slide sel selected.
+func (h *Handler) changePreso(c echo.Context, sel uint64, change func(e preso.Editor, id uint64) (store.Preso, error)) error {
+	if _, err := c.FormParams(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	p, err := change(editor(c), presoID(c))
 	if err != nil {
-		return err
+		return presoError(err)
 	}
 	return h.redirect(c, presoURL(p, sel))
-}
-
-// updatePreso is changePreso without the answer: it returns the preso as
-// saved and the slide to show.
-func (h *Handler) updatePreso(c echo.Context, content bool, fn func(*store.Preso) (uint64, []store.PresoEvent, error)) (store.Preso, uint64, error) {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return p, 0, err
-	}
-	if _, err := c.FormParams(); err != nil {
-		return p, 0, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
-	}
-	var sel uint64
-	p, err = h.store.UpdatePreso(p.ID, h.now().UTC(), func(p *store.Preso) ([]store.PresoEvent, error) {
-		// Checked again inside the transaction: a hand-over may have happened since.
-		if !mayEditPreso(currentUser(c), *p) {
-			return nil, echo.ErrNotFound
-		}
-		s, events, err := fn(p)
-		sel = s
-		if err == nil && content {
-			p.Content++
-		}
-		return events, err
-	})
-	return p, sel, err
 }
 
 func (h *Handler) renamePreso(c echo.Context) error {
@@ -397,10 +337,7 @@ func (h *Handler) renamePreso(c echo.Context) error {
 		pg.Form["preso_title"], pg.Errors, pg.ErrArgs = f.vals["preso_title"], f.errs, f.args
 		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
 	}
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		p.Title = t
-		return 0, nil, nil
-	})
+	return h.changePreso(c, 0, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.Rename(e, id, t) })
 }
 
 func (h *Handler) addPresoContact(c echo.Context) error {
@@ -413,26 +350,12 @@ func (h *Handler) addPresoContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.changePreso(c, false, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		if p.Template {
-			return 0, nil, echo.ErrNotFound
-		}
-		if !p.HasContact(cl.ID) {
-			p.ContactIDs = append(p.ContactIDs, cl.ID)
-		}
-		return 0, nil, nil
-	})
+	return h.changePreso(c, 0, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.AddContact(e, id, cl.ID) })
 }
 
 func (h *Handler) removePresoContact(c echo.Context) error {
 	cid, _ := strconv.ParseUint(c.Param("cid"), 10, 64)
-	return h.changePreso(c, false, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		p.ContactIDs = slices.DeleteFunc(p.ContactIDs, func(id uint64) bool { return id == cid })
-		if len(p.ContactIDs) == 0 && p.Visibility == store.VisibilityContacts {
-			p.Visibility = store.VisibilityAnyone
-		}
-		return 0, nil, nil
-	})
+	return h.changePreso(c, 0, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.RemoveContact(e, id, cid) })
 }
 
 // handOver gives the preso to a colleague; the activity says so.
@@ -443,28 +366,21 @@ func (h *Handler) handOver(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
 	st, err := h.store.Staff(to)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Active) {
+	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
 	} else if err != nil {
 		return err
 	}
-	user := currentUser(c)
 	p, err := h.loadPreso(c)
 	if err != nil {
 		return err
 	}
-	_, err = h.store.UpdatePreso(p.ID, h.now().UTC(), func(p *store.Preso) ([]store.PresoEvent, error) {
-		if !mayEditPreso(user, *p) || p.Template {
-			return nil, echo.ErrNotFound
-		}
-		p.OwnerID = st.ID
-		return []store.PresoEvent{{At: h.now().UTC(), Kind: "handed_over", StaffID: user.ID, OtherID: st.ID}}, nil
-	})
-	if err != nil {
-		return err
+	e := editor(c)
+	if _, err := h.presos.HandOver(e, p.ID, st); err != nil {
+		return presoError(err)
 	}
 	h.setFlash(c, "flash.preso.handed_over")
-	if mayEditPreso(user, p) && (isAdmin(user) || st.ID == user.ID) {
+	if e.Admin || st.ID == e.ID {
 		return h.redirect(c, presoURL(p, 0))
 	}
 	return h.redirect(c, "/presos")
@@ -472,39 +388,24 @@ func (h *Handler) handOver(c echo.Context) error {
 
 func (h *Handler) addSlide(c echo.Context) error {
 	kind := store.SlideKind(c.FormValue("kind"))
-	if kind != store.SlideSigning {
-		kind = store.SlideContent
+	title := h.loc(c).T("preso.new_slide")
+	if kind == store.SlideSigning {
+		title = h.loc(c).T("preso.signing_slide_title")
 	}
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		if len(p.Slides) >= maxSlides {
-			return 0, nil, echo.NewHTTPError(http.StatusUnprocessableEntity, "error.preso_too_many_slides")
-		}
-		title := h.loc(c).T("preso.new_slide")
-		if kind == store.SlideSigning {
-			title = h.loc(c).T("preso.signing_slide_title")
-		}
-		s := p.AddSlide(store.Slide{Kind: kind, Title: title})
-		return s.ID, nil, nil
-	})
+	if _, err := c.FormParams(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	p, sid, err := h.presos.AddSlide(editor(c), presoID(c), kind, title)
+	if err != nil {
+		return presoError(err)
+	}
+	return h.redirect(c, presoURL(p, sid))
 }
 
 func (h *Handler) moveSlide(c echo.Context) error {
 	sid := slideParam(c)
 	up := c.FormValue("dir") == "up"
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		_, i := p.Slide(sid)
-		if i < 0 {
-			return 0, nil, echo.ErrNotFound
-		}
-		j := i + 1
-		if up {
-			j = i - 1
-		}
-		if j >= 0 && j < len(p.Slides) {
-			p.Slides[i], p.Slides[j] = p.Slides[j], p.Slides[i]
-		}
-		return sid, nil, nil
-	})
+	return h.changePreso(c, sid, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.MoveSlide(e, id, sid, up) })
 }
 
 // reorderSlides takes the whole order at once (the drag and drop of the slide list).
@@ -517,45 +418,17 @@ func (h *Handler) reorderSlides(c echo.Context) error {
 		}
 		ids = append(ids, id)
 	}
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		if len(ids) != len(p.Slides) {
-			return 0, nil, echo.NewHTTPError(http.StatusConflict, "error.preso_stale")
-		}
-		out := make([]store.Slide, 0, len(ids))
-		for _, id := range ids {
-			s, _ := p.Slide(id)
-			if s == nil || slices.ContainsFunc(out, func(o store.Slide) bool { return o.ID == id }) {
-				return 0, nil, echo.NewHTTPError(http.StatusConflict, "error.preso_stale")
-			}
-			out = append(out, *s)
-		}
-		p.Slides = out
-		return 0, nil, nil
-	})
+	return h.changePreso(c, 0, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.Reorder(e, id, ids) })
 }
 
 func (h *Handler) toggleSlide(c echo.Context) error {
 	sid := slideParam(c)
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		s, _ := p.Slide(sid)
-		if s == nil {
-			return 0, nil, echo.ErrNotFound
-		}
-		s.Excluded = !s.Excluded
-		return sid, nil, nil
-	})
+	return h.changePreso(c, sid, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.ToggleSlide(e, id, sid) })
 }
 
 func (h *Handler) deleteSlide(c echo.Context) error {
 	sid := slideParam(c)
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		_, i := p.Slide(sid)
-		if i < 0 {
-			return 0, nil, echo.ErrNotFound
-		}
-		p.Slides = slices.Delete(p.Slides, i, i+1)
-		return 0, nil, nil
-	})
+	return h.changePreso(c, 0, func(e preso.Editor, id uint64) (store.Preso, error) { return h.presos.DeleteSlide(e, id, sid) })
 }
 
 type saveState struct {
@@ -588,29 +461,15 @@ func (h *Handler) saveSlide(c echo.Context) error {
 	rev, _ := strconv.ParseUint(c.FormValue("rev"), 10, 64)
 	var saved store.Slide
 	if f.ok() {
-		p, err = h.store.UpdatePreso(p.ID, h.now().UTC(), func(p *store.Preso) ([]store.PresoEvent, error) {
-			if !mayEditPreso(currentUser(c), *p) {
-				return nil, echo.ErrNotFound
-			}
-			s, _ := p.Slide(sid)
-			if s == nil {
-				return nil, echo.ErrNotFound
-			}
-			if s.Rev != rev {
-				return nil, store.ErrStale
-			}
-			if s.Title != title || s.Body != body {
-				s.Title, s.Body = title, body
-				s.Rev++
-				p.Content++
-			}
-			saved = *s
-			return nil, nil
-		})
+		var changed store.Preso
+		changed, saved, err = h.presos.SaveSlide(editor(c), p.ID, sid, rev, title, body)
+		if err == nil {
+			p = changed
+		}
 	}
-	stale := errors.Is(err, store.ErrStale)
+	stale := errors.Is(err, preso.ErrStale)
 	if err != nil && !stale {
-		return err
+		return presoError(err)
 	}
 	if !isHTMX(c) {
 		if f.ok() && !stale {
@@ -644,8 +503,10 @@ func (h *Handler) saveSlide(c echo.Context) error {
 		for i, s := range p.Slides {
 			st.Slides = append(st.Slides, slideRow{Slide: s, N: i + 1, First: i == 0, Last: i == len(p.Slides)-1, Current: s.ID == sid})
 		}
-		if sv, err := h.presoShareView(c, p); err == nil && sv != nil {
-			st.OutOfDate = sv.OutOfDate
+		if !p.Template {
+			if box, err := h.presos.Box(p); err == nil {
+				st.OutOfDate = box.OutOfDate
+			}
 		}
 	}
 	// 422 is swapped by the page's HTMX settings (other errors reload the page,
@@ -661,14 +522,8 @@ func (h *Handler) saveSlide(c echo.Context) error {
 func (h *Handler) uploadSlideImage(c echo.Context) error {
 	sid := slideParam(c)
 	if c.FormValue("remove") != "" {
-		return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-			s, _ := p.Slide(sid)
-			if s == nil {
-				return 0, nil, echo.ErrNotFound
-			}
-			s.Image, s.ImageType = "", ""
-			s.Rev++
-			return sid, nil, nil
+		return h.changePreso(c, sid, func(e preso.Editor, id uint64) (store.Preso, error) {
+			return h.presos.SetSlideImage(e, id, sid, "", "")
 		})
 	}
 	p, err := h.loadPreso(c)
@@ -700,14 +555,8 @@ func (h *Handler) uploadSlideImage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.changePreso(c, true, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		s, _ := p.Slide(sid)
-		if s == nil {
-			return 0, nil, echo.ErrNotFound
-		}
-		s.Image, s.ImageType = digest, typ
-		s.Rev++
-		return sid, nil, nil
+	return h.changePreso(c, sid, func(e preso.Editor, id uint64) (store.Preso, error) {
+		return h.presos.SetSlideImage(e, id, sid, digest, typ)
 	})
 }
 
@@ -725,11 +574,9 @@ func (h *Handler) slideImage(c echo.Context) error {
 }
 
 func (h *Handler) serveSlideImage(c echo.Context, digest, typ string) error {
-	data, err := h.store.SlideImage(digest)
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
-	} else if err != nil {
-		return err
+	data, err := h.presos.SlideImage(digest)
+	if err != nil {
+		return presoError(err)
 	}
 	hd := c.Response().Header()
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
@@ -737,6 +584,12 @@ func (h *Handler) serveSlideImage(c echo.Context, digest, typ string) error {
 	// Addressed by content: the same URL always means the same bytes.
 	hd.Set("Cache-Control", "private, max-age=31536000, immutable")
 	return c.Blob(http.StatusOK, typ, data)
+}
+
+// visibilityProblems say why "contacts only" cannot be chosen.
+var visibilityProblems = map[error]string{
+	preso.ErrNoContacts: "preso.visibility_needs_contacts",
+	preso.ErrNoMobiles:  "preso.visibility_needs_mobiles",
 }
 
 // setVisibility sets who may open the preso's share link. "Contacts only" needs
@@ -750,67 +603,19 @@ func (h *Handler) setVisibility(c echo.Context) error {
 	if v != store.VisibilityAnyone && v != store.VisibilityContacts {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	if v == store.VisibilityContacts {
-		_, missing, err := h.presoContacts(p)
+	p, tightened, err := h.presos.SetVisibility(editor(c), p.ID, v)
+	if problem := visibilityProblems[err]; problem != "" {
+		pg, err := h.presoPage(c, p, 0)
 		if err != nil {
 			return err
 		}
-		if len(missing) > 0 || len(p.ContactIDs) == 0 {
-			pg, err := h.presoPage(c, p, 0)
-			if err != nil {
-				return err
-			}
-			pg.Errors["visibility"] = "preso.visibility_needs_mobiles"
-			if len(p.ContactIDs) == 0 {
-				pg.Errors["visibility"] = "preso.visibility_needs_contacts"
-			}
-			return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
-		}
+		pg.Errors["visibility"] = problem
+		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
+	} else if err != nil {
+		return presoError(err)
 	}
-	p, _, err = h.updatePreso(c, false, func(p *store.Preso) (uint64, []store.PresoEvent, error) {
-		if p.Template {
-			return 0, nil, echo.ErrNotFound
-		}
-		p.Visibility = v
-		return 0, nil, nil
-	})
-	if err != nil {
-		return err
-	}
-	if v == store.VisibilityContacts {
-		if tightened, err := h.tightenPresoShares(p); err != nil {
-			return err
-		} else if tightened {
-			h.setFlash(c, "flash.preso.links_tightened")
-		}
+	if tightened {
+		h.setFlash(c, "flash.preso.links_tightened")
 	}
 	return h.redirect(c, presoURL(p, 0))
-}
-
-// tightenPresoShares applies "contacts only" at once to the preso's live links
-// still open to anyone: whoever has the link open, or opens it, proves who
-// they are with a code from now on. The slides stay as shared until Refresh
-// link; a looser visibility waits for Refresh link too, since it gives more.
-func (h *Handler) tightenPresoShares(p store.Preso) (bool, error) {
-	shares, err := h.store.SharesOfSubject(store.SharePreso, p.ID)
-	if err != nil {
-		return false, err
-	}
-	recipients, err := h.presoRecipients(p)
-	if err != nil {
-		return false, err
-	}
-	tightened := false
-	for _, sh := range shares {
-		if !sh.Live() || sh.Visibility == store.VisibilityContacts {
-			continue
-		}
-		if _, err := h.shares.Retarget(sh.ID, recipients, store.VisibilityContacts); errors.Is(err, share.ErrEnded) {
-			continue
-		} else if err != nil {
-			return tightened, err
-		}
-		tightened = true
-	}
-	return tightened, nil
 }

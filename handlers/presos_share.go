@@ -9,14 +9,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/preso"
 	"foyer/share"
 	"foyer/store"
 )
 
 // The staff side of sharing a preso: the sharing box (Create link, Copy link,
 // Refresh link, Expire, the Signing panel) and each share as an activity. The
-// share itself is the share engine's (package share), of kind "preso", whose
-// snapshot is one store.Snapshot of the included slides.
+// rules are the preso domain's (preso.Service); the share itself is the
+// share engine's, of kind "preso".
 
 // shareView is the preso's sharing box.
 type shareView struct {
@@ -58,11 +59,11 @@ type signatureRow struct {
 	Through string
 }
 
-// presoShares returns the preso's shares, newest first.
-func (h *Handler) presoShares(presoID uint64) ([]store.Share, error) {
-	all, err := h.store.SharesOfSubject(store.SharePreso, presoID)
-	slices.SortFunc(all, func(a, b store.Share) int { return b.CreatedAt.Compare(a.CreatedAt) })
-	return all, err
+// shareProblems say why a preso cannot be shared as it is.
+var shareProblems = map[error]string{
+	preso.ErrNoContacts: "preso.share_needs_contacts",
+	preso.ErrNoSlides:   "preso.share_needs_slides",
+	preso.ErrNoMobiles:  "preso.visibility_needs_mobiles",
 }
 
 // presoShareView reads the sharing box of a preso (nil for a template).
@@ -70,38 +71,24 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 	if p.Template {
 		return nil, nil
 	}
-	all, err := h.presoShares(p.ID)
+	box, err := h.presos.Box(p)
 	if err != nil {
 		return nil, err
 	}
 	pg := h.page(c, "preso.title")
-	v := &shareView{PresoID: p.ID, Visibility: p.Visibility, Signing: p.HasSigning()}
+	l := h.loc(c)
+	v := &shareView{PresoID: p.ID, Visibility: p.Visibility, Signing: p.HasSigning(), OutOfDate: box.OutOfDate}
 	if len(p.ContactIDs) == 0 {
 		v.Problem = "preso.share_needs_contacts"
 	}
-	l := h.loc(c)
-	for _, sh := range all {
-		row := shareRow{Share: sh, Created: pg.DateTime(sh.CreatedAt), Expires: pg.DateTime(sh.ExpiresAt), State: string(h.shares.State(sh))}
-		row.Live = row.State == string(store.ShareActive) || row.State == string(store.ShareLocked)
-		if row.Live {
-			token, err := h.shares.Link(sh)
-			if err != nil {
-				return nil, err
-			}
-			row.Link = h.link("/s/" + token)
+	for _, ls := range box.Links {
+		row := shareRow{Share: ls.Share, Created: pg.DateTime(ls.Share.CreatedAt), Expires: pg.DateTime(ls.Share.ExpiresAt),
+			State: string(ls.State), Viewers: ls.Viewers, Live: ls.Live}
+		if ls.Token != "" {
+			row.Link = h.link("/s/" + ls.Token)
 		}
-		viewings, err := h.store.ShareViewings(sh.ID)
-		if err != nil {
-			return nil, err
-		}
-		row.Viewers = len(viewings)
 		// Signatures stay listed whatever became of the link they came through.
-		sigs, err := h.store.ShareSignatures(sh.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range sigs {
-			s = h.withViewing(s)
+		for _, s := range ls.Signatures {
 			sr := signatureRow{Signature: s, When: pg.DateTime(s.At), Identity: h.signerIdentity(l, s)}
 			if msg := nameDiffers(s); msg != "" {
 				sr.Differs = l.T(msg)
@@ -119,75 +106,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 	}
 	// Newest signature first, across all the links.
 	slices.SortStableFunc(v.Signatures, func(a, b signatureRow) int { return b.At.Compare(a.At) })
-	if v.Live != nil {
-		if v.OutOfDate, err = h.shareOutOfDate(p, v.Live.Share); err != nil {
-			return nil, err
-		}
-	}
 	return v, nil
-}
-
-// shareOutOfDate tells whether a share shows less than the preso would now.
-func (h *Handler) shareOutOfDate(p store.Preso, sh store.Share) (bool, error) {
-	if len(sh.Snapshot) != 1 {
-		return true, nil
-	}
-	snap, err := h.store.Snapshot(sh.Snapshot[0])
-	if errors.Is(err, store.ErrNotFound) {
-		return true, nil
-	} else if err != nil {
-		return false, err
-	}
-	if snap.Content != p.Content || sh.Visibility != p.Visibility {
-		return true, nil
-	}
-	recipients, err := h.presoRecipients(p)
-	if err != nil {
-		return false, err
-	}
-	return !slices.EqualFunc(recipients, sh.Recipients, func(a, b store.ShareRecipient) bool {
-		return a.ClientID == b.ClientID && a.Name == b.Name && a.Email == b.Email && slices.Equal(a.Mobiles, b.Mobiles)
-	}), nil
-}
-
-// presoRecipients turns the preso's contacts into share recipients, with the
-// numbers that can receive a code.
-func (h *Handler) presoRecipients(p store.Preso) ([]store.ShareRecipient, error) {
-	var out []store.ShareRecipient
-	for _, id := range p.ContactIDs {
-		cl, err := h.store.Client(id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		r := store.ShareRecipient{Name: cl.Name(), Email: cl.Email, Lang: cl.Lang, ClientID: cl.ID}
-		for _, ph := range cl.Phones {
-			if ph.ReceivesCodes() {
-				r.Mobiles = append(r.Mobiles, ph.Number)
-			}
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// checkShareable says why the preso cannot be shared as it is, "" when it can.
-func (h *Handler) checkShareable(p store.Preso, recipients []store.ShareRecipient) string {
-	if len(recipients) == 0 {
-		return "preso.share_needs_contacts"
-	}
-	if len(p.Included()) == 0 {
-		return "preso.share_needs_slides"
-	}
-	if p.Visibility == store.VisibilityContacts {
-		for _, r := range recipients {
-			if len(r.Mobiles) == 0 {
-				return "preso.visibility_needs_mobiles"
-			}
-		}
-	}
-	return ""
 }
 
 // shareBox is the sharing box: a dialog over the preso screen for HTMX, a page without JavaScript.
@@ -213,53 +132,31 @@ func (h *Handler) renderShareBox(c echo.Context, p store.Preso, fresh bool, prob
 	return h.render(c, status, "preso_share", pg)
 }
 
+// afterShareChange answers a change of a preso's links: the box again with
+// fresh (the link to copy), or why the change could not be made.
+func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool, err error) error {
+	switch {
+	case shareProblems[err] != "":
+		return h.renderShareBox(c, p, false, shareProblems[err], http.StatusUnprocessableEntity)
+	case errors.Is(err, share.ErrEnded):
+		return h.renderShareBox(c, p, false, "preso.share_ended", http.StatusConflict)
+	case err != nil:
+		return presoError(err)
+	case !isHTMX(c):
+		// Without JavaScript, through a redirect (so a reload does not post again).
+		return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10)+"/share")
+	}
+	return h.renderShareBox(c, p, fresh, "", http.StatusOK)
+}
+
 // createPresoShare is Create link: a share of a snapshot of the included slides as they are now.
 func (h *Handler) createPresoShare(c echo.Context) error {
 	p, err := h.loadPreso(c)
 	if err != nil || p.Template {
 		return echo.ErrNotFound
 	}
-	recipients, snap, answered, err := h.shareableSnapshot(c, p)
-	if answered || err != nil {
-		return err
-	}
-	user := currentUser(c)
-	d := share.Draft{Kind: store.SharePreso, SubjectID: p.ID, StaffID: user.ID, Recipients: recipients,
-		Visibility: p.Visibility, Snapshot: []uint64{snap.ID}, Lifetime: h.presoShareLifetime()}
-	if len(p.ContactIDs) > 0 {
-		d.ClientID = p.ContactIDs[0]
-	}
-	sh, _, err := h.shares.Create(d, nil)
-	if err != nil {
-		return err
-	}
-	if err := h.store.AddPresoEvent(p.ID, store.PresoEvent{At: h.now().UTC(), Kind: "shared", StaffID: user.ID, OtherID: sh.ID}); err != nil {
-		return err
-	}
-	return h.afterShareChange(c, p, true)
-}
-
-// shareableSnapshot checks that the preso can be shared as it is now and
-// freezes its included slides; when it cannot, it answers with the sharing box
-// saying why, and reports answered.
-func (h *Handler) shareableSnapshot(c echo.Context, p store.Preso) (recipients []store.ShareRecipient, snap store.Snapshot, answered bool, err error) {
-	if recipients, err = h.presoRecipients(p); err != nil {
-		return nil, snap, true, err
-	}
-	if problem := h.checkShareable(p, recipients); problem != "" {
-		return nil, snap, true, h.renderShareBox(c, p, false, problem, http.StatusUnprocessableEntity)
-	}
-	snap, err = h.store.SaveSnapshot(p.ID, h.now().UTC())
-	return recipients, snap, err != nil, err
-}
-
-// afterShareChange shows the box again: swapped in place for HTMX, through a
-// redirect without JavaScript (so a reload does not post again).
-func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool) error {
-	if !isHTMX(c) {
-		return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10)+"/share")
-	}
-	return h.renderShareBox(c, p, fresh, "", http.StatusOK)
+	_, err = h.presos.CreateLink(editor(c), p, h.presoShareLifetime())
+	return h.afterShareChange(c, p, true, err)
 }
 
 // presoShare loads the preso of the route (loadPreso: 404 for whoever may not
@@ -273,11 +170,8 @@ func (h *Handler) presoShare(c echo.Context) (store.Preso, store.Share, error) {
 	if err != nil {
 		return p, store.Share{}, echo.ErrNotFound
 	}
-	sh, err := h.shares.Get(id)
-	if errors.Is(err, share.ErrNotFound) || (err == nil && (sh.Kind != store.SharePreso || sh.SubjectID != p.ID)) {
-		return p, store.Share{}, echo.ErrNotFound
-	}
-	return p, sh, err
+	sh, err := h.presos.Link(p, id)
+	return p, sh, presoError(err)
 }
 
 // refreshPresoShare is Refresh link: the same URL shows a new snapshot, for the
@@ -287,23 +181,7 @@ func (h *Handler) refreshPresoShare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	recipients, snap, answered, err := h.shareableSnapshot(c, p)
-	if answered || err != nil {
-		return err
-	}
-	user := currentUser(c)
-	if _, err := h.shares.Retarget(sh.ID, recipients, p.Visibility); errors.Is(err, share.ErrEnded) {
-		return h.renderShareBox(c, p, false, "preso.share_ended", http.StatusConflict)
-	} else if err != nil {
-		return err
-	}
-	if _, err := h.shares.Refresh(sh.ID, []uint64{snap.ID}, user.ID); err != nil {
-		return err
-	}
-	if err := h.store.AddPresoEvent(p.ID, store.PresoEvent{At: h.now().UTC(), Kind: "refreshed", StaffID: user.ID, OtherID: sh.ID}); err != nil {
-		return err
-	}
-	return h.afterShareChange(c, p, true)
+	return h.afterShareChange(c, p, true, h.presos.RefreshLink(editor(c), p, sh.ID))
 }
 
 // expirePresoShare is Expire: the link stops at once, even for a viewer with the preso open.
@@ -312,14 +190,7 @@ func (h *Handler) expirePresoShare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	user := currentUser(c)
-	if _, err := h.shares.Expire(sh.ID, store.ShareEvent{Recipient: -1, StaffID: user.ID}); err != nil && !errors.Is(err, share.ErrEnded) {
-		return err
-	}
-	if err := h.store.AddPresoEvent(p.ID, store.PresoEvent{At: h.now().UTC(), Kind: "expired", StaffID: user.ID, OtherID: sh.ID}); err != nil {
-		return err
-	}
-	return h.afterShareChange(c, p, false)
+	return h.afterShareChange(c, p, false, h.presos.ExpireLink(editor(c), p, sh.ID))
 }
 
 // presoShareLifetime is how long a preso's link lives: the practice's share

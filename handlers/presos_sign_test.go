@@ -199,17 +199,3 @@ func TestPresoTooLongSaysTheLimit(t *testing.T) {
 	}
 	mustContain(t, other.follow(r, link), "at most 120 characters")
 }
-
-func TestBrowserLine(t *testing.T) {
-	for in, want := range map[string]string{
-		"curl 7 · ":          "curl 7",
-		"Chrome 130 · Linux": "Chrome 130 · Linux",
-		" · Windows":         "Windows",
-		"":                   "",
-		"Firefox 120 ·  · ":  "Firefox 120",
-	} {
-		if got := browserLine(in); got != want {
-			t.Errorf("browserLine(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

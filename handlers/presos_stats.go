@@ -14,6 +14,7 @@ import (
 
 	"foyer/locales"
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/store"
 )
 
@@ -23,13 +24,9 @@ import (
 // an email saying who viewed what, in their own language (ReportViewing).
 
 type slideTotal struct {
-	N      int
-	Title  string
-	Millis int64
+	preso.SlideTotal
 	// Time is Millis for people ("1 h 05 min").
 	Time string
-	// Width is the bar's length in the chart's units (0–100).
-	Width int
 }
 
 type viewerStats struct {
@@ -53,32 +50,8 @@ type statsData struct {
 	Viewers []viewerStats
 }
 
-// slideTotals adds up a viewing's beacons per slide, in the snapshot's order.
-func slideTotals(slides []store.Slide, times []store.SlideTime) []slideTotal {
-	sum := map[uint64]int64{}
-	for _, t := range times {
-		sum[t.SlideID] += t.Millis
-	}
-	var out []slideTotal
-	var top int64
-	for i, s := range slides {
-		out = append(out, slideTotal{N: i + 1, Title: s.Title, Millis: sum[s.ID]})
-		top = max(top, sum[s.ID])
-	}
-	for i := range out {
-		if top > 0 {
-			out[i].Width = int(out[i].Millis * 100 / top)
-		}
-	}
-	return out
-}
-
 // millis is a duration in milliseconds for Localizer.Duration.
 func millis(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-// declaredName reports whether a viewing's name is only what the visitor typed
-// (not a contact they picked): the owner's inbox must not take it for a fact.
-func declaredName(v store.Viewing) bool { return v.ContactID == 0 && v.Name != "" }
 
 func (h *Handler) viewerName(l *locales.Localizer, v store.Viewing) string {
 	switch {
@@ -98,38 +71,21 @@ func (h *Handler) shareStats(c echo.Context) error {
 	}
 	pg := h.page(c, "stats.title")
 	d := statsData{Preso: p, Share: sh, Created: pg.DateTime(sh.CreatedAt)}
-	viewings, err := h.store.ShareViewings(sh.ID)
+	numbers, err := h.presos.Numbers(sh)
 	if err != nil {
 		return err
 	}
-	snaps := map[uint64]store.Snapshot{}
-	for _, v := range viewings {
-		snap, ok := snaps[v.SnapshotID]
-		if !ok {
-			snap, err = h.store.Snapshot(v.SnapshotID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			snaps[v.SnapshotID] = snap
-		}
-		times, err := h.store.SlideTimes(v.ID)
-		if err != nil {
-			return err
-		}
-		l := h.loc(c)
-		who := h.viewerName(l, v)
-		if declaredName(v) {
+	l := h.loc(c)
+	for _, n := range numbers {
+		who := h.viewerName(l, n.Viewing)
+		if preso.Declared(n.Viewing) {
 			who = l.T("stats.declared", "Name", who)
 		}
-		vs := viewerStats{Viewing: v, Who: who, Started: pg.DateTime(v.StartedAt),
-			Device: browserLine(v.Browser), Slides: slideTotals(snap.Slides, times)}
-		var total int64
-		for i, s := range vs.Slides {
-			total += s.Millis
-			vs.Slides[i].Time = l.Duration(millis(s.Millis))
+		vs := viewerStats{Viewing: n.Viewing, Who: who, Started: pg.DateTime(n.StartedAt), Device: preso.BrowserLine(n.Browser),
+			Total: l.Duration(millis(n.Millis)), Recorded: n.Millis > 0, Height: 12 * len(n.Slides)}
+		for _, t := range n.Slides {
+			vs.Slides = append(vs.Slides, slideTotal{SlideTotal: t, Time: l.Duration(millis(t.Millis))})
 		}
-		vs.Total, vs.Recorded = l.Duration(millis(total)), total > 0
-		vs.Height = 12 * len(vs.Slides)
 		d.Viewers = append(d.Viewers, vs)
 	}
 	pg.Data = d
@@ -150,28 +106,11 @@ func (h *Handler) shareEventsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	viewings, err := h.store.ShareViewings(sh.ID)
+	lines, err := h.presos.BeaconLines(sh)
 	if err != nil {
 		return err
 	}
 	l := h.loc(c)
-	var rows [][]string
-	for _, v := range viewings {
-		snap, _ := h.store.Snapshot(v.SnapshotID)
-		titles := map[uint64]string{}
-		numbers := map[uint64]int{}
-		for i, s := range snap.Slides {
-			titles[s.ID], numbers[s.ID] = s.Title, i+1
-		}
-		times, err := h.store.SlideTimes(v.ID)
-		if err != nil {
-			return err
-		}
-		for _, t := range times {
-			rows = append(rows, []string{strconv.FormatUint(v.ID, 10), csvCell(h.viewerName(l, v)), csvCell(v.Email), v.Verification,
-				strconv.Itoa(numbers[t.SlideID]), csvCell(titles[t.SlideID]), strconv.FormatInt(t.Millis, 10), t.At.UTC().Format(time.RFC3339)})
-		}
-	}
 	hd := c.Response().Header()
 	hd.Set("Content-Type", "text/csv; charset=utf-8")
 	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="preso-%d-share-%d.csv"`, p.ID, sh.ID))
@@ -179,8 +118,10 @@ func (h *Handler) shareEventsCSV(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"viewing", "viewer", "email", "verification", "slide", "title", "ms", "at"})
-	for _, r := range rows {
-		_ = w.Write(r)
+	for _, b := range lines {
+		v := b.Viewing
+		_ = w.Write([]string{strconv.FormatUint(v.ID, 10), csvCell(h.viewerName(l, v)), csvCell(v.Email), v.Verification,
+			strconv.Itoa(b.N), csvCell(b.Title), strconv.FormatInt(b.Millis, 10), b.At.UTC().Format(time.RFC3339)})
 	}
 	w.Flush()
 	return w.Error()
@@ -210,7 +151,7 @@ func (h *Handler) ReportViewing(v store.Viewing) error {
 		return err
 	}
 	var lines []mail.ViewedSlide
-	for _, s := range slideTotals(snap.Slides, times) {
+	for _, s := range preso.Totals(snap.Slides, times) {
 		if s.Millis > 0 {
 			lines = append(lines, mail.ViewedSlide{Title: s.Title, Millis: s.Millis})
 		}
@@ -222,7 +163,7 @@ func (h *Handler) ReportViewing(v store.Viewing) error {
 	l := h.catalog.Get(owner.Lang)
 	args := map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": mail.TimeArg(v.StartedAt), "Slides": string(raw),
 		"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}
-	if declaredName(v) {
+	if preso.Declared(v) {
 		args["Declared"] = "1"
 	}
 	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: mail.PresoViewed, Args: args})

@@ -58,15 +58,27 @@ var routes = []route{
 	{http.MethodGet, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMeForm }},
 	{http.MethodPost, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMe }},
 
-	{http.MethodGet, "/s/:token/files", public, func(h *Handler) echo.HandlerFunc { return h.shareFiles }},
-	{http.MethodGet, "/s/:token/files/:n", public, func(h *Handler) echo.HandlerFunc { return h.shareDownload }},
-	{http.MethodGet, "/s/:token/all", public, func(h *Handler) echo.HandlerFunc { return h.shareZip }},
+	// Every route of a share link goes through the share engine's admission
+	// (onLink), then the page of the share's kind: documents, preso, or both
+	// for the first steps, which are the same URLs for every kind.
+	{http.MethodGet, "/s/:token", public, onLink((*Handler).shareLanding, (*Handler).presoLanding)},
+	{http.MethodPost, "/s/:token/open", public, onLink((*Handler).shareOpen, (*Handler).presoEnter)},
+	{http.MethodPost, "/s/:token/code", public, onLink((*Handler).shareSendCode, (*Handler).presoSendCode)},
+	{http.MethodGet, "/s/:token/code", public, onLink((*Handler).shareCodeForm, (*Handler).presoCodeForm)},
+	{http.MethodPost, "/s/:token/verify", public, onLink((*Handler).shareVerify, (*Handler).presoVerify)},
+	{http.MethodGet, "/s/:token/files", public, onLink(verified((*Handler).shareFiles), nil)},
+	{http.MethodGet, "/s/:token/files/:n", public, onLink(verified((*Handler).shareDownload), nil)},
+	{http.MethodGet, "/s/:token/all", public, onLink(verified((*Handler).shareZip), nil)},
 	// HEAD answers like GET without the body (download managers ask first).
-	{http.MethodHead, "/s/:token/files/:n", public, func(h *Handler) echo.HandlerFunc { return h.shareDownload }},
-	{http.MethodHead, "/s/:token/all", public, func(h *Handler) echo.HandlerFunc { return h.shareZip }},
-	{http.MethodGet, "/s/:token/history", public, func(h *Handler) echo.HandlerFunc { return h.shareHistory }},
-	{http.MethodGet, "/s/:token/delete", public, func(h *Handler) echo.HandlerFunc { return h.shareDeleteForm }},
-	{http.MethodPost, "/s/:token/delete", public, func(h *Handler) echo.HandlerFunc { return h.shareDelete }},
+	{http.MethodHead, "/s/:token/files/:n", public, onLink(verified((*Handler).shareDownload), nil)},
+	{http.MethodHead, "/s/:token/all", public, onLink(verified((*Handler).shareZip), nil)},
+	{http.MethodGet, "/s/:token/history", public, onLink(verified((*Handler).shareHistory), nil)},
+	{http.MethodGet, "/s/:token/delete", public, onLink(verified((*Handler).shareDeleteForm), nil)},
+	{http.MethodPost, "/s/:token/delete", public, onLink(verified((*Handler).shareDelete), nil)},
+	{http.MethodGet, "/s/:token/slides/:n", public, onLink(nil, presoViewer(toLanding, (*Handler).shareSlide))},
+	{http.MethodGet, "/s/:token/images/:sid", public, onLink(nil, presoViewer(imageNotFound, (*Handler).shareSlideImage))},
+	{http.MethodPost, "/s/:token/beacon", public, beaconGate(onLink(nil, presoViewer(beaconRefused, (*Handler).beacon)))},
+	{http.MethodPost, "/s/:token/sign", public, onLink(nil, presoViewer(toLanding, (*Handler).presoSign))},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
 	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},
@@ -138,17 +150,6 @@ var routes = []route{
 	{http.MethodGet, "/presos/:id/share/:share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
 	{http.MethodGet, "/presos/:id/share/:share/events.csv", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareEventsCSV }},
 	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingCertificate }},
-
-	// The first steps of a link are the same URLs for every kind of share; byKind picks the pages.
-	{http.MethodGet, "/s/:token", public, byKind((*Handler).presoLanding, (*Handler).shareLanding)},
-	{http.MethodPost, "/s/:token/open", public, byKind((*Handler).presoEnter, (*Handler).shareOpen)},
-	{http.MethodPost, "/s/:token/code", public, byKind((*Handler).presoSendCode, (*Handler).shareSendCode)},
-	{http.MethodGet, "/s/:token/code", public, byKind((*Handler).presoCodeForm, (*Handler).shareCodeForm)},
-	{http.MethodPost, "/s/:token/verify", public, byKind((*Handler).presoVerify, (*Handler).shareVerify)},
-	{http.MethodGet, "/s/:token/slides/:n", public, func(h *Handler) echo.HandlerFunc { return h.shareSlide }},
-	{http.MethodGet, "/s/:token/images/:sid", public, func(h *Handler) echo.HandlerFunc { return h.shareSlideImage }},
-	{http.MethodPost, "/s/:token/beacon", public, func(h *Handler) echo.HandlerFunc { return h.beacon }},
-	{http.MethodPost, "/s/:token/sign", public, func(h *Handler) echo.HandlerFunc { return h.presoSign }},
 
 	{http.MethodGet, "/prospects", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectList }},
 	{http.MethodGet, "/prospects/action", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectAction }},

@@ -116,17 +116,17 @@ func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
 	return n, true
 }
 
-// sendCode is "Send security code": the code goes to t, then the browser goes
-// to the code-entry page, which says why when no code was sent.
-func (h *Handler) sendCode(c echo.Context, st codeStep, t share.Target, compose share.ComposeCode) error {
-	_, ttl := h.shareSettings()
-	_, err := h.shares.IssueCode(st.Share.ID, t, ttl, c.Request().UserAgent(), compose)
+// sendCode is "Send security code": issue sends the code (the share
+// engine's IssueCode, with its limits), then the browser goes to the
+// code-entry page, which says why when no code was sent.
+func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) error {
+	err := issue()
 	switch {
 	case errors.Is(err, share.ErrTooSoon):
 		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_soon"})
 	case errors.Is(err, share.ErrTooMany):
 		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_many"})
-	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded):
+	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded), errors.Is(err, share.ErrRefused):
 		// The link's own page says it no longer opens.
 		return h.redirect(c, st.Base)
 	case err != nil:
@@ -137,10 +137,14 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, t share.Target, compose 
 	return h.redirect(c, st.Entry)
 }
 
-// checkCode checks the code entered. When it opens the share, it returns the
-// check for the caller to let the visitor in; otherwise it has answered with
-// a redirect to the code-entry page (or the link's page) and reports answered.
-func (h *Handler) checkCode(c echo.Context, st codeStep) (res share.Check, answered bool, err error) {
+// checkCode checks the code entered through check (nil: the share engine's
+// CheckCodeFrom with nothing more to write), which uses it up and lets the
+// visitor in, in one write. When the code opens the share, it returns the
+// check (with the new session) for the caller to set the cookie; otherwise
+// it has answered with a redirect to the code-entry page (or the link's
+// page) and reports answered. share.ErrRefused (the code's recipient may no
+// longer come in) is left to the caller.
+func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string) (share.Check, error)) (res share.Check, answered bool, err error) {
 	f, err := newForm(c)
 	if err != nil {
 		return res, true, err
@@ -167,14 +171,19 @@ func (h *Handler) checkCode(c echo.Context, st codeStep) (res share.Check, answe
 	if !h.limits.peek("share-code:"+c.RealIP(), limitShareCode) {
 		return note(codeNote{Field: "code", Msg: "signin.too_many"})
 	}
-	res, err = h.shares.CheckCodeFrom(st.Share.ID, code, c.RealIP(), c.Request().UserAgent())
+	if check == nil {
+		check = func(code string) (share.Check, error) {
+			return h.shares.CheckCodeFrom(st.Share.ID, code, c.RealIP(), c.Request().UserAgent(), nil)
+		}
+	}
+	res, err = check(code)
 	if err == nil && res.Result != share.CodeOK {
 		h.shareCodeFailed(c)
 	}
-	if errors.Is(err, share.ErrEnded) {
+	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
 		return res, true, h.redirect(c, st.Base)
 	} else if err != nil {
-		return res, true, err
+		return res, false, err
 	}
 	switch res.Result {
 	case share.CodeOK:

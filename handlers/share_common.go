@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -91,15 +92,6 @@ func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
 	return ""
 }
 
-// keepShareCookie gives the cookie of session sid of share id the idle limit
-// again whenever the server moves the session's own idle clock (at most once
-// a minute: not on every download request).
-func (h *Handler) keepShareCookie(c echo.Context, id uint64, sid string, ss store.ShareSession) {
-	if now := h.now(); ss.LastSeen.Equal(now) && !ss.CreatedAt.Equal(now) {
-		h.setCookieOf(c, id, sid)
-	}
-}
-
 // setCookieOf sets the cookie of session sid of share id, for the idle limit from now.
 func (h *Handler) setCookieOf(c echo.Context, id uint64, sid string) {
 	c.SetCookie(&http.Cookie{Name: h.shareCookieName(id), Value: sid, Path: "/s/", MaxAge: int(share.SessionIdle / time.Second),
@@ -171,23 +163,65 @@ func (l *limits) peek(key string, p policy) bool {
 	return b.lim.TokensAt(l.now()) >= 1
 }
 
-// byKind serves a share link's URL with the preso pages or the document pages,
-// by the kind of the share the token names. An unknown token goes to the
-// document pages, which count it against the visitor's address.
-func byKind(preso, files func(*Handler, echo.Context) error) func(*Handler) echo.HandlerFunc {
+// linkVisit is a request of a share link once the share engine's admission
+// has looked at it (share.Engine.Admit).
+type linkVisit struct {
+	share.Visit
+	Token string
+	// Base is the link's path, "/s/" + token.
+	Base string
+}
+
+// linkPage serves one page of a share link of one kind, after admission.
+type linkPage func(h *Handler, c echo.Context, v *linkVisit) error
+
+// onLink serves a /s/{token} route, every one of them: the share engine's
+// admission first, in one read of the store (the share is live, the
+// browser's session is of this share and of someone its kind's audience
+// still admits), then the page of the share's kind. A token of no share, or
+// of a kind the route does not serve (nil), is a miss. A link that no longer
+// opens says so in the way of its kind; a preso's visitor whose own access
+// ended (an archived client, a removed contact) is told it no longer opens.
+// Whether a page needs the visitor in (a session) is the page's to say:
+// the landing and the code steps do not, the rest do.
+func onLink(files, preso linkPage) func(*Handler) echo.HandlerFunc {
 	return func(h *Handler) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			sh, err := h.store.ShareByToken(c.Param("token"))
-			if err == nil {
-				c.Set(ctxLinkShare, sh) // openLink need not find it again
-				if sh.Kind == store.SharePreso {
-					return preso(h, c)
-				}
+			token := c.Param("token")
+			vis, err := h.shares.Admit(token, func(id uint64) string { return h.shareSessionID(c, id) })
+			if errors.Is(err, share.ErrNotFound) {
+				return h.shareMiss(c)
+			} else if err != nil {
+				return err
 			}
-			return files(h, c)
+			v := &linkVisit{Visit: vis, Token: token, Base: "/s/" + token}
+			if v.Renewed {
+				// The server moved the session's idle clock: the cookie's too.
+				h.setCookieOf(c, v.Share.ID, v.SessionID)
+			}
+			switch {
+			case v.Share.Kind == store.ShareFiles && files != nil:
+				c.Set(ctxLoc, h.shareVisitorLoc(c, v.Share))
+				if v.Err != nil {
+					return h.shareEnded(c, v)
+				}
+				return files(h, c, v)
+			case v.Share.Kind == store.SharePreso && preso != nil:
+				if v.Err != nil || v.Refused {
+					return errPresoLinkEnded
+				}
+				// The preso's pages speak the landing's language, whoever was picked there.
+				c.Set(ctxLoc, h.shareVisitorLoc(c, v.Share))
+				return preso(h, c, v)
+			}
+			return h.shareMiss(c)
 		}
 	}
 }
+
+// errPresoLinkEnded answers any request of a preso's link that no longer
+// opens, for everyone or for this visitor.
+var errPresoLinkEnded = echo.NewHTTPError(http.StatusGone, "error.share_ended")
 
 // shareMiss answers a token that names no share of the kind the route serves:
 // 404, counted against the visitor's address, and 429 past the limit. Only
@@ -207,18 +241,6 @@ func (h *Handler) shareMiss(c echo.Context) error {
 // behind the same address as someone mistyping must still get in.
 func (h *Handler) shareCodeFailed(c echo.Context) {
 	h.limits.allow("share-code:"+c.RealIP(), limitShareCode)
-}
-
-// ctxLinkShare holds the share byKind found for the request's token.
-const ctxLinkShare = "link-share"
-
-// openLink is share.Engine.Open for the request's token, without a second
-// look-up when byKind found the share already.
-func (h *Handler) openLink(c echo.Context) (store.Share, error) {
-	if sh, ok := c.Get(ctxLinkShare).(store.Share); ok {
-		return sh, h.shares.Usable(sh)
-	}
-	return h.shares.Open(c.Param("token"))
 }
 
 // shareVisitorLoc is the language of a share's pages: the visitor's choice
@@ -256,9 +278,8 @@ func recipientsLang(sh store.Share) string {
 }
 
 // shareClientArchived reports whether the client record a share was made from
-// is archived: archiving ends the client's share links as it ends their portal
-// access. (A deactivated practitioner's shares keep working until they expire:
-// the practice sent them; an owner or admin can expire them.)
+// is archived: the outbox withdraws what waited for such a share (its links
+// themselves are closed by admission, share.FilesAudience).
 func (h *Handler) shareClientArchived(sh store.Share) bool {
 	if sh.ClientID == 0 {
 		return false

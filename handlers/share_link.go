@@ -25,47 +25,8 @@ import (
 // JavaScript. Opening the link (a GET) never sends a code nor counts as an
 // access: mail scanners open links too.
 
-// shareVisit is what every recipient page knows: the share, its token, and the verified session, if any.
-type shareVisit struct {
-	Share   store.Share
-	Token   string
-	Base    string // "/s/" + token
-	Session *store.ShareSession
-	Err     error // share.ErrEnded, share.ErrLocked or nil
-}
-
-// openShare finds the share of the route. Unknown tokens count against the
-// visitor's address; too many give 429 even for a good token.
-func (h *Handler) openShare(c echo.Context) (*shareVisit, error) {
-	token := c.Param("token")
-	sh, err := h.openLink(c)
-	if errors.Is(err, share.ErrNotFound) || (sh.ID != 0 && sh.Kind != store.ShareFiles) {
-		return nil, h.shareMiss(c)
-	}
-	if err == nil && h.shareClientArchived(sh) {
-		err = share.ErrEnded
-	}
-	v := &shareVisit{Share: sh, Token: token, Base: "/s/" + token, Err: err}
-	if err != nil && !errors.Is(err, share.ErrEnded) && !errors.Is(err, share.ErrLocked) {
-		return nil, err
-	}
-	if err == nil {
-		if sid := h.shareSessionID(c, sh.ID); sid != "" {
-			ss, serr := h.shares.Session(sid, sh)
-			if serr == nil {
-				v.Session = &ss
-				h.keepShareCookie(c, sh.ID, sid, ss)
-			} else if !errors.Is(serr, share.ErrNoSession) {
-				return nil, serr
-			}
-		}
-	}
-	c.Set(ctxLoc, h.shareVisitorLoc(c, sh))
-	return v, nil
-}
-
 // sharePage fills a recipient page: the practice's branding, no staff or portal menu.
-func (h *Handler) sharePage(c echo.Context, v *shareVisit, title string) *views.Page {
+func (h *Handler) sharePage(c echo.Context, v *linkVisit, title string) *views.Page {
 	pg := h.page(c, title)
 	pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
 	pg.Portal = true
@@ -86,7 +47,7 @@ func (h *Handler) sharePage(c echo.Context, v *shareVisit, title string) *views.
 }
 
 type shareViewData struct {
-	Visit     *shareVisit
+	Visit     *linkVisit
 	State     store.ShareState
 	Recipient store.ShareRecipient
 	Expires   string
@@ -120,21 +81,8 @@ type historyLine struct {
 	Access bool
 }
 
-// liveShare opens the share of the request; when the link no longer opens it
-// answers with the ended page itself and reports answered.
-func (h *Handler) liveShare(c echo.Context) (v *shareVisit, answered bool, err error) {
-	v, err = h.openShare(c)
-	if err != nil {
-		return nil, true, err
-	}
-	if v.Err != nil {
-		return v, true, h.shareEnded(c, v)
-	}
-	return v, false, nil
-}
-
 // shareEnded renders the page of a link that no longer opens.
-func (h *Handler) shareEnded(c echo.Context, v *shareVisit) error {
+func (h *Handler) shareEnded(c echo.Context, v *linkVisit) error {
 	pg := h.sharePage(c, v, "share.ended_title")
 	status := http.StatusGone
 	if errors.Is(v.Err, share.ErrLocked) {
@@ -145,11 +93,7 @@ func (h *Handler) shareEnded(c echo.Context, v *shareVisit) error {
 }
 
 // shareLanding is GET /s/{token}: it shows what comes next and does nothing else.
-func (h *Handler) shareLanding(c echo.Context) error {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return err
-	}
+func (h *Handler) shareLanding(c echo.Context, v *linkVisit) error {
 	if v.Session != nil {
 		return h.redirect(c, v.Base+"/files")
 	}
@@ -174,11 +118,7 @@ func landingKey(sh store.Share) string {
 }
 
 // shareOpen lets a visitor into a share that needs no code (anyone with the link).
-func (h *Handler) shareOpen(c echo.Context) error {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return err
-	}
+func (h *Handler) shareOpen(c echo.Context, v *linkVisit) error {
 	if v.Share.Visibility != store.VisibilityAnyone {
 		return h.redirect(c, v.Base)
 	}
@@ -192,8 +132,10 @@ func (h *Handler) shareOpen(c echo.Context) error {
 	if who < -1 || who >= len(v.Share.Recipients) {
 		who = -1
 	}
-	sid, err := h.shares.Enter(v.Share.ID, who, "", c.Request().UserAgent())
-	if err != nil {
+	sid, err := h.shares.Enter(v.Share.ID, who, "", c.Request().UserAgent(), nil)
+	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) || errors.Is(err, share.ErrRefused) {
+		return h.redirect(c, v.Base) // it ended meanwhile: the link's page says so
+	} else if err != nil {
 		return err
 	}
 	h.setShareCookie(c, v.Share.ID, sid)
@@ -201,16 +143,12 @@ func (h *Handler) shareOpen(c echo.Context) error {
 }
 
 // docCodeStep is the code steps of a documents link.
-func docCodeStep(v *shareVisit) codeStep {
+func docCodeStep(v *linkVisit) codeStep {
 	return codeStep{Share: v.Share, Base: v.Base, Entry: v.Base + "/code", Msg: "share"}
 }
 
 // shareSendCode is "Send security code" / "Request new code".
-func (h *Handler) shareSendCode(c echo.Context) error {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return err
-	}
+func (h *Handler) shareSendCode(c echo.Context, v *linkVisit) error {
 	targets := share.Targets(v.Share, 0)
 	if len(targets) == 0 {
 		return echo.NewHTTPError(http.StatusConflict, "share.no_target")
@@ -219,16 +157,16 @@ func (h *Handler) shareSendCode(c echo.Context) error {
 	if i < 0 || i >= len(targets) {
 		i = 0
 	}
-	return h.sendCode(c, docCodeStep(v), targets[i], h.mail.ComposeShareCode(v.Share))
+	_, ttl := h.shareSettings()
+	return h.sendCode(c, docCodeStep(v), func() error {
+		_, err := h.shares.IssueCode(v.Share.ID, targets[i], ttl, c.Request().UserAgent(), h.mail.ComposeShareCode(v.Share))
+		return err
+	})
 }
 
 // shareCodeForm is "Enter your security code"; with ?new=1 it is "Get a new
 // code", where the recipient may pick another of the numbers.
-func (h *Handler) shareCodeForm(c echo.Context) error {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return err
-	}
+func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	if v.Session != nil {
 		return h.redirect(c, v.Base+"/files")
 	}
@@ -258,39 +196,32 @@ func (h *Handler) shareCodeForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "share_code", pg)
 }
 
-// shareVerify checks the code entered; the limits are kept in the store.
-func (h *Handler) shareVerify(c echo.Context) error {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return err
-	}
-	res, answered, err := h.checkCode(c, docCodeStep(v))
-	if answered || err != nil {
+// shareVerify checks the code entered (the limits are kept in the store)
+// and, when it is right, lets the visitor in: one write, then a redirect.
+func (h *Handler) shareVerify(c echo.Context, v *linkVisit) error {
+	res, answered, err := h.checkCode(c, docCodeStep(v), nil)
+	if errors.Is(err, share.ErrRefused) {
+		return h.redirect(c, v.Base) // the link's page says it no longer opens
+	} else if answered || err != nil {
 		return err
 	}
 	h.setShareCookie(c, v.Share.ID, res.Session)
 	return h.redirect(c, v.Base+"/files")
 }
 
-// verified loads the share for a page behind the code: without a live session
-// for this very share, back to the landing.
-func (h *Handler) verified(c echo.Context) (*shareVisit, error) {
-	v, answered, err := h.liveShare(c)
-	if answered || err != nil {
-		return v, err
+// verified serves a documents page behind the code: without a session of
+// this very share, the visitor goes back to the landing.
+func verified(page linkPage) linkPage {
+	return func(h *Handler, c echo.Context, v *linkVisit) error {
+		if !v.Admitted() {
+			return h.redirect(c, v.Base)
+		}
+		return page(h, c, v)
 	}
-	if v.Session == nil {
-		return v, h.redirect(c, v.Base)
-	}
-	return v, nil
 }
 
 // shareFiles is "Download your documents".
-func (h *Handler) shareFiles(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareFiles(c echo.Context, v *linkVisit) error {
 	pg := h.sharePage(c, v, "share.files_title")
 	d := pg.Data.(*shareViewData)
 	for i, id := range v.Share.Snapshot {
@@ -325,11 +256,7 @@ func safeDownloadHeaders(hd http.Header) {
 }
 
 // shareDownload serves one file with Range support, a short read transaction per chunk.
-func (h *Handler) shareDownload(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > len(v.Share.Snapshot) {
 		return echo.ErrNotFound
@@ -358,7 +285,7 @@ func (h *Handler) shareDownload(c echo.Context) error {
 }
 
 // recordDownload adds the event and, at the first download, tells the staff member.
-func (h *Handler) recordDownload(c echo.Context, v *shareVisit, ev store.ShareEvent) {
+func (h *Handler) recordDownload(c echo.Context, v *linkVisit, ev store.ShareEvent) {
 	ev.UserAgent = c.Request().UserAgent()
 	first, err := h.shares.Downloaded(v.Share.ID, ev)
 	if err != nil {
@@ -372,11 +299,7 @@ func (h *Handler) recordDownload(c echo.Context, v *shareVisit, ev store.ShareEv
 
 // shareZip streams every file as one zip, stored without compression (most
 // documents are compressed already), a chunk at a time.
-func (h *Handler) shareZip(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareZip(c echo.Context, v *linkVisit) error {
 	l := h.loc(c)
 	hd := c.Response().Header()
 	safeDownloadHeaders(hd)
@@ -426,20 +349,12 @@ func zipEntry(zw *zip.Writer, name string, modified time.Time, r io.Reader) erro
 }
 
 // shareDeleteForm asks to confirm "Delete these documents".
-func (h *Handler) shareDeleteForm(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareDeleteForm(c echo.Context, v *linkVisit) error {
 	return h.render(c, http.StatusOK, "share_delete", h.sharePage(c, v, "share.delete_title"))
 }
 
 // shareDelete removes the documents from the store at once; the link then says so.
-func (h *Handler) shareDelete(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareDelete(c echo.Context, v *linkVisit) error {
 	if _, err := h.shares.DeleteContent(v.Share.ID, store.ShareEvent{Recipient: v.Session.Recipient, UserAgent: c.Request().UserAgent()}); err != nil && !errors.Is(err, share.ErrEnded) {
 		return err
 	}
@@ -467,11 +382,7 @@ func historyLines(l *locales.Localizer, pg *views.Page, evs []store.ShareEvent, 
 }
 
 // shareHistory is "Access and download history".
-func (h *Handler) shareHistory(c echo.Context) error {
-	v, err := h.verified(c)
-	if v == nil || v.Session == nil || v.Err != nil {
-		return err
-	}
+func (h *Handler) shareHistory(c echo.Context, v *linkVisit) error {
 	pg := h.sharePage(c, v, "share.history_title")
 	evs, err := h.shares.Events(v.Share.ID)
 	if err != nil {

@@ -159,7 +159,7 @@ func (h *Handler) notMeForm(c echo.Context) error {
 }
 
 // notMe is "This wasn't me" on a line of the portal's document history: the
-// share stops at once and its staff member is told.
+// share stops at once (its files purged) and its staff member is told.
 func (h *Handler) notMe(c echo.Context) error {
 	sh, err := h.myShare(c)
 	if err != nil {
@@ -176,7 +176,6 @@ func (h *Handler) notMe(c echo.Context) error {
 	}
 	if err == nil {
 		h.staffMail(sh, "not_me", "", line...)
-		h.sweepShares()
 	}
 	h.setFlash(c, "flash.share_not_me")
 	return h.redirect(c, "/portal/account#documents")

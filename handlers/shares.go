@@ -92,10 +92,10 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 var errShareArchived = echo.NewHTTPError(http.StatusConflict, "error.share_client_archived")
 
 // endClientShares expires the live document shares of a client being
-// archived, for good: archiving ends their links as it ends their portal
-// access, and restoring the client brings neither back (Send again makes a
-// new link). The links' own check (shareClientArchived) covers the moment
-// between the archive and this.
+// archived, for good, and purges their files: archiving ends their links as
+// it ends their portal access, and restoring the client brings neither back
+// (Send again makes a new link). The links' admission (share.FilesAudience)
+// covers the moment between the archive and this.
 func (h *Handler) endClientShares(clientID, staffID uint64) error {
 	shares, err := h.store.SharesOfClient(clientID)
 	if err != nil {
@@ -110,7 +110,6 @@ func (h *Handler) endClientShares(clientID, staffID uint64) error {
 			return err
 		}
 	}
-	h.sweepShares()
 	return nil
 }
 
@@ -586,7 +585,7 @@ func (h *Handler) expireShareForm(c echo.Context) error {
 	return h.render(c, http.StatusOK, "share_expire", pg)
 }
 
-// expireShare is Expire now: the link stops at once and the files are purged by the next sweep.
+// expireShare is Expire now: the link stops at once and its files leave the store.
 func (h *Handler) expireShare(c echo.Context) error {
 	sh, err := h.loadShare(c)
 	if err != nil {
@@ -595,7 +594,6 @@ func (h *Handler) expireShare(c echo.Context) error {
 	if _, err := h.shares.Expire(sh.ID, store.ShareEvent{Recipient: -1, StaffID: currentUser(c).ID}); err != nil && !errors.Is(err, share.ErrEnded) {
 		return err
 	}
-	h.sweepShares()
 	return h.backToShare(c, sh, "flash.share_expired")
 }
 

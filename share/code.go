@@ -201,9 +201,9 @@ type Check struct {
 }
 
 // CheckCode checks an entered code with the wrong tries counted for the code
-// as a whole; see CheckCodeFrom.
+// as a whole and nothing more to write; see CheckCodeFrom.
 func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
-	return e.CheckCodeFrom(id, code, "", ua)
+	return e.CheckCodeFrom(id, code, "", ua, nil)
 }
 
 // CheckCodeFrom checks an entered code against the one waiting (or the one
@@ -212,8 +212,12 @@ func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
 // address; "" counts for the code as a whole) void the code for that visitor
 // alone, so a stranger holding the link cannot burn the recipient's code;
 // MaxFailures over the share's life, whoever made them, lock it. On success
-// the code is used up and a session bound to this share alone begins.
-func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, error) {
+// the code is used up and a session bound to this share alone begins, for
+// the recipient the code went to if the share's audience still admits them
+// (else ErrRefused, and nothing is written), and welcome (nil: nothing) adds
+// the kind's part: checking the code, using it and opening the session are
+// one write transaction, so a crash leaves either all of it or none.
+func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string, welcome Welcome) (Check, error) {
 	now := e.now().UTC()
 	code = strings.TrimSpace(code)
 	sum := e.codeHash(id, code)
@@ -268,6 +272,20 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, erro
 			}
 			res.Result = CodeOK
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: res.Recipient, UserAgent: ua})
+			a, err := e.audience(*ch.Share, ch.LinkTx)
+			if err != nil {
+				return err
+			}
+			if !a.Admits(res.Recipient) {
+				// A code sent before its recipient lost access opens nothing.
+				return ErrRefused
+			}
+			if res.Session, err = e.newSession(ch, res.Recipient, now); err != nil {
+				return err
+			}
+			if welcome != nil {
+				return welcome(ch, Entered{Recipient: res.Recipient, Channel: res.Channel, Target: res.Target})
+			}
 			return nil
 		case len(c.Hash) > 0 && !now.Before(c.ExpiresAt):
 			c.Hash = nil
@@ -287,6 +305,7 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, erro
 		if ch.Share.Failures >= MaxFailures {
 			c.Hash, c.PrevHash = nil, nil
 			ch.Share.State = store.ShareLocked
+			ch.Share.SessionEpoch++
 			res.Result = CodeLocked
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventLocked, Recipient: -1})
 		}
@@ -294,16 +313,6 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string) (Check, erro
 	})
 	if err != nil {
 		return Check{}, err
-	}
-	switch res.Result {
-	case CodeOK:
-		if res.Session, err = e.startSession(id, res.Recipient); err != nil {
-			return Check{}, err
-		}
-	case CodeLocked:
-		if err := e.st.EndShareSessions(id); err != nil {
-			return Check{}, err
-		}
 	}
 	return res, nil
 }

@@ -16,17 +16,14 @@ func (e *Engine) Retarget(id uint64, recipients []store.ShareRecipient, v store.
 	if v != store.VisibilityAnyone && v != store.VisibilityContacts {
 		return store.Share{}, fmt.Errorf("share: unknown visibility %q", v)
 	}
-	sh, err := e.change(id, func(ch *store.ShareChange) error {
+	return e.change(id, func(ch *store.ShareChange) error {
 		if !ch.Share.Live() {
 			return ErrEnded
 		}
 		ch.Share.Recipients, ch.Share.Visibility = recipients, v
 		ch.Code.Hash = nil
+		// Who may be in has changed: everyone proves it again.
+		ch.Share.SessionEpoch++
 		return nil
 	})
-	if err != nil {
-		return sh, err
-	}
-	// Who may be in has changed: everyone proves it again.
-	return sh, e.st.EndShareSessions(id)
 }

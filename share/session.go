@@ -1,7 +1,6 @@
 package share
 
 import (
-	"errors"
 	"time"
 
 	"foyer/auth"
@@ -11,70 +10,73 @@ import (
 // touchEvery spaces the writes that keep a session's idle clock honest.
 const touchEvery = time.Minute
 
-func (e *Engine) startSession(id uint64, recipient int) (string, error) {
+// Entered is who a visitor came in as, for a kind's Welcome.
+type Entered struct {
+	// Recipient is the recipient's index, -1 for someone who is none of them.
+	Recipient int
+	// Name is what a visitor who is none of the recipients said of themselves.
+	Name string
+	// Channel and Target say where the code that let them in went (a code only).
+	Channel store.Channel
+	Target  string
+}
+
+// Welcome is a kind's part of letting a visitor in, written in the same
+// transaction as the session (a preso starts the visitor's viewing): a
+// visitor is in with all of it, or not at all.
+type Welcome func(ch *store.ShareChange, in Entered) error
+
+// newSession writes a new session on the share being changed, bound to it
+// and to its current SessionEpoch, and returns its ID.
+func (e *Engine) newSession(ch *store.ShareChange, recipient int, now time.Time) (string, error) {
 	sid := auth.NewToken()
+	ss := store.ShareSession{ShareID: ch.Share.ID, Recipient: recipient, CreatedAt: now, LastSeen: now, Epoch: ch.Share.SessionEpoch}
+	return sid, ch.SaveSession(sid, ss)
+}
+
+// Enter lets a visitor into a share that lets anyone with the link in: the
+// visitor picked a recipient's name (identified) or went on anonymously
+// (recipient -1, with the name they typed, if any). In one transaction it
+// checks the share and its audience, records the event, opens the session
+// and runs welcome (nil: nothing more); it returns the session ID.
+// ErrRefused when that recipient may no longer come in.
+func (e *Engine) Enter(id uint64, recipient int, name, ua string, welcome Welcome) (string, error) {
 	now := e.now().UTC()
-	if err := e.st.SaveShareSession(sid, store.ShareSession{ShareID: id, Recipient: recipient, CreatedAt: now, LastSeen: now}); err != nil {
+	var sid string
+	_, err := e.change(id, func(ch *store.ShareChange) error {
+		if err := e.Usable(*ch.Share); err != nil {
+			return err
+		}
+		if ch.Share.Visibility != store.VisibilityAnyone {
+			return ErrNoSession
+		}
+		if recipient >= len(ch.Share.Recipients) || recipient < -1 {
+			return ErrBadTarget
+		}
+		a, err := e.audience(*ch.Share, ch.LinkTx)
+		if err != nil {
+			return err
+		}
+		if !a.Admits(recipient) {
+			return ErrRefused
+		}
+		ev := store.ShareEvent{At: now, Type: EventIdentified, Recipient: recipient, UserAgent: ua, Detail: name}
+		if recipient < 0 && name == "" {
+			ev.Type = EventAnonymous
+		}
+		ch.Events = append(ch.Events, ev)
+		if sid, err = e.newSession(ch, recipient, now); err != nil {
+			return err
+		}
+		if welcome != nil {
+			return welcome(ch, Entered{Recipient: recipient, Name: name})
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	return sid, nil
-}
-
-// Enter opens a share that lets anyone with the link in: the visitor picked a
-// recipient's name (identified) or went on anonymously (recipient -1, with the
-// name they typed, if any). It records the event and returns the session ID.
-func (e *Engine) Enter(id uint64, recipient int, name, ua string) (string, error) {
-	sh, err := e.Get(id)
-	if err != nil {
-		return "", err
-	}
-	if err := e.Usable(sh); err != nil {
-		return "", err
-	}
-	if sh.Visibility != store.VisibilityAnyone {
-		return "", ErrNoSession
-	}
-	if recipient >= len(sh.Recipients) || recipient < -1 {
-		return "", ErrBadTarget
-	}
-	ev := store.ShareEvent{Type: EventIdentified, Recipient: recipient, UserAgent: ua, Detail: name}
-	if recipient < 0 && name == "" {
-		ev.Type = EventAnonymous
-	}
-	if err := e.Record(id, ev); err != nil {
-		return "", err
-	}
-	return e.startSession(id, recipient)
-}
-
-// Session returns the live verified session sid on share id. A session bound to
-// another share, idle for SessionIdle, or on a share no longer usable gives ErrNoSession.
-func (e *Engine) Session(sid string, sh store.Share) (store.ShareSession, error) {
-	if len(sid) != 43 {
-		return store.ShareSession{}, ErrNoSession
-	}
-	ss, err := e.st.ShareSession(sid)
-	if errors.Is(err, store.ErrNotFound) {
-		return ss, ErrNoSession
-	}
-	if err != nil {
-		return ss, err
-	}
-	now := e.now().UTC()
-	if ss.ShareID != sh.ID || e.Usable(sh) != nil {
-		return store.ShareSession{}, ErrNoSession
-	}
-	if now.Sub(ss.LastSeen) >= SessionIdle {
-		_ = e.st.DeleteShareSession(sid)
-		return store.ShareSession{}, ErrNoSession
-	}
-	if now.Sub(ss.LastSeen) > touchEvery {
-		ss.LastSeen = now
-		if err := e.st.SaveShareSession(sid, ss); err != nil {
-			return ss, err
-		}
-	}
-	return ss, nil
 }
 
 // EndSession ends a verified session (the visitor left, or deleted the documents).

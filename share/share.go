@@ -75,15 +75,19 @@ var (
 	ErrNoSession = errors.New("share: not verified")
 	// ErrBadTarget: the code was asked for a number or address the recipient does not have.
 	ErrBadTarget = errors.New("share: no such recipient or number")
+	// ErrRefused: the recipient may no longer come in (the audience of the
+	// share's kind left them out: an archived client, a removed contact).
+	ErrRefused = errors.New("share: this recipient may no longer open the link")
 )
 
 // Engine runs shares over the store; it knows nothing of HTTP.
 type Engine struct {
 	// purgeMu keeps SendAgain (which takes over a share's content) and a purge apart.
-	purgeMu sync.Mutex
-	st      *store.Store
-	now     func() time.Time
-	purgers map[store.ShareKind]Purger
+	purgeMu   sync.Mutex
+	st        *store.Store
+	now       func() time.Time
+	purgers   map[store.ShareKind]Purger
+	audiences map[store.ShareKind]AudienceFunc
 }
 
 // Purger removes from the store what a share of its kind held (its files, its
@@ -92,7 +96,7 @@ type Purger func(sh store.Share) error
 
 // New returns an engine over st with the clock now.
 func New(st *store.Store, now func() time.Time) *Engine {
-	return &Engine{st: st, now: now, purgers: map[store.ShareKind]Purger{}}
+	return &Engine{st: st, now: now, purgers: map[store.ShareKind]Purger{}, audiences: map[store.ShareKind]AudienceFunc{}}
 }
 
 // OnPurge sets how shares of a kind have their content removed.
@@ -164,23 +168,8 @@ func (e *Engine) State(sh store.Share) store.ShareState {
 	return sh.State
 }
 
-// Open finds the share of a link. Besides ErrNotFound it returns the share with
-// ErrEnded or ErrLocked when it cannot be used, so the page can say why.
-func (e *Engine) Open(token string) (store.Share, error) {
-	if token == "" || len(token) > 128 {
-		return store.Share{}, ErrNotFound
-	}
-	sh, err := e.st.ShareByToken(token)
-	if errors.Is(err, store.ErrNotFound) {
-		return sh, ErrNotFound
-	}
-	if err != nil {
-		return sh, err
-	}
-	return sh, e.Usable(sh)
-}
-
-// Usable is Open's check of a share already found: nil, ErrEnded or ErrLocked.
+// Usable is the check of a share's state every use makes (Admit first): nil,
+// ErrEnded or ErrLocked.
 func (e *Engine) Usable(sh store.Share) error {
 	switch e.State(sh) {
 	case store.ShareActive:
@@ -238,32 +227,36 @@ func (e *Engine) change(id uint64, fn func(ch *store.ShareChange) error) (store.
 	return sh, err
 }
 
-// end stops a live share with the given state and event; what it held is purged by Sweep
-// (or at once by the caller, see Purge). Sessions on it end.
+// end stops a live share with the given state and event, and ends every
+// session on it, in one write; what it held is purged by the caller (see
+// Expire). ErrEnded when it had ended already.
 func (e *Engine) end(id uint64, state store.ShareState, ev store.ShareEvent) (store.Share, error) {
 	now := e.now().UTC()
 	ev.At = now
-	sh, err := e.change(id, func(ch *store.ShareChange) error {
+	return e.change(id, func(ch *store.ShareChange) error {
 		if !ch.Share.Live() {
 			return ErrEnded
 		}
 		ch.Share.State, ch.Share.EndedAt = state, now
+		ch.Share.SessionEpoch++
 		ch.Code.Hash = nil
 		ch.Events = append(ch.Events, ev)
 		return nil
 	})
-	if err != nil {
-		return sh, err
-	}
-	return sh, e.st.EndShareSessions(id)
 }
 
-// Expire ends a share at once: by staff (Expire now) or by its recipient ("This wasn't me").
+// Expire ends a share at once — by staff (Expire now, a preso deleted, a
+// client archived) or by its recipient ("This wasn't me") — and purges what
+// it held: the bytes leave the store now, not at the next sweep.
 func (e *Engine) Expire(id uint64, ev store.ShareEvent) (store.Share, error) {
 	if ev.Type == "" {
 		ev.Type = EventExpiredNow
 	}
-	return e.end(id, store.ShareExpired, ev)
+	sh, err := e.end(id, store.ShareExpired, ev)
+	if err != nil {
+		return sh, err
+	}
+	return sh, e.purge(sh)
 }
 
 // DeleteContent is the recipient's "Delete these documents": the share ends and
@@ -347,13 +340,11 @@ func (e *Engine) SendAgain(oldID uint64, d Draft, compose Compose) (store.Share,
 		if ch.Share.Live() {
 			ch.Share.State, ch.Share.EndedAt = store.ShareRevoked, now
 		}
+		ch.Share.SessionEpoch++
 		ch.Code.Hash = nil
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventRevoked, Recipient: -1, StaffID: d.StaffID})
 		return nil
 	}); err != nil {
-		return store.Share{}, "", err
-	}
-	if err := e.st.EndShareSessions(oldID); err != nil {
 		return store.Share{}, "", err
 	}
 	sh, token, err := e.create(d, compose, store.ShareEvent{Type: EventSentAgainOf, Recipient: -1, StaffID: d.StaffID, Detail: d.Summary})

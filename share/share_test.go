@@ -57,6 +57,26 @@ func (f *fixture) create(mobiles ...string) (store.Share, string) {
 	return sh, token
 }
 
+// openLink is Admit without a session: the share of token, and why it does
+// not open (ErrNotFound, ErrEnded, ErrLocked), nil when it does.
+func (f *fixture) openLink(token string) (store.Share, error) {
+	v, err := f.eng.Admit(token, nil)
+	if err != nil {
+		return v.Share, err
+	}
+	return v.Share, v.Err
+}
+
+// inside reports whether session sid lets its browser into token's share.
+func (f *fixture) inside(token, sid string) bool {
+	f.t.Helper()
+	v, err := f.eng.Admit(token, func(uint64) string { return sid })
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return v.Admitted()
+}
+
 func (f *fixture) compose(t Target, code string, _ time.Time) (*store.Message, error) {
 	f.codes = append(f.codes, code)
 	return &store.Message{Channel: t.Channel, To: t.To, Kind: "share_code", Secret: code}, nil
@@ -73,11 +93,11 @@ func TestCreateOpenAndLink(t *testing.T) {
 	if len(token) < 22 { // 22 base64 characters = 132 bits
 		t.Fatalf("token %q too short", token)
 	}
-	got, err := f.eng.Open(token)
+	got, err := f.openLink(token)
 	if err != nil || got.ID != sh.ID {
 		t.Fatalf("open: %v %v", got.ID, err)
 	}
-	if _, err := f.eng.Open(token + "x"); !errors.Is(err, ErrNotFound) {
+	if _, err := f.openLink(token + "x"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("wrong token: %v", err)
 	}
 	if link, err := f.eng.Link(got); err != nil || link != token {
@@ -225,7 +245,7 @@ func TestHundredFailuresLockAndStaffUnlock(t *testing.T) {
 	if got.State != store.ShareLocked {
 		t.Fatalf("state %s", got.State)
 	}
-	if _, err := f.eng.Open(mustLink(t, f.eng, got)); !errors.Is(err, ErrLocked) {
+	if _, err := f.openLink(mustLink(t, f.eng, got)); !errors.Is(err, ErrLocked) {
 		t.Fatalf("open a locked share: %v", err)
 	}
 	f.clk.t = f.clk.t.Add(time.Hour)
@@ -254,25 +274,25 @@ func mustLink(t *testing.T, e *Engine, sh store.Share) string {
 
 func TestSessionBoundToOneShareAndIdle(t *testing.T) {
 	f := newFixture(t)
-	a, _ := f.create()
-	b, _ := f.create()
+	a, tokenA := f.create()
+	_, tokenB := f.create()
 	if err := f.issue(a); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := f.eng.CheckCode(a.ID, f.codes[0], "ua")
-	if _, err := f.eng.Session(c.Session, a); err != nil {
-		t.Fatalf("session on its share: %v", err)
+	if !f.inside(tokenA, c.Session) {
+		t.Fatal("session not let in on its share")
 	}
-	if _, err := f.eng.Session(c.Session, b); !errors.Is(err, ErrNoSession) {
-		t.Fatalf("session of A on B: %v", err)
+	if f.inside(tokenB, c.Session) {
+		t.Fatal("session of A let in on B")
 	}
 	f.clk.t = f.clk.t.Add(SessionIdle - time.Second)
-	if _, err := f.eng.Session(c.Session, a); err != nil {
-		t.Fatalf("just before idle: %v", err)
+	if !f.inside(tokenA, c.Session) {
+		t.Fatal("session not let in just before idle")
 	}
 	f.clk.t = f.clk.t.Add(SessionIdle)
-	if _, err := f.eng.Session(c.Session, a); !errors.Is(err, ErrNoSession) {
-		t.Fatalf("idle session: %v", err)
+	if f.inside(tokenA, c.Session) {
+		t.Fatal("idle session let in")
 	}
 }
 
@@ -290,7 +310,7 @@ func TestSweepExpiresAndPurgesAtTwentyDays(t *testing.T) {
 		t.Fatalf("sweep before expiry: %v %v", exp, err)
 	}
 	f.clk.t = sh.ExpiresAt
-	if _, err := f.eng.Open(token); !errors.Is(err, ErrEnded) {
+	if _, err := f.openLink(token); !errors.Is(err, ErrEnded) {
 		t.Fatalf("open at expiry, before the sweep: %v", err)
 	}
 	exp, err := f.eng.Sweep()
@@ -320,7 +340,7 @@ func TestDeleteContentPurgesAtOnce(t *testing.T) {
 	if purged != 1 {
 		t.Fatalf("purged %d times", purged)
 	}
-	got, err := f.eng.Open(token)
+	got, err := f.openLink(token)
 	if !errors.Is(err, ErrEnded) || got.State != store.ShareDeleted {
 		t.Fatalf("open after delete: %s %v", got.State, err)
 	}
@@ -338,13 +358,13 @@ func TestSendAgainKeepsTheContent(t *testing.T) {
 	if token == oldToken || len(sh.Snapshot) != 2 {
 		t.Fatalf("new share %+v", sh)
 	}
-	if _, err := f.eng.Open(oldToken); !errors.Is(err, ErrEnded) {
+	if _, err := f.openLink(oldToken); !errors.Is(err, ErrEnded) {
 		t.Fatalf("old link: %v", err)
 	}
 	if _, err := f.eng.Sweep(); err != nil || purged != 0 {
 		t.Fatalf("the sweep purged the content the new share holds: %d %v", purged, err)
 	}
-	if _, err := f.eng.Open(token); err != nil {
+	if _, err := f.openLink(token); err != nil {
 		t.Fatalf("new link: %v", err)
 	}
 }
@@ -385,20 +405,20 @@ func TestExtendAndRemindOnce(t *testing.T) {
 
 func TestEnterAnyoneWithLink(t *testing.T) {
 	f := newFixture(t)
-	sh, _, err := f.eng.Create(Draft{Kind: store.SharePreso, SubjectID: 3, Visibility: store.VisibilityAnyone,
+	sh, token, err := f.eng.Create(Draft{Kind: store.SharePreso, SubjectID: 3, Visibility: store.VisibilityAnyone,
 		Recipients: []store.ShareRecipient{{Name: "Ana"}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sid, err := f.eng.Enter(sh.ID, -1, "", "ua")
+	sid, err := f.eng.Enter(sh.ID, -1, "", "ua", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.eng.Session(sid, sh); err != nil {
-		t.Fatal(err)
+	if !f.inside(token, sid) {
+		t.Fatal("the anonymous visitor is not let in")
 	}
 	contacts, _ := f.create()
-	if _, err := f.eng.Enter(contacts.ID, 0, "", "ua"); !errors.Is(err, ErrNoSession) {
+	if _, err := f.eng.Enter(contacts.ID, 0, "", "ua", nil); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("entered a contacts-only share without a code: %v", err)
 	}
 	evs, _ := f.eng.Events(sh.ID)

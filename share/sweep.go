@@ -6,9 +6,10 @@ import (
 	"foyer/store"
 )
 
-// Sweep is the housekeeping job's part: it marks every live share past its
-// expiry as expired, then purges what every ended share still holds (bytes gone
-// from the store, not hidden). It returns the shares it expired.
+// Sweep is the periodic job's part, never a request's: it marks every live
+// share past its expiry as expired, removes their sessions, then purges what
+// every ended share still holds (bytes gone from the store, not hidden). It
+// returns the shares it expired.
 func (e *Engine) Sweep() ([]store.Share, error) {
 	now := e.now().UTC()
 	due, err := e.st.SharesExpiringBy(now)
@@ -22,6 +23,7 @@ func (e *Engine) Sweep() ([]store.Share, error) {
 				return ErrEnded // someone changed it meanwhile; nothing to do
 			}
 			ch.Share.State, ch.Share.EndedAt = store.ShareExpired, ch.Share.ExpiresAt
+			ch.Share.SessionEpoch++
 			ch.Code.Hash = nil
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventExpired, Recipient: -1})
 			return nil
@@ -32,10 +34,16 @@ func (e *Engine) Sweep() ([]store.Share, error) {
 		if err != nil {
 			return expired, err
 		}
-		if err := e.st.EndShareSessions(sh.ID); err != nil {
-			return expired, err
-		}
 		expired = append(expired, sh)
+	}
+	ids := make([]uint64, len(expired))
+	for i, sh := range expired {
+		ids[i] = sh.ID
+	}
+	// Their sessions opened nothing since the SessionEpoch moved; one scan
+	// for the whole sweep removes them.
+	if err := e.st.EndShareSessions(ids...); err != nil {
+		return expired, err
 	}
 	ended, err := e.st.SharesToPurge()
 	if err != nil {

@@ -387,23 +387,32 @@ func (s *Store) SnapshotTitle(id uint64) (string, error) {
 }
 
 // PresoContacts reports, for each client, whether they are a contact of the
-// preso (all false when the preso is gone). It reads the contacts index, not
-// the preso and its slides: a share link's pages ask on every visit.
+// preso (all false when the preso is gone).
 func (s *Store) PresoContacts(presoID uint64, clientIDs []uint64) ([]bool, error) {
-	out := make([]bool, len(clientIDs))
+	var out []bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketPresos).Get(itob(presoID)) == nil {
-			return nil
-		}
-		c := tx.Bucket(bucketPresosByClient).Cursor()
-		for i, cid := range clientIDs {
-			key := presoIndexKey(cid, presoID)
-			k, _ := c.Seek(key)
-			out[i] = cid != 0 && bytes.Equal(k, key)
-		}
-		return nil
+		var err error
+		out, err = LinkTx{s: s, tx: tx}.PresoContacts(presoID, clientIDs)
+		return err
 	})
 	return out, err
+}
+
+// PresoContacts reports, for each client, whether they are a contact of the
+// preso (all false when the preso is gone). It reads the contacts index, not
+// the preso and its slides: a share link's pages ask on every visit.
+func (t LinkTx) PresoContacts(presoID uint64, clientIDs []uint64) ([]bool, error) {
+	out := make([]bool, len(clientIDs))
+	if t.tx.Bucket(bucketPresos).Get(itob(presoID)) == nil {
+		return out, nil
+	}
+	c := t.tx.Bucket(bucketPresosByClient).Cursor()
+	for i, cid := range clientIDs {
+		key := presoIndexKey(cid, presoID)
+		k, _ := c.Seek(key)
+		out[i] = cid != 0 && bytes.Equal(k, key)
+	}
+	return out, nil
 }
 
 // migrate6to7 adds presos, their slides' images, snapshots and viewings.

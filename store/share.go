@@ -88,6 +88,11 @@ type Share struct {
 	ReplacedBy uint64 `json:"replaced_by,omitempty"`
 	// Purged is true once what the share held is gone from the store.
 	Purged bool `json:"purged,omitempty"`
+	// SessionEpoch counts the times every session on the share was ended
+	// (it ended, locked, or changed who may come in): a session opens the
+	// share only while it carries the same count. Ending them is one write of
+	// the share, not a scan of every session.
+	SessionEpoch uint64 `json:"session_epoch,omitempty"`
 }
 
 // ShareCode is the security code waiting for a share, and its limits. It is kept in
@@ -120,13 +125,25 @@ type ShareCode struct {
 }
 
 // ShareChange is what ChangeShare hands to its function: the share, its code and
-// events to add, all written in one transaction.
+// events to add, all written in one transaction. Its LinkTx reads in that
+// transaction; SaveSession and StartViewing write in it.
 type ShareChange struct {
+	LinkTx
 	Share  *Share
 	Code   *ShareCode
 	Events []ShareEvent
 	// Outbox holds messages to queue in the same transaction (a code, a reminder).
 	Outbox []*Message
+}
+
+// SaveSession writes a share session under its cookie ID, with the change.
+func (ch *ShareChange) SaveSession(sid string, ss ShareSession) error {
+	return putJSON(ch.tx, bucketShareSessions, ch.s.shareSessionKey(sid), ss)
+}
+
+// StartViewing records a preso viewing under the keyed hash of token, with the change.
+func (ch *ShareChange) StartViewing(v *Viewing, token string) error {
+	return ch.s.startViewing(ch.tx, v, token)
 }
 
 func expiryKey(t time.Time, id uint64) []byte {
@@ -226,23 +243,12 @@ func (s *Store) Share(id uint64) (Share, error) {
 	return sh, err
 }
 
-// ShareByToken finds a share by the token of its link. Every page behind a
-// link reads it, so decoded shares are kept (see keptDecodes).
+// ShareByToken finds a share by the token of its link.
 func (s *Store) ShareByToken(token string) (Share, error) {
-	key := s.shareTokenKey(token)
 	var sh Share
-	err := s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketSharesByToken).Get(key)
-		if id == nil {
-			return ErrNotFound
-		}
-		raw := tx.Bucket(bucketShares).Get(id)
-		if raw == nil {
-			return ErrNotFound
-		}
-		var err error
-		sh, err = s.decodeShare(btoi(id), raw)
-		return err
+	err := s.ReadLink(token, func(found Share, _ LinkTx) error {
+		sh = found
+		return nil
 	})
 	return sh, err
 }
@@ -301,30 +307,74 @@ func (s *Store) decodeShare(id uint64, raw []byte) (Share, error) {
 	return sh, nil
 }
 
-// ClientArchived reports whether a client record is archived: every page
-// behind a share link asks, as archiving ends the client's links.
+// ClientArchived reports whether a client record is archived.
 func (s *Store) ClientArchived(id uint64) (bool, error) {
 	var archived bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketClients).Get(itob(id))
+		var err error
+		archived, err = LinkTx{s: s, tx: tx}.ClientArchived(id)
+		return err
+	})
+	return archived, err
+}
+
+// LinkTx reads, within one transaction, what decides who may open a share
+// link: the share's recipients' client records and a preso's contacts. The
+// share engine's admission reads through it in the read transaction of a
+// request, and again inside the write transaction that lets a visitor in.
+type LinkTx struct {
+	s  *Store
+	tx *bolt.Tx
+}
+
+// ClientArchived reports whether a client record is archived: every page
+// behind a share link asks, as archiving ends the client's access. The
+// answer is kept with the record it was read from (see keptDecodes).
+func (t LinkTx) ClientArchived(id uint64) (bool, error) {
+	raw := t.tx.Bucket(bucketClients).Get(itob(id))
+	if raw == nil {
+		return false, ErrNotFound
+	}
+	if archived, ok := t.s.archived.get(id, raw); ok {
+		return archived, nil
+	}
+	var c struct {
+		Archived bool `json:"archived"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return false, fmt.Errorf("store: unable to decode %s record: %w", bucketClients, err)
+	}
+	t.s.archived.put(id, raw, c.Archived)
+	return c.Archived, nil
+}
+
+// ShareSession loads a share session by its cookie ID.
+func (t LinkTx) ShareSession(sid string) (ShareSession, error) {
+	var ss ShareSession
+	err := getJSON(t.tx, bucketShareSessions, t.s.shareSessionKey(sid), &ss)
+	return ss, err
+}
+
+// ReadLink finds the share of a link's token and hands it to fn with the
+// read transaction it was found in, so everything that decides a request
+// of the link is read at once, consistently. ErrNotFound for an unknown token.
+func (s *Store) ReadLink(token string, fn func(Share, LinkTx) error) error {
+	key := s.shareTokenKey(token)
+	return s.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketSharesByToken).Get(key)
+		if id == nil {
+			return ErrNotFound
+		}
+		raw := tx.Bucket(bucketShares).Get(id)
 		if raw == nil {
 			return ErrNotFound
 		}
-		var ok bool
-		if archived, ok = s.archived.get(id, raw); ok {
-			return nil
+		sh, err := s.decodeShare(btoi(id), raw)
+		if err != nil {
+			return err
 		}
-		var c struct {
-			Archived bool `json:"archived"`
-		}
-		if err := json.Unmarshal(raw, &c); err != nil {
-			return fmt.Errorf("store: unable to decode %s record: %w", bucketClients, err)
-		}
-		archived = c.Archived
-		s.archived.put(id, raw, archived)
-		return nil
+		return fn(sh, LinkTx{s: s, tx: tx})
 	})
-	return archived, err
 }
 
 // clone copies a share with slices of its own, so no caller changes a kept one.
@@ -350,7 +400,7 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		ch := &ShareChange{Share: &sh, Code: &code}
+		ch := &ShareChange{LinkTx: LinkTx{s: s, tx: tx}, Share: &sh, Code: &code}
 		if err := fn(ch); err != nil {
 			return err
 		}

@@ -14,6 +14,8 @@ type ShareSession struct {
 	Recipient int       `json:"recipient"`
 	CreatedAt time.Time `json:"created_at"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Epoch is the share's SessionEpoch when the session began.
+	Epoch uint64 `json:"epoch,omitempty"`
 }
 
 func (s *Store) shareSessionKey(id string) []byte { return s.Hash("share-session:" + id) }
@@ -35,12 +37,21 @@ func (s *Store) DeleteShareSession(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketShareSessions).Delete(s.shareSessionKey(id)) })
 }
 
-// EndShareSessions ends every session opened on a share (it ended, or was locked).
-func (s *Store) EndShareSessions(shareID uint64) error {
+// EndShareSessions deletes every session opened on the given shares (they
+// ended), in one scan of the sessions: for the periodic sweep, never for a
+// request (a request ends a share's sessions with its SessionEpoch).
+func (s *Store) EndShareSessions(shareIDs ...uint64) error {
+	if len(shareIDs) == 0 {
+		return nil
+	}
+	ended := make(map[uint64]bool, len(shareIDs))
+	for _, id := range shareIDs {
+		ended[id] = true
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		_, err := deleteWhere(tx.Bucket(bucketShareSessions), func(_, v []byte) bool {
 			var ss ShareSession
-			return unmarshal(v, &ss) != nil || ss.ShareID == shareID
+			return unmarshal(v, &ss) != nil || ended[ss.ShareID]
 		})
 		return err
 	})

@@ -73,21 +73,23 @@ func viewingDueKey(v Viewing) []byte {
 
 // StartViewing records a viewing under the keyed hash of token.
 func (s *Store) StartViewing(v *Viewing, token string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		id, err := tx.Bucket(bucketViewings).NextSequence()
-		if err != nil {
-			return err
-		}
-		v.ID = id
-		v.LastAt = v.StartedAt
-		if err := tx.Bucket(bucketViewingsByToken).Put(s.viewingKey(token), itob(id)); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketViewingsByShare).Put(presoIndexKey(v.ShareID, id), nil); err != nil {
-			return err
-		}
-		return putJSON(tx, bucketViewings, itob(id), v)
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return s.startViewing(tx, v, token) })
+}
+
+func (s *Store) startViewing(tx *bolt.Tx, v *Viewing, token string) error {
+	id, err := tx.Bucket(bucketViewings).NextSequence()
+	if err != nil {
+		return err
+	}
+	v.ID = id
+	v.LastAt = v.StartedAt
+	if err := tx.Bucket(bucketViewingsByToken).Put(s.viewingKey(token), itob(id)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketViewingsByShare).Put(presoIndexKey(v.ShareID, id), nil); err != nil {
+		return err
+	}
+	return putJSON(tx, bucketViewings, itob(id), v)
 }
 
 // ViewingByToken finds a viewing by its token; ErrNotLive when it is unknown or

@@ -1,0 +1,132 @@
+package preso
+
+import (
+	"errors"
+
+	"foyer/store"
+)
+
+// The numbers of a link: per viewing, which slides were seen and for how
+// long, and every beacon line for the CSV export.
+
+// SlideTotal is the time a viewing spent on one slide of its snapshot.
+type SlideTotal struct {
+	// N is the slide's place in the snapshot (1-based).
+	N      int
+	Title  string
+	Millis int64
+	// Width is the bar's length in the chart's units (0–100), the longest slide's being 100.
+	Width int
+}
+
+// Totals adds up a viewing's beacons per slide, in the snapshot's order.
+func Totals(slides []store.Slide, times []store.SlideTime) []SlideTotal {
+	sum := map[uint64]int64{}
+	for _, t := range times {
+		sum[t.SlideID] += t.Millis
+	}
+	var out []SlideTotal
+	var top int64
+	for i, sl := range slides {
+		out = append(out, SlideTotal{N: i + 1, Title: sl.Title, Millis: sum[sl.ID]})
+		top = max(top, sum[sl.ID])
+	}
+	for i := range out {
+		if top > 0 {
+			out[i].Width = int(out[i].Millis * 100 / top)
+		}
+	}
+	return out
+}
+
+// Declared reports whether a viewing's name is only what the visitor typed
+// (not a contact they picked or a code verified): whoever reads it must not
+// take it for a fact.
+func Declared(v store.Viewing) bool { return v.ContactID == 0 && v.Name != "" }
+
+// ViewerNumbers are the numbers of one viewing.
+type ViewerNumbers struct {
+	store.Viewing
+	Slides []SlideTotal
+	// Millis is the whole time recorded.
+	Millis int64
+}
+
+// Numbers returns the numbers of every viewing of link sh, oldest first.
+// A viewing whose snapshot was purged (the link ended) keeps its lines but
+// no longer names its slides.
+func (s *Service) Numbers(sh store.Share) ([]ViewerNumbers, error) {
+	viewings, err := s.st.ShareViewings(sh.ID)
+	if err != nil {
+		return nil, err
+	}
+	snaps := map[uint64]store.Snapshot{}
+	var out []ViewerNumbers
+	for _, v := range viewings {
+		snap, err := s.snapshot(snaps, v.SnapshotID)
+		if err != nil {
+			return nil, err
+		}
+		times, err := s.st.SlideTimes(v.ID)
+		if err != nil {
+			return nil, err
+		}
+		vn := ViewerNumbers{Viewing: v, Slides: Totals(snap.Slides, times)}
+		for _, t := range vn.Slides {
+			vn.Millis += t.Millis
+		}
+		out = append(out, vn)
+	}
+	return out, nil
+}
+
+// snapshot loads a snapshot once per call of its caller (a zero one when gone).
+func (s *Service) snapshot(seen map[uint64]store.Snapshot, id uint64) (store.Snapshot, error) {
+	if snap, ok := seen[id]; ok {
+		return snap, nil
+	}
+	snap, err := s.st.Snapshot(id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return snap, err
+	}
+	seen[id] = snap
+	return snap, nil
+}
+
+// BeaconLine is one stored beacon of a link, for the CSV export.
+type BeaconLine struct {
+	Viewing store.Viewing
+	// N and Title are the slide's place and title in the snapshot (0 and ""
+	// once the snapshot is purged).
+	N     int
+	Title string
+	store.SlideTime
+}
+
+// BeaconLines returns every beacon of link sh, viewing by viewing.
+func (s *Service) BeaconLines(sh store.Share) ([]BeaconLine, error) {
+	viewings, err := s.st.ShareViewings(sh.ID)
+	if err != nil {
+		return nil, err
+	}
+	snaps := map[uint64]store.Snapshot{}
+	var out []BeaconLine
+	for _, v := range viewings {
+		snap, err := s.snapshot(snaps, v.SnapshotID)
+		if err != nil {
+			return nil, err
+		}
+		titles, numbers := map[uint64]string{}, map[uint64]int{}
+		for i, sl := range snap.Slides {
+			titles[sl.ID], numbers[sl.ID] = sl.Title, i+1
+		}
+		times, err := s.st.SlideTimes(v.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range times {
+			out = append(out, BeaconLine{Viewing: v, N: numbers[t.SlideID], Title: titles[t.SlideID], SlideTime: t})
+		}
+	}
+	return out, nil
+}

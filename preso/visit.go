@@ -1,0 +1,276 @@
+package preso
+
+import (
+	"crypto/subtle"
+	"errors"
+	"strings"
+	"time"
+
+	"foyer/auth"
+	"foyer/share"
+	"foyer/store"
+)
+
+// The visitor's side of a preso's link, behind the share engine's admission
+// (share.Engine.Admit): every method takes the share.Visit of the request.
+
+// Errors of a visit.
+var (
+	// ErrGone: what the link showed is gone (its snapshot purged): it no longer opens.
+	ErrGone = errors.New("preso: the link no longer shows anything")
+	// ErrForbidden: a beacon that is not this browser's viewing's, or a viewing
+	// of another snapshot: nothing is recorded.
+	ErrForbidden = errors.New("preso: not this browser's viewing")
+	// ErrBadBeacon: a beacon naming a slide the link does not show.
+	ErrBadBeacon = errors.New("preso: no such slide in this link")
+)
+
+const (
+	// MaxSlideMillis is the most one beacon may report: a tab left open
+	// overnight is not attention.
+	MaxSlideMillis = int64(time.Hour / time.Millisecond)
+)
+
+// Name is a recipient the landing lists: by their index in the share.
+type Name struct {
+	N    int
+	Name string
+}
+
+// Names lists the recipients of the visit's link who may still come in, for
+// the landing to name.
+func Names(v share.Visit) []Name {
+	var out []Name
+	for i, r := range v.Share.Recipients {
+		if v.Audience.Admits(i) {
+			out = append(out, Name{N: i, Name: r.Name})
+		}
+	}
+	return out
+}
+
+// Title is the title of what the link shows ("" when it shows nothing any more).
+func (s *Service) Title(v share.Visit) string {
+	if len(v.Share.Snapshot) != 1 {
+		return ""
+	}
+	t, err := s.st.SnapshotTitle(v.Share.Snapshot[0])
+	if err != nil {
+		return ""
+	}
+	return t
+}
+
+// Target is a mobile a recipient's code may go to, by its place among the
+// share engine's targets of that recipient.
+type Target struct {
+	N int
+	share.Target
+}
+
+// Mobiles lists where the code of recipient who may go on a "contacts only"
+// link: their mobiles. ok is false when who may not come in.
+func Mobiles(v share.Visit, who int) (out []Target, ok bool) {
+	if who < 0 || !v.Audience.Admits(who) {
+		return nil, false
+	}
+	for i, t := range share.Targets(v.Share, who) {
+		if t.Channel == store.ChannelSMS {
+			out = append(out, Target{N: i, Target: t})
+		}
+	}
+	return out, true
+}
+
+// SendCode sends recipient who a code to their mobile number to (by its
+// place among share.Targets; a place that is not a mobile means their first
+// mobile), valid ttl, through compose (the text message). It says ErrRefused
+// when who may not come in, and the share engine's limits otherwise.
+func (s *Service) SendCode(v share.Visit, who, to int, ttl time.Duration, ua string, compose share.ComposeCode) error {
+	mobiles, ok := Mobiles(v, who)
+	if !ok || len(mobiles) == 0 || v.Share.Visibility == store.VisibilityAnyone {
+		return share.ErrRefused
+	}
+	targets := share.Targets(v.Share, who)
+	if to < 0 || to >= len(targets) || targets[to].Channel != store.ChannelSMS {
+		to = mobiles[0].N
+	}
+	_, err := s.shares.IssueCode(v.Share.ID, targets[to], ttl, ua, compose)
+	return err
+}
+
+// Visitor is what is known of the browser a visitor comes in from.
+type Visitor struct {
+	UserAgent string
+	IP        string
+}
+
+// Entry is a visitor let in: their session, and the viewing that records
+// what they see.
+type Entry struct {
+	Session string
+	// Viewing is the token of the viewing begun with the session ("" when
+	// the link shows nothing to view).
+	Viewing string
+}
+
+// Enter lets a visitor into a link open to anyone: as recipient who (their
+// name picked from the list), or, with who -1, by the name and email they
+// gave (none: anonymously). The session and the viewing that keeps the name
+// they gave begin in one write. share.ErrRefused when who may not come in.
+func (s *Service) Enter(v share.Visit, who int, name, email string, in Visitor) (Entry, error) {
+	if who >= 0 {
+		name, email = "", ""
+	}
+	detail := name
+	if email != "" {
+		detail += " <" + email + ">"
+	}
+	var token string
+	sid, err := s.shares.Enter(v.Share.ID, who, detail, in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
+		var err error
+		token, err = s.startViewing(ch, e.Recipient, name, email, "none", "", in)
+		return err
+	})
+	return Entry{Session: sid, Viewing: token}, err
+}
+
+// Verify checks the code recipient who entered. When it is right, it is
+// used up, and the verified session and the viewing (saying where the code
+// went) begin, all in one write. The share.Check says what became of the
+// code; share.ErrRefused when the code's recipient may no longer come in.
+func (s *Service) Verify(v share.Visit, code, visitor string, in Visitor) (share.Check, Entry, error) {
+	var token string
+	res, err := s.shares.CheckCodeFrom(v.Share.ID, code, visitor, in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
+		to := ""
+		if e.Target != "" {
+			to = share.Mask(e.Channel, e.Target)
+		}
+		var err error
+		token, err = s.startViewing(ch, e.Recipient, "", "", string(e.Channel), to, in)
+		return err
+	})
+	return res, Entry{Session: res.Session, Viewing: token}, err
+}
+
+// startViewing begins, within the change letting a visitor in, the viewing
+// of recipient who (-1: someone who named themselves, or nobody), verified
+// as verification says ("none", or the channel of the code) at verifiedTo
+// (masked). It returns the viewing's token, "" when the link shows nothing.
+func (s *Service) startViewing(ch *store.ShareChange, who int, name, email, verification, verifiedTo string, in Visitor) (string, error) {
+	sh := ch.Share
+	if len(sh.Snapshot) != 1 {
+		return "", nil
+	}
+	vw := viewingOf(*sh, sh.Snapshot[0], who, in, s.now())
+	vw.Verification, vw.VerifiedTo = verification, verifiedTo
+	if who < 0 {
+		vw.Name, vw.Email, vw.Anonymous = name, email, name == ""
+	}
+	token := auth.NewToken()
+	return token, ch.StartViewing(&vw, token)
+}
+
+// viewingOf is a new viewing of snapshot snap of link sh by recipient who
+// (-1: nobody on the list, anonymous until they give a name).
+func viewingOf(sh store.Share, snap uint64, who int, in Visitor, now time.Time) store.Viewing {
+	browser, os := share.Browser(in.UserAgent)
+	vw := store.Viewing{ShareID: sh.ID, PresoID: sh.SubjectID, SnapshotID: snap, Verification: "none",
+		Browser: BrowserLine(browser + " · " + os), IP: in.IP, StartedAt: now.UTC()}
+	if who >= 0 && who < len(sh.Recipients) {
+		r := sh.Recipients[who]
+		vw.ContactID, vw.Name, vw.Email = r.ClientID, r.Name, r.Email
+	} else {
+		vw.Anonymous = true
+	}
+	return vw
+}
+
+// BrowserLine is the browser and system a viewing records, without the
+// separator left over when one is unknown ("curl 7 ·").
+func BrowserLine(s string) string {
+	parts := strings.Split(s, "·")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+// Viewer is what an admitted visitor sees: the frozen slides of the link.
+// ErrGone when the link no longer shows anything.
+func (s *Service) Viewer(v share.Visit) (store.Snapshot, error) {
+	if len(v.Share.Snapshot) != 1 {
+		return store.Snapshot{}, ErrGone
+	}
+	snap, err := s.st.Snapshot(v.Share.Snapshot[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return snap, ErrGone
+	}
+	return snap, err
+}
+
+// Viewing finds the visitor's viewing of this snapshot by the token their
+// browser holds, or starts one: the first slide seen after coming in starts
+// the record of what was viewed. started says a new token was made, for the
+// browser to keep.
+func (s *Service) Viewing(v share.Visit, snap store.Snapshot, held string, in Visitor) (vw store.Viewing, token string, started bool, err error) {
+	if len(held) == 43 {
+		vw, err := s.st.ViewingByToken(held, v.Share.ID)
+		if err == nil && vw.SnapshotID == snap.ID {
+			return vw, held, false, nil
+		} else if err != nil && !errors.Is(err, store.ErrNotLive) {
+			return vw, "", false, err
+		}
+	}
+	who := -1
+	if v.Session != nil {
+		who = v.Session.Recipient
+	}
+	vw = viewingOf(v.Share, snap.ID, who, in, s.now())
+	if v.Share.Visibility == store.VisibilityContacts {
+		vw.Verification = "sms"
+	}
+	token = auth.NewToken()
+	if err := s.st.StartViewing(&vw, token); err != nil {
+		return vw, "", false, err
+	}
+	return vw, token, true, nil
+}
+
+// Beacon credits time on a slide to this browser's viewing. The visit is
+// admitted (the share engine let this browser's session in); on top of it
+// the posted viewing token must be the one this browser holds for the link
+// (held, from its cookie), so a token read off someone else's page is worth
+// nothing without their cookies, and the slide must be one the link shows.
+// The store bounds the credit by the clock (store.RecordBeacon). ErrForbidden
+// and ErrBadBeacon say why nothing was recorded.
+func (s *Service) Beacon(v share.Visit, snap store.Snapshot, held, posted string, slideID uint64, ms int64) error {
+	if len(posted) != 43 || ms < 0 {
+		return ErrBadBeacon
+	}
+	ms = min(ms, MaxSlideMillis)
+	if subtle.ConstantTimeCompare([]byte(held), []byte(posted)) != 1 {
+		return ErrForbidden
+	}
+	vw, err := s.st.ViewingByToken(posted, v.Share.ID)
+	if errors.Is(err, store.ErrNotLive) || (err == nil && vw.SnapshotID != snap.ID) {
+		return ErrForbidden
+	} else if err != nil {
+		return err
+	}
+	known := false
+	for _, sl := range snap.Slides {
+		known = known || sl.ID == slideID
+	}
+	if !known {
+		return ErrBadBeacon
+	}
+	_, err = s.st.RecordBeacon(store.Beacon{Token: posted, ShareID: v.Share.ID, SlideID: slideID, Millis: ms, At: s.now().UTC()})
+	if errors.Is(err, store.ErrNotLive) {
+		return ErrForbidden
+	}
+	return err
+}

@@ -1,0 +1,212 @@
+package share
+
+import (
+	"errors"
+
+	"foyer/store"
+)
+
+// Audience is who may open a share link now: which of its recipients, and
+// whether someone who is none of them may.
+type Audience struct {
+	// Allowed reports, by recipient index, who may still come in.
+	Allowed []bool
+	// Unnamed reports whether a visitor who is none of the recipients may
+	// come in (a link open to anyone, by a name they give or none).
+	Unnamed bool
+}
+
+// Admits reports whether recipient i (-1: none of the recipients) may come in.
+func (a Audience) Admits(i int) bool {
+	if i < 0 {
+		return a.Unnamed
+	}
+	return i < len(a.Allowed) && a.Allowed[i]
+}
+
+// Anyone reports whether anybody at all may come in.
+func (a Audience) Anyone() bool {
+	for _, ok := range a.Allowed {
+		if ok {
+			return true
+		}
+	}
+	return a.Unnamed
+}
+
+// AudienceFunc is a kind's part of admission: who among a share's recipients
+// may come in now, read through r, within the transaction of the request
+// (or of the write that lets the visitor in).
+type AudienceFunc func(sh store.Share, r store.LinkTx) (Audience, error)
+
+// OnAudience sets who may open the shares of a kind. Without one, every
+// recipient may.
+func (e *Engine) OnAudience(kind store.ShareKind, fn AudienceFunc) { e.audiences[kind] = fn }
+
+// audience is the kind's audience, never wider than the share's visibility:
+// a visitor who is none of the recipients comes in only where anyone with
+// the link may, and only while some recipient still may (a link made for
+// people who have all lost access opens for nobody).
+func (e *Engine) audience(sh store.Share, r store.LinkTx) (Audience, error) {
+	var a Audience
+	if fn := e.audiences[sh.Kind]; fn != nil {
+		var err error
+		if a, err = fn(sh, r); err != nil {
+			return Audience{}, err
+		}
+	} else {
+		a.Allowed = make([]bool, len(sh.Recipients))
+		for i := range a.Allowed {
+			a.Allowed[i] = true
+		}
+	}
+	a.Unnamed = false
+	if sh.Visibility == store.VisibilityAnyone {
+		a.Unnamed = a.Anyone()
+	}
+	return a, nil
+}
+
+// FilesAudience is the audience of a documents share: its recipient, unless
+// the client record the documents were shared from is archived (archiving
+// ends the client's links as it ends their portal access, for someone else
+// they went to as well) or the recipient's own record is.
+func FilesAudience(sh store.Share, r store.LinkTx) (Audience, error) {
+	a := Audience{Allowed: make([]bool, len(sh.Recipients))}
+	if sh.ClientID != 0 {
+		if archived, err := r.ClientArchived(sh.ClientID); err == nil && archived {
+			return a, nil
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return a, err
+		}
+	}
+	for i, rc := range sh.Recipients {
+		ok, err := notArchived(r, rc.ClientID)
+		if err != nil {
+			return a, err
+		}
+		a.Allowed[i] = ok
+	}
+	return a, nil
+}
+
+// notArchived reports whether the client record id (0: none) is not archived.
+func notArchived(r store.LinkTx, id uint64) (bool, error) {
+	if id == 0 {
+		return true, nil
+	}
+	archived, err := r.ClientArchived(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return !archived, err
+}
+
+// NotArchived reports whether a recipient's client record, if any, is not
+// archived: an archived client loses access to every link at once.
+func NotArchived(r store.LinkTx, rc store.ShareRecipient) (bool, error) {
+	return notArchived(r, rc.ClientID)
+}
+
+// Visit is admission's answer for one request of a link.
+type Visit struct {
+	Share store.Share
+	// Audience is who may come in now.
+	Audience Audience
+	// Err is nil when the link opens; ErrEnded or ErrLocked when it does not,
+	// for the page to say why. A link whose recipients have all lost access
+	// has ended for its visitors.
+	Err error
+	// Session is the visitor's session on this share, nil without one: none
+	// held, idle, of another share, or ended with the share's sessions.
+	Session   *store.ShareSession
+	SessionID string
+	// Refused says the visitor's session is of someone who may no longer
+	// come in (an archived client, a removed preso contact): the visitor is
+	// told the link no longer opens for them.
+	Refused bool
+	// Renewed says the session's idle clock moved with this request (the
+	// browser's cookie should be given the idle limit again).
+	Renewed bool
+}
+
+// Admitted reports whether the visitor may see the pages behind the code
+// (or the name): the share is live and their session is of this share, for
+// someone who may still come in.
+func (v Visit) Admitted() bool { return v.Err == nil && v.Session != nil }
+
+// Admit decides whether a visitor may see a link's next page; every request
+// of a link goes through it. In one read transaction it finds the share of
+// token, checks it is live (not expired, revoked, deleted or locked), asks
+// the share's kind who may come in (Audience) and reads the visitor's session,
+// whose ID sessionOf gives for the share found (nil: the request has none).
+// A session opens the share only while it is bound to this share, not idle,
+// not ended with the share's sessions, and of someone the audience admits.
+// ErrNotFound for an unknown token; any other error is the store's.
+func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Visit, error) {
+	var v Visit
+	if token == "" || len(token) > 128 {
+		return v, ErrNotFound
+	}
+	var ss store.ShareSession
+	err := e.st.ReadLink(token, func(sh store.Share, r store.LinkTx) error {
+		v.Share = sh
+		if v.Err = e.Usable(sh); v.Err != nil {
+			return nil
+		}
+		var err error
+		if v.Audience, err = e.audience(sh, r); err != nil {
+			return err
+		}
+		if !v.Audience.Anyone() {
+			v.Err = ErrEnded
+			return nil
+		}
+		if sessionOf == nil {
+			return nil
+		}
+		sid := sessionOf(sh.ID)
+		if len(sid) != 43 {
+			return nil
+		}
+		ss, err = r.ShareSession(sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		v.SessionID = sid
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return Visit{}, ErrNotFound
+	} else if err != nil || v.SessionID == "" {
+		return v, err
+	}
+	now := e.now().UTC()
+	switch {
+	case ss.ShareID != v.Share.ID || ss.Epoch != v.Share.SessionEpoch:
+		// Another share's session (never touched from here), or one ended
+		// with every session of this share: the visitor has none.
+		v.SessionID = ""
+		return v, nil
+	case now.Sub(ss.LastSeen) >= SessionIdle:
+		err := e.st.DeleteShareSession(v.SessionID)
+		v.SessionID = ""
+		return v, err
+	case !v.Audience.Admits(ss.Recipient):
+		// Kept as it is: it opens nothing while its recipient may not come
+		// in, and a request that only reads writes nothing.
+		v.SessionID, v.Refused = "", true
+		return v, nil
+	}
+	if now.Sub(ss.LastSeen) > touchEvery {
+		ss.LastSeen = now
+		if err := e.st.SaveShareSession(v.SessionID, ss); err != nil {
+			return v, err
+		}
+		v.Renewed = true
+	}
+	v.Session = &ss
+	return v, nil
+}
