@@ -388,3 +388,61 @@ func TestDocumentLinkAdmission(t *testing.T) {
 		}
 	})
 }
+
+// Entering a code is one write: the code checked and used up, the session
+// and (for a preso) the viewing begun, together; the answer is a redirect,
+// with no page built. A preso's code entry reads the store at most twice.
+func TestCodeEntryIsOneWrite(t *testing.T) {
+	t.Run("preso", func(t *testing.T) {
+		a := newTestApp(t)
+		owner := a.setUp()
+		mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+		_, link := sharePreso(t, a, owner, "contacts", mia)
+		v := a.browser()
+		v.get(link + "?who=0")
+		if r := v.post(link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther {
+			t.Fatalf("send code: %d", r.Code)
+		}
+		code := a.lastCode("+33612345678")
+		form := formOf("who", "0", "code", code)
+		form.Set("_csrf", v.csrf())
+		before := a.st.TxCounts()
+		r := v.post(link+"/verify", form)
+		got := a.st.TxCounts().Sub(before)
+		if r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" || r.body != "" {
+			t.Fatalf("verify: %d %s %q", r.Code, r.Header().Get("Location"), abbreviate(r.body))
+		}
+		t.Logf("a preso code entry: %d reads, %d writes", got.Reads, got.Writes)
+		if got.Writes != 1 || got.Batched != 0 || got.Reads > 2 {
+			t.Fatalf("a preso code entry ran %d reads, %d writes, %d batched; want at most 2 reads and 1 write", got.Reads, got.Writes, got.Batched)
+		}
+		// All of it was written: the session lets in, the viewing is there, the code is used.
+		mustContain(t, v.get(link+"/slides/1"), "Body Hello")
+		if vs, _ := a.st.ShareViewings(1); len(vs) != 1 || vs[0].Verification != "sms" || vs[0].VerifiedTo != "••• ••• 678" {
+			t.Fatalf("viewings: %+v", vs)
+		}
+		if r := a.browser().post(link+"/verify", formOf("who", "0", "code", code)); r.Header().Get("Location") == link+"/slides/1" {
+			t.Fatal("the code worked twice")
+		}
+	})
+	t.Run("documents", func(t *testing.T) {
+		a, _, _, token, _ := sharedClient(t)
+		b := a.browser()
+		b.post("/s/"+token+"/code", nil)
+		form := formOf("code", a.lastCode("+33612345678"))
+		form.Set("_csrf", b.csrf())
+		before := a.st.TxCounts()
+		r := b.post("/s/"+token+"/verify", form)
+		got := a.st.TxCounts().Sub(before)
+		if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/s/"+token+"/files" {
+			t.Fatalf("verify: %d %s", r.Code, r.Header().Get("Location"))
+		}
+		t.Logf("a documents code entry: %d reads, %d writes", got.Reads, got.Writes)
+		if got.Writes != 1 || got.Batched != 0 || got.Reads > 2 {
+			t.Fatalf("a documents code entry ran %d reads, %d writes, %d batched", got.Reads, got.Writes, got.Batched)
+		}
+		if r := b.get("/s/" + token + "/files"); r.Code != http.StatusOK {
+			t.Fatalf("files: %d", r.Code)
+		}
+	})
+}
