@@ -26,30 +26,42 @@
 //
 // # Opening one
 //
-// Open(token) finds the share; it returns ErrNotFound, or the share with
-// ErrEnded or ErrLocked so the page can say why it no longer opens. A GET of the
-// link must do nothing more: mail scanners open links.
+// Every request of a link goes through Admit(token, sessionOf), the one place
+// that decides whether a visitor may see the link's next page. In one read
+// transaction it finds the share (ErrNotFound), checks it is live (else the
+// Visit carries ErrEnded or ErrLocked, so the page can say why), asks the
+// share's kind who may come in — its Audience, set with OnAudience: for
+// documents the recipient unless the client record is archived
+// (FilesAudience), for presos each contact still on the preso and not
+// archived — and reads the visitor's session. A session opens the link only
+// while it is bound to this share, not idle for SessionIdle, not ended with
+// the share's sessions (its SessionEpoch), and of a recipient the audience
+// admits; otherwise the Visit says Refused (that recipient lost access) or
+// carries no session. A GET of the landing does nothing more: mail scanners
+// open links.
 //
 // Contacts only: Targets(sh, recipient) lists where a code may go (each mobile,
 // else the email); IssueCode(id, target, ttl, ua, compose) checks the resend
 // limits (one a minute, five an hour), stores the code's HMAC and queues the
-// message compose renders, in one transaction. CheckCode(id, code, ua) returns
-// CodeOK with a session ID (for a cookie), CodeWrong, CodeVoided (five wrong
-// entries, or no code waiting), CodeExpired or CodeLocked (100 failures; staff
-// Unlock). Anyone with the link: Enter(id, recipient or -1, name, ua).
-//
-// Every later request calls Session(sid, sh): a session opens only the share
-// it was made for, ends after 30 minutes idle, and ends with the share.
+// message compose renders, in one transaction. CheckCodeFrom(id, code,
+// visitor, ua, welcome) returns CodeOK with a session ID (for a cookie),
+// CodeWrong, CodeVoided (five wrong entries, or no code waiting), CodeExpired
+// or CodeLocked (100 failures; staff Unlock). Anyone with the link: Enter(id,
+// recipient or -1, name, ua, welcome). Both let the visitor in within one
+// write transaction: the share and its audience checked again, the code used
+// up, the event, the session and the kind's Welcome (a preso's viewing).
 //
 // # Life
 //
 // Record and Downloaded add events (Downloaded reports the first one, for the
-// staff notification). Expire, Extend, Unlock, SendAgain (a new link for the same
-// content; the old one is revoked), Refresh (same link, new snapshot) and
-// DeleteContent (the recipient's delete; content purged at once) change a share.
-// Sweep, run by the housekeeping job, expires shares past their date and purges
-// what ended shares hold through the kind's Purger; Remind queues one reminder
-// for shares that expire within two days and were never downloaded.
+// staff notification). Expire (which purges at once), Extend, Unlock,
+// SendAgain (a new link for the same content; the old one is revoked),
+// Refresh (same link, new snapshot), Retarget (new recipients; everyone in
+// proves it again) and DeleteContent (the recipient's delete; content purged
+// at once) change a share. Sweep, run by the periodic job and never by a
+// request, expires shares past their date and purges what ended shares hold
+// through the kind's Purger; Remind queues one reminder for shares that
+// expire within two days and were never downloaded.
 //
 // Browser(ua) names the browser and OS of a User-Agent for the history.
 package share

@@ -21,6 +21,9 @@ func TestRetargetKeepsTheLinkAndEndsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !f.inside(token, sid) {
+		t.Fatal("not let in by the name picked")
+	}
 	got, err := f.openLink(token)
 	if err != nil || got.Recipients[0].Name != "Bo" || got.Visibility != store.VisibilityAnyone {
 		t.Fatalf("after retarget: %+v %v", got, err)

@@ -1,0 +1,283 @@
+package share
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"foyer/store"
+)
+
+// client stores a client record and returns its ID.
+func (f *fixture) client(name string) uint64 {
+	f.t.Helper()
+	c := &store.Client{FirstName: name, Lang: "en"}
+	if err := f.st.CreateClient(c); err != nil {
+		f.t.Fatal(err)
+	}
+	return c.ID
+}
+
+func (f *fixture) archive(id uint64, archived bool) {
+	f.t.Helper()
+	if _, err := f.st.ArchiveClient(id, archived); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// twoContacts makes a preso-kind share open to anyone, for two client
+// records, whose kind lets in each recipient whose record is not archived
+// (as presos do, with their contacts besides).
+func (f *fixture) twoContacts() (store.Share, string, [2]uint64) {
+	f.t.Helper()
+	ids := [2]uint64{f.client("Claire"), f.client("Bob")}
+	f.eng.OnAudience(store.SharePreso, func(sh store.Share, r store.LinkTx) (Audience, error) {
+		a := Audience{Allowed: make([]bool, len(sh.Recipients))}
+		for i, rc := range sh.Recipients {
+			ok, err := NotArchived(r, rc)
+			if err != nil {
+				return a, err
+			}
+			a.Allowed[i] = ok
+		}
+		return a, nil
+	})
+	sh, token, err := f.eng.Create(Draft{Kind: store.SharePreso, SubjectID: 9, Visibility: store.VisibilityAnyone, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{{Name: "Claire", ClientID: ids[0]}, {Name: "Bob", ClientID: ids[1]}}}, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sh, token, ids
+}
+
+func (f *fixture) admit(token, sid string) Visit {
+	f.t.Helper()
+	v, err := f.eng.Admit(token, func(uint64) string { return sid })
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return v
+}
+
+// Admission is per recipient: the first recipient's record archived shuts
+// them out, on their session already open as at the door, and nobody else.
+func TestAdmitPerRecipient(t *testing.T) {
+	f := newFixture(t)
+	sh, token, ids := f.twoContacts()
+	claire, err := f.eng.Enter(sh.ID, 0, "", "ua", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := f.eng.Enter(sh.ID, 1, "", "ua", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, err := f.eng.Enter(sh.ID, -1, "", "ua", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.archive(ids[0], true)
+	if v := f.admit(token, claire); v.Admitted() || !v.Refused || v.Err != nil {
+		t.Fatalf("Claire, archived: admitted %v refused %v err %v", v.Admitted(), v.Refused, v.Err)
+	}
+	if v := f.admit(token, bob); !v.Admitted() || v.Session.Recipient != 1 {
+		t.Fatalf("Bob: %+v", v)
+	}
+	if v := f.admit(token, anon); !v.Admitted() {
+		t.Fatal("the anonymous visitor lost access with Claire")
+	}
+	if v := f.admit(token, ""); v.Err != nil || v.Audience.Admits(0) || !v.Audience.Admits(1) || !v.Audience.Admits(-1) {
+		t.Fatalf("audience: %+v %v", v.Audience, v.Err)
+	}
+	if _, err := f.eng.Enter(sh.ID, 0, "", "ua", nil); !errors.Is(err, ErrRefused) {
+		t.Fatalf("Claire came in again: %v", err)
+	}
+	// Restored, her session opens again (it was refused, not ended).
+	f.archive(ids[0], false)
+	if v := f.admit(token, claire); !v.Admitted() {
+		t.Fatal("Claire, restored, is still refused")
+	}
+	// Everyone the link was made for gone: it opens for nobody, not even anonymously.
+	f.archive(ids[0], true)
+	f.archive(ids[1], true)
+	v := f.admit(token, anon)
+	if !errors.Is(v.Err, ErrEnded) || v.Admitted() {
+		t.Fatalf("every recipient archived: %v admitted %v", v.Err, v.Admitted())
+	}
+	if _, err := f.eng.Enter(sh.ID, -1, "", "ua", nil); !errors.Is(err, ErrRefused) {
+		t.Fatalf("entered a link open to nobody: %v", err)
+	}
+}
+
+// A documents link closes when the client record it was shared from is
+// archived, also for someone else it went to; a missing record closes nothing.
+func TestFilesAudience(t *testing.T) {
+	f := newFixture(t)
+	f.eng.OnAudience(store.ShareFiles, FilesAudience)
+	client := f.client("Ana")
+	sh, token, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: client, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{{Name: "Maître Roux", Email: "roux@example.org"}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := f.eng.Enter(sh.ID, 0, "", "ua", nil)
+	if !errors.Is(err, ErrNoSession) {
+		t.Fatalf("entered a contacts-only link without a code: %q %v", sid, err)
+	}
+	if v := f.admit(token, ""); v.Err != nil || !v.Audience.Admits(0) {
+		t.Fatalf("live: %+v %v", v.Audience, v.Err)
+	}
+	f.archive(client, true)
+	if v := f.admit(token, ""); !errors.Is(v.Err, ErrEnded) {
+		t.Fatalf("client archived: %v", v.Err)
+	}
+	f.archive(client, false)
+	_, gone, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: 999, Recipients: []store.ShareRecipient{{Name: "X", ClientID: 998}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := f.admit(gone, ""); v.Err != nil {
+		t.Fatalf("missing records: %v", v.Err)
+	}
+}
+
+// A request that only reads writes nothing; its idle clock moves at most
+// once a minute, and an idle session is gone.
+func TestAdmitReadsOnceAndTouchesRarely(t *testing.T) {
+	f := newFixture(t)
+	sh, token, _ := f.twoContacts()
+	sid, err := f.eng.Enter(sh.ID, 1, "", "ua", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.st.TxCounts()
+	v := f.admit(token, sid)
+	if got := f.st.TxCounts().Sub(before); got.Reads != 1 || got.Writes != 0 || !v.Admitted() || v.Renewed {
+		t.Fatalf("a request of a live session: %+v, admitted %v renewed %v", got, v.Admitted(), v.Renewed)
+	}
+	f.clk.t = f.clk.t.Add(touchEvery + time.Second)
+	if v := f.admit(token, sid); !v.Renewed {
+		t.Fatal("the idle clock did not move after a minute")
+	}
+	if v := f.admit(token, sid); v.Renewed {
+		t.Fatal("the idle clock moved twice within a minute")
+	}
+	f.clk.t = f.clk.t.Add(SessionIdle)
+	if v := f.admit(token, sid); v.Admitted() {
+		t.Fatal("an idle session let in")
+	}
+	if _, err := f.st.ShareSession(sid); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the idle session is still stored: %v", err)
+	}
+	if _, err := f.eng.Admit("nope", nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown token: %v", err)
+	}
+}
+
+// Ending a share, locking it or changing who may come in ends every session
+// on it at once, without a scan of the sessions: they carry its epoch.
+func TestSessionsEndWithTheShare(t *testing.T) {
+	f := newFixture(t)
+	sh, token := f.create("+33612345678")
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	if !f.inside(token, c.Session) {
+		t.Fatal("not in after the code")
+	}
+	// Locked by the last wrong code of its life, then unlocked: the session
+	// opened before is over.
+	if _, err := f.st.ChangeShare(sh.ID, func(ch *store.ShareChange) error { ch.Share.Failures = MaxFailures - 1; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.eng.CheckCode(sh.ID, "xxxxxx", "ua"); r.Result != CodeLocked {
+		t.Fatalf("not locked: %+v", r)
+	}
+	if _, err := f.eng.Unlock(sh.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if f.inside(token, c.Session) {
+		t.Fatal("a session outlived the lock")
+	}
+}
+
+// Expire ends the share and purges what it held at once, through its kind.
+func TestExpirePurgesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	var purged []uint64
+	f.eng.OnPurge(store.ShareFiles, func(sh store.Share) error { purged = append(purged, sh.ID); return nil })
+	sh, token := f.create()
+	other, _ := f.create()
+	if _, err := f.eng.Expire(sh.ID, store.ShareEvent{Recipient: -1, StaffID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if len(purged) != 1 || purged[0] != sh.ID {
+		t.Fatalf("purged %v", purged)
+	}
+	if got, _ := f.eng.Get(sh.ID); got.State != store.ShareExpired || !got.Purged {
+		t.Fatalf("after Expire: %s purged %v", got.State, got.Purged)
+	}
+	if got, _ := f.eng.Get(other.ID); got.Purged || got.State != store.ShareActive {
+		t.Fatalf("another share was touched: %s purged %v", got.State, got.Purged)
+	}
+	if _, err := f.openLink(token); !errors.Is(err, ErrEnded) {
+		t.Fatalf("open after Expire: %v", err)
+	}
+	if _, err := f.eng.Expire(sh.ID, store.ShareEvent{Recipient: -1}); !errors.Is(err, ErrEnded) || len(purged) != 1 {
+		t.Fatalf("second Expire: %v, purged %v", err, purged)
+	}
+}
+
+// A right code, its use and the session (with the kind's Welcome) are one
+// write: when any part fails nothing is written and the code stays good; a
+// code whose recipient may no longer come in opens nothing.
+func TestCheckCodeLetsInInOneWrite(t *testing.T) {
+	f := newFixture(t)
+	sh, token, ids := f.twoContacts()
+	if _, err := f.eng.Retarget(sh.ID, []store.ShareRecipient{
+		{Name: "Claire", ClientID: ids[0], Mobiles: []string{"+33611111678"}},
+		{Name: "Bob", ClientID: ids[1], Mobiles: []string{"+33622222432"}}}, store.VisibilityContacts); err != nil {
+		t.Fatal(err)
+	}
+	sh, _ = f.eng.Get(sh.ID)
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	failing := errors.New("welcome failed")
+	before := f.st.TxCounts()
+	if _, err := f.eng.CheckCodeFrom(sh.ID, f.codes[0], "", "ua", func(*store.ShareChange, Entered) error { return failing }); !errors.Is(err, failing) {
+		t.Fatalf("failing welcome: %v", err)
+	}
+	if got := f.st.TxCounts().Sub(before); got.Writes != 1 || got.Reads != 0 {
+		t.Fatalf("a code check ran %+v", got)
+	}
+	var welcomed Entered
+	c, err := f.eng.CheckCodeFrom(sh.ID, f.codes[0], "", "ua", func(ch *store.ShareChange, in Entered) error {
+		welcomed = in
+		return nil
+	})
+	if err != nil || c.Result != CodeOK || welcomed.Recipient != 0 || welcomed.Target != "+33611111678" {
+		t.Fatalf("the code after a failed welcome: %+v %+v %v", c, welcomed, err)
+	}
+	if !f.inside(token, c.Session) {
+		t.Fatal("not in")
+	}
+	// Bob's code, Bob archived before he enters it: refused, and the code is not used.
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 1)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	f.archive(ids[1], true)
+	if _, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); !errors.Is(err, ErrRefused) {
+		t.Fatalf("archived recipient's code: %v", err)
+	}
+	f.archive(ids[1], false)
+	if c, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); err != nil || c.Result != CodeOK || c.Recipient != 1 {
+		t.Fatalf("Bob's code, restored: %+v %v", c, err)
+	}
+}
