@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,11 +114,17 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	// until what it shows changes (the path holds the token; a snapshot never
 	// changes, so its ID stands for its title), and its page is built only
 	// when it is not.
-	key := []string{strconv.FormatUint(v.Share.ID, 10), string(v.Share.Visibility), fmt.Sprint(v.Share.Snapshot)}
-	for _, n := range preso.Names(v.Visit) {
-		key = append(key, strconv.Itoa(n.N), n.Name)
+	var key strings.Builder
+	key.WriteString(strconv.FormatUint(v.Share.ID, 10) + "\x00" + string(v.Share.Visibility))
+	for _, id := range v.Share.Snapshot {
+		key.WriteString("\x00s" + strconv.FormatUint(id, 10))
 	}
-	return h.renderShared(c, "preso_landing", strings.Join(key, "\x00"), func() *views.Page {
+	for i, r := range v.Share.Recipients {
+		if v.Audience.Admits(i) {
+			key.WriteString("\x00" + strconv.Itoa(i) + "\x00" + r.Name)
+		}
+	}
+	return h.renderShared(c, "preso_landing", key.String(), func() *views.Page {
 		pg, _ := h.landingPage(c, v)
 		return pg
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"foyer/bench/cpu"
 	"foyer/store"
 )
 
@@ -121,5 +122,7 @@ func BenchmarkPresoLanding(b *testing.B) {
 	_, link := sharePreso(b, a, owner, "anyone", contacts...)
 	req := httptest.NewRequest(http.MethodGet, link, nil)
 	req.Header.Set("Accept-Language", "fr")
+	b.ReportAllocs()
+	defer cpu.Report(b)()
 	benchRequest(b, a, req, "")
 }

@@ -85,7 +85,12 @@ func (h *Handler) setViewingCookie(c echo.Context, id uint64, token string) {
 }
 
 // shareSessionID is the session ID the browser holds for share id, if any.
+// A browser that holds no share cookie at all (most visitors of a landing)
+// costs no keyed hash of the cookie's name.
 func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
+	if !strings.Contains(c.Request().Header.Get("Cookie"), shareCookiePrefix) {
+		return ""
+	}
 	if ck, err := c.Cookie(h.shareCookieName(id)); err == nil && len(ck.Value) == 43 {
 		return ck.Value
 	}

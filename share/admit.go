@@ -81,9 +81,12 @@ func FilesAudience(sh store.Share, r store.LinkTx) (Audience, error) {
 		}
 	}
 	for i, rc := range sh.Recipients {
-		ok, err := notArchived(r, rc.ClientID)
-		if err != nil {
-			return a, err
+		ok := true
+		if rc.ClientID != sh.ClientID { // the client themselves: read just above
+			var err error
+			if ok, err = notArchived(r, rc.ClientID); err != nil {
+				return a, err
+			}
 		}
 		a.Allowed[i] = ok
 	}
