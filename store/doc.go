@@ -54,7 +54,7 @@
 //	share_codes/            8-byte share ID → JSON ShareCode: the waiting code's HMAC, its tries and
 //	                        the times codes went out (the limits survive a restart)
 //	share_events/           share ID (8) ++ sequence (8) → JSON ShareEvent
-//	share_sessions/         HMAC("share-session:" ID) → JSON ShareSession (bound to one share)
+//	share_sessions/         HMAC("share-session:" ID) → JSON ShareSession (bound to one share and its SessionEpoch)
 //	blobs/                  8-byte ID → JSON Blob (name, type, size, complete, attached)
 //	blob_chunks/            blob ID (8) ++ chunk index (8) → bucket: 0x00 → nonce ++ AES-256-GCM(256 KiB),
 //	                        the key as additional data so chunks cannot be moved. A bucket per chunk
