@@ -397,8 +397,13 @@ func TestCodeEntryIsOneWrite(t *testing.T) {
 		a := newTestApp(t)
 		owner := a.setUp()
 		mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+		_, other := sharePreso(t, a, owner, "anyone", mia)
 		_, link := sharePreso(t, a, owner, "contacts", mia)
 		v := a.browser()
+		// The browser is in another link already: its cookie is looked at too.
+		if r := v.post(other+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther {
+			t.Fatalf("other link: %d", r.Code)
+		}
 		v.get(link + "?who=0")
 		if r := v.post(link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther {
 			t.Fatalf("send code: %d", r.Code)
@@ -418,7 +423,7 @@ func TestCodeEntryIsOneWrite(t *testing.T) {
 		}
 		// All of it was written: the session lets in, the viewing is there, the code is used.
 		mustContain(t, v.get(link+"/slides/1"), "Body Hello")
-		if vs, _ := a.st.ShareViewings(1); len(vs) != 1 || vs[0].Verification != "sms" || vs[0].VerifiedTo != "••• ••• 678" {
+		if vs, _ := a.st.ShareViewings(2); len(vs) != 1 || vs[0].Verification != "sms" || vs[0].VerifiedTo != "••• ••• 678" {
 			t.Fatalf("viewings: %+v", vs)
 		}
 		if r := a.browser().post(link+"/verify", formOf("who", "0", "code", code)); r.Header().Get("Location") == link+"/slides/1" {

@@ -116,17 +116,26 @@ func (h *Handler) setShareCookie(c echo.Context, id uint64, sid string) {
 		name string
 		seen time.Time
 	}
-	var live []held
+	var names, sids []string
 	for _, ck := range c.Cookies() {
 		if ck.Name == mine || !strings.HasPrefix(strings.TrimPrefix(ck.Name, "__Secure-"), shareCookiePrefix) {
 			continue
 		}
-		ss, err := h.store.ShareSession(ck.Value)
-		if len(ck.Value) != 43 || err != nil || h.now().Sub(ss.LastSeen) >= share.SessionIdle {
+		if len(ck.Value) != 43 {
 			h.expireCookie(c, ck.Name)
 			continue
 		}
-		live = append(live, held{ck.Name, ss.LastSeen})
+		names, sids = append(names, ck.Name), append(sids, ck.Value)
+	}
+	// One read for all of them: letting someone in stays one read and one write.
+	sessions, found, err := h.store.ShareSessions(sids)
+	var live []held
+	for i, name := range names {
+		if err != nil || !found[i] || h.now().Sub(sessions[i].LastSeen) >= share.SessionIdle {
+			h.expireCookie(c, name)
+			continue
+		}
+		live = append(live, held{name, sessions[i].LastSeen})
 	}
 	if extra := len(live) - (maxShareCookies - 1); extra > 0 {
 		sort.Slice(live, func(i, j int) bool { return live[i].seen.Before(live[j].seen) })

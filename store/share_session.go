@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,6 +31,26 @@ func (s *Store) ShareSession(id string) (ShareSession, error) {
 	var ss ShareSession
 	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx, bucketShareSessions, s.shareSessionKey(id), &ss) })
 	return ss, err
+}
+
+// ShareSessions loads the share sessions of several cookie IDs in one read;
+// found says which exist.
+func (s *Store) ShareSessions(ids []string) (sessions []ShareSession, found []bool, err error) {
+	sessions, found = make([]ShareSession, len(ids)), make([]bool, len(ids))
+	if len(ids) == 0 {
+		return sessions, found, nil
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		for i, id := range ids {
+			err := getJSON(tx, bucketShareSessions, s.shareSessionKey(id), &sessions[i])
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			found[i] = err == nil
+		}
+		return nil
+	})
+	return sessions, found, err
 }
 
 // DeleteShareSession ends a share session.
