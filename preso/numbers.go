@@ -56,41 +56,40 @@ type ViewerNumbers struct {
 // A viewing whose snapshot was purged (the link ended) keeps its lines but
 // no longer names its slides.
 func (s *Service) Numbers(sh store.Share) ([]ViewerNumbers, error) {
-	viewings, err := s.st.ShareViewings(sh.ID)
-	if err != nil {
-		return nil, err
-	}
-	snaps := map[uint64]store.Snapshot{}
 	var out []ViewerNumbers
-	for _, v := range viewings {
-		snap, err := s.snapshot(snaps, v.SnapshotID)
-		if err != nil {
-			return nil, err
-		}
-		times, err := s.st.SlideTimes(v.ID)
-		if err != nil {
-			return nil, err
-		}
+	err := s.eachViewing(sh, func(v store.Viewing, snap store.Snapshot, times []store.SlideTime) {
 		vn := ViewerNumbers{Viewing: v, Slides: Totals(snap.Slides, times)}
 		for _, t := range vn.Slides {
 			vn.Millis += t.Millis
 		}
 		out = append(out, vn)
-	}
-	return out, nil
+	})
+	return out, err
 }
 
-// snapshot loads a snapshot once per call of its caller (a zero one when gone).
-func (s *Service) snapshot(seen map[uint64]store.Snapshot, id uint64) (store.Snapshot, error) {
-	if snap, ok := seen[id]; ok {
-		return snap, nil
+// eachViewing calls fn with every viewing of link sh, oldest first, with its
+// snapshot (a zero one once purged, each read once) and its beacons.
+func (s *Service) eachViewing(sh store.Share, fn func(store.Viewing, store.Snapshot, []store.SlideTime)) error {
+	viewings, err := s.st.ShareViewings(sh.ID)
+	if err != nil {
+		return err
 	}
-	snap, err := s.st.Snapshot(id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return snap, err
+	snaps := map[uint64]store.Snapshot{}
+	for _, v := range viewings {
+		snap, ok := snaps[v.SnapshotID]
+		if !ok {
+			if snap, err = s.st.Snapshot(v.SnapshotID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			snaps[v.SnapshotID] = snap
+		}
+		times, err := s.st.SlideTimes(v.ID)
+		if err != nil {
+			return err
+		}
+		fn(v, snap, times)
 	}
-	seen[id] = snap
-	return snap, nil
+	return nil
 }
 
 // BeaconLine is one stored beacon of a link, for the CSV export.
@@ -105,28 +104,15 @@ type BeaconLine struct {
 
 // BeaconLines returns every beacon of link sh, viewing by viewing.
 func (s *Service) BeaconLines(sh store.Share) ([]BeaconLine, error) {
-	viewings, err := s.st.ShareViewings(sh.ID)
-	if err != nil {
-		return nil, err
-	}
-	snaps := map[uint64]store.Snapshot{}
 	var out []BeaconLine
-	for _, v := range viewings {
-		snap, err := s.snapshot(snaps, v.SnapshotID)
-		if err != nil {
-			return nil, err
-		}
+	err := s.eachViewing(sh, func(v store.Viewing, snap store.Snapshot, times []store.SlideTime) {
 		titles, numbers := map[uint64]string{}, map[uint64]int{}
 		for i, sl := range snap.Slides {
 			titles[sl.ID], numbers[sl.ID] = sl.Title, i+1
 		}
-		times, err := s.st.SlideTimes(v.ID)
-		if err != nil {
-			return nil, err
-		}
 		for _, t := range times {
 			out = append(out, BeaconLine{Viewing: v, N: numbers[t.SlideID], Title: titles[t.SlideID], SlideTime: t})
 		}
-	}
-	return out, nil
+	})
+	return out, err
 }
