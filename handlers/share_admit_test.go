@@ -90,16 +90,15 @@ func presoEntryCalls(who int) []linkCall {
 // presoFixture is a preso shared with Mia (first contact) and Léo, whose
 // first slide has an image, with both of them in and viewing it.
 type presoFixture struct {
-	a             *testApp
-	owner         *browser
-	id            uint64
-	link          string
-	mia, leo      store.Client
-	miaB, leoB    *browser
-	miaVw, leoVw  string
-	contactsOnly  bool
-	outsider      *browser // a browser that never came in
-	outsiderCalls []linkCall
+	a            *testApp
+	owner        *browser
+	id           uint64
+	link         string
+	mia, leo     store.Client
+	miaB, leoB   *browser
+	miaVw, leoVw string
+	contactsOnly bool
+	outsider     *browser // a browser that never came in
 }
 
 func newPresoFixture(t *testing.T, visibility string) *presoFixture {
