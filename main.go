@@ -487,7 +487,7 @@ func services(st *store.Store, base *url.URL) (handlers.Services, error) {
 }
 
 // newShareEngine is the share engine with each kind of share: who may open
-// its links (a document share's recipient unless their client record is
+// its links (a document share's recipient unless the client record is
 // archived; a preso's contacts still on it and not archived), and what it
 // holds, which its purge removes from the store (a document share's files,
 // a preso share's snapshot: a signature keeps its snapshot's SHA-256, which
@@ -495,8 +495,7 @@ func services(st *store.Store, base *url.URL) (handlers.Services, error) {
 func newShareEngine(st *store.Store, now func() time.Time) (*share.Engine, *preso.Service) {
 	e := share.New(st, now)
 	p := preso.New(st, e, now)
-	e.OnAudience(store.ShareFiles, share.FilesAudience)
-	e.OnAudience(store.SharePreso, p.Audience)
+	e.OnAudience(store.SharePreso, p.Audience) // documents: share.FilesAudience, from share.New
 	e.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
 	e.OnPurge(store.SharePreso, p.Purge)
 	return e, p

@@ -64,7 +64,6 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 	}
 	shares := share.New(st, a.now)
 	presos := preso.New(st, shares, a.now)
-	shares.OnAudience(store.ShareFiles, share.FilesAudience)
 	shares.OnAudience(store.SharePreso, presos.Audience)
 	shares.OnPurge(store.ShareFiles, purgeEach(st.DeleteBlob))
 	shares.OnPurge(store.SharePreso, presos.Purge)

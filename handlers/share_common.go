@@ -291,17 +291,6 @@ func recipientsLang(sh store.Share) string {
 	return lang
 }
 
-// shareClientArchived reports whether the client record a share was made from
-// is archived: the outbox withdraws what waited for such a share (its links
-// themselves are closed by admission, share.FilesAudience).
-func (h *Handler) shareClientArchived(sh store.Share) bool {
-	if sh.ClientID == 0 {
-		return false
-	}
-	archived, err := h.store.ClientArchived(sh.ClientID)
-	return err == nil && archived
-}
-
 // keepTogether joins a masked number's groups with non-breaking spaces, so a
 // narrow screen never wraps it in the middle.
 func keepTogether(s string) string { return strings.ReplaceAll(s, " ", "\u00a0") }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -267,5 +268,31 @@ func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
 	got := statesByRecipient(a)
 	if got["share_reminder ana@example.org"] != store.StateWithdrawn || got["share_link ana@example.org"] != store.StateSent {
 		t.Fatalf("states: %v", got)
+	}
+}
+
+// A preso's codes that waited are withdrawn for a contact who lost access
+// (archived) and go out for the other contact: who may open the link is the
+// share engine's answer, per recipient, for the outbox as for the pages.
+func TestPresoCodesThatWaitedPerContact(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	leo := a.addClient("Léo", "Lemaire", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33611111111", Mobile: true})
+	_, link := sharePreso(t, a, owner, "contacts", mia, leo)
+	if r := a.browser().post(link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("Mia's code: %d", r.Code)
+	}
+	a.advance(2 * time.Minute)
+	if r := a.browser().post(link+"/code", formOf("who", "1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("Léo's code: %d", r.Code)
+	}
+	if r := owner.post(fmt.Sprintf("/clients/%d/archive", mia.ID), nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("archive: %d", r.Code)
+	}
+	deliverNow(a)
+	got := statesByRecipient(a)
+	if got["preso_code +33612345678"] != store.StateWithdrawn || got["preso_code +33611111111"] != store.StateSent {
+		t.Fatalf("Mia's code %q, Léo's %q", got["preso_code +33612345678"], got["preso_code +33611111111"])
 	}
 }

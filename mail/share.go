@@ -125,28 +125,10 @@ func writeShareStaff(r *rendering) error {
 // whose client was archived meanwhile is withdrawn — the wrong address a Send
 // again corrected never gets the name and the message.
 
-// shareOpens reports whether a share's link still opens it, or would once
-// staff unlock it.
-func (m *Mailer) shareOpens(sh store.Share) bool {
-	st := m.shares.State(sh)
-	return (st == store.ShareActive || st == store.ShareLocked) && !m.clientArchived(sh)
-}
-
-// clientArchived reports whether the client record a share was made from is
-// archived: archiving ends the client's share links as it ends their portal
-// access.
-func (m *Mailer) clientArchived(sh store.Share) bool {
-	if sh.ClientID == 0 {
-		return false
-	}
-	archived, err := m.store.ClientArchived(sh.ClientID)
-	return err == nil && archived
-}
-
-// shareLinkVoid: the link a message carries (its secret) no longer opens its share.
+// shareLinkVoid: the link a message carries (its secret) no longer opens its
+// share for anyone (the share engine decides, as for every request of it).
 func shareLinkVoid(m *Mailer, _ store.Message, token string) bool {
-	sh, err := m.store.ShareByToken(token)
-	return err != nil || !m.shareOpens(sh)
+	return !m.shares.Opens(token)
 }
 
 // shareReminderVoid: the link no longer opens, or something was downloaded
@@ -165,8 +147,7 @@ func shareCodeVoid(m *Mailer, msg store.Message, code string) bool {
 	if err != nil {
 		return false // queued before code messages named their share; it expires within minutes
 	}
-	sh, err := m.shares.Get(id)
-	return err != nil || m.clientArchived(sh) || !m.shares.CodeWaiting(id, code)
+	return !m.shares.CodeWaiting(id, code)
 }
 
 // ShareLinkMessage is the share email to a share's first recipient; token is

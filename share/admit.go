@@ -40,7 +40,7 @@ func (a Audience) Anyone() bool {
 type AudienceFunc func(sh store.Share, r store.LinkTx) (Audience, error)
 
 // OnAudience sets who may open the shares of a kind. Without one, every
-// recipient may.
+// recipient may (documents have FilesAudience from New).
 func (e *Engine) OnAudience(kind store.ShareKind, fn AudienceFunc) { e.audiences[kind] = fn }
 
 // audience is the kind's audience, never wider than the share's visibility:
@@ -109,6 +109,22 @@ func notArchived(r store.LinkTx, id uint64) (bool, error) {
 // archived: an archived client loses access to every link at once.
 func NotArchived(r store.LinkTx, rc store.ShareRecipient) (bool, error) {
 	return notArchived(r, rc.ClientID)
+}
+
+// Opens reports whether the link of token still opens for somebody, or
+// would once staff unlock it: the outbox asks before sending what waited for
+// it (the link's email, its reminder).
+func (e *Engine) Opens(token string) bool {
+	opens := false
+	err := e.st.ReadLink(token, func(sh store.Share, r store.LinkTx) error {
+		if st := e.State(sh); st != store.ShareActive && st != store.ShareLocked {
+			return nil
+		}
+		a, err := e.audience(sh, r)
+		opens = err == nil && a.Anyone()
+		return err
+	})
+	return err == nil && opens
 }
 
 // Visit is admission's answer for one request of a link.

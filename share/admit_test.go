@@ -112,8 +112,7 @@ func TestAdmitPerRecipient(t *testing.T) {
 // A documents link closes when the client record it was shared from is
 // archived, also for someone else it went to; a missing record closes nothing.
 func TestFilesAudience(t *testing.T) {
-	f := newFixture(t)
-	f.eng.OnAudience(store.ShareFiles, FilesAudience)
+	f := newFixture(t) // documents have FilesAudience from New
 	client := f.client("Ana")
 	sh, token, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: client, Snapshot: []uint64{1},
 		Recipients: []store.ShareRecipient{{Name: "Maître Roux", Email: "roux@example.org"}}}, nil)
@@ -273,10 +272,19 @@ func TestCheckCodeLetsInInOneWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.archive(ids[1], true)
+	if f.eng.CodeWaiting(sh.ID, f.codes[1]) {
+		t.Fatal("an archived recipient's code is still waiting to be sent")
+	}
+	if !f.eng.Opens(token) {
+		t.Fatal("the link no longer opens for Claire")
+	}
 	if _, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); !errors.Is(err, ErrRefused) {
 		t.Fatalf("archived recipient's code: %v", err)
 	}
 	f.archive(ids[1], false)
+	if !f.eng.CodeWaiting(sh.ID, f.codes[1]) {
+		t.Fatal("Bob's code, restored, is not waiting")
+	}
 	if c, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); err != nil || c.Result != CodeOK || c.Recipient != 1 {
 		t.Fatalf("Bob's code, restored: %+v %v", c, err)
 	}

@@ -150,22 +150,42 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 const ArgShare = "Share"
 
 // CodeWaiting reports whether code, sent for share id, can still be entered:
-// the share is usable and the code is the one waiting, or the one sent just
-// before it, unexpired. The outbox asks before sending a code that waited
-// (delivery not configured), so a code for a share expired, revoked, deleted
-// or locked meanwhile is withdrawn, never sent.
+// the share is usable, the code is the one waiting, or the one sent just
+// before it, unexpired, and the recipient it went to may still come in (see
+// Admit). The outbox asks before sending a code that waited (delivery not
+// configured), so a code for a share expired, revoked, deleted or locked
+// meanwhile, or for someone who lost access to it, is withdrawn, never sent.
 func (e *Engine) CodeWaiting(id uint64, code string) bool {
-	sh, err := e.Get(id)
-	if err != nil || e.Usable(sh) != nil {
-		return false
-	}
-	c, err := e.st.ShareCode(id)
-	if err != nil {
-		return false
-	}
 	now, sum := e.now(), e.codeHash(id, code)
-	return (len(c.Hash) > 0 && hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt)) ||
-		(len(c.PrevHash) > 0 && hmac.Equal(c.PrevHash, sum) && now.Before(c.PrevExpiresAt))
+	waiting := false
+	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) error {
+		if e.Usable(sh) != nil {
+			return nil
+		}
+		c, err := r.ShareCode(id)
+		if err != nil {
+			return err
+		}
+		var recipient int
+		switch {
+		case len(c.Hash) > 0 && hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt):
+			recipient = c.Recipient
+		case len(c.PrevHash) > 0 && hmac.Equal(c.PrevHash, sum) && now.Before(c.PrevExpiresAt):
+			recipient = c.Recipient
+			if c.PrevTarget != "" {
+				recipient = c.PrevRecipient
+			}
+		default:
+			return nil
+		}
+		a, err := e.audience(sh, r)
+		if err != nil {
+			return err
+		}
+		waiting = a.Admits(recipient)
+		return nil
+	})
+	return err == nil && waiting
 }
 
 // CodeResult is what became of an entered code.

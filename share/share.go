@@ -94,9 +94,12 @@ type Engine struct {
 // snapshot). It is called once, after the share ended.
 type Purger func(sh store.Share) error
 
-// New returns an engine over st with the clock now.
+// New returns an engine over st with the clock now. Documents, the engine's
+// own kind, have their audience already (FilesAudience); other kinds are
+// told of with OnAudience and OnPurge.
 func New(st *store.Store, now func() time.Time) *Engine {
-	return &Engine{st: st, now: now, purgers: map[store.ShareKind]Purger{}, audiences: map[store.ShareKind]AudienceFunc{}}
+	return &Engine{st: st, now: now, purgers: map[store.ShareKind]Purger{},
+		audiences: map[store.ShareKind]AudienceFunc{store.ShareFiles: FilesAudience}}
 }
 
 // OnPurge sets how shares of a kind have their content removed.

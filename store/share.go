@@ -243,6 +243,31 @@ func (s *Store) Share(id uint64) (Share, error) {
 	return sh, err
 }
 
+// ReadShare hands share id to fn with the read transaction it was found in
+// (see ReadLink). ErrNotFound when there is none.
+func (s *Store) ReadShare(id uint64, fn func(Share, LinkTx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketShares).Get(itob(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		sh, err := s.decodeShare(id, raw)
+		if err != nil {
+			return err
+		}
+		return fn(sh, LinkTx{s: s, tx: tx})
+	})
+}
+
+// ShareCode returns the code state of share id (zero when none was ever sent).
+func (t LinkTx) ShareCode(id uint64) (ShareCode, error) {
+	var code ShareCode
+	if err := getJSON(t.tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
+		return code, err
+	}
+	return code, nil
+}
+
 // ShareByToken finds a share by the token of its link.
 func (s *Store) ShareByToken(token string) (Share, error) {
 	var sh Share
@@ -430,10 +455,9 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 func (s *Store) ShareCode(id uint64) (ShareCode, error) {
 	var code ShareCode
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		return nil
+		var err error
+		code, err = LinkTx{s: s, tx: tx}.ShareCode(id)
+		return err
 	})
 	return code, err
 }
