@@ -262,14 +262,12 @@ func (s *Service) Audience(sh store.Share, r store.LinkTx) (share.Audience, erro
 	if err != nil {
 		return share.Audience{}, err
 	}
-	a := share.Audience{Allowed: make([]bool, len(sh.Recipients))}
-	for i, rc := range sh.Recipients {
-		if !contact[i] {
-			continue
-		}
-		if a.Allowed[i], err = share.NotArchived(r, rc); err != nil {
-			return share.Audience{}, err
-		}
+	archived, err := r.ClientsArchived(ids)
+	if err != nil {
+		return share.Audience{}, err
 	}
-	return a, nil
+	for i := range contact {
+		contact[i] = contact[i] && !archived[i]
+	}
+	return share.Audience{Allowed: contact}, nil
 }

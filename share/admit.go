@@ -105,12 +105,6 @@ func notArchived(r store.LinkTx, id uint64) (bool, error) {
 	return !archived, err
 }
 
-// NotArchived reports whether a recipient's client record, if any, is not
-// archived: an archived client loses access to every link at once.
-func NotArchived(r store.LinkTx, rc store.ShareRecipient) (bool, error) {
-	return notArchived(r, rc.ClientID)
-}
-
 // Opens reports whether the link of token still opens for somebody, or
 // would once staff unlock it: the outbox asks before sending what waited for
 // it (the link's email, its reminder).

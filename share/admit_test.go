@@ -34,7 +34,7 @@ func (f *fixture) twoContacts() (store.Share, string, [2]uint64) {
 	f.eng.OnAudience(store.SharePreso, func(sh store.Share, r store.LinkTx) (Audience, error) {
 		a := Audience{Allowed: make([]bool, len(sh.Recipients))}
 		for i, rc := range sh.Recipients {
-			ok, err := NotArchived(r, rc)
+			ok, err := notArchived(r, rc.ClientID)
 			if err != nil {
 				return a, err
 			}

@@ -356,7 +356,30 @@ type LinkTx struct {
 // behind a share link asks, as archiving ends the client's access. The
 // answer is kept with the record it was read from (see keptDecodes).
 func (t LinkTx) ClientArchived(id uint64) (bool, error) {
-	raw := t.tx.Bucket(bucketClients).Get(itob(id))
+	return t.clientArchived(t.tx.Bucket(bucketClients), id)
+}
+
+// ClientsArchived reports, for each client record, whether it is archived
+// (false for 0 or a record that is gone), opening the clients once: a read
+// transaction opens a bucket anew at each Tx.Bucket, and a preso link asks
+// of every contact.
+func (t LinkTx) ClientsArchived(ids []uint64) ([]bool, error) {
+	out := make([]bool, len(ids))
+	clients := t.tx.Bucket(bucketClients)
+	for i, id := range ids {
+		if id == 0 {
+			continue
+		}
+		var err error
+		if out[i], err = t.clientArchived(clients, id); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t LinkTx) clientArchived(clients *bolt.Bucket, id uint64) (bool, error) {
+	raw := clients.Get(itob(id))
 	if raw == nil {
 		return false, ErrNotFound
 	}
