@@ -45,6 +45,7 @@ type FieldError struct {
 // FieldErrors are the problems of a form; nothing was saved.
 type FieldErrors []FieldError
 
+// Error lists the fields and their problems.
 func (fe FieldErrors) Error() string {
 	var msgs []string
 	for _, e := range fe {
