@@ -376,12 +376,13 @@ func (h *Handler) handOver(c echo.Context) error {
 		return err
 	}
 	e := editor(c)
-	if _, err := h.presos.HandOver(e, p.ID, st); err != nil {
+	q, err := h.presos.HandOver(e, p.ID, st)
+	if err != nil {
 		return presoError(err)
 	}
 	h.setFlash(c, "flash.preso.handed_over")
-	if e.Admin || st.ID == e.ID {
-		return h.redirect(c, presoURL(p, 0))
+	if preso.MayEdit(e, q) { // still theirs to open: an owner or admin
+		return h.redirect(c, presoURL(q, 0))
 	}
 	return h.redirect(c, "/presos")
 }
