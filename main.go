@@ -322,23 +322,40 @@ func (lockedError) Unwrap() error { return store.ErrLocked }
 // minSecretKey is the shortest FOYER_SECRET_KEY accepted.
 const minSecretKey = 32
 
-// openStore opens the data directory, turning a held lock or a wrong secret
-// key into a clear message. Every message entering its outbox is checked
-// against its kind (mail.Prepare).
+// openStore opens the data directory, turning a held lock or a missing or
+// wrong secret key into a clear message. Every message entering its outbox
+// is checked against its kind (mail.Prepare).
 func openStore(cfg config) (*store.Store, error) {
 	if cfg.secretKey != "" && len(cfg.secretKey) < minSecretKey {
 		return nil, fmt.Errorf("FOYER_SECRET_KEY is %d characters long; use at least %d, e.g. the output of: openssl rand -base64 32", len(cfg.secretKey), minSecretKey)
 	}
 	s, err := store.Open(cfg.data, store.WithSecretKey(cfg.secretKey), store.WithMessageCheck(mail.Prepare))
-	switch {
-	case errors.Is(err, store.ErrLocked):
+	if errors.Is(err, store.ErrLocked) {
 		return nil, lockedError(cfg.data)
-	case errors.Is(err, store.ErrSecretKey) && cfg.secretKey == "":
-		return nil, fmt.Errorf("the data in %s was sealed with a secret key: set FOYER_SECRET_KEY to the same key", cfg.data)
-	case errors.Is(err, store.ErrSecretKey):
-		return nil, fmt.Errorf("FOYER_SECRET_KEY is not the key the data in %s was sealed with: set the same key as before", cfg.data)
+	}
+	var ke *store.KeyError
+	if errors.As(err, &ke) {
+		return nil, keyMessage(cfg.data, ke)
 	}
 	return s, err
+}
+
+// keyMessage says which secret key the data needs and where to put it.
+func keyMessage(data string, ke *store.KeyError) error {
+	need := "the key"
+	if ke.Need != "" {
+		need = "the key " + ke.Need + " (its ID, printed on the recovery sheet)"
+	}
+	switch {
+	case ke.Need == "" && ke.Have == "":
+		return fmt.Errorf("the data in %s was sealed with a secret key: set FOYER_SECRET_KEY to the same key as before", data)
+	case ke.Have == "":
+		return fmt.Errorf("the data in %s is sealed with a secret key kept apart, and %s is missing: put your copy of secret.key there (or type the key of the recovery sheet into that file), or set FOYER_SECRET_KEY to the same key; it needs %s. Nothing was changed", data, ke.File, need)
+	case ke.File == "":
+		return fmt.Errorf("FOYER_SECRET_KEY (key %s) is not the key the data in %s was sealed with: set the same key as before; it needs %s. Nothing was changed", ke.Have, data, need)
+	default:
+		return fmt.Errorf("%s holds the key %s, which is not the key the data in %s was sealed with: put the right secret.key there, or set FOYER_SECRET_KEY; it needs %s. Nothing was changed", ke.File, ke.Have, data, need)
+	}
 }
 
 func serve(cfg config) error {
@@ -640,7 +657,17 @@ func backup(cfg config, dest string) error {
 		return err
 	}
 	fmt.Printf("Backed up %d bytes to %s. To restore: stop Foyer and copy it to %s.\n", n, dest, filepath.Join(cfg.data, store.FileName))
+	fmt.Println(keyReminder(st))
 	return nil
+}
+
+// keyReminder says that a copy of the data needs the secret key, and where it is.
+func keyReminder(st *store.Store) string {
+	where := "FOYER_SECRET_KEY, as given to this command"
+	if f := st.KeyFile(); f != "" {
+		where = f
+	}
+	return fmt.Sprintf("A restore needs the secret key %s as well: it is in %s (and on the recovery sheet, Settings → Secret key). Keep it apart from the backups.", st.KeyID(), where)
 }
 
 // resetPassword prints a one-time link (valid one hour) with which the staff

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -71,8 +72,51 @@ func TestSecretKey(t *testing.T) {
 			t.Errorf("serve with %s: %v, %q", tc.env, err, out)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(data, store.KeyFileName)); !os.IsNotExist(err) {
+		t.Errorf("a key given as FOYER_SECRET_KEY, or a failed start, wrote secret.key")
+	}
 	if out, err := runEnv(t, []string{key}, "backup", "-data", data, filepath.Join(t.TempDir(), "b.db")); err != nil {
 		t.Fatalf("backup with the key: %v\n%s", err, out)
+	}
+}
+
+// TestSecretKeyFile: by default the key is written to secret.key beside the
+// data file at the first start; without it the next start stops, says which
+// key it needs and where, and changes nothing.
+func TestSecretKeyFile(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if out, err := run(t, "demo", "-data", data); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	keyFile := filepath.Join(data, store.KeyFileName)
+	fi, err := os.Stat(keyFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v %v", fi, err)
+	}
+	key, err := store.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := filepath.Join(t.TempDir(), "kept.key")
+	if err := os.Rename(keyFile, kept); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(data, store.FileName))
+	out, err := run(t, "serve", "-data", data, "-addr", freePort(t))
+	if err == nil || !strings.Contains(out, keyFile+" is missing") || !strings.Contains(out, store.SecretKeyID(key)) || !strings.Contains(out, "Nothing was changed") {
+		t.Fatalf("start without secret.key: %v %q", err, out)
+	}
+	after, _ := os.ReadFile(filepath.Join(data, store.FileName))
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) || !bytes.Equal(before, after) {
+		t.Fatal("the failed start changed the data or wrote a key")
+	}
+	// The key typed back from the recovery sheet, in groups, opens it.
+	if err := os.WriteFile(keyFile, []byte(store.FormatSecretKey(key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startFoyerIn(t, data)
+	if resp, err := http.Get(srv.base + "/signin"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("after the key came back: %v", err)
 	}
 }
 
@@ -172,7 +216,14 @@ func TestShutdownAndBackup(t *testing.T) {
 	if err != nil {
 		t.Fatalf("backup: %v %s", err, out)
 	}
-	s, err := store.OpenFile(dest)
+	if !strings.Contains(out, "needs the secret key") || !strings.Contains(out, filepath.Join(srv.data, store.KeyFileName)) {
+		t.Errorf("the backup command does not say a restore needs the key, and where it is: %s", out)
+	}
+	key, err := store.ReadKeyFile(filepath.Join(srv.data, store.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.OpenFile(dest, store.WithSecretKey(key))
 	if err != nil {
 		t.Fatalf("backup does not open: %v", err)
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -260,7 +261,11 @@ func TestBackupDownload(t *testing.T) {
 	if err := os.WriteFile(path, r.Body.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	copyStore, err := store.OpenFile(path)
+	// The copy alone opens nothing; with the secret key it is the whole practice.
+	if _, err := store.OpenFile(path); !errors.Is(err, store.ErrSecretKey) {
+		t.Fatalf("the backup opened without the secret key: %v", err)
+	}
+	copyStore, err := store.OpenFile(path, store.WithSecretKey(a.st.SecretKey()))
 	if err != nil {
 		t.Fatalf("the backup does not open: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,75 +98,6 @@ func chunkCipher(sealKey []byte) cipher.AEAD {
 		panic(err) // a 32-byte key always makes an AES-256 cipher
 	}
 	return aead
-}
-
-// resealShares seals share tokens and blob chunks again under key, when the
-// operator first sets FOYER_SECRET_KEY. It runs once, inside Open's transaction.
-func resealShares(tx *bolt.Tx, old, key []byte) error {
-	shares := tx.Bucket(bucketShares)
-	if shares == nil {
-		return nil
-	}
-	type change struct{ k, v []byte }
-	var changes []change
-	err := shares.ForEach(func(k, v []byte) error {
-		var sh Share
-		if err := unmarshal(v, &sh); err != nil {
-			return err
-		}
-		plain, err := unseal(old, sh.TokenSealed)
-		if err != nil {
-			return err
-		}
-		if sh.TokenSealed, err = seal(key, plain); err != nil {
-			return err
-		}
-		raw, err := json.Marshal(sh)
-		changes = append(changes, change{append([]byte(nil), k...), raw})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, c := range changes {
-		if err := shares.Put(c.k, c.v); err != nil {
-			return err
-		}
-	}
-	from, to := chunkCipher(old), chunkCipher(key)
-	chunks := tx.Bucket(bucketBlobChunks)
-	changes = changes[:0]
-	var inBucket []bool
-	err = chunks.ForEach(func(k, v []byte) error {
-		inBucket = append(inBucket, v == nil)
-		if v == nil {
-			v = getChunk(chunks, k)
-		}
-		plain, err := from.Open(nil, v[:from.NonceSize()], v[from.NonceSize():], k)
-		if err != nil {
-			return fmt.Errorf("store: unable to open chunk: %w", err)
-		}
-		out := make([]byte, to.NonceSize(), to.NonceSize()+len(plain)+to.Overhead())
-		if _, err := rand.Read(out); err != nil {
-			return err
-		}
-		changes = append(changes, change{append([]byte(nil), k...), to.Seal(out, out, plain, k)})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i, c := range changes {
-		b := chunks
-		k := c.k
-		if inBucket[i] {
-			b, k = chunks.Bucket(c.k), chunkValueKey
-		}
-		if err := b.Put(k, c.v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // gcmNonceSize and gcmTagSize are the sizes AES-GCM (cipher.NewGCM) adds to a chunk.

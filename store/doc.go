@@ -4,8 +4,11 @@
 //
 //	meta/
 //	    schema_version      uint64, 8-byte big-endian; migrations run up to CurrentSchema at Open
-//	    secrets             JSON Secrets: HMAC key (token and session-ID hashing), seal key, and
-//	                        a check value naming the key sealed values were sealed with
+//	    secrets             JSON Secrets: the HMAC key (token and session-ID hashing) and the seal key,
+//	                        wrapped (sealed) under the secret key kept apart in secret.key or
+//	                        FOYER_SECRET_KEY, and the ID of that key (see secretkey.go); files from
+//	                        before held them in the clear, and are rewritten at Open
+//	    compact_due         present while a file whose keys were in the clear awaits its compaction
 //	practice/
 //	    settings            JSON Practice
 //	    logo                the logo bytes, as uploaded after validation
@@ -109,11 +112,17 @@
 //	search_counts/          'c' or 'p' ++ practitioner (8; 0 for prospects) ++ flag (1) → 8-byte count of
 //	                        search entries (the flag: archived for clients, verified for prospects)
 //
+// Made at first use, without a schema version of their own:
+//
+//	cert_cache/             name → the value sealed: the ACME account key, each certificate and its
+//	                        private key (see certcache.go)
+//
 // Every index is written in the same Update as its record.
 //
 // Tokens (invites, sessions) are never stored in the clear: only their HMAC under
 // the store's key is, so a copy of the file does not give a working link or session.
 // Secrets Foyer must read back (staff TOTP seeds, share tokens, file chunks, the
-// token or code of an outbox message until it is sent) are sealed with AES-256-GCM; with
-// FOYER_SECRET_KEY set, the key also depends on a secret kept outside the file.
+// token or code of an outbox message until it is sent, certificates) are sealed with
+// AES-256-GCM under the seal key, which the file holds only wrapped under the secret key
+// kept outside it: a copy of the file alone opens none of them.
 package store

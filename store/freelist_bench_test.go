@@ -34,7 +34,7 @@ func openBolt(b *testing.B, path string, noSync bool) *Store {
 		b.Fatal(err)
 	}
 	s := &Store{db: &countedDB{DB: db}}
-	if err := s.migrate(""); err != nil {
+	if err := s.open("", filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
 		b.Fatal(err)
 	}
 	return s

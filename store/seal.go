@@ -17,14 +17,9 @@ import (
 )
 
 // Secrets Foyer must read back, such as the TOTP seeds of staff, are kept
-// sealed: AES-256-GCM under a key derived from the store's own seal key and,
-// when the operator sets one, a secret key kept outside the data file
-// (FOYER_SECRET_KEY). With that key set, a stolen data file alone gives no
-// seed away.
-
-// ErrSecretKey is returned by Open when the data file was sealed with another
-// secret key than the one given (or with one when none is given).
-var ErrSecretKey = errors.New("store: the secret key does not match the one this data file was sealed with")
+// sealed: AES-256-GCM under the data file's seal key, which the file holds
+// only wrapped under the secret key kept apart from it (see secretkey.go).
+// A stolen data file alone gives no seed away.
 
 // sealPrefix marks a sealed value and its format version.
 const sealPrefix = "s1:"
@@ -37,7 +32,8 @@ type options struct {
 	checkMessage func(*Message) error
 }
 
-// WithSecretKey seals with a key derived from secret as well as the store's own.
+// WithSecretKey gives the secret key (FOYER_SECRET_KEY) instead of reading
+// it from secret.key beside the data file; empty means read the file.
 func WithSecretKey(secret string) Option { return func(o *options) { o.secretKey = secret } }
 
 // WithMessageCheck has every message checked by check before it enters the
@@ -48,7 +44,8 @@ func WithMessageCheck(check func(*Message) error) Option {
 	return func(o *options) { o.checkMessage = check }
 }
 
-// deriveSealKey mixes the operator's secret key, if any, into the store's seal key.
+// deriveSealKey is how an older Foyer mixed FOYER_SECRET_KEY into the file's
+// seal key; Open still reads files sealed that way.
 func deriveSealKey(storeKey []byte, secret string) []byte {
 	if secret == "" {
 		return storeKey
@@ -125,36 +122,9 @@ func (s *Store) Unseal(sealed string) (string, error) {
 	return unseal(s.sealKey, sealed)
 }
 
-// setUpSealing picks the seal key and, when the data file was sealed with the
-// store's key alone (or before sealing existed), seals again under the new key.
-func (s *Store) setUpSealing(tx *bolt.Tx, secret string) error {
-	key := deriveSealKey(s.secrets.SealKey, secret)
-	switch s.secrets.KeyCheck {
-	case keyCheck(key):
-	case "", keyCheck(s.secrets.SealKey):
-		if err := resealStaff(tx, s.secrets.SealKey, key); err != nil {
-			return err
-		}
-		if err := resealShares(tx, s.secrets.SealKey, key); err != nil {
-			return err
-		}
-		s.secrets.KeyCheck = keyCheck(key)
-		raw, err := json.Marshal(s.secrets)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketMeta).Put(keySecrets, raw); err != nil {
-			return err
-		}
-	default:
-		return ErrSecretKey
-	}
-	s.sealKey = key
-	return nil
-}
-
 // resealStaff seals every staff TOTP seed under key: plain ones (written
 // before sealing) as they are, sealed ones after opening them with old.
+// Open uses it once, on a file from before sealing existed.
 func resealStaff(tx *bolt.Tx, old, key []byte) error {
 	b := tx.Bucket(bucketStaff)
 	type change struct {

@@ -294,7 +294,7 @@ func TestSearchBlocksMigration(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.migrate(""); err != nil {
+	if err := s.migrate(); err != nil {
 		t.Fatal(err)
 	}
 	got, total, err := s.SearchClients(ClientFilter{Query: ParseQuery("martin29"), Limit: 25})

@@ -176,7 +176,7 @@ func TestTrigramIndexMigration(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.migrate(""); err != nil {
+	if err := s.migrate(); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := s.SchemaVersion(); v != CurrentSchema {

@@ -87,6 +87,7 @@ var (
 
 	keySchema     = []byte("schema_version")
 	keySecrets    = []byte("secrets")
+	keyCompactDue = []byte("compact_due")
 	keySettings   = []byte("settings")
 	keyLogo       = []byte("logo")
 	keyReceiptSeq = []byte("receipt_seq")
@@ -97,10 +98,15 @@ const FileName = "foyer.db"
 
 // Store is Foyer's storage: one bbolt file.
 type Store struct {
-	db      *countedDB
-	secrets Secrets
-	sealKey []byte // see seal.go
-	staff   staffCache
+	db *countedDB
+	// hmacKey hashes tokens, sealKey seals secrets; both are unwrapped at
+	// Open with secretKey, read from keyFile or given (see secretkey.go).
+	hmacKey, sealKey []byte
+	secretKey        string
+	keyFile          string
+	// plainSeeds and compactDue say what Open has left to do (see unlock).
+	plainSeeds, compactDue bool
+	staff                  staffCache
 	// walkedAtOpen is true when bbolt rebuilt its freelist at open by
 	// walking every page, as after a crash (see boltOptions).
 	walkedAtOpen bool
@@ -117,11 +123,18 @@ type Store struct {
 	blobAEAD cipher.AEAD // see blob.go
 }
 
-// Secrets are keys generated at first start and kept in the store.
+// Secrets is the record of the data file's own keys (meta/secrets).
 type Secrets struct {
-	HMACKey []byte `json:"hmac_key"`
-	SealKey []byte `json:"seal_key"`
-	// KeyCheck identifies the key sealed values were last sealed with.
+	// Wrapped is the HMAC and seal keys, sealed under the secret key (see secretkey.go).
+	Wrapped string `json:"wrapped,omitempty"`
+	// KeyID names the secret key Wrapped needs, for a message when it is missing.
+	KeyID string `json:"key_id,omitempty"`
+
+	// Before the secret key was kept apart, the keys were here in the clear,
+	// and KeyCheck identified the key values were sealed with (the file's
+	// own, or one derived from FOYER_SECRET_KEY). Open rewrites them as Wrapped.
+	HMACKey  []byte `json:"hmac_key,omitempty"`
+	SealKey  []byte `json:"seal_key,omitempty"`
 	KeyCheck string `json:"key_check,omitempty"`
 }
 
@@ -133,12 +146,16 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	return OpenFile(filepath.Join(dir, FileName), opts...)
 }
 
-// OpenFile opens the store at an exact file path.
+// OpenFile opens the store at an exact file path, with the secret key given
+// (WithSecretKey) or else read from secret.key beside it; a new file, or
+// one written before the key was kept apart, gets a new secret.key.
 func OpenFile(path string, opts ...Option) (*Store, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
+	// What an interrupted compaction left (see compact).
+	_ = os.Remove(path + compactSuffix)
 	db, err := bolt.Open(path, 0o600, boltOptions())
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrLocked
@@ -148,11 +165,42 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 	}
 	// A read transaction begun inside bolt.Open is its walk of the file.
 	s := &Store{db: &countedDB{DB: db}, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
-	if err := s.migrate(o.secretKey); err != nil {
-		_ = db.Close()
+	if err := s.open(o.secretKey, filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
+		_ = s.db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// open unlocks the keys, brings the schema up to date and writes the
+// secrets record where it is new or in an older form, then compacts the
+// file if that left keys in freed pages.
+func (s *Store) open(secretKey, keyFile string) error {
+	write, err := s.unlock(secretKey, keyFile)
+	if err != nil {
+		return err
+	}
+	replaces := false
+	if write != nil {
+		replaces = s.db.View(func(tx *bolt.Tx) error {
+			if m := tx.Bucket(bucketMeta); m == nil || m.Get(keySecrets) == nil {
+				return ErrNotFound
+			}
+			return nil
+		}) == nil
+	}
+	if err := s.migrate(); err != nil {
+		return err
+	}
+	if write != nil {
+		if err := s.db.Update(func(tx *bolt.Tx) error { return s.writeSecrets(tx, write, replaces) }); err != nil {
+			return err
+		}
+	}
+	if s.compactDue {
+		return s.compact()
+	}
+	return nil
 }
 
 // boltOptions are the options the store opens its file with.
@@ -268,7 +316,7 @@ func (s *Store) Hash(token string) []byte {
 	// HMACs are kept, as setting one up costs more than hashing a token.
 	m, _ := s.hmacs.Get().(hash.Hash)
 	if m == nil {
-		m = hmac.New(sha256.New, s.secrets.HMACKey)
+		m = hmac.New(sha256.New, s.hmacKey)
 	}
 	m.Reset()
 	m.Write([]byte(token))
@@ -352,39 +400,24 @@ func migrate0to1(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	sec := Secrets{HMACKey: randomBytes(32), SealKey: randomBytes(32)}
-	raw, err := json.Marshal(sec)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketMeta).Put(keySecrets, raw)
+	// The keys are written after the migrations, wrapped (see Store.open).
+	return nil
 }
 
-func (s *Store) migrate(secretKey string) error {
-	// Most opens find the schema current and the key unchanged: a read
-	// transaction tells, and the start then writes (and syncs) nothing.
+// migrate brings the schema up to CurrentSchema. Most opens find it
+// current: a read transaction tells, and the start then writes (and syncs)
+// nothing.
+func (s *Store) migrate() error {
 	current := false
 	if err := s.db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return nil
-		}
-		v := meta.Get(keySchema)
-		if v == nil || binary.BigEndian.Uint64(v) != uint64(len(migrations)) {
-			return nil
-		}
-		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
-			return fmt.Errorf("store: unable to read secrets: %w", err)
-		}
-		key := deriveSealKey(s.secrets.SealKey, secretKey)
-		if s.secrets.KeyCheck == keyCheck(key) {
-			s.sealKey, current = key, true
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			v := meta.Get(keySchema)
+			current = v != nil && binary.BigEndian.Uint64(v) == uint64(len(migrations))
 		}
 		return nil
 	}); err != nil || current {
 		return err
 	}
-	s.secrets, s.sealKey = Secrets{}, nil
 	return s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -406,13 +439,7 @@ func (s *Store) migrate(secretKey string) error {
 				return err
 			}
 		}
-		if err := json.Unmarshal(meta.Get(keySecrets), &s.secrets); err != nil {
-			return fmt.Errorf("store: unable to read secrets: %w", err)
-		}
-		if err := s.setUpSealing(tx, secretKey); err != nil {
-			return err
-		}
-		if from < 6 {
+		if from > 0 && from < 6 {
 			return s.sealLegacyMessages(tx)
 		}
 		return nil

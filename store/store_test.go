@@ -28,7 +28,7 @@ func TestOpenMigratesAndLocks(t *testing.T) {
 	if v, _ := s.SchemaVersion(); v != CurrentSchema {
 		t.Fatalf("schema %d, want %d", v, CurrentSchema)
 	}
-	key := append([]byte(nil), s.secrets.HMACKey...)
+	key := append([]byte(nil), s.hmacKey...)
 	if len(key) != 32 {
 		t.Fatalf("HMAC key of %d bytes", len(key))
 	}
@@ -47,7 +47,7 @@ func TestOpenMigratesAndLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if !bytes.Equal(s2.secrets.HMACKey, key) {
+	if !bytes.Equal(s2.hmacKey, key) {
 		t.Fatal("secrets changed across a restart")
 	}
 	if fi, err := os.Stat(filepath.Join(dir, FileName)); err != nil || fi.Mode().Perm() != 0o600 {
@@ -230,7 +230,8 @@ func TestBackupIsConsistentCopy(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "b.db")
 	os.WriteFile(path, buf.Bytes(), 0o600)
-	c, err := OpenFile(path)
+	// The copy needs the key, as the data file does.
+	c, err := OpenFile(path, WithSecretKey(s.SecretKey()))
 	if err != nil {
 		t.Fatal(err)
 	}
