@@ -29,6 +29,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
+	"foyer/certs"
 	"foyer/delivery"
 	"foyer/handlers"
 	"foyer/jobs"
@@ -43,7 +44,13 @@ import (
 
 // config is everything the operator can set, by flag or environment variable.
 type config struct {
-	addr, data, baseURL       string
+	addr, data, baseURL string
+	// domains turns HTTPS on (certificates by ACME), httpsAddr is where it is served.
+	domains, httpsAddr       string
+	acmeDirectory, acmeEmail string
+	// tlsCert and tlsKey are the practice's own certificate: HTTPS with
+	// domains instead of ACME, and TURN over TLS.
+	tlsCert, tlsKey           string
 	smtpURL, mailFrom         string
 	smsURL, smsFrom           string
 	idleTimeout, lifetime     time.Duration
@@ -55,7 +62,6 @@ type config struct {
 	turnAddr, turnPorts       string
 	turnAllowPeers            string
 	turnTLSAddr, turnTLSPub   string
-	tlsCert, tlsKey           string
 	// demoLang is the language of the practice "foyer demo" makes.
 	demoLang  string
 	maxUpload int64
@@ -107,18 +113,86 @@ func (cfg config) validate() error {
 			return fmt.Errorf("FOYER_MAIL_FROM (-mail-from) %q is not an email address such as \"Cabinet <noreply@example.org>\"", cfg.mailFrom)
 		}
 	}
-	_, err := cfg.publicURL()
+	if err := cfg.validateHTTPS(); err != nil {
+		return err
+	}
+	base, err := cfg.publicURL()
+	if err == nil && cfg.https() && base.Scheme != "https" {
+		return fmt.Errorf("FOYER_BASE_URL (-base-url) %q must start with https:// when Foyer serves HTTPS", cfg.baseURL)
+	}
 	return err
 }
 
-// publicURL is the base URL links are made with: -base-url, or else this
+// https reports whether Foyer serves HTTPS itself: -domain says for which
+// names (with -tls-cert, from the practice's certificate; else by ACME).
+func (cfg config) https() bool { return len(cfg.domainList()) > 0 }
+
+// listenAddr is where plain HTTP is served: -addr, or by default :8080,
+// and :80 when Foyer serves HTTPS (ACME challenges and redirects).
+func (cfg config) listenAddr() string {
+	switch {
+	case cfg.addr != "":
+		return cfg.addr
+	case cfg.https():
+		return ":80"
+	}
+	return ":8080"
+}
+
+// domainList is the names of -domain, lower-cased.
+func (cfg config) domainList() []string {
+	var out []string
+	for _, d := range strings.Split(cfg.domains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// validateHTTPS refuses HTTPS settings that cannot work.
+func (cfg config) validateHTTPS() error {
+	for _, d := range cfg.domainList() {
+		if strings.ContainsAny(d, "/:*@ ") || !strings.Contains(strings.Trim(d, "."), ".") || net.ParseIP(d) != nil {
+			return fmt.Errorf("FOYER_DOMAIN (-domain) %q is not a domain name such as portal.example.org (no https://, no port, no wildcard)", d)
+		}
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("FOYER_TLS_CERT (-tls-cert) and FOYER_TLS_KEY (-tls-key) go together: give both")
+	}
+	if !cfg.https() {
+		return nil
+	}
+	if _, _, err := net.SplitHostPort(cfg.httpsAddr); err != nil {
+		return fmt.Errorf("FOYER_HTTPS_ADDR (-https-addr) %q is not an address such as :443", cfg.httpsAddr)
+	}
+	if u, err := url.Parse(cfg.acmeDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("FOYER_ACME_DIRECTORY (-acme-directory) %q is not an https:// URL", cfg.acmeDirectory)
+	}
+	if cfg.acmeEmail != "" {
+		if a, err := netmail.ParseAddress(cfg.acmeEmail); err != nil || a.Name != "" {
+			return fmt.Errorf("FOYER_ACME_EMAIL (-acme-email) %q is not an email address such as admin@example.org", cfg.acmeEmail)
+		}
+	}
+	return nil
+}
+
+// publicURL is the base URL links are made with: -base-url, or else
+// https:// and the first domain when Foyer serves HTTPS, or else this
 // machine at the port of -addr.
 func (cfg config) publicURL() (*url.URL, error) {
 	raw := cfg.baseURL
+	if domains := cfg.domainList(); raw == "" && len(domains) > 0 {
+		host := domains[0]
+		if _, port, err := net.SplitHostPort(cfg.httpsAddr); err == nil && port != "443" {
+			host = net.JoinHostPort(host, port)
+		}
+		raw = "https://" + host
+	}
 	if raw == "" {
-		host, port, err := net.SplitHostPort(cfg.addr)
+		host, port, err := net.SplitHostPort(cfg.listenAddr())
 		if err != nil {
-			return nil, fmt.Errorf("FOYER_ADDR (-addr) %q is not an address such as :8080 or 127.0.0.1:8080", cfg.addr)
+			return nil, fmt.Errorf("FOYER_ADDR (-addr) %q is not an address such as :8080 or 127.0.0.1:8080", cfg.listenAddr())
 		}
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "localhost"
@@ -183,9 +257,15 @@ func parseSize(v string) (int64, error) {
 // flags declares the flags of every command; each mirrors an environment variable.
 func flags(name string, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.StringVar(&cfg.addr, "addr", env("FOYER_ADDR", ":8080"), "address to listen on (FOYER_ADDR)")
+	fs.StringVar(&cfg.addr, "addr", env("FOYER_ADDR", ""), "address to listen on; with HTTPS, for plain HTTP (ACME challenges, redirects) (default :8080, or :80 with -domain or -tls-cert) (FOYER_ADDR)")
 	fs.StringVar(&cfg.data, "data", env("FOYER_DATA", "./foyer-data"), "data directory, created on first start (FOYER_DATA)")
-	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", ""), "public base URL used in links sent by email; by default http://localhost at the port of -addr (FOYER_BASE_URL)")
+	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", ""), "public base URL used in links sent by email; by default https:// and the first -domain, or http://localhost at the port of -addr (FOYER_BASE_URL)")
+	fs.StringVar(&cfg.domains, "domain", env("FOYER_DOMAIN", ""), "serve HTTPS for these names (comma-separated), with certificates obtained and renewed by ACME (FOYER_DOMAIN)")
+	fs.StringVar(&cfg.httpsAddr, "https-addr", env("FOYER_HTTPS_ADDR", ":443"), "address HTTPS is served on, with -domain or -tls-cert (FOYER_HTTPS_ADDR)")
+	fs.StringVar(&cfg.acmeDirectory, "acme-directory", env("FOYER_ACME_DIRECTORY", certs.LetsEncrypt), "ACME directory certificates are obtained from (FOYER_ACME_DIRECTORY)")
+	fs.StringVar(&cfg.acmeEmail, "acme-email", env("FOYER_ACME_EMAIL", ""), "contact email of the ACME account, told of certificate problems (FOYER_ACME_EMAIL)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", env("FOYER_TLS_CERT", ""), "the practice's own certificate file (PEM, with its chain): HTTPS with -domain instead of ACME, and TURN over TLS; read again when it changes (FOYER_TLS_CERT)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", env("FOYER_TLS_KEY", ""), "private key file (PEM) of -tls-cert (FOYER_TLS_KEY)")
 	fs.StringVar(&cfg.smtpURL, "smtp-url", env("FOYER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587; empty: emails stay in the outbox and the log (FOYER_SMTP_URL)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", env("FOYER_MAIL_FROM", ""), "sender address of emails, e.g. \"Cabinet <noreply@example.org>\" (FOYER_MAIL_FROM)")
 	fs.StringVar(&cfg.smsURL, "sms-url", env("FOYER_SMS_URL", ""), "Twilio-compatible SMS API, https://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com; empty: texts stay in the outbox and the log (FOYER_SMS_URL)")
@@ -201,8 +281,6 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.turnPorts, "turn-ports", env("FOYER_TURN_PORTS", "49160-49200"), "UDP port range the TURN server relays on (FOYER_TURN_PORTS)")
 	fs.StringVar(&cfg.turnTLSAddr, "turn-tls-addr", env("FOYER_TURN_TLS_ADDR", ""), "address the TURN server also listens on for TURN over TLS, e.g. :5349, or 203.0.113.6:443 (a second address); needs -turn-addr and a certificate; empty: none (FOYER_TURN_TLS_ADDR)")
 	fs.StringVar(&cfg.turnTLSPub, "turn-tls-public", env("FOYER_TURN_TLS_PUBLIC", ""), "host:port browsers are given for TURN over TLS when it is not the portal's host at the port of -turn-tls-addr, e.g. turn.example.org:443 (FOYER_TURN_TLS_PUBLIC)")
-	fs.StringVar(&cfg.tlsCert, "tls-cert", env("FOYER_TLS_CERT", ""), "certificate file (PEM, with its chain) for TURN over TLS (FOYER_TLS_CERT)")
-	fs.StringVar(&cfg.tlsKey, "tls-key", env("FOYER_TLS_KEY", ""), "private key file (PEM) of -tls-cert (FOYER_TLS_KEY)")
 	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
@@ -409,31 +487,6 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
-	var turn *video.TURN
-	if cfg.turnAddr != "" {
-		lo, hi, err := video.ParsePorts(cfg.turnPorts)
-		if err != nil {
-			return fmt.Errorf("FOYER_TURN_PORTS: %w", err)
-		}
-		allow, err := video.ParseAllowPeers(cfg.turnAllowPeers)
-		if err != nil {
-			return err
-		}
-		tc := video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow,
-			TLSAddr: cfg.turnTLSAddr, TLSPublic: cfg.turnTLSPub}
-		if cfg.turnTLSAddr != "" {
-			if tc.GetCertificate, err = certificateFiles(cfg.tlsCert, cfg.tlsKey); err != nil {
-				return err
-			}
-		}
-		if turn, err = video.StartTURN(tc, time.Now, log); err != nil {
-			return err
-		}
-		defer turn.Close()
-	} else if cfg.turnTLSAddr != "" {
-		return errors.New("FOYER_TURN_TLS_ADDR needs the TURN server: set FOYER_TURN_ADDR too")
-	}
-
 	opening := time.Now()
 	st, err := openStore(cfg)
 	if err != nil {
@@ -448,6 +501,41 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
+	// tlsSrc hands out the certificate, to HTTPS and to TURN over TLS: by
+	// ACME (kept in the store) for -domain, or the practice's own files.
+	var tlsSrc *certs.Source
+	if cfg.https() || cfg.tlsCert != "" {
+		if tlsSrc, err = certs.New(certs.Config{Domains: cfg.domainList(), Directory: cfg.acmeDirectory, Email: cfg.acmeEmail,
+			CertFile: cfg.tlsCert, KeyFile: cfg.tlsKey}, st, log); err != nil {
+			return err
+		}
+	}
+	var turn *video.TURN
+	if cfg.turnAddr != "" {
+		lo, hi, err := video.ParsePorts(cfg.turnPorts)
+		if err != nil {
+			return fmt.Errorf("FOYER_TURN_PORTS: %w", err)
+		}
+		allow, err := video.ParseAllowPeers(cfg.turnAllowPeers)
+		if err != nil {
+			return err
+		}
+		tc := video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow,
+			TLSAddr: cfg.turnTLSAddr, TLSPublic: cfg.turnTLSPub}
+		if cfg.turnTLSAddr != "" {
+			if tlsSrc == nil {
+				return errors.New("FOYER_TURN_TLS_ADDR needs a certificate: FOYER_DOMAIN (obtained by ACME), or FOYER_TLS_CERT and FOYER_TLS_KEY (-tls-cert, -tls-key)")
+			}
+			tc.GetCertificate = tlsSrc.GetCertificate
+		}
+		if turn, err = video.StartTURN(tc, time.Now, log); err != nil {
+			return err
+		}
+		defer turn.Close()
+	} else if cfg.turnTLSAddr != "" {
+		return errors.New("FOYER_TURN_TLS_ADDR needs the TURN server: set FOYER_TURN_ADDR too")
+	}
+
 	worker := delivery.NewWorker(st, email, sms, sv.Mail, log)
 	sv.Outbox = worker
 	h, err := handlers.New(sv, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
@@ -458,7 +546,7 @@ func serve(cfg config) error {
 	schedule := jobs.New(jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
 		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing})
 	srv := &http.Server{
-		Addr:              cfg.addr,
+		Addr:              cfg.listenAddr(),
 		Handler:           h.Echo(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -467,8 +555,22 @@ func serve(cfg config) error {
 		WriteTimeout: 2 * time.Minute,
 		IdleTimeout:  120 * time.Second,
 	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
+	background := []func(context.Context){worker.Run, schedule.Run}
+	var ln net.Listener
+	if cfg.https() {
+		plain, err := net.Listen("tcp", cfg.listenAddr())
+		if err != nil {
+			return err
+		}
+		if ln, err = net.Listen("tcp", cfg.httpsAddr); err != nil {
+			plain.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, tlsSrc.TLSConfig())
+		_, port, _ := net.SplitHostPort(cfg.httpsAddr)
+		background = append(background, serveRedirects(plain, tlsSrc.HTTPHandler(port), log), tlsSrc.Prepare)
+		log.Info("Foyer serves HTTPS", "https_addr", ln.Addr().String(), "http_addr", plain.Addr().String(), "domains", cfg.domainList())
+	} else if ln, err = net.Listen("tcp", cfg.listenAddr()); err != nil {
 		return err
 	}
 
@@ -477,7 +579,7 @@ func serve(cfg config) error {
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
 	}
-	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, worker.Run, schedule.Run)
+	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, background...)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
 	log.Info("stopped")
@@ -530,41 +632,22 @@ func purgeEach(del func(id uint64) error) share.Purger {
 	}
 }
 
-// certificateFiles serves the certificate in certFile and keyFile, read
-// again when either changes on disk (a renewal), for TURN over TLS.
-func certificateFiles(certFile, keyFile string) (func(*tls.ClientHelloInfo) (*tls.Certificate, error), error) {
-	if certFile == "" || keyFile == "" {
-		return nil, errors.New("FOYER_TURN_TLS_ADDR needs a certificate: set FOYER_TLS_CERT and FOYER_TLS_KEY (-tls-cert, -tls-key)")
-	}
-	var mu sync.Mutex
-	var cert *tls.Certificate
-	var stamp string
-	load := func() (*tls.Certificate, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		now := ""
-		for _, f := range []string{certFile, keyFile} {
-			if fi, err := os.Stat(f); err == nil {
-				now += fi.ModTime().String() + " "
-			}
+// serveRedirects serves plain HTTP on ln (ACME challenges and redirects to
+// HTTPS) until ctx ends. Its answers are short: they have a second to finish.
+func serveRedirects(ln net.Listener, handler http.Handler, log *slog.Logger) func(context.Context) {
+	return func(ctx context.Context) {
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ln) }()
+		select {
+		case err := <-done:
+			log.Error("plain HTTP (ACME challenges, redirects to HTTPS) stopped", "err", err)
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
 		}
-		if cert != nil && now == stamp {
-			return cert, nil
-		}
-		c, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			if cert != nil {
-				return cert, nil // a renewal half-written: keep the one that works
-			}
-			return nil, fmt.Errorf("FOYER_TLS_CERT and FOYER_TLS_KEY: %w", err)
-		}
-		cert, stamp = &c, now
-		return cert, nil
 	}
-	if _, err := load(); err != nil {
-		return nil, err
-	}
-	return func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return load() }, nil
 }
 
 // logDelivery says which channels have no delivery configured.

@@ -170,6 +170,56 @@ func TestPublicURLFollowsAddr(t *testing.T) {
 	}
 }
 
+// HTTPS settings that cannot work stop the start with a message naming them;
+// -domain alone gives the addresses and the public URL a server on the
+// internet needs.
+func TestHTTPSConfig(t *testing.T) {
+	good := config{idleTimeout: 30 * time.Minute, lifetime: 12 * time.Hour, shutdownTimeout: 15 * time.Second, logFormat: "text",
+		domains: "Portal.example.org, www.example.org", httpsAddr: ":443", acmeDirectory: "https://acme-v02.api.letsencrypt.org/directory"}
+	if err := good.validate(); err != nil {
+		t.Fatalf("good HTTPS settings refused: %v", err)
+	}
+	if got := good.domainList(); len(got) != 2 || got[0] != "portal.example.org" {
+		t.Errorf("domains %q", got)
+	}
+	// The practice's certificate alone (for TURN over TLS) serves no HTTPS.
+	if (config{tlsCert: "cert.pem", tlsKey: "key.pem"}).https() {
+		t.Error("-tls-cert without -domain serves HTTPS")
+	}
+	if good.listenAddr() != ":80" || (config{}).listenAddr() != ":8080" {
+		t.Errorf("plain HTTP on %q with -domain, %q without", good.listenAddr(), (config{}).listenAddr())
+	}
+	if u, err := good.publicURL(); err != nil || u.String() != "https://portal.example.org" {
+		t.Errorf("public URL %v %v", u, err)
+	}
+	c := good
+	c.httpsAddr = "127.0.0.1:8443"
+	if u, _ := c.publicURL(); u.String() != "https://portal.example.org:8443" {
+		t.Errorf("public URL on another port: %v", u)
+	}
+	for _, tc := range []struct {
+		change func(*config)
+		names  string
+	}{
+		{func(c *config) { c.domains = "https://portal.example.org" }, "FOYER_DOMAIN"},
+		{func(c *config) { c.domains = "portal.example.org:443" }, "FOYER_DOMAIN"},
+		{func(c *config) { c.domains = "*.example.org" }, "FOYER_DOMAIN"},
+		{func(c *config) { c.domains = "localhost" }, "FOYER_DOMAIN"},
+		{func(c *config) { c.domains = "203.0.113.5" }, "FOYER_DOMAIN"},
+		{func(c *config) { c.tlsCert = "cert.pem" }, "FOYER_TLS_KEY"},
+		{func(c *config) { c.httpsAddr = "443" }, "FOYER_HTTPS_ADDR"},
+		{func(c *config) { c.acmeDirectory = "http://acme.example.org/dir" }, "FOYER_ACME_DIRECTORY"},
+		{func(c *config) { c.acmeEmail = "not an address" }, "FOYER_ACME_EMAIL"},
+		{func(c *config) { c.baseURL = "http://portal.example.org" }, "https://"},
+	} {
+		c := good
+		tc.change(&c)
+		if err := c.validate(); err == nil || !strings.Contains(err.Error(), tc.names) {
+			t.Errorf("want an error naming %s, got %v", tc.names, err)
+		}
+	}
+}
+
 // The warning names the channels that lack delivery, and only those.
 func TestDeliveryWarning(t *testing.T) {
 	for _, tc := range []struct {
