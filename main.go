@@ -29,6 +29,7 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
+	"foyer/backup"
 	"foyer/certs"
 	"foyer/delivery"
 	"foyer/handlers"
@@ -67,6 +68,12 @@ type config struct {
 	maxUpload int64
 	// scale is how many made-up clients "foyer demo -scale" adds.
 	scale int
+	// backupURL is where off-site backups go, every backupEvery.
+	backupURL   string
+	backupEvery time.Duration
+	// restore: where from, which copy, the key, and whether to replace data.
+	restoreFrom, restoreAt, keyFile string
+	force                           bool
 }
 
 func env(name, def string) string {
@@ -115,6 +122,14 @@ func (cfg config) validate() error {
 	}
 	if err := cfg.validateHTTPS(); err != nil {
 		return err
+	}
+	if cfg.backupURL != "" {
+		if _, err := backup.ParseURL(cfg.backupURL); err != nil {
+			return err
+		}
+	}
+	if cfg.backupURL != "" && cfg.backupEvery < time.Minute {
+		return fmt.Errorf("FOYER_BACKUP_EVERY (-backup-every) must be a duration of a minute or more, such as 1h, not %s", cfg.backupEvery)
 	}
 	base, err := cfg.publicURL()
 	if err == nil && cfg.https() && base.Scheme != "https" {
@@ -282,9 +297,17 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.turnTLSAddr, "turn-tls-addr", env("FOYER_TURN_TLS_ADDR", ""), "address the TURN server also listens on for TURN over TLS, e.g. :5349, or 203.0.113.6:443 (a second address); needs -turn-addr and a certificate; empty: none (FOYER_TURN_TLS_ADDR)")
 	fs.StringVar(&cfg.turnTLSPub, "turn-tls-public", env("FOYER_TURN_TLS_PUBLIC", ""), "host:port browsers are given for TURN over TLS when it is not the portal's host at the port of -turn-tls-addr, e.g. turn.example.org:443 (FOYER_TURN_TLS_PUBLIC)")
 	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
+	fs.StringVar(&cfg.backupURL, "backup-url", env("FOYER_BACKUP_URL", ""), "S3-compatible storage for encrypted off-site backups: s3://ACCESS_KEY:SECRET@host/bucket/prefix?region=fr-par (&tls=false on a local network); empty: none (FOYER_BACKUP_URL)")
+	fs.DurationVar(&cfg.backupEvery, "backup-every", envDuration("FOYER_BACKUP_EVERY", backup.DefaultEvery), "how often an off-site backup is taken (FOYER_BACKUP_EVERY)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
+	if name == "restore" {
+		fs.StringVar(&cfg.restoreFrom, "from", "", "where to restore from: an s3:// URL as -backup-url (its value by default), or a copy downloaded to this machine")
+		fs.StringVar(&cfg.restoreAt, "at", "", "restore the newest copy taken at or before this time: 2026-03-02, 2026-03-02T14:00, or RFC 3339 (machine's time zone unless given); default: the newest")
+		fs.StringVar(&cfg.keyFile, "key-file", "", "file holding the secret key the copy was made with: a kept secret.key, or the key of the recovery sheet typed into a file (else FOYER_SECRET_KEY)")
+		fs.BoolVar(&cfg.force, "force", false, "restore even if the data directory holds a data file (which is kept aside, renamed)")
+	}
 	if name == "demo" {
 		fs.StringVar(&cfg.demoLang, "lang", "fr", "language of the demo practice: fr or en")
 		fs.IntVar(&cfg.scale, "scale", 0, "also add this many made-up clients, as many prospects, and their sessions and sent messages (for measuring)")
@@ -292,7 +315,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
-		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n\nFlags (each also read from the environment variable shown):\n")
+		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer backups [flags]   list the off-site backups at -backup-url\n  foyer restore -from URL [-at TIME] -data DIR -key-file FILE [-force]   bring back an off-site backup\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n\nFlags (each also read from the environment variable shown):\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -321,7 +344,11 @@ func main() {
 			fs.Usage()
 			os.Exit(2)
 		}
-		err = backup(cfg, fs.Arg(0))
+		err = backupFile(cfg, fs.Arg(0))
+	case "backups":
+		err = listBackups(cfg, os.Stdout)
+	case "restore":
+		err = restore(cfg, os.Stdout)
 	case "demo":
 		err = demo(cfg, os.Stdout)
 	case "reset-password":
@@ -538,13 +565,26 @@ func serve(cfg config) error {
 
 	worker := delivery.NewWorker(st, email, sms, sv.Mail, log)
 	sv.Outbox = worker
+	var backups *backup.Backups
+	if cfg.backupURL != "" {
+		target, _ := backup.ParseURL(cfg.backupURL) // checked by validate
+		if backups, err = backup.New(st, target, cfg.backupEvery, log, worker.Wake); err != nil {
+			return err
+		}
+	}
 	h, err := handlers.New(sv, handlers.Config{BaseURL: base, IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, TrustedProxies: proxies,
-		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload}, log, time.Now)
+		ICEServers: ice, TURN: turn, MaxUpload: cfg.maxUpload, Backups: backups}, log, time.Now)
 	if err != nil {
 		return err
 	}
-	schedule := jobs.New(jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
-		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing})
+	jc := jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
+		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing}
+	if backups != nil {
+		// The schedule says when a copy is due; backups.Run takes it, so a
+		// long upload holds up no other job.
+		jc.Backup = backups.Tick
+	}
+	schedule := jobs.New(jc)
 	srv := &http.Server{
 		Addr:              cfg.listenAddr(),
 		Handler:           h.Echo(),
@@ -556,6 +596,10 @@ func serve(cfg config) error {
 		IdleTimeout:  120 * time.Second,
 	}
 	background := []func(context.Context){worker.Run, schedule.Run}
+	if backups != nil {
+		background = append(background, backups.Run)
+		log.Info("off-site backups on", "target", backups.Target().String(), "every", backups.Every())
+	}
 	var ln net.Listener
 	if cfg.https() {
 		plain, err := net.Listen("tcp", cfg.listenAddr())
@@ -703,8 +747,8 @@ func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.L
 	return serveErr
 }
 
-// backup copies the data file while no server holds it.
-func backup(cfg config, dest string) error {
+// backupFile copies the data file while no server holds it.
+func backupFile(cfg config, dest string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}

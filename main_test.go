@@ -106,6 +106,8 @@ func TestConfigValidation(t *testing.T) {
 		{func(c *config) { c.logFormat = "xml" }, "FOYER_LOG_FORMAT"},
 		{func(c *config) { c.baseURL = "portal.example.org" }, "FOYER_BASE_URL"},
 		{func(c *config) { c.addr = "8080" }, "FOYER_ADDR"},
+		{func(c *config) { c.backupURL = "https://s3.example.org/bucket" }, "FOYER_BACKUP_URL"},
+		{func(c *config) { c.backupURL, c.backupEvery = "s3://a:b@s3.example.org/bucket", time.Second }, "FOYER_BACKUP_EVERY"},
 	} {
 		c := good
 		tc.change(&c)
@@ -230,6 +232,29 @@ func TestDeliveryWarning(t *testing.T) {
 		logDelivery(slog.New(slog.NewTextHandler(&buf, nil)), tc.email, tc.sms)
 		if (tc.want == "") != (buf.Len() == 0) || !strings.Contains(buf.String(), tc.want) {
 			t.Errorf("email %v sms %v: %q", tc.email, tc.sms, buf.String())
+		}
+	}
+}
+
+// -at reads a day (up to its end), a time of day, or RFC 3339.
+func TestParseAt(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	for in, want := range map[string]time.Time{
+		"":                          {},
+		"2026-03-02":                time.Date(2026, 3, 2, 23, 59, 59, 999999999, paris),
+		"2026-03-02T14:00":          time.Date(2026, 3, 2, 14, 0, 0, 0, paris),
+		"2026-03-02 14:00":          time.Date(2026, 3, 2, 14, 0, 0, 0, paris),
+		"2026-03-02T14:00:30":       time.Date(2026, 3, 2, 14, 0, 30, 0, paris),
+		"2026-03-02T14:00:00+00:00": time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC),
+	} {
+		got, err := parseAt(in, paris)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseAt(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"yesterday", "02/03/2026", "2026-13-01"} {
+		if _, err := parseAt(bad, paris); err == nil || !strings.Contains(err.Error(), "-at") {
+			t.Errorf("parseAt(%q): %v", bad, err)
 		}
 	}
 }

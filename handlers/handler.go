@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"foyer/backup"
 	"foyer/delivery"
 	"foyer/locales"
 	"foyer/mail"
@@ -42,6 +43,8 @@ type Config struct {
 	TURN *video.TURN
 	// MaxUpload is the largest file a document share accepts (DefaultMaxUpload when 0).
 	MaxUpload int64
+	// Backups takes the off-site backups; nil when none are set up.
+	Backups *backup.Backups
 }
 
 // Services are the parts of Foyer main builds and the handlers use.

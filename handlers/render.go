@@ -45,6 +45,9 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	}
 	pg.Zone = h.zone()
 	pg.DeliveryWarning = h.deliveryWarning(c, user)
+	if id, st := h.backupWarning(user); id != "" {
+		pg.BackupWarning, pg.BackupSince = id, st.FailingSince
+	}
 	return pg
 }
 

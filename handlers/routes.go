@@ -179,6 +179,11 @@ var routes = []route{
 	{http.MethodPost, "/settings/shares", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveShareSettings }},
 	{http.MethodPost, "/settings/shares/preview", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.previewShareTemplate }},
 	{http.MethodGet, "/backup", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backup }},
+	{http.MethodGet, "/settings/backups", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.show("backups", h.backupsPage) }},
+	{http.MethodPost, "/settings/backups", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveBackupKeep }},
+	{http.MethodPost, "/settings/backups/now", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backupNow }},
+	{http.MethodGet, "/settings/key", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.show("secret_key", h.secretKeyPage) }},
+	{http.MethodPost, "/settings/key", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.showSecretKey }},
 }
 
 // Echo builds the HTTP server: middleware, then the route table.

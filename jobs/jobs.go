@@ -37,6 +37,9 @@ type Config struct {
 	ViewingEnd time.Duration
 	// ReportViewing queues the report of one ended viewing to its preso's owner.
 	ReportViewing func(store.Viewing) error
+	// Backup, when set, starts an off-site backup if one is due (package
+	// backup); the backup runs beside the schedule, not in it.
+	Backup func(now time.Time) (int, error)
 }
 
 // Jobs runs the schedule.
@@ -98,6 +101,9 @@ func New(cfg Config) *Jobs {
 		{what: "report preso viewings", every: min(minute, max(time.Second, cfg.ViewingEnd/4)), run: j.ReportViewings, done: "preso viewings reported"},
 		{what: "purge sessions", first: purgeEvery, every: purgeEvery, run: j.PurgeSessions, done: "purged ended sessions"},
 		{what: "purge expired links", first: purgeEvery, every: purgeEvery, run: j.PurgeLinks, done: "purged expired links"},
+	}
+	if cfg.Backup != nil {
+		j.tasks = append(j.tasks, task{what: "start an off-site backup", every: minute, run: cfg.Backup})
 	}
 	return j
 }

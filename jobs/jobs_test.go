@@ -398,3 +398,27 @@ func TestSchedule(t *testing.T) {
 		t.Fatal("Run did not return once its context ended")
 	}
 }
+
+// The off-site backup is asked for every minute, from the start, only when
+// the practice has one.
+func TestBackupOnTheSchedule(t *testing.T) {
+	e := newEnv(t)
+	for _, task := range e.jobs.tasks {
+		if task.what == "start an off-site backup" {
+			t.Fatal("a backup task without backups")
+		}
+	}
+	var asked []time.Time
+	cfg := e.jobs.cfg
+	cfg.Backup = func(now time.Time) (int, error) { asked = append(asked, now); return 1, nil }
+	j := New(cfg)
+	start := e.clock.now()
+	j.Tick()
+	e.clock.advance(30 * time.Second)
+	j.Tick()
+	e.clock.advance(30 * time.Second)
+	j.Tick()
+	if len(asked) != 2 || !asked[0].Equal(start) || !asked[1].Equal(start.Add(time.Minute)) {
+		t.Fatalf("asked at %v", asked)
+	}
+}

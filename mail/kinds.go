@@ -29,6 +29,7 @@ const (
 	ShareStaff    = "share_staff"    // to staff: first download, "This wasn't me"
 	PresoCode     = "preso_code"     // the security code of a preso link
 	PresoViewed   = "preso_viewed"   // to a preso's owner: who viewed what, for how long
+	BackupFailed  = "backup_failed"  // to the owners: off-site backups failed twice in a row
 )
 
 // Kind is one kind of message: how it is written, what it needs, how long it
@@ -94,7 +95,8 @@ var kinds = map[string]Kind{
 	ShareStaff: {Channels: email, Args: []string{"Event", "Name", "File", "Staff", "Path"}, Write: writeShareStaff},
 	PresoCode: {Channels: emailOrText, Args: []string{"Title", share.ArgShare}, Times: []string{"Expires"}, Secret: true,
 		Expiry: Expiry{Until: "Expires"}, Write: writePresoCode, Void: shareCodeVoid},
-	PresoViewed: {Channels: email, Args: []string{"Viewer", "Title", "Slides", "Path"}, Times: []string{"Start"}, Write: writePresoViewed},
+	PresoViewed:  {Channels: email, Args: []string{"Viewer", "Title", "Slides", "Path"}, Times: []string{"Start"}, Write: writePresoViewed},
+	BackupFailed: {Channels: email, Args: []string{"Name", "Kind", "Target"}, Times: []string{"Since"}, Write: writeBackupFailed, Void: backupVoid},
 }
 
 // kindNames lists the names of every kind of message, sorted.

@@ -95,6 +95,7 @@ func samples(now time.Time) map[string]store.Message {
 		ShareStaff:    email(ShareStaff, "", map[string]string{"Event": "first_download", "Name": "Zoé Martin", "File": "bilan.pdf", "Staff": "Olive Owner", "Path": "/clients/1#share-1"}),
 		PresoCode:     sms(email(PresoCode, "654321", map[string]string{"Title": "Votre bilan", "Expires": TimeArg(now.Add(10 * time.Minute)), share.ArgShare: "2"})),
 		PresoViewed:   email(PresoViewed, "", map[string]string{"Viewer": "Zoé Martin", "Title": "Votre bilan", "Start": when, "Slides": slides, "Path": "/presos/1/share/2"}),
+		BackupFailed:  email(BackupFailed, "", map[string]string{"Name": "Olive Owner", "Kind": "credentials", "Target": "https://s3.fr-par.scw.cloud/cabinet/foyer", "Since": when}),
 	}
 }
 

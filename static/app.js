@@ -22,6 +22,10 @@
       setTimeout(function () { b.textContent = b.dataset.label; }, 2000);
     });
   });
+  // Print buttons: <button data-print> prints the page (the recovery sheet).
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("button[data-print]")) window.print();
+  });
   // File inputs: the browser labels its own button in the browser's language,
   // not the page's. <input type="file" data-pick="…" data-none="…"> gets a
   // button and a file name in the page's language; the input itself stays

@@ -9,6 +9,8 @@
 //	                        FOYER_SECRET_KEY, and the ID of that key (see secretkey.go); files from
 //	                        before held them in the clear, and are rewritten at Open
 //	    compact_due         present while a file whose keys were in the clear awaits its compaction
+//	    backup              JSON BackupStatus: the last off-site backup, the last failure, the failures
+//	                        since (see package backup)
 //	practice/
 //	    settings            JSON Practice
 //	    logo                the logo bytes, as uploaded after validation

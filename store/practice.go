@@ -48,6 +48,9 @@ type Practice struct {
 	NoDownloadMail bool `json:"no_download_mail,omitempty"`
 	// ShareTemplates are the share emails' bodies by language; a missing one is the default text.
 	ShareTemplates map[string]string `json:"share_templates,omitempty"`
+	// BackupKeep is how many off-site backups are kept; nil means the
+	// default of package backup.
+	BackupKeep *Retention `json:"backup_keep,omitempty"`
 }
 
 // ContactLines are the practice's contact details, one per line (each line

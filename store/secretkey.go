@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -185,10 +186,12 @@ func WriteKeyFile(path, key string) error {
 		return fmt.Errorf("store: unable to write the secret key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		if _, err = tmp.WriteString(key + "\n"); err == nil {
-			err = tmp.Sync()
-		}
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.WriteString(key + "\n")
+	}
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -399,4 +402,48 @@ func (s *Store) compact() error {
 	}
 	s.db, s.compactDue = &countedDB{DB: db}, false
 	return nil
+}
+
+// CheckFile checks a data file no Foyer has open, such as a backup about to
+// be restored: bbolt's check of every page, a schema this Foyer can open,
+// and a secret key that opens it (a *KeyError otherwise). It changes nothing.
+func CheckFile(path, secretKey string) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("store: %s is not a data file Foyer can open: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("store: %s is damaged: %w", path, err)
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || meta.Get(keySchema) == nil || meta.Get(keySecrets) == nil {
+			return fmt.Errorf("store: %s is not a Foyer data file", path)
+		}
+		if v := binary.BigEndian.Uint64(meta.Get(keySchema)); v > CurrentSchema {
+			return fmt.Errorf("store: %s has schema %d, newer than this Foyer (%d)", path, v, CurrentSchema)
+		}
+		var sec Secrets
+		if err := json.Unmarshal(meta.Get(keySecrets), &sec); err != nil {
+			return fmt.Errorf("store: unable to read secrets: %w", err)
+		}
+		key := ParseSecretKey(secretKey)
+		switch {
+		case sec.Wrapped != "":
+			if key == "" {
+				return &KeyError{Need: sec.KeyID}
+			}
+			if _, err := unwrapDataKeys(key, sec.Wrapped); err != nil {
+				return &KeyError{Need: sec.KeyID, Have: SecretKeyID(key)}
+			}
+		case sec.KeyCheck == "" || sec.KeyCheck == keyCheck(sec.SealKey):
+			// Keys in the clear: any key will do, it gets wrapped at the first start.
+		case key == "":
+			return &KeyError{}
+		case keyCheck(deriveSealKey(sec.SealKey, key)) != sec.KeyCheck:
+			return &KeyError{Have: SecretKeyID(key)}
+		}
+		return nil
+	})
 }

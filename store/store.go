@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -515,4 +516,50 @@ func deleteWhere(b *bolt.Bucket, match func(k, v []byte) bool) (int, error) {
 		}
 	}
 	return len(doomed), nil
+}
+
+// Path is the data file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// InUse reports whether a process holds the data file at path (a running
+// Foyer): a restore must not replace it underneath.
+func InUse(path string) bool {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		return errors.Is(err, bolterrors.ErrTimeout)
+	}
+	db.Close()
+	return false
+}
+
+// Fingerprint is a hash of every bucket, key, value and sequence number in
+// the store: two stores holding the same records have the same fingerprint,
+// whatever their pages. It reads the whole file in one transaction.
+func (s *Store) Fingerprint() (string, error) {
+	h := sha256.New()
+	var walk func(b *bolt.Bucket) error
+	walk = func(b *bolt.Bucket) error {
+		fmt.Fprintf(h, "seq %d\n", b.Sequence())
+		return b.ForEach(func(k, v []byte) error {
+			fmt.Fprintf(h, "%d:%x", len(k), k)
+			if v == nil {
+				h.Write([]byte("{"))
+				if err := walk(b.Bucket(k)); err != nil {
+					return err
+				}
+				h.Write([]byte("}"))
+				return nil
+			}
+			fmt.Fprintf(h, "=%d:", len(v))
+			h.Write(v)
+			return nil
+		})
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			fmt.Fprintf(h, "bucket %x\n", name)
+			return walk(b)
+		})
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }

@@ -29,6 +29,9 @@ type Page struct {
 	Zone *time.Location
 	// DeliveryWarning names the "delivery not configured" banner to show, if any.
 	DeliveryWarning string
+	// BackupWarning names the "off-site backups are failing" banner, failing since BackupSince.
+	BackupWarning string
+	BackupSince   time.Time
 	// Title is the message ID of the page title.
 	Title string
 	// Form holds submitted values to re-fill; Errors maps a field to a message ID.

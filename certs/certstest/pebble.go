@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"go/build"
 	"io"
 	"math/big"
 	"net"
@@ -27,6 +26,8 @@ import (
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
+
+	"foyer/testtool"
 )
 
 // Pebble is a running Pebble.
@@ -53,52 +54,10 @@ type Options struct {
 	Validity time.Duration
 }
 
-// Binary finds the pebble binary: FOYER_PEBBLE, the PATH, or Go's bin
-// directory. Without one the test is skipped, except under CI, where the
-// tests that need it must run: .ci/run installs it.
+// Binary finds the pebble binary (see testtool.Find).
 func Binary(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("FOYER_PEBBLE"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("pebble"); err == nil {
-		return p
-	}
-	if p, ok := inGoBin("pebble"); ok {
-		return p
-	}
-	const install = "go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.3"
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CI is set but Pebble was not found: %s (or set FOYER_PEBBLE)", install)
-	}
-	t.Skipf("ACME tests skipped: Pebble not found (%s, or set FOYER_PEBBLE)", install)
-	return ""
-}
-
-// inGoBin finds a binary go install put in GOBIN or GOPATH/bin.
-func inGoBin(name string) (string, bool) {
-	gopath := os.Getenv("GOPATH")
-	if gopath == "" {
-		gopath = build.Default.GOPATH
-	}
-	dirs := []string{os.Getenv("GOBIN")}
-	for _, p := range filepath.SplitList(gopath) {
-		dirs = append(dirs, filepath.Join(p, "bin"))
-	}
-	for _, dir := range dirs {
-		if dir == "" {
-			continue
-		}
-		if p := filepath.Join(dir, name); fileExists(p) {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return testtool.Find(t, "pebble", "FOYER_PEBBLE", "go install github.com/letsencrypt/pebble/v2/cmd/pebble@v2.10.3")
 }
 
 // FreePort returns a TCP port free on 127.0.0.1 at the time of asking.
