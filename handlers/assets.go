@@ -3,10 +3,8 @@ package handlers
 import (
 	"fmt"
 	"math"
-	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 
@@ -32,8 +30,7 @@ func (h *Handler) staticFile(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	return c.Blob(http.StatusOK, mime.TypeByExtension(path.Ext(a.Name)), a.Data)
+	return h.serveAsset(c, a)
 }
 
 // brandCSS turns the practice colour into CSS variables: the colour, a text

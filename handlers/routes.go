@@ -18,6 +18,7 @@ type route struct {
 var routes = []route{
 	{http.MethodGet, "/healthz", public, func(h *Handler) echo.HandlerFunc { return h.healthz }},
 	{http.MethodGet, "/static/:name", public, func(h *Handler) echo.HandlerFunc { return h.staticFile }},
+	{http.MethodGet, "/favicon.ico", public, func(h *Handler) echo.HandlerFunc { return h.favicon }},
 	{http.MethodGet, "/brand.css", public, func(h *Handler) echo.HandlerFunc { return h.brandCSS }},
 	{http.MethodGet, "/logo", public, func(h *Handler) echo.HandlerFunc { return h.logo }},
 	{http.MethodPost, "/lang", public, func(h *Handler) echo.HandlerFunc { return h.setLang }},
@@ -213,5 +214,6 @@ func (h *Handler) Echo() *echo.Echo {
 	for _, r := range routes {
 		e.Add(r.method, r.path, h.guard(r.level, r.handle(h)))
 	}
+	h.headRoutes(e)
 	return e
 }

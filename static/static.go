@@ -3,12 +3,15 @@
 package static
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed *.css *.js *.svg
@@ -19,6 +22,31 @@ type Asset struct {
 	Name   string // e.g. app.css
 	Hashed string // e.g. app.3f2a1b9c0d4e.css
 	Data   []byte
+
+	gzipOnce sync.Once
+	gzipped  []byte
+}
+
+// Gzipped is the file compressed with gzip (best compression), made at
+// the first call and kept; nil for a file that does not compress (images).
+// Only these embedded files are compressed: they hold no secret, unlike the
+// pages, which carry a CSRF token and stay uncompressed (BREACH).
+func (a *Asset) Gzipped() []byte {
+	a.gzipOnce.Do(func() {
+		switch path.Ext(a.Name) {
+		case ".css", ".js", ".svg":
+		default:
+			return
+		}
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		w.Write(a.Data)
+		w.Close()
+		if b.Len() < len(a.Data) {
+			a.gzipped = b.Bytes()
+		}
+	})
+	return a.gzipped
 }
 
 // Assets indexes the embedded files by name and by hashed name.
