@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -256,5 +259,36 @@ func TestParseAt(t *testing.T) {
 		if _, err := parseAt(bad, paris); err == nil || !strings.Contains(err.Error(), "-at") {
 			t.Errorf("parseAt(%q): %v", bad, err)
 		}
+	}
+}
+
+// Every environment variable a flag reads is in the README's configuration table.
+func TestReadmeListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg config
+	fs := flags("serve", &cfg)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		m := regexp.MustCompile(`\((FOYER_[A-Z_]+)\)`).FindStringSubmatch(f.Usage)
+		if m == nil {
+			t.Errorf("-%s names no environment variable", f.Name)
+			return
+		}
+		n++
+		row := ""
+		for _, line := range strings.Split(string(readme), "\n") {
+			if strings.HasPrefix(line, "| `-") && strings.Contains(strings.SplitN(line, "|", 3)[1], "`-"+f.Name+"`") {
+				row = line
+			}
+		}
+		if row == "" || !strings.Contains(row, "`"+m[1]+"`") {
+			t.Errorf("the README's table lacks -%s (%s)", f.Name, m[1])
+		}
+	})
+	if n < 20 {
+		t.Fatalf("only %d flags", n)
 	}
 }

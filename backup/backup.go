@@ -205,7 +205,7 @@ func (b *Backups) sealedSnapshot() (*os.File, int64, error) {
 		return nil, 0, errLocal{fmt.Errorf("backup: unable to create a temporary file: %w", err)}
 	}
 	_ = os.Remove(enc.Name())
-	if err := encrypt(enc, snap, b.st.SecretKey()); err != nil {
+	if err := encrypt(&store.SyncingWriter{F: enc}, snap, b.st.SecretKey()); err != nil {
 		enc.Close()
 		return nil, 0, errLocal{fmt.Errorf("backup: unable to write the encrypted copy: %w", err)}
 	}

@@ -289,7 +289,7 @@ func (s *Store) BackupSnapshot() (*os.File, int64, error) {
 		return nil, 0, fmt.Errorf("store: unable to create a snapshot file: %w", err)
 	}
 	_ = os.Remove(f.Name())
-	n, err := s.WriteBackup(f)
+	n, err := s.WriteBackup(&SyncingWriter{F: f})
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
@@ -298,6 +298,27 @@ func (s *Store) BackupSnapshot() (*os.File, int64, error) {
 		return nil, 0, fmt.Errorf("store: unable to write a snapshot: %w", err)
 	}
 	return f, n, nil
+}
+
+// SyncingWriter writes to a file and flushes it to disk after every
+// SyncEvery bytes. Writing a copy of a large store in one go leaves
+// hundreds of MB waiting in the page cache, and the kernel's burst to write
+// them holds up the fsync of every small commit for a second or more;
+// written a few MB at a time, a commit waits for a few MB at most.
+type SyncingWriter struct {
+	F       *os.File
+	pending int
+}
+
+// SyncEvery is how much a SyncingWriter writes between flushes.
+const SyncEvery = 8 << 20
+
+func (w *SyncingWriter) Write(p []byte) (int, error) {
+	n, err := w.F.Write(p)
+	if w.pending += n; err == nil && w.pending >= SyncEvery {
+		w.pending, err = 0, w.F.Sync()
+	}
+	return n, err
 }
 
 // OpenReadTxs is how many read transactions are open now; tests use it to

@@ -51,7 +51,17 @@ func Binary(t testing.TB) string {
 // one bucket, until the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{bin: Binary(t), Dir: t.TempDir(), log: filepath.Join(t.TempDir(), "versitygw.log")}
+	return StartIn(t, t.TempDir())
+}
+
+// StartIn is Start with the bucket in dir (on another disk, or in memory,
+// as a storage on another machine would be).
+func StartIn(t testing.TB, dir string) *Server {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{bin: Binary(t), Dir: dir, log: filepath.Join(t.TempDir(), "versitygw.log")}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
