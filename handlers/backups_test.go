@@ -21,7 +21,8 @@ func TestBackupsPageWithoutStorage(t *testing.T) {
 	r := owner.get("/settings/backups")
 	mustContain(t, r, "Off-site backups are not set up", "FOYER_BACKUP_URL", a.st.KeyID(), a.st.KeyFile(), `href="/settings/key"`,
 		`value="24"`, `value="30"`, `value="12"`)
-	mustContain(t, owner.get("/settings"), `href="/settings/backups"`, `href="/settings/key"`, "A backup opens only with the secret key")
+	mustContain(t, owner.get("/settings"), `href="/settings/backups"`, `href="/settings/key"`,
+		"A downloaded backup opens only with the secret key "+a.st.KeyID()+", kept in "+a.st.KeyFile())
 
 	for _, tc := range []struct {
 		hourly, daily, monthly, field, want string

@@ -39,6 +39,8 @@ type settingsData struct {
 	Regions    []option
 	Currencies []option
 	PortalURL  string
+	// Key is where the secret key a downloaded backup needs is kept.
+	Key keyPlace
 }
 
 var currencyOptions = func() []option {
@@ -84,7 +86,7 @@ var regionOptions = sync.OnceValue(func() map[string][]option {
 func (h *Handler) settingsPage(c echo.Context) *views.Page {
 	p, _ := h.currentPractice()
 	pg := h.page(c, "settings.title")
-	pg.Data = settingsData{Regions: regionOptions()[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal")}
+	pg.Data = settingsData{Regions: regionOptions()[pg.Lang], Currencies: currencyOptions, PortalURL: h.link("/portal"), Key: h.keyPlace()}
 	pg.Form = map[string]string{"name": p.Name, "default_lang": p.DefaultLang, "time_zone": p.TimeZone, "phone_region": p.PhoneRegion,
 		"brand_color": p.BrandColor, "currency": p.Currency,
 		"video_early": strconv.Itoa(p.VideoEarlyMinutes), "video_late": strconv.Itoa(p.VideoLateMinutes), "address": p.Address, "phone": p.Phone, "contact_email": p.ContactEmail,
