@@ -65,6 +65,22 @@ func (h *Handler) updateProfile(c echo.Context) error {
 	return h.redirect(c, "/account")
 }
 
+// passwordAgain checks the password a signed-in staff member types again
+// before something that a session left open must not give (a new password,
+// the secret key), limited per account as sign-ins are. When it is not
+// right it has answered with the page name, the error beside field, and
+// returns false (and the error of that answer).
+func (h *Handler) passwordAgain(c echo.Context, user *store.Staff, password, name string, pg *views.Page, f *form, field string) (bool, error) {
+	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
+		return false, h.tooMany(c, name, pg, f, field)
+	}
+	if !auth.CheckPassword(user.PasswordHash, password) {
+		f.fail(field, "account.wrong_password")
+		return false, h.invalid(c, name, pg, f)
+	}
+	return true, nil
+}
+
 // changePassword needs the current password, and ends the user's other sessions.
 func (h *Handler) changePassword(c echo.Context) error {
 	user := currentUser(c)
@@ -81,12 +97,8 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "account", pg, f)
 	}
-	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
-		return h.tooMany(c, "account", pg, f, "current")
-	}
-	if !auth.CheckPassword(user.PasswordHash, current) {
-		f.fail("current", "account.wrong_password")
-		return h.invalid(c, "account", pg, f)
+	if ok, err := h.passwordAgain(c, user, current, "account", pg, f, "current"); !ok {
+		return err
 	}
 	// Hashed before the write transaction: argon2 would hold every other writer.
 	hash := auth.HashPassword(next)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"foyer/auth"
 	"foyer/backup"
 	"foyer/store"
 	"foyer/views"
@@ -155,12 +154,8 @@ func (h *Handler) showSecretKey(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "secret_key", pg, f)
 	}
-	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
-		return h.tooMany(c, "secret_key", pg, f, "password")
-	}
-	if !auth.CheckPassword(user.PasswordHash, password) {
-		f.fail("password", "account.wrong_password")
-		return h.invalid(c, "secret_key", pg, f)
+	if ok, err := h.passwordAgain(c, user, password, "secret_key", pg, f, "password"); !ok {
+		return err
 	}
 	h.log.Warn("the secret key was shown", "by", user.ID, "ip", c.RealIP())
 	pg = h.page(c, "keysheet.sheet_title")
