@@ -167,8 +167,9 @@ func (b *Backups) take(ctx context.Context, at time.Time) (Copy, error) {
 	} else if n > 0 {
 		b.log.Info("off-site backup: removed uploads left unfinished", "count", n)
 	}
-	enc, size, err := b.sealedSnapshot()
-	if err != nil {
+	var enc *os.File
+	var size int64
+	if err := lowPriority(func() (err error) { enc, size, err = b.sealedSnapshot(); return err }); err != nil {
 		return Copy{}, err
 	}
 	defer enc.Close()
