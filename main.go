@@ -128,6 +128,12 @@ func (cfg config) validate() error {
 			return err
 		}
 	}
+	if cfg.turnTLSAddr != "" && cfg.turnAddr == "" {
+		return errors.New("FOYER_TURN_TLS_ADDR needs the TURN server: set FOYER_TURN_ADDR too")
+	}
+	if cfg.turnTLSAddr != "" && !cfg.https() && cfg.tlsCert == "" {
+		return errors.New("FOYER_TURN_TLS_ADDR needs a certificate: FOYER_DOMAIN (obtained by ACME), or FOYER_TLS_CERT and FOYER_TLS_KEY (-tls-cert, -tls-key)")
+	}
 	if cfg.backupURL != "" && cfg.backupEvery < time.Minute {
 		return fmt.Errorf("FOYER_BACKUP_EVERY (-backup-every) must be a duration of a minute or more, such as 1h, not %s", cfg.backupEvery)
 	}
@@ -550,17 +556,12 @@ func serve(cfg config) error {
 		tc := video.TURNConfig{Addr: cfg.turnAddr, MinPort: lo, MaxPort: hi, Realm: base.Hostname(), AllowPeers: allow,
 			TLSAddr: cfg.turnTLSAddr, TLSPublic: cfg.turnTLSPub}
 		if cfg.turnTLSAddr != "" {
-			if tlsSrc == nil {
-				return errors.New("FOYER_TURN_TLS_ADDR needs a certificate: FOYER_DOMAIN (obtained by ACME), or FOYER_TLS_CERT and FOYER_TLS_KEY (-tls-cert, -tls-key)")
-			}
-			tc.GetCertificate = tlsSrc.GetCertificate
+			tc.GetCertificate = tlsSrc.GetCertificate // one exists: see validate
 		}
 		if turn, err = video.StartTURN(tc, time.Now, log); err != nil {
 			return err
 		}
 		defer turn.Close()
-	} else if cfg.turnTLSAddr != "" {
-		return errors.New("FOYER_TURN_TLS_ADDR needs the TURN server: set FOYER_TURN_ADDR too")
 	}
 
 	worker := delivery.NewWorker(st, email, sms, sv.Mail, log)

@@ -216,6 +216,8 @@ func TestHTTPSConfig(t *testing.T) {
 		{func(c *config) { c.acmeDirectory = "http://acme.example.org/dir" }, "FOYER_ACME_DIRECTORY"},
 		{func(c *config) { c.acmeEmail = "not an address" }, "FOYER_ACME_EMAIL"},
 		{func(c *config) { c.baseURL = "http://portal.example.org" }, "https://"},
+		{func(c *config) { c.domains, c.turnTLSAddr = "", ":5349" }, "FOYER_TURN_ADDR"},
+		{func(c *config) { c.domains, c.turnAddr, c.turnTLSAddr = "", "203.0.113.5:3478", ":5349" }, "needs a certificate"},
 	} {
 		c := good
 		tc.change(&c)
