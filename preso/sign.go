@@ -64,6 +64,9 @@ type Signing struct {
 	TypedOnly bool
 	Consent   bool
 	IP        string
+	// Lang is the language of the signing page, and ConsentText the words of
+	// its consent box: the certificate quotes what the signer agreed to.
+	Lang, ConsentText string
 }
 
 // SigningSlide returns the place (1-based) of slide id among snap's slides
@@ -137,6 +140,7 @@ func (s *Service) Sign(v share.Visit, snap store.Snapshot, vw store.Viewing, in 
 	sig := Signer(vw, in.SlideID)
 	sig.ShareID, sig.PresoID, sig.SnapshotID, sig.SnapshotSHA256 = v.Share.ID, v.Share.SubjectID, snap.ID, snap.SHA256
 	sig.Name, sig.Drawing, sig.Consent, sig.IP, sig.At = in.Name, drawing, true, in.IP, s.now().UTC()
+	sig.Lang, sig.ConsentText = in.Lang, in.ConsentText
 	if err := s.st.AddSignature(&sig); err != nil && !errors.Is(err, store.ErrAlreadySigned) {
 		return n, err
 	}

@@ -168,7 +168,17 @@ func (s *Service) startViewing(ch *store.ShareChange, who int, name, email, veri
 		vw.Name, vw.Email, vw.Anonymous = name, email, name == ""
 	}
 	token := auth.NewToken()
-	return token, ch.StartViewing(&vw, token)
+	if err := ch.StartViewing(&vw, token); err != nil {
+		return "", err
+	}
+	// The event that let the visitor in names the viewing it began, for the
+	// signing certificate's record of who came in and how.
+	for i := range ch.Events {
+		if t := ch.Events[i].Type; t == share.EventIdentified || t == share.EventAnonymous || t == share.EventVerified {
+			ch.Events[i].Viewing = vw.ID
+		}
+	}
+	return token, nil
 }
 
 // viewingOf is a new viewing of snapshot snap of link sh by recipient who
@@ -273,4 +283,12 @@ func (s *Service) Beacon(v share.Visit, snap store.Snapshot, held, posted string
 		return ErrForbidden
 	}
 	return err
+}
+
+// Opened records that the link's first page was shown to a browser with
+// this User-Agent, for the audit trail of a signature made through it
+// (package certificate). It is no view and sends nothing: mail scanners
+// open links too.
+func (s *Service) Opened(v share.Visit, ua string) error {
+	return s.shares.Record(v.Share.ID, store.ShareEvent{At: s.now().UTC(), Type: share.EventOpened, Recipient: -1, UserAgent: ua})
 }

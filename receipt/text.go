@@ -153,3 +153,10 @@ func mirror(r rune) rune {
 	}
 	return r
 }
+
+// Printable is s ready for a PDF drawn with Fonts (see printable), for the
+// other documents Foyer draws with the same fonts: signing certificates.
+func Printable(s string) string { return printable(s) }
+
+// Fonts returns the embedded DejaVu Sans, regular and bold.
+func Fonts() (regularTTF, boldTTF []byte) { return regular, bold }

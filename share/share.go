@@ -57,6 +57,10 @@ const (
 	EventReminded    = "reminded"
 	EventPurged      = "purged"
 	EventSentAgainOf = "sent_again" // on the new share: made from an older one
+	// EventOpened: the link's first page was shown (a GET: a person, or a
+	// mail scanner); it counts as no view, but the signing certificate
+	// tells it.
+	EventOpened = "opened"
 )
 
 // Errors of the engine.

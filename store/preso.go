@@ -426,6 +426,28 @@ func migrate6to7(tx *bolt.Tx) error {
 	return nil
 }
 
+// signedSnapshots returns the snapshots of preso presoID that someone signed:
+// they are the record of what was signed (the certificate lists their
+// hashes and shows their slides), so neither the end of a link nor the
+// preso's deletion removes them.
+func signedSnapshots(tx *bolt.Tx, presoID uint64) (map[uint64]bool, error) {
+	out := map[uint64]bool{}
+	c := tx.Bucket(bucketSharesBySubject).Cursor()
+	prefix := append(append([]byte(SharePreso), 0), itob(presoID)...)
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		shareID := k[len(prefix):]
+		sc := tx.Bucket(bucketSignaturesByShare).Cursor()
+		for sk, _ := sc.Seek(shareID); sk != nil && bytes.HasPrefix(sk, shareID); sk, _ = sc.Next() {
+			var sig Signature
+			if err := getJSON(tx, bucketSignatures, sk[8:], &sig); err != nil {
+				return nil, err
+			}
+			out[sig.SnapshotID] = true
+		}
+	}
+	return out, nil
+}
+
 // DeletePreso removes a preso with its slides, activity and snapshots, and the
 // slide images nothing else uses any more (images are shared by content, so
 // another preso or snapshot may hold the same one). Viewings and signatures
@@ -455,13 +477,20 @@ func (s *Store) DeletePreso(id uint64) error {
 				images[sl.Image] = true
 			}
 		}
+		signed, err := signedSnapshots(tx, id)
+		if err != nil {
+			return err
+		}
 		inUse := map[string]bool{}
 		snaps := tx.Bucket(bucketPresoSnapshots)
 		var gone [][]byte
-		err := snaps.ForEach(func(k, v []byte) error {
+		err = snaps.ForEach(func(k, v []byte) error {
 			var snap Snapshot
 			if err := json.Unmarshal(v, &snap); err != nil {
 				return err
+			}
+			if snap.PresoID == id && signed[snap.ID] {
+				snap.PresoID = 0 // kept, with its images: see signedSnapshots
 			}
 			for _, sl := range snap.Slides {
 				if sl.Image == "" {

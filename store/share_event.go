@@ -20,6 +20,9 @@ type ShareEvent struct {
 	UserAgent string `json:"user_agent,omitempty"`
 	// StaffID is the staff member who acted, 0 for the recipient or the system.
 	StaffID uint64 `json:"staff_id,omitempty"`
+	// Viewing is the preso viewing that began with this event (a name
+	// picked, a code verified), 0 for none or before it was recorded.
+	Viewing uint64 `json:"viewing,omitempty"`
 }
 
 func addShareEvent(tx *bolt.Tx, shareID uint64, ev ShareEvent) error {

@@ -44,6 +44,10 @@ type Signature struct {
 	Browser    string    `json:"browser,omitempty"`
 	IP         string    `json:"ip,omitempty"`
 	At         time.Time `json:"at"`
+	// Lang is the language of the page the signer signed on, and Consent
+	// text the words of the box they ticked, as they read them.
+	Lang        string `json:"lang,omitempty"`
+	ConsentText string `json:"consent_text,omitempty"`
 }
 
 // Verified tells whether a code proved who signed.
@@ -114,6 +118,10 @@ func (s *Store) AddSignature(sig *Signature) error {
 		if err := addPresoEvent(tx, sig.PresoID, PresoEvent{At: sig.At, Kind: "signed", OtherID: id}); err != nil {
 			return err
 		}
+		// Its certificate is issued by the jobs, soon after (package certificate).
+		if err := tx.Bucket(bucketCertificatesDue).Put(itob(id), []byte(dueIssue)); err != nil {
+			return err
+		}
 		return putJSON(tx, bucketSignatures, itob(id), sig)
 	})
 }
@@ -143,7 +151,20 @@ func (s *Store) ShareSignatures(shareID uint64) ([]Signature, error) {
 	return out, err
 }
 
-// DeleteSnapshot removes a frozen preso (when its share's content is purged).
+// DeleteSnapshot removes a frozen preso (when its share's content is
+// purged), unless someone signed it (see signedSnapshots).
 func (s *Store) DeleteSnapshot(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPresoSnapshots).Delete(itob(id)) })
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var snap Snapshot
+		if err := getJSON(tx, bucketPresoSnapshots, itob(id), &snap); errors.Is(err, ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		signed, err := signedSnapshots(tx, snap.PresoID)
+		if err != nil || signed[id] {
+			return err
+		}
+		return tx.Bucket(bucketPresoSnapshots).Delete(itob(id))
+	})
 }

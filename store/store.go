@@ -30,7 +30,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 11
+const CurrentSchema = 12
 
 var (
 	bucketMeta            = []byte("meta")
@@ -83,6 +83,11 @@ var (
 	bucketSignatures        = []byte("signatures")
 	bucketSignaturesByShare = []byte("signatures_by_share")
 
+	bucketCertificates      = []byte("certificates")
+	bucketCertificatesByID  = []byte("certificates_by_id")
+	bucketCertificatesBySum = []byte("certificates_by_sum")
+	bucketCertificatesDue   = []byte("certificates_due")
+
 	bucketClientSearch   = []byte("client_search")
 	bucketProspectSearch = []byte("prospect_search")
 
@@ -92,6 +97,8 @@ var (
 	keySettings   = []byte("settings")
 	keyLogo       = []byte("logo")
 	keyReceiptSeq = []byte("receipt_seq")
+	// keyPracticeSeal holds the practice's signing key pair (certificate.go).
+	keyPracticeSeal = []byte("practice_seal")
 )
 
 // FileName is the name of the bbolt file inside the data directory.
@@ -360,6 +367,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate8to9,
 	migrate9to10,
 	migrate10to11,
+	migrate11to12,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
