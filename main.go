@@ -30,6 +30,7 @@ import (
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
 	"foyer/backup"
+	"foyer/certificate"
 	"foyer/certs"
 	"foyer/delivery"
 	"foyer/handlers"
@@ -63,6 +64,8 @@ type config struct {
 	turnAddr, turnPorts       string
 	turnAllowPeers            string
 	turnTLSAddr, turnTLSPub   string
+	// tsaURL is the timestamp authority (RFC 3161) that stamps signing certificates.
+	tsaURL string
 	// demoLang is the language of the practice "foyer demo" makes.
 	demoLang  string
 	maxUpload int64
@@ -118,6 +121,11 @@ func (cfg config) validate() error {
 	if cfg.mailFrom != "" {
 		if _, err := netmail.ParseAddress(cfg.mailFrom); err != nil {
 			return fmt.Errorf("FOYER_MAIL_FROM (-mail-from) %q is not an email address such as \"Cabinet <noreply@example.org>\"", cfg.mailFrom)
+		}
+	}
+	if cfg.tsaURL != "" {
+		if u, err := url.Parse(cfg.tsaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("FOYER_TSA_URL (-tsa-url) %q must look like https://tsa.example.org/tsr", cfg.tsaURL)
 		}
 	}
 	if err := cfg.validateHTTPS(); err != nil {
@@ -305,6 +313,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
 	fs.StringVar(&cfg.backupURL, "backup-url", env("FOYER_BACKUP_URL", ""), "S3-compatible storage for encrypted off-site backups: s3://ACCESS_KEY:SECRET@host/bucket/prefix?region=fr-par (&tls=false on a local network); empty: none (FOYER_BACKUP_URL)")
 	fs.DurationVar(&cfg.backupEvery, "backup-every", envDuration("FOYER_BACKUP_EVERY", backup.DefaultEvery), "how often an off-site backup is taken (FOYER_BACKUP_EVERY)")
+	fs.StringVar(&cfg.tsaURL, "tsa-url", env("FOYER_TSA_URL", ""), "timestamp authority (RFC 3161) that stamps every signing certificate's seal, e.g. https://freetsa.org/tsr; empty: none (FOYER_TSA_URL)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
@@ -530,7 +539,7 @@ func serve(cfg config) error {
 		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
 			"took", time.Since(opening).Round(time.Millisecond))
 	}
-	sv, err := services(st, base)
+	sv, err := services(st, base, cfg.tsaURL, log)
 	if err != nil {
 		return err
 	}
@@ -585,6 +594,7 @@ func serve(cfg config) error {
 		// long upload holds up no other job.
 		jc.Backup = backups.Tick
 	}
+	jc.IssueCertificates = sv.Certificates.IssueDue
 	schedule := jobs.New(jc)
 	srv := &http.Server{
 		Addr:              cfg.listenAddr(),
@@ -632,8 +642,10 @@ func serve(cfg config) error {
 }
 
 // services builds what the handlers, the delivery worker and the jobs share:
-// the share engine and the table of messages, over one catalog of messages.
-func services(st *store.Store, base *url.URL) (handlers.Services, error) {
+// the share engine, the table of messages and the signing certificates
+// (stamped by the timestamp authority at tsa, if any), over one catalog of
+// messages.
+func services(st *store.Store, base *url.URL, tsa string, log *slog.Logger) (handlers.Services, error) {
 	cat, err := locales.Load()
 	if err != nil {
 		return handlers.Services{}, err
@@ -647,7 +659,8 @@ func services(st *store.Store, base *url.URL) (handlers.Services, error) {
 	if err != nil {
 		return handlers.Services{}, err
 	}
-	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Presos: presos, Catalog: cat}, nil
+	certs := certificate.New(certificate.Config{Store: st, Presos: presos, Catalog: cat, BaseURL: base, TSA: tsa, Log: log, Now: time.Now})
+	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat}, nil
 }
 
 // newShareEngine is the share engine with each kind of share: who may open
@@ -822,7 +835,7 @@ func resetPassword(cfg config, email string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	sv, err := services(st, base)
+	sv, err := services(st, base, "", newLogger(cfg.logFormat, os.Stderr))
 	if err != nil {
 		return err
 	}

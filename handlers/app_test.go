@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp/totp"
 
+	"foyer/certificate"
 	"foyer/delivery"
 	"foyer/jobs"
 	"foyer/locales"
@@ -45,6 +46,12 @@ func newTestApp(t testing.TB) *testApp {
 
 // newTestAppConfig is newTestApp with operator settings.
 func newTestAppConfig(t testing.TB, cfg Config) *testApp {
+	t.Helper()
+	return newTestAppTSA(t, cfg, "")
+}
+
+// newTestAppTSA is newTestAppConfig with the timestamp authority at tsa.
+func newTestAppTSA(t testing.TB, cfg Config, tsa string) *testApp {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir, store.WithMessageCheck(mail.Prepare))
@@ -77,13 +84,14 @@ func newTestAppConfig(t testing.TB, cfg Config) *testApp {
 	}
 	worker := delivery.NewWorker(st, nil, nil, mailer, log)
 	worker.Now = a.now
-	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Presos: presos, Catalog: cat}, cfg, log, a.now)
+	certs := certificate.New(certificate.Config{Store: st, Presos: presos, Catalog: cat, BaseURL: base, TSA: tsa, Log: log, Now: a.now})
+	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat}, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.h, a.e = h, h.Echo()
 	a.jobs = jobs.New(jobs.Config{Store: st, Shares: shares, Mail: mailer, Outbox: worker, Log: log, Now: a.now,
-		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing})
+		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing, IssueCertificates: certs.IssueDue})
 	return a
 }
 

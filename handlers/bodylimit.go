@@ -19,6 +19,8 @@ var bodyLimits = map[string]int64{
 	// Wide enough for maxShareFiles files of any FOYER_MAX_UPLOAD; createShare
 	// applies the configured limit.
 	http.MethodPost + " " + shareUploadRoute: 1 << 40,
+	// A signing certificate to check, with its .p7s.
+	http.MethodPost + " /verify": verifyBodyLimit,
 }
 
 // bodyLimit refuses a body larger than its route allows (413 before reading

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"foyer/backup"
+	"foyer/certificate"
 	"foyer/delivery"
 	"foyer/locales"
 	"foyer/mail"
@@ -57,8 +58,10 @@ type Services struct {
 	// Shares runs share links: presos are its "preso" kind, documents its "files" kind.
 	Shares *share.Engine
 	// Presos holds the rules of presos, shared through Shares.
-	Presos  *preso.Service
-	Catalog *locales.Catalog
+	Presos *preso.Service
+	// Certificates issues and checks signing certificates.
+	Certificates *certificate.Service
+	Catalog      *locales.Catalog
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -77,8 +80,10 @@ type Handler struct {
 	shares *share.Engine
 	// presos holds the rules of presos (package preso).
 	presos *preso.Service
-	cfg    Config
-	log    *slog.Logger
+	// certs issues and checks signing certificates (package certificate).
+	certs *certificate.Service
+	cfg   Config
+	log   *slog.Logger
 	// now is the clock; tests move it instead of sleeping.
 	now func() time.Time
 
@@ -114,7 +119,7 @@ type Handler struct {
 // New builds the handler over the services main built and parses the layout
 // (a page is parsed when first shown: see views.Engine).
 func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
-	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Catalog == nil {
+	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Certificates == nil || sv.Catalog == nil {
 		return nil, errors.New("handlers: a service is missing")
 	}
 	s := sv.Store
@@ -135,7 +140,7 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, presos: sv.Presos, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
+	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, presos: sv.Presos, certs: sv.Certificates, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
 		if d <= 0 {

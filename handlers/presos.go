@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/certificate"
 	"foyer/markdown"
 	"foyer/preso"
 	"foyer/store"
@@ -230,7 +231,7 @@ func (h *Handler) presoPage(c echo.Context, p store.Preso, selected uint64) (*vi
 	for _, e := range events {
 		if sig := e.Signature; sig != nil {
 			// What was typed, and who the viewing was for.
-			d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_signed", "Name", sig.Name, "Identity", h.signerIdentity(l, *sig))})
+			d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_signed", "Name", sig.Name, "Identity", certificate.Identity(l, *sig))})
 			continue
 		}
 		d.Activity = append(d.Activity, activityRow{When: pg.DateTime(e.At), Text: l.T("preso.activity_"+e.Kind, "Staff", names[e.StaffID], "Other", names[e.OtherID])})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/certificate"
 	"foyer/preso"
 	"foyer/share"
 	"foyer/store"
@@ -89,7 +90,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 		}
 		// Signatures stay listed whatever became of the link they came through.
 		for _, s := range ls.Signatures {
-			sr := signatureRow{Signature: s, When: pg.DateTime(s.At), Identity: h.signerIdentity(l, s)}
+			sr := signatureRow{Signature: s, When: pg.DateTime(s.At), Identity: certificate.Identity(l, s)}
 			if msg := nameDiffers(s); msg != "" {
 				sr.Differs = l.T(msg)
 			}

@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"foyer/locales"
 	"foyer/preso"
-	"foyer/receipt"
 	"foyer/store"
 )
 
@@ -34,35 +31,6 @@ func (h *Handler) signView(c echo.Context, v *linkVisit, vw store.Viewing, slide
 	return sv, nil
 }
 
-// signerIdentity says who a signature's viewing was for and how it was
-// checked, apart from the typed name: "Claire Martin, verified by a code sent
-// to the mobile ending in 678", or plainly that nobody was verified.
-func (h *Handler) signerIdentity(l *locales.Localizer, sig store.Signature) string {
-	if sig.Verified() {
-		how := l.T("preso.verified_" + sig.Verification)
-		if to := sig.VerifiedTo; to != "" {
-			if sig.Verification == string(store.ChannelSMS) {
-				how = l.T("sign.verified_to_mobile", "Digits", lastMasked(to))
-			} else {
-				how = l.T("sign.verified_to_email", "Address", to)
-			}
-		}
-		if sig.ContactName == "" {
-			return l.T("sign.identity_unrecorded", "How", how)
-		}
-		return l.T("sign.identity_verified", "Name", sig.ContactName, "How", how)
-	}
-	switch {
-	case sig.ContactName != "":
-		return l.T("sign.identity_picked", "Name", sig.ContactName)
-	case sig.DeclaredName != "":
-		return l.T("sign.identity_declared", "Name", sig.DeclaredName)
-	case sig.Anonymous:
-		return l.T("sign.identity_anonymous")
-	}
-	return l.T("preso.verified_none")
-}
-
 // nameDiffers is the warning (message ID) for a typed name that is not the
 // name of the contact the viewing was for, "" when it is or there is none.
 func nameDiffers(sig store.Signature) string {
@@ -73,14 +41,6 @@ func nameDiffers(sig store.Signature) string {
 		return "sign.name_differs_picked"
 	}
 	return ""
-}
-
-// lastMasked is what a masked number shows of it ("678" of "••• ••• 678").
-func lastMasked(masked string) string {
-	if i := strings.LastIndexByte(masked, ' '); i >= 0 {
-		return masked[i+1:]
-	}
-	return masked
 }
 
 // signingMessages are the messages of a signing's field errors.
@@ -100,8 +60,9 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 	if preso.SigningSlide(snap, slideID) == 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
+	l := h.loc(c)
 	in := preso.Signing{SlideID: slideID, Name: f.text("name", 120, true), Drawing: c.FormValue("drawing"),
-		TypedOnly: f.checkbox("typed_only"), Consent: f.checkbox("consent"), IP: c.RealIP()}
+		TypedOnly: f.checkbox("typed_only"), Consent: f.checkbox("consent"), IP: c.RealIP(), Lang: l.Lang, ConsentText: l.T("sign.consent")}
 	vw, token, err := h.viewing(c, v, snap)
 	if err != nil {
 		return err
@@ -131,66 +92,41 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 	return h.redirect(c, fmt.Sprintf("%s/slides/%d", v.Base, n))
 }
 
-// signingCertificate is the PDF staff download: who signed what, when, how verified.
-func (h *Handler) signingCertificate(c echo.Context) error {
-	p, err := h.loadPreso(c)
-	if err != nil {
-		return err
-	}
+// presoSignature loads the signature of the path, made on preso p.
+func (h *Handler) presoSignature(c echo.Context, p store.Preso) (store.Signature, error) {
 	id, _ := strconv.ParseUint(c.Param("sig"), 10, 64)
 	sig, err := h.presos.Signature(p, id)
 	if errors.Is(err, preso.ErrNotFound) {
-		return echo.ErrNotFound
-	} else if err != nil {
+		return sig, echo.ErrNotFound
+	}
+	return sig, err
+}
+
+// signingCertificate is the signing certificate (PDF) staff download: issued
+// once (package certificate), the same bytes ever after.
+func (h *Handler) signingCertificate(c echo.Context) error {
+	cert, err := h.signatureCertificate(c)
+	if err != nil {
 		return err
 	}
-	pr, _ := h.currentPractice()
-	l := h.catalog.Get(pr.DefaultLang)
-	var logo []byte
-	if pr.LogoType != "" {
-		logo, _, _ = h.store.Logo()
-	}
-	r, g, b := parseHex(pr.BrandColor)
-	drawn := l.T("certificate.typed_only")
-	if len(sig.Drawing) > 0 {
-		drawn = l.T("certificate.drawn")
-	}
-	doc := receipt.Receipt{
-		Lang:     l.Lang,
-		Title:    l.T("certificate.title"),
-		Number:   l.T("certificate.number", "No", sig.ID, "Title", p.Title),
-		Practice: pr.Name,
-		Logo:     logo,
-		Brand:    [3]int{int(r), int(g), int(b)},
-		Lines: []receipt.Line{
-			{Label: l.T("certificate.signer"), Value: sig.Name},
-			{Label: l.T("certificate.identity"), Value: h.signerIdentity(l, sig)},
-		},
-		Picture:      sig.Drawing,
-		PictureLabel: l.T("certificate.drawing"),
-		Footer:       l.T("certificate.footer", "Practice", pr.Name),
-		CreatedAt:    sig.At,
-	}
-	if msg := nameDiffers(sig); msg != "" {
-		doc.Lines = append(doc.Lines, receipt.Line{Label: l.T("certificate.warning"), Value: l.T(msg)})
-	}
-	doc.Lines = append(doc.Lines,
-		receipt.Line{Label: l.T("certificate.when"), Value: l.DateTime(sig.At.In(h.zone()))},
-		receipt.Line{Label: l.T("certificate.signature"), Value: drawn},
-		receipt.Line{Label: l.T("certificate.consent"), Value: l.T("certificate.consent_given")},
-		receipt.Line{Label: l.T("certificate.browser"), Value: preso.BrowserLine(sig.Browser)},
-		receipt.Line{Label: l.T("certificate.ip"), Value: sig.IP},
-		receipt.Line{Label: l.T("certificate.document"), Value: p.Title},
-		// The hash is too long to sit beside its label: it gets a line of its own.
-		receipt.Line{Label: l.T("certificate.sha256"), Value: sig.SnapshotSHA256, Below: true},
-	)
-	var buf bytes.Buffer
-	if err := h.writePDF(c, &buf, doc); err != nil {
+	r, err := h.store.OpenBlob(cert.BlobID)
+	if err != nil {
 		return err
 	}
-	hd := c.Response().Header()
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"`, l.T("certificate.file_name"), sig.ID))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+	defer r.Close()
+	l := h.catalog.Get(cert.Lang)
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return h.serveDownload(c, fmt.Sprintf("%s-%d.pdf", l.T("certificate.file_name"), cert.SignatureID), "application/pdf", cert.IssuedAt, r)
+}
+
+// signingSeal is the certificate's detached CMS signature (.p7s), named as
+// the PDF is, so openssl's command in the certificate reads them as saved.
+func (h *Handler) signingSeal(c echo.Context) error {
+	cert, err := h.signatureCertificate(c)
+	if err != nil {
+		return err
+	}
+	l := h.catalog.Get(cert.Lang)
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return h.serveDownload(c, fmt.Sprintf("%s-%d.p7s", l.T("certificate.file_name"), cert.SignatureID), "application/pkcs7-signature", cert.IssuedAt, bytes.NewReader(cert.P7S))
 }

@@ -13,6 +13,13 @@ import (
 // signTyped signs slide 3 (the signing slide of sharePreso) with a typed name.
 func signTyped(t *testing.T, v *browser, link, name string) {
 	t.Helper()
+	signTypedIn(t, v, link, name, "en")
+}
+
+// signTypedIn is signTyped by a visitor who chose the language lang.
+func signTypedIn(t *testing.T, v *browser, link, name, lang string) {
+	t.Helper()
+	v.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: lang}
 	if r := v.post(link+"/sign", formOf("slide", "3", "name", name, "typed_only", "1", "consent", "1")); r.Code != http.StatusSeeOther {
 		t.Fatalf("sign as %q: %d %s", name, r.Code, abbreviate(r.body))
 	}
@@ -42,7 +49,7 @@ func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
 
 	visitor := a.browser()
 	verifyByCode(t, a, visitor, link, 0)
-	signTyped(t, visitor, link, "Bob Smith")
+	signTypedIn(t, visitor, link, "Bob Smith", "fr")
 	sigs, _ := a.st.ShareSignatures(1)
 	if len(sigs) != 1 {
 		t.Fatalf("signatures: %+v", sigs)
@@ -79,11 +86,13 @@ func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
 	if n := strings.Count(r.body, "The typed name differs"); n != 1 {
 		t.Errorf("%d name warnings, want 1 (Mia's only)", n)
 	}
-	// The certificate is in the practice's language (French here).
+	// The certificate is in the language the signer signed in (French here),
+	// and quotes the consent box as they read it.
 	text := certificateText(t, owner, id, s.ID)
 	for _, want := range []string{"Nom saisi par le", "Bob Smith",
 		"Identité Mia Martin, vérifié par un code envoyé par SMS au mobile qui finit par 678",
-		"Attention Le nom saisi diffère de celui du contact vérifié."} {
+		"Attention Le nom saisi diffère de celui du contact vérifié.",
+		"Consentement le signataire a coché la case « J’ai lu cette présentation et j’accepte de la signer électroniquement. »"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("certificate lacks %q:\n%s", want, text)
 		}
@@ -105,7 +114,7 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 	picked := a.browser()
 	picked.get(link)
 	picked.post(link+"/open", formOf("who", "0"), "User-Agent", "curl/7.88.1") // a browser with no system known
-	signTyped(t, picked, link, "Claire Martin")
+	signTypedIn(t, picked, link, "Claire Martin", "fr")
 	declared := a.browser()
 	declared.get(link)
 	declared.post(link+"/open", formOf("name", "Zoé Durand", "email", "zoe@example.org"))
@@ -113,7 +122,7 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 	anon := a.browser()
 	anon.get(link)
 	anon.post(link+"/open", formOf("anonymous", "1"))
-	signTyped(t, anon, link, "Mia Martin")
+	signTypedIn(t, anon, link, "Mia Martin", "fr")
 
 	r := owner.get(presoPath(id, "/share"))
 	mustContain(t, r, "Not verified: the name Mia Martin was picked from the list without a code",
@@ -126,7 +135,7 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 		t.Fatalf("signatures: %+v", sigs)
 	}
 	// The browser line has no separator left dangling ("curl 7 ·").
-	if text := certificateText(t, owner, id, sigs[0].ID); !strings.Contains(text, "Navigateur curl 7 Adresse IP") {
+	if text := certificateText(t, owner, id, sigs[0].ID); !strings.Contains(text, "Navigateur et système curl 7 Adresse IP") {
 		t.Errorf("browser line:\n%s", text)
 	}
 	text := certificateText(t, owner, id, sigs[2].ID)

@@ -37,6 +37,10 @@ var routes = []route{
 	{http.MethodGet, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.show("invite", h.invitePage) }},
 	{http.MethodPost, "/invite/:token", public, func(h *Handler) echo.HandlerFunc { return h.acceptInvite }},
 
+	{http.MethodGet, "/verify", public, func(h *Handler) echo.HandlerFunc { return h.certCheckForm }},
+	{http.MethodPost, "/verify", public, func(h *Handler) echo.HandlerFunc { return h.certCheck }},
+	{http.MethodGet, "/verify/practice.pem", public, func(h *Handler) echo.HandlerFunc { return h.practicePEM }},
+
 	{http.MethodGet, "/portal", public, func(h *Handler) echo.HandlerFunc { return h.portalSignInForm }},
 	{http.MethodPost, "/portal", public, func(h *Handler) echo.HandlerFunc { return h.portalSignIn }},
 	{http.MethodPost, "/portal/signout", public, func(h *Handler) echo.HandlerFunc { return h.portalSignOut }},
@@ -151,6 +155,7 @@ var routes = []route{
 	{http.MethodGet, "/presos/:id/share/:share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
 	{http.MethodGet, "/presos/:id/share/:share/events.csv", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareEventsCSV }},
 	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingCertificate }},
+	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.p7s", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingSeal }},
 
 	{http.MethodGet, "/prospects", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectList }},
 	{http.MethodGet, "/prospects/action", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectAction }},

@@ -40,6 +40,9 @@ type Config struct {
 	// Backup, when set, starts an off-site backup if one is due (package
 	// backup); the backup runs beside the schedule, not in it.
 	Backup func(now time.Time) (int, error)
+	// IssueCertificates issues the signing certificates of new signatures
+	// (and stamps those the timestamp authority did not answer for); nil: none.
+	IssueCertificates func(context.Context) (int, error)
 }
 
 // Jobs runs the schedule.
@@ -99,6 +102,7 @@ func New(cfg Config) *Jobs {
 		{what: "remove abandoned uploads", every: minute, run: j.RemoveAbandonedUploads, done: "abandoned uploads removed"},
 		// A few times within each ViewingEnd, so a report leaves soon after it.
 		{what: "report preso viewings", every: min(minute, max(time.Second, cfg.ViewingEnd/4)), run: j.ReportViewings, done: "preso viewings reported"},
+		{what: "issue signing certificates", every: minute, run: j.IssueCertificates, done: "signing certificates issued"},
 		{what: "purge sessions", first: purgeEvery, every: purgeEvery, run: j.PurgeSessions, done: "purged ended sessions"},
 		{what: "purge expired links", first: purgeEvery, every: purgeEvery, run: j.PurgeLinks, done: "purged expired links"},
 	}
@@ -151,6 +155,16 @@ func (j *Jobs) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// IssueCertificates issues the certificates of the signatures made since it
+// last ran: soon after the signature, so its seal (and its timestamp, with a
+// timestamp authority) is close to it.
+func (j *Jobs) IssueCertificates(time.Time) (int, error) {
+	if j.cfg.IssueCertificates == nil {
+		return 0, nil
+	}
+	return j.cfg.IssueCertificates(context.Background())
 }
 
 // wake tells the outbox that n messages were queued.

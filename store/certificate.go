@@ -179,9 +179,9 @@ func (s *Store) Restamp(sigID uint64, p7s []byte, at time.Time, tsa string) erro
 	})
 }
 
-// NoStamp takes signature sigID's certificate off the list of those to stamp
-// (no timestamp authority is set any more).
-func (s *Store) NoStamp(sigID uint64) error {
+// NotDue takes signature sigID off the list of certificates to issue or
+// stamp (no timestamp authority is set any more, or nothing can be issued).
+func (s *Store) NotDue(sigID uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return setDue(tx, itob(sigID), false) })
 }
 
