@@ -122,7 +122,7 @@ func askTSA(ctx context.Context, client *http.Client, url string, digest []byte)
 		return nil, fmt.Errorf("certificate: timestamp authority: %w", err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("certificate: timestamp authority answered %s", res.Status)
+		return nil, fmt.Errorf("certificate: timestamp authority answered %s: %.200s", res.Status, body)
 	}
 	var resp timeStampResp
 	if rest, err := asn1.Unmarshal(body, &resp); err != nil || len(rest) > 0 {

@@ -110,6 +110,7 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 		}
 		return h.render(c, http.StatusOK, "preso_landing", pg)
 	}
+	h.recordOpened(c, v)
 	// The first step reads the same for every visitor of the link: it is kept
 	// until what it shows changes (the path holds the token; a snapshot never
 	// changes, so its ID stands for its title), and its page is built only
@@ -128,6 +129,21 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 		pg, _ := h.landingPage(c, v)
 		return pg
 	})
+}
+
+// limitOpened keeps one "link opened" line per address and link every ten
+// minutes: it bounds what a flood of GETs writes to the link's history.
+var limitOpened = policy{every: 10 * time.Minute, burst: 1}
+
+// recordOpened notes that the link's first page was shown, for the audit
+// trail of a signature made through it, after the answer: the landing stays
+// as quick as before, and a GET still counts as no view.
+func (h *Handler) recordOpened(c echo.Context, v *linkVisit) {
+	if !h.limits.allow("share-opened:"+strconv.FormatUint(v.Share.ID, 10)+":"+c.RealIP(), limitOpened) {
+		return
+	}
+	visit, ua := v.Visit, c.Request().UserAgent()
+	h.later("record a link opened", func() error { return h.presos.Opened(visit, ua) })
 }
 
 // visitorOf is what a request tells of the visitor's browser.
