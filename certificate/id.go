@@ -8,7 +8,7 @@ import (
 
 // A certificate ID is 128 random bits, printed on the certificate in
 // Crockford's base 32 (no I, L, O or U, so it reads aloud and types back
-// without confusion) in five groups: 7ZK4P-3M9QX-TV2HA-0B8CN-6RWD4E. Whoever
+// without confusion) in five groups: 7ZK4P-3M9QX-TV2HA-0B8CN-6RWD4M. Whoever
 // holds it may ask /verify for that certificate's facts, which the
 // certificate itself states: it is a bearer of nothing more, and is
 // unguessable. The store keeps only its keyed hash.
