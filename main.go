@@ -313,7 +313,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.StringVar(&cfg.turnAllowPeers, "turn-allow-peers", env("FOYER_TURN_ALLOW_PEERS", ""), "private networks the TURN relay may reach all the same, comma-separated CIDRs such as 192.168.1.0/24; empty: none (FOYER_TURN_ALLOW_PEERS)")
 	fs.StringVar(&cfg.backupURL, "backup-url", env("FOYER_BACKUP_URL", ""), "S3-compatible storage for encrypted off-site backups: s3://ACCESS_KEY:SECRET@host/bucket/prefix?region=fr-par (&tls=false on a local network); empty: none (FOYER_BACKUP_URL)")
 	fs.DurationVar(&cfg.backupEvery, "backup-every", envDuration("FOYER_BACKUP_EVERY", backup.DefaultEvery), "how often an off-site backup is taken (FOYER_BACKUP_EVERY)")
-	fs.StringVar(&cfg.tsaURL, "tsa-url", env("FOYER_TSA_URL", ""), "timestamp authority (RFC 3161) that stamps every signing certificate's seal, e.g. https://freetsa.org/tsr; empty: none (FOYER_TSA_URL)")
+	fs.StringVar(&cfg.tsaURL, "tsa-url", env("FOYER_TSA_URL", ""), "timestamp authority (RFC 3161) that stamps every signing certificate's seal, e.g. https://tsa.example.org/tsr; empty: none (FOYER_TSA_URL)")
 	cfg.maxUpload = envSize("FOYER_MAX_UPLOAD", handlers.DefaultMaxUpload)
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
