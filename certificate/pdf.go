@@ -307,7 +307,7 @@ func (p *pdfWriter) trail() {
 	p.para(l.T("certificate.trail_intro", "Zone", p.d.Zone.String()), 9, "")
 	pdf.Ln(1)
 	full := p.width()
-	colA, colB := 40.0, 36.0
+	colA, colB := 36.0, 38.0
 	head := func() {
 		pdf.SetFont("dejavu", "B", 9)
 		pdf.SetFillColor(238, 241, 244)
@@ -325,6 +325,7 @@ func (p *pdfWriter) trail() {
 		if pdf.GetY()+h > pageH-margin-6 {
 			pdf.AddPage()
 			head()
+			pdf.SetFont("dejavu", "", 9)
 		}
 		x, y := margin, pdf.GetY()
 		local := st.At.In(p.d.Zone)
@@ -333,7 +334,9 @@ func (p *pdfWriter) trail() {
 		pdf.SetXY(x, y+5.4)
 		pdf.CellFormat(colA, 4.4, local.Format(l.T("certificate.time_layout")), "", 0, "L", false, 0, "")
 		pdf.SetXY(x+colA, y+1)
+		pdf.SetFont("dejavu", "", 8)
 		pdf.CellFormat(colB, 4.4, utc(st.At), "", 0, "L", false, 0, "")
+		pdf.SetFont("dejavu", "", 9)
 		for i, r := range rows {
 			pdf.SetXY(x+colA+colB, y+1+float64(i)*4.4)
 			pdf.CellFormat(full-colA-colB, 4.4, r, "", 0, "L", false, 0, "")
