@@ -29,10 +29,10 @@ import (
 // token, a CMS SignedData, is checked with the same CMS module as the seal,
 // and the tests ask OpenSSL's own timestamp authority on loopback.
 
-var (
-	oidSHA256  = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidTSTInfo = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
-)
+// oidTSTInfo is id-ct-TSTInfo, the content type of a timestamp token.
+var oidTSTInfo = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
+
+var oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 
 type messageImprint struct {
 	HashAlgorithm pkix.AlgorithmIdentifier
@@ -154,6 +154,10 @@ func readToken(token, digest []byte) (tstInfo, Stamp, error) {
 	if err := p7.Verify(); err != nil {
 		return info, Stamp{}, ErrStamp
 	}
+	// A token signs a TSTInfo, not some other content its authority signed.
+	if !eContentType(token).Equal(oidTSTInfo) {
+		return info, Stamp{}, ErrStamp
+	}
 	if rest, err := asn1.Unmarshal(p7.Content, &info); err != nil || len(rest) > 0 {
 		return info, Stamp{}, ErrStamp
 	}
@@ -190,4 +194,29 @@ func stampOf(p7 *pkcs7.PKCS7) (Stamp, bool) {
 		}
 	}
 	return Stamp{}, false
+}
+
+// eContentType reads the content type a SignedData token encapsulates
+// (ContentInfo → SignedData → encapContentInfo → eContentType).
+func eContentType(token []byte) asn1.ObjectIdentifier {
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(token, &ci); err != nil {
+		return nil
+	}
+	var sd struct {
+		Version int
+		Digests asn1.RawValue
+		Encap   struct {
+			Type    asn1.ObjectIdentifier
+			Content asn1.RawValue `asn1:"optional,explicit,tag:0"`
+		}
+		Rest asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
+		return nil
+	}
+	return sd.Encap.Type
 }
