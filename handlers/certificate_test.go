@@ -107,6 +107,10 @@ func TestCertificateTrailAndOpenssl(t *testing.T) {
 			if err != nil || cert.Lang != tc.lang {
 				t.Fatalf("certificate: %+v %v", cert, err)
 			}
+			// The Share box and the link's Numbers list it with its .p7s.
+			for _, page := range []string{presoPath(id, "/share"), presoPath(id, "/share/1")} {
+				mustContain(t, owner.get(page), fmt.Sprintf("/signatures/%d/certificate.pdf", sig), fmt.Sprintf("/signatures/%d/certificate.p7s", sig))
+			}
 			pdf := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sig)))
 			text := strings.Join(strings.Fields(receipttest.Text(t, pdf)), " ")
 			at := 0

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/certificate"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/preso"
@@ -48,6 +49,8 @@ type statsData struct {
 	Share   store.Share
 	Created string
 	Viewers []viewerStats
+	// Signatures made through this link, with their certificates.
+	Signatures []signatureRow
 }
 
 // millis is a duration in milliseconds for Localizer.Duration.
@@ -87,6 +90,13 @@ func (h *Handler) shareStats(c echo.Context) error {
 			vs.Slides = append(vs.Slides, slideTotal{SlideTotal: t, Time: l.Duration(millis(t.Millis))})
 		}
 		d.Viewers = append(d.Viewers, vs)
+	}
+	sigs, err := h.presos.LinkSignatures(sh)
+	if err != nil {
+		return err
+	}
+	for _, s := range sigs {
+		d.Signatures = append(d.Signatures, signatureRow{Signature: s, When: pg.DateTime(s.At), Identity: certificate.Identity(l, s)})
 	}
 	pg.Data = d
 	return h.render(c, http.StatusOK, "preso_stats", pg)

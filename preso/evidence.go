@@ -256,3 +256,13 @@ func browserOf(e store.ShareEvent) string {
 func sameBrowser(e store.ShareEvent, vw store.Viewing) bool {
 	return vw.Browser != "" && browserOf(e) == vw.Browser
 }
+
+// LinkSignatures returns the signatures made through link sh, oldest
+// first, completed from their viewings (the Numbers page lists them).
+func (s *Service) LinkSignatures(sh store.Share) ([]store.Signature, error) {
+	sigs, err := s.st.ShareSignatures(sh.ID)
+	for i := range sigs {
+		sigs[i] = s.WithViewing(sigs[i])
+	}
+	return sigs, err
+}
