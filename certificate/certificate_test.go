@@ -1,9 +1,12 @@
 package certificate
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/asn1"
+	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"os"
@@ -64,9 +67,10 @@ func openStore(t *testing.T) *store.Store {
 	return st
 }
 
-// The seal is made once and kept sealed: a second load gives the same key,
-// and a store opened with a secret key seals it again under that key.
-func TestSealIsKeptAndFollowsTheSecretKey(t *testing.T) {
+// The seal is made once and kept: a second load, or a new start of the
+// store, gives the same key; its key is sealed in the data file, never there
+// in the clear.
+func TestSealIsKept(t *testing.T) {
 	dir := t.TempDir()
 	st, err := store.Open(dir)
 	if err != nil {
@@ -81,14 +85,25 @@ func TestSealIsKeptAndFollowsTheSecretKey(t *testing.T) {
 		t.Fatalf("second load made another seal: %v", err)
 	}
 	st.Close()
-	st, err = store.Open(dir, store.WithSecretKey(strings.Repeat("k", 32)))
+	raw, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(s1.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, der) || bytes.Contains(raw, []byte(base64.StdEncoding.EncodeToString(der))) {
+		t.Error("the seal's key is in the data file in the clear")
+	}
+	st, err = store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	s3, err := loadSeal(st, "", time.Now())
 	if err != nil || !s3.key.Equal(s1.key) {
-		t.Fatalf("after the secret key: %v", err)
+		t.Fatalf("after a restart: %v", err)
 	}
 	if s1.Cert.Subject.CommonName != "Cabinet Lumière (Foyer)" || s1.Cert.NotAfter.Year() != 9999 {
 		t.Errorf("certificate: %s until %s", s1.Cert.Subject, s1.Cert.NotAfter)

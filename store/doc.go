@@ -114,6 +114,19 @@
 //	search_counts/          'c' or 'p' ++ practitioner (8; 0 for prospects) ++ flag (1) → 8-byte count of
 //	                        search entries (the flag: archived for clients, verified for prospects)
 //
+// Since schema 12 (signing certificates, see certificate.go):
+//
+//	certificates/           signature ID (8) → JSON Certificate (the PDF's blob ID and SHA-256, the
+//	                        detached CMS signature, the facts /verify shows, the timestamp if any)
+//	certificates_by_id/     HMAC("certificate:" ID printed on it) → signature ID (8)
+//	certificates_by_sum/    SHA-256 of the PDF (32) → signature ID (8)
+//	certificates_due/       signature ID (8) → "i" (to issue, written with the signature) or "s"
+//	                        (issued without the timestamp asked for)
+//	meta/practice_seal      JSON PracticeSeal: the practice's signing certificate, its key sealed
+//
+// A certificate's PDF is a blob (blobs/, blob_chunks/). A snapshot someone
+// signed stays when its link ends or its preso is deleted.
+//
 // Made at first use, without a schema version of their own:
 //
 //	cert_cache/             name → the value sealed: the ACME account key, each certificate and its
