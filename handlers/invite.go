@@ -15,7 +15,7 @@ type inviteData struct{ Name, Email, Action string }
 // invitePage checks the link and loads who it is for. An unknown link and an
 // expired one get their own localized pages.
 func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
-	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return nil, echo.ErrTooManyRequests
 	}
 	token := c.Param("token")

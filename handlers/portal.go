@@ -173,7 +173,7 @@ func (h *Handler) signup(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "portal_signup", pg, f)
 	}
-	if !h.limits.allow("signup-ip:"+c.RealIP(), limitSignup) {
+	if !h.limits.allow("signup-ip:"+limitAddr(c), limitSignup) {
 		return h.tooMany(c, "portal_signup", pg, f, "_form")
 	}
 	// Hashed before the transaction: argon2 takes tens of milliseconds.
@@ -217,7 +217,7 @@ type verifyData struct{ Action string }
 // verifyPage shows the confirmation form: opening the link alone changes
 // nothing, since mail scanners open links too.
 func (h *Handler) verifyPage(c echo.Context) error {
-	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return echo.ErrTooManyRequests
 	}
 	if _, err := h.store.PeekAccountToken(store.TokenVerify, c.Param("token"), h.now()); err != nil {
@@ -234,7 +234,7 @@ func (h *Handler) verifyPage(c echo.Context) error {
 // it would hand that person a verified account (pre-hijacking). Wrong
 // passwords are rate-limited per account and void the link after verifyTries.
 func (h *Handler) verify(c echo.Context) error {
-	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return echo.ErrTooManyRequests
 	}
 	token := c.Param("token")
@@ -346,7 +346,7 @@ func (h *Handler) askByEmail(c echo.Context, pg *views.Page, view, limitKey stri
 	if !f.ok() {
 		return h.invalid(c, view, pg, f)
 	}
-	if !h.limits.allow(limitKey+"-ip:"+c.RealIP(), limitForgot) || !h.limits.allow(limitKey+":"+store.NormalizeEmail(email), perEmail) {
+	if !h.limits.allowBehind(limitKey+"-ip:"+limitAddr(c), limitForgot, limitKey+":"+store.NormalizeEmail(email), perEmail) {
 		return h.tooMany(c, view, pg, f, "_form")
 	}
 	h.later(job, func() error { return work(email) })
@@ -377,7 +377,7 @@ func (h *Handler) forgot(c echo.Context) error {
 }
 
 func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
-	if !h.limits.allow("token-ip:"+c.RealIP(), limitToken) {
+	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return nil, echo.ErrTooManyRequests
 	}
 	if _, err := h.store.PeekAccountToken(store.TokenReset, c.Param("token"), h.now()); err != nil {

@@ -1,25 +1,19 @@
 package handlers
 
 import (
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/labstack/echo/v4"
+
+	"foyer/ratelimit"
 )
 
-// limits holds token buckets per key ("signin-ip:1.2.3.4", "signin-acct:a@b.c").
-// They live in memory: a restart forgets them, which costs an attacker a restart they cannot cause.
-type limits struct {
-	mu      sync.Mutex
-	buckets map[string]*bucket
-	fails   map[string]*failures
-	now     func() time.Time
-	lastGC  time.Time
-}
+// limits are the handlers' rate limits, kept by package ratelimit in a
+// bounded table; the keys say what each limit protects ("signin-ip:…").
+type limits struct{ l *ratelimit.Limiter }
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+func newLimits(now func() time.Time) *limits {
+	return &limits{l: ratelimit.New(now, ratelimit.DefaultKeys)}
 }
 
 // A policy is a refill rate and a burst.
@@ -27,6 +21,8 @@ type policy struct {
 	every time.Duration
 	burst int
 }
+
+func (p policy) rate() ratelimit.Policy { return ratelimit.Policy{Every: p.every, Burst: p.burst} }
 
 // The limits on guessable things. Bursts allow honest typos; refill is slow.
 var (
@@ -37,79 +33,28 @@ var (
 	limitInvite        = policy{every: time.Minute, burst: 20}      // invitations sent per staff member
 )
 
-func newLimits(now func() time.Time) *limits {
-	return &limits{buckets: map[string]*bucket{}, fails: map[string]*failures{}, now: now}
-}
-
 // allow takes one token from key's bucket under p and reports whether there was one.
-func (l *limits) allow(key string, p policy) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.lastGC) > 10*time.Minute {
-		for k, b := range l.buckets {
-			if now.Sub(b.seen) > time.Hour {
-				delete(l.buckets, k)
-			}
-		}
-		for k, f := range l.fails {
-			if now.Sub(f.last) > failureMemory {
-				delete(l.fails, k)
-			}
-		}
-		l.lastGC = now
-	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(p.every), p.burst)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return b.lim.AllowN(now, 1)
+func (l *limits) allow(key string, p policy) bool { return l.l.Allow(key, p.rate()) }
+
+// allowBehind is allow for outer, then, only if outer had a token, for
+// inner: a key a visitor varies at will (an email) is counted only behind
+// their address's limit, so a flood of made-up emails cannot fill the table.
+func (l *limits) allowBehind(outer string, op policy, inner string, ip policy) bool {
+	return l.l.AllowBehind(outer, op.rate(), inner, ip.rate())
 }
 
-// Failed sign-ins per email, from any address, slow the next attempts down
-// instead of refusing them: a refusal per email would let anyone lock a
-// user out with one try a minute; a delay only costs the guesser time.
-const (
-	failuresFree  = 5                // failures before any delay
-	failureMemory = 15 * time.Minute // failures older than this are forgotten
-	maxFailDelay  = 8 * time.Second
-)
-
-type failures struct {
-	n    int
-	last time.Time
-}
+// peek reports whether allow would let key through now, without using a token.
+func (l *limits) peek(key string, p policy) bool { return l.l.Peek(key, p.rate()) }
 
 // failureDelay is how long an attempt for key waits before its answer.
-func (l *limits) failureDelay(key string) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.fails[key]
-	if !ok || l.now().Sub(f.last) > failureMemory || f.n < failuresFree {
-		return 0
-	}
-	return min(time.Second<<min(f.n-failuresFree, 4), maxFailDelay)
-}
+func (l *limits) failureDelay(key string) time.Duration { return l.l.FailureDelay(key) }
 
 // failed counts a failed attempt for key.
-func (l *limits) failed(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	f, ok := l.fails[key]
-	if !ok || now.Sub(f.last) > failureMemory {
-		f = &failures{}
-		l.fails[key] = f
-	}
-	f.n++
-	f.last = now
-}
+func (l *limits) failed(key string) { l.l.Failed(key) }
 
 // succeeded forgets key's failures.
-func (l *limits) succeeded(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
-}
+func (l *limits) succeeded(key string) { l.l.Succeeded(key) }
+
+// limitAddr is the visitor's address as the limits count it: an IPv6
+// address by its /64 (see ratelimit.Addr).
+func limitAddr(c echo.Context) string { return ratelimit.Addr(c.RealIP()) }

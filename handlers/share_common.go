@@ -33,7 +33,7 @@ var limitShareEnter = policy{every: time.Minute, burst: 10}
 
 // allowShareEnter reports whether the visitor's address may come in to share id once more.
 func (h *Handler) allowShareEnter(c echo.Context, id uint64) bool {
-	return h.limits.allow("share-enter:"+c.RealIP()+":"+strconv.FormatUint(id, 10), limitShareEnter)
+	return h.limits.allow("share-enter:"+limitAddr(c)+":"+strconv.FormatUint(id, 10), limitShareEnter)
 }
 
 // limitShareCode throttles, per address, failed code entries across all
@@ -166,17 +166,6 @@ func (h *Handler) shareLoc(sh store.Share) *locales.Localizer {
 	return h.catalog.Get(lang)
 }
 
-// peek reports whether allow would let key through now, without using a token.
-func (l *limits) peek(key string, p policy) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		return true
-	}
-	return b.lim.TokensAt(l.now()) >= 1
-}
-
 // linkVisit is a request of a share link once the share engine's admission
 // has looked at it (share.Engine.Admit).
 type linkVisit struct {
@@ -244,7 +233,7 @@ var errPresoLinkEnded = echo.NewHTTPError(http.StatusGone, "error.share_ended")
 // locked out by someone else's typos or a scan. Tokens carry 256 random bits:
 // the throttle slows a scan down, it is not what keeps links secret.
 func (h *Handler) shareMiss(c echo.Context) error {
-	if !h.limits.allow("share-miss:"+c.RealIP(), limitShareMiss) {
+	if !h.limits.allow("share-miss:"+limitAddr(c), limitShareMiss) {
 		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
 	}
 	return echo.ErrNotFound
@@ -254,7 +243,7 @@ func (h *Handler) shareMiss(c echo.Context) error {
 // address, across every link. Codes that work count for nothing: a recipient
 // behind the same address as someone mistyping must still get in.
 func (h *Handler) shareCodeFailed(c echo.Context) {
-	h.limits.allow("share-code:"+c.RealIP(), limitShareCode)
+	h.limits.allow("share-code:"+limitAddr(c), limitShareCode)
 }
 
 // shareVisitorLoc is the language of a share's pages: the visitor's choice

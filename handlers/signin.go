@@ -104,8 +104,8 @@ func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, fa
 // delay before the answer, never a refusal, so that nobody can keep a user
 // out with one try a minute.
 func (h *Handler) signInAllowed(c echo.Context, scope, email string) bool {
-	ip, em := c.RealIP(), store.NormalizeEmail(email)
-	if !h.limits.allow("signin-ip:"+ip, limitSignInIP) || !h.limits.allow(scope+"-acct:"+em+"|"+ip, limitSignInAccount) {
+	ip, em := limitAddr(c), store.NormalizeEmail(email)
+	if !h.limits.allowBehind("signin-ip:"+ip, limitSignInIP, scope+"-acct:"+em+"|"+ip, limitSignInAccount) {
 		return false
 	}
 	h.sleep(c.Request().Context(), h.limits.failureDelay(scope+"-fail:"+em))
@@ -145,7 +145,7 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
-	if !h.limits.allow(twoFALimitKey(uid), limitTwoFA) || !h.limits.allow("signin-ip:"+c.RealIP(), limitSignInIP) {
+	if !h.limits.allow(twoFALimitKey(uid), limitTwoFA) || !h.limits.allow("signin-ip:"+limitAddr(c), limitSignInIP) {
 		return h.tooMany(c, "signin_2fa", pg, f, "code")
 	}
 	st, err := h.store.Staff(uid)

@@ -118,7 +118,7 @@ func beaconGate(next func(*Handler) echo.HandlerFunc) func(*Handler) echo.Handle
 				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "error.too_large")
 			}
 			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxBeaconBody)
-			if !h.limits.allow("beacon:"+c.RealIP(), limitBeacons) {
+			if !h.limits.allow("beacon:"+limitAddr(c), limitBeacons) {
 				return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
 			}
 			return serve(c)
