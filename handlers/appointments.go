@@ -86,7 +86,7 @@ func (h *Handler) readAppointment(c echo.Context, f *form, cl store.Client, curr
 	if current.PractitionerID != 0 {
 		in.PractitionerID = current.PractitionerID
 	}
-	if isAdmin(currentUser(c)) {
+	if staffViewer(c).IsAdmin() {
 		in.PractitionerID = h.readPractitioner(f)
 	}
 	return in
@@ -194,26 +194,15 @@ func (h *Handler) updateAppointment(c echo.Context) error {
 	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
 }
 
-// loadAppointment loads an appointment whose client the user may see.
+// loadAppointment loads the route's appointment and its client for the
+// signed-in staff member (access.Policy.Appointment), or 404.
 func (h *Handler) loadAppointment(c echo.Context) (store.Appointment, store.Client, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
 		return store.Appointment{}, store.Client{}, echo.ErrNotFound
 	}
-	a, err := h.store.Appointment(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, store.Client{}, echo.ErrNotFound
-	} else if err != nil {
-		return a, store.Client{}, err
-	}
-	cl, err := h.store.Client(a.ClientID)
-	if err != nil {
-		return a, cl, err
-	}
-	if u := currentUser(c); !isAdmin(u) && cl.PractitionerID != u.ID && a.PractitionerID != u.ID {
-		return a, cl, echo.ErrNotFound
-	}
-	return a, cl, nil
+	a, cl, err := h.access.Appointment(staffViewer(c), id, opOf(c))
+	return a, cl, accessErr(err)
 }
 
 // setAppointmentStatus marks an appointment attended, cancelled, booked again, paid or unpaid.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/auth"
 	"foyer/mail"
 	"foyer/store"
@@ -22,27 +23,26 @@ const (
 )
 
 // isAdmin reports whether a staff member sees every client (owners and admins do).
-func isAdmin(u *store.Staff) bool {
-	return u != nil && (u.Role == store.RoleOwner || u.Role == store.RoleAdmin)
-}
+func isAdmin(u *store.Staff) bool { return u != nil && access.IsAdmin(u.Role) }
 
-// loadClient loads the client of the route, or 404: a practitioner cannot even
-// learn that another practitioner's client exists.
+// loadClient loads the client of the route for the signed-in staff member
+// (access.Policy.Client), or 404: a practitioner cannot even learn that
+// another practitioner's client exists.
 func (h *Handler) loadClient(c echo.Context, param string) (store.Client, error) {
 	id, err := strconv.ParseUint(c.Param(param), 10, 64)
 	if err != nil {
 		return store.Client{}, echo.ErrNotFound
 	}
-	cl, err := h.store.Client(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return cl, echo.ErrNotFound
-	} else if err != nil {
-		return cl, err
+	cl, err := h.access.Client(staffViewer(c), id, opOf(c))
+	return cl, accessErr(err)
+}
+
+// accessErr answers data the access policy did not find, or refused, as 404.
+func accessErr(err error) error {
+	if errors.Is(err, access.ErrNotFound) {
+		return echo.ErrNotFound
 	}
-	if u := currentUser(c); !isAdmin(u) && cl.PractitionerID != u.ID {
-		return store.Client{}, echo.ErrNotFound
-	}
-	return cl, nil
+	return err
 }
 
 type clientListData struct {
@@ -71,7 +71,6 @@ type clientListRow struct {
 
 // clientList is the client list with search-as-you-type; HTMX asks for the results alone.
 func (h *Handler) clientList(c echo.Context) error {
-	user := currentUser(c)
 	q := c.QueryParam("q")
 	if len(q) > 200 {
 		q = q[:200]
@@ -80,10 +79,7 @@ func (h *Handler) clientList(c echo.Context) error {
 	page = max(page, 1)
 	archived := c.QueryParam("archived") == "1"
 	f := store.ClientFilter{Query: store.ParseQuery(q), Archived: archived, Offset: (page - 1) * clientPageSize, Limit: clientPageSize}
-	if !isAdmin(user) {
-		f.PractitionerID = user.ID
-	}
-	found, total, err := h.store.SearchClients(f)
+	found, total, err := h.access.SearchClients(staffViewer(c), f)
 	if err != nil {
 		return err
 	}
@@ -143,7 +139,7 @@ func (h *Handler) clientFormPage(c echo.Context, cl store.Client, action, cancel
 	for i := range maxPhones {
 		d.PhoneRows = append(d.PhoneRows, i)
 	}
-	if isAdmin(currentUser(c)) {
+	if staffViewer(c).IsAdmin() {
 		var err error
 		if _, d.Practitioners, err = h.staffDirectory(); err != nil {
 			return nil, err
@@ -179,10 +175,11 @@ func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
 	cl.Address = f.multiline("address", 500)
 	cl.Notes = f.multiline("notes", 5000)
 	h.readPhones(f, cl)
-	if user := currentUser(c); isAdmin(user) {
+	// Owners and admins choose the practitioner; a practitioner's new client is theirs.
+	if v := staffViewer(c); v.IsAdmin() {
 		cl.PractitionerID = h.readPractitioner(f)
 	} else if cl.PractitionerID == 0 {
-		cl.PractitionerID = user.ID
+		cl.PractitionerID = v.StaffID
 	}
 }
 
@@ -354,24 +351,24 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 	} else {
 		pg.Form["portal_email"] = cl.Email
 	}
-	appts, err := h.store.ClientAppointments(cl.ID)
+	me := staffViewer(c)
+	appts, err := h.access.Appointments(me, cl)
 	if err != nil {
-		return nil, err
+		return nil, accessErr(err)
 	}
-	me := currentUser(c)
 	for i := len(appts) - 1; i >= 0; i-- {
 		v := h.apptView(pg, appts[i], names)
-		if me != nil && v.PractitionerID == me.ID {
+		if access.MayJoinRoom(me, v.Appointment, cl) {
 			v.Room = h.roomLinkFor(pg, v.Appointment, staffRoomURL(v.Appointment))
 		}
 		v.VideoLog = videoLog(pg, v.Video, cl.FirstName+" "+cl.LastName, names[v.PractitionerID])
 		d.Appointments = append(d.Appointments, v)
 	}
-	if d.Presos, err = h.clientPresos(currentUser(c), cl.ID); err != nil {
-		return nil, err
+	if d.Presos, err = h.clientPresos(c, cl.ID); err != nil {
+		return nil, accessErr(err)
 	}
-	if d.Shares, err = h.shareViews(pg, cl.ID, nil); err != nil {
-		return nil, err
+	if d.Shares, err = h.shareViews(pg, me, cl.ID); err != nil {
+		return nil, accessErr(err)
 	}
 	pg.Form["minutes"] = "50"
 	pg.Form["kind"] = string(store.KindInPerson)

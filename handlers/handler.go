@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"foyer/access"
 	"foyer/backup"
 	"foyer/certificate"
 	"foyer/delivery"
@@ -62,6 +63,9 @@ type Services struct {
 	// Certificates issues and checks signing certificates.
 	Certificates *certificate.Service
 	Catalog      *locales.Catalog
+	// Access decides who may see a client's data, and tells its journal;
+	// nil is a policy that tells no one.
+	Access *access.Policy
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -82,8 +86,10 @@ type Handler struct {
 	presos *preso.Service
 	// certs issues and checks signing certificates (package certificate).
 	certs *certificate.Service
-	cfg   Config
-	log   *slog.Logger
+	// access decides who may see a client's data: every loader of a client's data asks it.
+	access *access.Policy
+	cfg    Config
+	log    *slog.Logger
 	// now is the clock; tests move it instead of sleeping.
 	now func() time.Time
 
@@ -152,6 +158,10 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 		case <-t.C:
 		case <-ctx.Done():
 		}
+	}
+	h.access = sv.Access
+	if h.access == nil {
+		h.access = access.New(s, nil, now)
 	}
 	h.pdfSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 	h.sessions = newSessionStore(s, cfg, now)

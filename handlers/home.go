@@ -8,8 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/locales"
 	"foyer/store"
+	"foyer/views"
 )
 
 // agendaDays is how far ahead the start page looks, today included.
@@ -43,9 +45,9 @@ type agendaSession struct {
 // home is the staff start page: the sessions of today and the coming week
 // (a practitioner's own, everyone's for owners and admins), then shortcuts.
 func (h *Handler) home(c echo.Context) error {
-	user := currentUser(c)
+	v := staffViewer(c)
 	pg := h.page(c, "nav.home")
-	d := homeData{Everyone: isAdmin(user)}
+	d := homeData{Everyone: v.IsAdmin()}
 	if d.Everyone {
 		n, err := h.store.CountProspects()
 		if err != nil {
@@ -54,29 +56,21 @@ func (h *Handler) home(c echo.Context) error {
 		d.Prospects = n
 	}
 	var err error
-	if d.Agenda, d.More, err = h.agenda(pg.Localizer, user, d.Everyone); err != nil {
+	if d.Agenda, d.More, err = h.agenda(pg, v); err != nil {
 		return err
-	}
-	for i := range d.Agenda {
-		for j, s := range d.Agenda[i].Sessions {
-			if s.PractitionerID == user.ID {
-				d.Agenda[i].Sessions[j].Room = h.roomLinkFor(pg, s.Appointment, staffRoomURL(s.Appointment))
-			}
-		}
 	}
 	pg.Data = d
 	return h.render(c, http.StatusOK, "home", pg)
 }
 
-func (h *Handler) agenda(l *locales.Localizer, user *store.Staff, everyone bool) ([]agendaDay, bool, error) {
+// agenda is the sessions v may see from today on, by day; a session v is a
+// party to has its room's Join button.
+func (h *Handler) agenda(pg *views.Page, v access.Viewer) ([]agendaDay, bool, error) {
+	l := pg.Localizer
 	zone := h.zone()
 	now := h.now().In(zone)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
-	practitioner := user.ID
-	if everyone {
-		practitioner = 0
-	}
-	list, more, err := h.store.Agenda(today, today.AddDate(0, 0, agendaDays), practitioner, agendaLimit)
+	list, more, err := h.access.Agenda(v, today, today.AddDate(0, 0, agendaDays), agendaLimit)
 	if err != nil || len(list) == 0 {
 		return nil, more, err
 	}
@@ -94,7 +88,11 @@ func (h *Handler) agenda(l *locales.Localizer, user *store.Staff, everyone bool)
 			lastDay = day
 		}
 		last := &days[len(days)-1]
-		last.Sessions = append(last.Sessions, agendaSession{Appointment: e.Appointment, Client: e.Client.LastName + ", " + e.Client.FirstName, Practitioner: names[e.PractitionerID]})
+		s := agendaSession{Appointment: e.Appointment, Client: e.Client.LastName + ", " + e.Client.FirstName, Practitioner: names[e.PractitionerID]}
+		if access.MayJoinRoom(v, e.Appointment, e.Client) {
+			s.Room = h.roomLinkFor(pg, e.Appointment, staffRoomURL(e.Appointment))
+		}
+		last.Sessions = append(last.Sessions, s)
 	}
 	return days, more, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/locales"
 	"foyer/store"
 )
@@ -192,11 +193,11 @@ func (h *Handler) language(c echo.Context, user *store.Staff) string {
 	return p.DefaultLang
 }
 
-// access is who may use a route.
-type access int
+// audience is who may use a route.
+type audience int
 
 const (
-	public access = iota
+	public audience = iota
 	anyStaff
 	adminOnly
 	ownerOnly
@@ -207,7 +208,7 @@ const (
 )
 
 // guard enforces a route's access level in one place.
-func (h *Handler) guard(level access, next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) guard(level audience, next echo.HandlerFunc) echo.HandlerFunc {
 	if level == public {
 		return next
 	}
@@ -234,11 +235,11 @@ func (h *Handler) guard(level access, next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		switch level {
 		case adminOnly:
-			if user.Role != store.RoleOwner && user.Role != store.RoleAdmin {
+			if !access.IsAdmin(user.Role) {
 				return echo.ErrForbidden
 			}
 		case ownerOnly:
-			if user.Role != store.RoleOwner {
+			if !access.IsOwner(user.Role) {
 				return echo.ErrForbidden
 			}
 		}
@@ -254,6 +255,33 @@ func currentUser(c echo.Context) *store.Staff {
 func currentAccount(c echo.Context) *store.Account {
 	a, _ := c.Get(ctxAccount).(*store.Account)
 	return a
+}
+
+// staffViewer is the signed-in staff member as package access sees them.
+func staffViewer(c echo.Context) access.Viewer {
+	u := currentUser(c)
+	if u == nil {
+		return access.Viewer{}
+	}
+	return access.Staff(*u, c.RealIP())
+}
+
+// portalViewer is the signed-in portal account as package access sees it.
+func portalViewer(c echo.Context) access.Viewer {
+	a := currentAccount(c)
+	if a == nil {
+		return access.Viewer{}
+	}
+	return access.Portal(*a, c.RealIP())
+}
+
+// opOf is what a request does with the data it loads: a GET or HEAD reads,
+// any other method changes.
+func opOf(c echo.Context) access.Op {
+	if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+		return access.Read
+	}
+	return access.Change
 }
 
 func currentSession(c echo.Context) *sessions.Session {

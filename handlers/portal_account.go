@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -48,13 +47,14 @@ func (h *Handler) portalAccount(c echo.Context) error {
 
 // myAccountPage loads the signed-in client's own record and appointments only.
 func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, error) {
-	cl, err := h.store.Client(a.ClientID)
+	v := portalViewer(c)
+	cl, err := h.access.Client(v, a.ClientID, opOf(c))
 	if err != nil {
-		return nil, err
+		return nil, accessErr(err)
 	}
-	appts, err := h.store.ClientAppointments(cl.ID)
+	appts, err := h.access.Appointments(v, cl)
 	if err != nil {
-		return nil, err
+		return nil, accessErr(err)
 	}
 	names, _, err := h.staffDirectory()
 	if err != nil {
@@ -94,8 +94,8 @@ func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, e
 		pg.Form[fmt.Sprintf("phone_%d", i)] = displayPhone(ph.Number, p.PhoneRegion)
 		pg.Form[fmt.Sprintf("phone_%d_type", i)] = string(ph.Type)
 	}
-	if d.Shares, err = h.shareViews(pg, cl.ID, func(sh store.Share) bool { return sentTo(sh, cl.ID) }); err != nil {
-		return nil, err
+	if d.Shares, err = h.shareViews(pg, v, cl.ID); err != nil {
+		return nil, accessErr(err)
 	}
 	pg.Form["address"] = cl.Address
 	pg.Form["lang"] = cl.Lang
@@ -207,20 +207,5 @@ func (h *Handler) changeMyPassword(c echo.Context) error {
 
 // myReceipt serves a receipt of the signed-in client's own paid appointment, else 404.
 func (h *Handler) myReceipt(c echo.Context) error {
-	a := currentAccount(c)
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
-	if err != nil {
-		return echo.ErrNotFound
-	}
-	ap, err := h.store.ClientAppointment(a.ClientID, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !ap.Paid) {
-		return echo.ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	cl, err := h.store.Client(a.ClientID)
-	if err != nil {
-		return err
-	}
-	return h.sendReceipt(c, ap, cl)
+	return h.receipt(c, portalViewer(c))
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/certificate"
 	"foyer/markdown"
 	"foyer/preso"
@@ -64,23 +66,22 @@ func (h *Handler) loadPreso(c echo.Context) (store.Preso, error) {
 	return p, presoError(err)
 }
 
-// visibleClient loads a client the user may see (their own; any for owners and admins), else 404.
-func (h *Handler) visibleClient(u *store.Staff, id uint64) (store.Client, error) {
-	cl, err := h.store.Client(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return cl, echo.ErrNotFound
-	} else if err != nil {
-		return cl, err
-	}
-	if !isAdmin(u) && cl.PractitionerID != u.ID {
-		return store.Client{}, echo.ErrNotFound
-	}
-	return cl, nil
+// visibleClient loads a client v may see (access.Policy.Client), else 404.
+func (h *Handler) visibleClient(v access.Viewer, id uint64) (store.Client, error) {
+	cl, err := h.access.Client(v, id, access.Read)
+	return cl, accessErr(err)
 }
 
-// clientPresos lists the presos a client is a contact of that the user may open.
-func (h *Handler) clientPresos(u *store.Staff, clientID uint64) ([]store.Preso, error) {
-	return h.presos.OfClient(preso.Editor{ID: u.ID, Admin: isAdmin(u)}, clientID)
+// clientPresos lists the presos a client is a contact of that the user may
+// open: the client as the access policy lets them see it, each preso by
+// preso.MayEdit.
+func (h *Handler) clientPresos(c echo.Context, clientID uint64) ([]store.Preso, error) {
+	all, err := h.access.Presos(staffViewer(c), clientID)
+	if err != nil {
+		return nil, err
+	}
+	e := editor(c)
+	return slices.DeleteFunc(all, func(p store.Preso) bool { return !preso.MayEdit(e, p) }), nil
 }
 
 // slideParam reads the slide ID of the route; 0 when malformed.
@@ -143,7 +144,7 @@ func (h *Handler) createPreso(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
 	if clientID != 0 && !(d.AsTemplate && isAdmin(user)) {
-		cl, err := h.visibleClient(user, clientID)
+		cl, err := h.visibleClient(staffViewer(c), clientID)
 		if err != nil {
 			return err
 		}
@@ -241,11 +242,7 @@ func (h *Handler) presoPage(c echo.Context, p store.Preso, selected uint64) (*vi
 			q = q[:200]
 		}
 		d.ContactQ = q
-		filter := store.ClientFilter{Query: store.ParseQuery(q), Limit: contactResults}
-		if u := currentUser(c); !isAdmin(u) {
-			filter.PractitionerID = u.ID
-		}
-		found, _, err := h.store.SearchClients(filter)
+		found, _, err := h.access.SearchClients(staffViewer(c), store.ClientFilter{Query: store.ParseQuery(q), Limit: contactResults})
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +344,7 @@ func (h *Handler) addPresoContact(c echo.Context) error {
 	if !f.ok() {
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	cl, err := h.visibleClient(currentUser(c), id)
+	cl, err := h.visibleClient(staffViewer(c), id)
 	if err != nil {
 		return err
 	}

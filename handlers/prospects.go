@@ -296,7 +296,7 @@ func (h *Handler) associatePage(c echo.Context) error {
 	}
 	d.Suggestions = h.clientRows(sugg)
 	if pq := store.ParseQuery(q); !pq.Empty() {
-		found, _, err := h.store.SearchClients(store.ClientFilter{Query: pq, Limit: 10})
+		found, _, err := h.access.SearchClients(staffViewer(c), store.ClientFilter{Query: pq, Limit: 10})
 		if err != nil {
 			return err
 		}

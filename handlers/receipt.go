@@ -6,18 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/receipt"
 	"foyer/store"
 )
 
 // sendReceipt renders a paid appointment's receipt in the client's language.
 func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Client) error {
-	if !ap.Paid {
-		return echo.ErrNotFound
-	}
 	p, _ := h.currentPractice()
 	l := h.catalog.Get(cl.Lang)
 	zone := h.zone()
@@ -83,11 +82,21 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
 }
 
-// staffReceipt serves a receipt to staff who may see the client.
+// staffReceipt serves a receipt to staff who may see the session.
 func (h *Handler) staffReceipt(c echo.Context) error {
-	ap, cl, err := h.loadAppointment(c)
+	return h.receipt(c, staffViewer(c))
+}
+
+// receipt serves the receipt of the route's paid session to v, if v may see
+// it (access.Policy.Receipt), else 404.
+func (h *Handler) receipt(c echo.Context, v access.Viewer) error {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return err
+		return echo.ErrNotFound
+	}
+	ap, cl, err := h.access.Receipt(v, id)
+	if err != nil {
+		return accessErr(err)
 	}
 	return h.sendReceipt(c, ap, cl)
 }

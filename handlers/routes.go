@@ -10,7 +10,7 @@ import (
 // route is one line of the route table.
 type route struct {
 	method, path string
-	level        access
+	level        audience
 	handle       func(*Handler) echo.HandlerFunc
 }
 

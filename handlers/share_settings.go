@@ -182,14 +182,14 @@ func (h *Handler) notMe(c echo.Context) error {
 }
 
 // myShare is the share of the route's ID if it went to the signed-in
-// client themselves (sentTo), else 404.
+// client themselves (access.MaySeeShare), else 404.
 func (h *Handler) myShare(c echo.Context) (store.Share, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
 		return store.Share{}, echo.ErrNotFound
 	}
 	sh, err := h.shares.Get(id)
-	if err != nil || !sentTo(sh, currentAccount(c).ClientID) {
+	if err != nil || h.access.Share(portalViewer(c), sh, opOf(c)) != nil {
 		return store.Share{}, echo.ErrNotFound
 	}
 	return sh, nil
@@ -207,18 +207,4 @@ func (h *Handler) reportedLine(sh store.Share, raw string) (int, store.ShareEven
 		return 0, store.ShareEvent{}, false
 	}
 	return i, evs[i], true
-}
-
-// sentTo reports whether a share went to the client record clientID itself
-// (not to someone else about them): only then does their portal list it.
-func sentTo(sh store.Share, clientID uint64) bool {
-	if clientID == 0 || sh.ClientID != clientID {
-		return false
-	}
-	for _, r := range sh.Recipients {
-		if r.ClientID == clientID {
-			return true
-		}
-	}
-	return false
 }

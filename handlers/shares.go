@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/locales"
 	"foyer/share"
 	"foyer/store"
@@ -553,12 +554,8 @@ func (h *Handler) loadShare(c echo.Context) (store.Share, error) {
 	if sh.ClientID == 0 || sh.Kind != store.ShareFiles {
 		return store.Share{}, echo.ErrNotFound
 	}
-	cl, err := h.store.Client(sh.ClientID)
-	if err != nil {
-		return store.Share{}, echo.ErrNotFound
-	}
-	if u := currentUser(c); !isAdmin(u) && cl.PractitionerID != u.ID {
-		return store.Share{}, echo.ErrNotFound
+	if err := h.access.Share(staffViewer(c), sh, opOf(c)); err != nil {
+		return store.Share{}, accessErr(err)
 	}
 	return sh, nil
 }
@@ -749,16 +746,16 @@ func (v docShareView) Live() bool {
 	return v.State == store.ShareActive || v.State == store.ShareLocked
 }
 
-// shareViews lists the document shares of a client record, newest first; keep filters them.
-func (h *Handler) shareViews(pg *views.Page, clientID uint64, keep func(store.Share) bool) ([]docShareView, error) {
-	shares, err := h.store.SharesOfClient(clientID)
+// shareViews lists the document shares of a client record that v may see, newest first.
+func (h *Handler) shareViews(pg *views.Page, v access.Viewer, clientID uint64) ([]docShareView, error) {
+	shares, err := h.access.Shares(v, clientID)
 	if err != nil {
 		return nil, err
 	}
 	p, _ := h.currentPractice()
 	var out []docShareView
 	for _, sh := range shares {
-		if sh.Kind != store.ShareFiles || (keep != nil && !keep(sh)) {
+		if sh.Kind != store.ShareFiles {
 			continue
 		}
 		v := docShareView{Share: sh, State: h.shares.State(sh), Recipient: sh.Recipients[0],

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/auth"
 	"foyer/locales"
 	"foyer/mail"
@@ -99,7 +100,8 @@ func (h *Handler) staffTarget(c echo.Context) (store.Staff, error) {
 	} else if err != nil {
 		return st, err
 	}
-	if st.Role == store.RoleOwner || st.ID == currentUser(c).ID {
+	// Nobody changes the owner's account here, nor their own.
+	if access.IsOwner(st.Role) || st.ID == currentUser(c).ID {
 		return st, echo.ErrForbidden
 	}
 	return st, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/store"
 	"foyer/video"
 	"foyer/views"
@@ -74,48 +75,35 @@ type roomParty struct {
 	other string
 }
 
-// staffRoom loads the appointment for its own practitioner only: an admin
-// who can see the record is still not a party to the session.
-func (h *Handler) staffRoom(c echo.Context) (roomParty, error) {
-	u := currentUser(c)
+// room loads the route's video session for v if v is one of its two
+// parties (access.Policy.Room), else 404: an admin who can see the record is
+// still not a party to the session.
+func (h *Handler) room(c echo.Context, v access.Viewer) (store.Appointment, store.Client, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return roomParty{}, echo.ErrNotFound
+		return store.Appointment{}, store.Client{}, echo.ErrNotFound
 	}
-	a, err := h.store.Appointment(id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (a.PractitionerID != u.ID || a.Kind != store.KindVideo)) {
-		return roomParty{}, echo.ErrNotFound
-	} else if err != nil {
-		return roomParty{}, err
-	}
-	cl, err := h.store.Client(a.ClientID)
+	a, cl, err := h.access.Room(v, id)
+	return a, cl, accessErr(err)
+}
+
+// staffRoom is the practitioner's side of the route's room.
+func (h *Handler) staffRoom(c echo.Context) (roomParty, error) {
+	v := staffViewer(c)
+	a, cl, err := h.room(c, v)
 	if err != nil {
 		return roomParty{}, err
 	}
-	return roomParty{appt: a, client: cl, party: store.PartyPractitioner, who: video.StaffPerson(u.ID),
+	return roomParty{appt: a, client: cl, party: store.PartyPractitioner, who: video.StaffPerson(v.StaffID),
 		other: cl.FirstName + " " + cl.LastName}, nil
 }
 
-// clientRoom loads the appointment through the query that only finds the
-// signed-in client's own rows.
+// clientRoom is the client's side of the route's room.
 func (h *Handler) clientRoom(c echo.Context) (roomParty, error) {
-	acct := currentAccount(c)
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
-	if err != nil {
-		return roomParty{}, echo.ErrNotFound
-	}
-	a, err := h.store.ClientAppointment(acct.ClientID, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Kind != store.KindVideo) {
-		return roomParty{}, echo.ErrNotFound
-	} else if err != nil {
-		return roomParty{}, err
-	}
-	cl, err := h.store.Client(a.ClientID)
+	v := portalViewer(c)
+	a, cl, err := h.room(c, v)
 	if err != nil {
 		return roomParty{}, err
-	}
-	if cl.Archived {
-		return roomParty{}, echo.ErrNotFound
 	}
 	other := ""
 	if st, err := h.store.Staff(a.PractitionerID); err == nil {
@@ -433,19 +421,23 @@ func (h *Handler) roomStillOpen(rp roomParty, sessID string) string {
 	if err != nil || now.Sub(sess.LastSeen) > h.cfg.IdleTimeout || now.Sub(sess.CreatedAt) > h.cfg.SessionLifetime {
 		return video.ReasonSignedOut
 	}
+	// Who the session is now, asked again whether they are still a party.
+	var v access.Viewer
 	if rp.party == store.PartyPractitioner {
 		st, err := h.store.Staff(sess.UserID)
-		if err != nil || !st.Active || st.ID != rp.appt.PractitionerID {
+		if err != nil || !st.Active {
 			return video.ReasonSignedOut
 		}
+		v = access.Staff(st, "")
 	} else {
 		acct, err := h.store.Account(sess.AccountID)
-		if err != nil || acct.ClientID != rp.appt.ClientID {
+		if err != nil {
 			return video.ReasonSignedOut
 		}
-		if cl, err := h.store.Client(rp.appt.ClientID); err != nil || cl.Archived {
-			return video.ReasonSignedOut
-		}
+		v = access.Portal(acct, "")
+	}
+	if cl, err := h.store.Client(rp.appt.ClientID); err != nil || !access.MayJoinRoom(v, rp.appt, cl) {
+		return video.ReasonSignedOut
 	}
 	a, err := h.store.Appointment(rp.appt.ID)
 	if err != nil {

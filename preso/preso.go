@@ -105,15 +105,6 @@ func (s *Service) List(e Editor) (presos, templates []store.Preso, err error) {
 	return presos, templates, err
 }
 
-// OfClient lists the presos client is a contact of that e may open.
-func (s *Service) OfClient(e Editor, clientID uint64) ([]store.Preso, error) {
-	all, err := s.st.ClientPresos(clientID)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(all, func(p store.Preso) bool { return !MayEdit(e, p) }), nil
-}
-
 // Draft is what a new preso is made from.
 type Draft struct {
 	// Title, when not empty, names it (else the template's title, else Untitled).

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode"
 
+	"foyer/access"
 	"foyer/locales"
 	"foyer/store"
 )
@@ -54,12 +55,10 @@ func (p *Page) Err(field string) string {
 func (p *Page) Val(field string) string { return p.Form[field] }
 
 // IsAdmin reports whether the signed-in user is an owner or an admin.
-func (p *Page) IsAdmin() bool {
-	return p.User != nil && (p.User.Role == store.RoleOwner || p.User.Role == store.RoleAdmin)
-}
+func (p *Page) IsAdmin() bool { return p.User != nil && access.IsAdmin(p.User.Role) }
 
 // IsOwner reports whether the signed-in user is the owner.
-func (p *Page) IsOwner() bool { return p.User != nil && p.User.Role == store.RoleOwner }
+func (p *Page) IsOwner() bool { return p.User != nil && access.IsOwner(p.User.Role) }
 
 // DateTime shows a moment as a date and time in the practice time zone.
 func (p *Page) DateTime(t time.Time) string { return p.Localizer.DateTime(t.In(p.zone())) }
