@@ -210,7 +210,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 func (h *Handler) qrCode(c echo.Context) error {
 	sealed := str(currentSession(c).Values[sessTOTPSecret])
 	if sealed == "" {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	secret, err := h.store.Unseal(sealed)
 	if err != nil {
@@ -238,7 +238,7 @@ func (h *Handler) disable2FA(c echo.Context) error {
 	user := currentUser(c)
 	p, _ := h.currentPractice()
 	if p.Require2FA {
-		return echo.ErrForbidden
+		return errForbidden
 	}
 	pg, err := h.accountPage(c)
 	if err != nil {

@@ -117,7 +117,7 @@ func (h *Handler) bookAppointment(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.appt_booked")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#appointments")
 }
 
 type apptFormData struct {
@@ -191,7 +191,7 @@ func (h *Handler) updateAppointment(c echo.Context) error {
 		h.rooms.Close(a.ID, video.ReasonMoved)
 	}
 	h.setFlash(c, "flash.saved")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#appointments")
 }
 
 // loadAppointment loads the route's appointment and its client for the
@@ -199,7 +199,7 @@ func (h *Handler) updateAppointment(c echo.Context) error {
 func (h *Handler) loadAppointment(c echo.Context) (store.Appointment, store.Client, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Appointment{}, store.Client{}, echo.ErrNotFound
+		return store.Appointment{}, store.Client{}, errNotFound
 	}
 	a, cl, err := h.access.Appointment(staffViewer(c), id, opOf(c))
 	return a, cl, accessErr(err)
@@ -238,10 +238,10 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 		return nil
 	})
 	if errors.Is(err, errCancelledPaid) {
-		return echo.NewHTTPError(http.StatusConflict, "error.appt_cancelled_paid")
+		return httpError(http.StatusConflict, "error.appt_cancelled_paid")
 	}
 	if errors.Is(err, errBadAction) {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	} else if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (h *Handler) setAppointmentStatus(c echo.Context) error {
 		h.rooms.Close(a.ID, video.ReasonCancelled)
 	}
 	h.setFlash(c, "flash.saved")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#appointments")
 }
 
 var errBadAction = errors.New("handlers: unknown action")
@@ -280,7 +280,7 @@ func (h *Handler) confirmAppointment(action string) echo.HandlerFunc {
 			return err
 		}
 		if action == "delete" && a.ReceiptNo != 0 {
-			return echo.NewHTTPError(http.StatusConflict, "error.appt_has_receipt")
+			return httpError(http.StatusConflict, "error.appt_has_receipt")
 		}
 		names, _, err := h.staffDirectory()
 		if err != nil {
@@ -299,11 +299,11 @@ func (h *Handler) deleteAppointment(c echo.Context) error {
 		return err
 	}
 	if err := h.store.DeleteAppointment(a.ID); errors.Is(err, store.ErrHasReceipt) {
-		return echo.NewHTTPError(http.StatusConflict, "error.appt_has_receipt")
+		return httpError(http.StatusConflict, "error.appt_has_receipt")
 	} else if err != nil {
 		return err
 	}
 	h.rooms.Close(a.ID, video.ReasonCancelled)
 	h.setFlash(c, "flash.appt_deleted")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#appointments", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#appointments")
 }

@@ -28,7 +28,7 @@ func (h *Handler) healthz(c echo.Context) error {
 func (h *Handler) staticFile(c echo.Context) error {
 	a, ok := h.assets.ByHashed(c.Param("name"))
 	if !ok {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	return h.serveAsset(c, a)
 }
@@ -94,7 +94,7 @@ func (h *Handler) setLangCookie(c echo.Context, lang string) {
 func (h *Handler) setLang(c echo.Context) error {
 	lang := c.FormValue("lang")
 	if !locales.IsSupported(lang) {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	h.setLangCookie(c, lang)
 	if u := currentUser(c); u != nil {

@@ -33,7 +33,7 @@ func (h *Handler) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = defaultBodyLimit
 		}
 		if r.ContentLength > limit {
-			return echo.ErrStatusRequestEntityTooLarge
+			return errTooLarge
 		}
 		if r.Body == nil || r.Body == http.NoBody {
 			return next(c)

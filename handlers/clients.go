@@ -31,18 +31,10 @@ func isAdmin(u *store.Staff) bool { return u != nil && access.IsAdmin(u.Role) }
 func (h *Handler) loadClient(c echo.Context, param string) (store.Client, error) {
 	id, err := strconv.ParseUint(c.Param(param), 10, 64)
 	if err != nil {
-		return store.Client{}, echo.ErrNotFound
+		return store.Client{}, errNotFound
 	}
 	cl, err := h.access.Client(staffViewer(c), id, opOf(c))
 	return cl, accessErr(err)
-}
-
-// accessErr answers data the access policy did not find, or refused, as 404.
-func accessErr(err error) error {
-	if errors.Is(err, access.ErrNotFound) {
-		return echo.ErrNotFound
-	}
-	return err
 }
 
 type clientListData struct {
@@ -93,7 +85,7 @@ func (h *Handler) clientList(c echo.Context) error {
 		d.Clients = append(d.Clients, row)
 	}
 	link := func(n int) string {
-		v := fmt.Sprintf("/clients?page=%d&q=%s", n, url.QueryEscape(q))
+		v := "/clients?page=" + strconv.Itoa(n) + "&q=" + url.QueryEscape(q)
 		if archived {
 			v += "&archived=1"
 		}
@@ -211,7 +203,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.client_created")
-	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID))
 }
 
 func (h *Handler) editClientForm(c echo.Context) error {
@@ -219,7 +211,7 @@ func (h *Handler) editClientForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	path := fmt.Sprintf("/clients/%d", cl.ID)
+	path := urlFor(routeClient, cl.ID)
 	pg, err := h.clientFormPage(c, cl, path, path)
 	if err != nil {
 		return err
@@ -239,7 +231,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 	}
 	edited := cl
 	h.readClient(c, f, &edited)
-	path := fmt.Sprintf("/clients/%d", cl.ID)
+	path := urlFor(routeClient, cl.ID)
 	if !f.ok() {
 		pg, err := h.clientFormPage(c, edited, path, path)
 		if err != nil {
@@ -276,20 +268,25 @@ func (h *Handler) confirmPhone(c echo.Context) error {
 		}
 		return store.ErrNotFound
 	}); errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.phone_confirmed")
-	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID))
 }
 
-func (h *Handler) archiveClient(c echo.Context) error {
+// archiveClient archives the client: their portal access, sessions and document links end.
+func (h *Handler) archiveClient(c echo.Context) error { return h.setArchived(c, true) }
+
+// restoreClient brings an archived client back; what archiving ended stays ended.
+func (h *Handler) restoreClient(c echo.Context) error { return h.setArchived(c, false) }
+
+func (h *Handler) setArchived(c echo.Context, archive bool) error {
 	cl, err := h.loadClient(c, "id")
 	if err != nil {
 		return err
 	}
-	archive := c.Path() == "/clients/:id/archive"
 	// Archiving also ends the client's portal access and sessions.
 	if _, err := h.store.ArchiveClient(cl.ID, archive); err != nil {
 		return err
@@ -303,7 +300,7 @@ func (h *Handler) archiveClient(c echo.Context) error {
 	} else {
 		h.setFlash(c, "flash.client_restored")
 	}
-	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID))
 }
 
 type phoneView struct {
@@ -429,7 +426,7 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.portal_saved")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#portal")
 }
 
 // removePortalAccess deletes the client's portal account, its links and its
@@ -440,14 +437,14 @@ func (h *Handler) removePortalAccess(c echo.Context) error {
 		return err
 	}
 	if _, err := h.store.RemovePortalAccess(cl.ID); errors.Is(err, store.ErrNotFound) {
-		return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+		return h.redirect(c, urlFor(routeClient, cl.ID)+"#portal")
 	} else if err != nil {
 		return err
 	}
 	h.rooms.EndPerson(video.ClientPerson(cl.ID), video.ReasonRemoved)
 	h.log.Info("portal access removed", "client", cl.ID, "by", currentUser(c).ID)
 	h.setFlash(c, "flash.portal_removed")
-	return h.redirect(c, fmt.Sprintf("/clients/%d#portal", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID)+"#portal")
 }
 
 // readPhones reads the phone rows of a form into cl.Phones, in E.164.

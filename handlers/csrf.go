@@ -75,7 +75,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if err := h.crossOrigin.Check(c.Request()); err != nil {
-			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
+			return httpError(http.StatusForbidden, "error.csrf")
 		}
 		sent := c.Request().Header.Get("X-CSRF-Token")
 		if sent == "" {
@@ -87,7 +87,7 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		binding := h.csrfBinding(c, false)
 		if binding == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(h.csrfFor(binding))) != 1 {
-			return echo.NewHTTPError(http.StatusForbidden, "error.csrf")
+			return httpError(http.StatusForbidden, "error.csrf")
 		}
 		return next(c)
 	}

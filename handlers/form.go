@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ const maxEcho = 10_000
 
 func newForm(c echo.Context) (*form, error) {
 	if _, err := c.FormParams(); err != nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return nil, errBadRequest
 	}
 	return &form{c: c, vals: map[string]string{}, errs: map[string]string{}}, nil
 }

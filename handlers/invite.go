@@ -16,21 +16,21 @@ type inviteData struct{ Name, Email, Action string }
 // expired one get their own localized pages.
 func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
-		return nil, echo.ErrTooManyRequests
+		return nil, errTooMany
 	}
 	token := c.Param("token")
 	inv, err := h.store.Invite(token, h.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, echo.NewHTTPError(http.StatusNotFound, "error.invite_invalid")
+		return nil, httpError(http.StatusNotFound, "error.invite_invalid")
 	case errors.Is(err, store.ErrExpired):
-		return nil, echo.NewHTTPError(http.StatusGone, "error.invite_expired")
+		return nil, httpError(http.StatusGone, "error.invite_expired")
 	case err != nil:
 		return nil, err
 	}
 	st, err := h.store.Staff(inv.StaffID)
 	if err != nil {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "error.invite_invalid")
+		return nil, httpError(http.StatusNotFound, "error.invite_invalid")
 	}
 	pg := h.page(c, "invite.title")
 	pg.Data = inviteData{Name: st.Name, Email: st.Email, Action: "/invite/" + token}
@@ -44,7 +44,7 @@ func (h *Handler) acceptInvite(c echo.Context) error {
 			st.PasswordHash, st.Active, st.Invited = hash, true, false
 		})
 		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrExpired) {
-			return echo.NewHTTPError(http.StatusGone, "error.invite_expired")
+			return httpError(http.StatusGone, "error.invite_expired")
 		}
 		return err
 	})

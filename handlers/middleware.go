@@ -96,7 +96,7 @@ func (h *Handler) setupGate(next echo.HandlerFunc) echo.HandlerFunc {
 		case !setUp && path != "/setup" && !open:
 			return h.redirect(c, "/setup")
 		case setUp && path == "/setup":
-			return echo.ErrNotFound
+			return errNotFound
 		}
 		return next(c)
 	}
@@ -205,6 +205,9 @@ const (
 	portalAccount
 	// portalClient is a verified portal account linked to a client record.
 	portalClient
+	// enrolling is any staff member, even one who must still turn on
+	// two-step verification: the pages that turn it on.
+	enrolling
 )
 
 // guard enforces a route's access level in one place.
@@ -230,17 +233,17 @@ func (h *Handler) guard(level audience, next echo.HandlerFunc) echo.HandlerFunc 
 			return h.redirect(c, "/signin")
 		}
 		p, _ := h.currentPractice()
-		if p.Require2FA && !user.TOTPEnabled && !strings.HasPrefix(c.Path(), "/account/2fa") {
+		if p.Require2FA && !user.TOTPEnabled && level != enrolling {
 			return h.redirect(c, "/account/2fa")
 		}
 		switch level {
 		case adminOnly:
 			if !access.IsAdmin(user.Role) {
-				return echo.ErrForbidden
+				return errForbidden
 			}
 		case ownerOnly:
 			if !access.IsOwner(user.Role) {
-				return echo.ErrForbidden
+				return errForbidden
 			}
 		}
 		return next(c)

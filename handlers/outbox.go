@@ -81,21 +81,21 @@ func (h *Handler) canReveal(me *store.Staff, m store.Message) bool {
 func (h *Handler) revealMessage(c echo.Context) error {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	m, err := h.store.Message(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}
 	me := currentUser(c)
 	if !h.canReveal(me, m) {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	m, err = h.store.RevealMessage(id, me.ID, h.now())
 	if errors.Is(err, store.ErrNoSecret) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}

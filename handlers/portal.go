@@ -218,7 +218,7 @@ type verifyData struct{ Action string }
 // nothing, since mail scanners open links too.
 func (h *Handler) verifyPage(c echo.Context) error {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
-		return echo.ErrTooManyRequests
+		return errTooMany
 	}
 	if _, err := h.store.PeekAccountToken(store.TokenVerify, c.Param("token"), h.now()); err != nil {
 		return tokenError(err, "error.verify_invalid")
@@ -235,7 +235,7 @@ func (h *Handler) verifyPage(c echo.Context) error {
 // passwords are rate-limited per account and void the link after verifyTries.
 func (h *Handler) verify(c echo.Context) error {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
-		return echo.ErrTooManyRequests
+		return errTooMany
 	}
 	token := c.Param("token")
 	t, err := h.store.PeekAccountToken(store.TokenVerify, token, h.now())
@@ -306,9 +306,9 @@ func (h *Handler) verifyFailed(c echo.Context, token string, pg *views.Page, f *
 func tokenError(err error, key string) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return echo.NewHTTPError(http.StatusNotFound, key)
+		return httpError(http.StatusNotFound, key)
 	case errors.Is(err, store.ErrExpired):
-		return echo.NewHTTPError(http.StatusGone, key)
+		return httpError(http.StatusGone, key)
 	}
 	return err
 }
@@ -378,7 +378,7 @@ func (h *Handler) forgot(c echo.Context) error {
 
 func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
-		return nil, echo.ErrTooManyRequests
+		return nil, errTooMany
 	}
 	if _, err := h.store.PeekAccountToken(store.TokenReset, c.Param("token"), h.now()); err != nil {
 		return nil, tokenError(err, "error.reset_invalid")

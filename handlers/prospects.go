@@ -121,22 +121,27 @@ func (h *Handler) prospectList(c echo.Context) error {
 	return h.render(c, http.StatusOK, "prospects", pg)
 }
 
+// prospectID is the prospect of the route, 0 when the ID is malformed.
+func prospectID(c echo.Context) uint64 {
+	id, _ := strconv.ParseUint(c.Param("id"), 10, 64)
+	return id
+}
+
 // loadProspect loads an account that is still a prospect.
-func (h *Handler) loadProspect(c echo.Context) (store.Account, error) {
-	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
-	if err != nil {
-		return store.Account{}, echo.ErrNotFound
+func (h *Handler) loadProspect(id uint64) (store.Account, error) {
+	if id == 0 {
+		return store.Account{}, errNotFound
 	}
 	a, err := h.store.Account(id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.ClientID != 0) {
-		return a, echo.ErrNotFound
+		return a, errNotFound
 	}
 	return a, err
 }
 
 // verifyProspect marks the account's email verified by staff; HTMX gets the row back.
 func (h *Handler) verifyProspect(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	a, err := h.loadProspect(prospectID(c))
 	if err != nil {
 		return err
 	}
@@ -161,7 +166,7 @@ func (h *Handler) verifyProspect(c echo.Context) error {
 func (h *Handler) prospectAction(c echo.Context) error {
 	params, err := c.FormParams()
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	ids := params["id"]
 	if len(ids) != 1 {
@@ -170,27 +175,38 @@ func (h *Handler) prospectAction(c echo.Context) error {
 	}
 	id, err := strconv.ParseUint(ids[0], 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	// With HTMX the dialog opens over the list; without, its page opens.
-	do := c.FormValue("do")
-	dialogs := map[string]echo.HandlerFunc{"create": h.prospectClientForm, "associate": h.associatePage, "delete": h.deleteProspectPage}
-	open, ok := dialogs[do]
+	d, ok := prospectDialogs[c.FormValue("do")]
 	if !ok {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	if isHTMX(c) {
-		c.SetParamNames("id")
-		c.SetParamValues(strconv.FormatUint(id, 10))
-		c.QueryParams().Del("q")
-		return open(c)
+		return d.open(h, c, id)
 	}
-	return h.redirect(c, fmt.Sprintf("/prospects/%d/%s", id, do))
+	return h.redirect(c, urlFor(d.route, id))
 }
 
-// prospectClientForm is the "Add client" dialog, filled from the sign-up.
+// prospectDialogs are the actions of the prospects' action bar: the route
+// of each one's page, and what opens it over the list.
+var prospectDialogs = map[string]struct {
+	route string
+	open  func(h *Handler, c echo.Context, id uint64) error
+}{
+	"create":    {routeProspectCreate, (*Handler).prospectClientDialog},
+	"associate": {routeProspectAssociate, func(h *Handler, c echo.Context, id uint64) error { return h.associateDialog(c, id, "") }},
+	"delete":    {routeProspectDelete, (*Handler).deleteProspectDialog},
+}
+
+// prospectClientForm is the "Add client" page of the route's prospect.
 func (h *Handler) prospectClientForm(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	return h.prospectClientDialog(c, prospectID(c))
+}
+
+// prospectClientDialog is the "Add client" dialog, filled from the sign-up.
+func (h *Handler) prospectClientDialog(c echo.Context, id uint64) error {
+	a, err := h.loadProspect(id)
 	if err != nil {
 		return err
 	}
@@ -203,7 +219,7 @@ func (h *Handler) prospectClientForm(c echo.Context) error {
 		}
 		cl.Phones = []store.Phone{{Type: typ, Number: a.SignUp.Phone, Mobile: mobile}}
 	}
-	pg, err := h.clientFormPage(c, cl, fmt.Sprintf("/prospects/%d/create", a.ID), "/prospects")
+	pg, err := h.clientFormPage(c, cl, urlFor(routeProspectCreate, a.ID), "/prospects")
 	if err != nil {
 		return err
 	}
@@ -217,7 +233,7 @@ func (h *Handler) prospectClientForm(c echo.Context) error {
 
 // createClientFromProspect saves the new client and links the account in one transaction.
 func (h *Handler) createClientFromProspect(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	a, err := h.loadProspect(prospectID(c))
 	if err != nil {
 		return err
 	}
@@ -228,7 +244,7 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 	var cl store.Client
 	h.readClient(c, f, &cl)
 	if !f.ok() {
-		pg, err := h.clientFormPage(c, cl, fmt.Sprintf("/prospects/%d/create", a.ID), "/prospects")
+		pg, err := h.clientFormPage(c, cl, urlFor(routeProspectCreate, a.ID), "/prospects")
 		if err != nil {
 			return err
 		}
@@ -243,7 +259,7 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 	err = h.store.CreateClientForAccount(&cl, a.ID)
 	switch {
 	case errors.Is(err, store.ErrAlreadyLinked):
-		return echo.ErrNotFound
+		return errNotFound
 	case errors.Is(err, store.ErrNotVerified):
 		h.setFlash(c, "flash.prospect_unverified")
 		return h.redirect(c, "/prospects")
@@ -254,7 +270,7 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.prospect_linked")
-	return h.redirect(c, fmt.Sprintf("/clients/%d", cl.ID))
+	return h.redirect(c, urlFor(routeClient, cl.ID))
 }
 
 type associateData struct {
@@ -278,14 +294,18 @@ func (h *Handler) clientRows(list []store.Client) []clientRow {
 	return out
 }
 
-// associatePage suggests likely clients first (same email, phone, or name and
-// date of birth), and searches all clients by name.
+// associatePage is the "Link to a client" page of the route's prospect.
 func (h *Handler) associatePage(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	return h.associateDialog(c, prospectID(c), c.QueryParam("q"))
+}
+
+// associateDialog suggests likely clients first (same email, phone, or name
+// and date of birth), and searches all clients by name for q.
+func (h *Handler) associateDialog(c echo.Context, id uint64, q string) error {
+	a, err := h.loadProspect(id)
 	if err != nil {
 		return err
 	}
-	q := c.QueryParam("q")
 	if len(q) > 200 {
 		q = q[:200]
 	}
@@ -312,21 +332,21 @@ func (h *Handler) associatePage(c echo.Context) error {
 
 // associateProspect links the account to an existing client.
 func (h *Handler) associateProspect(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	a, err := h.loadProspect(prospectID(c))
 	if err != nil {
 		return err
 	}
 	cid, err := strconv.ParseUint(c.FormValue("client_id"), 10, 64)
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	err = h.store.LinkAccount(a.ID, cid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return echo.ErrNotFound
+		return errNotFound
 	case errors.Is(err, store.ErrAlreadyLinked):
 		h.setFlash(c, "flash.client_has_account")
-		return h.redirect(c, fmt.Sprintf("/prospects/%d/associate", a.ID))
+		return h.redirect(c, urlFor(routeProspectAssociate, a.ID))
 	case errors.Is(err, store.ErrNotVerified):
 		h.setFlash(c, "flash.prospect_unverified")
 		return h.redirect(c, "/prospects")
@@ -337,7 +357,7 @@ func (h *Handler) associateProspect(c echo.Context) error {
 		return err
 	}
 	h.setFlash(c, "flash.prospect_linked")
-	return h.redirect(c, fmt.Sprintf("/clients/%d", cid))
+	return h.redirect(c, urlFor(routeClient, cid))
 }
 
 // tellLinked emails a person whose sign-up the practice has just linked to a
@@ -347,9 +367,14 @@ func (h *Handler) tellLinked(a store.Account) error {
 		Args: map[string]string{"FirstName": a.SignUp.FirstName}})
 }
 
-// deleteProspectPage asks before deleting a sign-up the practice does not want.
+// deleteProspectPage is the delete page of the route's prospect.
 func (h *Handler) deleteProspectPage(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	return h.deleteProspectDialog(c, prospectID(c))
+}
+
+// deleteProspectDialog asks before deleting a sign-up the practice does not want.
+func (h *Handler) deleteProspectDialog(c echo.Context, id uint64) error {
+	a, err := h.loadProspect(id)
 	if err != nil {
 		return err
 	}
@@ -360,12 +385,12 @@ func (h *Handler) deleteProspectPage(c echo.Context) error {
 
 // deleteProspect deletes the sign-up: its account, pending links and sessions.
 func (h *Handler) deleteProspect(c echo.Context) error {
-	a, err := h.loadProspect(c)
+	a, err := h.loadProspect(prospectID(c))
 	if err != nil {
 		return err
 	}
 	if _, err := h.store.DeleteProspect(a.ID); errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}

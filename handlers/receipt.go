@@ -92,7 +92,7 @@ func (h *Handler) staffReceipt(c echo.Context) error {
 func (h *Handler) receipt(c echo.Context, v access.Viewer) error {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	ap, cl, err := h.access.Receipt(v, id)
 	if err != nil {
@@ -108,7 +108,7 @@ func (h *Handler) writePDF(c echo.Context, w io.Writer, doc receipt.Receipt) err
 	select {
 	case h.pdfSlots <- struct{}{}:
 	case <-c.Request().Context().Done():
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "error.server")
+		return httpError(http.StatusServiceUnavailable, "error.server")
 	}
 	defer func() { <-h.pdfSlots }()
 	return receipt.Write(w, doc)

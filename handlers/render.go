@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -200,15 +199,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status := http.StatusInternalServerError
-	key := ""
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		status = he.Code
-		if s, ok := he.Message.(string); ok && strings.HasPrefix(s, "error.") {
-			key = s
-		}
-	}
+	status, key := statusOf(err)
 	if status >= 500 {
 		h.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
 	}

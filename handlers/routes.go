@@ -1,11 +1,50 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
+
+// Named routes: the paths with parameters that handlers link to. The table
+// below serves them and urlFor fills their parameters in, so a link cannot
+// drift from its route. Any handler may add the routes it links to.
+const (
+	routeClient            = "/clients/:id"
+	routeProspectCreate    = "/prospects/:id/create"
+	routeProspectAssociate = "/prospects/:id/associate"
+	routeProspectDelete    = "/prospects/:id/delete"
+	routeStaffRoom         = "/appointments/:id/video"
+	routeClientRoom        = "/portal/video/:id"
+)
+
+// urlFor is the path of route with its parameters (":id") replaced, in
+// order, by params. A route and its parameters that do not match are a
+// programming error: it panics.
+func urlFor(route string, params ...any) string {
+	var b strings.Builder
+	n := 0
+	for seg := range strings.SplitSeq(strings.TrimPrefix(route, "/"), "/") {
+		b.WriteByte('/')
+		if !strings.HasPrefix(seg, ":") {
+			b.WriteString(seg)
+			continue
+		}
+		if n == len(params) {
+			panic(fmt.Sprintf("handlers: route %s needs more than %d parameters", route, len(params)))
+		}
+		b.WriteString(url.PathEscape(fmt.Sprint(params[n])))
+		n++
+	}
+	if n != len(params) {
+		panic(fmt.Sprintf("handlers: route %s takes %d parameters, not %d", route, n, len(params)))
+	}
+	return b.String()
+}
 
 // route is one line of the route table.
 type route struct {
@@ -58,7 +97,7 @@ var routes = []route{
 	{http.MethodPost, "/portal/account", portalClient, func(h *Handler) echo.HandlerFunc { return h.updateMyDetails }},
 	{http.MethodPost, "/portal/password", portalClient, func(h *Handler) echo.HandlerFunc { return h.changeMyPassword }},
 	{http.MethodGet, "/portal/receipts/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.myReceipt }},
-	{http.MethodGet, "/portal/video/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomPage }},
+	{http.MethodGet, routeClientRoom, portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomPage }},
 	{http.MethodGet, "/portal/video/:id/ws", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
 	{http.MethodGet, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMeForm }},
 	{http.MethodPost, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMe }},
@@ -89,21 +128,21 @@ var routes = []route{
 	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},
 	{http.MethodPost, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateProfile }},
 	{http.MethodPost, "/account/password", anyStaff, func(h *Handler) echo.HandlerFunc { return h.changePassword }},
-	{http.MethodGet, "/account/2fa", anyStaff, func(h *Handler) echo.HandlerFunc { return h.enrol2FAForm }},
-	{http.MethodPost, "/account/2fa", anyStaff, func(h *Handler) echo.HandlerFunc { return h.enrol2FA }},
-	{http.MethodGet, "/account/2fa/qr.png", anyStaff, func(h *Handler) echo.HandlerFunc { return h.qrCode }},
-	{http.MethodPost, "/account/2fa/disable", anyStaff, func(h *Handler) echo.HandlerFunc { return h.disable2FA }},
+	{http.MethodGet, "/account/2fa", enrolling, func(h *Handler) echo.HandlerFunc { return h.enrol2FAForm }},
+	{http.MethodPost, "/account/2fa", enrolling, func(h *Handler) echo.HandlerFunc { return h.enrol2FA }},
+	{http.MethodGet, "/account/2fa/qr.png", enrolling, func(h *Handler) echo.HandlerFunc { return h.qrCode }},
+	{http.MethodPost, "/account/2fa/disable", enrolling, func(h *Handler) echo.HandlerFunc { return h.disable2FA }},
 	{http.MethodPost, "/signout/everywhere", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signOutEverywhere }},
 
 	{http.MethodGet, "/clients", anyStaff, func(h *Handler) echo.HandlerFunc { return h.clientList }},
 	{http.MethodGet, "/clients/new", anyStaff, func(h *Handler) echo.HandlerFunc { return h.newClientForm }},
 	{http.MethodPost, "/clients", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createClient }},
-	{http.MethodGet, "/clients/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.showClient }},
+	{http.MethodGet, routeClient, anyStaff, func(h *Handler) echo.HandlerFunc { return h.showClient }},
 	{http.MethodGet, "/clients/:id/edit", anyStaff, func(h *Handler) echo.HandlerFunc { return h.editClientForm }},
 	{http.MethodPost, "/clients/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.updateClient }},
 	{http.MethodPost, "/clients/:id/archive", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
 	{http.MethodPost, "/clients/:id/phones/confirm", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmPhone }},
-	{http.MethodPost, "/clients/:id/restore", anyStaff, func(h *Handler) echo.HandlerFunc { return h.archiveClient }},
+	{http.MethodPost, "/clients/:id/restore", anyStaff, func(h *Handler) echo.HandlerFunc { return h.restoreClient }},
 	{http.MethodPost, "/clients/:id/portal", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setPortalAccess }},
 	{http.MethodPost, "/clients/:id/portal/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePortalAccess }},
 	{http.MethodPost, "/clients/:id/appointments", anyStaff, func(h *Handler) echo.HandlerFunc { return h.bookAppointment }},
@@ -125,7 +164,7 @@ var routes = []route{
 	{http.MethodPost, "/appointments/:id/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.deleteAppointment }},
 
 	{http.MethodGet, "/appointments/:id/receipt.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffReceipt }},
-	{http.MethodGet, "/appointments/:id/video", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomPage }},
+	{http.MethodGet, routeStaffRoom, anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomPage }},
 	{http.MethodGet, "/appointments/:id/video/ws", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomSocket }},
 	{http.MethodPost, "/appointments/:id/video/attended", anyStaff, func(h *Handler) echo.HandlerFunc { return h.markAttendedFromRoom }},
 
@@ -160,11 +199,11 @@ var routes = []route{
 	{http.MethodGet, "/prospects", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectList }},
 	{http.MethodGet, "/prospects/action", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectAction }},
 	{http.MethodPost, "/prospects/:id/verify", adminOnly, func(h *Handler) echo.HandlerFunc { return h.verifyProspect }},
-	{http.MethodGet, "/prospects/:id/create", adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectClientForm }},
+	{http.MethodGet, routeProspectCreate, adminOnly, func(h *Handler) echo.HandlerFunc { return h.prospectClientForm }},
 	{http.MethodPost, "/prospects/:id/create", adminOnly, func(h *Handler) echo.HandlerFunc { return h.createClientFromProspect }},
-	{http.MethodGet, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associatePage }},
+	{http.MethodGet, routeProspectAssociate, adminOnly, func(h *Handler) echo.HandlerFunc { return h.associatePage }},
 	{http.MethodPost, "/prospects/:id/associate", adminOnly, func(h *Handler) echo.HandlerFunc { return h.associateProspect }},
-	{http.MethodGet, "/prospects/:id/delete", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deleteProspectPage }},
+	{http.MethodGet, routeProspectDelete, adminOnly, func(h *Handler) echo.HandlerFunc { return h.deleteProspectPage }},
 	{http.MethodPost, "/prospects/:id/delete", adminOnly, func(h *Handler) echo.HandlerFunc { return h.deleteProspect }},
 
 	{http.MethodGet, "/staff", adminOnly, func(h *Handler) echo.HandlerFunc { return h.show("staff", h.staffPage) }},

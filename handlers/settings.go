@@ -295,7 +295,7 @@ func readImage(c echo.Context, field string, maxBytes int64, maxSide int) ([]byt
 func (h *Handler) logo(c echo.Context) error {
 	data, typ, err := h.store.Logo()
 	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (h *Handler) setup(c echo.Context) error {
 	// The owner keeps the language they set up in, which may differ from the practice default.
 	owner := &store.Staff{Name: name, Email: email, Lang: pg.Lang, PasswordHash: auth.HashPassword(password), CreatedAt: h.now().UTC()}
 	if err := h.store.Setup(p, owner); errors.Is(err, store.ErrAlreadySetUp) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}

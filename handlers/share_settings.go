@@ -186,11 +186,11 @@ func (h *Handler) notMe(c echo.Context) error {
 func (h *Handler) myShare(c echo.Context) (store.Share, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Share{}, echo.ErrNotFound
+		return store.Share{}, errNotFound
 	}
 	sh, err := h.shares.Get(id)
 	if err != nil || h.access.Share(portalViewer(c), sh, opOf(c)) != nil {
-		return store.Share{}, echo.ErrNotFound
+		return store.Share{}, errNotFound
 	}
 	return sh, nil
 }

@@ -92,17 +92,17 @@ func (h *Handler) sendInvite(st store.Staff, inviter string) error {
 func (h *Handler) staffTarget(c echo.Context) (store.Staff, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Staff{}, echo.ErrNotFound
+		return store.Staff{}, errNotFound
 	}
 	st, err := h.store.Staff(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return st, echo.ErrNotFound
+		return st, errNotFound
 	} else if err != nil {
 		return st, err
 	}
 	// Nobody changes the owner's account here, nor their own.
 	if access.IsOwner(st.Role) || st.ID == currentUser(c).ID {
-		return st, echo.ErrForbidden
+		return st, errForbidden
 	}
 	return st, nil
 }
@@ -127,7 +127,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 	}
 	role := f.choice("role", "practitioner", "admin")
 	if !f.ok() {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Role = store.Role(role); return nil })
 	if err != nil {
@@ -163,7 +163,7 @@ func (h *Handler) activateStaff(c echo.Context) error {
 		return err
 	}
 	if target.Invited {
-		return echo.ErrForbidden
+		return errForbidden
 	}
 	st, err := h.store.UpdateStaff(target.ID, func(st *store.Staff) error { st.Active = true; return nil })
 	if err != nil {
@@ -179,11 +179,11 @@ func (h *Handler) reinviteStaff(c echo.Context) error {
 		return err
 	}
 	if !target.Invited {
-		return echo.ErrForbidden
+		return errForbidden
 	}
 	me := currentUser(c)
 	if !h.limits.allow("invite:"+strconv.FormatUint(me.ID, 10), limitInvite) {
-		return echo.ErrTooManyRequests
+		return errTooMany
 	}
 	if err := h.sendInvite(target, me.Name); err != nil {
 		return err
@@ -199,7 +199,7 @@ func (h *Handler) cancelInvitation(c echo.Context) error {
 		return err
 	}
 	if _, err := h.store.CancelInvitation(target.ID); errors.Is(err, store.ErrNotInvited) {
-		return echo.ErrForbidden
+		return errForbidden
 	} else if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func (h *Handler) StaffResetLink(email string) (string, time.Time, error) {
 
 func (h *Handler) staffResetPage(c echo.Context) (*views.Page, error) {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
-		return nil, echo.ErrTooManyRequests
+		return nil, errTooMany
 	}
 	if _, err := h.store.PeekStaffToken(store.StaffReset, c.Param("token"), h.now()); err != nil {
 		return nil, tokenError(err, "error.staff_reset_invalid")

@@ -61,8 +61,8 @@ func (h *Handler) roomLinkFor(pg *views.Page, a store.Appointment, url string) *
 	return nil
 }
 
-func staffRoomURL(a store.Appointment) string  { return fmt.Sprintf("/appointments/%d/video", a.ID) }
-func clientRoomURL(a store.Appointment) string { return fmt.Sprintf("/portal/video/%d", a.ID) }
+func staffRoomURL(a store.Appointment) string  { return urlFor(routeStaffRoom, a.ID) }
+func clientRoomURL(a store.Appointment) string { return urlFor(routeClientRoom, a.ID) }
 
 // roomParty is one side of a room request, once authorised.
 type roomParty struct {
@@ -81,7 +81,7 @@ type roomParty struct {
 func (h *Handler) room(c echo.Context, v access.Viewer) (store.Appointment, store.Client, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Appointment{}, store.Client{}, echo.ErrNotFound
+		return store.Appointment{}, store.Client{}, errNotFound
 	}
 	a, cl, err := h.access.Room(v, id)
 	return a, cl, accessErr(err)
@@ -160,7 +160,7 @@ func (h *Handler) staffRoomPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.roomPage(c, rp, h.page(c, "video.title"), staffRoomURL(rp.appt), fmt.Sprintf("/clients/%d#appointments", rp.appt.ClientID))
+	return h.roomPage(c, rp, h.page(c, "video.title"), staffRoomURL(rp.appt), urlFor(routeClient, rp.appt.ClientID)+"#appointments")
 }
 
 func (h *Handler) clientRoomPage(c echo.Context) error {
@@ -267,7 +267,7 @@ func (h *Handler) markAttendedFromRoom(c echo.Context) error {
 		return err
 	}
 	if rp.appt.Status == store.StatusCancelled {
-		return echo.NewHTTPError(http.StatusConflict, "error.bad_request")
+		return httpError(http.StatusConflict, "error.bad_request")
 	}
 	if _, err := h.store.UpdateAppointment(rp.appt.ID, func(a *store.Appointment) error {
 		if a.Status == store.StatusBooked {
@@ -305,7 +305,7 @@ func (h *Handler) clientRoomSocket(c echo.Context) error {
 // told to the browser over the socket, so it can say why.
 func (h *Handler) roomSocket(c echo.Context, rp roomParty) error {
 	if !h.limits.allow("video-ws:"+rp.who, limitVideoConnect) {
-		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+		return httpError(http.StatusTooManyRequests, "error.too_many")
 	}
 	// Accept checks that the Origin is this host: another site cannot open
 	// the room with the visitor's cookies.
