@@ -122,8 +122,9 @@ type Handler struct {
 	setUp    bool
 }
 
-// New builds the handler over the services main built and parses the layout
-// (a page is parsed when first shown: see views.Engine).
+// New builds the handler over the services main built and parses every page
+// template: one that does not parse stops the start (the messages and the
+// emails are parsed at start too, by locales.Load and views.NewMail).
 func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
 	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Certificates == nil || sv.Catalog == nil {
 		return nil, errors.New("handlers: a service is missing")

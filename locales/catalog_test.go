@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -333,16 +334,16 @@ func eachLanguage(t *testing.T, check func(lang string, l *Localizer, msgs map[s
 	}
 }
 
-// TestLanguagesLoadOnFirstUse: Load parses nothing; each language is parsed
-// once, on first use, however many requests ask for it at the same moment.
-func TestLanguagesLoadOnFirstUse(t *testing.T) {
+// TestLoadParsesEveryLanguage: Load parses every language at once; Get
+// hands out the same localizer to every request.
+func TestLoadParsesEveryLanguage(t *testing.T) {
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, lang := range Supported {
-		if c.locs[lang].l != nil {
-			t.Fatalf("%s was parsed by Load", lang)
+		if l := c.locs[lang]; l == nil || l.Lang != lang || l.T("nav.home") == "nav.home" {
+			t.Fatalf("%s was not parsed by Load", lang)
 		}
 	}
 	got := make(chan *Localizer, 8)
@@ -355,14 +356,38 @@ func TestLanguagesLoadOnFirstUse(t *testing.T) {
 			t.Fatal("two localizers for one language")
 		}
 	}
-	if c.locs["en"].l != nil {
-		t.Fatal("asking for French parsed English")
-	}
 	if first.Lang != "fr" || first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) != "1er novembre 2026" {
 		t.Fatalf("French localizer: %s, %q", first.Lang, first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
 	}
 	if l := c.Get("de"); l.Lang != "en" || l != c.Get("en") {
 		t.Fatalf("an unsupported language gave %q", l.Lang)
+	}
+}
+
+// TestABrokenMessagesFileStopsTheStart: Load fails, naming the file, when
+// a language's messages file does not parse or is missing.
+func TestABrokenMessagesFileStopsTheStart(t *testing.T) {
+	en, err := files.ReadFile("active.en.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"active.fr.toml": {"active.en.toml": {Data: en}, "active.fr.toml": {Data: []byte("[nav\nhome = \"Accueil\"\n")}},
+		"active.fr":      {"active.en.toml": {Data: en}},
+	} {
+		_, err := loadFS(fsys)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s broken or missing: Load gave %v", name, err)
+		}
+	}
+}
+
+// BenchmarkLoad is what a start spends on the messages.
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := Load(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -1,5 +1,5 @@
-// Package views parses Foyer's html/template files (the layout at start-up,
-// each page once, when first shown) and renders pages (whole, or their
+// Package views parses Foyer's html/template files (every one at start-up:
+// a broken template stops the start) and renders pages (whole, or their
 // content alone for HTMX) and emails (see Mail).
 package views
 
@@ -17,51 +17,66 @@ import (
 //go:embed layouts pages partials mail
 var files embed.FS
 
-// Engine holds the page templates: the layout and partials parsed at start,
-// each page parsed on its first use.
+// Engine holds the page templates, every one parsed at start.
 //
-// Parsing all 49 pages at start took about 10 ms and kept 49 deep copies of
-// the layout and partials in memory (a page is a clone of the layout with its
-// own blocks), most of them for pages an idle server never shows. The files
-// are embedded, so a page that does not parse is found by
-// TestEveryTemplateParses rather than at start.
+// A page runs as a copy of the layout and partials with its own blocks
+// added: html/template escapes a template in place at its first run, so
+// pages cannot share one layout. Those copies are made when a page is first
+// shown, from trees parsed at start: copying the layout for all 51 pages
+// took about 15 ms and kept 7 MB, mostly for pages an idle server never
+// shows, while parsing every file alone takes about 5 ms and finds any that
+// does not parse (BenchmarkStart).
 type Engine struct {
 	base  *template.Template
-	pages map[string]*lazy[*template.Template]
+	pages map[string]*page
 }
 
-// lazy is a template parsed once, on first use.
-type lazy[T any] struct {
-	once  sync.Once
-	parse func() (T, error)
-	t     T
-	err   error
+// page is one page's own templates, parsed at start, joined to a copy of
+// the layout on first use.
+type page struct {
+	own  *template.Template
+	base *template.Template
+	once sync.Once
+	t    *template.Template
+	err  error
 }
 
-func (l *lazy[T]) get() (T, error) {
-	l.once.Do(func() { l.t, l.err = l.parse() })
-	return l.t, l.err
+func (p *page) get() (*template.Template, error) {
+	p.once.Do(func() {
+		// Cloning a layout that is never run itself cannot fail; Clone locks it.
+		t := template.Must(p.base.Clone())
+		for _, own := range p.own.Templates() {
+			if own.Tree == nil {
+				continue // the unnamed root of the page's own set
+			}
+			if _, err := t.AddParseTree(own.Name(), own.Tree); err != nil {
+				p.err = fmt.Errorf("views: %s: %w", own.Name(), err)
+				return
+			}
+		}
+		p.t = t
+	})
+	return p.t, p.err
 }
 
-// New parses the layout and partials and finds every page, to be parsed when
-// first rendered. funcs must provide "asset".
-func New(funcs template.FuncMap) (*Engine, error) {
-	e := &Engine{pages: map[string]*lazy[*template.Template]{}}
+// New parses the layout, the partials and every page. funcs must provide
+// "asset" and the other functions the templates call.
+func New(funcs template.FuncMap) (*Engine, error) { return parse(files, funcs) }
+
+func parse(fsys fs.FS, funcs template.FuncMap) (*Engine, error) {
+	e := &Engine{pages: map[string]*page{}}
 	var err error
-	e.base, err = template.New("").Funcs(funcs).ParseFS(files, "layouts/*.html", "partials/*.html")
+	e.base, err = template.New("").Funcs(funcs).ParseFS(fsys, "layouts/*.html", "partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("views: layout: %w", err)
 	}
-	pages, _ := fs.Glob(files, "pages/*.html")
+	pages, _ := fs.Glob(fsys, "pages/*.html")
 	for _, p := range pages {
-		e.pages[strings.TrimSuffix(path.Base(p), ".html")] = &lazy[*template.Template]{parse: func() (*template.Template, error) {
-			// Cloning before any execution cannot fail; Clone locks the layout.
-			t, err := template.Must(e.base.Clone()).ParseFS(files, p)
-			if err != nil {
-				return nil, fmt.Errorf("views: %s: %w", p, err)
-			}
-			return t, nil
-		}}
+		own, err := template.New("").Funcs(funcs).ParseFS(fsys, p)
+		if err != nil {
+			return nil, fmt.Errorf("views: %s: %w", p, err)
+		}
+		e.pages[strings.TrimSuffix(path.Base(p), ".html")] = &page{own: own, base: e.base}
 	}
 	return e, nil
 }

@@ -2,17 +2,21 @@ package views
 
 import (
 	"html/template"
+	"io/fs"
+	"path"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 )
 
-// TestEveryTemplateParses parses every page and email: pages are parsed on
-// first use, so without this a template that does not parse would only show
-// when someone opens its page.
+var testFuncs = template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
+	"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix}
+
+// TestEveryTemplateParses: New parses every page, each joins its layout into
+// a whole page, and NewMail parses every email.
 func TestEveryTemplateParses(t *testing.T) {
-	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
-		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+	e, err := New(testFuncs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,33 +44,51 @@ func TestEveryTemplateParses(t *testing.T) {
 	}
 }
 
-// TestBrokenPageFailsItsRender: a page that does not parse answers an error
-// (a 500 page), not a panic nor half a page.
-func TestBrokenPageFailsItsRender(t *testing.T) {
-	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
-		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+// withFile is the embedded templates with one file replaced (or added).
+func withFile(t *testing.T, name, content string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := files.ReadFile(p)
+		m[p] = &fstest.MapFile{Data: raw}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pages["broken"] = &lazy[*template.Template]{parse: func() (*template.Template, error) {
-		return template.Must(e.base.Clone()).Parse(`{{define "content"}}{{if}}{{end}}`)
-	}}
-	var b strings.Builder
-	for range 2 { // the error is kept, not parsed again
-		if err := e.Render(&b, "broken", false, nil); err == nil {
-			t.Fatal("a page that does not parse rendered")
+	m[name] = &fstest.MapFile{Data: []byte(content)}
+	return m
+}
+
+// TestABrokenTemplateStopsTheStart: a page or partial that does not parse
+// is an error of New, naming the file, not an error page later.
+func TestABrokenTemplateStopsTheStart(t *testing.T) {
+	for _, tc := range []struct{ file, content string }{
+		{"pages/clients.html", `{{define "content"}}{{if}}{{end}}`},
+		{"pages/new_page.html", `{{define "content"}}{{nosuchfunc .}}{{end}}`},
+		{"partials/field.html", `{{define "field"}}{{range}}{{end}}`},
+	} {
+		_, err := parse(withFile(t, tc.file, tc.content), testFuncs)
+		if err == nil {
+			t.Errorf("%s broken, yet the templates parsed", tc.file)
+			continue
+		}
+		if base := strings.TrimSuffix(path.Base(tc.file), ".html"); !strings.Contains(err.Error(), base) {
+			t.Errorf("%s broken: the error does not name it: %v", tc.file, err)
 		}
 	}
-	if b.Len() != 0 {
-		t.Fatalf("wrote %q", b.String())
+	if _, err := parse(withFile(t, "pages/new_page.html", `{{define "content"}}fine{{end}}`), testFuncs); err != nil {
+		t.Errorf("a good new page: %v", err)
 	}
 }
 
-// TestPagesParseConcurrently: the first requests after a start parse their
-// pages at the same moment, each cloning the one layout (run with -race).
+// TestPagesParseConcurrently: the first requests after a start join their
+// pages to the layout at the same moment, each cloning it (run with -race).
 func TestPagesParseConcurrently(t *testing.T) {
-	e, err := New(template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
-		"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix})
+	e, err := New(testFuncs)
 	if err != nil {
 		t.Fatal(err)
 	}
