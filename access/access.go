@@ -252,33 +252,26 @@ func (p *Policy) appointment(v Viewer, id uint64) (store.Appointment, store.Clie
 
 // Appointment loads session id and its client for v to read or change.
 func (p *Policy) Appointment(v Viewer, id uint64, op Op) (store.Appointment, store.Client, error) {
-	a, cl, err := p.appointment(v, id)
-	if err == nil {
-		err = p.admit(MaySeeAppointment(v, a, cl), Access{Viewer: v, ClientID: cl.ID, Item: ItemAppointment, ItemID: a.ID, Op: op})
-	}
-	if err != nil {
-		return store.Appointment{}, store.Client{}, err
-	}
-	return a, cl, nil
+	return p.session(v, id, ItemAppointment, op, MaySeeAppointment)
 }
 
 // Receipt loads paid session id and its client, for v to download its receipt.
 func (p *Policy) Receipt(v Viewer, id uint64) (store.Appointment, store.Client, error) {
-	a, cl, err := p.appointment(v, id)
-	if err == nil {
-		err = p.admit(a.Paid && MaySeeAppointment(v, a, cl), Access{Viewer: v, ClientID: cl.ID, Item: ItemReceipt, ItemID: a.ID, Op: Read})
-	}
-	if err != nil {
-		return store.Appointment{}, store.Client{}, err
-	}
-	return a, cl, nil
+	return p.session(v, id, ItemReceipt, Read, func(v Viewer, a store.Appointment, cl store.Client) bool {
+		return a.Paid && MaySeeAppointment(v, a, cl)
+	})
 }
 
 // Room loads video session id and its client for v to join its room.
 func (p *Policy) Room(v Viewer, id uint64) (store.Appointment, store.Client, error) {
+	return p.session(v, id, ItemVideoRoom, Read, MayJoinRoom)
+}
+
+// session loads session id and its client for v, if rule lets v at item.
+func (p *Policy) session(v Viewer, id uint64, item Item, op Op, rule func(Viewer, store.Appointment, store.Client) bool) (store.Appointment, store.Client, error) {
 	a, cl, err := p.appointment(v, id)
 	if err == nil {
-		err = p.admit(MayJoinRoom(v, a, cl), Access{Viewer: v, ClientID: cl.ID, Item: ItemVideoRoom, ItemID: a.ID, Op: Read})
+		err = p.admit(rule(v, a, cl), Access{Viewer: v, ClientID: cl.ID, Item: item, ItemID: a.ID, Op: op})
 	}
 	if err != nil {
 		return store.Appointment{}, store.Client{}, err
