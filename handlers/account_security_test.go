@@ -14,6 +14,7 @@ import (
 // does. The account cannot sign in, and staff cannot link it or make a client
 // of it until its email is confirmed; the dialogs say so.
 func TestPreHijack(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.enableSignup(owner)
@@ -58,6 +59,7 @@ func TestPreHijack(t *testing.T) {
 // TestUnconfirmedSessionEnds: a session an unconfirmed account holds (from
 // before sign-in refused them) no longer opens the portal.
 func TestUnconfirmedSessionEnds(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	_, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -100,6 +102,7 @@ func TestSignInAlwaysHashes(t *testing.T) {
 // TestForgotOffRequestPath: the reset link is made and mailed after the
 // answer, so a known email answers as fast as an unknown one.
 func TestForgotOffRequestPath(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -128,6 +131,7 @@ func TestForgotOffRequestPath(t *testing.T) {
 // TestSignupExistsLimited: signing up again and again with an address that
 // has an account sends its owner a few "you already have an account" emails, not one each time.
 func TestSignupExistsLimited(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.enableSignup(owner)
@@ -161,6 +165,7 @@ func TestSignupExistsLimited(t *testing.T) {
 // TestPortalAccessEnds: "Remove portal access" and archiving a client both
 // end the client's sessions and sign-in, and void their links.
 func TestPortalAccessEnds(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -208,6 +213,7 @@ func TestPortalAccessEnds(t *testing.T) {
 // TestHistoryRestoreGetsWholePage: Back after a search makes htmx ask again
 // for a page it no longer has, with HX-Request set: it gets the whole page.
 func TestHistoryRestoreGetsWholePage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.newClient()
@@ -221,6 +227,7 @@ func TestHistoryRestoreGetsWholePage(t *testing.T) {
 // TestPractitionerEditsOwnAppointment: a practitioner who is not an admin
 // changes the time of their own session; it stays theirs.
 func TestPractitionerEditsOwnAppointment(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)

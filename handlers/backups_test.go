@@ -16,6 +16,7 @@ import (
 // TestBackupsPageWithoutStorage: the page says backups are off and how to
 // turn them on, where the key is, and keeps the retention the owner sets.
 func TestBackupsPageWithoutStorage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.get("/settings/backups")
@@ -67,6 +68,7 @@ func TestBackupsPageWithoutStorage(t *testing.T) {
 // the second failure, the owner's email goes out in their language, and it
 // is withdrawn if backups work again before it is sent.
 func TestRefusedBackupsShowEverywhere(t *testing.T) {
+	t.Parallel()
 	srv := s3test.Start(t)
 	a := newTestApp(t)
 	owner := a.setUp()
@@ -123,6 +125,7 @@ func TestRefusedBackupsShowEverywhere(t *testing.T) {
 // TestSecretKeyShownAfterThePassword: the key is on the recovery sheet only
 // after the owner's password; wrong passwords are limited.
 func TestSecretKeyShownAfterThePassword(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	key := store.FormatSecretKey(a.st.SecretKey())

@@ -12,6 +12,7 @@ import (
 // TestBadInput sends empty, huge, malformed and wrongly typed values to every
 // form: the answer is a 4xx with a localized message, never a 500, and nothing saved is lost.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.lang = "fr"
@@ -89,6 +90,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestBadInputPublicForms(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	b := a.browser()
 	b.lang = "fr"
@@ -130,6 +132,7 @@ func FuzzSignIn(f *testing.F) {
 // bad values get a 4xx with a French message beside the field, never a 500, and
 // the record keeps what it had.
 func TestBadInputClientForms(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.post("/lang", formOf("lang", "fr", "next", "/"))

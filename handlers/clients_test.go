@@ -46,6 +46,7 @@ func (b *browser) me() *store.Staff {
 }
 
 func TestClientRecord(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient()
@@ -85,6 +86,7 @@ func TestClientRecord(t *testing.T) {
 }
 
 func TestClientValidation(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	cases := []struct{ field, value, want string }{
@@ -117,6 +119,7 @@ func TestClientValidation(t *testing.T) {
 // TestPractitionersSeeOwnClients: a practitioner lists and opens only their own clients;
 // another's client is a 404, on every URL.
 func TestPractitionersSeeOwnClients(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -159,6 +162,7 @@ func TestPractitionersSeeOwnClients(t *testing.T) {
 }
 
 func TestPortalAccessFromRecord(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient()

@@ -18,6 +18,7 @@ import (
 // The token is an HMAC of the session: another session's token, the old
 // double-submit cookie value, or the token from before signing in are refused.
 func TestCSRFTokenBoundToSession(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -59,6 +60,7 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 
 // An anonymous page gives a token without creating a session.
 func TestAnonymousPageCreatesNoSession(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	b := a.browser()
@@ -88,6 +90,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // An upload's token comes from the header or the URL: a token inside a
 // multipart body is never looked for, so the body is not read before the check.
 func TestCSRFNotReadFromMultipartBody(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	var body bytes.Buffer
@@ -121,6 +124,7 @@ func TestCSRFNotReadFromMultipartBody(t *testing.T) {
 // http.CrossOriginProtection: a request from another origin is refused even
 // with a valid token, by Sec-Fetch-Site or, from older browsers, by Origin.
 func TestCrossOriginRefused(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)

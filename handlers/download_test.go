@@ -48,6 +48,7 @@ func stalledGet(t *testing.T, srv *httptest.Server, b *browser, path string) (ne
 // A backup download comes from a snapshot: while its client stalls, no read
 // transaction is open, so writes and /healthz go on; and it has a length.
 func TestBackupHoldsNoTransactionWhileSending(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	bigStore(t, a.st)
@@ -76,6 +77,7 @@ func TestBackupHoldsNoTransactionWhileSending(t *testing.T) {
 // A client that stops reading a long response is cut off after the stall
 // timeout; one that reads slowly is not.
 func TestStalledDownloadIsCut(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	bigStore(t, a.st)

@@ -15,6 +15,7 @@ import (
 // a real server, as the signed-in owner: the same status and content type
 // as GET, and no body.
 func TestHEADOnEveryGETRoute(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	srv := httptest.NewServer(a.e)
@@ -73,6 +74,7 @@ func TestHEADOnEveryGETRoute(t *testing.T) {
 // out gzip-compressed to a browser that takes it, with Vary; pages, which
 // carry a CSRF token, never (BREACH).
 func TestStaticFilesCompressedPagesNot(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	b := a.browser()
@@ -113,6 +115,7 @@ func TestStaticFilesCompressedPagesNot(t *testing.T) {
 }
 
 func TestFaviconOnEveryPage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	b := a.browser()
 	icon := a.h.assets.Path("favicon.svg")

@@ -12,6 +12,7 @@ import (
 // days, by day, in the practice time zone; owners and admins see everyone's,
 // a practitioner only their own; cancelled sessions are left out.
 func TestHomeAgenda(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mustContain(t, owner.get("/"), "No session today or in the next 7 days.")

@@ -9,6 +9,7 @@ import (
 // read as a browser reads a URL (WHATWG): tabs and newlines vanish,
 // backslashes are slashes, a scheme alone leaves.
 func TestLangRedirectStaysOnSite(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	b := a.browser()

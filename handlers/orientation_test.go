@@ -19,6 +19,7 @@ func withOrientation(jp []byte, o byte) []byte {
 // A phone photo saved sideways with EXIF orientation 6 comes out of the
 // re-encoding turned upright, with no EXIF left.
 func TestReencodeImageTurnsByOrientation(t *testing.T) {
+	t.Parallel()
 	src := image.NewRGBA(image.Rect(0, 0, 32, 16))
 	for y := range 16 {
 		for x := range 16 { // left half white, right half black

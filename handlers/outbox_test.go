@@ -42,6 +42,7 @@ var linkPaths = []string{"/portal/reset/", "/portal/verify/", "/invite/"}
 // A copy of the data file gives no working link: after a sign-up, a reset
 // and an invitation, its bytes hold none, before and after sending.
 func TestDataFileHoldsNoLinks(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	outboxFlow(t, a)
 	check := func(when string) {
@@ -76,6 +77,7 @@ func TestDataFileHoldsNoLinks(t *testing.T) {
 var anyLink = regexp.MustCompile(`/(?:invite|portal/verify|portal/reset)/[A-Za-z0-9_-]{43}`)
 
 func TestOutboxPageShowsNoUsableLink(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := outboxFlow(t, a)
 	a.h.outbox.RunOnce(context.Background())
@@ -116,6 +118,7 @@ func TestOutboxPageShowsNoUsableLink(t *testing.T) {
 
 // With real delivery configured, nobody can reveal anything: the page is never a channel.
 func TestOutboxRevealNeedsLogDriver(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := outboxFlow(t, a)
 	a.h.outbox.RunOnce(context.Background())
@@ -134,6 +137,7 @@ func (recorderDriver) Send(context.Context, delivery.Outgoing) error { return ni
 // invitation cancelled, a reset link voided, a session cancelled) are
 // withdrawn, not sent, once delivery is configured; nor can they be revealed.
 func TestVoidMessagesWithdrawn(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := outboxFlow(t, a) // 1 verify, 2 reset, 3 invite (Kim, staff 2)
 	path := owner.newClient("email", "eloise@example.org", "lang", "fr")
@@ -185,6 +189,7 @@ func (d *refusingOnce) Send(context.Context, delivery.Outgoing) error {
 // The Outbox page shows every attempt at a message, with its time and what
 // the server answered, in the owner's language.
 func TestOutboxShowsEachAttempt(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	if r := owner.post("/staff/invite", formOf("name", "Kim", "email", "kim@example.org", "role", "admin", "lang", "en")); r.Code != http.StatusSeeOther {

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseMoney(t *testing.T) {
+	t.Parallel()
 	cases := map[string]int64{"80": 8000, "80.5": 8050, "80,50": 8050, "1 234,56": 123456, "€95": 9500, "0,05": 5, ",5": 50}
 	for in, want := range cases {
 		if got, ok := parseMoney(in); !ok || got != want {
@@ -23,6 +24,7 @@ func TestParseMoney(t *testing.T) {
 }
 
 func TestParsePhone(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		raw, region, e164 string
 		mobile, ok        bool
@@ -53,6 +55,7 @@ func TestParsePhone(t *testing.T) {
 // TestDisplayPhoneCache: a number shown again reads the same from the cache,
 // per region, and the cache stays within its size however many numbers pass.
 func TestDisplayPhoneCache(t *testing.T) {
+	t.Parallel()
 	for range 2 { // the second pass answers from the cache
 		for _, tc := range []struct{ e164, region, want string }{
 			{"+33612345678", "FR", "06 12 34 56 78"},

@@ -14,6 +14,7 @@ import (
 // emailed; staff editing the record keep it unconfirmed; only the practitioner
 // of the client (or an admin) can confirm it.
 func TestPortalMobileWaitsForStaff(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	paul := a.addStaff("Paul Other", "paul@example.org", store.RolePractitioner)

@@ -13,6 +13,7 @@ import (
 // TestCancelAndDeleteAppointment: cancelling and deleting ask first; an
 // appointment with a receipt cannot be deleted (receipts have no gaps).
 func TestCancelAndDeleteAppointment(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient()
@@ -69,6 +70,7 @@ func TestCancelAndDeleteAppointment(t *testing.T) {
 // link to the outbox), for text messages once a share could send codes, and
 // it can be hidden for the session.
 func TestDeliveryBanner(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.get("/")
@@ -107,6 +109,7 @@ func TestDeliveryBanner(t *testing.T) {
 // TestWordsFitTheSituation: limits are said, values come back uncut, dates
 // out of range are named, an empty page past the end says so.
 func TestWordsFitTheSituation(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	long := strings.Repeat("x", 5001)
@@ -142,6 +145,7 @@ func TestWordsFitTheSituation(t *testing.T) {
 // TestPortalEmails: giving portal access and linking a sign-up each email the
 // client where to sign in, never a password; the handout speaks of the right password.
 func TestPortalEmails(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient()
@@ -170,6 +174,7 @@ func TestPortalEmails(t *testing.T) {
 // TestCancelledIsNotPaid: a cancelled appointment gets no receipt; a past
 // session still marked booked does not read "Booked" to the client.
 func TestCancelledIsNotPaid(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet", "lang", "en")

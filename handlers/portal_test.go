@@ -53,6 +53,7 @@ func (a *testApp) clientWithPortal(owner *browser, email, password string, field
 }
 
 func TestPortalMethod1(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path, client := a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -108,6 +109,7 @@ func TestPortalMethod1(t *testing.T) {
 
 // TestPortalIsolation: every portal URL refuses another client's IDs.
 func TestPortalIsolation(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	p1, alice := a.clientWithPortal(owner, "alice@example.org", "alice's long password", "first_name", "Alice", "last_name", "Martin")
@@ -137,6 +139,7 @@ func TestPortalIsolation(t *testing.T) {
 }
 
 func TestPortalMethod2SignupAndProspects(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	visitor := a.browser()
@@ -236,6 +239,7 @@ func TestPortalMethod2SignupAndProspects(t *testing.T) {
 }
 
 func TestProspectVerifyInlineAndAssociate(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.enableSignup(owner)
@@ -282,6 +286,7 @@ func TestProspectVerifyInlineAndAssociate(t *testing.T) {
 // TestDeleteProspect: an admin deletes an unwanted sign-up after a
 // confirmation; the person can no longer sign in, and may sign up again.
 func TestDeleteProspect(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.enableSignup(owner)
@@ -322,6 +327,7 @@ func TestDeleteProspect(t *testing.T) {
 }
 
 func TestForgotPassword(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -365,6 +371,7 @@ func TestForgotPassword(t *testing.T) {
 }
 
 func TestPortalSignInLimits(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
@@ -400,6 +407,7 @@ func TestPortalSignInLimits(t *testing.T) {
 }
 
 func TestReminders(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient("email", "eloise@example.org", "lang", "fr")
@@ -425,6 +433,7 @@ func TestReminders(t *testing.T) {
 }
 
 func TestRescheduleAppointment(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient("email", "eloise@example.org")

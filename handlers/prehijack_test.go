@@ -32,6 +32,7 @@ func (a *testApp) verified(email string) bool {
 // password chosen at sign-up; a wrong one says so beside the field and
 // leaves the link usable.
 func TestVerifyNeedsPassword(t *testing.T) {
+	t.Parallel()
 	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
 	mustContain(t, c.get(link), "Enter the password you chose when signing up", `autocomplete="current-password"`,
 		"If you did not create an account, ignore the email", `href="/portal/forgot"`)
@@ -65,6 +66,7 @@ func TestVerifyNeedsPassword(t *testing.T) {
 // verified one the stranger could sign in to. A reset is the client's way in,
 // and it replaces the stranger's password.
 func TestVerifyPreHijack(t *testing.T) {
+	t.Parallel()
 	a, link, victim := signedUp(t, "eloise@example.org", "the attacker's password")
 	victim.get(link)
 	for _, pw := range []string{"bienvenue au cabinet", "my usual password"} {
@@ -100,6 +102,7 @@ func TestVerifyPreHijack(t *testing.T) {
 // TestVerifyRateLimit: wrong passwords void the link after verifyTries, and
 // are limited per account across links.
 func TestVerifyRateLimit(t *testing.T) {
+	t.Parallel()
 	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
 	for i := 1; i < verifyTries; i++ {
 		if r := c.post(link, formOf("password", "guess")); r.Code != http.StatusUnprocessableEntity {

@@ -38,6 +38,7 @@ func verifyByCode(t *testing.T, a *testApp, v *browser, link string, who int) st
 // Removing a contact from a preso ends their access to the links already
 // made, at once: their verified session, their beacons, and the landing.
 func TestPresoRemovedContactLosesShareAccess(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -81,6 +82,7 @@ func TestPresoRemovedContactLosesShareAccess(t *testing.T) {
 // On a link open to anyone, a removed contact's name goes from the list and
 // the session they opened by their name ends.
 func TestPresoRemovedContactAnyoneLink(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -106,6 +108,7 @@ func TestPresoRemovedContactAnyoneLink(t *testing.T) {
 // landing say it no longer works), and removes the preso, its slides and its
 // images; another practitioner cannot delete it.
 func TestPresoDeleteExpiresSharesAndRemovesIt(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.addStaff("Bob Practitioner", "bob@example.org", store.RolePractitioner)
@@ -163,6 +166,7 @@ func TestPresoDeleteExpiresSharesAndRemovesIt(t *testing.T) {
 // Slide images are decoded and encoded again at upload: bytes appended to the
 // file and metadata such as EXIF (GPS) do not reach the store nor viewers.
 func TestPresoSlideImageReencoded(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	id := owner.newPreso(t, "title", "Plan")

@@ -44,6 +44,7 @@ func creditedMillis(t *testing.T, a *testApp) map[uint64]int64 {
 // A beacon counts only from the browser whose viewing it is, while that
 // browser may still see the slides.
 func TestBeaconNeedsTheViewersOwnAccess(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -107,6 +108,7 @@ func TestBeaconNeedsTheViewersOwnAccess(t *testing.T) {
 // Beacons cannot credit more time than passed, and a viewing gets one email
 // however long it goes on; a name the visitor typed stays out of its subject.
 func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -187,6 +189,7 @@ func TestBeaconTimeFollowsTheClockAndOneEmailAViewing(t *testing.T) {
 
 // A viewing without any recorded time shows a line, not an empty chart.
 func TestNumbersWithoutSlideTime(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())

@@ -51,6 +51,7 @@ func beaconForm(b *browser, viewing string, slide uint64, ms int) url.Values {
 var viewingRe = regexp.MustCompile(`data-viewing="([A-Za-z0-9_-]{43})"`)
 
 func TestPresoShareAnyoneViewBeaconsAndExpire(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -130,6 +131,7 @@ func TestPresoShareAnyoneViewBeaconsAndExpire(t *testing.T) {
 }
 
 func TestPresoShareNotOnTheListAndAnonymous(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -166,6 +168,7 @@ func TestPresoShareNotOnTheListAndAnonymous(t *testing.T) {
 }
 
 func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(),
@@ -272,6 +275,7 @@ func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
 }
 
 func TestPresoShareIDOR(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.addStaff("Bob Practitioner", "bob@example.org", store.RolePractitioner)
@@ -319,6 +323,7 @@ func TestPresoShareIDOR(t *testing.T) {
 }
 
 func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -379,6 +384,7 @@ func TestPresoStatsCSVAndViewedEmail(t *testing.T) {
 }
 
 func TestCSVCellDisarmsFormulas(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "+33": "'+33", "Hello": "Hello", "": ""} {
 		if got := csvCell(in); got != want {
 			t.Errorf("csvCell(%q) = %q", in, got)
@@ -389,6 +395,7 @@ func TestCSVCellDisarmsFormulas(t *testing.T) {
 // TestPresoShareUsesPracticeLifetime: a preso's link lives as long as the
 // practice's Secure share setting says, like a documents link.
 func TestPresoShareUsesPracticeLifetime(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	valid := "[[SECURE_SHARE_LINK]] [[SECURE_SHARE_DISCLAIMER]]"
@@ -409,6 +416,7 @@ func TestPresoShareUsesPracticeLifetime(t *testing.T) {
 // of each: opening the second link must not start the first one over, or its
 // statistics split into several visits.
 func TestPresoViewingsOfTwoLinksInOneBrowser(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -448,6 +456,7 @@ func TestPresoViewingsOfTwoLinksInOneBrowser(t *testing.T) {
 // who came in without a code is sent back to prove who they are, and the
 // landing asks for a code. A looser visibility waits for Refresh link.
 func TestPresoContactsOnlyAppliesToTheLiveLink(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -483,6 +492,7 @@ func TestPresoContactsOnlyAppliesToTheLiveLink(t *testing.T) {
 // A visitor's error pages under /s/ speak of the link and offer no way to the
 // staff sign-in: the home page is not theirs.
 func TestShareErrorPagesLeadNowhereForStaff(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -509,6 +519,7 @@ func TestShareErrorPagesLeadNowhereForStaff(t *testing.T) {
 // the landing follows the browser, and picking a French contact there does
 // not turn the slides French.
 func TestPresoViewerKeepsTheLandingLanguage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := store.Client{FirstName: "Mia", LastName: "Martin", Lang: "fr", PractitionerID: a.ownerID()}

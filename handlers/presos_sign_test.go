@@ -41,6 +41,7 @@ func certificateText(t *testing.T, owner *browser, presoID, sigID uint64) string
 // the typed name is not hers. The same viewing, or Mia on a new visit with a
 // new code, cannot add a second signature.
 func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -106,6 +107,7 @@ func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
 // name given by a visitor not on it, and an anonymous visitor are each said
 // plainly, never "verified".
 func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -147,6 +149,7 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 // Signatures stay listed, with their certificates, after their link is
 // expired and a new one made; the preso's activity has a line for each.
 func TestPresoSignaturesOutliveTheirLink(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -173,6 +176,7 @@ func TestPresoSignaturesOutliveTheirLink(t *testing.T) {
 // A name too long says the limit, on the signing slide and on the other
 // preso forms that share the message.
 func TestPresoTooLongSaysTheLimit(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())

@@ -34,6 +34,7 @@ func (b *browser) newPreso(t testing.TB, fields ...string) uint64 {
 func presoPath(id uint64, rest string) string { return fmt.Sprintf("/presos/%d%s", id, rest) }
 
 func TestPresoAutosaveRefusesStaleRevision(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	id := owner.newPreso(t, "title", "Retirement plan")
@@ -73,6 +74,7 @@ func TestPresoAutosaveRefusesStaleRevision(t *testing.T) {
 }
 
 func TestPresoMarkdownComesOutInert(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	id := owner.newPreso(t)
@@ -89,6 +91,7 @@ func TestPresoMarkdownComesOutInert(t *testing.T) {
 }
 
 func TestPresoSlidesReorderAndLeaveOut(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	id := owner.newPreso(t)
@@ -146,6 +149,7 @@ func TestPresoSlidesReorderAndLeaveOut(t *testing.T) {
 }
 
 func TestPresoVisibilityNeedsEveryContactsMobile(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	ownerID := a.ownerID()
@@ -185,6 +189,7 @@ func (a *testApp) ownerID() uint64 {
 }
 
 func TestPresoIDOR(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	ann := a.addStaff("Ann Practitioner", "ann@example.org", store.RolePractitioner)
@@ -231,6 +236,7 @@ func TestPresoIDOR(t *testing.T) {
 }
 
 func TestPresoHandOverAndTemplates(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	ann := a.addStaff("Ann Practitioner", "ann@example.org", store.RolePractitioner)
@@ -275,6 +281,7 @@ func TestPresoHandOverAndTemplates(t *testing.T) {
 }
 
 func TestPresoSlideImage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	id := owner.newPreso(t)

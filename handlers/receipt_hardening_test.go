@@ -18,6 +18,7 @@ import (
 // TestLogoKeptBounded: a large 16-bit logo is kept as an 8-bit PNG of at
 // most 512 pixels a side, proportions kept.
 func TestLogoKeptBounded(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	src := image.NewNRGBA64(image.Rect(0, 0, 800, 400))
@@ -52,6 +53,7 @@ func TestLogoKeptBounded(t *testing.T) {
 // TestReceiptAnyName: a receipt never fails on what a name holds: Hebrew
 // reads in order, characters outside the font show as a replacement.
 func TestReceiptAnyName(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient("first_name", "נועה 🙂", "last_name", "王 Wang", "lang", "fr")
@@ -70,6 +72,7 @@ func TestReceiptAnyName(t *testing.T) {
 // TestPDFWorkCapped: with every PDF turn taken, a receipt waits; a client
 // that gives up while waiting costs no PDF work.
 func TestPDFWorkCapped(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path := owner.newClient()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestReceiptPDF(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.upload("/settings/logo", "logo", "logo.png", pngBytes(t, 64, 32))

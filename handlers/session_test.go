@@ -12,6 +12,7 @@ import (
 // With a short idle timeout, a user active more often than the timeout stays
 // signed in: activity is recorded often enough.
 func TestShortIdleTimeoutKeepsActiveUser(t *testing.T) {
+	t.Parallel()
 	a := newTestAppConfig(t, Config{IdleTimeout: time.Minute})
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -31,6 +32,7 @@ func TestShortIdleTimeoutKeepsActiveUser(t *testing.T) {
 // Cacheable responses never set a cookie, even for a signed-in user whose
 // session is due a refresh.
 func TestNoCookieOnCacheableResponses(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	if r := owner.upload("/settings/logo", "logo", "logo.png", pngBytes(t, 64, 32)); r.Code != http.StatusSeeOther {

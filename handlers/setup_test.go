@@ -6,6 +6,7 @@ import (
 )
 
 func TestSetupGate(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	b := a.browser()
 	for _, path := range []string{"/", "/signin", "/staff", "/settings", "/account", "/outbox"} {
@@ -42,6 +43,7 @@ func TestSetupGate(t *testing.T) {
 }
 
 func TestSetupValidation(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	b := a.browser()
 	valid := map[string]string{"practice_name": "P", "default_lang": "en", "name": "N", "email": "n@example.org", "password": ownerPassword}

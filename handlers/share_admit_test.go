@@ -165,6 +165,7 @@ func (f *presoFixture) stillIn(t *testing.T, who string, b *browser, viewing str
 // name. (The link used to answer 410 to everyone, while the archived client,
 // already inside, kept getting slides and recording time.)
 func TestPresoLinkAdmitsPerRecipient(t *testing.T) {
+	t.Parallel()
 	for _, vis := range []string{"anyone", "contacts"} {
 		t.Run(vis+"/archived first contact", func(t *testing.T) {
 			f := newPresoFixture(t, vis)
@@ -304,6 +305,7 @@ func docCalls() []linkCall {
 // when it went to someone else about them), when it expires, is revoked by
 // Send again or is locked; a session of another link opens nothing.
 func TestDocumentLinkAdmission(t *testing.T) {
+	t.Parallel()
 	ended := func(status int, end func(a *testApp, owner *browser, clientPath string)) func(t *testing.T) {
 		return func(t *testing.T) {
 			a, owner, clientPath, token, _ := sharedClient(t)
@@ -392,6 +394,7 @@ func TestDocumentLinkAdmission(t *testing.T) {
 // and (for a preso) the viewing begun, together; the answer is a redirect,
 // with no page built. A preso's code entry reads the store at most twice.
 func TestCodeEntryIsOneWrite(t *testing.T) {
+	t.Parallel()
 	t.Run("preso", func(t *testing.T) {
 		a := newTestApp(t)
 		owner := a.setUp()

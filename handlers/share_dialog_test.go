@@ -19,6 +19,7 @@ import (
 
 // The share dialog's field errors say their limit (it once read "<no value>").
 func TestShareDialogTooLongSaysTheLimit(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -34,6 +35,7 @@ func TestShareDialogTooLongSaysTheLimit(t *testing.T) {
 // A message far too long, or any field over what is read of one, comes back
 // beside its field as typed; the dialog is not lost to a bare 400 page.
 func TestShareDialogLongMessageKeepsTheForm(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -50,6 +52,7 @@ func TestShareDialogLongMessageKeepsTheForm(t *testing.T) {
 // is: the file is shared under the rest of its name, its bytes (NULs
 // included) intact.
 func TestShareFileNameWithRawNUL(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -76,6 +79,7 @@ func TestShareFileNameWithRawNUL(t *testing.T) {
 
 // headerNULs drops NULs from part headers alone, whatever the reads' sizes.
 func TestHeaderNULsLeavesPartBodies(t *testing.T) {
+	t.Parallel()
 	const boundary = "xYz--b0undary"
 	part := func(name string, data []byte) []byte {
 		return append([]byte("\r\n--"+boundary+"\r\nContent-Disposition: form-data; name=\"files\"; filename=\""+name+"\"\r\n\r\n"), data...)
@@ -126,6 +130,7 @@ func (s *stallingBody) Read(p []byte) (int, error) {
 // A stalled upload is cut after the stall timeout with the dialog back and a
 // message in it (408), a warning in the log and nothing stored — never a 500.
 func TestShareStalledUpload(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -177,6 +182,7 @@ func TestShareStalledUpload(t *testing.T) {
 
 // "Someone else" gets the practice's language by default, not the first option.
 func TestShareOtherLanguageDefaultsToThePractice(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp() // Cabinet Lumière speaks French
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -197,6 +203,7 @@ func TestShareOtherLanguageDefaultsToThePractice(t *testing.T) {
 // The share email: no blank lines where an empty message was, and the
 // deletion time says whose clock it is.
 func TestShareEmailWithoutMessageAndWithTheZone(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
@@ -216,6 +223,7 @@ func TestShareEmailWithoutMessageAndWithTheZone(t *testing.T) {
 
 // Settings → Secure share: each bad value gets its own message, and only that.
 func TestShareSettingsOwnMessages(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	valid := "Dear [[RECIPIENT_NAME]], [[SECURE_SHARE_LINK]]"
@@ -231,6 +239,7 @@ func TestShareSettingsOwnMessages(t *testing.T) {
 
 // An ended share: Extend says so, Copy link answers that the link ended.
 func TestShareEndedActionsSaySo(t *testing.T) {
+	t.Parallel()
 	a, _, clientPath, _, _ := sharedClient(t)
 	sh, _ := a.st.Share(1)
 	a.advance(sh.ExpiresAt.Sub(a.now()) + time.Minute) // past its date, not yet swept
@@ -251,6 +260,7 @@ func TestShareEndedActionsSaySo(t *testing.T) {
 
 // "This wasn't me" tells the practitioner which access was reported.
 func TestShareNotMeNamesTheLine(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en", "first_name", "Ana", "last_name", "Martin")
@@ -290,6 +300,7 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 // Files of the same name become "same (2).txt" in the zip: the suffix before
 // the extension, so the copy still opens.
 func TestShareZipNamesDuplicatesBeforeTheExtension(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -315,6 +326,7 @@ func TestShareZipNamesDuplicatesBeforeTheExtension(t *testing.T) {
 
 // Expire now asks first, on a page of its own (no JavaScript needed).
 func TestShareExpireNowAsksFirst(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	record := owner.get(clientPath)
 	mustContain(t, record, `href="/shares/1/expire"`)

@@ -13,6 +13,7 @@ import (
 // the share engine; no request sweeps every share. A share left past its
 // date (the periodic sweep has not run) stays as it was until the sweep.
 func TestEndingOneSharePurgesItAlone(t *testing.T) {
+	t.Parallel()
 	for _, end := range []struct {
 		name string
 		do   func(t *testing.T, a *testApp, owner, client *browser, clientPath string, id uint64)
@@ -87,6 +88,7 @@ func TestEndingOneSharePurgesItAlone(t *testing.T) {
 
 // Expiring a preso's link, or deleting the preso, purges its snapshot at once.
 func TestPresoExpirePurgesItsSnapshot(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())

@@ -44,6 +44,7 @@ func (b *browser) verifyShare(token, to string) {
 }
 
 func TestShareSessionsOfSeveralLinksAtOnce(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, tokenA, _ := sharedClient(t)
 	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"b.pdf", []byte("B")}); r.Code != http.StatusSeeOther {
 		t.Fatalf("second share: %d", r.Code)
@@ -97,6 +98,7 @@ func TestShareSessionsOfSeveralLinksAtOnce(t *testing.T) {
 }
 
 func TestShareCookiesStayFew(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	b := a.browser()
 	// The browser holds 25 cookies of other links: 5 of ended visits, 20 live
@@ -133,6 +135,7 @@ func TestShareCookiesStayFew(t *testing.T) {
 // reloading a page never posts again, and what the page must say travels in
 // a signed note of the share's, read once.
 func TestShareCodeStepsRedirectToPages(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	base := "/s/" + token
 	b := a.browser()
@@ -187,6 +190,7 @@ func TestShareCodeStepsRedirectToPages(t *testing.T) {
 // "Not received a text message?" lets the recipient pick another of the
 // share's numbers; the page is titled for what it does.
 func TestShareNewCodeToAnotherNumber(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
@@ -228,6 +232,7 @@ func (a *testApp) firstDownloadNotice() (en, fr string) {
 // A visitor who went on without giving their name is not named after the
 // recipient in the first-download notice.
 func TestShareFirstDownloadBySomeoneWithoutAName(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
@@ -279,6 +284,7 @@ func TestShareFirstDownloadBySomeoneWithoutAName(t *testing.T) {
 // The recipient's pages are in the language staff chose for them, as their
 // email was, whatever the browser says; the language switch still wins.
 func TestShareLandingInTheRecipientsLanguage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")

@@ -62,6 +62,7 @@ func (r *sendRecorder) Send(_ context.Context, o delivery.Outgoing) error {
 // Send again, deleted by the recipient or ended by the client's archive, they
 // are withdrawn — the corrected-away address never gets the name and message.
 func TestShareMessagesThatWaitedWithdrawnOnceVoid(t *testing.T) {
+	t.Parallel()
 	a, owner, _, _, _ := sharedClient(t) // share 1 → ana@, kept live
 	clientPath := owner.newClient("lang", "en", "email", "bea@example.org", "first_name", "Bea")
 	archived := owner.newClient("lang", "en", "email", "carl@example.org", "first_name", "Carl")
@@ -124,6 +125,7 @@ func TestShareMessagesThatWaitedWithdrawnOnceVoid(t *testing.T) {
 
 // A share that ran out while its email and reminder waited: neither goes out.
 func TestShareMessagesThatWaitedNotSentAfterExpiry(t *testing.T) {
+	t.Parallel()
 	a, _, _, _, _ := sharedClient(t)
 	a.h.outbox.RunOnce(context.Background()) // delivery not set up: the email waits
 	sh, _ := a.st.Share(1)
@@ -154,6 +156,7 @@ func TestShareMessagesThatWaitedNotSentAfterExpiry(t *testing.T) {
 
 // A preso's security code that waited is withdrawn once its link is expired.
 func TestPresoCodeThatWaitedWithdrawnOnceExpired(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -185,6 +188,7 @@ func TestPresoCodeThatWaitedWithdrawnOnceExpired(t *testing.T) {
 // link (and, with a code to come, that it waits for the owner); with email
 // alone set up, that the code will wait.
 func TestShareFlashSaysWhatWaits(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	paul := a.addStaff("Paul Praticien", "paul@example.org", store.RolePractitioner)
@@ -225,6 +229,7 @@ func TestShareFlashSaysWhatWaits(t *testing.T) {
 // neither sees that person's history nor can stop their link. Sent again to
 // the client's own address, it stays.
 func TestShareSentAgainToSomeoneElseLeavesThePortal(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en", "first_name", "Ana", "last_name", "Martin")
@@ -253,6 +258,7 @@ func TestShareSentAgainToSomeoneElseLeavesThePortal(t *testing.T) {
 // A reminder that waited is withdrawn once the documents were downloaded:
 // it would say they were not.
 func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	a.h.outbox.RunOnce(context.Background())
 	sh, _ := a.st.Share(1)
@@ -275,6 +281,7 @@ func TestShareReminderThatWaitedWithdrawnOnceDownloaded(t *testing.T) {
 // (archived) and go out for the other contact: who may open the link is the
 // share engine's answer, per recipient, for the outbox as for the pages.
 func TestPresoCodesThatWaitedPerContact(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})

@@ -12,6 +12,7 @@ import (
 // saved, speaks the visitor's language, and is never what a signed-in visitor
 // or one with a flash message gets.
 func TestSharedPages(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 
@@ -68,6 +69,7 @@ func TestSharedPages(t *testing.T) {
 // TestSharedShareLandings: kept share landings never mix two links: each
 // shows its own contacts and its own path, with the visitor's own token.
 func TestSharedShareLandings(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	_, mia := sharePreso(t, a, owner, "anyone", a.addClient("Mia", "Martin", a.ownerID()))

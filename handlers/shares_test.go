@@ -129,6 +129,7 @@ func verify(t *testing.T, a *testApp, token string) *browser {
 }
 
 func TestShareDocumentsEndToEnd(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, files := sharedClient(t)
 	msgs, _ := a.st.ListMessages(0, 10)
 	mail := a.sent(msgs[0])
@@ -240,6 +241,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 }
 
 func TestShareCodeExpiresAfterTenMinutes(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	b := a.browser()
 	b.post("/s/"+token+"/code", nil)
@@ -260,6 +262,7 @@ func TestShareCodeExpiresAfterTenMinutes(t *testing.T) {
 }
 
 func TestShareFiveWrongCodesAndResendLimits(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	b := a.browser()
 	b.post("/s/"+token+"/code", nil)
@@ -280,6 +283,7 @@ func TestShareFiveWrongCodesAndResendLimits(t *testing.T) {
 }
 
 func TestShareLocksAtHundredFailuresAndStaffUnlocks(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	b := a.browser()
 	b.post("/s/"+token+"/code", nil)
@@ -307,6 +311,7 @@ func TestShareLocksAtHundredFailuresAndStaffUnlocks(t *testing.T) {
 }
 
 func TestSharePurgedAtTwentyDays(t *testing.T) {
+	t.Parallel()
 	a, _, clientPath, token, _ := sharedClient(t)
 	b := verify(t, a, token)
 	a.advance(18*24*time.Hour - time.Minute)
@@ -339,6 +344,7 @@ func TestSharePurgedAtTwentyDays(t *testing.T) {
 }
 
 func TestShareSessionOpensOneShareOnly(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, tokenA, _ := sharedClient(t)
 	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"b.pdf", []byte("B")}); r.Code != http.StatusSeeOther {
 		t.Fatalf("second share: %d", r.Code)
@@ -362,6 +368,7 @@ func TestShareSessionOpensOneShareOnly(t *testing.T) {
 }
 
 func TestShareIDOR(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	other := a.addStaff("Paul Other", "paul@example.org", store.RolePractitioner)
 	_ = other
@@ -416,6 +423,7 @@ func TestShareIDOR(t *testing.T) {
 // Misses and wrong codes from one address (a phone carrier's NAT, an office's
 // Wi-Fi) must not lock out a recipient with a good link behind it.
 func TestShareMissesDoNotLockOutGoodLinksOnTheSameAddress(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, files := sharedClient(t)
 	const office = "198.51.100.9:1"
 	recipient := verify(t, a, token)
@@ -448,6 +456,7 @@ func TestShareMissesDoNotLockOutGoodLinksOnTheSameAddress(t *testing.T) {
 }
 
 func TestShareHostileFileNames(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -475,6 +484,7 @@ func TestShareHostileFileNames(t *testing.T) {
 }
 
 func TestShareRefusesA51MiBFile(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -493,6 +503,7 @@ func TestShareRefusesA51MiBFile(t *testing.T) {
 }
 
 func TestShareDialogErrorsKeepTheFiles(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -519,6 +530,7 @@ func TestShareDialogErrorsKeepTheFiles(t *testing.T) {
 }
 
 func TestShareTemplatesSettings(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.lang = "en"
@@ -548,6 +560,7 @@ func TestShareTemplatesSettings(t *testing.T) {
 }
 
 func TestSharePortalDocumentsAndNotMe(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath, client := a.clientWithPortal(owner, "ana@example.org", "a long password here", "lang", "en")
@@ -580,6 +593,7 @@ func TestSharePortalDocumentsAndNotMe(t *testing.T) {
 }
 
 func TestShareStaffActions(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	r := owner.get("/shares/1/link", "HX-Request", "true")
 	mustContain(t, r, "http://localhost:8080/s/"+token)
@@ -622,6 +636,7 @@ func TestShareStaffActions(t *testing.T) {
 }
 
 func TestShareUploadWithoutCSRFStoresNothing(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org")
@@ -642,6 +657,7 @@ func TestShareUploadWithoutCSRFStoresNothing(t *testing.T) {
 }
 
 func TestShareStrangerCannotBurnTheCode(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	client := a.browser()
 	// Nothing sent yet: the code page does not claim a code went out.
@@ -667,6 +683,7 @@ func TestShareStrangerCannotBurnTheCode(t *testing.T) {
 }
 
 func TestShareEndsWhenTheClientIsArchived(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	b := verify(t, a, token)
 	if r := owner.post(clientPath+"/archive", nil); r.Code != http.StatusSeeOther {
@@ -721,6 +738,7 @@ func TestShareEndsWhenTheClientIsArchived(t *testing.T) {
 // download, "This wasn't me") go to the practice's owners and admins: the
 // portal tells the client the practice was told, so somebody must be.
 func TestShareNoticesOutliveTheSender(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	paul := a.addStaff("Paul Praticien", "paul@example.org", store.RolePractitioner)
@@ -763,6 +781,7 @@ func TestShareNoticesOutliveTheSender(t *testing.T) {
 // kept; every change to what it shows, and every way the link stops, must show
 // on the next visit all the same.
 func TestShareLandingKeptButNeverStale(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	// The language picked with the switch.
 	landing := func(b *browser, lang string) *resp {
@@ -837,6 +856,7 @@ func TestShareLandingKeptButNeverStale(t *testing.T) {
 }
 
 func TestShareLandingGoneAtOnceAfterExpireNowOrDeletion(t *testing.T) {
+	t.Parallel()
 	a, owner, _, token, _ := sharedClient(t)
 	mustContain(t, a.browser().get("/s/"+token), "Your secure documents")
 	if r := owner.post("/shares/1/expire", nil); r.Code != http.StatusSeeOther {
@@ -861,6 +881,7 @@ func TestShareLandingGoneAtOnceAfterExpireNowOrDeletion(t *testing.T) {
 // out of order, the whole file is sent. A flood of requests adds a few lines
 // to the history, not one each.
 func TestShareDownloadRangesAreTamed(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, files := sharedClient(t)
 	b := verify(t, a, token)
 	data := files[0].data
@@ -920,6 +941,7 @@ func TestShareDownloadRangesAreTamed(t *testing.T) {
 // empty 206 with "Content-Range: bytes 2100-2099/2100", or 416 for a last
 // byte past what a number holds.
 func TestTameRangeEdgeCases(t *testing.T) {
+	t.Parallel()
 	data := strings.Repeat("x", 2100)
 	for _, c := range []struct {
 		body, rng    string
@@ -950,6 +972,7 @@ func TestTameRangeEdgeCases(t *testing.T) {
 
 // HEAD on a download answers like GET, without the body, and records nothing.
 func TestShareDownloadHead(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, files := sharedClient(t)
 	b := verify(t, a, token)
 	before, err := a.st.ShareEvents(1)
@@ -978,6 +1001,7 @@ func TestShareDownloadHead(t *testing.T) {
 // Coming into a link open to anyone is a session and a history line each
 // time: one visitor already in adds nothing, and one address is throttled.
 func TestShareOpenToAnyoneDoesNotFloodTheHistory(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")

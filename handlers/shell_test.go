@@ -19,6 +19,7 @@ import (
 )
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.get("/")
@@ -50,6 +51,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -84,6 +86,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestHTMXPartials(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	full := owner.get("/staff")
@@ -115,6 +118,7 @@ func TestHTMXPartials(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	b := a.browser()
@@ -159,6 +163,7 @@ func TestLanguage(t *testing.T) {
 }
 
 func TestStaticAndHealth(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	b := a.browser()
 	page := b.get("/setup")
@@ -215,6 +220,7 @@ func (b *browser) upload(path, field, filename string, data []byte) *resp {
 }
 
 func TestLogo(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	cases := []struct {
@@ -251,6 +257,7 @@ func TestLogo(t *testing.T) {
 }
 
 func TestBackupDownload(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.get("/backup")
@@ -276,6 +283,7 @@ func TestBackupDownload(t *testing.T) {
 }
 
 func TestOutboxPage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.post("/staff/invite", formOf("name", "Kim", "email", "kim@example.org", "role", "admin", "lang", "en"))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat Practitioner", "pat@example.org", store.RolePractitioner)
@@ -45,6 +46,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSessionCookie(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -71,6 +73,7 @@ func TestSessionCookie(t *testing.T) {
 }
 
 func TestSecureCookieNames(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.h.cfg.BaseURL.Scheme = "https"
 	a.h.sessions = newSessionStore(a.st, a.h.cfg, a.now)
@@ -96,6 +99,7 @@ func (a *testApp) setUpSecure() {
 }
 
 func TestSignInRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -160,6 +164,7 @@ func TestSignInRateLimit(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -184,6 +189,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	a.addStaff("Pat", "pat@example.org", store.RolePractitioner)

@@ -30,6 +30,7 @@ func (a *testApp) lastStaffReset(to string) string {
 // TestStaffForgotPassword: "Forgot password?" on the staff sign-in mails a
 // one-hour, single-use link, under the portal's rules, in the member's language.
 func TestStaffForgotPassword(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a.setUp()
 	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
@@ -111,6 +112,7 @@ func TestStaffForgotPassword(t *testing.T) {
 // TestInvitationRevoked: deactivating an invitee or cancelling the
 // invitation stops its link; a cancelled invitee leaves the list.
 func TestInvitationRevoked(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.post("/staff/invite", formOf("name", "Sam", "email", "sam@example.org", "role", "admin", "lang", "en"))

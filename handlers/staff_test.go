@@ -50,6 +50,7 @@ func (a *testApp) sent(m store.Message) delivery.Outgoing {
 }
 
 func TestInviteStaff(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.post("/staff/invite", formOf("name", "Chloé Collègue", "email", "chloe@example.org", "role", "practitioner", "lang", "fr"))
@@ -94,6 +95,7 @@ func TestInviteStaff(t *testing.T) {
 }
 
 func TestInviteExpiresAndIsReplaced(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.post("/staff/invite", formOf("name", "Sam", "email", "sam@example.org", "role", "admin", "lang", "en"))
@@ -124,6 +126,7 @@ func TestInviteExpiresAndIsReplaced(t *testing.T) {
 }
 
 func TestStaffRoles(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	a.addStaff("Ada Admin", "ada@example.org", store.RoleAdmin)
@@ -188,6 +191,7 @@ func TestStaffRoles(t *testing.T) {
 }
 
 func TestDeactivateEndsSessions(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)

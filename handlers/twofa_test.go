@@ -14,6 +14,7 @@ import (
 )
 
 func TestTwoFactor(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	r := owner.get("/account/2fa")
@@ -99,6 +100,7 @@ func TestTwoFactor(t *testing.T) {
 }
 
 func TestTwoFactorRateLimit(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.enrol2FA()
@@ -114,6 +116,7 @@ func TestTwoFactorRateLimit(t *testing.T) {
 }
 
 func TestRequire2FA(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.enrol2FA()
@@ -140,6 +143,7 @@ func TestRequire2FA(t *testing.T) {
 }
 
 func TestDisable2FA(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	owner.enrol2FA()
@@ -159,6 +163,7 @@ func TestDisable2FA(t *testing.T) {
 // key (older SHA-256 ones still work), turning 2FA off is rate limited, and
 // wrong codes count in one bucket per member wherever they are typed.
 func TestTwoFactorHardening(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	_, codes := owner.enrol2FA()

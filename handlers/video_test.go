@@ -53,6 +53,7 @@ func (a *testApp) pass(d time.Duration, bs ...*browser) {
 }
 
 func TestVideoJoinWindow(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	// 10:00 UTC: the room opens at 10:05 UTC, 11:05 in Paris.
 	r := client.get("/portal/video/1")
@@ -122,6 +123,7 @@ func TestVideoJoinWindow(t *testing.T) {
 }
 
 func TestVideoReminderLinksToThePortal(t *testing.T) {
+	t.Parallel()
 	a, _, _ := videoSetup(t)
 	if n, err := a.jobs.SendReminders(a.now()); err != nil || n != 1 {
 		t.Fatalf("reminders: %d %v", n, err)
@@ -241,6 +243,7 @@ func slotPath(base string, a *testApp) string {
 }
 
 func TestVideoSignalling(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	srv := httptest.NewServer(a.e)
@@ -334,6 +337,7 @@ func TestVideoSignalling(t *testing.T) {
 }
 
 func TestVideoRefusesOthers(t *testing.T) {
+	t.Parallel()
 	a, owner, _ := videoSetup(t)
 	_, other := a.clientWithPortal(owner, "bob@example.org", "bob's long password", "first_name", "Bob", "last_name", "Roux", "lang", "en")
 	a.addStaff("Paul Practitioner", "paul@example.org", store.RolePractitioner)
@@ -380,6 +384,7 @@ func TestVideoRefusesOthers(t *testing.T) {
 }
 
 func TestVideoCancelledAndMoved(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	srv := httptest.NewServer(a.e)
@@ -426,6 +431,7 @@ func TestVideoCancelledAndMoved(t *testing.T) {
 }
 
 func TestVideoMessageLimits(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	srv := httptest.NewServer(a.e)
@@ -471,6 +477,7 @@ func TestVideoMessageLimits(t *testing.T) {
 
 // TestVideoSignedOutElsewhere: a connection ends when its sign-in does.
 func TestVideoSignedOutElsewhere(t *testing.T) {
+	t.Parallel()
 	a, _, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	sessID := client.cookies["foyer_session"].Value
@@ -498,6 +505,7 @@ func TestVideoSignedOutElsewhere(t *testing.T) {
 // TestVideoLogEscapesOnce: a name with markup shows as typed in the room log,
 // escaped once by the template and no more.
 func TestVideoLogEscapesOnce(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	path, client := a.clientWithPortal(owner, "claire@example.org", "bienvenue au cabinet", "first_name", "Claire <script>alert(1)</script>", "lang", "en")
@@ -539,6 +547,7 @@ func waitForVideoEvent(t *testing.T, st *store.Store, id uint64, party store.Vid
 // TestVideoOpensOnAnotherDay: a room that opens on a later day names the day
 // ("opens on …"), one that opens today only the time ("opens at …").
 func TestVideoOpensOnAnotherDay(t *testing.T) {
+	t.Parallel()
 	_, owner, client := videoSetup(t)
 	path := "/clients/1"
 	if r := owner.post(path+"/appointments", formOf("date", "2026-12-08", "time", "10:00", "minutes", "50", "kind", "video", "fee", "80", "practitioner", "1")); r.Code != http.StatusSeeOther {
@@ -605,6 +614,7 @@ func allocate(t *testing.T, ice video.ICEServer) (net.PacketConn, error) {
 // next periodic check), tells the practitioner, and voids their TURN
 // credential; the practitioner's stays good.
 func TestVideoAccessRemovedClosesAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, how := range []string{"/clients/1/portal/remove", "/clients/1/archive"} {
 		t.Run(how, func(t *testing.T) {
 			a := newTestApp(t)
@@ -667,6 +677,7 @@ func TestVideoAccessRemovedClosesAtOnce(t *testing.T) {
 // TestVideoCancelVoidsTURN: cancelling the appointment voids both parties'
 // TURN credentials for its room.
 func TestVideoCancelVoidsTURN(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	a = newTestAppConfig(t, Config{TURN: loopbackTURN(t, a.now)})
 	owner := a.setUp()
@@ -694,6 +705,7 @@ func TestVideoCancelVoidsTURN(t *testing.T) {
 // are kept on the appointment, once each, and the practitioner reads them
 // with how long the line was down; nothing is kept before admission.
 func TestVideoDropsOnTheRecord(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	srv := httptest.NewServer(a.e)
@@ -745,6 +757,7 @@ func TestVideoDropsOnTheRecord(t *testing.T) {
 // practitioner's the client's, each as a tel: link; a practice without a
 // number tells the client to contact it another way.
 func TestVideoRoomSaysWhomToCall(t *testing.T) {
+	t.Parallel()
 	a, owner, client := videoSetup(t)
 	a.advance(10 * time.Minute)
 	mustContain(t, client.get("/portal/video/1"), "Contact the practice by phone or email.")
