@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/backup"
 	"foyer/store"
 	"foyer/views"
@@ -120,7 +121,7 @@ func (h *Handler) backupWarning(user *store.Staff) (string, store.BackupStatus) 
 	if err != nil || !backup.Failing(st) {
 		return "", st
 	}
-	if user.Role == store.RoleOwner {
+	if access.IsOwner(user.Role) {
 		return "backups.banner_owner", st
 	}
 	return "backups.banner_staff", st

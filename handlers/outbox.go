@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/delivery"
 	"foyer/store"
 )
@@ -72,7 +73,7 @@ func (h *Handler) outboxList(c echo.Context) error {
 // and only while the outbox is the message's sole way out (its channel has
 // no delivery configured) and the message can still be used.
 func (h *Handler) canReveal(me *store.Staff, m store.Message) bool {
-	return me != nil && me.Role == store.RoleOwner && (h.outbox == nil || !h.outbox.Configured(m.Channel)) &&
+	return me != nil && access.IsOwner(me.Role) && (h.outbox == nil || !h.outbox.Configured(m.Channel)) &&
 		m.State == store.StateLogged && m.HasSecret() && !m.Expired(h.now()) && h.mail.StillValidSealed(m)
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 
+	"foyer/access"
 	"foyer/mail"
 	"foyer/store"
 )
@@ -85,7 +86,7 @@ func staffFor(all []store.Staff, practitioner uint64) []store.Staff {
 	}
 	var to []store.Staff
 	for _, st := range all {
-		if st.Active && !st.Invited && (st.Role == store.RoleOwner || st.Role == store.RoleAdmin) {
+		if st.Active && !st.Invited && access.IsAdmin(st.Role) {
 			to = append(to, st)
 		}
 	}
