@@ -79,11 +79,19 @@ func newAccessPractice(t *testing.T) *accessPractice {
 	return p
 }
 
-// Every loader of a client's data, for every kind of viewer: the table is
-// who may see what; everyone else gets 404, as if it did not exist.
+// Every loader of a client's data, for every kind of viewer, on one practice
+// (the refused posts change nothing, so the parts cannot disturb each other).
 func TestWhoMaySeeAClient(t *testing.T) {
 	t.Parallel()
 	p := newAccessPractice(t)
+	t.Run("staff", func(t *testing.T) { staffReachWhatTheyMay(t, p) })
+	t.Run("portal", func(t *testing.T) { portalClientReachesOnlyTheirOwn(t, p) })
+	t.Run("journal", func(t *testing.T) { loadersTellThePolicyWhoWhatWhich(t, p) })
+}
+
+// staffReachWhatTheyMay: the table is who may see what; everyone else gets
+// 404, as if it did not exist.
+func staffReachWhatTheyMay(t *testing.T, p *accessPractice) {
 	x, apX, apSam := p.x.ID, p.apX.ID, p.apXBySam.ID
 	staff := []string{"owner", "admin", "pat", "sam"}
 	cases := []struct {
@@ -157,10 +165,9 @@ func TestWhoMaySeeAClient(t *testing.T) {
 	mustNotContain(t, home, "Yew")
 }
 
-// A portal client reaches their own record's data and nothing else.
-func TestPortalClientReachesOnlyTheirOwn(t *testing.T) {
-	t.Parallel()
-	p := newAccessPractice(t)
+// portalClientReachesOnlyTheirOwn: a portal client reaches their own
+// record's data and nothing else.
+func portalClientReachesOnlyTheirOwn(t *testing.T, p *accessPractice) {
 	cx, cy := p.browsers["client X"], p.browsers["client Y"]
 	cases := []struct {
 		who, path string
@@ -199,12 +206,11 @@ type journalRec struct{ got []access.Access }
 
 func (j *journalRec) Record(a access.Access) { j.got = append(j.got, a) }
 
-// Every loader tells the policy who, which client and what: the journal can
-// record it without a change to any handler.
-func TestLoadersTellThePolicyWhoWhatWhich(t *testing.T) {
-	t.Parallel()
+// loadersTellThePolicyWhoWhatWhich: every loader tells the policy who,
+// which client and what: the journal can record it without a change to any
+// handler.
+func loadersTellThePolicyWhoWhatWhich(t *testing.T, p *accessPractice) {
 	var j journalRec
-	p := newAccessPractice(t)
 	p.a.h.access = access.New(p.a.st, &j, p.a.now)
 	x := p.x.ID
 	type entry struct {
