@@ -80,6 +80,7 @@ func download(t *testing.T, b *browser, path string) []byte {
 // jobs issue it; a stock openssl verifies its .p7s against the practice's
 // certificate, and refuses it once one byte of the PDF changed.
 func TestCertificateTrailAndOpenssl(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		lang  string
 		steps []string
@@ -180,6 +181,7 @@ var idRe = regexp.MustCompile(`[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[
 // its .p7s), known and unknown for an ID, in the visitor's language, with
 // that certificate's facts only; it takes a CSRF token and is rate-limited.
 func TestVerifyPage(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner, id, sig := scriptedSignature(t, a, "en")
 	pdf := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sig)))
@@ -255,6 +257,7 @@ func TestVerifyPage(t *testing.T) {
 // authority on loopback); while it is down the certificate is issued
 // without, and the jobs stamp it once it answers.
 func TestCertificateTimestamp(t *testing.T) {
+	t.Parallel()
 	tsa := tsatest.Start(t)
 	a := newTestAppTSA(t, Config{}, tsa.URL)
 	tsa.Down.Store(true)

@@ -139,7 +139,7 @@ var limitOpened = policy{every: 10 * time.Minute, burst: 1}
 // trail of a signature made through it, after the answer: the landing stays
 // as quick as before, and a GET still counts as no view.
 func (h *Handler) recordOpened(c echo.Context, v *linkVisit) {
-	if !h.limits.allow("share-opened:"+strconv.FormatUint(v.Share.ID, 10)+":"+c.RealIP(), limitOpened) {
+	if !h.limits.allow("share-opened:"+strconv.FormatUint(v.Share.ID, 10)+":"+limitAddr(c), limitOpened) {
 		return
 	}
 	visit, ua := v.Visit, c.Request().UserAgent()

@@ -67,7 +67,7 @@ func (h *Handler) certCheck(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !h.limits.allow("verify-ip:"+c.RealIP(), limitVerify) {
+	if !h.limits.allow("verify-ip:"+limitAddr(c), limitVerify) {
 		f.fail("_form", "signin.too_many")
 		return h.certCheckPage(c, http.StatusTooManyRequests, f, nil)
 	}
