@@ -33,7 +33,7 @@ func openBolt(b *testing.B, path string, noSync bool) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &Store{db: &countedDB{DB: db}}
+	s := &Store{db: newGatedDB(db, path)}
 	if err := s.open("", filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The secret key
@@ -334,7 +333,7 @@ func (s *Store) unlock(given, keyFile string) (write *Secrets, err error) {
 
 // writeSecrets stores the wrapped keys and, when they replace an older form,
 // seals what that form left in the clear and marks the file for compaction
-// (see compact), in the same transaction.
+// (see Compact), in the same transaction.
 func (s *Store) writeSecrets(tx *bolt.Tx, sec *Secrets, replaces bool) error {
 	raw, err := json.Marshal(sec)
 	if err != nil {
@@ -358,51 +357,6 @@ func (s *Store) writeSecrets(tx *bolt.Tx, sec *Secrets, replaces bool) error {
 
 // compactSuffix names the new file compact writes beside the data file.
 const compactSuffix = ".compact"
-
-// compact rewrites the data file into a new one that holds only live pages,
-// then puts it in place: the pages an older form of the secrets record left
-// behind (keys in the clear) are gone with the old file. The store is closed
-// during the copy and opened again on the new file.
-func (s *Store) compact() error {
-	path := s.db.Path()
-	tmp := path + compactSuffix
-	_ = os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoSync: true})
-	if err != nil {
-		return fmt.Errorf("store: unable to compact: %w", err)
-	}
-	err = bolt.Compact(dst, s.db.DB, 64<<20)
-	if err == nil {
-		err = dst.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyCompactDue) })
-	}
-	if err == nil {
-		err = dst.Sync()
-	}
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("store: unable to compact: %w", err)
-	}
-	// The lock was on the old file; the new one is opened (and locked) at once.
-	_ = s.db.Close()
-	db, err := bolt.Open(path, 0o600, boltOptions())
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return ErrLocked
-	}
-	if err != nil {
-		return fmt.Errorf("store: unable to open %s: %w", path, err)
-	}
-	s.db, s.compactDue = &countedDB{DB: db}, false
-	return nil
-}
 
 // CheckFile checks a data file no Foyer has open, such as a backup about to
 // be restored: bbolt's check of every page, a schema this Foyer can open,

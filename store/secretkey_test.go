@@ -329,7 +329,7 @@ func TestLegacyDerivedKeyStillOpens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &Store{db: &countedDB{DB: db}, hmacKey: sec.HMACKey, sealKey: deriveSealKey(storeKey, keyA)}
+	old := &Store{db: newGatedDB(db, path), hmacKey: sec.HMACKey, sealKey: deriveSealKey(storeKey, keyA)}
 	needles, shareID, blobID, staffID := fill(t, old)
 	db.Close()
 

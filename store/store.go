@@ -106,7 +106,9 @@ const FileName = "foyer.db"
 
 // Store is Foyer's storage: one bbolt file.
 type Store struct {
-	db *countedDB
+	// db is the bbolt file behind the gate the online compaction closes (gate.go).
+	db        *gatedDB
+	compactMu sync.Mutex
 	// hmacKey hashes tokens, sealKey seals secrets; both are unwrapped at
 	// Open with secretKey, read from keyFile or given (see secretkey.go).
 	hmacKey, sealKey []byte
@@ -172,7 +174,7 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
 	// A read transaction begun inside bolt.Open is its walk of the file.
-	s := &Store{db: &countedDB{DB: db}, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+	s := &Store{db: newGatedDB(db, path), walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
 	if err := s.open(o.secretKey, filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
 		_ = s.db.Close()
 		return nil, err
@@ -206,7 +208,8 @@ func (s *Store) open(secretKey, keyFile string) error {
 		}
 	}
 	if s.compactDue {
-		return s.compact()
+		_, err := s.Compact()
+		return err
 	}
 	return nil
 }
@@ -245,6 +248,9 @@ func (s *Store) WalkedAtOpen() bool { return s.walkedAtOpen }
 // Close writes the freelist (so the next open need not rebuild it by walking
 // the file, see boltOptions) and closes the bbolt file.
 func (s *Store) Close() error {
+	// Not while a compaction is switching files.
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
 	// The last commit writes the freelist. The flag is only read by commits,
 	// which hold the writer lock this transaction holds, so flipping it here
 	// races with nothing; no commit follows it.

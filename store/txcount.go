@@ -1,38 +1,8 @@
 package store
 
-import (
-	"sync/atomic"
-
-	bolt "go.etcd.io/bbolt"
-)
-
-// countedDB is the bbolt file with a count of the transactions run through
-// it, so a test can hold a request to the transactions it may open (a code
-// entry: one write) without a profiler. The counters cost an atomic add per
-// transaction.
-type countedDB struct {
-	*bolt.DB
-	views, updates, batches atomic.Int64
-}
-
-// View runs a read transaction, counted.
-func (d *countedDB) View(fn func(*bolt.Tx) error) error {
-	d.views.Add(1)
-	return d.DB.View(fn)
-}
-
-// Update runs a write transaction, counted.
-func (d *countedDB) Update(fn func(*bolt.Tx) error) error {
-	d.updates.Add(1)
-	return d.DB.Update(fn)
-}
-
-// Batch runs fn in a write transaction shared with other callers, counted
-// per call (bbolt may run several calls in one transaction).
-func (d *countedDB) Batch(fn func(*bolt.Tx) error) error {
-	d.batches.Add(1)
-	return d.DB.Batch(fn)
-}
+// The gate (gate.go) counts the transactions it lets through, so a test can
+// hold a request to the transactions it may open (a code entry: one write)
+// without a profiler. The counters cost an atomic add per transaction.
 
 // TxCounts is how many transactions the store ran since it was opened.
 type TxCounts struct {
