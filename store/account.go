@@ -20,6 +20,11 @@ type SignUp struct {
 	LastName  string `json:"last_name"`
 	Phone     string `json:"phone,omitempty"` // E.164
 	BirthDate string `json:"birth_date,omitempty"`
+	// NoticeVersion is the version of the information notice the sign-up
+	// page linked to, and NoticeShown when it was shown (0 and zero for an
+	// account staff made).
+	NoticeVersion int       `json:"notice_version,omitempty"`
+	NoticeShown   time.Time `json:"notice_shown,omitzero"`
 }
 
 // Account is a client portal account. Not yet linked to a client record (ClientID 0), it is a prospect.

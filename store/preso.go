@@ -455,88 +455,90 @@ func signedSnapshots(tx *bolt.Tx, presoID uint64) (map[uint64]bool, error) {
 // the preso's shares first. The scan of the other presos and snapshots runs
 // in the same transaction, so an image cannot be taken up meanwhile.
 func (s *Store) DeletePreso(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		var p Preso
-		if err := getJSON(tx, bucketPresos, itob(id), &p); err != nil {
+	return s.db.Update(func(tx *bolt.Tx) error { return deletePreso(tx, id) })
+}
+
+func deletePreso(tx *bolt.Tx, id uint64) error {
+	var p Preso
+	if err := getJSON(tx, bucketPresos, itob(id), &p); err != nil {
+		return err
+	}
+	if err := deletePresoIndexes(tx, p); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketPresos).Delete(itob(id)); err != nil {
+		return err
+	}
+	if act := tx.Bucket(bucketPresoActivity); act.Bucket(itob(id)) != nil {
+		if err := act.DeleteBucket(itob(id)); err != nil {
 			return err
 		}
-		if err := deletePresoIndexes(tx, p); err != nil {
+	}
+	images := map[string]bool{}
+	for _, sl := range p.Slides {
+		if sl.Image != "" {
+			images[sl.Image] = true
+		}
+	}
+	signed, err := signedSnapshots(tx, id)
+	if err != nil {
+		return err
+	}
+	inUse := map[string]bool{}
+	snaps := tx.Bucket(bucketPresoSnapshots)
+	var gone [][]byte
+	err = snaps.ForEach(func(k, v []byte) error {
+		var snap Snapshot
+		if err := json.Unmarshal(v, &snap); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketPresos).Delete(itob(id)); err != nil {
-			return err
+		if snap.PresoID == id && signed[snap.ID] {
+			snap.PresoID = 0 // kept, with its images: see signedSnapshots
 		}
-		if act := tx.Bucket(bucketPresoActivity); act.Bucket(itob(id)) != nil {
-			if err := act.DeleteBucket(itob(id)); err != nil {
-				return err
-			}
-		}
-		images := map[string]bool{}
-		for _, sl := range p.Slides {
-			if sl.Image != "" {
-				images[sl.Image] = true
-			}
-		}
-		signed, err := signedSnapshots(tx, id)
-		if err != nil {
-			return err
-		}
-		inUse := map[string]bool{}
-		snaps := tx.Bucket(bucketPresoSnapshots)
-		var gone [][]byte
-		err = snaps.ForEach(func(k, v []byte) error {
-			var snap Snapshot
-			if err := json.Unmarshal(v, &snap); err != nil {
-				return err
-			}
-			if snap.PresoID == id && signed[snap.ID] {
-				snap.PresoID = 0 // kept, with its images: see signedSnapshots
-			}
-			for _, sl := range snap.Slides {
-				if sl.Image == "" {
-					continue
-				}
-				if snap.PresoID == id {
-					images[sl.Image] = true
-				} else {
-					inUse[sl.Image] = true
-				}
-			}
-			if snap.PresoID == id {
-				gone = append(gone, bytes.Clone(k))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if err := snaps.Delete(k); err != nil {
-				return err
-			}
-		}
-		err = tx.Bucket(bucketPresos).ForEach(func(_, v []byte) error {
-			var other Preso
-			if err := json.Unmarshal(v, &other); err != nil {
-				return err
-			}
-			for _, sl := range other.Slides {
-				inUse[sl.Image] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for digest := range images {
-			key, err := hex.DecodeString(digest)
-			if err != nil || inUse[digest] {
+		for _, sl := range snap.Slides {
+			if sl.Image == "" {
 				continue
 			}
-			if err := tx.Bucket(bucketPresoImages).Delete(key); err != nil {
-				return err
+			if snap.PresoID == id {
+				images[sl.Image] = true
+			} else {
+				inUse[sl.Image] = true
 			}
+		}
+		if snap.PresoID == id {
+			gone = append(gone, bytes.Clone(k))
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, k := range gone {
+		if err := snaps.Delete(k); err != nil {
+			return err
+		}
+	}
+	err = tx.Bucket(bucketPresos).ForEach(func(_, v []byte) error {
+		var other Preso
+		if err := json.Unmarshal(v, &other); err != nil {
+			return err
+		}
+		for _, sl := range other.Slides {
+			inUse[sl.Image] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for digest := range images {
+		key, err := hex.DecodeString(digest)
+		if err != nil || inUse[digest] {
+			continue
+		}
+		if err := tx.Bucket(bucketPresoImages).Delete(key); err != nil {
+			return err
+		}
+	}
+	return nil
 }

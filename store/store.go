@@ -30,7 +30,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 12
+const CurrentSchema = 13
 
 var (
 	bucketMeta            = []byte("meta")
@@ -374,6 +374,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate9to10,
 	migrate10to11,
 	migrate11to12,
+	migrate12to13,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
