@@ -4,6 +4,7 @@
 //	foyer backup FILE       copy the data file to FILE while the server is stopped
 //	foyer demo              fill a fresh data directory with a sample practice
 //	foyer reset-password EMAIL   print a one-time link to choose a new staff password
+//	foyer journal verify    check the access journal's chain while the server is stopped
 package main
 
 import (
@@ -29,15 +30,18 @@ import (
 	"time"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 
+	"foyer/access"
 	"foyer/backup"
 	"foyer/certificate"
 	"foyer/certs"
 	"foyer/delivery"
 	"foyer/handlers"
 	"foyer/jobs"
+	"foyer/journal"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/preso"
+	"foyer/privacy"
 	"foyer/share"
 	"foyer/store"
 	"foyer/video"
@@ -330,7 +334,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
-		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer backups [flags]   list the off-site backups at -backup-url\n  foyer restore -from URL [-at TIME] -data DIR -key-file FILE [-force]   bring back an off-site backup\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n\nFlags (each also read from the environment variable shown):\n")
+		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer backups [flags]   list the off-site backups at -backup-url\n  foyer restore -from URL [-at TIME] -data DIR -key-file FILE [-force]   bring back an off-site backup\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n  foyer journal verify [flags]   check the access journal's chain (server stopped, or on a backup's directory)\n\nFlags (each also read from the environment variable shown):\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -341,6 +345,11 @@ func main() {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	// "foyer journal verify -data DIR": the subcommand comes before the flags.
+	sub := ""
+	if cmd == "journal" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
 	}
 	var cfg config
 	fs := flags(cmd, &cfg)
@@ -372,6 +381,12 @@ func main() {
 			os.Exit(2)
 		}
 		err = resetPassword(cfg, fs.Arg(0), os.Stdout)
+	case "journal":
+		if sub != "verify" || fs.NArg() != 0 {
+			fs.Usage()
+			os.Exit(2)
+		}
+		err = verifyJournal(cfg, os.Stdout)
 	default:
 		fmt.Fprintf(os.Stderr, "foyer: unknown command %q\n\n", cmd)
 		fs.Usage()
@@ -588,7 +603,8 @@ func serve(cfg config) error {
 		return err
 	}
 	jc := jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
-		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing}
+		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing,
+		Privacy: sv.Privacy}
 	if backups != nil {
 		// The schedule says when a copy is due; backups.Run takes it, so a
 		// long upload holds up no other job.
@@ -634,9 +650,16 @@ func serve(cfg config) error {
 	if has, err := st.HasStaff(); err == nil && !has {
 		log.Info("no practice yet: open " + strings.TrimRight(base.String(), "/") + "/setup in a browser to create it")
 	}
+	background = append(background, func(ctx context.Context) {
+		sv.Journal.Run(ctx, func(err error) { log.Error("unable to write the access journal", "err", err) })
+	})
 	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, background...)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
+	// What the last requests recorded is written before the store closes.
+	if jerr := sv.Journal.Flush(); jerr != nil {
+		log.Error("unable to write the access journal", "err", jerr)
+	}
 	log.Info("stopped")
 	return err
 }
@@ -660,7 +683,11 @@ func services(st *store.Store, base *url.URL, tsa string, log *slog.Logger) (han
 		return handlers.Services{}, err
 	}
 	certs := certificate.New(certificate.Config{Store: st, Presos: presos, Catalog: cat, BaseURL: base, TSA: tsa, Log: log, Now: time.Now})
-	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat}, nil
+	// Who may see a client is decided by the access policy, which tells the
+	// journal of every use it allows.
+	jr := journal.New(st, time.Now)
+	return handlers.Services{Store: st, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat,
+		Access: access.New(st, jr.AccessLog(), time.Now), Journal: jr, Privacy: privacy.New(st, jr, time.Now)}, nil
 }
 
 // newShareEngine is the share engine with each kind of share: who may open
@@ -853,4 +880,56 @@ func resetPassword(cfg config, email string, out io.Writer) error {
 	fmt.Fprintf(out, "Open this link within the hour (until %s) to choose a new password for %s; it works once:\n\n  %s\n",
 		exp.Local().Format("15:04"), email, link)
 	return nil
+}
+
+// verifyJournal checks the access journal's chain of the data directory (the
+// server stopped, or a backup copied into a directory of its own) and says
+// where it breaks, if it does.
+func verifyJournal(cfg config, out io.Writer) error {
+	if _, err := os.Stat(filepath.Join(cfg.data, store.FileName)); err != nil {
+		return fmt.Errorf("no Foyer data in %s: pass the data directory with -data", cfg.data)
+	}
+	st, err := openStore(cfg)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("a Foyer server is running on %s: stop it first, or check the chain from the Journal page (Check the chain), or copy a backup into a directory of its own and check that", cfg.data)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r, err := journal.Verify(st)
+	var broken *journal.BrokenError
+	if errors.As(err, &broken) {
+		return fmt.Errorf("the access journal is broken at entry %d: %s", broken.Seq, problemText(broken.Problem))
+	}
+	if err != nil {
+		return err
+	}
+	if r.Entries == 0 {
+		fmt.Fprintf(out, "The access journal is intact: it holds no entry (%d older ones were purged).\n", r.Purged)
+		return nil
+	}
+	fmt.Fprintf(out, "The access journal is intact: %d entries, from %d to %d", r.Entries, r.First, r.Last)
+	if r.Purged > 0 {
+		fmt.Fprintf(out, "; %d older ones were purged by the retention rule, and the anchor that stands for them is intact", r.Purged)
+	}
+	fmt.Fprintln(out, ".")
+	return nil
+}
+
+// problemText says what a broken chain's problem means.
+func problemText(p journal.Problem) string {
+	switch p {
+	case journal.Altered:
+		return "its content was changed after it was written"
+	case journal.Missing:
+		return "an entry is missing before it, or it was moved"
+	case journal.Unlinked:
+		return "it does not follow from the entry before it"
+	case journal.AnchorAltered:
+		return "the record of purged entries was changed"
+	case journal.Truncated:
+		return "entries after it were removed"
+	}
+	return string(p)
 }

@@ -15,12 +15,15 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp/totp"
 
+	"foyer/access"
 	"foyer/certificate"
 	"foyer/delivery"
 	"foyer/jobs"
+	"foyer/journal"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/preso"
+	"foyer/privacy"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -29,14 +32,17 @@ import (
 // testApp is the whole echo app on a fresh bbolt file, with a clock the test
 // moves, wired as main wires it: the jobs beside it are run by the test.
 type testApp struct {
-	t     testing.TB
-	h     *Handler
-	e     *echo.Echo
-	st    *store.Store
-	jobs  *jobs.Jobs
-	dir   string
-	mu    sync.Mutex
-	clock time.Time
+	t    testing.TB
+	h    *Handler
+	e    *echo.Echo
+	st   *store.Store
+	jobs *jobs.Jobs
+	// journal and privacy are the access journal and the personal-data service the handlers use.
+	journal *journal.Journal
+	privacy *privacy.Service
+	dir     string
+	mu      sync.Mutex
+	clock   time.Time
 }
 
 func newTestApp(t testing.TB) *testApp {
@@ -85,13 +91,16 @@ func newTestAppTSA(t testing.TB, cfg Config, tsa string) *testApp {
 	worker := delivery.NewWorker(st, nil, nil, mailer, log)
 	worker.Now = a.now
 	certs := certificate.New(certificate.Config{Store: st, Presos: presos, Catalog: cat, BaseURL: base, TSA: tsa, Log: log, Now: a.now})
-	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat}, cfg, log, a.now)
+	jr := journal.New(st, a.now)
+	priv := privacy.New(st, jr, a.now)
+	h, err := New(Services{Store: st, Outbox: worker, Mail: mailer, Shares: shares, Presos: presos, Certificates: certs, Catalog: cat,
+		Access: access.New(st, jr.AccessLog(), a.now), Journal: jr, Privacy: priv}, cfg, log, a.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.h, a.e = h, h.Echo()
+	a.h, a.e, a.journal, a.privacy = h, h.Echo(), jr, priv
 	a.jobs = jobs.New(jobs.Config{Store: st, Shares: shares, Mail: mailer, Outbox: worker, Log: log, Now: a.now,
-		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing, IssueCertificates: certs.IssueDue})
+		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing, IssueCertificates: certs.IssueDue, Privacy: priv})
 	return a
 }
 

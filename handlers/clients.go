@@ -11,6 +11,7 @@ import (
 
 	"foyer/access"
 	"foyer/auth"
+	"foyer/journal"
 	"foyer/mail"
 	"foyer/store"
 	"foyer/video"
@@ -202,6 +203,7 @@ func (h *Handler) createClient(c echo.Context) error {
 	if err := h.store.CreateClient(&cl); err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{ClientID: cl.ID, Action: journal.RecordChange})
 	h.setFlash(c, "flash.client_created")
 	return h.redirect(c, urlFor(routeClient, cl.ID))
 }

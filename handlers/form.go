@@ -266,3 +266,18 @@ func (f *form) minutes(name string, max, def int) int {
 	}
 	return n
 }
+
+// number reads a whole number from lo to hi; out of range or not a number,
+// the field gets msg (which names the range).
+func (f *form) number(name string, lo, hi int, msg string) int {
+	v := f.text(name, 6, true)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		f.failWith(name, msg, "Min", lo, "Max", hi)
+		return 0
+	}
+	return n
+}

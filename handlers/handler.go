@@ -19,9 +19,11 @@ import (
 	"foyer/backup"
 	"foyer/certificate"
 	"foyer/delivery"
+	"foyer/journal"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/preso"
+	"foyer/privacy"
 	"foyer/share"
 	"foyer/static"
 	"foyer/store"
@@ -66,6 +68,10 @@ type Services struct {
 	// Access decides who may see a client's data, and tells its journal;
 	// nil is a policy that tells no one.
 	Access *access.Policy
+	// Journal is the access journal; Privacy erases, exports and applies
+	// the retention rule, journaling into it.
+	Journal *journal.Journal
+	Privacy *privacy.Service
 }
 
 // Secure reports whether Foyer is served over https (Secure cookies, HSTS).
@@ -88,8 +94,11 @@ type Handler struct {
 	certs *certificate.Service
 	// access decides who may see a client's data: every loader of a client's data asks it.
 	access *access.Policy
-	cfg    Config
-	log    *slog.Logger
+	// journal records who read or changed what (see journal.go).
+	journal *journal.Journal
+	privacy *privacy.Service
+	cfg     Config
+	log     *slog.Logger
 	// now is the clock; tests move it instead of sleeping.
 	now func() time.Time
 
@@ -126,7 +135,7 @@ type Handler struct {
 // template: one that does not parse stops the start (the messages and the
 // emails are parsed at start too, by locales.Load and views.NewMail).
 func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Handler, error) {
-	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Certificates == nil || sv.Catalog == nil {
+	if sv.Store == nil || sv.Mail == nil || sv.Shares == nil || sv.Presos == nil || sv.Certificates == nil || sv.Catalog == nil || sv.Journal == nil || sv.Privacy == nil {
 		return nil, errors.New("handlers: a service is missing")
 	}
 	s := sv.Store
@@ -147,7 +156,7 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
-	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, presos: sv.Presos, certs: sv.Certificates, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
+	h := &Handler{store: s, views: eng, catalog: sv.Catalog, assets: assets, outbox: sv.Outbox, mail: sv.Mail, shares: sv.Shares, presos: sv.Presos, certs: sv.Certificates, journal: sv.Journal, privacy: sv.Privacy, cfg: cfg, log: log, now: now, limits: newLimits(now), stallTimeout: defaultStallTimeout, rooms: video.NewHub(now, cfg.TURN)}
 	h.spawn = func(fn func()) { go fn() }
 	h.sleep = func(ctx context.Context, d time.Duration) {
 		if d <= 0 {

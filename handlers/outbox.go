@@ -10,6 +10,7 @@ import (
 
 	"foyer/access"
 	"foyer/delivery"
+	"foyer/journal"
 	"foyer/store"
 )
 
@@ -101,6 +102,7 @@ func (h *Handler) revealMessage(c echo.Context) error {
 		return err
 	}
 	h.log.Info("outbox: the owner revealed a message's link or code", "id", id, "staff", me.ID, "channel", m.Channel)
+	h.record(c, journal.Entry{Action: journal.OutboxReveal, ItemID: id})
 	out, err := h.mail.Render(m, m.Secret)
 	if err != nil {
 		return err

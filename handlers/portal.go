@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/journal"
 	"foyer/mail"
 	"foyer/store"
 	"foyer/views"
@@ -74,6 +75,10 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 			}
 			return true
 		}, err
+	}, func() {
+		if a.ID != 0 {
+			h.journal.Record(journal.Entry{AccountID: a.ID, ClientID: a.ClientID, Action: journal.SignInFailed, Detail: "portal", Addr: c.RealIP()})
+		}
 	})
 	if !signedIn {
 		return err
@@ -81,6 +86,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	if err := h.startSession(c, sessAccountID, a.ID); err != nil {
 		return err
 	}
+	h.journal.Record(journal.Entry{AccountID: a.ID, ClientID: a.ClientID, Action: journal.PortalSignIn, Addr: c.RealIP()})
 	return h.redirect(c, "/portal/account")
 }
 
@@ -176,9 +182,15 @@ func (h *Handler) signup(c echo.Context) error {
 	if !h.limits.allow("signup-ip:"+limitAddr(c), limitSignup) {
 		return h.tooMany(c, "portal_signup", pg, f, "_form")
 	}
+	// The page linked to the information notice: which version, and when, is kept with the sign-up.
+	ps, err := h.store.PrivacySettings()
+	if err != nil {
+		return err
+	}
 	// Hashed before the transaction: argon2 takes tens of milliseconds.
 	a := &store.Account{Email: email, PasswordHash: auth.HashPassword(password), Lang: lang,
-		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob}, CreatedAt: h.now().UTC()}
+		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob,
+			NoticeVersion: max(ps.NoticeVersion, 1), NoticeShown: h.now().UTC()}, CreatedAt: h.now().UTC()}
 	token := auth.NewToken()
 	exp := h.now().Add(verifyTTL).UTC()
 	m := h.portalMessage(email, lang, mail.PortalVerify, token, exp)

@@ -12,6 +12,7 @@ import (
 
 	"foyer/access"
 	"foyer/certificate"
+	"foyer/journal"
 	"foyer/markdown"
 	"foyer/preso"
 	"foyer/store"
@@ -63,7 +64,13 @@ func presoError(err error) error {
 // it (preso.MayEdit): a practitioner cannot learn that another's preso exists.
 func (h *Handler) loadPreso(c echo.Context) (store.Preso, error) {
 	p, err := h.presos.Get(editor(c), presoID(c))
-	return p, presoError(err)
+	if err != nil {
+		return p, presoError(err)
+	}
+	for _, cid := range p.ContactIDs {
+		h.recordAccess(c, cid, journal.PresoRead, journal.PresoChange, p.ID)
+	}
+	return p, nil
 }
 
 // visibleClient loads a client v may see (access.Policy.Client), else 404.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,23 @@ import (
 
 // sendReceipt renders a paid appointment's receipt in the client's language.
 func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Client) error {
+	rec, err := h.receiptDoc(ap, cl)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := h.writePDF(c.Request().Context(), &buf, rec); err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"`, h.catalog.Get(cl.Lang).T("receipt.file_name"), ap.ReceiptNo))
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+// receiptDoc is a paid appointment's receipt in the client's language.
+func (h *Handler) receiptDoc(ap store.Appointment, cl store.Client) (receipt.Receipt, error) {
 	p, _ := h.currentPractice()
 	l := h.catalog.Get(cl.Lang)
 	zone := h.zone()
@@ -47,7 +65,7 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 	if p.LogoType != "" {
 		var err error
 		if logo, _, err = h.store.Logo(); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+			return receipt.Receipt{}, err
 		}
 	}
 	r, g, b := parseHex(p.BrandColor)
@@ -71,15 +89,7 @@ func (h *Handler) sendReceipt(c echo.Context, ap store.Appointment, cl store.Cli
 		Footer:    l.T("receipt.footer", "Practice", p.Name),
 		CreatedAt: ap.PaidAt,
 	}
-	var buf bytes.Buffer
-	if err := h.writePDF(c, &buf, rec); err != nil {
-		return err
-	}
-	hd := c.Response().Header()
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%d.pdf"`, l.T("receipt.file_name"), ap.ReceiptNo))
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+	return rec, nil
 }
 
 // staffReceipt serves a receipt to staff who may see the session.
@@ -104,10 +114,10 @@ func (h *Handler) receipt(c echo.Context, v access.Viewer) error {
 // writePDF draws a receipt-layout PDF once a turn is free: PDF work is
 // capped at one per CPU, so a burst of downloads cannot exhaust memory. A
 // request whose client leaves while waiting gives up its place.
-func (h *Handler) writePDF(c echo.Context, w io.Writer, doc receipt.Receipt) error {
+func (h *Handler) writePDF(ctx context.Context, w io.Writer, doc receipt.Receipt) error {
 	select {
 	case h.pdfSlots <- struct{}{}:
-	case <-c.Request().Context().Done():
+	case <-ctx.Done():
 		return httpError(http.StatusServiceUnavailable, "error.server")
 	}
 	defer func() { <-h.pdfSlots }()

@@ -101,6 +101,8 @@ var routes = []route{
 	{http.MethodGet, "/portal/video/:id/ws", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
 	{http.MethodGet, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMeForm }},
 	{http.MethodPost, "/portal/shares/:id/not-me", portalClient, func(h *Handler) echo.HandlerFunc { return h.notMe }},
+	{http.MethodGet, "/portal/mydata", portalClient, func(h *Handler) echo.HandlerFunc { return h.myData }},
+	{http.MethodGet, "/privacy", public, func(h *Handler) echo.HandlerFunc { return h.privacyNotice }},
 
 	// Every route of a share link goes through the share engine's admission
 	// (onLink), then the page of the share's kind: documents, preso, or both
@@ -149,6 +151,10 @@ var routes = []route{
 	{http.MethodGet, "/clients/:id/shares/new", anyStaff, func(h *Handler) echo.HandlerFunc { return h.newShareForm }},
 	{http.MethodPost, shareUploadRoute, anyStaff, func(h *Handler) echo.HandlerFunc { return h.createShare }},
 	{http.MethodPost, "/clients/:id/shares/preview", anyStaff, func(h *Handler) echo.HandlerFunc { return h.previewShare }},
+	{http.MethodGet, "/clients/:id/export", anyStaff, func(h *Handler) echo.HandlerFunc { return h.exportClient }},
+	{http.MethodGet, "/clients/:id/journal", adminOnly, func(h *Handler) echo.HandlerFunc { return h.clientJournal }},
+	{http.MethodGet, "/clients/:id/erase", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.eraseForm }},
+	{http.MethodPost, "/clients/:id/erase", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.eraseClient }},
 	{http.MethodGet, "/shares/:id/link", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareLink }},
 	{http.MethodGet, "/shares/:id/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expireShareForm }},
 	{http.MethodPost, "/shares/:id/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expireShare }},
@@ -215,6 +221,9 @@ var routes = []route{
 	{http.MethodPost, "/staff/:id/cancel", adminOnly, func(h *Handler) echo.HandlerFunc { return h.cancelInvitation }},
 	{http.MethodPost, "/banner/dismiss", anyStaff, func(h *Handler) echo.HandlerFunc { return h.dismissBanner }},
 	{http.MethodGet, "/outbox", adminOnly, func(h *Handler) echo.HandlerFunc { return h.outboxList }},
+	{http.MethodGet, "/journal", adminOnly, func(h *Handler) echo.HandlerFunc { return h.showJournal }},
+	{http.MethodGet, "/journal.csv", adminOnly, func(h *Handler) echo.HandlerFunc { return h.journalCSV }},
+	{http.MethodPost, "/journal/verify", adminOnly, func(h *Handler) echo.HandlerFunc { return h.verifyJournal }},
 
 	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},
 	{http.MethodPost, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveSettings }},
@@ -229,6 +238,10 @@ var routes = []route{
 	{http.MethodPost, "/settings/backups/now", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backupNow }},
 	{http.MethodGet, "/settings/key", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.show("secret_key", h.secretKeyPage) }},
 	{http.MethodPost, "/settings/key", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.showSecretKey }},
+	{http.MethodGet, "/settings/privacy", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.privacySettings }},
+	{http.MethodPost, "/settings/privacy", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.savePrivacySettings }},
+	{http.MethodPost, "/settings/privacy/erase", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.eraseDue }},
+	{http.MethodGet, "/settings/privacy/register", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.processingRegister }},
 }
 
 // Echo builds the HTTP server: middleware, then the route table.

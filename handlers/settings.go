@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
+	"foyer/journal"
 	"foyer/store"
 	"foyer/views"
 )
@@ -158,6 +159,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	if err := h.store.SavePractice(p); err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{Action: journal.SettingsChange, Detail: "practice"})
 	if err := h.reloadPractice(); err != nil {
 		return err
 	}
@@ -186,6 +188,7 @@ func (h *Handler) uploadLogo(c echo.Context) error {
 	if err := h.store.SaveLogo(data, typ, h.now().UnixNano()); err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{Action: journal.SettingsChange, Detail: "logo"})
 	if err := h.reloadPractice(); err != nil {
 		return err
 	}
@@ -315,6 +318,7 @@ func (h *Handler) backup(c echo.Context) error {
 	}
 	defer f.Close()
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
+	h.record(c, journal.Entry{Action: journal.BackupDownload})
 	return h.serveDownload(c, "foyer-backup-"+h.now().Format("2006-01-02")+".db", "application/octet-stream", h.now(), f)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/journal"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -110,6 +111,7 @@ func (h *Handler) saveShareSettings(c echo.Context) error {
 	if err := h.store.SavePractice(p); err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{Action: journal.SettingsChange, Detail: "shares"})
 	if err := h.reloadPractice(); err != nil {
 		return err
 	}

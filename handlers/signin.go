@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/auth"
+	"foyer/journal"
 	"foyer/store"
 	"foyer/views"
 )
@@ -46,6 +47,10 @@ func (h *Handler) signIn(c echo.Context) error {
 		var err error
 		st, err = h.store.StaffByEmail(email)
 		return st.PasswordHash, func() bool { return st.Active }, err
+	}, func() {
+		// The account tried, if there is one; never the email typed, which
+		// may be anyone's.
+		h.journal.Record(journal.Entry{StaffID: st.ID, Action: journal.SignInFailed, Addr: c.RealIP()})
 	})
 	if !signedIn {
 		return err
@@ -62,6 +67,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	if err := h.startSession(c, sessUserID, st.ID); err != nil {
 		return err
 	}
+	h.journal.Record(journal.Entry{StaffID: st.ID, Action: journal.SignIn, Addr: c.RealIP()})
 	return h.redirect(c, "/")
 }
 
@@ -69,9 +75,10 @@ func (h *Handler) signIn(c echo.Context) error {
 // form, the limits of scope, a hash verified for every email whatever the
 // account's state (the time taken tells nothing), and one answer, failMsg,
 // for every failure. lookup finds the account by email and returns its hash
-// and a check that it may sign in, asked only once the password matched.
+// and a check that it may sign in, asked only once the password matched;
+// failed is told of a wrong password or an account that may not sign in.
 // signedIn false means the answer is written (or err says why not).
-func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, failMsg string, lookup func(email string) (hash string, usable func() bool, err error)) (signedIn bool, err error) {
+func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, failMsg string, lookup func(email string) (hash string, usable func() bool, err error), failed func()) (signedIn bool, err error) {
 	f, err := newForm(c)
 	if err != nil {
 		return false, err
@@ -90,6 +97,7 @@ func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, fa
 	}
 	match := auth.VerifyPassword(hash, password)
 	if err != nil || !match || !usable() {
+		failed()
 		h.limits.failed(scope + "-fail:" + store.NormalizeEmail(email))
 		f.fail("_form", failMsg)
 		return false, h.invalid(c, view, pg, f)
@@ -157,12 +165,14 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 		return err
 	}
 	if !accepted {
+		h.journal.Record(journal.Entry{StaffID: st.ID, Action: journal.SignInFailed, Detail: "2fa", Addr: c.RealIP()})
 		f.fail("code", reason)
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
 	if err := h.startSession(c, sessUserID, st.ID); err != nil {
 		return err
 	}
+	h.journal.Record(journal.Entry{StaffID: st.ID, Action: journal.SignIn, Detail: "2fa", Addr: c.RealIP()})
 	return h.redirect(c, "/")
 }
 

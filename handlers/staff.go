@@ -10,6 +10,7 @@ import (
 
 	"foyer/access"
 	"foyer/auth"
+	"foyer/journal"
 	"foyer/locales"
 	"foyer/mail"
 	"foyer/store"
@@ -133,6 +134,7 @@ func (h *Handler) changeRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{Action: journal.RoleChange, ItemID: st.ID, Detail: role})
 	return h.staffChanged(c, st, "flash.saved")
 }
 
@@ -154,6 +156,7 @@ func (h *Handler) deactivateStaff(c echo.Context) error {
 		return err
 	}
 	h.rooms.EndPerson(video.StaffPerson(st.ID), video.ReasonSignedOut)
+	h.record(c, journal.Entry{Action: journal.StaffDeactivate, ItemID: st.ID})
 	return h.staffChanged(c, st, "flash.deactivated")
 }
 
@@ -169,6 +172,7 @@ func (h *Handler) activateStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.record(c, journal.Entry{Action: journal.StaffActivate, ItemID: st.ID})
 	return h.staffChanged(c, st, "flash.activated")
 }
 

@@ -1,7 +1,9 @@
 // Package jobs is the work Foyer does on a schedule rather than for a
 // request: appointment reminders, share expiry, purge and reminders, the
-// removal of abandoned uploads, the reports of preso viewings, and the purge
-// of ended sessions and links. main starts it (Run); tests move an injected
+// removal of abandoned uploads, the reports of preso viewings, the purge
+// of ended sessions and links, and personal data's: the erasure of clients
+// due under the retention rule (when the practice turned it on), the
+// journal's retention purge, and the compaction an erasure left pending. main starts it (Run); tests move an injected
 // clock and call Tick or a job by name. It knows nothing of HTTP.
 package jobs
 
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"foyer/mail"
+	"foyer/privacy"
 	"foyer/share"
 	"foyer/store"
 )
@@ -43,6 +46,8 @@ type Config struct {
 	// IssueCertificates issues the signing certificates of new signatures
 	// (and stamps those the timestamp authority did not answer for); nil: none.
 	IssueCertificates func(context.Context) (int, error)
+	// Privacy applies the retention rules; nil leaves personal data's jobs out.
+	Privacy *privacy.Service
 }
 
 // Jobs runs the schedule.
@@ -80,6 +85,9 @@ const (
 	ReminderLead = 24 * time.Hour
 	// AbandonedUpload is how long an upload may wait for its share before it is removed.
 	AbandonedUpload = 24 * time.Hour
+	// retentionEvery is the rhythm of the retention rules: they count in
+	// years and months, an hour late is nothing.
+	retentionEvery = time.Hour
 )
 
 // New returns the jobs of cfg on their schedule.
@@ -108,6 +116,13 @@ func New(cfg Config) *Jobs {
 	}
 	if cfg.Backup != nil {
 		j.tasks = append(j.tasks, task{what: "start an off-site backup", every: minute, run: cfg.Backup})
+	}
+	if cfg.Privacy != nil {
+		j.tasks = append(j.tasks,
+			task{what: "compact the data file after an erasure", every: minute, run: j.CompactAfterErasure, done: "data file compacted after an erasure"},
+			task{what: "erase clients due under the retention rule", first: purgeEvery, every: retentionEvery, run: j.EraseDueClients, done: "clients erased under the retention rule"},
+			task{what: "purge the access journal", first: purgeEvery, every: retentionEvery, run: j.PurgeJournal, done: "old journal entries purged"},
+		)
 	}
 	return j
 }
@@ -301,4 +316,21 @@ func (j *Jobs) PurgeSessions(now time.Time) (int, error) {
 // PurgeLinks removes portal links (verification, reset) past their expiry.
 func (j *Jobs) PurgeLinks(now time.Time) (int, error) {
 	return j.cfg.Store.PurgeAccountTokens(now)
+}
+
+// EraseDueClients erases the clients due under the retention rule, when the
+// practice turned automatic erasure on; it returns how many.
+func (j *Jobs) EraseDueClients(time.Time) (int, error) { return j.cfg.Privacy.AutoErase() }
+
+// PurgeJournal removes the journal's entries older than the practice keeps them.
+func (j *Jobs) PurgeJournal(time.Time) (int, error) { return j.cfg.Privacy.PurgeJournal() }
+
+// CompactAfterErasure compacts the data file when an erasure could not (it
+// was busy), so the erased bytes leave the file within a minute or so.
+func (j *Jobs) CompactAfterErasure(time.Time) (int, error) {
+	done, err := j.cfg.Privacy.CompactIfDue()
+	if done {
+		return 1, err
+	}
+	return 0, err
 }

@@ -43,6 +43,9 @@ const (
 	PresoRead         Action = "preso_read"
 	PresoChange       Action = "preso_change"
 	VideoJoin         Action = "video_join"
+	// ListRead is a look at the lists of a client's record (Also names
+	// them) made apart from the record itself.
+	ListRead Action = "list_read"
 	// Export is staff downloading a client's data for them; ExportSelf the
 	// client downloading their own (My data).
 	Export     Action = "export"
@@ -67,7 +70,7 @@ const (
 )
 
 // Actions lists every action, in the order the journal page offers them.
-var Actions = []Action{RecordRead, RecordChange, AppointmentRead, AppointmentChange, ReceiptRead, ShareRead, ShareChange,
+var Actions = []Action{RecordRead, RecordChange, ListRead, AppointmentRead, AppointmentChange, ReceiptRead, ShareRead, ShareChange,
 	PresoRead, PresoChange, VideoJoin, Export, ExportSelf, Erase, SignIn, SignInFailed, PortalSignIn, RoleChange,
 	StaffDeactivate, StaffActivate, SettingsChange, BackupDownload, OutboxReveal, JournalExport, RetentionConfirm}
 
@@ -86,7 +89,10 @@ type Entry struct {
 	// Detail is a short word (the setting changed, the new role); never a
 	// client's data, as an entry outlives an erasure.
 	Detail string
-	Addr   string
+	// Also names the parts of the record the same look showed (sessions,
+	// document shares, presos: the Part constants).
+	Also []string
+	Addr string
 }
 
 // FlushEvery is how often buffered entries are written, and so the most a
@@ -147,7 +153,7 @@ func (j *Journal) Record(e Entry) {
 		e.Detail = e.Detail[:maxDetail]
 	}
 	se := store.JournalEntry{At: e.At.UTC(), StaffID: e.StaffID, AccountID: e.AccountID, ClientID: e.ClientID,
-		Action: string(e.Action), ItemID: e.ItemID, Detail: e.Detail, Addr: e.Addr}
+		Action: string(e.Action), ItemID: e.ItemID, Detail: e.Detail, Also: e.Also, Addr: e.Addr}
 	j.mu.Lock()
 	j.pending = append(j.pending, se)
 	n := len(j.pending)

@@ -130,6 +130,9 @@ type data struct {
 	Contact []string
 	// Lines are listed under the intro (the slides of a "viewed" email).
 	Lines []string
+	// Privacy and PrivacyLink are the footer's line to the practice's
+	// information notice (/privacy).
+	Privacy, PrivacyLink string
 }
 
 // rendering is one message being written: a kind's Write reads M and fills
@@ -205,7 +208,7 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 	}
 	r := &rendering{mailer: m, L: l, P: p, zone: zone, M: msg, Secret: secret,
 		Mail: data{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer"),
-			Colon: l.T("mail.colon"), Contact: p.ContactLines()}}
+			Colon: l.T("mail.colon"), Contact: p.ContactLines(), Privacy: l.T("mail.privacy"), PrivacyLink: m.link("/privacy")}}
 	if err := k.Write(r); err != nil {
 		return out, err
 	}
@@ -214,12 +217,18 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 		return out, nil
 	}
 	if r.Text != "" {
-		out.Subject, out.Text = r.Mail.Subject, r.Text
+		out.Subject, out.Text = r.Mail.Subject, r.Text+m.privacyLine(l)
 		return out, nil
 	}
 	var err error
 	out.Subject, out.Text, out.HTML, err = m.templates.Render("message", r.Mail)
 	return out, err
+}
+
+// privacyLine ends a plain-text email the practice wrote (a share's
+// template) as every other email ends: with the way to the information notice.
+func (m *Mailer) privacyLine(l *locales.Localizer) string {
+	return "\n" + l.T("mail.privacy") + l.T("mail.colon") + " " + m.link("/privacy") + "\n"
 }
 
 // renderLegacy writes a message queued whole before the outbox kept secrets

@@ -55,7 +55,7 @@ func (m *Mailer) SharePreview(lang, tmpl string, expires time.Time) (subject, te
 	p, zone := m.practice()
 	return l.T("share.mail_subject", "Practice", p.Name),
 		shareText(l, p, tmpl, m.link("/s/")+l.T("share.preview_token"), l.T("share.preview_name"), l.T("share.preview_message"),
-			inZone(l, zone, l.DateTime(expires.In(zone))))
+			inZone(l, zone, l.DateTime(expires.In(zone)))) + m.privacyLine(l)
 }
 
 // writeShareLink writes the share email from the practice's template.

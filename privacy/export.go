@@ -189,12 +189,15 @@ type ExportShownSlide struct {
 
 // ExportSignature is a signature the client made, with its certificate's file.
 type ExportSignature struct {
-	ID              uint64    `json:"id"`
-	At              time.Time `json:"at"`
-	Name            string    `json:"typed_name"`
-	Verification    string    `json:"verification"`
-	SnapshotSHA256  string    `json:"snapshot_sha256"`
-	CertificateFile string    `json:"certificate_file"`
+	ID             uint64    `json:"id"`
+	At             time.Time `json:"at"`
+	Name           string    `json:"typed_name"`
+	Verification   string    `json:"verification"`
+	SnapshotSHA256 string    `json:"snapshot_sha256"`
+	// CertificateFile and SealFile are the certificate's PDF and its detached
+	// signature (.p7s) in the zip; empty before the certificate is issued.
+	CertificateFile string `json:"certificate_file,omitempty"`
+	SealFile        string `json:"certificate_seal_file,omitempty"`
 }
 
 // ExportAccess is one journal entry about the client: who opened or changed
@@ -206,10 +209,11 @@ type ExportAccess struct {
 	Addr   string    `json:"address,omitempty"`
 }
 
-// Documents draws the PDFs an export holds.
+// Documents gives the PDFs an export holds: a receipt drawn for it, a
+// signing certificate as issued (its PDF and its seal, nil before it is).
 type Documents interface {
 	Receipt(ap store.Appointment, cl store.Client) ([]byte, error)
-	Certificate(p store.Preso, sig store.Signature) ([]byte, error)
+	Certificate(p store.Preso, sig store.Signature) (pdf, p7s []byte, err error)
 }
 
 // Export writes client clientID's export zip to w in l's language and
@@ -351,13 +355,19 @@ func (s *Service) collect(clientID uint64, docs Documents) (Export, []zipFile, e
 				if sig.ContactID != cl.ID {
 					continue
 				}
-				pdf, err := docs.Certificate(pr, sig)
+				pdf, p7s, err := docs.Certificate(pr, sig)
 				if err != nil {
 					return x, nil, err
 				}
-				es := ExportSignature{ID: sig.ID, At: sig.At, Name: sig.Name, Verification: sig.Verification, SnapshotSHA256: sig.SnapshotSHA256,
-					CertificateFile: fmt.Sprintf("certificates/certificate-%d.pdf", sig.ID)}
-				files = append(files, zipFile{name: es.CertificateFile, data: pdf})
+				es := ExportSignature{ID: sig.ID, At: sig.At, Name: sig.Name, Verification: sig.Verification, SnapshotSHA256: sig.SnapshotSHA256}
+				if pdf != nil {
+					es.CertificateFile = fmt.Sprintf("certificates/certificate-%d.pdf", sig.ID)
+					files = append(files, zipFile{name: es.CertificateFile, data: pdf})
+				}
+				if p7s != nil {
+					es.SealFile = fmt.Sprintf("certificates/certificate-%d.p7s", sig.ID)
+					files = append(files, zipFile{name: es.SealFile, data: p7s})
+				}
 				ep.Signatures = append(ep.Signatures, es)
 			}
 		}

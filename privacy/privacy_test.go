@@ -166,8 +166,8 @@ func (docs) Receipt(ap store.Appointment, cl store.Client) ([]byte, error) {
 	return fmt.Appendf(nil, "%%PDF receipt %d for %s", ap.ReceiptNo, cl.Name()), nil
 }
 
-func (docs) Certificate(p store.Preso, sig store.Signature) ([]byte, error) {
-	return fmt.Appendf(nil, "%%PDF certificate %d for %s", sig.ID, sig.Name), nil
+func (docs) Certificate(p store.Preso, sig store.Signature) ([]byte, []byte, error) {
+	return fmt.Appendf(nil, "%%PDF certificate %d for %s", sig.ID, sig.Name), fmt.Appendf(nil, "p7s %d", sig.ID), nil
 }
 
 // unzip reads an export into its files.
@@ -254,6 +254,9 @@ func TestExportHoldsOneClientOnly(t *testing.T) {
 			sigs++
 			if _, ok := files[s.CertificateFile]; !ok {
 				t.Errorf("certificate %s missing", s.CertificateFile)
+			}
+			if _, ok := files[s.SealFile]; !ok || s.SealFile == "" {
+				t.Errorf("certificate's seal %q missing", s.SealFile)
 			}
 		}
 	}
@@ -396,10 +399,11 @@ func TestEraseDueOnTheClock(t *testing.T) {
 		_, err := f.st.ArchiveClient(s.client.ID, true)
 		f.check(err)
 	}
-	// young has a session five years later than old's.
+	// old's last session was yesterday (seed); young has one five years later.
+	last := f.c.now().Add(-24 * time.Hour)
 	ap := &store.Appointment{ClientID: young.client.ID, PractitionerID: 1, Start: f.c.now().AddDate(5, 0, 0), Minutes: 50, Kind: store.KindInPerson}
 	f.check(f.st.CreateAppointment(ap))
-	f.c.set(f.c.now().AddDate(10, 0, 0).Add(-24 * time.Hour))
+	f.c.set(last.AddDate(10, 0, 0).Add(-24 * time.Hour))
 	due, coming, years, err := f.svc.DueList()
 	f.check(err)
 	if years != DefaultRetentionYears || len(due) != 0 || len(coming) != 1 || coming[0].ID != old.client.ID {

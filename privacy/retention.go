@@ -29,9 +29,9 @@ type Due struct {
 
 // DueAt is when an archived client falls due after years.
 func DueAt(c store.ArchivedClient, years int) (since, at time.Time) {
-	since = c.CreatedAt
-	if c.LastSession.After(since) {
-		since = c.LastSession
+	since = c.LastSession
+	if since.IsZero() {
+		since = c.CreatedAt
 	}
 	return since, since.AddDate(years, 0, 0)
 }

@@ -22,7 +22,8 @@
       setTimeout(function () { b.textContent = b.dataset.label; }, 2000);
     });
   });
-  // Print buttons: <button data-print> prints the page (the recovery sheet).
+  // Print buttons: <button data-print> prints the page (the recovery sheet,
+  // the register of processing).
   document.addEventListener("click", function (e) {
     if (e.target.closest("button[data-print]")) window.print();
   });

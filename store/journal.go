@@ -47,7 +47,9 @@ type JournalEntry struct {
 	ItemID uint64 `json:"item,omitempty"`
 	// Detail is a short word: the setting changed, the new role.
 	Detail string `json:"detail,omitempty"`
-	Addr   string `json:"addr,omitempty"`
+	// Also names the parts of the record the same look showed.
+	Also []string `json:"also,omitempty"`
+	Addr string   `json:"addr,omitempty"`
 	// Prev is the MAC of the entry before (of the anchor's entry for the first kept one).
 	Prev []byte `json:"prev"`
 	// MAC chains the entry: the MAC of its JSON, which holds Prev.

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"foyer/journal"
+	"foyer/store"
+)
+
+// TestJournalVerifyCommand: "foyer journal verify" says a journal is intact,
+// and names the entry a copy of the data file had altered.
+func TestJournalVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	j := journal.New(st, func() time.Time { return now })
+	for i := range 12 {
+		j.Record(journal.Entry{StaffID: 1, ClientID: uint64(i + 1), Action: journal.RecordRead, Addr: "203.0.113.9"})
+	}
+	j.Record(journal.Entry{StaffID: 1, Action: journal.BackupDownload, Addr: "203.0.113.66"})
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := verifyJournal(config{data: dir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "intact: 13 entries, from 1 to 13") {
+		t.Fatalf("intact journal: %q", out.String())
+	}
+	// A copy where entry 13 (the backup download) says another address.
+	raw, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	altered := bytes.Replace(raw, []byte("203.0.113.66"), []byte("203.0.113.67"), 1)
+	if bytes.Equal(altered, raw) {
+		t.Fatal("the entry was not found in the file")
+	}
+	copyDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(copyDir, store.FileName), altered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(filepath.Join(dir, store.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(copyDir, store.KeyFileName), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err = verifyJournal(config{data: copyDir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out)
+	if err == nil || !strings.Contains(err.Error(), "broken at entry 13") || !strings.Contains(err.Error(), "changed after it was written") {
+		t.Fatalf("altered copy: %v (%q)", err, out.String())
+	}
+}
