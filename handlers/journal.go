@@ -45,9 +45,11 @@ const journalPageSize = 50
 type journalData struct {
 	Rows  []journalRow
 	Staff []option
-	// Query is the filter as a query string, for the CSV link and the next page.
-	Query string
-	Older string
+	// Query is the filter as a query string, for the CSV link and the next
+	// page; Filter the same as fields, for the chain check's form.
+	Query  string
+	Filter map[string]string
+	Older  string
 	// Client is the client the list is narrowed to, if any.
 	Client string
 	// Report or Broken: the result of "Check the chain".
@@ -106,7 +108,12 @@ func (h *Handler) journalPage(c echo.Context) (*views.Page, error) {
 		return nil, err
 	}
 	jf := h.journalFilter(c, f)
-	d := &journalData{Query: journalQuery(f)}
+	d := &journalData{Query: journalQuery(f), Filter: map[string]string{}}
+	if q, err := url.ParseQuery(d.Query); err == nil {
+		for k := range q {
+			d.Filter[k] = q.Get(k)
+		}
+	}
 	pg.Data = d
 	pg.Form, pg.Errors = f.vals, f.errs
 	if _, d.Staff, err = h.staffDirectory(); err != nil {
@@ -285,7 +292,9 @@ func (h *Handler) journalCSV(c echo.Context) error {
 // maxJournalExport bounds one CSV export.
 const maxJournalExport = 200_000
 
-// verifyJournal checks the whole chain and shows the Journal with the result.
+// verifyJournal checks the whole chain and shows the Journal with the
+// result. It reads and changes nothing, so it is a GET: switching the
+// language shows the same result again.
 func (h *Handler) verifyJournal(c echo.Context) error {
 	report, err := h.journal.Verify()
 	var broken *journal.BrokenError

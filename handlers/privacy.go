@@ -85,9 +85,13 @@ type privacySettingsData struct {
 	// Kept are the receipts kept from erased clients.
 	Kept []keptRow
 	// IDs are the due clients' IDs, posted back by "Erase these clients".
-	IDs      string
-	Min, Max [2]int
+	IDs string
+	// Notice is what the notice cannot say yet.
+	Notice noticeGaps
 }
+
+// noticeGaps are what the information notice cannot say yet.
+type noticeGaps struct{ MissingHosting, MissingEmail bool }
 
 type dueRow struct {
 	privacy.Due
@@ -115,8 +119,7 @@ func (h *Handler) privacySettingsPage(c echo.Context) (*views.Page, error) {
 	if ps.AutoErase {
 		pg.Form["auto_erase"] = "1"
 	}
-	d := &privacySettingsData{AutoErase: ps.AutoErase, Min: [2]int{privacy.MinRetentionYears, privacy.MinJournalMonths},
-		Max: [2]int{privacy.MaxRetentionYears, privacy.MaxJournalMonths}}
+	d := &privacySettingsData{AutoErase: ps.AutoErase, Notice: noticeGaps{MissingHosting: n.Hosting == "", MissingEmail: n.Email == ""}}
 	due, coming, years, err := h.privacy.DueList()
 	if err != nil {
 		return nil, err

@@ -223,7 +223,7 @@ var routes = []route{
 	{http.MethodGet, "/outbox", adminOnly, func(h *Handler) echo.HandlerFunc { return h.outboxList }},
 	{http.MethodGet, "/journal", adminOnly, func(h *Handler) echo.HandlerFunc { return h.showJournal }},
 	{http.MethodGet, "/journal.csv", adminOnly, func(h *Handler) echo.HandlerFunc { return h.journalCSV }},
-	{http.MethodPost, "/journal/verify", adminOnly, func(h *Handler) echo.HandlerFunc { return h.verifyJournal }},
+	{http.MethodGet, "/journal/verify", adminOnly, func(h *Handler) echo.HandlerFunc { return h.verifyJournal }},
 
 	{http.MethodGet, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.settings }},
 	{http.MethodPost, "/settings", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveSettings }},

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// shotAt375 saves the page at 375 px (a phone) and 1280 px wide when
+// FOYER_SCREENSHOTS names a folder.
+func (p *page) shotAt375(name string) {
+	dir := os.Getenv("FOYER_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	defer p.restoreViewport()
+	for _, vp := range []struct {
+		suffix string
+		w, h   int64
+	}{{"375", 375, 812}, {"desktop", 1280, 900}} {
+		if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(vp.w, vp.h)); err != nil {
+			p.t.Logf("viewport: %v", err)
+			return
+		}
+		buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			p.t.Logf("screenshot: %v", err)
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			p.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, vp.suffix)), buf, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+// TestPersonalData walks the personal-data pages in a real browser, in both
+// languages: the record's "Who opened this record", the Journal, My data in
+// the portal (the zip downloads), /privacy, Settings → Personal data, and
+// the erasure of an archived client. axe-core runs on each page, which
+// must fit 320 px without scrolling sideways.
+func TestPersonalData(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startFoyer(t)
+	staff := &page{t: t, ctx: browser, base: srv.base}
+	setUpPractice(staff)
+
+	staff.do(chromedp.Navigate(srv.base + "/clients/new"))
+	staff.submit(`form[action="/clients"]`, "first_name", "Inès", "last_name", "Moreau", "email", "ines@example.org",
+		"lang", "fr", "notes", "Préfère le matin.")
+	record := staff.location()
+	staff.submit(`form[action="`+record+`/appointments"]`, "date", "2026-11-20", "time", "09:30", "fee", "60")
+	staff.submit(`form[action="`+record+`/portal"]`, "portal_email", "ines@example.org", "portal_password", "a long enough client password")
+
+	// The record: its personal data card, and who opened it (loaded after the page).
+	staff.do(chromedp.Navigate(srv.base + record))
+	staff.expectIn("#personal-data", "Exporter les données de ce client")
+	staff.expectIn("#who-opened", "A ouvert la fiche", "Olive Owner")
+	staff.axe()
+	staff.shotAt375("record-fr")
+
+	// The Journal, in French then English.
+	staff.do(chromedp.Navigate(srv.base + "/journal"))
+	staff.expect("A ouvert la fiche", "A modifié la fiche", "Inès Moreau", "127.0.0.1")
+	staff.axe()
+	staff.shotAt375("journal-fr")
+	staff.submit(`form[action="/journal/verify"]`) // a GET: the language switch below comes back to it
+	staff.expect("La chaîne est intacte")
+	staff.submit(`form[action="/lang"]`)
+	staff.expect("Opened the record", "The chain is intact")
+	staff.axe()
+	staff.shotAt375("journal-en")
+
+	// The client's own data, from My Account.
+	client := newTab(t, browser, srv.base)
+	client.do(chromedp.Navigate(srv.base + "/portal"))
+	client.expect("How we handle your personal data") // the browser speaks English; the account, French
+	client.submit(`form[action="/portal"]`, "email", "ines@example.org", "password", "a long enough client password")
+	client.expectIn("#mydata", "Mes données", "Télécharger mes données (zip)")
+	client.axe()
+	client.shotAt375("mydata-fr")
+	got, err := chromedp.Run(client.ctx, chromedp.Evaluate[string](`fetch("/portal/mydata").then(r => r.arrayBuffer()).then(b => { const a = new Uint8Array(b); return String.fromCharCode(a[0], a[1]) + ":" + a.length })`, chromedp.EvalAwaitPromise))
+	if err != nil || len(got) < 3 || got[:2] != "PK" {
+		t.Fatalf("My data download: %q %v", got, err)
+	}
+	client.submit(`form[action="/lang"]`)
+	client.expectIn("#mydata", "My data", "Download my data (zip)")
+	client.shotAt375("mydata-en")
+
+	// The information notice, for anyone, in both languages.
+	visitor := newTab(t, browser, srv.base)
+	visitor.do(chromedp.Navigate(srv.base + "/privacy"))
+	visitor.submit(`form[action="/lang"]`) // the browser speaks English: to French
+	visitor.expect("Comment Cabinet Lumière traite vos données personnelles", "Vos droits", "10 ans après votre dernière séance")
+	visitor.axe()
+	visitor.shotAt375("privacy-fr")
+	visitor.submit(`form[action="/lang"]`)
+	visitor.expect("How Cabinet Lumière handles your personal data", "Your rights")
+	visitor.axe()
+	visitor.shotAt375("privacy-en")
+
+	// Settings → Personal data and the register entry.
+	staff.do(chromedp.Navigate(srv.base + "/settings/privacy"))
+	staff.expect("Retention", "Information notice", "Due for erasure")
+	staff.axe()
+	staff.shotAt375("settings-privacy-en")
+	staff.do(chromedp.Navigate(srv.base + "/settings/privacy/register"))
+	staff.expect("Register of processing activities")
+	staff.axe()
+	staff.shotAt375("register-en")
+
+	// Archive, then erase: the confirmation page, in both languages.
+	staff.do(chromedp.Navigate(srv.base + record))
+	staff.submit(`form[action="` + record + `/archive"]`)
+	staff.do(chromedp.Navigate(srv.base + record + "/erase"))
+	staff.expect("Erase Inès Moreau", "1 session.", "What stays")
+	staff.axe()
+	staff.shotAt375("erase-en")
+	staff.submit(`form[action="/lang"]`)
+	staff.expect("Effacer Inès Moreau", "Ce qui reste")
+	staff.axe()
+	staff.shotAt375("erase-fr")
+	staff.submit(`form[action="`+record+`/erase"]`, "confirm_name", "Ines Moreau")
+	staff.expect("Le client est effacé")
+	staff.do(chromedp.Navigate(srv.base + "/journal"))
+	staff.expect("A effacé le client", "(effacé)")
+}
