@@ -52,6 +52,8 @@ type journalData struct {
 	Older  string
 	// Client is the client the list is narrowed to, if any.
 	Client string
+	// Size says how many entries the journal holds and what they take.
+	Size string
 	// Report or Broken: the result of "Check the chain".
 	Report *journal.Report
 	Broken *journal.BrokenError
@@ -140,6 +142,11 @@ func (h *Handler) journalPage(c echo.Context) (*views.Page, error) {
 	if jf.ClientID != 0 {
 		d.Client = h.clientLabel(pg, jf.ClientID)
 	}
+	size, err := h.store.JournalSize()
+	if err != nil {
+		return nil, err
+	}
+	d.Size = pg.N("journal.size", size.Entries, "Size", humanSize(pg, size.Bytes))
 	return pg, nil
 }
 

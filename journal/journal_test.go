@@ -27,7 +27,7 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newJournal(t *testing.T, dir string) (*Journal, *store.Store, *clock) {
+func newJournal(t testing.TB, dir string) (*Journal, *store.Store, *clock) {
 	t.Helper()
 	st, err := store.Open(dir)
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 // the next Open compacts before anything else (Store.open).
 
 // compactWait is how long Compact waits for the transactions in flight to
-// end before it gives up and leaves the mark for a later attempt.
+// end, at each of its two closings of the gate, before it gives up and
+// leaves the mark for a later attempt.
 const compactWait = 10 * time.Second
 
 // compactTxSize bounds the size of each transaction writing the new file.
@@ -46,35 +47,47 @@ func (s *Store) CompactDue() (bool, error) {
 // CompactStats says what a compaction did.
 type CompactStats struct {
 	Before, After int64
-	// Paused is how long every transaction waited.
-	Paused time.Duration
+	// WritesPaused is how long writes waited (the copy); ReadsPaused how
+	// long reads did (putting the copy in place).
+	WritesPaused, ReadsPaused time.Duration
 }
 
 // Compact rewrites the data file into a new one holding only its live data
-// and puts it in place, while the store stays open: transactions wait at the
-// gate (gate.go) for the length of the copy, then go on in the new file. The
-// old file's freed pages, and whatever they held, leave with it.
+// and puts it in place, while the store stays open: writes wait at the gate
+// (gate.go) while the file is copied, reads go on, and wait only for the
+// moment the new file takes the old one's place. The old file's freed pages,
+// and whatever they held, leave with it.
 func (s *Store) Compact() (CompactStats, error) {
 	s.compactMu.Lock()
 	defer s.compactMu.Unlock()
 	var st CompactStats
-	if !s.db.shut(compactWait) {
+	start := time.Now()
+	if !s.db.shut(false, compactWait) {
 		return st, ErrBusy
 	}
-	start := time.Now()
 	old := s.db.DB
 	st.Before = fileSizeOf(old)
-	db, err := compactInto(old, s.db.path)
-	st.Paused = time.Since(start)
+	tmp, err := compactCopy(old, s.db.path)
 	if err != nil {
 		s.db.reopen(nil)
 		return st, err
 	}
-	if fi, err := os.Stat(s.db.path); err == nil {
-		st.After = fi.Size()
+	swap := time.Now()
+	if !s.db.shut(true, compactWait) {
+		_ = os.Remove(tmp)
+		return st, ErrBusy
+	}
+	db, err := putInPlace(tmp, s.db.path)
+	if err != nil {
+		s.db.reopen(nil)
+		return st, err
 	}
 	_ = old.Close()
 	s.db.reopen(db)
+	st.ReadsPaused, st.WritesPaused = time.Since(swap), time.Since(start)
+	if fi, err := os.Stat(s.db.path); err == nil {
+		st.After = fi.Size()
+	}
 	return st, nil
 }
 
@@ -85,19 +98,15 @@ func fileSizeOf(db *bolt.DB) int64 {
 	return n
 }
 
-// compactInto writes the live data of src into a new file beside path,
-// opens it, and renames it over path. On success the caller closes src (its
-// file is gone from the directory) and uses the returned handle.
-func compactInto(src *bolt.DB, path string) (*bolt.DB, error) {
+// compactCopy writes the live data of src into a new file beside path and
+// returns its name. No write may reach src meanwhile (the gate is closed to
+// writes), so the copy is the file as it stands.
+func compactCopy(src *bolt.DB, path string) (string, error) {
 	tmp := path + compactSuffix
 	_ = os.Remove(tmp)
-	fail := func(err error) (*bolt.DB, error) {
-		_ = os.Remove(tmp)
-		return nil, fmt.Errorf("store: unable to compact: %w", err)
-	}
 	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoSync: true})
 	if err != nil {
-		return fail(err)
+		return "", fmt.Errorf("store: unable to compact: %w", err)
 	}
 	err = bolt.Compact(dst, src, compactTxSize)
 	if err == nil {
@@ -110,17 +119,25 @@ func compactInto(src *bolt.DB, path string) (*bolt.DB, error) {
 		err = cerr
 	}
 	if err != nil {
-		return fail(err)
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("store: unable to compact: %w", err)
 	}
-	// Opened (and locked) before the rename, so that the data file's name
-	// never points at a file no Foyer holds.
+	return tmp, nil
+}
+
+// putInPlace opens the compacted file tmp and renames it over path. It is
+// opened (and locked) before the rename, so the data file's name never
+// points at a file no Foyer holds. The caller closes the old handle.
+func putInPlace(tmp, path string) (*bolt.DB, error) {
 	db, err := bolt.Open(tmp, 0o600, boltOptions())
 	if err != nil {
-		return fail(err)
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("store: unable to open the compacted file: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		_ = db.Close()
-		return fail(err)
+		_ = os.Remove(tmp)
+		return nil, fmt.Errorf("store: unable to put the compacted file in place: %w", err)
 	}
 	// The rename is done; should syncing the directory fail, only its
 	// durability is in doubt, and the store goes on with the new file.

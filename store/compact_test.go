@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -127,7 +128,8 @@ func TestCompactWhileWriting(t *testing.T) {
 }
 
 // TestCompactWaitsNoLongerThanItMay: a transaction that outlasts the wait
-// makes Compact give up (ErrBusy) and leaves everything as it was.
+// makes the gate's closing give up (Compact answers ErrBusy) and leaves
+// everything open as it was.
 func TestCompactWaitsNoLongerThanItMay(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)
@@ -135,21 +137,65 @@ func TestCompactWaitsNoLongerThanItMay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if !s.db.shut(0) {
-		t.Fatal("an idle store did not let the gate shut")
+	if !s.db.shut(true, 0) {
+		t.Fatal("an idle store did not let the gate close")
 	}
 	s.db.reopen(nil)
-	inTx, release := make(chan struct{}), make(chan struct{})
-	go func() {
-		_ = s.db.View(func(*bolt.Tx) error { close(inTx); <-release; return nil })
-	}()
-	<-inTx
-	if s.db.shut(0) {
-		t.Fatal("the gate shut with a transaction in flight")
+	for _, tc := range []struct {
+		name  string
+		all   bool
+		hold  func(func(*bolt.Tx) error) error
+		gives bool // the closing gives up
+	}{
+		{"a write in flight, writes", false, s.db.Update, true},
+		{"a read in flight, writes", false, s.db.View, false},
+		{"a read in flight, all", true, s.db.View, true},
+	} {
+		inTx, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		go func() {
+			_ = tc.hold(func(*bolt.Tx) error { close(inTx); <-release; return nil })
+			close(done)
+		}()
+		<-inTx
+		closed := s.db.shut(tc.all, 10*time.Millisecond)
+		if closed == tc.gives {
+			t.Fatalf("%s: closed %v", tc.name, closed)
+		}
+		if closed {
+			s.db.reopen(nil)
+		}
+		close(release)
+		<-done
+		// The gate is open again: transactions go on.
+		if err := s.Ping(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	close(release)
-	// The gate is open again: transactions go on.
+}
+
+// TestReadsGoOnWhileWritesWait: with the gate closed to writes (the copy),
+// a read passes and a write waits until the gate opens.
+func TestReadsGoOnWhileWritesWait(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.db.shut(false, time.Second) {
+		t.Fatal("the gate did not close to writes")
+	}
 	if err := s.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	wrote := make(chan error, 1)
+	go func() { wrote <- s.CreateClient(&Client{FirstName: "Late", LastName: "Writer", Lang: "fr"}) }()
+	select {
+	case err := <-wrote:
+		t.Fatalf("a write passed the closed gate: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.db.reopen(nil)
+	if err := <-wrote; err != nil {
 		t.Fatal(err)
 	}
 }

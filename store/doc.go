@@ -8,12 +8,14 @@
 //	                        wrapped (sealed) under the secret key kept apart in secret.key or
 //	                        FOYER_SECRET_KEY, and the ID of that key (see secretkey.go); files from
 //	                        before held them in the clear, and are rewritten at Open
-//	    compact_due         present while a file whose keys were in the clear awaits its compaction
+//	    compact_due         present while freed pages must leave the file (keys once in the clear,
+//	                        an erasure): Open, or the schedule, compacts it (compact.go)
 //	    backup              JSON BackupStatus: the last off-site backup, the last failure, the failures
 //	                        since (see package backup)
 //	practice/
 //	    settings            JSON Practice
 //	    logo                the logo bytes, as uploaded after validation
+//	    privacy             JSON PrivacySettings (retention, the journal's months, the notice)
 //	staff/                  8-byte big-endian ID → JSON Staff
 //	staff_by_email/         lower-cased email → 8-byte ID (written in the same Update as staff/)
 //	sessions/               HMAC(session ID) → JSON Session (the cookie carries the ID alone)
@@ -131,6 +133,18 @@
 //
 //	cert_cache/             name → the value sealed: the ACME account key, each certificate and its
 //	                        private key (see certcache.go)
+//
+// Since schema 12 (journal.go, erase.go):
+//
+//	journal/                8-byte sequence → MAC (32) ++ JSON JournalEntry, whose prev is the MAC of
+//	                        the entry before: the access journal, append-only (package journal)
+//	journal_by_client/      client ID (8) ++ sequence (8) → empty
+//	journal_by_staff/       staff ID (8) ++ sequence (8) → empty
+//	journal_meta/
+//	    head                sequence (8) ++ MAC (32) of the last entry written
+//	    anchor              MAC (32) ++ JSON JournalAnchor: the first entry the retention purge kept
+//	                        and the MAC it chains to, signed
+//	kept_receipts/          receipt number (8) → JSON KeptReceipt: what stays of an erased client's receipt
 //
 // Every index is written in the same Update as its record.
 //

@@ -9,10 +9,11 @@ import (
 )
 
 // gatedDB is the bbolt file behind a gate every transaction passes through.
-// The online compaction (compact.go) shuts the gate, waits for the
-// transactions in flight to end, writes a compacted copy of the file, puts it
-// in place of the old one and opens the gate on it. Nothing else ever shuts
-// the gate, so the cost of a transaction is a lock taken twice.
+// The online compaction (compact.go) closes it to writes, waits for the
+// writes in flight, copies the file while reads go on, then closes it to
+// reads for the moment it takes to put the copy in place of the file.
+// Nothing else closes the gate, so the cost of a transaction is a lock
+// taken twice.
 //
 // The methods and fields of the bbolt handle are reached as before
 // (s.db.View, s.db.Update, s.db.Batch, s.db.Stats, s.db.NoSync in tests).
@@ -20,11 +21,12 @@ type gatedDB struct {
 	*bolt.DB
 
 	mu sync.Mutex
-	// inflight counts the transactions between enter and leave.
-	inflight int
-	// shutCh is non-nil while the gate is shut; it is closed when it opens.
-	shutCh chan struct{}
-	// drained is closed when the last transaction in flight leaves a shut gate.
+	// readers and writers count the transactions between enter and leave.
+	readers, writers int
+	// writesShut and allShut are non-nil while the gate is closed to
+	// writes, or to every transaction; each is closed when the gate opens.
+	writesShut, allShut chan struct{}
+	// drained is closed when the transactions a closing waits for have left.
 	drained chan struct{}
 	// path is the data file's path: a compacted file is opened under its
 	// temporary name before it is renamed, so the bbolt handle's own Path
@@ -36,44 +38,67 @@ type gatedDB struct {
 
 func newGatedDB(db *bolt.DB, path string) *gatedDB { return &gatedDB{DB: db, path: path} }
 
-// enter waits while the gate is shut, then counts a transaction in.
-func (d *gatedDB) enter() *bolt.DB {
+// enter waits while the gate is closed to this kind of transaction, then counts it in.
+func (d *gatedDB) enter(write bool) *bolt.DB {
 	d.mu.Lock()
-	for d.shutCh != nil {
-		ch := d.shutCh
+	for {
+		ch := d.allShut
+		if ch == nil && write {
+			ch = d.writesShut
+		}
+		if ch == nil {
+			break
+		}
 		d.mu.Unlock()
 		<-ch
 		d.mu.Lock()
 	}
-	d.inflight++
+	if write {
+		d.writers++
+	} else {
+		d.readers++
+	}
 	db := d.DB
 	d.mu.Unlock()
 	return db
 }
 
-func (d *gatedDB) leave() {
+func (d *gatedDB) leave(write bool) {
 	d.mu.Lock()
-	d.inflight--
-	if d.inflight == 0 && d.drained != nil {
+	if write {
+		d.writers--
+	} else {
+		d.readers--
+	}
+	if d.drained != nil && d.isDrained() {
 		close(d.drained)
 		d.drained = nil
 	}
 	d.mu.Unlock()
 }
 
+// isDrained reports whether the transactions the gate's closing waits for
+// have all left: the writes, or every transaction. d.mu is held.
+func (d *gatedDB) isDrained() bool {
+	if d.allShut != nil {
+		return d.readers+d.writers == 0
+	}
+	return d.writers == 0
+}
+
 // View runs a read transaction.
 func (d *gatedDB) View(fn func(*bolt.Tx) error) error {
 	d.views.Add(1)
-	db := d.enter()
-	defer d.leave()
+	db := d.enter(false)
+	defer d.leave(false)
 	return db.View(fn)
 }
 
 // Update runs a write transaction.
 func (d *gatedDB) Update(fn func(*bolt.Tx) error) error {
 	d.updates.Add(1)
-	db := d.enter()
-	defer d.leave()
+	db := d.enter(true)
+	defer d.leave(true)
 	return db.Update(fn)
 }
 
@@ -81,8 +106,8 @@ func (d *gatedDB) Update(fn func(*bolt.Tx) error) error {
 // counted per call.
 func (d *gatedDB) Batch(fn func(*bolt.Tx) error) error {
 	d.batches.Add(1)
-	db := d.enter()
-	defer d.leave()
+	db := d.enter(true)
+	defer d.leave(true)
 	return db.Batch(fn)
 }
 
@@ -97,15 +122,19 @@ func (d *gatedDB) Stats() bolt.Stats {
 // Path is the data file's path.
 func (d *gatedDB) Path() string { return d.path }
 
-// shut closes the gate and waits up to wait for the transactions in flight
-// to end. When they do not (a transaction that opens another inside it, a
-// long backup copy), the gate opens again and shut reports false: a caller
-// that waited on a transaction nested in one in flight would otherwise wait
-// for ever.
-func (d *gatedDB) shut(wait time.Duration) bool {
+// shut closes the gate to writes (all false) or to every transaction, and
+// waits up to wait for those in flight to leave. When they do not (a
+// transaction that opens another inside it, a long backup copy), the gate
+// opens again and shut reports false: a caller waiting on a transaction
+// nested in one in flight would otherwise wait for ever.
+func (d *gatedDB) shut(all bool, wait time.Duration) bool {
 	d.mu.Lock()
-	d.shutCh = make(chan struct{})
-	if d.inflight == 0 {
+	if all {
+		d.allShut = make(chan struct{})
+	} else {
+		d.writesShut = make(chan struct{})
+	}
+	if d.isDrained() {
 		d.mu.Unlock()
 		return true
 	}
@@ -123,13 +152,17 @@ func (d *gatedDB) shut(wait time.Duration) bool {
 	}
 }
 
-// reopen opens the shut gate, on db when it is not nil.
+// reopen opens the gate to every transaction, on db when it is not nil.
 func (d *gatedDB) reopen(db *bolt.DB) {
 	d.mu.Lock()
 	if db != nil {
 		d.DB = db
 	}
-	close(d.shutCh)
-	d.shutCh, d.drained = nil, nil
+	for _, ch := range []chan struct{}{d.writesShut, d.allShut} {
+		if ch != nil {
+			close(ch)
+		}
+	}
+	d.writesShut, d.allShut, d.drained = nil, nil, nil
 	d.mu.Unlock()
 }

@@ -95,6 +95,8 @@ func (s *Store) AppendJournal(entries []JournalEntry, mac JournalMAC) error {
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b, meta := tx.Bucket(bucketJournal), tx.Bucket(bucketJournalMeta)
+		// Entries only ever go at the end: full pages, not bbolt's half-full splits.
+		b.FillPercent = 0.95
 		prev := journalPrev(meta)
 		for i := range entries {
 			e := &entries[i]
@@ -354,4 +356,27 @@ func DecodeAnchor(r JournalRecord, mac JournalMAC) (JournalAnchor, bool, error) 
 		return a, false, fmt.Errorf("store: unable to decode journal anchor: %w", err)
 	}
 	return a, hmac.Equal(mac(r.Body), r.MAC), nil
+}
+
+// JournalSize is how many entries the journal holds and the bytes its
+// buckets (entries and indexes) take in the data file's pages.
+type JournalSize struct {
+	Entries int
+	Bytes   int64
+}
+
+// JournalSize measures the journal in the data file.
+func (s *Store) JournalSize() (JournalSize, error) {
+	var js JournalSize
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketJournal, bucketJournalByClient, bucketJournalByStaff, bucketJournalMeta} {
+			st := tx.Bucket(name).Stats()
+			js.Bytes += int64(st.BranchInuse + st.LeafInuse + st.InlineBucketInuse)
+			if bytes.Equal(name, bucketJournal) {
+				js.Entries = st.KeyN
+			}
+		}
+		return nil
+	})
+	return js, err
 }
