@@ -379,15 +379,24 @@ func (p *page) reflow() {
 
 // screenshot saves the page at phone and desktop width when FOYER_SCREENSHOTS names a folder.
 func (p *page) screenshot(name string) {
+	p.shot++
+	p.saveShots(fmt.Sprintf("%02d-%s", p.shot, name), shotSize{"phone", 390, 844}, shotSize{"desktop", 1280, 900})
+}
+
+// shotSize is a viewport a screenshot is taken at, and the file name's suffix.
+type shotSize struct {
+	suffix string
+	w, h   int64
+}
+
+// saveShots saves the whole page at each size as name-suffix.png in the
+// folder FOYER_SCREENSHOTS names (nothing when it names none).
+func (p *page) saveShots(name string, sizes ...shotSize) {
 	dir := os.Getenv("FOYER_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	p.shot++
-	for _, vp := range []struct {
-		suffix string
-		w, h   int64
-	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+	for _, vp := range sizes {
 		if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(vp.w, vp.h)); err != nil {
 			p.t.Logf("viewport: %v", err)
 			return
@@ -400,7 +409,7 @@ func (p *page) screenshot(name string) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			p.t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.png", p.shot, name, vp.suffix)), buf, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+vp.suffix+".png"), buf, 0o644); err != nil {
 			p.t.Fatal(err)
 		}
 	}

@@ -1,42 +1,20 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 )
 
 // shotAt375 saves the page at 375 px (a phone) and 1280 px wide when
-// FOYER_SCREENSHOTS names a folder.
+// FOYER_SCREENSHOTS names a folder, and gives the window its own size back.
 func (p *page) shotAt375(name string) {
-	dir := os.Getenv("FOYER_SCREENSHOTS")
-	if dir == "" {
+	if os.Getenv("FOYER_SCREENSHOTS") == "" {
 		return
 	}
 	defer p.restoreViewport()
-	for _, vp := range []struct {
-		suffix string
-		w, h   int64
-	}{{"375", 375, 812}, {"desktop", 1280, 900}} {
-		if err := chromedp.Do(p.ctx, chromedp.EmulateViewport(vp.w, vp.h)); err != nil {
-			p.t.Logf("viewport: %v", err)
-			return
-		}
-		buf, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			p.t.Logf("screenshot: %v", err)
-			return
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			p.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, vp.suffix)), buf, 0o644); err != nil {
-			p.t.Fatal(err)
-		}
-	}
+	p.saveShots(name, shotSize{"375", 375, 812}, shotSize{"desktop", 1280, 900})
 }
 
 // TestPersonalData walks the personal-data pages in a real browser, in both

@@ -268,39 +268,47 @@ func (s *Store) DeleteBlob(id uint64) error {
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Delete(itob(id)) }); err != nil {
 		return err
 	}
-	prefix := itob(id)
 	for {
 		more := false
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			chunks := tx.Bucket(bucketBlobChunks)
-			c := chunks.Cursor()
-			type doomedChunk struct {
-				k      []byte
-				bucket bool
-			}
-			var doomed []doomedChunk
-			for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
-				if len(doomed) == blobDeleteBatch {
-					more = true
-					break
-				}
-				doomed = append(doomed, doomedChunk{append([]byte(nil), k...), v == nil})
-			}
-			for _, d := range doomed {
-				del := chunks.Delete
-				if d.bucket {
-					del = chunks.DeleteBucket
-				}
-				if err := del(d.k); err != nil {
-					return err
-				}
-			}
-			return nil
+			var err error
+			more, err = deleteChunks(tx, id, blobDeleteBatch)
+			return err
 		})
 		if err != nil || !more {
 			return err
 		}
 	}
+}
+
+// deleteChunks deletes up to limit chunks of blob id (all of them when
+// limit is 0) and reports whether more are left.
+func deleteChunks(tx *bolt.Tx, id uint64, limit int) (more bool, err error) {
+	chunks := tx.Bucket(bucketBlobChunks)
+	prefix := itob(id)
+	type doomedChunk struct {
+		k      []byte
+		bucket bool
+	}
+	var doomed []doomedChunk
+	c := chunks.Cursor()
+	for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
+		if limit > 0 && len(doomed) == limit {
+			more = true
+			break
+		}
+		doomed = append(doomed, doomedChunk{append([]byte(nil), k...), v == nil})
+	}
+	for _, d := range doomed {
+		del := chunks.Delete
+		if d.bucket {
+			del = chunks.DeleteBucket
+		}
+		if err := del(d.k); err != nil {
+			return false, err
+		}
+	}
+	return more, nil
 }
 
 // AbandonedBlobs returns the IDs of blobs created before cutoff that never

@@ -202,27 +202,8 @@ func (e *eraser) deleteBlob(id uint64) error {
 	if err := e.tx.Bucket(bucketBlobs).Delete(itob(id)); err != nil {
 		return err
 	}
-	chunks := e.tx.Bucket(bucketBlobChunks)
-	prefix := itob(id)
-	type chunk struct {
-		k      []byte
-		bucket bool
-	}
-	var doomed []chunk
-	c := chunks.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		doomed = append(doomed, chunk{bytes.Clone(k), v == nil})
-	}
-	for _, d := range doomed {
-		del := chunks.Delete
-		if d.bucket {
-			del = chunks.DeleteBucket
-		}
-		if err := del(d.k); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := deleteChunks(e.tx, id, 0)
+	return err
 }
 
 // deleteShare removes a share with its indexes, code, events, viewings and
