@@ -287,7 +287,9 @@ func (h *Handler) journalCSV(c echo.Context) error {
 		if r.ClientID != 0 {
 			client = strconv.FormatUint(r.ClientID, 10)
 		}
-		_ = w.Write([]string{strconv.FormatUint(r.Seq, 10), r.At.In(h.zone()).Format(time.RFC3339), r.Who, client, r.Client, r.What, r.Detail, r.Addr})
+		// Names are typed by people: a spreadsheet must not read one as a formula.
+		_ = w.Write([]string{strconv.FormatUint(r.Seq, 10), r.At.In(h.zone()).Format(time.RFC3339), csvCell(r.Who), client, csvCell(r.Client),
+			r.What, csvCell(r.Detail), r.Addr})
 	}
 	w.Flush()
 	hd := c.Response().Header()

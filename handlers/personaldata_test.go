@@ -51,6 +51,9 @@ func TestJournalRecordsWhoOpenedWhat(t *testing.T) {
 	pat := a.addStaff("Pat Practitioner", "pat@example.org", store.RolePractitioner)
 	a.addStaff("Ada Admin", "ada@example.org", store.RoleAdmin)
 	path := owner.newClient("practitioner", itoa(pat.ID), "first_name", "Inès", "last_name", "Moreau")
+	// A client's name a spreadsheet would take for a formula.
+	formula := owner.newClient("first_name", "=HYPERLINK(1)", "last_name", "Evil")
+	owner.get(formula)
 	id := strings.TrimPrefix(path, "/clients/")
 
 	// A wrong password for Pat, then Pat signs in from another address.
@@ -127,6 +130,10 @@ func TestJournalRecordsWhoOpenedWhat(t *testing.T) {
 	}
 	if !hasEntry(a.journalEntries(store.JournalFilter{}), journal.JournalExport, 3, 0) {
 		t.Fatal("the journal export is not journaled")
+	}
+	r = ada.get("/journal.csv")
+	if !strings.Contains(r.body, "'=HYPERLINK(1) Evil") || strings.Contains(r.body, ",=HYPERLINK") {
+		t.Fatalf("a formula in the CSV:\n%s", r.body)
 	}
 
 	// Check the chain from the page.
