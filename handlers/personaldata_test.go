@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -449,4 +450,35 @@ func TestRetentionListAndConfirmation(t *testing.T) {
 		t.Fatal("the due client is still there")
 	}
 	mustContain(t, owner.get("/settings/privacy"), "No client is due for erasure.")
+}
+
+// TestExportAndErasureOfASignature: a client's export carries their signing
+// certificate as issued, the same PDF and .p7s staff download; erasing the
+// client takes the certificate too.
+func TestExportAndErasureOfASignature(t *testing.T) {
+	a := newTestApp(t)
+	owner, id, sig := scriptedSignature(t, a, "en")
+	if n, err := a.jobs.IssueCertificates(a.now()); err != nil || n != 1 {
+		t.Fatalf("the jobs issued %d: %v", n, err)
+	}
+	pdf := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sig)))
+	p7s := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.p7s", sig)))
+	r := owner.get("/clients/1/export")
+	if r.Code != http.StatusOK {
+		t.Fatalf("export: %d", r.Code)
+	}
+	files := unzipBody(t, r.body)
+	name := fmt.Sprintf("certificates/certificate-%d", sig)
+	if !bytes.Equal(files[name+".pdf"], pdf) || !bytes.Equal(files[name+".p7s"], p7s) {
+		t.Fatalf("the export's certificate differs from the one issued (files: %v)", keys(files))
+	}
+	mustHold(t, files, "data.json", `"certificate_file": "`+name+`.pdf"`, `"certificate_seal_file": "`+name+`.p7s"`, `"typed_name": "Mia Martin"`)
+
+	owner.post("/clients/1/archive", nil)
+	if r := owner.post("/clients/1/erase", formOf("confirm_name", "Mia Martin")); r.Code != http.StatusSeeOther {
+		t.Fatalf("erase: %d %s", r.Code, abbreviate(r.body))
+	}
+	if _, err := a.st.CertificateOf(sig); err == nil {
+		t.Fatal("the erased client's certificate is still there")
+	}
 }
