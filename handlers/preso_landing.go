@@ -243,10 +243,12 @@ func (h *Handler) presoCodeForm(c echo.Context, v *linkVisit) error {
 	pick(v, d, who, mobiles)
 	d.Code = true
 	if n, ok := h.takeCodeNote(c, v.Share.ID); ok {
-		pg.Errors[n.Field] = n.Msg
+		pg.Errors[n.Field], pg.ErrArgs = n.Msg, n.Args
 	}
-	if sc, err := h.store.ShareCode(v.Share.ID); err == nil && sc.Target != "" && sc.Recipient == d.Who {
-		d.Sent = keepTogether(share.Mask(sc.Channel, sc.Target))
+	if to, _, ok, err := h.shares.LastCode(v.Share.ID, d.Who); err != nil {
+		return err
+	} else if ok {
+		d.Sent = keepTogether(to.Masked())
 	}
 	return h.render(c, http.StatusOK, "preso_landing", pg)
 }
@@ -261,7 +263,7 @@ func (h *Handler) presoVerify(c echo.Context, v *linkVisit) error {
 	}
 	var in preso.Entry
 	_, answered, err := h.checkCode(c, presoCodeStep(v, who), func(code string) (share.Check, error) {
-		res, entry, err := h.presos.Verify(v.Visit, code, c.RealIP(), visitorOf(c))
+		res, entry, err := h.presos.Verify(v.Visit, who, code, visitorOf(c))
 		in = entry
 		return res, err
 	})

@@ -121,11 +121,17 @@ func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
 // code-entry page, which says why when no code was sent.
 func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) error {
 	err := issue()
+	var limit *share.LimitError
 	switch {
-	case errors.Is(err, share.ErrTooSoon):
-		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_soon"})
-	case errors.Is(err, share.ErrTooMany):
-		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + ".code_too_many"})
+	case errors.As(err, &limit):
+		// The limit is the number's: the page names it, so it reads true to
+		// whoever else shares the link.
+		msg := ".code_too_soon"
+		if errors.Is(err, share.ErrTooMany) {
+			msg = ".code_too_many"
+		}
+		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + msg,
+			Args: map[string][]any{"_form": {"To", keepTogether(limit.Target.Masked())}}})
 	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded), errors.Is(err, share.ErrRefused):
 		// The link's own page says it no longer opens.
 		return h.redirect(c, st.Base)
@@ -138,7 +144,7 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) erro
 }
 
 // checkCode checks the code entered through check (nil: the share engine's
-// CheckCodeFrom with nothing more to write), which uses it up and lets the
+// CheckCode for the first recipient, with nothing more to write), which uses it up and lets the
 // visitor in, in one write. When the code opens the share, it returns the
 // check (with the new session) for the caller to set the cookie; otherwise
 // it has answered with a redirect to the code-entry page (or the link's
@@ -173,7 +179,7 @@ func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string)
 	}
 	if check == nil {
 		check = func(code string) (share.Check, error) {
-			return h.shares.CheckCodeFrom(st.Share.ID, code, c.RealIP(), c.Request().UserAgent(), nil)
+			return h.shares.CheckCode(st.Share.ID, 0, code, c.Request().UserAgent(), nil)
 		}
 	}
 	res, err = check(code)

@@ -174,19 +174,23 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	d := pg.Data.(*shareViewData)
 	d.New = c.QueryParam("new") == "1"
 	if n, ok := h.takeCodeNote(c, v.Share.ID); ok {
-		pg.Errors[n.Field], d.TriesLeft = n.Msg, n.TriesLeft
+		pg.Errors[n.Field], pg.ErrArgs, d.TriesLeft = n.Msg, n.Args, n.TriesLeft
 	}
-	code, err := h.store.ShareCode(v.Share.ID)
+	to, waiting, ok, err := h.shares.LastCode(v.Share.ID, 0)
 	if err != nil {
 		return err
 	}
 	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
-	if code.Target != "" && (d.New || len(code.Hash) > 0 && h.now().Before(code.ExpiresAt)) {
-		d.Sent = keepTogether(share.Mask(code.Channel, code.Target))
-		d.ByEmail = code.Channel == store.ChannelEmail
+	if ok && (d.New || waiting) {
+		d.Sent = keepTogether(to.Masked())
+		d.ByEmail = to.Channel == store.ChannelEmail
+	}
+	if d.New && len(d.Targets) == 1 {
+		// One place to send it: the page names it, whatever became of the last code.
+		d.Sent = d.Masked[0]
 	}
 	for i, t := range d.Targets {
-		if t.Channel == code.Channel && t.To == code.Target {
+		if ok && t == to {
 			d.Pick = i
 		}
 	}

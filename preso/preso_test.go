@@ -397,7 +397,7 @@ func TestVisitViewingAndBeacons(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := f.st.TxCounts()
-	res, entry, err := f.s.Verify(v, f.codes[0], "192.0.2.1", in)
+	res, entry, err := f.s.Verify(v, 1, f.codes[0], in)
 	if got := f.st.TxCounts().Sub(before); got.Writes != 1 || got.Reads != 0 {
 		t.Fatalf("Verify ran %+v", got)
 	}

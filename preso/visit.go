@@ -139,9 +139,9 @@ func (s *Service) Enter(v share.Visit, who int, name, email string, in Visitor) 
 // used up, and the verified session and the viewing (saying where the code
 // went) begin, all in one write. The share.Check says what became of the
 // code; share.ErrRefused when the code's recipient may no longer come in.
-func (s *Service) Verify(v share.Visit, code, visitor string, in Visitor) (share.Check, Entry, error) {
+func (s *Service) Verify(v share.Visit, who int, code string, in Visitor) (share.Check, Entry, error) {
 	var token string
-	res, err := s.shares.CheckCodeFrom(v.Share.ID, code, visitor, in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
+	res, err := s.shares.CheckCode(v.Share.ID, who, code, in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
 		to := ""
 		if e.Target != "" {
 			to = share.Mask(e.Channel, e.Target)

@@ -181,7 +181,7 @@ func TestSessionsEndWithTheShare(t *testing.T) {
 	if err := f.issue(sh); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil)
 	if !f.inside(token, c.Session) {
 		t.Fatal("not in after the code")
 	}
@@ -194,7 +194,7 @@ func TestSessionsEndWithTheShare(t *testing.T) {
 	if err := f.issue(sh); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := f.eng.CheckCode(sh.ID, "xxxxxx", "ua"); r.Result != CodeLocked {
+	if r, _ := f.eng.CheckCode(sh.ID, 0, "xxxxxx", "ua", nil); r.Result != CodeLocked {
 		t.Fatalf("not locked: %+v", r)
 	}
 	if _, err := f.eng.Unlock(sh.ID, 1); err != nil {
@@ -249,14 +249,14 @@ func TestCheckCodeLetsInInOneWrite(t *testing.T) {
 	}
 	failing := errors.New("welcome failed")
 	before := f.st.TxCounts()
-	if _, err := f.eng.CheckCodeFrom(sh.ID, f.codes[0], "", "ua", func(*store.ShareChange, Entered) error { return failing }); !errors.Is(err, failing) {
+	if _, err := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", func(*store.ShareChange, Entered) error { return failing }); !errors.Is(err, failing) {
 		t.Fatalf("failing welcome: %v", err)
 	}
 	if got := f.st.TxCounts().Sub(before); got.Writes != 1 || got.Reads != 0 {
 		t.Fatalf("a code check ran %+v", got)
 	}
 	var welcomed Entered
-	c, err := f.eng.CheckCodeFrom(sh.ID, f.codes[0], "", "ua", func(ch *store.ShareChange, in Entered) error {
+	c, err := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", func(ch *store.ShareChange, in Entered) error {
 		welcomed = in
 		return nil
 	})
@@ -278,14 +278,14 @@ func TestCheckCodeLetsInInOneWrite(t *testing.T) {
 	if !f.eng.Opens(token) {
 		t.Fatal("the link no longer opens for Claire")
 	}
-	if _, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); !errors.Is(err, ErrRefused) {
+	if _, err := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil); !errors.Is(err, ErrRefused) {
 		t.Fatalf("archived recipient's code: %v", err)
 	}
 	f.archive(ids[1], false)
 	if !f.eng.CodeWaiting(sh.ID, f.codes[1]) {
 		t.Fatal("Bob's code, restored, is not waiting")
 	}
-	if c, err := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); err != nil || c.Result != CodeOK || c.Recipient != 1 {
+	if c, err := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil); err != nil || c.Result != CodeOK || c.Recipient != 1 {
 		t.Fatalf("Bob's code, restored: %+v %v", c, err)
 	}
 }

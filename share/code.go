@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,10 +73,25 @@ func (e *Engine) codeHash(id uint64, code string) []byte {
 // outbox; it is called before the write transaction.
 type ComposeCode func(t Target, code string, expires time.Time) (*store.Message, error)
 
+// LimitError is a code refused by a resend limit: Err is ErrTooSoon or
+// ErrTooMany, Target the number or address the limit is of (the code asked
+// for went there), so the page can say which.
+type LimitError struct {
+	Err    error
+	Target Target
+}
+
+func (e *LimitError) Error() string { return e.Err.Error() }
+
+// Unwrap lets errors.Is see ErrTooSoon or ErrTooMany.
+func (e *LimitError) Unwrap() error { return e.Err }
+
 // IssueCode sends a new code to target (chosen among Targets), valid ttl (the
 // practice setting, clamped to 5–15 minutes): in one transaction it checks the
-// resend limits kept in the store, replaces any waiting code, records the event
-// and queues the message. ErrTooSoon and ErrTooMany say a limit was hit.
+// resend limits of that number or address kept in the store, adds the code to
+// those waiting, records the event and queues the message. The limits are the
+// number's, not the share's: one contact asking for a code never holds up
+// another. A *LimitError (ErrTooSoon, ErrTooMany) says a limit was hit.
 func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua string, compose ComposeCode) (time.Time, error) {
 	ttl = max(MinCodeTTL, min(MaxCodeTTL, ttl))
 	sh, err := e.Get(id)
@@ -113,31 +129,22 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		if err := e.Usable(*ch.Share); err != nil {
 			return err
 		}
-		recent := ch.Code.Sent[:0]
-		for _, t := range ch.Code.Sent {
-			if now.Sub(t) < time.Hour {
-				recent = append(recent, t)
-			}
+		c := ch.Code
+		prune(c, now)
+		key := store.CodeTargetKey(target.Channel, target.To)
+		sent := c.SentTo[key]
+		if n := len(sent); n > 0 && now.Sub(sent[n-1]) < ResendEvery {
+			return &LimitError{Err: ErrTooSoon, Target: target}
 		}
-		ch.Code.Sent = recent
-		if n := len(recent); n > 0 && now.Sub(recent[n-1]) < ResendEvery {
-			return ErrTooSoon
+		if len(sent) >= MaxSendsPerHour {
+			return &LimitError{Err: ErrTooMany, Target: target}
 		}
-		if len(recent) >= MaxSendsPerHour {
-			return ErrTooMany
+		if c.SentTo == nil {
+			c.SentTo = map[string][]time.Time{}
 		}
-		// The code still on its way stays good until it expires: someone else
-		// asking for a new code must not void the one the recipient is reading.
-		ch.Code.PrevHash, ch.Code.PrevExpiresAt = nil, time.Time{}
-		ch.Code.PrevRecipient, ch.Code.PrevChannel, ch.Code.PrevTarget = 0, "", ""
-		if len(ch.Code.Hash) > 0 && now.Before(ch.Code.ExpiresAt) {
-			ch.Code.PrevHash, ch.Code.PrevExpiresAt = ch.Code.Hash, ch.Code.ExpiresAt
-			ch.Code.PrevRecipient, ch.Code.PrevChannel, ch.Code.PrevTarget = ch.Code.Recipient, ch.Code.Channel, ch.Code.Target
-		}
-		ch.Code.Hash = e.codeHash(id, code)
-		ch.Code.Recipient, ch.Code.Channel, ch.Code.Target = target.Recipient, target.Channel, target.To
-		ch.Code.ExpiresAt, ch.Code.Tries, ch.Code.TriesBy = expires, 0, nil
-		ch.Code.Sent = append(ch.Code.Sent, now)
+		c.SentTo[key] = append(sent, now)
+		c.Waiting = append(c.Waiting, store.WaitingCode{Hash: e.codeHash(id, code), Recipient: target.Recipient,
+			Channel: target.Channel, Target: target.To, SentAt: now, ExpiresAt: expires})
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeSent, Recipient: target.Recipient,
 			Detail: string(target.Channel) + " " + target.Masked(), UserAgent: ua})
 		ch.Outbox = append(ch.Outbox, msg)
@@ -146,15 +153,28 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 	return expires, err
 }
 
+// prune drops the codes past their expiry and the sends older than an hour.
+func prune(c *store.ShareCode, now time.Time) {
+	c.Waiting = slices.DeleteFunc(c.Waiting, func(w store.WaitingCode) bool { return !now.Before(w.ExpiresAt) })
+	for k, times := range c.SentTo {
+		times = slices.DeleteFunc(times, func(t time.Time) bool { return now.Sub(t) >= time.Hour })
+		if len(times) == 0 {
+			delete(c.SentTo, k)
+		} else {
+			c.SentTo[k] = times
+		}
+	}
+}
+
 // ArgShare is the message argument naming the share a code message belongs to.
 const ArgShare = "Share"
 
 // CodeWaiting reports whether code, sent for share id, can still be entered:
-// the share is usable, the code is the one waiting, or the one sent just
-// before it, unexpired, and the recipient it went to may still come in (see
-// Admit). The outbox asks before sending a code that waited (delivery not
-// configured), so a code for a share expired, revoked, deleted or locked
-// meanwhile, or for someone who lost access to it, is withdrawn, never sent.
+// the share is usable, the code is one of those waiting, unexpired, and the
+// recipient it went to may still come in (see Admit). The outbox asks before
+// sending a code that waited (delivery not configured), so a code for a share
+// expired, revoked, deleted or locked meanwhile, or for someone who lost
+// access to it, is withdrawn, never sent.
 func (e *Engine) CodeWaiting(id uint64, code string) bool {
 	now, sum := e.now(), e.codeHash(id, code)
 	waiting := false
@@ -166,16 +186,13 @@ func (e *Engine) CodeWaiting(id uint64, code string) bool {
 		if err != nil {
 			return err
 		}
-		var recipient int
-		switch {
-		case len(c.Hash) > 0 && hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt):
-			recipient = c.Recipient
-		case len(c.PrevHash) > 0 && hmac.Equal(c.PrevHash, sum) && now.Before(c.PrevExpiresAt):
-			recipient = c.Recipient
-			if c.PrevTarget != "" {
-				recipient = c.PrevRecipient
+		recipient := -1
+		for _, w := range c.Waiting {
+			if hmac.Equal(w.Hash, sum) && now.Before(w.ExpiresAt) {
+				recipient = w.Recipient
 			}
-		default:
+		}
+		if recipient < 0 {
 			return nil
 		}
 		a, err := e.audience(sh, r)
@@ -188,6 +205,22 @@ func (e *Engine) CodeWaiting(id uint64, code string) bool {
 	return err == nil && waiting
 }
 
+// LastCode is the code sent last to recipient on share id among those not
+// used or voided: where it went, and whether it can still be entered (not
+// expired). ok is false when there is none.
+func (e *Engine) LastCode(id uint64, recipient int) (to Target, waiting, ok bool, err error) {
+	c, err := e.st.ShareCode(id)
+	if err != nil {
+		return to, false, false, err
+	}
+	for _, w := range c.Waiting {
+		if w.Recipient == recipient {
+			to, waiting, ok = Target{Recipient: recipient, Channel: w.Channel, To: w.Target}, e.now().Before(w.ExpiresAt), true
+		}
+	}
+	return to, waiting, ok, nil
+}
+
 // CodeResult is what became of an entered code.
 type CodeResult int
 
@@ -195,11 +228,12 @@ type CodeResult int
 const (
 	// CodeOK: the code matched; it is used up and a verified session begins.
 	CodeOK CodeResult = iota
-	// CodeWrong: it did not match; the code stays valid for the tries left.
+	// CodeWrong: it did not match; the codes waiting stay valid for the tries left.
 	CodeWrong
-	// CodeVoided: no code is waiting (never sent, used, or voided by MaxTries wrong entries).
+	// CodeVoided: no code is waiting for the person (never sent, used, or
+	// voided by MaxTries wrong entries).
 	CodeVoided
-	// CodeExpired: the code waiting is past its validity.
+	// CodeExpired: the person's codes are past their validity.
 	CodeExpired
 	// CodeLocked: the share is locked (now or before) after MaxFailures wrong codes.
 	CodeLocked
@@ -210,45 +244,33 @@ type Check struct {
 	Result CodeResult
 	// Session is the new verified session's ID (CodeOK only), for the cookie.
 	Session string
-	// Recipient is who the code was sent to.
+	// Recipient is who the code was entered for.
 	Recipient int
-	// Channel is how the code waiting (or expired) went out.
+	// Channel is how the code entered went out, Target where (CodeOK only).
 	Channel store.Channel
-	// Target is the number or address the code entered went to (CodeOK only).
-	Target string
-	// TriesLeft is how many more wrong entries this visitor has (CodeWrong only).
+	Target  string
+	// TriesLeft is how many more wrong entries the person's newest code takes (CodeWrong only).
 	TriesLeft int
 }
 
-// CheckCode checks an entered code with the wrong tries counted for the code
-// as a whole and nothing more to write; see CheckCodeFrom.
-func (e *Engine) CheckCode(id uint64, code, ua string) (Check, error) {
-	return e.CheckCodeFrom(id, code, "", ua, nil)
-}
-
-// CheckCodeFrom checks an entered code against the one waiting (or the one
-// sent just before it, while valid), counting the failures in the store:
-// MaxTries wrong entries from one visitor (a name for them, such as their
-// address; "" counts for the code as a whole) void the code for that visitor
-// alone, so a stranger holding the link cannot burn the recipient's code;
-// MaxFailures over the share's life, whoever made them, lock it. On success
-// the code is used up and a session bound to this share alone begins, for
-// the recipient the code went to if the share's audience still admits them
-// (else ErrRefused, and nothing is written), and welcome (nil: nothing) adds
-// the kind's part: checking the code, using it and opening the session are
-// one write transaction, so a crash leaves either all of it or none.
-func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string, welcome Welcome) (Check, error) {
+// CheckCode checks a code entered by someone who says they are recipient
+// who against the codes waiting for that person, counting the failures in
+// the store. Each wrong entry counts against every code waiting for them,
+// from whichever address it came: MaxTries void a code. MaxFailures over the
+// share's life, whoever made them, lock it (staff Unlock). On success the
+// person's codes are used up and a session bound to this share alone
+// begins, if the share's audience still admits them (else ErrRefused, and
+// nothing is written), and welcome (nil: nothing) adds the kind's part:
+// checking the code, using it and opening the session are one write
+// transaction, so a crash leaves either all of it or none.
+func (e *Engine) CheckCode(id uint64, who int, code, ua string, welcome Welcome) (Check, error) {
 	now := e.now().UTC()
 	code = strings.TrimSpace(code)
 	sum := e.codeHash(id, code)
-	who := ""
-	if visitor != "" {
-		who = fmt.Sprintf("%x", e.st.Hash("share-visitor:" + visitor)[:8])
-	}
 	var res Check
 	_, err := e.change(id, func(ch *store.ShareChange) error {
 		c := ch.Code
-		res = Check{Recipient: c.Recipient, Channel: c.Channel}
+		res = Check{Recipient: who}
 		if ch.Share.State == store.ShareLocked {
 			res.Result = CodeLocked
 			return nil
@@ -256,74 +278,64 @@ func (e *Engine) CheckCodeFrom(id uint64, code, visitor, ua string, welcome Welc
 		if err := e.Usable(*ch.Share); err != nil {
 			return err
 		}
-		tries := &c.Tries
-		if who != "" {
-			if c.TriesBy == nil {
-				c.TriesBy = map[string]int{}
-			}
-			n := c.TriesBy[who]
-			defer func() {
-				if n > 0 && c.TriesBy != nil {
-					c.TriesBy[who] = n
+		expired := slices.ContainsFunc(c.Waiting, func(w store.WaitingCode) bool {
+			return w.Recipient == who && !now.Before(w.ExpiresAt)
+		})
+		prune(c, now)
+		matched := -1
+		var mine []int
+		for i, w := range c.Waiting {
+			if w.Recipient == who {
+				mine = append(mine, i)
+				if hmac.Equal(w.Hash, sum) {
+					matched = i
 				}
-			}()
-			tries = &n
+			}
 		}
-		prevOK := len(c.PrevHash) > 0 && now.Before(c.PrevExpiresAt)
-		switch {
-		case len(c.Hash) == 0 && !prevOK:
-			res.Result = CodeVoided
-			return nil
-		case *tries >= MaxTries:
-			res.Result = CodeVoided
-			return nil
-		case hmac.Equal(c.Hash, sum) && now.Before(c.ExpiresAt), prevOK && hmac.Equal(c.PrevHash, sum):
-			res.Target = c.Target
-			if !hmac.Equal(c.Hash, sum) && c.PrevTarget != "" {
-				// The code sent before the current one verifies whom it went to.
-				res.Recipient, res.Channel, res.Target = c.PrevRecipient, c.PrevChannel, c.PrevTarget
-			}
-			if res.Recipient != c.Recipient {
-				// Someone else's code, asked for since, stays good for them.
-				c.PrevHash, c.PrevRecipient, c.PrevChannel, c.PrevTarget = nil, 0, "", ""
-			} else {
-				c.Hash, c.Tries, c.TriesBy, c.PrevHash = nil, 0, nil, nil
-				c.PrevRecipient, c.PrevChannel, c.PrevTarget = 0, "", ""
-			}
-			res.Result = CodeOK
-			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: res.Recipient, UserAgent: ua})
+		if matched >= 0 {
+			w := c.Waiting[matched]
+			res.Result, res.Channel, res.Target = CodeOK, w.Channel, w.Target
+			// In: the person's other codes are of no more use.
+			c.Waiting = slices.DeleteFunc(c.Waiting, func(w store.WaitingCode) bool { return w.Recipient == who })
+			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventVerified, Recipient: who, UserAgent: ua})
 			a, err := e.audience(*ch.Share, ch.LinkTx)
 			if err != nil {
 				return err
 			}
-			if !a.Admits(res.Recipient) {
+			if !a.Admits(who) {
 				// A code sent before its recipient lost access opens nothing.
 				return ErrRefused
 			}
-			if res.Session, err = e.newSession(ch, res.Recipient, now); err != nil {
+			if res.Session, err = e.newSession(ch, who, now); err != nil {
 				return err
 			}
 			if welcome != nil {
-				return welcome(ch, Entered{Recipient: res.Recipient, Channel: res.Channel, Target: res.Target})
+				return welcome(ch, Entered{Recipient: who, Channel: w.Channel, Target: w.Target})
 			}
 			return nil
-		case len(c.Hash) > 0 && !now.Before(c.ExpiresAt):
-			c.Hash = nil
+		}
+		switch {
+		case len(mine) == 0 && expired:
 			res.Result = CodeExpired
 			return nil
-		}
-		*tries++
-		ch.Share.Failures++
-		res.Result, res.TriesLeft = CodeWrong, MaxTries-*tries
-		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: c.Recipient, UserAgent: ua})
-		if *tries >= MaxTries {
-			if who == "" {
-				c.Hash, c.PrevHash = nil, nil
-			}
+		case len(mine) == 0:
 			res.Result = CodeVoided
+			return nil
 		}
+		left := 0
+		for _, i := range mine {
+			c.Waiting[i].Tries++
+			left = MaxTries - c.Waiting[i].Tries // the newest code's, which comes last
+		}
+		c.Waiting = slices.DeleteFunc(c.Waiting, func(w store.WaitingCode) bool { return w.Tries >= MaxTries })
+		ch.Share.Failures++
+		res.Result, res.TriesLeft = CodeWrong, left
+		if left <= 0 {
+			res.Result, res.TriesLeft = CodeVoided, 0
+		}
+		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: who, UserAgent: ua})
 		if ch.Share.Failures >= MaxFailures {
-			c.Hash, c.PrevHash = nil, nil
+			c.Waiting = nil
 			ch.Share.State = store.ShareLocked
 			ch.Share.SessionEpoch++
 			res.Result = CodeLocked

@@ -42,14 +42,16 @@
 //
 // Contacts only: Targets(sh, recipient) lists where a code may go (each mobile,
 // else the email); IssueCode(id, target, ttl, ua, compose) checks the resend
-// limits (one a minute, five an hour), stores the code's HMAC and queues the
-// message compose renders, in one transaction. CheckCodeFrom(id, code,
-// visitor, ua, welcome) returns CodeOK with a session ID (for a cookie),
-// CodeWrong, CodeVoided (five wrong entries, or no code waiting), CodeExpired
-// or CodeLocked (100 failures; staff Unlock). Anyone with the link: Enter(id,
-// recipient or -1, name, ua, welcome). Both let the visitor in within one
-// write transaction: the share and its audience checked again, the code used
-// up, the event, the session and the kind's Welcome (a preso's viewing).
+// limits of that number or address (one a minute, five an hour), stores the
+// code's HMAC among those waiting and queues the message compose renders, in
+// one transaction. CheckCode(id, who, code, ua, welcome) checks the code
+// against those waiting for recipient who and returns CodeOK with a session
+// ID (for a cookie), CodeWrong, CodeVoided (five wrong entries for that
+// person, from any address, or no code waiting), CodeExpired or CodeLocked
+// (100 failures; staff Unlock). Anyone with the link: Enter(id, recipient or
+// -1, name, ua, welcome). Both let the visitor in within one write
+// transaction: the share and its audience checked again, the code used up,
+// the event, the session and the kind's Welcome (a preso's viewing).
 //
 // # Life
 //

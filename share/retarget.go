@@ -21,7 +21,7 @@ func (e *Engine) Retarget(id uint64, recipients []store.ShareRecipient, v store.
 			return ErrEnded
 		}
 		ch.Share.Recipients, ch.Share.Visibility = recipients, v
-		ch.Code.Hash = nil
+		ch.Code.Waiting = nil
 		// Who may be in has changed: everyone proves it again.
 		ch.Share.SessionEpoch++
 		return nil

@@ -20,11 +20,16 @@ const (
 	// MinCodeTTL and MaxCodeTTL bound the practice setting.
 	MinCodeTTL = 5 * time.Minute
 	MaxCodeTTL = 15 * time.Minute
-	// MaxTries wrong entries void a code.
+	// MaxTries wrong entries for a person void the codes waiting for them,
+	// whoever made them and from wherever: a code is six digits, and each
+	// wrong entry is one more guess at it.
 	MaxTries = 5
-	// ResendEvery is the least time between two codes of one share.
+	// ResendEvery is the least time between two codes to one number or
+	// address: it spares the person a burst of messages.
 	ResendEvery = time.Minute
-	// MaxSendsPerHour codes at most go out per share within an hour.
+	// MaxSendsPerHour codes at most go to one number or address within an
+	// hour: what someone holding the link can make a person's phone receive
+	// (and the practice pay for).
 	MaxSendsPerHour = 5
 	// MaxFailures wrong codes over a share's life lock it (NIST SP 800-63B §5.2.2: at most 100).
 	MaxFailures = 100
@@ -72,9 +77,9 @@ var (
 	// ErrLocked: too many wrong codes; staff must unlock the share.
 	ErrLocked = errors.New("share: locked")
 	// ErrTooSoon: a code went out less than ResendEvery ago.
-	ErrTooSoon = errors.New("share: a code was sent less than a minute ago")
+	ErrTooSoon = errors.New("share: a code went to this number less than a minute ago")
 	// ErrTooMany: MaxSendsPerHour codes went out within the hour.
-	ErrTooMany = errors.New("share: too many codes this hour")
+	ErrTooMany = errors.New("share: too many codes to this number this hour")
 	// ErrNoSession: the visitor has no live verified session for this share.
 	ErrNoSession = errors.New("share: not verified")
 	// ErrBadTarget: the code was asked for a number or address the recipient does not have.
@@ -246,7 +251,7 @@ func (e *Engine) end(id uint64, state store.ShareState, ev store.ShareEvent) (st
 		}
 		ch.Share.State, ch.Share.EndedAt = state, now
 		ch.Share.SessionEpoch++
-		ch.Code.Hash = nil
+		ch.Code.Waiting = nil
 		ch.Events = append(ch.Events, ev)
 		return nil
 	})
@@ -348,7 +353,7 @@ func (e *Engine) SendAgain(oldID uint64, d Draft, compose Compose) (store.Share,
 			ch.Share.State, ch.Share.EndedAt = store.ShareRevoked, now
 		}
 		ch.Share.SessionEpoch++
-		ch.Code.Hash = nil
+		ch.Code.Waiting = nil
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventRevoked, Recipient: -1, StaffID: d.StaffID})
 		return nil
 	}); err != nil {

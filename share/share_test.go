@@ -2,6 +2,7 @@ package share
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -132,12 +133,12 @@ func TestCodeRightOnceAndExpiry(t *testing.T) {
 	if len(code) != 6 {
 		t.Fatalf("code %q", code)
 	}
-	c, err := f.eng.CheckCode(sh.ID, code, "ua")
+	c, err := f.eng.CheckCode(sh.ID, 0, code, "ua", nil)
 	if err != nil || c.Result != CodeOK || c.Session == "" {
 		t.Fatalf("right code: %+v %v", c, err)
 	}
 	// Single use.
-	if c, _ := f.eng.CheckCode(sh.ID, code, "ua"); c.Result != CodeVoided {
+	if c, _ := f.eng.CheckCode(sh.ID, 0, code, "ua", nil); c.Result != CodeVoided {
 		t.Fatalf("second use: %+v", c)
 	}
 	// A new code expires 10 minutes after it was sent: valid at 10 min - 1 s, not at 10 min + 1 s.
@@ -146,7 +147,7 @@ func TestCodeRightOnceAndExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clk.t = f.clk.t.Add(DefaultCodeTTL + time.Second)
-	if c, _ := f.eng.CheckCode(sh.ID, f.codes[1], "ua"); c.Result != CodeExpired {
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[1], "ua", nil); c.Result != CodeExpired {
 		t.Fatalf("expired code: %+v", c)
 	}
 	f.clk.t = f.clk.t.Add(time.Minute)
@@ -154,7 +155,7 @@ func TestCodeRightOnceAndExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clk.t = f.clk.t.Add(DefaultCodeTTL - time.Second)
-	if c, _ := f.eng.CheckCode(sh.ID, f.codes[2], "ua"); c.Result != CodeOK {
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[2], "ua", nil); c.Result != CodeOK {
 		t.Fatalf("code at 9:59: %+v", c)
 	}
 }
@@ -170,7 +171,7 @@ func TestFiveWrongTriesVoidTheCode(t *testing.T) {
 		wrong = "111111"
 	}
 	for i := 1; i <= MaxTries; i++ {
-		c, err := f.eng.CheckCode(sh.ID, wrong, "ua")
+		c, err := f.eng.CheckCode(sh.ID, 0, wrong, "ua", nil)
 		want := CodeWrong
 		if i == MaxTries {
 			want = CodeVoided
@@ -179,7 +180,7 @@ func TestFiveWrongTriesVoidTheCode(t *testing.T) {
 			t.Fatalf("try %d: %+v %v", i, c, err)
 		}
 	}
-	if c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua"); c.Result != CodeVoided {
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil); c.Result != CodeVoided {
 		t.Fatalf("the right code after 5 wrong ones: %+v", c)
 	}
 }
@@ -231,7 +232,7 @@ func TestHundredFailuresLockAndStaffUnlock(t *testing.T) {
 			wrong = "111111"
 		}
 		var err error
-		if last, err = f.eng.CheckCode(sh.ID, wrong, "ua"); err != nil {
+		if last, err = f.eng.CheckCode(sh.ID, 0, wrong, "ua", nil); err != nil {
 			t.Fatal(err)
 		}
 		if i < MaxFailures-1 && last.Result == CodeLocked {
@@ -258,7 +259,7 @@ func TestHundredFailuresLockAndStaffUnlock(t *testing.T) {
 	if err := f.issue(sh); err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
-	if c, _ := f.eng.CheckCode(sh.ID, f.codes[len(f.codes)-1], "ua"); c.Result != CodeOK {
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[len(f.codes)-1], "ua", nil); c.Result != CodeOK {
 		t.Fatalf("after unlock: %+v", c)
 	}
 }
@@ -279,7 +280,7 @@ func TestSessionBoundToOneShareAndIdle(t *testing.T) {
 	if err := f.issue(a); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := f.eng.CheckCode(a.ID, f.codes[0], "ua")
+	c, _ := f.eng.CheckCode(a.ID, 0, f.codes[0], "ua", nil)
 	if !f.inside(tokenA, c.Session) {
 		t.Fatal("session not let in on its share")
 	}
@@ -304,7 +305,7 @@ func TestSweepExpiresAndPurgesAtTwentyDays(t *testing.T) {
 	if err := f.issue(sh); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil)
 	f.clk.t = sh.ExpiresAt.Add(-time.Second)
 	if exp, err := f.eng.Sweep(); err != nil || len(exp) != 0 {
 		t.Fatalf("sweep before expiry: %v %v", exp, err)
@@ -453,7 +454,7 @@ func TestPreviousCodeVerifiesItsOwnRecipient(t *testing.T) {
 	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 1)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.eng.CheckCode(sh.ID, f.codes[0], "ua")
+	c, err := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil)
 	if err != nil || c.Result != CodeOK || c.Recipient != 0 || c.Target != "+33611111678" || c.Channel != store.ChannelSMS {
 		t.Fatalf("Claire's code: %+v %v", c, err)
 	}
@@ -461,8 +462,108 @@ func TestPreviousCodeVerifiesItsOwnRecipient(t *testing.T) {
 	if err != nil || ss.Recipient != 0 {
 		t.Fatalf("session of Claire's code: %+v %v", ss, err)
 	}
-	c, err = f.eng.CheckCode(sh.ID, f.codes[1], "ua")
+	c, err = f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil)
 	if err != nil || c.Result != CodeOK || c.Recipient != 1 || c.Target != "+33622222432" {
 		t.Fatalf("Bob's code: %+v %v", c, err)
+	}
+}
+
+// twoMobiles is a preso link for Claire and Bob, each with a mobile of their own.
+func (f *fixture) twoMobiles(bobMobile string) store.Share {
+	f.t.Helper()
+	sh, _, err := f.eng.Create(Draft{Kind: store.SharePreso, StaffID: 1, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{
+			{Name: "Claire", Mobiles: []string{"+33611111678"}, ClientID: 1},
+			{Name: "Bob", Mobiles: []string{bobMobile}, ClientID: 3}}}, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return sh
+}
+
+// The resend limits are each number's: Claire's code does not hold Bob's
+// back, and the limit Bob hits names his number.
+func TestCodeLimitsArePerNumber(t *testing.T) {
+	f := newFixture(t)
+	sh := f.twoMobiles("+33622222432")
+	claire, bob := Targets(sh, 0)[0], Targets(sh, 1)[0]
+	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(29 * time.Second)
+	if _, err := f.eng.IssueCode(sh.ID, bob, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatalf("Bob's code, 29 s after Claire's: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(46 * time.Second)
+	_, err := f.eng.IssueCode(sh.ID, bob, DefaultCodeTTL, "ua", f.compose)
+	var limit *LimitError
+	if !errors.Is(err, ErrTooSoon) || !errors.As(err, &limit) || limit.Target != bob {
+		t.Fatalf("Bob's second code 46 s after his first: %v", err)
+	}
+	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatalf("Claire's second code 75 s after her first: %v", err)
+	}
+	// Claire's five codes in the hour stop hers alone.
+	for range MaxSendsPerHour - 2 {
+		f.clk.t = f.clk.t.Add(ResendEvery)
+		if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooMany) || !errors.As(err, &limit) || limit.Target != claire {
+		t.Fatalf("Claire's sixth code in the hour: %v", err)
+	}
+	if _, err := f.eng.IssueCode(sh.ID, bob, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatalf("Bob's second code while Claire is at her limit: %v", err)
+	}
+	// Every code sent is still good for the person it went to: Bob's first
+	// one, asked for before several of Claire's, lets Bob in.
+	c, err := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil)
+	if err != nil || c.Result != CodeOK || c.Recipient != 1 || c.Target != bob.To {
+		t.Fatalf("Bob's first code: %+v %v", c, err)
+	}
+	// A code is checked against the codes of the person who enters it.
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[1], "ua", nil); c.Result != CodeWrong {
+		t.Fatalf("Bob's code entered again, as Claire's: %+v", c)
+	}
+}
+
+// Two people who share one phone share its limits: a limit protects the number.
+func TestCodeLimitsOfASharedNumber(t *testing.T) {
+	f := newFixture(t)
+	sh := f.twoMobiles("+33611111678")
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 1)[0], DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("a second code to the same phone within the minute: %v", err)
+	}
+}
+
+// Five wrong entries for a person void the codes waiting for them, and no one else's.
+func TestWrongEntriesVoidThePersonsCodesAlone(t *testing.T) {
+	f := newFixture(t)
+	sh := f.twoMobiles("+33622222432")
+	for i := range 2 {
+		if _, err := f.eng.IssueCode(sh.ID, Targets(sh, i)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wrong := "000000"
+	for i := 1; wrong == f.codes[0] || wrong == f.codes[1]; i++ {
+		wrong = fmt.Sprintf("%06d", i*111111)
+	}
+	for i := 1; i <= MaxTries; i++ {
+		c, err := f.eng.CheckCode(sh.ID, 0, wrong, "ua", nil)
+		if want := map[bool]CodeResult{true: CodeVoided, false: CodeWrong}[i == MaxTries]; err != nil || c.Result != want || (want == CodeWrong && c.TriesLeft != MaxTries-i) {
+			t.Fatalf("wrong entry %d for Claire: %+v %v", i, c, err)
+		}
+	}
+	if c, _ := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil); c.Result != CodeVoided {
+		t.Fatalf("Claire's code after five wrong entries: %+v", c)
+	}
+	if c, _ := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil); c.Result != CodeOK {
+		t.Fatalf("Bob's code after five wrong entries for Claire: %+v", c)
 	}
 }

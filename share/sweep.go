@@ -24,7 +24,7 @@ func (e *Engine) Sweep() ([]store.Share, error) {
 			}
 			ch.Share.State, ch.Share.EndedAt = store.ShareExpired, ch.Share.ExpiresAt
 			ch.Share.SessionEpoch++
-			ch.Code.Hash = nil
+			ch.Code.Waiting = nil
 			ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventExpired, Recipient: -1})
 			return nil
 		})

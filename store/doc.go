@@ -58,8 +58,9 @@
 //	shares_by_subject/      kind \0 subject ID (8) ++ share ID (8) → empty
 //	shares_expiry/          expiry unix (8) ++ share ID (8) → empty (live shares only)
 //	shares_purge/           8-byte share ID → empty (ended shares whose content is not purged yet)
-//	share_codes/            8-byte share ID → JSON ShareCode: the waiting code's HMAC, its tries and
-//	                        the times codes went out (the limits survive a restart)
+//	share_codes/            8-byte share ID → JSON ShareCode: the HMAC of each code waiting, whom and
+//	                        where it went, its wrong tries, and per number or address the times codes
+//	                        went out (the limits survive a restart)
 //	share_events/           share ID (8) ++ sequence (8) → JSON ShareEvent
 //	share_sessions/         HMAC("share-session:" ID) → JSON ShareSession (bound to one share and its SessionEpoch)
 //	blobs/                  8-byte ID → JSON Blob (name, type, size, complete, attached)

@@ -95,33 +95,87 @@ type Share struct {
 	SessionEpoch uint64 `json:"session_epoch,omitempty"`
 }
 
-// ShareCode is the security code waiting for a share, and its limits. It is kept in
-// the store, not in memory, so a restart resets nothing.
+// ShareCode is the security codes waiting for a share, and their limits. It is
+// kept in the store, not in memory, so a restart resets nothing.
 type ShareCode struct {
-	// Hash is the HMAC of the code; empty when no code is waiting.
-	Hash      []byte    `json:"hash,omitempty"`
+	// Waiting are the codes sent and not used, voided or past their expiry yet,
+	// oldest first: each works for the recipient it went to until then, so
+	// someone else asking for a code, or the recipient asking again, voids none.
+	Waiting []WaitingCode `json:"waiting,omitempty"`
+	// SentTo lists, per number or address (CodeTargetKey), when codes went to
+	// it within the last hour: the resend limits are the number's.
+	SentTo map[string][]time.Time `json:"sent_to,omitempty"`
+
+	// The fields below are how codes were kept before they were kept per
+	// number: one code waiting (and the one before it), its tries and the
+	// times codes went out for the whole share. A record read with them has
+	// them folded into the fields above (fold) and is written without them.
+	Hash          []byte         `json:"hash,omitempty"`
+	Recipient     int            `json:"recipient,omitempty"`
+	Channel       Channel        `json:"channel,omitempty"`
+	Target        string         `json:"target,omitempty"`
+	ExpiresAt     time.Time      `json:"expires_at,omitzero"`
+	Tries         int            `json:"tries,omitempty"`
+	TriesBy       map[string]int `json:"tries_by,omitempty"`
+	PrevHash      []byte         `json:"prev_hash,omitempty"`
+	PrevExpiresAt time.Time      `json:"prev_expires_at,omitzero"`
+	PrevRecipient int            `json:"prev_recipient,omitempty"`
+	PrevChannel   Channel        `json:"prev_channel,omitempty"`
+	PrevTarget    string         `json:"prev_target,omitempty"`
+	Sent          []time.Time    `json:"sent,omitempty"`
+}
+
+// WaitingCode is one security code sent and not used yet.
+type WaitingCode struct {
+	// Hash is the HMAC of the code.
+	Hash []byte `json:"hash"`
+	// Recipient is whom it went to (their index in the share), Channel and
+	// Target how and where (the number or address).
 	Recipient int       `json:"recipient"`
-	Channel   Channel   `json:"channel,omitempty"`
-	Target    string    `json:"target,omitempty"` // the number or address it went to
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	// Tries counts wrong entries of the current code by visitors the caller did not name.
+	Channel   Channel   `json:"channel"`
+	Target    string    `json:"target"`
+	SentAt    time.Time `json:"sent_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Tries counts the wrong entries made for its recipient while it waited,
+	// from any address.
 	Tries int `json:"tries,omitempty"`
-	// TriesBy counts wrong entries of the current code per visitor (a keyed hash
-	// of their address): a stranger's wrong tries do not void the code the
-	// recipient holds.
-	TriesBy map[string]int `json:"tries_by,omitempty"`
-	// PrevHash is the code sent before the current one, still valid until
-	// PrevExpiresAt: asking for a new code does not void the one on its way.
-	PrevHash      []byte    `json:"prev_hash,omitempty"`
-	PrevExpiresAt time.Time `json:"prev_expires_at,omitzero"`
-	// PrevRecipient, PrevChannel and PrevTarget say whom the previous code went
-	// to and where, so entering it verifies that person (empty PrevTarget: a
-	// code stored before they were kept; the current code's are used).
-	PrevRecipient int     `json:"prev_recipient,omitempty"`
-	PrevChannel   Channel `json:"prev_channel,omitempty"`
-	PrevTarget    string  `json:"prev_target,omitempty"`
-	// Sent lists when codes were sent within the last hour (the resend limits).
-	Sent []time.Time `json:"sent,omitempty"`
+}
+
+// CodeTargetKey names a number or address in ShareCode.SentTo.
+func CodeTargetKey(ch Channel, to string) string { return string(ch) + ":" + to }
+
+// fold moves a code record kept before codes were kept per number into
+// Waiting and SentTo: the code waiting then stays good, and the limits count
+// what was sent. The old count of sends was the share's; it is put on the
+// number the last code went to.
+func (c *ShareCode) fold() {
+	if len(c.Hash) == 0 && len(c.PrevHash) == 0 && len(c.Sent) == 0 && c.Target == "" {
+		return
+	}
+	tries := c.Tries
+	for _, n := range c.TriesBy {
+		tries = max(tries, n)
+	}
+	if len(c.PrevHash) > 0 {
+		prev := WaitingCode{Hash: c.PrevHash, Recipient: c.Recipient, Channel: c.Channel, Target: c.Target, ExpiresAt: c.PrevExpiresAt}
+		if c.PrevTarget != "" {
+			prev.Recipient, prev.Channel, prev.Target = c.PrevRecipient, c.PrevChannel, c.PrevTarget
+		}
+		c.Waiting = append(c.Waiting, prev)
+	}
+	if len(c.Hash) > 0 {
+		c.Waiting = append(c.Waiting, WaitingCode{Hash: c.Hash, Recipient: c.Recipient, Channel: c.Channel, Target: c.Target,
+			ExpiresAt: c.ExpiresAt, Tries: tries})
+	}
+	if len(c.Sent) > 0 && c.Target != "" {
+		if c.SentTo == nil {
+			c.SentTo = map[string][]time.Time{}
+		}
+		k := CodeTargetKey(c.Channel, c.Target)
+		c.SentTo[k] = append(c.SentTo[k], c.Sent...)
+	}
+	waiting, sentTo := c.Waiting, c.SentTo
+	*c = ShareCode{Waiting: waiting, SentTo: sentTo}
 }
 
 // ShareChange is what ChangeShare hands to its function: the share, its code and
@@ -265,6 +319,7 @@ func (t LinkTx) ShareCode(id uint64) (ShareCode, error) {
 	if err := getJSON(t.tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
 		return code, err
 	}
+	code.fold()
 	return code, nil
 }
 
@@ -448,6 +503,7 @@ func (s *Store) ChangeShare(id uint64, fn func(*ShareChange) error) (Share, erro
 		if err := getJSON(tx, bucketShareCodes, itob(id), &code); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
+		code.fold()
 		ch := &ShareChange{LinkTx: LinkTx{s: s, tx: tx}, Share: &sh, Code: &code}
 		if err := fn(ch); err != nil {
 			return err

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"reflect"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestShareByTokenIsNeverStaleNorShared(t *testing.T) {
@@ -54,5 +57,36 @@ func TestClientArchivedShowsAtOnce(t *testing.T) {
 	}
 	if _, err := s.ClientArchived(c.ID + 1); err != ErrNotFound {
 		t.Fatalf("missing client: %v", err)
+	}
+}
+
+// A code record written before codes were kept per number keeps working:
+// the code waiting and the one before it still let their people in, and the
+// codes sent still count against the number the last one went to.
+func TestShareCodeKeptBeforeIsFolded(t *testing.T) {
+	s := openTest(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	legacy := `{"hash":"AQI=","recipient":1,"channel":"sms","target":"+33622222432","expires_at":"2026-03-02T09:08:00Z",
+		"tries":1,"tries_by":{"ab":3},"prev_hash":"AwQ=","prev_expires_at":"2026-03-02T09:05:00Z","prev_recipient":0,
+		"prev_channel":"sms","prev_target":"+33611111678","sent":["2026-03-02T08:55:00Z","2026-03-02T08:58:00Z"]}`
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketShareCodes).Put(itob(5), []byte(legacy)) }); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ShareCode(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []WaitingCode{
+		{Hash: []byte{3, 4}, Recipient: 0, Channel: ChannelSMS, Target: "+33611111678", ExpiresAt: now.Add(5 * time.Minute)},
+		{Hash: []byte{1, 2}, Recipient: 1, Channel: ChannelSMS, Target: "+33622222432", ExpiresAt: now.Add(8 * time.Minute), Tries: 3},
+	}
+	if !reflect.DeepEqual(c.Waiting, want) {
+		t.Fatalf("waiting %+v", c.Waiting)
+	}
+	if sent := c.SentTo[CodeTargetKey(ChannelSMS, "+33622222432")]; len(sent) != 2 || len(c.SentTo) != 1 {
+		t.Fatalf("sent %+v", c.SentTo)
+	}
+	if c.Hash != nil || c.Sent != nil || c.PrevTarget != "" || c.TriesBy != nil {
+		t.Fatalf("old fields left: %+v", c)
 	}
 }
