@@ -62,3 +62,34 @@ func TestFiveWrongEntriesVoidTheCodeFromAnyAddress(t *testing.T) {
 		t.Fatalf("files after the voided code: %d", r.Code)
 	}
 }
+
+// The code pages advise what helps: while text messages are not set up the
+// code waits at the practice, which can read it out (the owner can, in the
+// Outbox); once they go out, the Outbox hides codes, and what helps is
+// another code, the right number, or the link sent again.
+func TestCodePagesAdviseWhatHelps(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	b := a.browser()
+	r := b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+	mustContain(t, r, "Cabinet Lumière has not set up the sending of text messages yet, so your code is waiting at the practice")
+	mustNotContain(t, r, "ask for a new code below", "they can give it to you")
+
+	a.h.outbox.SMS = recorderDriver{}
+	a.advance(2 * time.Minute)
+	r = b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+	mustContain(t, r, "Not arrived after a few minutes? Check that •••\u00a0•••\u00a0678 is your mobile number, ask for a new code below, or ask Cabinet Lumière to send you the link again.")
+	mustNotContain(t, r, "waiting at the practice", "they can give it to you")
+
+	// A preso's code step, in French.
+	owner := a.signIn("owner@example.org", ownerPassword)
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	_, link := sharePreso(t, a, owner, "contacts", mia)
+	v := a.browser()
+	v.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"} // the visitor's own choice
+	r = v.follow(v.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
+	mustContain(t, r, "Vérifiez que le •••\u00a0•••\u00a0678 est bien votre numéro de mobile, demandez un nouveau code ci-dessous")
+	a.h.outbox.SMS = nil
+	r = v.get(link + "/code?who=0")
+	mustContain(t, r, "Cabinet Lumière n’a pas encore mis en place l’envoi des SMS\u00a0: votre code attend au cabinet.")
+	mustNotContain(t, r, "demandez un nouveau code ci-dessous")
+}

@@ -35,8 +35,10 @@ type landingData struct {
 	Who     int
 	Name    string
 	Targets []landingTarget
-	// Sent is the masked number the code went to (code step).
+	// Sent is the masked number the code went to (code step); Held says it
+	// waits in the outbox, text messages not being set up.
 	Sent string
+	Held bool
 	Code bool
 }
 
@@ -248,7 +250,7 @@ func (h *Handler) presoCodeForm(c echo.Context, v *linkVisit) error {
 	if to, _, ok, err := h.shares.LastCode(v.Share.ID, d.Who); err != nil {
 		return err
 	} else if ok {
-		d.Sent = keepTogether(to.Masked())
+		d.Sent, d.Held = keepTogether(to.Masked()), h.codesHeld(to.Channel)
 	}
 	return h.render(c, http.StatusOK, "preso_landing", pg)
 }

@@ -143,6 +143,23 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) erro
 	return h.redirect(c, st.Entry)
 }
 
+// codesHeld reports whether a code sent on ch waits in the outbox: the
+// channel has no delivery, and the owner alone can read the code there and
+// pass it on. What a code page advises depends on it: asking for another
+// code helps only when codes go out.
+func (h *Handler) codesHeld(ch store.Channel) bool {
+	return h.outbox != nil && !h.outbox.Configured(ch)
+}
+
+// codeHelp is the message ID of what to do when a code sent on ch has not
+// arrived: help (then the channel) when codes go out, held when they wait.
+func (h *Handler) codeHelp(help, held string, ch store.Channel) string {
+	if h.codesHeld(ch) {
+		return held + string(ch)
+	}
+	return help + string(ch)
+}
+
 // checkCode checks the code entered through check (nil: the share engine's
 // CheckCode for the first recipient, with nothing more to write), which uses it up and lets the
 // visitor in, in one write. When the code opens the share, it returns the

@@ -66,6 +66,8 @@ type shareViewData struct {
 	Pick int
 	// TriesLeft is shown after a wrong code.
 	TriesLeft int
+	// Help is what to do when the code sent has not arrived (message ID).
+	Help string
 }
 
 type shareFile struct {
@@ -184,6 +186,9 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	if ok && (d.New || waiting) {
 		d.Sent = keepTogether(to.Masked())
 		d.ByEmail = to.Channel == store.ChannelEmail
+	}
+	if ok {
+		d.Help = h.codeHelp("share.code_help_", "share.code_held_", to.Channel)
 	}
 	if d.New && len(d.Targets) == 1 {
 		// One place to send it: the page names it, whatever became of the last code.
