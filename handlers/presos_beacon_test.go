@@ -47,8 +47,8 @@ func TestBeaconNeedsTheViewersOwnAccess(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
-	mia := a.addClient("Mia", "Martin", a.ownerID())
-	bob := a.addClient("Bob", "Smith", a.ownerID())
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	bob := a.addClient("Bob", "Smith", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33611111432", Mobile: true})
 	id, link := sharePreso(t, a, owner, "anyone", mia, bob)
 	miaV, miaView := openViewer(t, a, link, "0")
 	bobV, bobView := openViewer(t, a, link, "1")
@@ -86,7 +86,9 @@ func TestBeaconNeedsTheViewersOwnAccess(t *testing.T) {
 
 	// The owner tightens the link to contacts only and refreshes it: the open
 	// viewers are out, their beacons with them.
-	owner.post(presoPath(id, "/visibility"), formOf("visibility", "contacts"))
+	if r := owner.post(presoPath(id, "/visibility"), formOf("visibility", "contacts")); r.Code != http.StatusSeeOther {
+		t.Fatalf("contacts only: %d %s", r.Code, abbreviate(r.body))
+	}
 	if r := owner.post(presoPath(id, "/share/1/refresh"), nil, "HX-Request", "true"); r.Code != http.StatusOK {
 		t.Fatalf("refresh: %d %s", r.Code, abbreviate(r.body))
 	}

@@ -269,7 +269,7 @@ func recipientsLang(sh store.Share) string {
 	lang := ""
 	for _, r := range sh.Recipients {
 		switch {
-		case !locales.IsSupported(r.Lang):
+		case r.Removed || !locales.IsSupported(r.Lang):
 			continue
 		case lang == "":
 			lang = r.Lang

@@ -109,7 +109,8 @@ func (s *Service) CreateLink(e Editor, p store.Preso, lifetime time.Duration) (s
 }
 
 // RefreshLink is Refresh link: the same URL shows a new snapshot, for p's
-// contacts and visibility as they are now (everyone in proves it again); the
+// contacts and visibility as they are now. Whoever is in stays in, in the
+// same viewing, while they may still come in (share.Engine.Retarget); the
 // activity keeps the old snapshot. share.ErrEnded when the link has ended.
 func (s *Service) RefreshLink(e Editor, p store.Preso, shareID uint64) error {
 	sh, err := s.Link(p, shareID)
@@ -161,7 +162,8 @@ func (s *Service) OutOfDate(p store.Preso, sh store.Share) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return !slices.EqualFunc(recipients, sh.Recipients, func(a, b store.ShareRecipient) bool {
+	current := slices.DeleteFunc(slices.Clone(sh.Recipients), func(r store.ShareRecipient) bool { return r.Removed })
+	return !slices.EqualFunc(recipients, current, func(a, b store.ShareRecipient) bool {
 		return a.ClientID == b.ClientID && a.Name == b.Name && a.Email == b.Email && slices.Equal(a.Mobiles, b.Mobiles)
 	}), nil
 }

@@ -450,10 +450,19 @@ func TestVisitViewingAndBeacons(t *testing.T) {
 	if err != nil || len(lines) != 2 || lines[1].N != 2 || lines[1].Title != "Sign here" {
 		t.Fatalf("lines: %+v %v", lines, err)
 	}
-	// A viewing token of another snapshot starts a new viewing.
-	_, other, started, err := f.s.Viewing(v, store.Snapshot{ID: snap.ID + 100}, held, in)
-	if err != nil || !started || other == held {
-		t.Fatalf("another snapshot: %v %v", started, err)
+	// The link shows a new snapshot (Refresh link): Léo's viewing goes on with it.
+	next := store.Snapshot{ID: snap.ID + 100}
+	vw, same, started, err := f.s.Viewing(v, next, held, in)
+	if err != nil || started || same != held || vw.SnapshotID != next.ID {
+		t.Fatalf("Léo's viewing on the new snapshot: %+v %v %v", vw, started, err)
+	}
+	if stored, _ := f.st.Viewing(vw.ID); stored.SnapshotID != next.ID || stored.CreditedMillis == 0 {
+		t.Fatalf("stored viewing: %+v", stored)
+	}
+	// Someone else in this browser (Mia, by her own code) gets a viewing of her own.
+	v.Session.Recipient = 0
+	if _, other, started, err := f.s.Viewing(v, next, held, in); err != nil || !started || other == held {
+		t.Fatalf("Mia's viewing with Léo's token: %v %v", started, err)
 	}
 }
 

@@ -224,20 +224,27 @@ func (s *Service) Viewer(v share.Visit) (store.Snapshot, error) {
 
 // Viewing finds the visitor's viewing of this snapshot by the token their
 // browser holds, or starts one: the first slide seen after coming in starts
-// the record of what was viewed. started says a new token was made, for the
+// the record of what was viewed. The viewing held must be the same
+// person's; one of the link's earlier snapshot goes on with this one
+// (Refresh link keeps whoever was in, in the same viewing). started says a new token was made, for the
 // browser to keep.
 func (s *Service) Viewing(v share.Visit, snap store.Snapshot, held string, in Visitor) (vw store.Viewing, token string, started bool, err error) {
-	if len(held) == 43 {
-		vw, err := s.st.ViewingByToken(held, v.Share.ID)
-		if err == nil && vw.SnapshotID == snap.ID {
-			return vw, held, false, nil
-		} else if err != nil && !errors.Is(err, store.ErrNotLive) {
-			return vw, "", false, err
-		}
-	}
 	who := -1
 	if v.Session != nil {
 		who = v.Session.Recipient
+	}
+	if len(held) == 43 {
+		vw, err := s.st.ViewingByToken(held, v.Share.ID)
+		switch {
+		case err == nil && samePerson(v.Share, who, vw):
+			if vw.SnapshotID != snap.ID {
+				vw.SnapshotID = snap.ID
+				err = s.st.MoveViewing(vw.ID, snap.ID)
+			}
+			return vw, held, false, err
+		case err != nil && !errors.Is(err, store.ErrNotLive):
+			return vw, "", false, err
+		}
 	}
 	vw = viewingOf(v.Share, snap.ID, who, in, s.now())
 	if v.Share.Visibility == store.VisibilityContacts {
@@ -248,6 +255,15 @@ func (s *Service) Viewing(v share.Visit, snap store.Snapshot, held string, in Vi
 		return vw, "", false, err
 	}
 	return vw, token, true, nil
+}
+
+// samePerson reports whether viewing vw of link sh is recipient who's (-1:
+// someone not on the list, whose viewing names no contact).
+func samePerson(sh store.Share, who int, vw store.Viewing) bool {
+	if who < 0 || who >= len(sh.Recipients) {
+		return who < 0 && vw.ContactID == 0
+	}
+	return vw.ContactID == sh.Recipients[who].ClientID
 }
 
 // Beacon credits time on a slide to this browser's viewing. The visit is
@@ -266,10 +282,20 @@ func (s *Service) Beacon(v share.Visit, snap store.Snapshot, held, posted string
 		return ErrForbidden
 	}
 	vw, err := s.st.ViewingByToken(posted, v.Share.ID)
-	if errors.Is(err, store.ErrNotLive) || (err == nil && vw.SnapshotID != snap.ID) {
+	if errors.Is(err, store.ErrNotLive) {
 		return ErrForbidden
 	} else if err != nil {
 		return err
+	}
+	if vw.SnapshotID != snap.ID {
+		// The page was of the link's earlier snapshot (Refresh link since):
+		// its viewer's viewing goes on with this one, another's does not.
+		if v.Session == nil || !samePerson(v.Share, v.Session.Recipient, vw) {
+			return ErrForbidden
+		}
+		if err := s.st.MoveViewing(vw.ID, snap.ID); err != nil {
+			return err
+		}
 	}
 	known := false
 	for _, sl := range snap.Slides {

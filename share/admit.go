@@ -2,6 +2,7 @@ package share
 
 import (
 	"errors"
+	"slices"
 
 	"foyer/store"
 )
@@ -58,6 +59,11 @@ func (e *Engine) audience(sh store.Share, r store.LinkTx) (Audience, error) {
 		a.Allowed = make([]bool, len(sh.Recipients))
 		for i := range a.Allowed {
 			a.Allowed[i] = true
+		}
+	}
+	for i, r := range sh.Recipients {
+		if r.Removed && i < len(a.Allowed) {
+			a.Allowed[i] = false
 		}
 	}
 	a.Unnamed = false
@@ -211,6 +217,11 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 		// Kept as it is: it opens nothing while its recipient may not come
 		// in, and a request that only reads writes nothing.
 		v.SessionID, v.Refused = "", true
+		return v, nil
+	case ss.Via != "" && !slices.ContainsFunc(Targets(v.Share, ss.Recipient), func(t Target) bool { return t.To == ss.Via }):
+		// The code went to a number that is no longer its person's: they
+		// prove it again with one of theirs.
+		v.SessionID = ""
 		return v, nil
 	}
 	if now.Sub(ss.LastSeen) > touchEvery {

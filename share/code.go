@@ -40,9 +40,10 @@ func Mask(ch store.Channel, to string) string {
 	return to[:1] + "•••" + to[at:]
 }
 
-// Targets lists where a recipient's code may go: every mobile, else the email.
+// Targets lists where a recipient's code may go: every mobile, else the
+// email; none for a recipient who was removed.
 func Targets(sh store.Share, recipient int) []Target {
-	if recipient < 0 || recipient >= len(sh.Recipients) {
+	if recipient < 0 || recipient >= len(sh.Recipients) || sh.Recipients[recipient].Removed {
 		return nil
 	}
 	r := sh.Recipients[recipient]
@@ -306,7 +307,7 @@ func (e *Engine) CheckCode(id uint64, who int, code, ua string, welcome Welcome)
 				// A code sent before its recipient lost access opens nothing.
 				return ErrRefused
 			}
-			if res.Session, err = e.newSession(ch, who, now); err != nil {
+			if res.Session, err = e.newSession(ch, who, w.Target, now); err != nil {
 				return err
 			}
 			if welcome != nil {

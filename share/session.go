@@ -27,10 +27,11 @@ type Entered struct {
 type Welcome func(ch *store.ShareChange, in Entered) error
 
 // newSession writes a new session on the share being changed, bound to it
-// and to its current SessionEpoch, and returns its ID.
-func (e *Engine) newSession(ch *store.ShareChange, recipient int, now time.Time) (string, error) {
+// and to its current SessionEpoch, for recipient let in by a code sent to
+// via ("" when no code did), and returns its ID.
+func (e *Engine) newSession(ch *store.ShareChange, recipient int, via string, now time.Time) (string, error) {
 	sid := auth.NewToken()
-	ss := store.ShareSession{ShareID: ch.Share.ID, Recipient: recipient, CreatedAt: now, LastSeen: now, Epoch: ch.Share.SessionEpoch}
+	ss := store.ShareSession{ShareID: ch.Share.ID, Recipient: recipient, CreatedAt: now, LastSeen: now, Epoch: ch.Share.SessionEpoch, Via: via}
 	return sid, ch.SaveSession(sid, ss)
 }
 
@@ -65,7 +66,7 @@ func (e *Engine) Enter(id uint64, recipient int, name, ua string, welcome Welcom
 			ev.Type = EventAnonymous
 		}
 		ch.Events = append(ch.Events, ev)
-		if sid, err = e.newSession(ch, recipient, now); err != nil {
+		if sid, err = e.newSession(ch, recipient, "", now); err != nil {
 			return err
 		}
 		if welcome != nil {

@@ -54,6 +54,10 @@ type ShareRecipient struct {
 	Lang    string   `json:"lang"`
 	// ClientID is set when the recipient is a client record (then their portal lists the share).
 	ClientID uint64 `json:"client_id,omitempty"`
+	// Removed says a change of recipients left them out. They keep their
+	// place, so a recipient's index means the same person for the share's
+	// whole life: sessions, codes and events name recipients by it.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // Share is a link to a frozen snapshot of something (files, a preso) for given recipients.

@@ -17,6 +17,9 @@ type ShareSession struct {
 	LastSeen  time.Time `json:"last_seen"`
 	// Epoch is the share's SessionEpoch when the session began.
 	Epoch uint64 `json:"epoch,omitempty"`
+	// Via is the number or address the code that opened the session went
+	// to; empty when no code did (a name picked on a link open to anyone).
+	Via string `json:"via,omitempty"`
 }
 
 func (s *Store) shareSessionKey(id string) []byte { return s.Hash("share-session:" + id) }

@@ -196,6 +196,19 @@ func (s *Store) RecordBeacon(b Beacon) (int64, error) {
 	return credited, err
 }
 
+// MoveViewing carries viewing id on to snapshot snap of its link (Refresh
+// link gave the link a new one): what its viewer sees next adds to it.
+func (s *Store) MoveViewing(id, snap uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var v Viewing
+		if err := getJSON(tx, bucketViewings, itob(id), &v); err != nil {
+			return err
+		}
+		v.SnapshotID = snap
+		return putJSON(tx, bucketViewings, itob(id), v)
+	})
+}
+
 // Viewing loads a viewing by ID.
 func (s *Store) Viewing(id uint64) (Viewing, error) {
 	var v Viewing
