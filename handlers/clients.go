@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,6 +14,7 @@ import (
 	"foyer/auth"
 	"foyer/journal"
 	"foyer/mail"
+	"foyer/share"
 	"foyer/store"
 	"foyer/video"
 	"foyer/views"
@@ -324,6 +326,10 @@ type clientData struct {
 	Presos []store.Preso
 	// Shares are the documents shared from this record, newest first.
 	Shares []docShareView
+	// Extend lists the days Extend offers; ExtendDays is the one chosen
+	// unless staff pick another: the practice's link lifetime.
+	Extend     []int
+	ExtendDays int
 }
 
 // clientPage gathers a client record's page: details, portal account, appointments.
@@ -366,6 +372,8 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 	if d.Presos, err = h.clientPresos(c, cl.ID); err != nil {
 		return nil, accessErr(err)
 	}
+	lifetime, _ := h.shareSettings()
+	d.Extend, d.ExtendDays = share.ExtendChoices(lifetime), int(lifetime/(24*time.Hour))
 	if d.Shares, err = h.shareViews(pg, me, cl.ID); err != nil {
 		return nil, accessErr(err)
 	}

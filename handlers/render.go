@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -37,8 +38,8 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 		Title:     title,
 		Form:      map[string]string{},
 		Errors:    map[string]string{},
-		Flash:     h.takeFlash(c),
 	}
+	pg.Flash, pg.FlashWhen = h.takeFlash(c)
 	if p.LogoType != "" {
 		pg.LogoURL = "/logo?v=" + strconv.FormatInt(p.LogoVersion, 10)
 	}
@@ -155,16 +156,34 @@ func (h *Handler) setFlash(c echo.Context, id string) {
 	c.SetCookie(&http.Cookie{Name: flashCookie, Value: id, Path: "/", MaxAge: 60, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 
-func (h *Handler) takeFlash(c echo.Context) string {
+// setFlashAt is setFlash for a message that names a moment ({{.When}}), such
+// as a link's new expiry: the cookie carries it as a Unix time, which can
+// put nothing but a date on the page.
+func (h *Handler) setFlashAt(c echo.Context, id string, when time.Time) {
+	h.setFlash(c, id+"@"+strconv.FormatInt(when.Unix(), 10))
+}
+
+// takeFlash reads and removes the flash: its message ID, and the moment it
+// names (zero for none).
+func (h *Handler) takeFlash(c echo.Context) (string, time.Time) {
 	ck, err := c.Cookie(flashCookie)
 	if err != nil || !strings.HasPrefix(ck.Value, "flash.") {
-		return ""
+		return "", time.Time{}
 	}
 	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-	if h.loc(c).T(ck.Value) == ck.Value {
-		return ""
+	id, at, _ := strings.Cut(ck.Value, "@")
+	var when time.Time
+	if at != "" {
+		unix, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			return "", time.Time{}
+		}
+		when = time.Unix(unix, 0)
 	}
-	return ck.Value
+	if h.loc(c).T(id) == id {
+		return "", time.Time{}
+	}
+	return id, when
 }
 
 type errorData struct{ Title, Body, Home string }

@@ -594,7 +594,8 @@ func (h *Handler) expireShare(c echo.Context) error {
 	return h.backToShare(c, sh, "flash.share_expired")
 }
 
-// extendShare pushes the expiry to the default lifetime from now.
+// extendShare adds the days chosen (the practice's link lifetime unless
+// another length offered is picked) to the expiry, and says the new one.
 func (h *Handler) extendShare(c echo.Context) error {
 	sh, err := h.loadShare(c)
 	if err != nil {
@@ -605,12 +606,23 @@ func (h *Handler) extendShare(c echo.Context) error {
 		return h.backToShare(c, sh, "flash.share_ended")
 	}
 	lifetime, _ := h.shareSettings()
-	if _, err := h.shares.Extend(sh.ID, lifetime, currentUser(c).ID); errors.Is(err, share.ErrEnded) {
+	days := int(lifetime / (24 * time.Hour))
+	if raw := c.FormValue("days"); raw != "" {
+		if days, err = strconv.Atoi(raw); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		}
+	}
+	sh, err = h.shares.Extend(sh.ID, days, lifetime, currentUser(c).ID)
+	switch {
+	case errors.Is(err, share.ErrEnded):
 		return h.backToShare(c, sh, "flash.share_ended")
-	} else if err != nil {
+	case errors.Is(err, share.ErrBadExtension):
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	case err != nil:
 		return err
 	}
-	return h.backToShare(c, sh, "flash.share_extended")
+	h.setFlashAt(c, "flash.share_extended", sh.ExpiresAt)
+	return h.backToShare(c, sh, "")
 }
 
 // unlockShare lets a share locked by wrong codes be used again.

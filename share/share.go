@@ -3,6 +3,7 @@ package share
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -282,18 +283,44 @@ func (e *Engine) DeleteContent(id uint64, ev store.ShareEvent) (store.Share, err
 	return sh, e.purge(sh)
 }
 
-// Extend pushes a live share's expiry to lifetime from now (never earlier than it was).
-func (e *Engine) Extend(id uint64, lifetime time.Duration, staffID uint64) (store.Share, error) {
-	now := e.now().UTC()
-	if lifetime <= 0 {
-		lifetime = DefaultLifetime
+// ExtendDays are the lengths Extend offers, in days, beside the practice's
+// link lifetime.
+var ExtendDays = []int{7, 20, 90}
+
+// MaxAhead is the furthest ahead a link's expiry may be put: extending
+// again and again never keeps a client's documents for longer than the
+// longest lifetime the practice could choose.
+const MaxAhead = 90 * 24 * time.Hour
+
+// ExtendChoices lists, shortest first, the days Extend offers: ExtendDays
+// and the practice's link lifetime.
+func ExtendChoices(lifetime time.Duration) []int {
+	days := slices.Clone(ExtendDays)
+	if d := int(lifetime / (24 * time.Hour)); d > 0 && !slices.Contains(days, d) {
+		days = append(days, d)
 	}
+	slices.Sort(days)
+	return days
+}
+
+// ErrBadExtension: an extension that is not one of ExtendChoices.
+var ErrBadExtension = errors.New("share: not an extension offered")
+
+// Extend adds days (one of ExtendChoices(lifetime)) to a live share's
+// expiry: two minutes after sending, 20 days more mean 20 days and two
+// minutes from now. The expiry is never put more than MaxAhead from now.
+func (e *Engine) Extend(id uint64, days int, lifetime time.Duration, staffID uint64) (store.Share, error) {
+	if !slices.Contains(ExtendChoices(lifetime), days) {
+		return store.Share{}, ErrBadExtension
+	}
+	now := e.now().UTC()
 	return e.change(id, func(ch *store.ShareChange) error {
-		if !ch.Share.Live() || ch.Share.Purged {
+		if !ch.Share.Live() || ch.Share.Purged || !now.Before(ch.Share.ExpiresAt) {
 			return ErrEnded
 		}
-		if to := now.Add(lifetime); to.After(ch.Share.ExpiresAt) {
-			ch.Share.ExpiresAt = to
+		ch.Share.ExpiresAt = ch.Share.ExpiresAt.Add(time.Duration(days) * 24 * time.Hour)
+		if limit := now.Add(MaxAhead); ch.Share.ExpiresAt.After(limit) {
+			ch.Share.ExpiresAt = limit
 		}
 		ch.Share.RemindedAt = time.Time{}
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventExtended, Recipient: -1, StaffID: staffID,

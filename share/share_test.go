@@ -3,6 +3,7 @@ package share
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -387,8 +388,8 @@ func TestExtendAndRemindOnce(t *testing.T) {
 	if n, _ := f.eng.Remind(compose); n != 0 {
 		t.Fatalf("reminded twice")
 	}
-	got, err := f.eng.Extend(sh.ID, DefaultLifetime, 1)
-	if err != nil || !got.ExpiresAt.Equal(f.clk.t.Add(DefaultLifetime)) {
+	got, err := f.eng.Extend(sh.ID, 20, DefaultLifetime, 1)
+	if err != nil || !got.ExpiresAt.Equal(sh.ExpiresAt.Add(DefaultLifetime)) {
 		t.Fatalf("extend: %v %v", got.ExpiresAt, err)
 	}
 	// A downloaded share is not reminded.
@@ -565,5 +566,33 @@ func TestWrongEntriesVoidThePersonsCodesAlone(t *testing.T) {
 	}
 	if c, _ := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil); c.Result != CodeOK {
 		t.Fatalf("Bob's code after five wrong entries for Claire: %+v", c)
+	}
+}
+
+// Extend adds the days chosen to the expiry (not to now), among the
+// lengths offered, and never puts it more than MaxAhead from now.
+func TestExtendAddsToTheExpiry(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create()
+	f.clk.t = f.clk.t.Add(2 * time.Minute)
+	got, err := f.eng.Extend(sh.ID, 7, DefaultLifetime, 1)
+	if err != nil || !got.ExpiresAt.Equal(sh.ExpiresAt.Add(7*24*time.Hour)) {
+		t.Fatalf("7 days more: %v %v", got.ExpiresAt, err)
+	}
+	if _, err := f.eng.Extend(sh.ID, 30, DefaultLifetime, 1); !errors.Is(err, ErrBadExtension) {
+		t.Fatalf("30 days, not offered: %v", err)
+	}
+	if got, err := f.eng.Extend(sh.ID, 30, 30*24*time.Hour, 1); err != nil || !got.ExpiresAt.Equal(sh.ExpiresAt.Add(37*24*time.Hour)) {
+		t.Fatalf("30 days, the practice's lifetime: %v %v", got.ExpiresAt, err)
+	}
+	if got, err := f.eng.Extend(sh.ID, 90, DefaultLifetime, 1); err != nil || !got.ExpiresAt.Equal(f.clk.t.Add(MaxAhead)) {
+		t.Fatalf("90 days more, past the furthest: %v %v", got.ExpiresAt, err)
+	}
+	if c := ExtendChoices(12 * 24 * time.Hour); !slices.Equal(c, []int{7, 12, 20, 90}) {
+		t.Fatalf("choices with a 12-day lifetime: %v", c)
+	}
+	f.clk.t = sh.ExpiresAt.Add(100 * 24 * time.Hour)
+	if _, err := f.eng.Extend(sh.ID, 7, DefaultLifetime, 1); !errors.Is(err, ErrEnded) {
+		t.Fatalf("extend past the expiry: %v", err)
 	}
 }

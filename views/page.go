@@ -18,7 +18,9 @@ type Page struct {
 	CSRF  string
 	Path  string
 	Flash string // message ID
-	User  *store.Staff
+	// FlashWhen is the moment the flash names ({{.When}}), zero for none.
+	FlashWhen time.Time
+	User      *store.Staff
 	// Account is the signed-in client portal account, on portal pages.
 	Account *store.Account
 	// Portal is true on client portal pages: they show the portal's menu, not the staff one.
