@@ -34,3 +34,34 @@ func TestExtendAddsToTheExpiryAndSaysWhen(t *testing.T) {
 		t.Fatalf("45 days: %d", r.Code)
 	}
 }
+
+// Send again keeps every mobile of the share: each has its field, and the
+// new link's codes may go to any of them.
+func TestSendAgainKeepsEveryMobile(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
+		"phone_0", "06 12 34 56 78", "phone_0_type", "mobile", "phone_1", "06 55 44 33 22", "phone_1_type", "mobile")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	if sh, _ := a.st.Share(1); len(sh.Recipients[0].Mobiles) != 2 {
+		t.Fatalf("shared to %v", sh.Recipients[0].Mobiles)
+	}
+	r := owner.get("/shares/1/again")
+	mustContain(t, r, `name="mobile_0" type="tel" value="06 12 34 56 78"`, `name="mobile_1" type="tel" value="06 55 44 33 22"`, "Second mobile phone")
+	// A mistake in the second comes back beside it, the first kept as typed.
+	r = owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana@example.org", "lang", "en", "mobile_0", "06 12 34 56 78", "mobile_1", "01 42 00 00 00"))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a landline as second mobile: %d", r.Code)
+	}
+	mustContain(t, r, `name="mobile_0" type="tel" value="06 12 34 56 78"`, `name="mobile_1" type="tel" value="01 42 00 00 00"`, `id="e-mobile_1">This number is not a mobile phone`)
+	r = owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana@example.org", "lang", "en", "mobile_0", "06 12 34 56 78", "mobile_1", "06 55 44 33 22"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("send again: %d %s", r.Code, abbreviate(r.body))
+	}
+	sh, _ := a.st.Share(2)
+	if m := sh.Recipients[0].Mobiles; len(m) != 2 || m[0] != "+33612345678" || m[1] != "+33655443322" {
+		t.Fatalf("sent again to %v", m)
+	}
+}

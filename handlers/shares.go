@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -676,12 +677,31 @@ func (h *Handler) sendAgainPage(c echo.Context) (*views.Page, store.Share, store
 	pg := h.page(c, "share.again_title")
 	r := sh.Recipients[0]
 	pg.Form["name"], pg.Form["email"], pg.Form["lang"] = r.Name, r.Email, r.Lang
-	if len(r.Mobiles) > 0 {
-		pg.Form["mobile"] = displayPhone(r.Mobiles[0], p.PhoneRegion)
+	for i, m := range r.Mobiles {
+		pg.Form[mobileField(i)] = displayPhone(m, p.PhoneRegion)
 	}
-	pg.Data = map[string]any{"Share": sh, "Client": cl}
+	pg.Data = sendAgainData{Share: sh, Client: cl, Mobiles: againMobiles(len(r.Mobiles))}
 	return pg, sh, cl, nil
 }
+
+// sendAgainData is the Send again page: a field for each of the share's
+// mobiles (one at least, maxPhones at most), so none is lost on the way.
+type sendAgainData struct {
+	Share   store.Share
+	Client  store.Client
+	Mobiles []int
+}
+
+func againMobiles(n int) []int {
+	out := make([]int, min(max(n, 1), maxPhones))
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// mobileField names the Send again field of the i-th mobile.
+func mobileField(i int) string { return "mobile_" + strconv.Itoa(i) }
 
 func (h *Handler) sendAgainForm(c echo.Context) error {
 	pg, _, _, err := h.sendAgainPage(c)
@@ -714,18 +734,30 @@ func (h *Handler) sendAgain(c echo.Context) error {
 	if cl.Email != "" && strings.EqualFold(r.Email, cl.Email) {
 		r.ClientID = cl.ID
 	}
-	if raw := f.text("mobile", 40, false); raw != "" {
+	posted := 0
+	for i := range maxPhones {
+		name := mobileField(i)
+		if _, sent := c.Request().PostForm[name]; sent {
+			posted = i + 1
+		}
+		raw := f.text(name, 40, false)
+		if raw == "" {
+			continue
+		}
 		e164, mobile, ok := parsePhone(raw, p.PhoneRegion)
 		switch {
 		case !ok:
-			f.fail("mobile", "clients.phone_invalid")
+			f.fail(name, "clients.phone_invalid")
 		case !mobile:
-			f.fail("mobile", "share.not_mobile")
-		default:
-			r.Mobiles = []string{e164}
+			f.fail(name, "share.not_mobile")
+		case !slices.Contains(r.Mobiles, e164):
+			r.Mobiles = append(r.Mobiles, e164)
 		}
 	}
 	if !f.ok() {
+		d := pg.Data.(sendAgainData)
+		d.Mobiles = againMobiles(max(posted, len(d.Mobiles)))
+		pg.Data = d
 		return h.invalid(c, "share_again", pg, f)
 	}
 	lifetime, _ := h.shareSettings()

@@ -608,7 +608,7 @@ func TestShareStaffActions(t *testing.T) {
 		t.Fatalf("extended to %v", sh.ExpiresAt)
 	}
 	// Send again to a corrected address: a new link, the old one stops, the files stay.
-	r = owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana.martin@example.org", "mobile", "06 12 34 56 79", "lang", "en"))
+	r = owner.post("/shares/1/again", formOf("name", "Ana Martin", "email", "ana.martin@example.org", "mobile_0", "06 12 34 56 79", "lang", "en"))
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("send again: %d %s", r.Code, abbreviate(r.body))
 	}
