@@ -65,3 +65,33 @@ func TestSendAgainKeepsEveryMobile(t *testing.T) {
 		t.Fatalf("sent again to %v", m)
 	}
 }
+
+// The sharing box works as a page of its own (opened in a new tab): its
+// forms swap the box itself, which is on every page the box is; and Expire
+// asks first, with a page that works without JavaScript.
+func TestStandaloneShareBoxAndExpireAsksFirst(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	r := owner.get(presoPath(id, "/share"))
+	mustContain(t, r, "<html", `hx-target="closest .share-box" hx-swap="outerHTML"`, `href="/presos/`+itoa(id)+`/share/1/expire"`)
+	mustNotContain(t, r, `hx-target="#dialog"`, `action="/presos/`+itoa(id)+`/share/1/expire"`)
+	// Expire asks: a page of its own, or the box's content for HTMX; asking expires nothing.
+	r = owner.get(presoPath(id, "/share/1/expire"))
+	mustContain(t, r, "<html", "Expire this link now?", "Pension plan", `action="/presos/`+itoa(id)+`/share/1/expire"`, "Expire the link", "Keep the link")
+	r = owner.get(presoPath(id, "/share/1/expire"), "HX-Request", "true")
+	mustContain(t, r, `class="card dialog-card share-box"`, "Expire this link now?")
+	mustNotContain(t, r, "<html")
+	if r := a.browser().get(link); r.Code != http.StatusOK {
+		t.Fatalf("the link after the question: %d", r.Code)
+	}
+	if r := owner.post(presoPath(id, "/share/1/expire"), nil); r.Code != http.StatusSeeOther || r.Header().Get("Location") != presoPath(id, "/share") {
+		t.Fatalf("expire: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	if r := a.browser().get(link); r.Code != http.StatusGone {
+		t.Fatalf("the link after Expire: %d", r.Code)
+	}
+	// Asking again about an ended link shows the box, saying so.
+	mustContain(t, owner.get(presoPath(id, "/share/1/expire")), "This link no longer works")
+}

@@ -185,6 +185,22 @@ func (h *Handler) refreshPresoShare(c echo.Context) error {
 	return h.afterShareChange(c, p, true, h.presos.RefreshLink(editor(c), p, sh.ID))
 }
 
+// confirmExpirePresoShare asks before Expire, which cannot be undone: in the
+// sharing box for HTMX, a page of its own without JavaScript, as document
+// Expire does. A link that ended meanwhile shows the box, saying so.
+func (h *Handler) confirmExpirePresoShare(c echo.Context) error {
+	p, sh, err := h.presoShare(c)
+	if err != nil {
+		return err
+	}
+	if st := h.shares.State(sh); st != store.ShareActive && st != store.ShareLocked {
+		return h.renderShareBox(c, p, false, "preso.share_ended", http.StatusOK)
+	}
+	pg := h.page(c, "preso.expire_title")
+	pg.Data = map[string]any{"Preso": p, "Share": sh, "Created": pg.DateTime(sh.CreatedAt)}
+	return h.render(c, http.StatusOK, "preso_share_expire", pg)
+}
+
 // expirePresoShare is Expire: the link stops at once, even for a viewer with the preso open.
 func (h *Handler) expirePresoShare(c echo.Context) error {
 	p, sh, err := h.presoShare(c)

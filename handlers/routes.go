@@ -196,6 +196,7 @@ var routes = []route{
 	{http.MethodGet, "/presos/:id/share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareBox }},
 	{http.MethodPost, "/presos/:id/share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/refresh", anyStaff, func(h *Handler) echo.HandlerFunc { return h.refreshPresoShare }},
+	{http.MethodGet, "/presos/:id/share/:share/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmExpirePresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expirePresoShare }},
 	{http.MethodGet, "/presos/:id/share/:share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
 	{http.MethodGet, "/presos/:id/share/:share/events.csv", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareEventsCSV }},

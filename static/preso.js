@@ -69,8 +69,11 @@
     var input = document.getElementById(b.getAttribute("data-copy-input"));
     if (input) copy(input);
   });
+  // The sharing box swapped in (in the dialog, or on its own page opened in
+  // a tab) takes the focus, and copies a link just made.
   function opened() {
-    var box = document.querySelector("#dialog .share-box");
+    var dialog = document.getElementById("dialog");
+    var box = (dialog || document).querySelector(".share-box");
     if (!box) return;
     box.focus();
     var link = document.getElementById("share-link");
