@@ -1,9 +1,15 @@
 package handlers
 
 import (
+	"archive/zip"
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"foyer/share"
+	"foyer/store"
 )
 
 // Extend adds the days chosen to the link's expiry, not to now, and the
@@ -94,4 +100,70 @@ func TestStandaloneShareBoxAndExpireAsksFirst(t *testing.T) {
 	}
 	// Asking again about an ended link shows the box, saying so.
 	mustContain(t, owner.get(presoPath(id, "/share/1/expire")), "This link no longer works")
+}
+
+// A client signed in to the portal downloads each document shared with
+// them, and all of them as a zip, from My Account → Documents; each
+// download is in the share's history as from the portal. Nobody else's
+// share opens there, nor a share sent to someone else about them.
+func TestPortalClientDownloadsTheirDocuments(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath, ana := a.clientWithPortal(owner, "ana@example.org", "a long enough password", "first_name", "Ana", "last_name", "Martin", "lang", "en")
+	files := []upFile{{"Compte rendu.pdf", []byte("%PDF report")}, {"notes.txt", []byte("hello")}}
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, files...); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	if r := owner.shareUpload(clientPath, []string{"recipient", "other", "other_name", "Maître Roux", "other_email", "roux@example.org", "other_lang", "fr", "verify", "1"},
+		upFile{"pour l'avocat.pdf", []byte("lawyer")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share to a lawyer: %d %s", r.Code, abbreviate(r.body))
+	}
+	r := ana.get("/portal/account")
+	mustContain(t, r, `<a href="/portal/shares/1/files/1" download>Compte rendu.pdf</a>`, `href="/portal/shares/1/all" download>Download all (zip)</a>`)
+	mustNotContain(t, r, "pour l'avocat", "/portal/shares/2/")
+
+	r = ana.get("/portal/shares/1/files/1", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+	if r.Code != http.StatusOK || r.body != "%PDF report" || r.Header().Get("Cache-Control") != "no-store" ||
+		!strings.HasPrefix(r.Header().Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("file from the portal: %d %v %q", r.Code, r.Header(), r.body)
+	}
+	z := ana.get("/portal/shares/1/all")
+	zr, err := zip.NewReader(bytes.NewReader(z.Body.Bytes()), int64(z.Body.Len()))
+	if err != nil || len(zr.File) != 2 {
+		t.Fatalf("zip from the portal: %d %v", z.Code, err)
+	}
+	evs, _ := a.st.ShareEvents(1)
+	var portal []store.ShareEvent
+	for _, ev := range evs {
+		if ev.Type == share.EventDownloadedPortal {
+			portal = append(portal, ev)
+		}
+	}
+	if len(portal) != 2 || portal[0].Detail != "Compte rendu.pdf" || portal[0].Recipient != 0 || portal[1].Detail != "documents.zip" {
+		t.Fatalf("portal downloads in the history: %+v", portal)
+	}
+	mustContain(t, owner.get(clientPath), "Downloaded Compte rendu.pdf from the client portal")
+	mustContain(t, ana.get("/portal/account"), "Downloaded Compte rendu.pdf from the client portal")
+
+	// Not the client's own: another client's share, a share to someone else about them.
+	_, mallory := a.clientWithPortal(owner, "mallory@example.org", "another long password")
+	for _, p := range []string{"/portal/shares/1/files/1", "/portal/shares/1/all"} {
+		if r := mallory.get(p); r.Code != http.StatusNotFound {
+			t.Errorf("another client GET %s: %d", p, r.Code)
+		}
+	}
+	for _, p := range []string{"/portal/shares/2/files/1", "/portal/shares/2/all", "/portal/shares/1/files/3"} {
+		if r := ana.get(p); r.Code != http.StatusNotFound {
+			t.Errorf("Ana GET %s: %d", p, r.Code)
+		}
+	}
+	if r := a.browser().get("/portal/shares/1/files/1"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/portal" {
+		t.Errorf("signed out: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	// Once the link ended, nothing more comes from the portal either.
+	owner.post("/shares/1/expire", nil)
+	if r := ana.get("/portal/shares/1/files/2"); r.Code != http.StatusGone {
+		t.Errorf("after Expire: %d", r.Code)
+	}
+	mustNotContain(t, ana.get("/portal/account"), "/portal/shares/1/files/")
 }

@@ -264,13 +264,28 @@ func safeDownloadHeaders(hd http.Header) {
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 }
 
-// shareDownload serves one file with Range support, a short read transaction per chunk.
+// shareDownload serves one file to the link's verified visitor.
 func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 	n, err := strconv.Atoi(c.Param("n"))
-	if err != nil || n < 1 || n > len(v.Share.Snapshot) {
+	if err != nil {
 		return echo.ErrNotFound
 	}
-	r, err := h.store.OpenBlob(v.Share.Snapshot[n-1])
+	return h.serveShareFile(c, v.Share, n, func(b store.Blob) {
+		// A flood of requests does not flood the history.
+		if h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:%d", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano(), b.ID), limitDownloadEvent) {
+			h.recordDownload(c, v.Share, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Item: b.ID, Detail: b.Name})
+		}
+	})
+}
+
+// serveShareFile serves file n (1-based) of share sh with Range support, a
+// short read transaction per chunk; record is told of a download that is
+// one (a resumed download, a Range past the start, is the same download).
+func (h *Handler) serveShareFile(c echo.Context, sh store.Share, n int, record func(store.Blob)) error {
+	if n < 1 || n > len(sh.Snapshot) {
+		return echo.ErrNotFound
+	}
+	r, err := h.store.OpenBlob(sh.Snapshot[n-1])
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.ErrNotFound
 	} else if err != nil {
@@ -279,11 +294,8 @@ func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 	defer r.Close()
 	b := r.Blob()
 	tameRange(c.Request(), b.Size)
-	// A resumed download (a Range past the start) is the same download, not
-	// another one; and a flood of requests does not flood the history.
-	if rg := c.Request().Header.Get("Range"); c.Request().Method == http.MethodGet && (rg == "" || strings.HasPrefix(rg, "bytes=0-")) &&
-		h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:%d", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano(), b.ID), limitDownloadEvent) {
-		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Item: b.ID, Detail: b.Name})
+	if rg := c.Request().Header.Get("Range"); c.Request().Method == http.MethodGet && (rg == "" || strings.HasPrefix(rg, "bytes=0-")) {
+		record(b)
 	}
 	hd := c.Response().Header()
 	safeDownloadHeaders(hd)
@@ -294,36 +306,44 @@ func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 }
 
 // recordDownload adds the event and, at the first download, tells the staff member.
-func (h *Handler) recordDownload(c echo.Context, v *linkVisit, ev store.ShareEvent) {
+func (h *Handler) recordDownload(c echo.Context, sh store.Share, ev store.ShareEvent) {
 	ev.UserAgent = c.Request().UserAgent()
-	first, err := h.shares.Downloaded(v.Share.ID, ev)
+	first, err := h.shares.Downloaded(sh.ID, ev)
 	if err != nil {
 		h.log.Error("unable to record a download", "err", err)
 		return
 	}
 	if p, _ := h.currentPractice(); first && !p.NoDownloadMail {
-		h.staffMailBy(v.Share, ev.Recipient, "first_download", ev.Detail)
+		h.staffMailBy(sh, ev.Recipient, "first_download", ev.Detail)
 	}
 }
 
-// shareZip streams every file as one zip, stored without compression (most
-// documents are compressed already), a chunk at a time.
+// shareZip serves every file as one zip to the link's verified visitor.
 func (h *Handler) shareZip(c echo.Context, v *linkVisit) error {
-	l := h.loc(c)
+	return h.serveShareZip(c, v.Share, func(name string) {
+		if h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:zip", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano()), limitDownloadEvent) {
+			h.recordDownload(c, v.Share, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: name})
+		}
+	})
+}
+
+// serveShareZip streams every file of share sh as one zip, stored without
+// compression (most documents are compressed already), a chunk at a time;
+// record is told of the download, by the zip's name.
+func (h *Handler) serveShareZip(c echo.Context, sh store.Share, record func(name string)) error {
+	name := h.loc(c).T("share.zip_name") + ".zip"
 	hd := c.Response().Header()
 	safeDownloadHeaders(hd)
 	hd.Set("Content-Type", "application/zip")
-	hd.Set("Content-Disposition", contentDisposition(l.T("share.zip_name")+".zip"))
+	hd.Set("Content-Disposition", contentDisposition(name))
 	if c.Request().Method == http.MethodHead {
 		return c.NoContent(http.StatusOK) // the zip is made as it is sent: no length to give
 	}
-	if h.limits.allow(fmt.Sprintf("share-download:%d:%d:%d:zip", v.Share.ID, v.Session.Recipient, v.Session.CreatedAt.UnixNano()), limitDownloadEvent) {
-		h.recordDownload(c, v, store.ShareEvent{Type: share.EventDownloaded, Recipient: v.Session.Recipient, Detail: l.T("share.zip_name") + ".zip"})
-	}
+	record(name)
 	c.Response().WriteHeader(http.StatusOK)
 	zw := zip.NewWriter(h.longResponse(c))
 	seen := map[string]int{}
-	for _, id := range v.Share.Snapshot {
+	for _, id := range sh.Snapshot {
 		r, err := h.store.OpenBlob(id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -373,7 +393,8 @@ func (h *Handler) shareDelete(c echo.Context, v *linkVisit) error {
 
 // recipientEvents are the events a recipient sees in their own history.
 var recipientEvents = map[string]bool{share.EventCodeSent: true, share.EventVerified: true, share.EventIdentified: true,
-	share.EventAnonymous: true, share.EventViewed: true, share.EventDownloaded: true, share.EventDeleted: true}
+	share.EventAnonymous: true, share.EventViewed: true, share.EventDownloaded: true, share.EventDownloadedPortal: true,
+	share.EventDeleted: true}
 
 // historyLines turns a share's events into lines for a page, newest first.
 func historyLines(l *locales.Localizer, pg *views.Page, evs []store.ShareEvent, keep func(store.ShareEvent) bool) []historyLine {

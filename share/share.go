@@ -69,6 +69,10 @@ const (
 	EventOpened = "opened"
 )
 
+// EventDownloadedPortal is a download by the client signed in to the
+// portal, not through the link.
+const EventDownloadedPortal = "downloaded_portal"
+
 // Errors of the engine.
 var (
 	// ErrNotFound: no share has this token or ID.
