@@ -114,15 +114,20 @@ func TestPresoShareAnyoneViewBeaconsAndExpire(t *testing.T) {
 		t.Fatalf("slide times: %+v", times)
 	}
 
-	// Expire: the open viewer fails on its next slide and its next beacon.
+	// Expire: the open viewer fails on its next slide; the beacon of the
+	// slide they leave counts up to the expiry, not a moment after it.
 	owner.post(presoPath(id, "/share/1/expire"), nil)
+	a.advance(time.Minute)
 	if r := visitor.get(link + "/slides/2"); r.Code != http.StatusGone {
 		t.Fatalf("slide after expire: %d", r.Code)
 	} else {
 		mustContain(t, r, "no longer works")
 	}
-	if r := visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 10)); r.Code != http.StatusGone {
+	if r := visitor.post(link+"/beacon", beaconForm(visitor, viewing, 1, 60000)); r.Code != http.StatusNoContent {
 		t.Fatalf("beacon after expire: %d", r.Code)
+	}
+	if times, _ := a.st.SlideTimes(vs[0].ID); len(times) != 2 || times[1].Millis != store.BeaconSlack.Milliseconds() {
+		t.Fatalf("slide times after the expiry: %+v", times)
 	}
 	if r := visitor.get(link); r.Code != http.StatusGone {
 		t.Fatalf("landing after expire: %d", r.Code)

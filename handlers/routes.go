@@ -127,7 +127,7 @@ var routes = []route{
 	{http.MethodPost, "/s/:token/delete", public, onLink(verified((*Handler).shareDelete), nil)},
 	{http.MethodGet, "/s/:token/slides/:n", public, onLink(nil, presoViewer(toLanding, (*Handler).shareSlide))},
 	{http.MethodGet, "/s/:token/images/:sid", public, onLink(nil, presoViewer(imageNotFound, (*Handler).shareSlideImage))},
-	{http.MethodPost, "/s/:token/beacon", public, beaconGate(onLink(nil, presoViewer(beaconRefused, (*Handler).beacon)))},
+	{http.MethodPost, "/s/:token/beacon", public, beaconGate(onLinkOrEnded(nil, presoViewer(beaconRefused, (*Handler).beacon), (*Handler).lateBeacon))},
 	{http.MethodPost, "/s/:token/sign", public, onLink(nil, presoViewer(toLanding, (*Handler).presoSign))},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},

@@ -188,6 +188,13 @@ type linkPage func(h *Handler, c echo.Context, v *linkVisit) error
 // Whether a page needs the visitor in (a session) is the page's to say:
 // the landing and the code steps do not, the rest do.
 func onLink(files, preso linkPage) func(*Handler) echo.HandlerFunc {
+	return onLinkOrEnded(files, preso, nil)
+}
+
+// onLinkOrEnded is onLink whose route still means something once a preso's
+// link ended for everyone (not a visitor refused): ended serves it then.
+// The viewer's last beacon is such a request: its time counts up to the end.
+func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc {
 	return func(h *Handler) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			token := c.Param("token")
@@ -210,6 +217,9 @@ func onLink(files, preso linkPage) func(*Handler) echo.HandlerFunc {
 				}
 				return files(h, c, v)
 			case v.Share.Kind == store.SharePreso && preso != nil:
+				if ended != nil && errors.Is(v.Err, share.ErrEnded) {
+					return ended(h, c, v)
+				}
 				if v.Err != nil || v.Refused {
 					return errPresoLinkEnded
 				}

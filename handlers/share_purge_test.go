@@ -86,7 +86,8 @@ func TestEndingOneSharePurgesItAlone(t *testing.T) {
 	}
 }
 
-// Expiring a preso's link, or deleting the preso, purges its snapshot at once.
+// Expiring a preso's link, or deleting the preso, purges its snapshot's
+// content at once: what the numbers name (the slides' titles) stays.
 func TestPresoExpirePurgesItsSnapshot(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
@@ -100,8 +101,8 @@ func TestPresoExpirePurgesItsSnapshot(t *testing.T) {
 	if r := owner.post(presoPath(id, "/share/1/expire"), nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("expire: %d", r.Code)
 	}
-	if _, err := a.st.Snapshot(sh.Snapshot[0]); err == nil {
-		t.Fatal("the expired link's snapshot is still stored")
+	if snap, err := a.st.Snapshot(sh.Snapshot[0]); err != nil || !snap.Outline || snap.Slides[0].Body != "" || snap.Slides[0].Title != "Hello" {
+		t.Fatalf("the expired link's snapshot: %+v %v", snap, err)
 	}
 	if sh, _ = a.st.Share(1); !sh.Purged {
 		t.Fatal("the link is not marked purged")

@@ -130,19 +130,11 @@ func beaconGate(next func(*Handler) echo.HandlerFunc) func(*Handler) echo.Handle
 // (preso.Service.Beacon says what else it takes). Refusals carry no
 // redirect (sendBeacon does not follow one) and store nothing.
 func (h *Handler) beacon(c echo.Context, v *linkVisit, snap store.Snapshot) error {
-	if _, err := c.FormParams(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	b, err := h.readBeacon(c, v)
+	if err != nil {
+		return err
 	}
-	slide, err1 := strconv.ParseUint(c.FormValue("slide"), 10, 64)
-	ms, err2 := strconv.ParseInt(c.FormValue("ms"), 10, 64)
-	if err1 != nil || err2 != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
-	}
-	held := ""
-	if ck, err := c.Cookie(h.viewingCookieName(v.Share.ID)); err == nil {
-		held = ck.Value
-	}
-	switch err := h.presos.Beacon(v.Visit, snap, held, c.FormValue("v"), slide, ms); {
+	switch err := h.presos.Beacon(v.Visit, snap, b.held, b.posted, b.slide, b.ms); {
 	case errors.Is(err, preso.ErrBadBeacon):
 		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	case errors.Is(err, preso.ErrForbidden):
@@ -151,4 +143,47 @@ func (h *Handler) beacon(c echo.Context, v *linkVisit, snap store.Snapshot) erro
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// lateBeacon is the beacon of a viewer whose link ended while they had a
+// slide open: its time counts up to the end (preso.Service.LateBeacon);
+// anything else is told the link ended.
+func (h *Handler) lateBeacon(c echo.Context, v *linkVisit) error {
+	b, err := h.readBeacon(c, v)
+	if err != nil {
+		return err
+	}
+	switch err := h.presos.LateBeacon(v.Share, b.held, b.posted, b.slide, b.ms); {
+	case errors.Is(err, preso.ErrBadBeacon):
+		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	case errors.Is(err, preso.ErrForbidden):
+		return errPresoLinkEnded
+	case err != nil:
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// postedBeacon is what a beacon says, and the viewing token this browser holds.
+type postedBeacon struct {
+	slide        uint64
+	ms           int64
+	held, posted string
+}
+
+func (h *Handler) readBeacon(c echo.Context, v *linkVisit) (postedBeacon, error) {
+	var b postedBeacon
+	if _, err := c.FormParams(); err != nil {
+		return b, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	slide, err1 := strconv.ParseUint(c.FormValue("slide"), 10, 64)
+	ms, err2 := strconv.ParseInt(c.FormValue("ms"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return b, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+	}
+	b.slide, b.ms, b.posted = slide, ms, c.FormValue("v")
+	if ck, err := c.Cookie(h.viewingCookieName(v.Share.ID)); err == nil {
+		b.held = ck.Value
+	}
+	return b, nil
 }

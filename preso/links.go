@@ -131,7 +131,7 @@ func (s *Service) RefreshLink(e Editor, p store.Preso, shareID uint64) error {
 }
 
 // ExpireLink is Expire: the link stops at once, even for a viewer with the
-// preso open, and its snapshot is purged.
+// preso open, and its snapshot's content is removed (Purge).
 func (s *Service) ExpireLink(e Editor, p store.Preso, shareID uint64) error {
 	sh, err := s.Link(p, shareID)
 	if err != nil {
@@ -177,7 +177,7 @@ type LinkState struct {
 	Live  bool
 	// Token is the live link's token, for Copy link; "" once it ended.
 	Token string
-	// Viewers counts the viewings made through it.
+	// Viewers counts the people who viewed it (People).
 	Viewers int
 	// Signatures are the signatures made through it, oldest first.
 	Signatures []store.Signature
@@ -213,7 +213,7 @@ func (s *Service) Box(p store.Preso) (Box, error) {
 		if err != nil {
 			return b, err
 		}
-		ls.Viewers = len(viewings)
+		ls.Viewers = People(viewings)
 		sigs, err := s.st.ShareSignatures(sh.ID)
 		if err != nil {
 			return b, err
@@ -237,12 +237,13 @@ func (s *Service) Box(p store.Preso) (Box, error) {
 	return b, nil
 }
 
-// Purge removes what an ended link holds: its snapshot (the share engine
-// calls it once the link ended). Signatures keep the snapshot's SHA-256,
-// which is what the certificate states.
+// Purge removes what an ended link holds (the share engine calls it once
+// the link ended): its snapshot's slides, text and images, leaving their
+// titles for the numbers (store.OutlineSnapshot). Signatures keep the
+// snapshot's SHA-256, which is what the certificate states.
 func (s *Service) Purge(sh store.Share) error {
 	for _, id := range sh.Snapshot {
-		if err := s.st.DeleteSnapshot(id); err != nil {
+		if err := s.st.OutlineSnapshot(id); err != nil {
 			return err
 		}
 	}

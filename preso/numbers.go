@@ -2,6 +2,8 @@ package preso
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 
 	"foyer/store"
 )
@@ -44,6 +46,33 @@ func Totals(slides []store.Slide, times []store.SlideTime) []SlideTotal {
 // take it for a fact.
 func Declared(v store.Viewing) bool { return v.ContactID == 0 && v.Name != "" }
 
+// People counts the people behind a link's viewings as a person would:
+// each contact once, however many viewings they had (another browser, a
+// day later); each name a visitor gave once (with the email they gave, case
+// and spacing aside); and each viewing of someone who gave no name as one
+// person, as nothing tells two of them apart.
+func People(viewings []store.Viewing) int {
+	seen := map[string]bool{}
+	n := 0
+	for _, v := range viewings {
+		key := ""
+		switch {
+		case v.ContactID != 0:
+			key = "c" + strconv.FormatUint(v.ContactID, 10)
+		case v.Name != "":
+			key = "n" + strings.ToLower(strings.Join(strings.Fields(v.Name), " ")) + "\x00" + strings.ToLower(strings.TrimSpace(v.Email))
+		default:
+			n++
+			continue
+		}
+		if !seen[key] {
+			seen[key] = true
+			n++
+		}
+	}
+	return n
+}
+
 // ViewerNumbers are the numbers of one viewing.
 type ViewerNumbers struct {
 	store.Viewing
@@ -52,14 +81,14 @@ type ViewerNumbers struct {
 	Millis int64
 }
 
-// Numbers returns the numbers of every viewing of link sh, oldest first.
-// A viewing whose snapshot was purged (the link ended) keeps its lines but
-// no longer names its slides.
+// Numbers returns the numbers of every viewing of link sh, oldest first,
+// per slide of the snapshot the viewing last saw (its outline once the link
+// ended). The whole time counts every slide, also one a Refresh link took out.
 func (s *Service) Numbers(sh store.Share) ([]ViewerNumbers, error) {
 	var out []ViewerNumbers
 	err := s.eachViewing(sh, func(v store.Viewing, snap store.Snapshot, times []store.SlideTime) {
 		vn := ViewerNumbers{Viewing: v, Slides: Totals(snap.Slides, times)}
-		for _, t := range vn.Slides {
+		for _, t := range times {
 			vn.Millis += t.Millis
 		}
 		out = append(out, vn)
@@ -68,7 +97,7 @@ func (s *Service) Numbers(sh store.Share) ([]ViewerNumbers, error) {
 }
 
 // eachViewing calls fn with every viewing of link sh, oldest first, with its
-// snapshot (a zero one once purged, each read once) and its beacons.
+// snapshot (a zero one if it is gone, each read once) and its beacons.
 func (s *Service) eachViewing(sh store.Share, fn func(store.Viewing, store.Snapshot, []store.SlideTime)) error {
 	viewings, err := s.st.ShareViewings(sh.ID)
 	if err != nil {
@@ -96,7 +125,7 @@ func (s *Service) eachViewing(sh store.Share, fn func(store.Viewing, store.Snaps
 type BeaconLine struct {
 	Viewing store.Viewing
 	// N and Title are the slide's place and title in the snapshot (0 and ""
-	// once the snapshot is purged).
+	// for a slide it does not hold).
 	N     int
 	Title string
 	store.SlideTime

@@ -310,12 +310,13 @@ func TestLinksAndVisibility(t *testing.T) {
 	if q.Visibility != store.VisibilityAnyone {
 		t.Fatalf("visibility without contacts: %s", q.Visibility)
 	}
-	// Expire: the link is over and its snapshot gone.
+	// Expire: the link is over and its snapshot's content gone, the slides'
+	// titles left for the numbers.
 	if err := f.s.ExpireLink(f.prac, p, sh.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.Snapshot(snap.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("snapshot after Expire: %v", err)
+	if got, err := f.st.Snapshot(snap.ID); err != nil || !got.Outline || len(got.Slides) != len(snap.Slides) || got.Slides[0].Body != "" {
+		t.Fatalf("snapshot after Expire: %+v %v", got, err)
 	}
 	if err := f.s.RefreshLink(f.prac, p, sh.ID); !errors.Is(err, share.ErrEnded) {
 		t.Fatalf("refresh of an expired link: %v", err)
@@ -576,5 +577,20 @@ func TestTotals(t *testing.T) {
 	}
 	if got := Totals(slides, nil); got[0].Width != 0 {
 		t.Fatalf("no time: %+v", got)
+	}
+}
+
+// People counts each contact once, each name given once, each anonymous viewing.
+func TestPeople(t *testing.T) {
+	vs := []store.Viewing{
+		{ContactID: 1, Name: "Mia Martin"}, {ContactID: 1, Name: "Mia Martin"}, {ContactID: 2, Name: "Léo Lemaire"},
+		{Name: "Anne Roux", Email: "anne@example.org"}, {Name: " anne  ROUX ", Email: "Anne@example.org"},
+		{Name: "Anne Roux"}, {Anonymous: true}, {Anonymous: true},
+	}
+	if n := People(vs); n != 6 {
+		t.Fatalf("%d people, want Mia, Léo, Anne with her email, Anne without, two anonymous", n)
+	}
+	if n := People(nil); n != 0 {
+		t.Fatalf("%d people of no viewing", n)
 	}
 }

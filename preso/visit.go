@@ -3,6 +3,7 @@ package preso
 import (
 	"crypto/subtle"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 
 // Errors of a visit.
 var (
-	// ErrGone: what the link showed is gone (its snapshot purged): it no longer opens.
+	// ErrGone: what the link showed is gone (its snapshot outlined or removed): it no longer opens.
 	ErrGone = errors.New("preso: the link no longer shows anything")
 	// ErrForbidden: a beacon that is not this browser's viewing's, or a viewing
 	// of another snapshot: nothing is recorded.
@@ -216,8 +217,8 @@ func (s *Service) Viewer(v share.Visit) (store.Snapshot, error) {
 		return store.Snapshot{}, ErrGone
 	}
 	snap, err := s.st.Snapshot(v.Share.Snapshot[0])
-	if errors.Is(err, store.ErrNotFound) {
-		return snap, ErrGone
+	if errors.Is(err, store.ErrNotFound) || (err == nil && snap.Outline) {
+		return store.Snapshot{}, ErrGone
 	}
 	return snap, err
 }
@@ -255,6 +256,56 @@ func (s *Service) Viewing(v share.Visit, snap store.Snapshot, held string, in Vi
 		return vw, "", false, err
 	}
 	return vw, token, true, nil
+}
+
+// LateBeacon credits the time on the slide a viewer had open when link sh
+// ended (it expired, or staff expired it), up to the end and no further: the
+// viewer's page reports it when they leave the slide, after the end. The
+// posted viewing token must be the one this browser holds (held), of a
+// viewing begun by the end, and the slide one it was shown. ErrForbidden
+// and ErrBadBeacon say why nothing was recorded.
+func (s *Service) LateBeacon(sh store.Share, held, posted string, slideID uint64, ms int64) error {
+	if len(posted) != 43 || ms < 0 {
+		return ErrBadBeacon
+	}
+	ms = min(ms, MaxSlideMillis)
+	if subtle.ConstantTimeCompare([]byte(held), []byte(posted)) != 1 {
+		return ErrForbidden
+	}
+	if st := s.shares.State(sh); st == store.ShareActive || st == store.ShareLocked {
+		return ErrForbidden // not ended: a beacon of a live link goes through Beacon
+	}
+	end := sh.EndedAt
+	if end.IsZero() || sh.ExpiresAt.Before(end) {
+		end = sh.ExpiresAt
+	}
+	if end.After(s.now()) {
+		return ErrForbidden // ended without saying when: nothing to count up to
+	}
+	vw, err := s.st.ViewingByToken(posted, sh.ID)
+	if errors.Is(err, store.ErrNotLive) || (err == nil && vw.StartedAt.After(end)) {
+		return ErrForbidden
+	} else if err != nil {
+		return err
+	}
+	snap, err := s.st.Snapshot(vw.SnapshotID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrForbidden
+	} else if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(snap.Slides, func(sl store.Slide) bool { return sl.ID == slideID }) {
+		return ErrBadBeacon
+	}
+	at := s.now().UTC()
+	if end.Before(at) {
+		at = end
+	}
+	_, err = s.st.RecordBeacon(store.Beacon{Token: posted, ShareID: sh.ID, SlideID: slideID, Millis: ms, At: at})
+	if errors.Is(err, store.ErrNotLive) {
+		return ErrForbidden
+	}
+	return err
 }
 
 // samePerson reports whether viewing vw of link sh is recipient who's (-1:

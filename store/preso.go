@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -122,6 +123,10 @@ type Snapshot struct {
 	CreatedAt time.Time `json:"created_at"`
 	// SHA256 is the hex digest of the slides as frozen, recorded with signatures.
 	SHA256 string `json:"sha256"`
+	// Outline says the content is gone (no live link shows the snapshot any
+	// more): the slides keep their ID, kind and title, which the numbers of
+	// the viewings made of it name, and nothing else.
+	Outline bool `json:"outline,omitempty"`
 }
 
 func presoIndexKey(a, b uint64) []byte { return append(itob(a), itob(b)...) }
@@ -474,17 +479,11 @@ func deletePreso(tx *bolt.Tx, id uint64) error {
 			return err
 		}
 	}
-	images := map[string]bool{}
-	for _, sl := range p.Slides {
-		if sl.Image != "" {
-			images[sl.Image] = true
-		}
-	}
+	images := imagesOf(p.Slides)
 	signed, err := signedSnapshots(tx, id)
 	if err != nil {
 		return err
 	}
-	inUse := map[string]bool{}
 	snaps := tx.Bucket(bucketPresoSnapshots)
 	var gone [][]byte
 	err = snaps.ForEach(func(k, v []byte) error {
@@ -492,20 +491,9 @@ func deletePreso(tx *bolt.Tx, id uint64) error {
 		if err := json.Unmarshal(v, &snap); err != nil {
 			return err
 		}
-		if snap.PresoID == id && signed[snap.ID] {
-			snap.PresoID = 0 // kept, with its images: see signedSnapshots
-		}
-		for _, sl := range snap.Slides {
-			if sl.Image == "" {
-				continue
-			}
-			if snap.PresoID == id {
-				images[sl.Image] = true
-			} else {
-				inUse[sl.Image] = true
-			}
-		}
-		if snap.PresoID == id {
+		// A signed snapshot stays, with its images: see signedSnapshots.
+		if snap.PresoID == id && !signed[snap.ID] {
+			maps.Copy(images, imagesOf(snap.Slides))
 			gone = append(gone, bytes.Clone(k))
 		}
 		return nil
@@ -518,18 +506,43 @@ func deletePreso(tx *bolt.Tx, id uint64) error {
 			return err
 		}
 	}
-	err = tx.Bucket(bucketPresos).ForEach(func(_, v []byte) error {
-		var other Preso
-		if err := json.Unmarshal(v, &other); err != nil {
+	return dropUnusedImages(tx, images)
+}
+
+// imagesOf is the set of the images the slides show.
+func imagesOf(slides []Slide) map[string]bool {
+	out := map[string]bool{}
+	for _, sl := range slides {
+		if sl.Image != "" {
+			out[sl.Image] = true
+		}
+	}
+	return out
+}
+
+// dropUnusedImages deletes, of the images given, those no preso and no
+// snapshot shows any more (images are kept by content, so another preso or
+// snapshot may hold the same one). The scan of the presos and snapshots
+// runs in the caller's transaction, so an image cannot be taken up meanwhile.
+func dropUnusedImages(tx *bolt.Tx, images map[string]bool) error {
+	if len(images) == 0 {
+		return nil
+	}
+	inUse := map[string]bool{}
+	for _, b := range [][]byte{bucketPresos, bucketPresoSnapshots} {
+		err := tx.Bucket(b).ForEach(func(_, v []byte) error {
+			var rec struct {
+				Slides []Slide `json:"slides"`
+			}
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			maps.Copy(inUse, imagesOf(rec.Slides))
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		for _, sl := range other.Slides {
-			inUse[sl.Image] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for digest := range images {
 		key, err := hex.DecodeString(digest)

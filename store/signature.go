@@ -150,21 +150,3 @@ func (s *Store) ShareSignatures(shareID uint64) ([]Signature, error) {
 	})
 	return out, err
 }
-
-// DeleteSnapshot removes a frozen preso (when its share's content is
-// purged), unless someone signed it (see signedSnapshots).
-func (s *Store) DeleteSnapshot(id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		var snap Snapshot
-		if err := getJSON(tx, bucketPresoSnapshots, itob(id), &snap); errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		signed, err := signedSnapshots(tx, snap.PresoID)
-		if err != nil || signed[id] {
-			return err
-		}
-		return tx.Bucket(bucketPresoSnapshots).Delete(itob(id))
-	})
-}
