@@ -14,6 +14,7 @@ import (
 
 	"foyer/access"
 	"foyer/journal"
+	"foyer/spreadsheet"
 	"foyer/store"
 	"foyer/views"
 )
@@ -288,8 +289,8 @@ func (h *Handler) journalCSV(c echo.Context) error {
 			client = strconv.FormatUint(r.ClientID, 10)
 		}
 		// Names are typed by people: a spreadsheet must not read one as a formula.
-		_ = w.Write([]string{strconv.FormatUint(r.Seq, 10), r.At.In(h.zone()).Format(time.RFC3339), csvCell(r.Who), client, csvCell(r.Client),
-			r.What, csvCell(r.Detail), r.Addr})
+		_ = w.Write([]string{strconv.FormatUint(r.Seq, 10), r.At.In(h.zone()).Format(time.RFC3339), spreadsheet.Cell(r.Who), client, spreadsheet.Cell(r.Client),
+			r.What, spreadsheet.Cell(r.Detail), r.Addr})
 	}
 	w.Flush()
 	hd := c.Response().Header()

@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -102,14 +99,6 @@ func (h *Handler) shareStats(c echo.Context) error {
 	return h.render(c, http.StatusOK, "preso_stats", pg)
 }
 
-// csvCell keeps a spreadsheet from reading a cell as a formula.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // shareEventsCSV exports every beacon of a share, one line each.
 func (h *Handler) shareEventsCSV(c echo.Context) error {
 	p, sh, err := h.presoShare(c)
@@ -126,15 +115,7 @@ func (h *Handler) shareEventsCSV(c echo.Context) error {
 	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="preso-%d-share-%d.csv"`, p.ID, sh.ID))
 	hd.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"viewing", "viewer", "email", "verification", "slide", "title", "ms", "at"})
-	for _, b := range lines {
-		v := b.Viewing
-		_ = w.Write([]string{strconv.FormatUint(v.ID, 10), csvCell(h.viewerName(l, v)), csvCell(v.Email), v.Verification,
-			strconv.Itoa(b.N), csvCell(b.Title), strconv.FormatInt(b.Millis, 10), b.At.UTC().Format(time.RFC3339)})
-	}
-	w.Flush()
-	return w.Error()
+	return preso.WriteCSV(c.Response(), lines, h.zone(), func(v store.Viewing) string { return h.viewerName(l, v) })
 }
 
 // ReportViewing queues the email that tells a preso's owner who viewed
