@@ -167,3 +167,23 @@ func TestPortalClientDownloadsTheirDocuments(t *testing.T) {
 	}
 	mustNotContain(t, ana.get("/portal/account"), "/portal/shares/1/files/")
 }
+
+// A zip entry's DOS time, which unzip tools show as it is, is the
+// practice's wall time (Paris: UTC+1 in winter), not UTC.
+func TestZipEntriesCarryThePracticesTime(t *testing.T) {
+	a, _, _, token, _ := sharedClient(t)
+	b := verify(t, a, token)
+	r := b.get("/s/" + token + "/all")
+	zr, err := zip.NewReader(bytes.NewReader(r.Body.Bytes()), int64(r.Body.Len()))
+	if err != nil || len(zr.File) != 2 {
+		t.Fatalf("zip: %d %v", r.Code, err)
+	}
+	f := zr.File[0]
+	hour, minute, day := int(f.ModifiedTime>>11), int(f.ModifiedTime>>5&0x3f), int(f.ModifiedDate&0x1f)
+	if hour != 11 || minute != 0 || day != 25 {
+		t.Fatalf("DOS time %02d:%02d on the %d, want 11:00 on the 25th (the upload, 10:00 UTC, in Paris)", hour, minute, day)
+	}
+	if !f.Modified.Equal(a.now()) {
+		t.Fatalf("extended time %v, want %v", f.Modified, a.now())
+	}
+}

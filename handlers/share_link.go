@@ -340,6 +340,9 @@ func (h *Handler) serveShareZip(c echo.Context, sh store.Share, record func(name
 		return c.NoContent(http.StatusOK) // the zip is made as it is sent: no length to give
 	}
 	record(name)
+	// The DOS time of an entry has no zone: unzip tools show it as it is, so
+	// it is the practice's wall time (the extended timestamp stays exact).
+	zone := h.zone()
 	c.Response().WriteHeader(http.StatusOK)
 	zw := zip.NewWriter(h.longResponse(c))
 	seen := map[string]int{}
@@ -358,7 +361,7 @@ func (h *Handler) serveShareZip(c echo.Context, sh store.Share, record func(name
 		}
 		seen[strings.ToLower(b.Name)]++
 		// Whole decrypted chunks go to the zip (BlobReader is an io.WriterTo).
-		err = zipEntry(zw, name, b.CreatedAt, r)
+		err = zipEntry(zw, name, b.CreatedAt.In(zone), r)
 		r.Close()
 		if err != nil {
 			return err
