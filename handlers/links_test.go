@@ -187,3 +187,31 @@ func TestZipEntriesCarryThePracticesTime(t *testing.T) {
 		t.Fatalf("extended time %v, want %v", f.Modified, a.now())
 	}
 }
+
+// The plain filename a client that reads no filename* (curl -OJ, wget)
+// saves under is the name without its accents, not underscores; the UTF-8
+// name stays whole beside it.
+func TestContentDispositionFallbackTransliterates(t *testing.T) {
+	for name, want := range map[string]string{
+		"Relevé d’honoraires €.txt":   `filename="Releve d'honoraires EUR.txt"; filename*=UTF-8''Relev%C3%A9%20d%E2%80%99honoraires%20%E2%82%AC.txt`,
+		"Cœur «été» Ørsted.pdf":       `filename="Coeur 'ete' Orsted.pdf"`,
+		"Ça\u00a0va – Noël.pdf":       `filename="Ca va - Noel.pdf"`,
+		"报告 \"x\";%.pdf":              `filename="__ _x___.pdf"`,
+		"Äpfel und Straße.docx":       `filename="Apfel und Strasse.docx"`,
+		"evil\r\nSet-Cookie: x=1.pdf": `filename="evil__Set-Cookie: x=1.pdf"`,
+	} {
+		if got := contentDisposition(name); !strings.HasPrefix(got, "attachment; ") || !strings.Contains(got, want) {
+			t.Errorf("contentDisposition(%q) = %s, want %s", name, got, want)
+		}
+	}
+	// Through a real download.
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "phone_0", "06 12 34 56 78", "phone_0_type", "mobile")
+	owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"Relevé d’honoraires.txt", []byte("x")})
+	b := verify(t, a, a.lastShareToken("ana@example.org"))
+	r := b.get("/s/" + a.lastShareToken("ana@example.org") + "/files/1")
+	if cd := r.Header().Get("Content-Disposition"); !strings.Contains(cd, `filename="Releve d'honoraires.txt"`) {
+		t.Fatalf("download: %s", cd)
+	}
+}

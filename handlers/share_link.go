@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/unicode/norm"
 
 	"foyer/locales"
 	"foyer/share"
@@ -246,15 +248,35 @@ func (h *Handler) shareFiles(c echo.Context, v *linkVisit) error {
 }
 
 // contentDisposition says "attachment" with the UTF-8 name (RFC 6266, RFC 8187)
-// and a plain ASCII fallback for old clients.
+// and a plain ASCII fallback for clients that take only that one (curl -OJ,
+// wget): "Relevé d’honoraires.pdf" falls back to "Releve d'honoraires.pdf".
 func contentDisposition(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';' {
-			return '_'
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, asciiName(name), url.PathEscape(name))
+}
+
+// asciiNames spells in ASCII the letters and signs of French and other
+// Latin names that have no accent to take off.
+var asciiNames = strings.NewReplacer("œ", "oe", "Œ", "OE", "æ", "ae", "Æ", "AE", "ß", "ss", "ø", "o", "Ø", "O", "ł", "l", "Ł", "L",
+	"đ", "d", "Đ", "D", "’", "'", "‘", "'", "«", "'", "»", "'", "“", "'", "”", "'", "–", "-", "—", "-", "€", "EUR",
+	"\u00a0", " ", "\u202f", " ")
+
+// asciiName is name in printable ASCII for a quoted filename parameter:
+// accents taken off (é → e, the decomposed form without its marks), a few
+// letters spelled out, and what is left over, or would end the quoted
+// string, as "_".
+func asciiName(name string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(asciiNames.Replace(name)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a combining mark: the letter before it stands alone
+		case r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';':
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
 		}
-		return r
-	}, name)
-	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, url.PathEscape(name))
+	}
+	return b.String()
 }
 
 // safeDownloadHeaders are set on every file the recipient downloads.
