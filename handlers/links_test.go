@@ -215,3 +215,34 @@ func TestContentDispositionFallbackTransliterates(t *testing.T) {
 		t.Fatalf("download: %s", cd)
 	}
 }
+
+// Private pages and every page of a share link ask search engines not to
+// list them; a slide image shown through a link is kept by no browser, like
+// the rest of the link.
+func TestNoindexAndSlideImagesNotStored(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", mia)
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "a.png", pngBytes(t, 8, 8)); r.Code >= 400 {
+		t.Fatalf("image: %d", r.Code)
+	}
+	owner.post(presoPath(id, "/share/1/refresh"), nil)
+	v, _ := openViewer(t, a, link, "0")
+	for path, r := range map[string]*resp{
+		"landing": a.browser().get(link), "slide": v.get(link + "/slides/1"), "image": v.get(link + "/images/1"),
+		"a miss": a.browser().get("/s/" + strings.Repeat("A", 43)), "staff page": owner.get("/clients"), "staff sign-in": a.browser().get("/signin"),
+	} {
+		if got := r.Header().Get("X-Robots-Tag"); got != "noindex" {
+			t.Errorf("%s: X-Robots-Tag %q", path, got)
+		}
+	}
+	if r := v.get(link + "/images/1"); r.Code != http.StatusOK || r.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("a slide image through the link: %d, Cache-Control %q", r.Code, r.Header().Get("Cache-Control"))
+	}
+	for _, path := range []string{"/portal", "/portal/signup"} {
+		if got := a.browser().get(path).Header().Get("X-Robots-Tag"); got != "" {
+			t.Errorf("%s, a page handed out: X-Robots-Tag %q", path, got)
+		}
+	}
+}

@@ -71,6 +71,14 @@ var fixedHeaders = map[string][]string{
 
 var hsts = []string{"max-age=31536000; includeSubDomains"}
 
+// indexable are the pages a practice hands out or shows anyone, which a
+// search engine may list: the client sign-in and sign-up, the information
+// notice, the certificate check. Every other response (staff and portal
+// pages, every page of a share link, downloads) asks not to be (noindex).
+var indexable = map[string]bool{"/portal": true, "/portal/signup": true, "/privacy": true, "/verify": true}
+
+var noindex = []string{"noindex"}
+
 // securityHeaders sets the headers every response carries; camera and
 // microphone stay off everywhere but the video room, which turns them on.
 func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
@@ -78,6 +86,9 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd := c.Response().Header()
 		for k, v := range fixedHeaders {
 			hd[k] = v[:1:1]
+		}
+		if !indexable[c.Request().URL.Path] {
+			hd["X-Robots-Tag"] = noindex[:1:1]
 		}
 		if h.cfg.Secure() {
 			hd["Strict-Transport-Security"] = hsts[:1:1]

@@ -576,10 +576,13 @@ func (h *Handler) slideImage(c echo.Context) error {
 	if s == nil || s.Image == "" {
 		return echo.ErrNotFound
 	}
-	return h.serveSlideImage(c, s.Image, s.ImageType)
+	// Addressed by content: the same URL always means the same bytes, and
+	// the staff member's browser may keep it while they edit.
+	return h.serveSlideImage(c, s.Image, s.ImageType, "private, max-age=31536000, immutable")
 }
 
-func (h *Handler) serveSlideImage(c echo.Context, digest, typ string) error {
+// serveSlideImage serves a slide's image, kept by the browser as cache says.
+func (h *Handler) serveSlideImage(c echo.Context, digest, typ, cache string) error {
 	data, err := h.presos.SlideImage(digest)
 	if err != nil {
 		return presoError(err)
@@ -587,8 +590,7 @@ func (h *Handler) serveSlideImage(c echo.Context, digest, typ string) error {
 	hd := c.Response().Header()
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	hd.Set("Content-Disposition", `inline; filename="slide"`)
-	// Addressed by content: the same URL always means the same bytes.
-	hd.Set("Cache-Control", "private, max-age=31536000, immutable")
+	hd.Set("Cache-Control", cache)
 	return c.Blob(http.StatusOK, typ, data)
 }
 

@@ -93,7 +93,9 @@ func (h *Handler) shareSlideImage(c echo.Context, v *linkVisit, snap store.Snaps
 	id, _ := strconv.ParseUint(c.Param("sid"), 10, 64)
 	for _, s := range snap.Slides {
 		if s.ID == id && s.Image != "" {
-			return h.serveSlideImage(c, s.Image, s.ImageType)
+			// Like every page behind the link: nothing of it stays in the
+			// browser (a shared computer) once the link ends.
+			return h.serveSlideImage(c, s.Image, s.ImageType, "no-store")
 		}
 	}
 	return echo.ErrNotFound
