@@ -493,6 +493,24 @@ func keyMessage(data string, ke *store.KeyError) error {
 	}
 }
 
+// opened is what the log says of how the data file opened.
+type opened interface {
+	WalkedAtOpen() bool
+	Upgraded() (store.Upgrade, bool)
+}
+
+// logOpened says how the data file opened, when it was not as usual: an
+// older schema upgraded (from, to, how long), a file not closed cleanly.
+func logOpened(log *slog.Logger, st opened, took time.Duration) {
+	if up, ok := st.Upgraded(); ok {
+		log.Info("the data file was upgraded", "schema_from", up.From, "schema_to", up.To, "took", up.Took.Round(time.Millisecond))
+	}
+	if st.WalkedAtOpen() {
+		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
+			"took", took.Round(time.Millisecond))
+	}
+}
+
 func serve(cfg config) error {
 	if err := cfg.validate(); err != nil {
 		return err
@@ -550,10 +568,7 @@ func serve(cfg config) error {
 		return err
 	}
 	defer st.Close()
-	if st.WalkedAtOpen() {
-		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
-			"took", time.Since(opening).Round(time.Millisecond))
-	}
+	logOpened(log, st, time.Since(opening))
 	sv, err := services(st, base, cfg.tsaURL, log)
 	if err != nil {
 		return err
@@ -602,7 +617,7 @@ func serve(cfg config) error {
 	if err != nil {
 		return err
 	}
-	jc := jobs.Config{Store: st, Shares: sv.Shares, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
+	jc := jobs.Config{Store: st, Shares: sv.Shares, Presos: sv.Presos, Mail: sv.Mail, Outbox: worker, Log: log, Now: time.Now,
 		IdleTimeout: cfg.idleTimeout, SessionLifetime: cfg.lifetime, ViewingEnd: cfg.viewingEnd, ReportViewing: h.ReportViewing,
 		Privacy: sv.Privacy}
 	if backups != nil {

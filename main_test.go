@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"foyer/store"
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -292,5 +294,29 @@ func TestReadmeListsEverySetting(t *testing.T) {
 	})
 	if n < 20 {
 		t.Fatalf("only %d flags", n)
+	}
+}
+
+// fakeOpened is a data file as logOpened sees it.
+type fakeOpened struct {
+	walked bool
+	up     store.Upgrade
+}
+
+func (f fakeOpened) WalkedAtOpen() bool              { return f.walked }
+func (f fakeOpened) Upgraded() (store.Upgrade, bool) { return f.up, f.up.To != 0 }
+
+// The log says when the data file was upgraded: from which schema to which,
+// and how long it took; an ordinary open says nothing.
+func TestLogOpenedSaysTheUpgrade(t *testing.T) {
+	var buf strings.Builder
+	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{up: store.Upgrade{From: 10, To: 11, Took: 1234567 * time.Microsecond}}, time.Second)
+	if want := `msg="the data file was upgraded" schema_from=10 schema_to=11 took=1.235s`; !strings.Contains(buf.String(), want) {
+		t.Fatalf("log %q lacks %q", buf.String(), want)
+	}
+	buf.Reset()
+	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{}, time.Second)
+	if buf.Len() != 0 {
+		t.Fatalf("an ordinary open logged %q", buf.String())
 	}
 }

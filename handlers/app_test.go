@@ -99,7 +99,7 @@ func newTestAppTSA(t testing.TB, cfg Config, tsa string) *testApp {
 		t.Fatal(err)
 	}
 	a.h, a.e, a.journal, a.privacy = h, h.Echo(), jr, priv
-	a.jobs = jobs.New(jobs.Config{Store: st, Shares: shares, Mail: mailer, Outbox: worker, Log: log, Now: a.now,
+	a.jobs = jobs.New(jobs.Config{Store: st, Shares: shares, Presos: presos, Mail: mailer, Outbox: worker, Log: log, Now: a.now,
 		IdleTimeout: cfg.IdleTimeout, SessionLifetime: cfg.SessionLifetime, ReportViewing: h.ReportViewing, IssueCertificates: certs.IssueDue, Privacy: priv})
 	return a
 }

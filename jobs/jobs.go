@@ -1,9 +1,10 @@
 // Package jobs is the work Foyer does on a schedule rather than for a
 // request: appointment reminders, share expiry, purge and reminders, the
-// removal of abandoned uploads, the reports of preso viewings, the purge
-// of ended sessions and links, and personal data's: the erasure of clients
-// due under the retention rule (when the practice turned it on), the
-// journal's retention purge, and the compaction an erasure left pending. main starts it (Run); tests move an injected
+// removal of abandoned uploads and of preso snapshots no link shows, the
+// reports of preso viewings, the purge of ended sessions and links, and
+// personal data's: the erasure of clients due under the retention rule (when
+// the practice turned it on), the journal's retention purge, and the
+// compaction an erasure left pending. main starts it (Run); tests move an injected
 // clock and call Tick or a job by name. It knows nothing of HTTP.
 package jobs
 
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/privacy"
 	"foyer/share"
 	"foyer/store"
@@ -28,6 +30,8 @@ type Waker interface{ Wake() }
 type Config struct {
 	Store  *store.Store
 	Shares *share.Engine
+	// Presos, when set, has the snapshots no link shows any more removed.
+	Presos *preso.Service
 	Mail   *mail.Mailer
 	// Outbox, when set, is woken when a job queued messages.
 	Outbox Waker
@@ -113,6 +117,8 @@ func New(cfg Config) *Jobs {
 		{what: "issue signing certificates", every: minute, run: j.IssueCertificates, done: "signing certificates issued"},
 		{what: "purge sessions", first: purgeEvery, every: purgeEvery, run: j.PurgeSessions, done: "purged ended sessions"},
 		{what: "purge expired links", first: purgeEvery, every: purgeEvery, run: j.PurgeLinks, done: "purged expired links"},
+		{what: "remove preso snapshots", first: purgeEvery, every: purgeEvery, run: j.RemoveUnusedSnapshots,
+			done: "preso snapshots no link shows any more removed"},
 	}
 	if cfg.Backup != nil {
 		j.tasks = append(j.tasks, task{what: "start an off-site backup", every: minute, run: cfg.Backup})
@@ -306,6 +312,15 @@ func (j *Jobs) ReportViewings(now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// RemoveUnusedSnapshots removes the preso snapshots no link shows any more
+// (preso.Service.SweepSnapshots); it returns how many.
+func (j *Jobs) RemoveUnusedSnapshots(time.Time) (int, error) {
+	if j.cfg.Presos == nil {
+		return 0, nil
+	}
+	return j.cfg.Presos.SweepSnapshots()
 }
 
 // PurgeSessions removes staff and portal sessions that ended (idle, or past their lifetime).

@@ -13,6 +13,7 @@ import (
 
 	"foyer/locales"
 	"foyer/mail"
+	"foyer/preso"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -40,6 +41,7 @@ func (c *clock) advance(d time.Duration) {
 type env struct {
 	st      *store.Store
 	shares  *share.Engine
+	presos  *preso.Service
 	jobs    *Jobs
 	clock   *clock
 	log     *syncBuffer
@@ -99,7 +101,8 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.jobs = New(Config{Store: st, Shares: e.shares, Mail: mailer, Outbox: e, Log: slog.New(slog.NewTextHandler(e.log, nil)), Now: e.clock.now,
+	e.presos = preso.New(st, e.shares, e.clock.now)
+	e.jobs = New(Config{Store: st, Shares: e.shares, Presos: e.presos, Mail: mailer, Outbox: e, Log: slog.New(slog.NewTextHandler(e.log, nil)), Now: e.clock.now,
 		IdleTimeout: 30 * time.Minute, SessionLifetime: 12 * time.Hour, ViewingEnd: 5 * time.Minute,
 		ReportViewing: func(v store.Viewing) error {
 			e.mu.Lock()
@@ -284,6 +287,30 @@ func TestAbandonedUploadsRemovedAfterADay(t *testing.T) {
 	}
 	if log := e.log.String(); !strings.Contains(log, `msg="abandoned uploads removed" count=1`) {
 		t.Fatalf("the log does not say the upload was removed:\n%s", log)
+	}
+}
+
+// A preso snapshot left by a crash (saved, its link never made) is removed
+// by the schedule after the grace, and the log says so.
+func TestUnusedSnapshotsRemoved(t *testing.T) {
+	e := newEnv(t)
+	p := store.Preso{Title: "Plan", OwnerID: 1, CreatedAt: e.clock.now()}
+	p.AddSlide(store.Slide{Kind: store.SlideContent, Title: "One"})
+	if err := e.st.CreatePreso(&p, 1); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := e.st.SaveSnapshot(p.ID, e.clock.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.jobs.Tick()
+	e.clock.advance(preso.SnapshotGrace)
+	e.jobs.Tick()
+	if _, err := e.st.Snapshot(snap.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the orphan snapshot after the grace: %v", err)
+	}
+	if log := e.log.String(); !strings.Contains(log, `msg="preso snapshots no link shows any more removed" count=1`) {
+		t.Fatalf("the log does not say the snapshot was removed:\n%s", log)
 	}
 }
 

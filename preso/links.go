@@ -250,6 +250,43 @@ func (s *Service) Purge(sh store.Share) error {
 	return nil
 }
 
+// SnapshotGrace is how old a snapshot no link shows must be before it is
+// removed: each is saved a moment before the link that shows it is made or
+// refreshed, in another transaction.
+const SnapshotGrace = time.Hour
+
+// SweepSnapshots removes what no link shows any more: a snapshot Refresh
+// link replaced, one an ended link left, one a crash left between its saving
+// and its link's. One a viewing was of keeps its outline, as a link's purge
+// leaves it (the numbers name its slides); one no viewing was of goes
+// whole; one someone signed stays whole, the record of what they signed. It returns how many snapshots lost their content or went. The
+// periodic job runs it, never a request.
+func (s *Service) SweepSnapshots() (int, error) {
+	uses, err := s.st.SnapshotUses()
+	if err != nil {
+		return 0, err
+	}
+	now, n := s.now(), 0
+	for _, u := range uses {
+		if u.Shown || u.Signed || now.Sub(u.CreatedAt) < SnapshotGrace {
+			continue
+		}
+		switch {
+		case !u.Viewed:
+			err = s.st.DeleteSnapshot(u.ID)
+		case !u.Outline:
+			err = s.st.OutlineSnapshot(u.ID)
+		default:
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
 // Audience is who may open a preso's link (the share engine asks on every
 // request, and again in the write that lets a visitor in): each recipient
 // who is still a contact of the preso and whose client record is not

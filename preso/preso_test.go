@@ -594,3 +594,91 @@ func TestPeople(t *testing.T) {
 		t.Fatalf("%d people of no viewing", n)
 	}
 }
+
+// The snapshots no link shows any more leave the store after a grace: one
+// Refresh link replaced keeps its outline if someone viewed it, else goes
+// whole, as does one a crash left without its link; the one the link shows
+// stays whole.
+func TestSweepSnapshots(t *testing.T) {
+	f := newFixture(t)
+	p := f.preso(f.mia)
+	sh, token := f.link(p)
+	viewed := sh.Snapshot[0]
+	if _, err := f.s.Enter(f.visit(token, ""), 0, "", "", in); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first snapshot was viewed, the second was not
+		if err := f.s.RefreshLink(f.prac, p, sh.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orphan, err := f.st.SaveSnapshot(p.ID, f.clk.t) // a crash between the snapshot and its link
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, _ = f.shares.Get(sh.ID)
+	shown := sh.Snapshot[0]
+	if n, err := f.s.SweepSnapshots(); n != 0 || err != nil {
+		t.Fatalf("swept %d within the grace: %v", n, err)
+	}
+	f.clk.t = f.clk.t.Add(SnapshotGrace)
+	if n, err := f.s.SweepSnapshots(); n != 3 || err != nil {
+		t.Fatalf("swept %d, want the two replaced and the orphan: %v", n, err)
+	}
+	if snap, err := f.st.Snapshot(viewed); err != nil || !snap.Outline || snap.Slides[0].Title != "Hello" {
+		t.Fatalf("the viewed snapshot: %+v %v", snap, err)
+	}
+	for _, id := range []uint64{viewed + 1, orphan.ID} {
+		if _, err := f.st.Snapshot(id); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("snapshot %d, neither shown nor viewed: %v", id, err)
+		}
+	}
+	if snap, err := f.st.Snapshot(shown); err != nil || snap.Outline {
+		t.Fatalf("the snapshot the link shows: %+v %v", snap, err)
+	}
+	if n, _ := f.s.SweepSnapshots(); n != 0 {
+		t.Fatalf("swept %d again", n)
+	}
+	// The link ends: its snapshot keeps an outline only while a viewing needs it.
+	if err := f.s.ExpireLink(f.prac, p, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(SnapshotGrace)
+	if n, _ := f.s.SweepSnapshots(); n != 1 {
+		t.Fatalf("swept %d after the link ended, want its unviewed snapshot", n)
+	}
+	if _, err := f.st.Snapshot(shown); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the ended link's unviewed snapshot: %v", err)
+	}
+}
+
+// A snapshot someone signed stays whole, whatever became of its link: it
+// is the record of what they signed.
+func TestSignedSnapshotStaysWhole(t *testing.T) {
+	f := newFixture(t)
+	p := f.preso(f.mia)
+	sh, token := f.link(p)
+	entry, err := f.s.Enter(f.visit(token, ""), 0, "", "", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := f.visit(token, entry.Session)
+	snap, _ := f.s.Viewer(v)
+	vw, _, _, _ := f.s.Viewing(v, snap, entry.Viewing, in)
+	if _, err := f.s.Sign(v, snap, vw, Signing{SlideID: snap.Slides[1].ID, Name: "Mia Martin", TypedOnly: true, Consent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.RefreshLink(f.prac, p, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.ExpireLink(f.prac, p, sh.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.t = f.clk.t.Add(SnapshotGrace)
+	if n, err := f.s.SweepSnapshots(); n != 1 || err != nil {
+		t.Fatalf("swept %d, want the refreshed link's unviewed snapshot: %v", n, err)
+	}
+	if got, err := f.st.Snapshot(snap.ID); err != nil || got.Outline || got.Slides[0].Body != snap.Slides[0].Body {
+		t.Fatalf("the signed snapshot: %+v %v", got, err)
+	}
+}

@@ -120,6 +120,8 @@ type Store struct {
 	// walkedAtOpen is true when bbolt rebuilt its freelist at open by
 	// walking every page, as after a crash (see boltOptions).
 	walkedAtOpen bool
+	// upgrade is what Open did to an older file's schema (see Upgraded).
+	upgrade Upgrade
 	// shares and archived keep decoded records for share links (see share.go).
 	shares   keptDecodes[Share]
 	archived keptDecodes[bool]
@@ -239,6 +241,17 @@ func boltOptions() *bolt.Options {
 		NoFreelistSync:  true,
 	}
 }
+
+// Upgrade is an older data file's schema brought up to date by Open.
+type Upgrade struct {
+	From, To uint64
+	// Took is how long the migrations and their commit took.
+	Took time.Duration
+}
+
+// Upgraded reports the upgrade Open made of the file's schema; ok is false
+// when the file was current already, or new.
+func (s *Store) Upgraded() (u Upgrade, ok bool) { return s.upgrade, s.upgrade.To != 0 }
 
 // WalkedAtOpen reports whether opening the store had to read the whole file
 // to find its free pages: the last stop was not clean (a crash, kill -9, a
@@ -455,7 +468,8 @@ func (s *Store) migrate() error {
 	}); err != nil || current {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	start, from := time.Now(), uint64(0)
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return fmt.Errorf("store: unable to create meta bucket: %w", err)
@@ -467,7 +481,7 @@ func (s *Store) migrate() error {
 		if version > uint64(len(migrations)) {
 			return fmt.Errorf("store: data file has schema %d, newer than this Foyer (%d)", version, CurrentSchema)
 		}
-		from := version
+		from = version
 		for ; version < uint64(len(migrations)); version++ {
 			if err := migrations[version](tx); err != nil {
 				return fmt.Errorf("store: unable to migrate schema %d: %w", version, err)
@@ -481,6 +495,11 @@ func (s *Store) migrate() error {
 		}
 		return nil
 	})
+	// A new file (schema 0) is made, not upgraded.
+	if err == nil && from > 0 && from < uint64(len(migrations)) {
+		s.upgrade = Upgrade{From: from, To: uint64(len(migrations)), Took: time.Since(start)}
+	}
+	return err
 }
 
 // SchemaVersion returns the schema version recorded in the file.

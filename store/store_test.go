@@ -300,3 +300,34 @@ func TestStaffTokensVoided(t *testing.T) {
 		t.Errorf("invite the same email again: %v", err)
 	}
 }
+
+// Opening a file of an older schema says so (from, to, how long); a new
+// file and a current one say nothing.
+func TestUpgradedSaysFromWhatToWhat(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Upgraded(); ok {
+		t.Fatal("a new file was upgraded")
+	}
+	if err := s.db.Update(func(tx *boltTx) error { return tx.Bucket(bucketMeta).Put(keySchema, itob(CurrentSchema-1)) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	if up, ok := s.Upgraded(); !ok || up.From != CurrentSchema-1 || up.To != CurrentSchema || up.Took <= 0 {
+		t.Fatalf("upgrade %+v %v", up, ok)
+	}
+	s.Close()
+	if s, err = Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if up, ok := s.Upgraded(); ok {
+		t.Fatalf("a current file upgraded: %+v", up)
+	}
+}
