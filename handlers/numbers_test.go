@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +78,43 @@ func TestSlideOpenAtExpiryCountsUpToIt(t *testing.T) {
 		"<td data-label=\"Slide\">2. Sign here</td><td data-label=\"Time\">32\u00a0s</td>")
 	if r := v.get(link + "/slides/1"); r.Code != http.StatusGone {
 		t.Fatalf("a slide after the expiry: %d", r.Code)
+	}
+}
+
+// A viewer who comes back into the same link from the same browser (its
+// viewing cookie) comes back into the same viewing, and is no new entry:
+// coming back every 30 s never meets the entry limit, which still holds
+// for newcomers of the address.
+func TestReturningViewerIsNoNewEntry(t *testing.T) {
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	_, link := sharePreso(t, a, owner, "anyone", mia)
+	v, viewing := openViewer(t, a, link, "0")
+	sh, _ := a.st.ShareByToken(strings.TrimPrefix(link, "/s/"))
+	for i := range 25 {
+		delete(v.cookies, a.h.shareCookieName(sh.ID)) // the session is gone (idle, or the cookie expired)
+		a.advance(30 * time.Second)
+		if r := v.post(link+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
+			t.Fatalf("coming back, time %d: %d", i+1, r.Code)
+		}
+		mustContain(t, v.get(link+"/slides/1"), `data-viewing="`+viewing+`"`)
+	}
+	anon := a.browser()
+	for range 2 {
+		if r := anon.post(link+"/open", formOf("who", "-1", "anonymous", "1")); r.Code != http.StatusSeeOther {
+			t.Fatalf("an anonymous visitor, twice: %d", r.Code)
+		}
+	}
+	if vs, _ := a.st.ShareViewings(sh.ID); len(vs) != 2 {
+		t.Fatalf("%d viewings, want Mia's and the anonymous visitor's", len(vs))
+	}
+	// Newcomers of the same address still meet the entry limit.
+	status := 0
+	for range 12 {
+		status = a.browser().post(link+"/open", formOf("who", "0")).Code
+	}
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("twelve newcomers within a minute: %d", status)
 	}
 }

@@ -180,10 +180,21 @@ func (h *Handler) presoEnter(c echo.Context, v *linkVisit) error {
 			return h.redirect(c, v.Base)
 		}
 	}
-	if !h.allowShareEnter(c, v.Share.ID) {
-		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+	// Someone coming back into their own viewing (its cookie, the same
+	// person) is no new entry: only a limit of that viewing's own applies.
+	held := h.viewingHeld(c, v.Share.ID)
+	var in preso.Entry
+	if back := h.presos.Returning(v.Visit, held, who, name, email); back != 0 {
+		if !h.limits.allow("share-return:"+strconv.FormatUint(back, 10), limitShareReturn) {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+		}
+		in, err = h.presos.Return(v.Visit, who, name, email, held, back, visitorOf(c))
+	} else {
+		if !h.allowShareEnter(c, v.Share.ID) {
+			return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+		}
+		in, err = h.presos.Enter(v.Visit, who, name, email, visitorOf(c))
 	}
-	in, err := h.presos.Enter(v.Visit, who, name, email, visitorOf(c))
 	switch {
 	case errors.Is(err, share.ErrEnded), errors.Is(err, share.ErrLocked):
 		return errPresoLinkEnded

@@ -31,6 +31,13 @@ var limitDownloadEvent = policy{every: 30 * time.Minute, burst: 1}
 // staff read, and a script could add them without end.
 var limitShareEnter = policy{every: time.Minute, burst: 10}
 
+// limitShareReturn bounds, per viewing, how often its browser may come back
+// into it (its session ended: idle, the cookie gone): a person comes back
+// now and then, and each time is a session and a line in the history a
+// script holding the viewing's cookie could add without end. It is not the
+// entry limit: a viewer coming back is not a newcomer of the address.
+var limitShareReturn = policy{every: 10 * time.Second, burst: 6}
+
 // allowShareEnter reports whether the visitor's address may come in to share id once more.
 func (h *Handler) allowShareEnter(c echo.Context, id uint64) bool {
 	return h.limits.allow("share-enter:"+limitAddr(c)+":"+strconv.FormatUint(id, 10), limitShareEnter)
@@ -77,6 +84,14 @@ func (h *Handler) cookieOfShare(prefix string, id uint64) string {
 		return "__Secure-" + name
 	}
 	return name
+}
+
+// viewingHeld is the viewing token the browser holds for preso share id, if any.
+func (h *Handler) viewingHeld(c echo.Context, id uint64) string {
+	if ck, err := c.Cookie(h.viewingCookieName(id)); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 // setViewingCookie keeps viewing token of preso share id in the browser while it is open.

@@ -51,11 +51,7 @@ func toLanding(h *Handler, c echo.Context, v *linkVisit) error { return h.redire
 // viewing finds the visitor's viewing of this link, or starts one (keeping
 // its token in the browser).
 func (h *Handler) viewing(c echo.Context, v *linkVisit, snap store.Snapshot) (store.Viewing, string, error) {
-	held := ""
-	if ck, err := c.Cookie(h.viewingCookieName(v.Share.ID)); err == nil {
-		held = ck.Value
-	}
-	vw, token, started, err := h.presos.Viewing(v.Visit, snap, held, visitorOf(c))
+	vw, token, started, err := h.presos.Viewing(v.Visit, snap, h.viewingHeld(c, v.Share.ID), visitorOf(c))
 	if err == nil && started {
 		h.setViewingCookie(c, v.Share.ID, token)
 	}
@@ -183,9 +179,6 @@ func (h *Handler) readBeacon(c echo.Context, v *linkVisit) (postedBeacon, error)
 	if err1 != nil || err2 != nil {
 		return b, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
 	}
-	b.slide, b.ms, b.posted = slide, ms, c.FormValue("v")
-	if ck, err := c.Cookie(h.viewingCookieName(v.Share.ID)); err == nil {
-		b.held = ck.Value
-	}
+	b.slide, b.ms, b.posted, b.held = slide, ms, c.FormValue("v"), h.viewingHeld(c, v.Share.ID)
 	return b, nil
 }

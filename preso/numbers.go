@@ -60,7 +60,7 @@ func People(viewings []store.Viewing) int {
 		case v.ContactID != 0:
 			key = "c" + strconv.FormatUint(v.ContactID, 10)
 		case v.Name != "":
-			key = "n" + strings.ToLower(strings.Join(strings.Fields(v.Name), " ")) + "\x00" + strings.ToLower(strings.TrimSpace(v.Email))
+			key = "n" + personKey(v.Name, v.Email)
 		default:
 			n++
 			continue
@@ -71,6 +71,12 @@ func People(viewings []store.Viewing) int {
 		}
 	}
 	return n
+}
+
+// personKey is a name a visitor gave, with their email, as a person reads
+// them: case and spacing aside.
+func personKey(name, email string) string {
+	return strings.ToLower(strings.Join(strings.Fields(name), " ")) + "\x00" + strings.ToLower(strings.TrimSpace(email))
 }
 
 // ViewerNumbers are the numbers of one viewing.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"strings"
 	"testing"
 	"time"
 
@@ -680,5 +681,52 @@ func TestSignedSnapshotStaysWhole(t *testing.T) {
 	}
 	if got, err := f.st.Snapshot(snap.ID); err != nil || got.Outline || got.Slides[0].Body != snap.Slides[0].Body {
 		t.Fatalf("the signed snapshot: %+v %v", got, err)
+	}
+}
+
+// A browser holding a viewing of the link comes back into it when it is
+// the same person: the contact picked again, the same name given again
+// (case aside), or none again.
+func TestReturning(t *testing.T) {
+	f := newFixture(t)
+	p := f.preso(f.mia, f.leo)
+	_, token := f.link(p)
+	v := f.visit(token, "")
+	mia, err := f.s.Enter(v, 0, "", "", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anne, err := f.s.Enter(v, -1, "Anne Roux", "anne@example.org", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon, _ := f.s.Enter(v, -1, "", "", in)
+	for _, c := range []struct {
+		held        string
+		who         int
+		name, email string
+		want        bool
+	}{
+		{mia.Viewing, 0, "", "", true}, {mia.Viewing, 1, "", "", false}, {mia.Viewing, -1, "", "", false},
+		{anne.Viewing, -1, "anne  ROUX", "Anne@example.org", true}, {anne.Viewing, -1, "Anne Roux", "", false}, {anne.Viewing, 0, "", "", false},
+		{anon.Viewing, -1, "", "", true}, {anon.Viewing, -1, "Anne Roux", "anne@example.org", false},
+		{"", 0, "", "", false}, {strings.Repeat("x", 43), 0, "", "", false},
+	} {
+		if got := f.s.Returning(v, c.held, c.who, c.name, c.email); (got != 0) != c.want {
+			t.Errorf("%+v: returning %v", c, got)
+		}
+	}
+	vw := f.s.Returning(v, mia.Viewing, 0, "", "")
+	back, err := f.s.Return(v, 0, "", "", mia.Viewing, vw, in)
+	if err != nil || back.Viewing != mia.Viewing || back.Session == "" || back.Session == mia.Session {
+		t.Fatalf("Mia back: %+v %v", back, err)
+	}
+	// Her coming back is in the history, naming her viewing, as her entry does.
+	evs, _ := f.st.ShareEvents(v.Share.ID)
+	if last := evs[len(evs)-1]; last.Type != share.EventIdentified || last.Recipient != 0 || last.Viewing != vw {
+		t.Fatalf("the event of her coming back: %+v", last)
+	}
+	if vs, _ := f.st.ShareViewings(v.Share.ID); len(vs) != 3 {
+		t.Fatalf("%d viewings after Mia came back", len(vs))
 	}
 }

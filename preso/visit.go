@@ -123,17 +123,59 @@ func (s *Service) Enter(v share.Visit, who int, name, email string, in Visitor) 
 	if who >= 0 {
 		name, email = "", ""
 	}
-	detail := name
-	if email != "" {
-		detail += " <" + email + ">"
-	}
 	var token string
-	sid, err := s.shares.Enter(v.Share.ID, who, detail, in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
+	sid, err := s.shares.Enter(v.Share.ID, who, given(name, email), in.UserAgent, func(ch *store.ShareChange, e share.Entered) error {
 		var err error
 		token, err = s.startViewing(ch, e.Recipient, name, email, "none", "", in)
 		return err
 	})
 	return Entry{Session: sid, Viewing: token}, err
+}
+
+// given is what a visitor said of themselves, for the history.
+func given(name, email string) string {
+	if email != "" {
+		return name + " <" + email + ">"
+	}
+	return name
+}
+
+// Returning is the viewing the browser coming into link v holds (held, its
+// viewing cookie), when it is the same person's: recipient who, or, with
+// who -1, someone giving the same name and email again, or none again.
+// Such a visitor comes back (Return), into that viewing; it is not a new
+// entry. It returns 0 for anyone else.
+func (s *Service) Returning(v share.Visit, held string, who int, name, email string) uint64 {
+	if len(held) != 43 {
+		return 0
+	}
+	vw, err := s.st.ViewingByToken(held, v.Share.ID)
+	switch {
+	case err != nil:
+		return 0
+	case who >= 0 && samePerson(v.Share, who, vw), who < 0 && vw.ContactID == 0 && personKey(vw.Name, vw.Email) == personKey(name, email):
+		return vw.ID
+	}
+	return 0
+}
+
+// Return lets a visitor Returning back into link v, in their viewing
+// (viewing, whose token back their browser holds): a new session, the same
+// viewing, so the numbers go on and no second report is sent; the event
+// names the viewing, as the first entry's does. share.ErrRefused when who
+// may no longer come in.
+func (s *Service) Return(v share.Visit, who int, name, email, back string, viewing uint64, in Visitor) (Entry, error) {
+	if who >= 0 {
+		name, email = "", ""
+	}
+	sid, err := s.shares.Enter(v.Share.ID, who, given(name, email), in.UserAgent, func(ch *store.ShareChange, _ share.Entered) error {
+		nameViewing(ch, viewing)
+		return nil
+	})
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Session: sid, Viewing: back}, nil
 }
 
 // Verify checks the code recipient who entered. When it is right, it is
@@ -172,14 +214,18 @@ func (s *Service) startViewing(ch *store.ShareChange, who int, name, email, veri
 	if err := ch.StartViewing(&vw, token); err != nil {
 		return "", err
 	}
-	// The event that let the visitor in names the viewing it began, for the
-	// signing certificate's record of who came in and how.
+	nameViewing(ch, vw.ID)
+	return token, nil
+}
+
+// nameViewing has the event that let a visitor in name the viewing they
+// are in, for the signing certificate's record of who came in and how.
+func nameViewing(ch *store.ShareChange, viewing uint64) {
 	for i := range ch.Events {
 		if t := ch.Events[i].Type; t == share.EventIdentified || t == share.EventAnonymous || t == share.EventVerified {
-			ch.Events[i].Viewing = vw.ID
+			ch.Events[i].Viewing = viewing
 		}
 	}
-	return token, nil
 }
 
 // viewingOf is a new viewing of snapshot snap of link sh by recipient who
