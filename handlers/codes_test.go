@@ -12,6 +12,7 @@ import (
 // number: another contact's code a few seconds before is none of theirs,
 // and the page says the truth about whose number a limit is of.
 func TestPresoCodeLimitsArePerContact(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
@@ -43,6 +44,7 @@ func TestPresoCodeLimitsArePerContact(t *testing.T) {
 // Five wrong entries void the code, whichever addresses they came from: the
 // right code typed then from another address opens nothing.
 func TestFiveWrongEntriesVoidTheCodeFromAnyAddress(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	recipient := a.browser()
 	recipient.post("/s/"+token+"/code", nil)
@@ -68,6 +70,7 @@ func TestFiveWrongEntriesVoidTheCodeFromAnyAddress(t *testing.T) {
 // Outbox); once they go out, the Outbox hides codes, and what helps is
 // another code, the right number, or the link sent again.
 func TestCodePagesAdviseWhatHelps(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	b := a.browser()
 	r := b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")

@@ -15,6 +15,7 @@ import (
 // Extend adds the days chosen to the link's expiry, not to now, and the
 // message says the new date and time.
 func TestExtendAddsToTheExpiryAndSaysWhen(t *testing.T) {
+	t.Parallel()
 	a, owner, clientPath, _, _ := sharedClient(t)
 	sent, _ := a.st.Share(1)
 	r := owner.get(clientPath)
@@ -44,6 +45,7 @@ func TestExtendAddsToTheExpiryAndSaysWhen(t *testing.T) {
 // Send again keeps every mobile of the share: each has its field, and the
 // new link's codes may go to any of them.
 func TestSendAgainKeepsEveryMobile(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
@@ -76,6 +78,7 @@ func TestSendAgainKeepsEveryMobile(t *testing.T) {
 // forms swap the box itself, which is on every page the box is; and Expire
 // asks first, with a page that works without JavaScript.
 func TestStandaloneShareBoxAndExpireAsksFirst(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -107,6 +110,7 @@ func TestStandaloneShareBoxAndExpireAsksFirst(t *testing.T) {
 // download is in the share's history as from the portal. Nobody else's
 // share opens there, nor a share sent to someone else about them.
 func TestPortalClientDownloadsTheirDocuments(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	clientPath, ana := a.clientWithPortal(owner, "ana@example.org", "a long enough password", "first_name", "Ana", "last_name", "Martin", "lang", "en")
@@ -171,6 +175,7 @@ func TestPortalClientDownloadsTheirDocuments(t *testing.T) {
 // A zip entry's DOS time, which unzip tools show as it is, is the
 // practice's wall time (Paris: UTC+1 in winter), not UTC.
 func TestZipEntriesCarryThePracticesTime(t *testing.T) {
+	t.Parallel()
 	a, _, _, token, _ := sharedClient(t)
 	b := verify(t, a, token)
 	r := b.get("/s/" + token + "/all")
@@ -192,6 +197,7 @@ func TestZipEntriesCarryThePracticesTime(t *testing.T) {
 // saves under is the name without its accents, not underscores; the UTF-8
 // name stays whole beside it.
 func TestContentDispositionFallbackTransliterates(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{
 		"Relevé d’honoraires €.txt":   `filename="Releve d'honoraires EUR.txt"; filename*=UTF-8''Relev%C3%A9%20d%E2%80%99honoraires%20%E2%82%AC.txt`,
 		"Cœur «été» Ørsted.pdf":       `filename="Coeur 'ete' Orsted.pdf"`,
@@ -220,6 +226,7 @@ func TestContentDispositionFallbackTransliterates(t *testing.T) {
 // list them; a slide image shown through a link is kept by no browser, like
 // the rest of the link.
 func TestNoindexAndSlideImagesNotStored(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())

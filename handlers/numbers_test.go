@@ -11,6 +11,7 @@ import (
 // twice (two browsers) is one, a name given twice is one, an anonymous
 // visitor is one.
 func TestShareBoxCountsPeople(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -36,6 +37,7 @@ func TestShareBoxCountsPeople(t *testing.T) {
 // The time on the slide a viewer had open when the link was expired counts
 // up to the expiry, not beyond; the numbers still name the slides after.
 func TestSlideOpenAtExpiryCountsUpToIt(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())
@@ -86,6 +88,7 @@ func TestSlideOpenAtExpiryCountsUpToIt(t *testing.T) {
 // coming back every 30 s never meets the entry limit, which still holds
 // for newcomers of the address.
 func TestReturningViewerIsNoNewEntry(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
 	mia := a.addClient("Mia", "Martin", a.ownerID())

@@ -38,7 +38,7 @@ func (h *Handler) myLiveShare(c echo.Context) (store.Share, int, error) {
 }
 
 // errShareEnded answers a download of documents whose share has ended.
-var errShareEnded = echo.NewHTTPError(http.StatusGone, "error.share_ended")
+var errShareEnded = httpError(http.StatusGone, "error.share_ended")
 
 // myShareFile is one file of a share, downloaded from the portal.
 func (h *Handler) myShareFile(c echo.Context) error {
@@ -48,7 +48,7 @@ func (h *Handler) myShareFile(c echo.Context) error {
 	}
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	return h.serveShareFile(c, sh, n, func(b store.Blob) {
 		if h.limits.allow(fmt.Sprintf("portal-download:%d:%d:%d", currentAccount(c).ID, sh.ID, b.ID), limitDownloadEvent) {

@@ -186,12 +186,12 @@ func (h *Handler) presoEnter(c echo.Context, v *linkVisit) error {
 	var in preso.Entry
 	if back := h.presos.Returning(v.Visit, held, who, name, email); back != 0 {
 		if !h.limits.allow("share-return:"+strconv.FormatUint(back, 10), limitShareReturn) {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+			return errTooMany
 		}
 		in, err = h.presos.Return(v.Visit, who, name, email, held, back, visitorOf(c))
 	} else {
 		if !h.allowShareEnter(c, v.Share.ID) {
-			return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+			return errTooMany
 		}
 		in, err = h.presos.Enter(v.Visit, who, name, email, visitorOf(c))
 	}

@@ -290,7 +290,7 @@ func safeDownloadHeaders(hd http.Header) {
 func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	return h.serveShareFile(c, v.Share, n, func(b store.Blob) {
 		// A flood of requests does not flood the history.
@@ -305,11 +305,11 @@ func (h *Handler) shareDownload(c echo.Context, v *linkVisit) error {
 // one (a resumed download, a Range past the start, is the same download).
 func (h *Handler) serveShareFile(c echo.Context, sh store.Share, n int, record func(store.Blob)) error {
 	if n < 1 || n > len(sh.Snapshot) {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	r, err := h.store.OpenBlob(sh.Snapshot[n-1])
 	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		return errNotFound
 	} else if err != nil {
 		return err
 	}

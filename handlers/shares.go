@@ -610,7 +610,7 @@ func (h *Handler) extendShare(c echo.Context) error {
 	days := int(lifetime / (24 * time.Hour))
 	if raw := c.FormValue("days"); raw != "" {
 		if days, err = strconv.Atoi(raw); err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+			return errBadRequest
 		}
 	}
 	sh, err = h.shares.Extend(sh.ID, days, lifetime, currentUser(c).ID)
@@ -618,7 +618,7 @@ func (h *Handler) extendShare(c echo.Context) error {
 	case errors.Is(err, share.ErrEnded):
 		return h.backToShare(c, sh, "flash.share_ended")
 	case errors.Is(err, share.ErrBadExtension):
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	case err != nil:
 		return err
 	}

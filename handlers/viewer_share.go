@@ -134,7 +134,7 @@ func (h *Handler) beacon(c echo.Context, v *linkVisit, snap store.Snapshot) erro
 	}
 	switch err := h.presos.Beacon(v.Visit, snap, b.held, b.posted, b.slide, b.ms); {
 	case errors.Is(err, preso.ErrBadBeacon):
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	case errors.Is(err, preso.ErrForbidden):
 		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
 	case err != nil:
@@ -153,7 +153,7 @@ func (h *Handler) lateBeacon(c echo.Context, v *linkVisit) error {
 	}
 	switch err := h.presos.LateBeacon(v.Share, b.held, b.posted, b.slide, b.ms); {
 	case errors.Is(err, preso.ErrBadBeacon):
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	case errors.Is(err, preso.ErrForbidden):
 		return errPresoLinkEnded
 	case err != nil:
@@ -172,12 +172,12 @@ type postedBeacon struct {
 func (h *Handler) readBeacon(c echo.Context, v *linkVisit) (postedBeacon, error) {
 	var b postedBeacon
 	if _, err := c.FormParams(); err != nil {
-		return b, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return b, errBadRequest
 	}
 	slide, err1 := strconv.ParseUint(c.FormValue("slide"), 10, 64)
 	ms, err2 := strconv.ParseInt(c.FormValue("ms"), 10, 64)
 	if err1 != nil || err2 != nil {
-		return b, echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return b, errBadRequest
 	}
 	b.slide, b.ms, b.posted, b.held = slide, ms, c.FormValue("v"), h.viewingHeld(c, v.Share.ID)
 	return b, nil
