@@ -20,6 +20,7 @@ type accountData struct{ Sessions int }
 func (h *Handler) accountPage(c echo.Context) (*views.Page, error) {
 	user := currentUser(c)
 	pg := h.page(c, "account.title")
+	pg.Username = user.Email
 	n, err := h.store.CountUserSessions(user.ID)
 	if err != nil {
 		return nil, err

@@ -135,6 +135,7 @@ type secretKeyData struct {
 
 func (h *Handler) secretKeyPage(c echo.Context) (*views.Page, error) {
 	pg := h.page(c, "keysheet.title")
+	pg.Username = currentUser(c).Email
 	pg.Data = &secretKeyData{Key: h.keyPlace()}
 	return pg, nil
 }

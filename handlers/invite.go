@@ -33,6 +33,7 @@ func (h *Handler) invitePage(c echo.Context) (*views.Page, error) {
 		return nil, httpError(http.StatusNotFound, "error.invite_invalid")
 	}
 	pg := h.page(c, "invite.title")
+	pg.Username = st.Email
 	pg.Data = inviteData{Name: st.Name, Email: st.Email, Action: "/invite/" + token}
 	return pg, nil
 }

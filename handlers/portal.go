@@ -232,10 +232,12 @@ func (h *Handler) verifyPage(c echo.Context) error {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return errTooMany
 	}
-	if _, err := h.store.PeekAccountToken(store.TokenVerify, c.Param("token"), h.now()); err != nil {
+	t, err := h.store.PeekAccountToken(store.TokenVerify, c.Param("token"), h.now())
+	if err != nil {
 		return tokenError(err, "error.verify_invalid")
 	}
 	pg := h.portalPage(c, "verify.title")
+	pg.Username = h.accountEmail(t.AccountID)
 	pg.Data = verifyData{"/portal/verify/" + c.Param("token")}
 	return h.render(c, http.StatusOK, "portal_verify", pg)
 }
@@ -255,6 +257,7 @@ func (h *Handler) verify(c echo.Context) error {
 		return tokenError(err, "error.verify_invalid")
 	}
 	pg := h.portalPage(c, "verify.title")
+	pg.Username = h.accountEmail(t.AccountID)
 	pg.Data = verifyData{"/portal/verify/" + token}
 	f, err := newForm(c)
 	if err != nil {
@@ -312,6 +315,13 @@ func (h *Handler) verifyFailed(c echo.Context, token string, pg *views.Page, f *
 	}
 	f.fail("password", "verify.wrong_password")
 	return h.invalid(c, "portal_verify", pg, f)
+}
+
+// accountEmail is the email of the portal account a link is for, for the
+// password managers of the page it opens (Page.Username); "" if it is gone.
+func (h *Handler) accountEmail(id uint64) string {
+	a, _ := h.store.Account(id)
+	return a.Email
 }
 
 // tokenError turns a missing or expired link into its localized page.
@@ -392,10 +402,12 @@ func (h *Handler) resetPage(c echo.Context) (*views.Page, error) {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return nil, errTooMany
 	}
-	if _, err := h.store.PeekAccountToken(store.TokenReset, c.Param("token"), h.now()); err != nil {
+	t, err := h.store.PeekAccountToken(store.TokenReset, c.Param("token"), h.now())
+	if err != nil {
 		return nil, tokenError(err, "error.reset_invalid")
 	}
 	pg := h.portalPage(c, "reset.title")
+	pg.Username = h.accountEmail(t.AccountID)
 	pg.Data = struct{ Action string }{"/portal/reset/" + c.Param("token")}
 	return pg, nil
 }

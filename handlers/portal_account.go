@@ -62,6 +62,7 @@ func (h *Handler) myAccountPage(c echo.Context, a store.Account) (*views.Page, e
 	}
 	p, _ := h.currentPractice()
 	pg := h.portalPage(c, "portal.account_title")
+	pg.Username = a.Email
 	d := myAccountData{Client: cl, PhoneTypes: store.PhoneTypes}
 	for i := range maxPhones {
 		d.PhoneRows = append(d.PhoneRows, i)

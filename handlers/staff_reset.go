@@ -75,10 +75,14 @@ func (h *Handler) staffResetPage(c echo.Context) (*views.Page, error) {
 	if !h.limits.allow("token-ip:"+limitAddr(c), limitToken) {
 		return nil, errTooMany
 	}
-	if _, err := h.store.PeekStaffToken(store.StaffReset, c.Param("token"), h.now()); err != nil {
+	inv, err := h.store.PeekStaffToken(store.StaffReset, c.Param("token"), h.now())
+	if err != nil {
 		return nil, tokenError(err, "error.staff_reset_invalid")
 	}
 	pg := h.page(c, "reset.title")
+	if st, err := h.store.Staff(inv.StaffID); err == nil {
+		pg.Username = st.Email
+	}
 	pg.Data = struct{ Action string }{"/signin/reset/" + c.Param("token")}
 	return pg, nil
 }

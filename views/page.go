@@ -23,6 +23,11 @@ type Page struct {
 	User      *store.Staff
 	// Account is the signed-in client portal account, on portal pages.
 	Account *store.Account
+	// Username is the email of the account whose password a form on the page
+	// sets or asks for (the signed-in one, or the one a link is for): the
+	// "username" partial hands it to password managers, so a password saved
+	// from the page goes to the right account.
+	Username string
 	// Portal is true on client portal pages: they show the portal's menu, not the staff one.
 	Portal   bool
 	Practice store.Practice
