@@ -21,7 +21,7 @@ const agendaDays = 8
 const agendaLimit = 40
 
 type homeData struct {
-	Prospects int
+	Prospects store.ProspectCounts
 	Agenda    []agendaDay
 	More      bool
 	// Everyone is true when the agenda shows every practitioner's sessions.

@@ -65,3 +65,31 @@ func order(t *testing.T, body string, in ...string) {
 		at += i + len(s)
 	}
 }
+
+// TestHomeSaysWhatProspectsWaitFor: the start page tells an admin which
+// prospects wait for the practice (confirmed, to link to a record) and which
+// for their owner (the email not yet confirmed), each linking to its list.
+func TestHomeSaysWhatProspectsWaitFor(t *testing.T) {
+	t.Parallel()
+	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
+	owner := a.signIn("owner@example.org", ownerPassword)
+	owner.lang = "en"
+	r := owner.get("/")
+	mustContain(t, r, `href="/prospects?verified=no">Prospects: 1 sign-up whose email is not confirmed yet<`)
+	mustNotContain(t, r, "to link to a client record", "no sign-up waiting")
+
+	if r := c.post(link, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusSeeOther {
+		t.Fatalf("verify: %d", r.Code)
+	}
+	a.signUpAs("yann@example.org", "un autre mot de passe")
+	a.signUpAs("xavier@example.org", "un troisième mot de passe")
+	r = owner.get("/")
+	mustContain(t, r, `href="/prospects?verified=yes">Prospects: 1 confirmed account to link to a client record<`,
+		`href="/prospects?verified=no">Prospects: 2 sign-ups whose email is not confirmed yet<`)
+	mustNotContain(t, r, "waiting to be confirmed")
+	owner.post("/lang", formOf("lang", "fr", "next", "/"))
+	mustContain(t, owner.get("/"), "1 compte confirmé à associer à une fiche client", "2 inscriptions dont l’adresse e-mail n’est pas encore confirmée")
+
+	b := newTestApp(t)
+	mustContain(t, b.setUp().get("/"), `href="/prospects">Prospects: no sign-up waiting<`)
+}

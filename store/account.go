@@ -414,12 +414,25 @@ func (s *Store) SearchProspects(f ProspectFilter) ([]Account, int, error) {
 	return out, total, err
 }
 
+// ProspectCounts counts the prospects by what each waits for.
+type ProspectCounts struct {
+	// Verified prospects wait for the practice to link them to a client record.
+	Verified int
+	// Unverified ones wait for their owner to confirm the email.
+	Unverified int
+}
+
+// Total is how many prospects there are.
+func (p ProspectCounts) Total() int { return p.Verified + p.Unverified }
+
 // CountProspects counts the prospects without reading them, from the
-// search counts.
-func (s *Store) CountProspects() (int, error) {
-	n := 0
+// search counts (whose flag is the verified byte of prospectValue).
+func (s *Store) CountProspects() (ProspectCounts, error) {
+	var n ProspectCounts
 	err := s.db.View(func(tx *bolt.Tx) error {
-		n = countEntries(tx.Bucket(bucketSearchCounts), 'p', func(uint64, byte) bool { return true })
+		counts := tx.Bucket(bucketSearchCounts)
+		n.Verified = countEntries(counts, 'p', func(_ uint64, flag byte) bool { return flag == 1 })
+		n.Unverified = countEntries(counts, 'p', func(_ uint64, flag byte) bool { return flag != 1 })
 		return nil
 	})
 	return n, err

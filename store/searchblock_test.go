@@ -264,7 +264,7 @@ func TestSearchBlocksMatchTheScan(t *testing.T) {
 		}
 	}
 	_, all, _ := s.scanProspects(ProspectFilter{})
-	if n, err := s.CountProspects(); err != nil || n != all {
+	if n, err := s.CountProspects(); err != nil || n.Total() != all {
 		t.Fatalf("CountProspects = %d, %v; the scan counts %d", n, err, all)
 	}
 }
@@ -301,7 +301,7 @@ func TestSearchBlocksMigration(t *testing.T) {
 	if err != nil || total != 11 || len(got) != 11 || got[0].LastName != "Martin29" {
 		t.Fatalf("after migration: %d %v %v", total, got, err)
 	}
-	if n, err := s.CountProspects(); err != nil || n != 300 {
+	if n, err := s.CountProspects(); err != nil || n.Total() != 300 {
 		t.Fatalf("prospects after migration: %d %v", n, err)
 	}
 }
