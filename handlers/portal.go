@@ -62,19 +62,7 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	signedIn, err := h.passwordSignIn(c, pg, "portal_signin", "portal", "portal.signin_failed", func(email string) (string, func() bool, error) {
 		var err error
 		a, err = h.store.AccountByEmail(email)
-		return a.PasswordHash, func() bool {
-			if !a.Verified {
-				return false
-			}
-			// Archiving removes portal access; this catches an account an
-			// older Foyer left on an archived client.
-			if a.ClientID != 0 {
-				if cl, err := h.store.Client(a.ClientID); err != nil || cl.Archived {
-					return false
-				}
-			}
-			return true
-		}, err
+		return a.PasswordHash, func() bool { return h.maySignIn(a) }, err
 	}, func() {
 		if a.ID != 0 {
 			h.journal.Record(journal.Entry{AccountID: a.ID, ClientID: a.ClientID, Action: journal.SignInFailed, Detail: "portal", Addr: c.RealIP()})
@@ -88,6 +76,22 @@ func (h *Handler) portalSignIn(c echo.Context) error {
 	}
 	h.journal.Record(journal.Entry{AccountID: a.ID, ClientID: a.ClientID, Action: journal.PortalSignIn, Addr: c.RealIP()})
 	return h.redirect(c, "/portal/account")
+}
+
+// maySignIn reports whether a portal account whose password was just
+// checked may have a session: its email confirmed, and not left on an
+// archived client (archiving removes portal access; this catches an account
+// an older Foyer left behind).
+func (h *Handler) maySignIn(a store.Account) bool {
+	if !a.Verified {
+		return false
+	}
+	if a.ClientID != 0 {
+		if cl, err := h.store.Client(a.ClientID); err != nil || cl.Archived {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *Handler) portalSignOut(c echo.Context) error {
@@ -281,7 +285,7 @@ func (h *Handler) verify(c echo.Context) error {
 	if err != nil || !auth.VerifyPassword(a.PasswordHash, password) {
 		return h.verifyFailed(c, token, pg, f)
 	}
-	_, err = h.store.UseAccountToken(store.TokenVerify, token, h.now().UTC(), func(cur *store.Account) error {
+	confirmed, err := h.store.UseAccountToken(store.TokenVerify, token, h.now().UTC(), func(cur *store.Account) error {
 		if subtle.ConstantTimeCompare([]byte(cur.PasswordHash), []byte(a.PasswordHash)) != 1 {
 			return store.ErrStale
 		}
@@ -296,11 +300,15 @@ func (h *Handler) verify(c echo.Context) error {
 	if err != nil {
 		return tokenError(err, "error.verify_invalid")
 	}
-	h.setFlash(c, "flash.email_verified")
-	if currentAccount(c) != nil {
-		return h.redirect(c, "/portal/account")
+	// The password was typed a moment ago: asking it again on the sign-in
+	// page would only be a second chance to get it wrong.
+	if h.maySignIn(confirmed) {
+		if err := h.startSession(c, sessAccountID, confirmed.ID); err != nil {
+			return err
+		}
 	}
-	return h.redirect(c, "/portal")
+	h.setFlash(c, "flash.email_verified")
+	return h.redirect(c, "/portal/account")
 }
 
 // verifyFailed counts a wrong password against the link: the page says so

@@ -149,3 +149,31 @@ func signedUp(t *testing.T, email, password string) (*testApp, string, *browser)
 	b.lang = "en"
 	return a, a.lastLink(email), b
 }
+
+// TestConfirmingSignsIn: confirming the email asks the password chosen at
+// sign-up, so the person is signed in at once, not sent to type it again;
+// the session is a new one, and a wrong password signs nobody in.
+func TestConfirmingSignsIn(t *testing.T) {
+	t.Parallel()
+	a, link, c := signedUp(t, "zoe@example.org", "mon mot de passe à moi")
+	c.get(link)
+	before := c.cookies["foyer_session"]
+	if r := c.post(link, formOf("password", "pas le bon mot de passe")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong password: %d", r.Code)
+	}
+	if r := c.get("/portal/account"); r.Code != http.StatusSeeOther {
+		t.Fatalf("a wrong password signed in: %d", r.Code)
+	}
+	r := c.post(link, formOf("password", "mon mot de passe à moi"))
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/portal/account" {
+		t.Fatalf("confirm: %d to %q", r.Code, r.Header().Get("Location"))
+	}
+	if after := c.cookies["foyer_session"]; after == nil || (before != nil && after.Value == before.Value) {
+		t.Fatal("confirming did not start a new session")
+	}
+	r = c.get("/portal/account")
+	mustContain(t, r, "Your email address is confirmed.", "Your account is almost ready", `action="/portal/signout"`)
+	if !a.verified("zoe@example.org") {
+		t.Fatal("not verified")
+	}
+}
