@@ -155,7 +155,7 @@ func demoClients(st *store.Store, practitioners []uint64, lang, hash string) ([]
 		}
 		out = append(out, c)
 	}
-	if _, err := st.SetClientCredentials(out[0].ID, out[0].Email, hash, out[0].Lang); err != nil {
+	if _, _, err := st.SetClientCredentials(out[0].ID, out[0].Email, hash, out[0].Lang); err != nil {
 		return nil, err
 	}
 	return out, nil

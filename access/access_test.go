@@ -52,7 +52,7 @@ func newPractice(t *testing.T) *practice {
 	must(st.CreateClient(&p.x))
 	must(st.CreateClient(&p.y))
 	for name, cl := range map[string]*store.Client{"client X": &p.x, "client Y": &p.y} {
-		a, err := st.SetClientCredentials(cl.ID, fmt.Sprintf("c%d@example.org", cl.ID), "hash", "en")
+		a, _, err := st.SetClientCredentials(cl.ID, fmt.Sprintf("c%d@example.org", cl.ID), "hash", "en")
 		must(err)
 		p.viewers[name] = Portal(a, "198.51.100.1")
 	}

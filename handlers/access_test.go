@@ -47,7 +47,7 @@ func newAccessPractice(t *testing.T) *accessPractice {
 	must(a.st.CreateClient(&p.y))
 	for name, cl := range map[string]store.Client{"client X": p.x, "client Y": p.y} {
 		email := fmt.Sprintf("client%d@example.org", cl.ID)
-		_, err := a.st.SetClientCredentials(cl.ID, email, testHash, "en")
+		_, _, err := a.st.SetClientCredentials(cl.ID, email, testHash, "en")
 		must(err)
 		b := a.browser()
 		if r := b.post("/portal", formOf("email", email, "password", staffPassword)); r.Code != http.StatusSeeOther {

@@ -313,15 +313,18 @@ type phoneView struct {
 }
 
 type clientData struct {
-	Client        store.Client
-	Phones        []phoneView
-	Practitioner  string
-	Account       *store.Account
-	PortalURL     string
-	Appointments  []apptView
-	Practitioners []option
-	Kinds         []option
-	Durations     []option
+	Client       store.Client
+	Phones       []phoneView
+	Practitioner string
+	Account      *store.Account
+	// ReplacesSignUp is the client's email when an unconfirmed sign-up holds
+	// it: giving portal access with it replaces that sign-up.
+	ReplacesSignUp string
+	PortalURL      string
+	Appointments   []apptView
+	Practitioners  []option
+	Kinds          []option
+	Durations      []option
 	// Presos are the presos this client is a contact of, those the user may open.
 	Presos []store.Preso
 	// Shares are the documents shared from this record, newest first.
@@ -355,6 +358,10 @@ func (h *Handler) clientPage(c echo.Context, cl store.Client) (*views.Page, erro
 		pg.Form["portal_email"] = a.Email
 	} else {
 		pg.Form["portal_email"] = cl.Email
+		// Said before staff save: giving access replaces that sign-up.
+		if other, err := h.store.AccountByEmail(cl.Email); err == nil && other.Unconfirmed() {
+			d.ReplacesSignUp = other.Email
+		}
 	}
 	me := staffViewer(c)
 	appts, err := h.access.Appointments(me, cl)
@@ -419,7 +426,7 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "client", pg, f)
 	}
-	acct, err := h.store.SetClientCredentials(cl.ID, email, auth.HashPassword(password), cl.Lang)
+	acct, replaced, err := h.store.SetClientCredentials(cl.ID, email, auth.HashPassword(password), cl.Lang)
 	if errors.Is(err, store.ErrEmailTaken) {
 		f.fail("portal_email", "clients.portal_email_taken")
 		return h.invalid(c, "client", pg, f)
@@ -435,7 +442,12 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 		Args: map[string]string{"FirstName": cl.FirstName}}); err != nil {
 		return err
 	}
-	h.setFlash(c, "flash.portal_saved")
+	if replaced {
+		h.log.Info("unconfirmed sign-up replaced by portal access", "client", cl.ID, "by", currentUser(c).ID)
+		h.setFlash(c, "flash.portal_saved_replaced")
+	} else {
+		h.setFlash(c, "flash.portal_saved")
+	}
 	return h.redirect(c, urlFor(routeClient, cl.ID)+"#portal")
 }
 

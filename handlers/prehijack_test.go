@@ -177,3 +177,62 @@ func TestConfirmingSignsIn(t *testing.T) {
 		t.Fatal("not verified")
 	}
 }
+
+// TestStaffAccessReplacesAnUnconfirmedSignUp: a sign-up nobody confirmed does
+// not keep staff from giving that email portal access. The client record says
+// beforehand that the sign-up will be replaced, and afterwards that it was;
+// the sign-up is gone with its link, its waiting confirmation email is
+// withdrawn, and whoever made it hears nothing. A confirmed account still
+// keeps its email.
+func TestStaffAccessReplacesAnUnconfirmedSignUp(t *testing.T) {
+	t.Parallel()
+	a, link, _ := signedUp(t, "zoe@example.org", "the squatter's password")
+	owner := a.signIn("owner@example.org", ownerPassword)
+	owner.lang = "en"
+	path := owner.newClient("first_name", "Zoé", "last_name", "Martin", "email", "zoe@example.org")
+	mustContain(t, owner.get(path), "Someone signed up with zoe@example.org without confirming it.")
+	before := a.countMessages()
+
+	r := owner.post(path+"/portal", formOf("portal_email", "zoe@example.org", "portal_password", "the practice's starting password"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("portal access: %d %s", r.Code, abbreviate(r.body))
+	}
+	r = owner.get(path)
+	mustContain(t, r, "It replaced an unconfirmed sign-up with the same email")
+	mustNotContain(t, r, "Someone signed up with")
+	if n, _ := a.st.CountProspects(); n.Total() != 0 {
+		t.Fatalf("%d prospects left", n.Total())
+	}
+	if r := a.browser().get(link); r.Code != http.StatusNotFound {
+		t.Fatalf("the sign-up's confirmation link: %d", r.Code)
+	}
+	// One new message, to the client about their access; the confirmation
+	// email still waiting is withdrawn when the worker comes to it.
+	msgs, _ := a.st.ListMessages(0, 50)
+	if a.countMessages() != before+1 || msgs[0].Kind != "portal_access" {
+		t.Fatalf("messages: %d then %d, newest %q", before, a.countMessages(), msgs[0].Kind)
+	}
+	for _, m := range msgs {
+		if m.Kind == "portal_verify" && a.h.mail.StillValidSealed(m) {
+			t.Fatal("the sign-up's confirmation email would still go out")
+		}
+	}
+	if r := a.browser().post("/portal", formOf("email", "zoe@example.org", "password", "the squatter's password")); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("the sign-up's password: %d", r.Code)
+	}
+	if r := a.browser().post("/portal", formOf("email", "zoe@example.org", "password", "the practice's starting password")); r.Code != http.StatusSeeOther {
+		t.Fatalf("the practice's password: %d", r.Code)
+	}
+
+	// A confirmed sign-up is someone's account: it keeps its email.
+	a.signUpAs("yann@example.org", "yann's own password")
+	yann, _ := a.st.AccountByEmail("yann@example.org")
+	a.st.UpdateAccount(yann.ID, func(x *store.Account) error { x.Verified = true; return nil })
+	other := owner.newClient("first_name", "Yann", "last_name", "Roux", "email", "yann@example.org")
+	mustNotContain(t, owner.get(other), "Someone signed up with")
+	r = owner.post(other+"/portal", formOf("portal_email", "yann@example.org", "portal_password", "the practice's starting password"))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a confirmed account's email: %d", r.Code)
+	}
+	mustContain(t, r, "Another portal account already uses this email.")
+}

@@ -314,11 +314,17 @@ func (s *Store) CreateClientForAccount(c *Client, accountID uint64) error {
 
 // SetClientCredentials creates or updates the portal account of a client with an
 // email and password chosen by staff (the account counts as verified).
-func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang string) (Account, error) {
-	var a Account
-	err := s.db.Update(func(tx *bolt.Tx) error {
+// An unconfirmed sign-up with the same email gives way (see Unconfirmed): it
+// is deleted with its links in the same transaction, which replaced reports.
+// Any other account with the email is ErrEmailTaken.
+func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang string) (a Account, replaced bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		var c Client
 		if err := getJSON(tx, bucketClients, itob(clientID), &c); err != nil {
+			return err
+		}
+		var err error
+		if replaced, err = yieldUnconfirmed(tx, email, c.AccountID); err != nil {
 			return err
 		}
 		if c.AccountID == 0 {
@@ -330,7 +336,6 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 			a.ClientID = clientID
 			return linkAccount(tx, a.ID, clientID)
 		}
-		var err error
 		a, err = updateAccount(tx, c.AccountID, func(a *Account) error {
 			a.Email, a.PasswordHash, a.Verified, a.StaffPassword = email, passwordHash, true, true
 			if a.VerifiedBy == "" {
@@ -340,7 +345,32 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 		})
 		return err
 	})
-	return a, err
+	return a, replaced, err
+}
+
+// Unconfirmed reports whether a is a sign-up nobody has confirmed: not
+// verified, linked to no client. Anyone can sign up with anyone's email, so
+// such an account holds nothing of the address's owner and must not keep the
+// practice from giving that person portal access.
+func (a Account) Unconfirmed() bool { return !a.Verified && a.ClientID == 0 }
+
+// yieldUnconfirmed deletes the account that holds email, unless it is keep,
+// when it is Unconfirmed, and reports whether it did. The person who signed
+// up is told nothing: their confirmation link, deleted with the account,
+// voids its email if it still waits in the outbox.
+func yieldUnconfirmed(tx *bolt.Tx, email string, keep uint64) (bool, error) {
+	id := tx.Bucket(bucketAccountsByEmail).Get([]byte(NormalizeEmail(email)))
+	if id == nil || btoi(id) == keep {
+		return false, nil
+	}
+	var other Account
+	if err := getJSON(tx, bucketAccounts, id, &other); err != nil {
+		return false, err
+	}
+	if !other.Unconfirmed() {
+		return false, nil
+	}
+	return true, deleteAccount(tx, other)
 }
 
 // ProspectFilter narrows the prospects list.

@@ -142,14 +142,14 @@ func TestAccountsAndProspects(t *testing.T) {
 	// Credentials set on a record make a verified, linked account.
 	c5 := Client{FirstName: "Paul", LastName: "Petit"}
 	s.CreateClient(&c5)
-	acc, err := s.SetClientCredentials(c5.ID, "paul@example.org", "hash", "fr")
+	acc, _, err := s.SetClientCredentials(c5.ID, "paul@example.org", "hash", "fr")
 	if err != nil || !acc.Verified || acc.ClientID != c5.ID {
 		t.Fatalf("credentials: %+v %v", acc, err)
 	}
-	if _, err := s.SetClientCredentials(c5.ID, "bob@example.org", "hash", "fr"); !errors.Is(err, ErrEmailTaken) {
+	if _, _, err := s.SetClientCredentials(c5.ID, "bob@example.org", "hash", "fr"); !errors.Is(err, ErrEmailTaken) {
 		t.Fatalf("taken email: %v", err)
 	}
-	if acc, _ := s.SetClientCredentials(c5.ID, "paul2@example.org", "hash2", "fr"); acc.ID == 0 || acc.Email != "paul2@example.org" {
+	if acc, _, _ := s.SetClientCredentials(c5.ID, "paul2@example.org", "hash2", "fr"); acc.ID == 0 || acc.Email != "paul2@example.org" {
 		t.Fatalf("update: %+v", acc)
 	}
 	if _, err := s.AccountByEmail("paul@example.org"); !errors.Is(err, ErrNotFound) {
