@@ -363,10 +363,13 @@ func (h *Handler) resend(c echo.Context) error {
 }
 
 // askByEmail is the first step of every "email me a link" form: the email is
-// checked beside its field, limited per address and per email (limitKey,
-// perEmail), and the answer is the same done page for every email. The work
-// happens after the answer: a known email must not answer slower than an
-// unknown one.
+// checked beside its field, and the answer is the same done page for every
+// email. The work happens after the answer: a known email must not answer
+// slower than an unknown one. Two limits apply: per address, which refuses
+// (it is the asker's own), and per email (limitKey, perEmail), behind it,
+// which only skips the work: whoever asks for someone else's address from
+// elsewhere can spend that email's emails, never show its owner an error.
+// The emails that did go carry links that all work (store.LiveLinks).
 func (h *Handler) askByEmail(c echo.Context, pg *views.Page, view, limitKey string, perEmail policy, job string, work func(email string) error, done *views.Page, back string) error {
 	f, err := newForm(c)
 	if err != nil {
@@ -376,10 +379,12 @@ func (h *Handler) askByEmail(c echo.Context, pg *views.Page, view, limitKey stri
 	if !f.ok() {
 		return h.invalid(c, view, pg, f)
 	}
-	if !h.limits.allowBehind(limitKey+"-ip:"+limitAddr(c), limitForgot, limitKey+":"+store.NormalizeEmail(email), perEmail) {
+	if !h.limits.allow(limitKey+"-ip:"+limitAddr(c), limitForgot) {
 		return h.tooMany(c, view, pg, f, "_form")
 	}
-	h.later(job, func() error { return work(email) })
+	if h.limits.allow(limitKey+":"+store.NormalizeEmail(email), perEmail) {
+		h.later(job, func() error { return work(email) })
+	}
 	done.Data = checkEmailData{Email: email, Back: back}
 	return h.render(c, http.StatusOK, "portal_check_email", done)
 }

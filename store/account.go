@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -497,20 +499,68 @@ func tokenIndexKey(accountID uint64, key []byte) []byte {
 	return append(itob(accountID), key...)
 }
 
-// CreateAccountToken stores a token, replacing the account's earlier tokens of the same kind.
+// LiveLinks is how many links of one kind (password reset, email
+// confirmation) a person may hold at once: each works until it expires,
+// until it or another of them is used, or until LiveLinks newer ones were
+// sent. It is above the handlers' burst of emails per email, so that when
+// someone else asks for links to a person's address, every link the person
+// receives works.
+const LiveLinks = 5
+
+// CreateAccountToken stores a token beside the account's other links of its
+// kind (at most LiveLinks of them).
 func (s *Store) CreateAccountToken(token string, t AccountToken) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return s.putAccountToken(tx, token, t) })
 }
 
 func (s *Store) putAccountToken(tx *bolt.Tx, token string, t AccountToken) error {
-	if err := deleteAccountTokens(tx, t.AccountID, func(old AccountToken) bool { return old.Kind == t.Kind }); err != nil {
-		return err
+	// The newest LiveLinks-1 links of the kind stay; older ones go. Links
+	// of a kind live the same time, so the oldest expire first.
+	type held struct {
+		key     []byte
+		expires time.Time
+	}
+	var same []held
+	eachAccountToken(tx, t.AccountID, func(key []byte, old AccountToken) {
+		if old.Kind == t.Kind {
+			same = append(same, held{key, old.ExpiresAt})
+		}
+	})
+	if len(same) >= LiveLinks {
+		slices.SortFunc(same, func(a, b held) int { return b.expires.Compare(a.expires) })
+		for _, old := range same[LiveLinks-1:] {
+			if err := deleteAccountToken(tx, t.AccountID, old.key); err != nil {
+				return err
+			}
+		}
 	}
 	key := s.accountTokenKey(t.Kind, token)
 	if err := tx.Bucket(bucketTokensByAccount).Put(tokenIndexKey(t.AccountID, key), nil); err != nil {
 		return err
 	}
 	return putJSON(tx, bucketAccountTokens, key, t)
+}
+
+// eachAccountToken calls fn with the key (a copy) and the value of each
+// token of an account, found through the index without a scan.
+func eachAccountToken(tx *bolt.Tx, accountID uint64, fn func(key []byte, t AccountToken)) {
+	idx, tokens := tx.Bucket(bucketTokensByAccount), tx.Bucket(bucketAccountTokens)
+	prefix := itob(accountID)
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); len(k) > 8 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+		var t AccountToken
+		if raw := tokens.Get(k[8:]); raw != nil && unmarshal(raw, &t) == nil {
+			fn(bytes.Clone(k[8:]), t)
+		}
+	}
+}
+
+// deleteAccountToken deletes one token of an account, with its index entry.
+func deleteAccountToken(tx *bolt.Tx, accountID uint64, key []byte) error {
+	if err := tx.Bucket(bucketAccountTokens).Delete(key); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketTokensByAccount).Delete(tokenIndexKey(accountID, key))
 }
 
 // deleteAccountTokens deletes the tokens of an account for which match is
@@ -563,10 +613,8 @@ func (s *Store) UseAccountToken(kind TokenKind, token string, now time.Time, fn 
 		if now.After(t.ExpiresAt) {
 			return ErrExpired
 		}
-		if err := tx.Bucket(bucketAccountTokens).Delete(key); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketTokensByAccount).Delete(tokenIndexKey(t.AccountID, key)); err != nil {
+		// One link used, the others of its kind have done their work.
+		if err := deleteAccountTokens(tx, t.AccountID, func(old AccountToken) bool { return old.Kind == t.Kind }); err != nil {
 			return err
 		}
 		var err error

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -164,8 +165,8 @@ func TestAccountTokens(t *testing.T) {
 	now := time.Now()
 	s.CreateAccountToken("t1", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
 	s.CreateAccountToken("t2", AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour)})
-	if _, err := s.PeekAccountToken(TokenReset, "t1", now); !errors.Is(err, ErrNotFound) {
-		t.Fatal("a newer reset link did not replace the older")
+	if _, err := s.PeekAccountToken(TokenReset, "t1", now); err != nil {
+		t.Fatal("a newer reset link voided the older")
 	}
 	if _, err := s.PeekAccountToken(TokenVerify, "t2", now); !errors.Is(err, ErrNotFound) {
 		t.Fatal("a reset token works as a verification token")
@@ -449,5 +450,63 @@ func TestTokenIndexMigration(t *testing.T) {
 	s.UpdateAccount(a.ID, func(x *Account) error { x.PasswordHash = "changed"; return nil })
 	if _, err := s.PeekAccountToken(TokenReset, "reset-a", now); !errors.Is(err, ErrNotFound) {
 		t.Fatal("a token from before the migration survived a password change")
+	}
+}
+
+// TestLiveLinks: a person holds at most LiveLinks links of a kind; a new one
+// drops the oldest, a used one voids the others of its kind, and a password
+// change voids them all. Staff reset links follow the same rule; a staff
+// invitation still replaces the earlier one.
+func TestLiveLinks(t *testing.T) {
+	s := openTest(t)
+	a := Account{Email: "a@example.org"}
+	s.CreateAccount(&a)
+	now := time.Now()
+	for i := range LiveLinks + 2 {
+		s.CreateAccountToken(fmt.Sprint("r", i), AccountToken{AccountID: a.ID, Kind: TokenReset, ExpiresAt: now.Add(time.Hour + time.Duration(i)*time.Minute)})
+		s.CreateAccountToken(fmt.Sprint("v", i), AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: now.Add(48*time.Hour + time.Duration(i)*time.Minute)})
+	}
+	live := func(kind TokenKind, prefix string) (out []int) {
+		for i := range LiveLinks + 2 {
+			if _, err := s.PeekAccountToken(kind, fmt.Sprint(prefix, i), now); err == nil {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	want := []int{2, 3, 4, 5, 6}
+	if got := live(TokenReset, "r"); !slices.Equal(got, want) {
+		t.Fatalf("live reset links %v, want %v", got, want)
+	}
+	if _, err := s.UseAccountToken(TokenVerify, "v4", now, func(a *Account) error { a.Verified = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := live(TokenVerify, "v"); len(got) != 0 {
+		t.Fatalf("confirmation links left after one was used: %v", got)
+	}
+	if got := live(TokenReset, "r"); !slices.Equal(got, want) {
+		t.Fatalf("confirming voided reset links: %v", got)
+	}
+	if _, err := s.UseAccountToken(TokenReset, "r3", now, func(a *Account) error { a.PasswordHash = "new"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := live(TokenReset, "r"); len(got) != 0 {
+		t.Fatalf("reset links left after the password changed: %v", got)
+	}
+
+	st := &Staff{Name: "Pat", Email: "pat@example.org", Role: RolePractitioner, Active: true}
+	if err := s.CreateStaff(st); err != nil {
+		t.Fatal(err)
+	}
+	for i := range LiveLinks + 1 {
+		s.CreateInvite(fmt.Sprint("s", i), Invite{StaffID: st.ID, Kind: StaffReset, CreatedAt: now.Add(time.Duration(i) * time.Second), ExpiresAt: now.Add(time.Hour)})
+		s.CreateInvite(fmt.Sprint("i", i), Invite{StaffID: st.ID, CreatedAt: now.Add(time.Duration(i) * time.Second), ExpiresAt: now.Add(time.Hour)})
+	}
+	for i := range LiveLinks + 1 {
+		_, errReset := s.PeekStaffToken(StaffReset, fmt.Sprint("s", i), now)
+		_, errInvite := s.Invite(fmt.Sprint("i", i), now)
+		if (errReset == nil) != (i > 0) || (errInvite == nil) != (i == LiveLinks) {
+			t.Errorf("staff link %d: reset %v, invitation %v", i, errReset, errInvite)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -41,12 +43,38 @@ func (s *Store) staffTokenKey(kind StaffTokenKind, token string) []byte {
 	return s.Hash("staff-" + string(kind) + ":" + token)
 }
 
-// CreateInvite stores a staff link under the hash of token, replacing any earlier
-// link of the same kind for the same staff member so only the newest works.
+// CreateInvite stores a staff link under the hash of token. An invitation
+// replaces the earlier one, so only the newest works; a reset link joins the
+// member's others, the newest LiveLinks of which work (see LiveLinks).
 func (s *Store) CreateInvite(token string, inv Invite) error {
+	keep := 1
+	if inv.Kind == StaffReset {
+		keep = LiveLinks
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := deleteStaffTokens(tx, inv.StaffID, func(old Invite) bool { return old.Kind == inv.Kind }); err != nil {
+		b := tx.Bucket(bucketInvites)
+		type held struct {
+			key     []byte
+			created time.Time
+		}
+		var same []held
+		err := b.ForEach(func(k, v []byte) error {
+			var old Invite
+			if unmarshal(v, &old) == nil && old.StaffID == inv.StaffID && old.Kind == inv.Kind {
+				same = append(same, held{bytes.Clone(k), old.CreatedAt})
+			}
+			return nil
+		})
+		if err != nil {
 			return err
+		}
+		if len(same) >= keep {
+			slices.SortFunc(same, func(a, b held) int { return b.created.Compare(a.created) })
+			for _, old := range same[keep-1:] {
+				if err := b.Delete(old.key); err != nil {
+					return err
+				}
+			}
 		}
 		return putJSON(tx, bucketInvites, s.staffTokenKey(inv.Kind, token), inv)
 	})
