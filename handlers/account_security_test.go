@@ -108,6 +108,7 @@ func TestForgotOffRequestPath(t *testing.T) {
 	a.clientWithPortal(owner, "eloise@example.org", "bienvenue au cabinet")
 	var pending []func()
 	a.h.spawn = func(fn func()) { pending = append(pending, fn) }
+	a.holdLater = true
 	before, _ := a.st.ListMessages(0, 100)
 	r := a.browser().post("/portal/forgot", formOf("email", "eloise@example.org"))
 	if r.Code != http.StatusOK {

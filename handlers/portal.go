@@ -153,7 +153,11 @@ func (h *Handler) signupForm(c echo.Context) error {
 }
 
 // signup creates a prospect: an account not yet linked to a client record.
-// Whether or not the email already has an account, the answer is the same.
+// Whether or not the email already has an account, the answer is the same,
+// in words and in time: both paths check the same fields, take the same
+// limit and run the same argon2, answer, and only then learn which they are
+// (signUpAfter), so no store write, and no look-up of the email, happens
+// before the answer.
 func (h *Handler) signup(c echo.Context) error {
 	p, _ := h.currentPractice()
 	pg := h.portalPage(c, "signup.title")
@@ -191,37 +195,44 @@ func (h *Handler) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Hashed before the transaction: argon2 takes tens of milliseconds.
+	// Hashed on both paths, whether the account will be made or not.
 	a := &store.Account{Email: email, PasswordHash: auth.HashPassword(password), Lang: lang,
 		SignUp: store.SignUp{FirstName: first, LastName: last, Phone: phone, BirthDate: dob,
 			NoticeVersion: max(ps.NoticeVersion, 1), NoticeShown: h.now().UTC()}, CreatedAt: h.now().UTC()}
-	token := auth.NewToken()
-	exp := h.now().Add(verifyTTL).UTC()
-	m := h.portalMessage(email, lang, mail.PortalVerify, token, exp)
-	// The account, its link and the email commit together: a crash cannot
-	// leave an account nobody was asked to confirm.
-	err = h.store.SignUp(a, token, exp, m)
-	switch {
-	case errors.Is(err, store.ErrEmailTaken):
-		// The owner of the address hears of it, a few times at most: repeated
-		// sign-ups must not turn Foyer into a mail cannon aimed at one inbox.
-		if h.limits.allow("exists:"+store.NormalizeEmail(email), limitExists) {
-			existing, err := h.store.AccountByEmail(email)
-			if err != nil {
-				return err
-			}
-			if err := h.portalEmail(existing.Email, existing.Lang, mail.PortalExists, "", time.Time{}); err != nil {
-				return err
-			}
-		}
-	case err != nil:
-		return err
-	default:
-		h.wakeOutbox()
-	}
 	done := h.portalPage(c, "signup.check_title")
 	done.Data = checkEmailData{Email: email}
-	return h.render(c, http.StatusOK, "portal_check_email", done)
+	if err := h.render(c, http.StatusOK, "portal_check_email", done); err != nil {
+		return err
+	}
+	h.later("sign-up", func() error { return h.signUpAfter(a) })
+	return nil
+}
+
+// signUpAfter does a sign-up's work once it is answered: the account, its
+// link and the confirmation email commit together (a crash cannot leave an
+// account nobody was asked to confirm), or, when the email has an account,
+// its owner hears of it, a few times at most: repeated sign-ups must not
+// turn Foyer into a mail cannon aimed at one inbox.
+func (h *Handler) signUpAfter(a *store.Account) error {
+	token := auth.NewToken()
+	exp := h.now().Add(verifyTTL).UTC()
+	m := h.portalMessage(a.Email, a.Lang, mail.PortalVerify, token, exp)
+	err := h.store.SignUp(a, token, exp, m)
+	switch {
+	case errors.Is(err, store.ErrEmailTaken):
+		if !h.limits.allow("exists:"+store.NormalizeEmail(a.Email), limitExists) {
+			return nil
+		}
+		existing, err := h.store.AccountByEmail(a.Email)
+		if err != nil {
+			return err
+		}
+		return h.portalEmail(existing.Email, existing.Lang, mail.PortalExists, "", time.Time{})
+	case err != nil:
+		return err
+	}
+	h.wakeOutbox()
+	return nil
 }
 
 // verifyTries is how many wrong passwords a confirmation link survives.
