@@ -342,7 +342,9 @@ func (p *page) phone() {
 		document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary").forEach(function (e) {
 			if (e.closest(".sr-only, [hidden]") || e.classList.contains("sr-only") || e.classList.contains("skip")) return;
 			var r = e.getBoundingClientRect();
-			if (r.width === 0 && r.height === 0) return; // not shown (a folded menu)
+			// Not shown: a folded menu's links are laid out (in the folded
+			// box) but not drawn.
+			if ((r.width === 0 && r.height === 0) || (e.checkVisibility && !e.checkVisibility({contentVisibilityAuto: true}))) return;
 			if (e.tagName === "A" && e.closest("p, dd, .hint, .pre")) return;
 			if (e.type === "checkbox" || e.type === "radio") {
 				var l = e.closest("label") || (e.id && document.querySelector("label[for='" + e.id + "']"));

@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"html/template"
 	"image/png"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -203,8 +206,26 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 		return err
 	}
 	pg = h.page(c, "twofa.recovery_title")
-	pg.Data = struct{ Codes []string }{codes}
+	pg.Data = recoveryData{Codes: codes, File: recoveryFile(pg, user.Email, codes, h.now())}
 	return h.render(c, http.StatusOK, "twofa_recovery", pg)
+}
+
+type recoveryData struct {
+	Codes []string
+	// File is the codes as a text file to download, in a data: URL: they are
+	// shown once and kept only hashed, so the server cannot send them again.
+	File template.URL
+}
+
+// recoveryFile writes the recovery codes as a text file saying whose they are.
+func recoveryFile(pg *views.Page, email string, codes []string, now time.Time) template.URL {
+	var b strings.Builder
+	b.WriteString(pg.T("twofa.recovery_file", "Email", email, "Practice", pg.Practice.Name, "Date", pg.Date(now)))
+	b.WriteString("\n\n")
+	for _, c := range codes {
+		b.WriteString(c + "\n")
+	}
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(b.String()))
 }
 
 // qrCode draws the otpauth:// URL of the secret being enrolled.

@@ -325,6 +325,12 @@ var secretRe = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
 
 // enrol2FA turns on TOTP for the signed-in browser and returns the secret and recovery codes.
 func (b *browser) enrol2FA() (secret string, codes []string) {
+	secret, codes, _ = b.enrol2FAPage()
+	return secret, codes
+}
+
+// enrol2FAPage is enrol2FA, with the page that shows the recovery codes.
+func (b *browser) enrol2FAPage() (secret string, codes []string, page *resp) {
 	t := b.app.t
 	t.Helper()
 	r := b.get("/account/2fa")
@@ -342,5 +348,5 @@ func (b *browser) enrol2FA() (secret string, codes []string) {
 	for i, c := range codes {
 		codes[i] = strings.TrimSuffix(strings.TrimPrefix(c, "<code>"), "</code>")
 	}
-	return secret, codes
+	return secret, codes, r
 }

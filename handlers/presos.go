@@ -164,6 +164,63 @@ func (h *Handler) createPreso(c echo.Context) error {
 	return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10))
 }
 
+type presoNewData struct {
+	Client    store.Client
+	Templates []store.Preso
+}
+
+// clientPresoPage is the dialog asking the title of a preso for a client.
+func (h *Handler) clientPresoPage(c echo.Context) (*views.Page, store.Client, error) {
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return nil, cl, err
+	}
+	templates, err := h.presos.Templates()
+	if err != nil {
+		return nil, cl, err
+	}
+	pg := h.page(c, "preso.new")
+	pg.Data = &presoNewData{Client: cl, Templates: templates}
+	return pg, cl, nil
+}
+
+// newClientPresoForm opens the dialog of "New preso for this client" over the
+// client record (a page of its own without JavaScript).
+func (h *Handler) newClientPresoForm(c echo.Context) error {
+	pg, _, err := h.clientPresoPage(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "preso_new", pg)
+}
+
+// createClientPreso makes a preso for a client under the title asked: a
+// stray click on the client record makes no "Untitled preso".
+func (h *Handler) createClientPreso(c echo.Context) error {
+	pg, cl, err := h.clientPresoPage(c)
+	if err != nil {
+		return err
+	}
+	f, err := newForm(c)
+	if err != nil {
+		return err
+	}
+	l := h.loc(c)
+	d := preso.Draft{Title: f.text("title", maxPresoTitle, false), Template: f.id("template", false), Contact: cl.ID,
+		Untitled: l.T("preso.untitled"), FirstSlide: l.T("preso.first_slide")}
+	if d.Title == "" && f.errs["title"] == "" {
+		f.fail("title", "preso.title_required")
+	}
+	if !f.ok() {
+		return h.invalid(c, "preso_new", pg, f)
+	}
+	p, err := h.presos.Create(editor(c), d)
+	if err != nil {
+		return presoError(err)
+	}
+	return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10))
+}
+
 type presoData struct {
 	Preso    store.Preso
 	Owner    string
@@ -447,6 +504,9 @@ type saveState struct {
 	PresoID   uint64
 	Problem   string
 	OutOfDate bool
+	// Slide is the slide as saved, and Preview its text as the client sees it.
+	Slide   store.Slide
+	Preview template.HTML
 }
 
 // saveSlide is the editor's autosave: HTMX posts the slide as it is typed, with
@@ -506,6 +566,7 @@ func (h *Handler) saveSlide(c echo.Context) error {
 		}
 	default:
 		st.Saved, st.SavedAt = true, pg.Time(h.now())
+		st.Slide, st.Preview = saved, markdown.HTML(saved.Body)
 		for i, s := range p.Slides {
 			st.Slides = append(st.Slides, slideRow{Slide: s, N: i + 1, First: i == 0, Last: i == len(p.Slides)-1, Current: s.ID == sid})
 		}

@@ -152,6 +152,8 @@ var routes = []route{
 	{http.MethodPost, "/clients/:id/portal", anyStaff, func(h *Handler) echo.HandlerFunc { return h.setPortalAccess }},
 	{http.MethodPost, "/clients/:id/portal/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePortalAccess }},
 	{http.MethodPost, "/clients/:id/appointments", anyStaff, func(h *Handler) echo.HandlerFunc { return h.bookAppointment }},
+	{http.MethodGet, "/clients/:id/presos/new", anyStaff, func(h *Handler) echo.HandlerFunc { return h.newClientPresoForm }},
+	{http.MethodPost, "/clients/:id/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createClientPreso }},
 	{http.MethodGet, "/clients/:id/shares/new", anyStaff, func(h *Handler) echo.HandlerFunc { return h.newShareForm }},
 	{http.MethodPost, shareUploadRoute, anyStaff, func(h *Handler) echo.HandlerFunc { return h.createShare }},
 	{http.MethodPost, "/clients/:id/shares/preview", anyStaff, func(h *Handler) echo.HandlerFunc { return h.previewShare }},

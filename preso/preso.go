@@ -101,8 +101,13 @@ func (s *Service) List(e Editor) (presos, templates []store.Preso, err error) {
 	if presos, err = s.st.ListPresos(f); err != nil {
 		return nil, nil, err
 	}
-	templates, err = s.st.ListPresos(store.PresoFilter{Templates: true})
+	templates, err = s.Templates()
 	return presos, templates, err
+}
+
+// Templates returns the practice's templates, most recently changed first.
+func (s *Service) Templates() ([]store.Preso, error) {
+	return s.st.ListPresos(store.PresoFilter{Templates: true})
 }
 
 // Draft is what a new preso is made from.

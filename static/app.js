@@ -9,13 +9,18 @@
       window.location.reload();
     }
   });
-  // Copy buttons: <button data-copy="element-id"> copies that element's text.
+  // Copy buttons: <button data-copy="element-id"> copies that element's text,
+  // a line per item of a list (innerText keeps the lines). Copy and Print
+  // buttons marked hidden need this script: it shows them.
+  document.querySelectorAll("button[data-copy][hidden], button[data-print][hidden]").forEach(function (b) {
+    if (b.hasAttribute("data-print") || navigator.clipboard) b.hidden = false;
+  });
   document.addEventListener("click", function (e) {
     var b = e.target.closest("button[data-copy]");
     if (!b || !navigator.clipboard) return;
     var el = document.getElementById(b.getAttribute("data-copy"));
     if (!el) return;
-    navigator.clipboard.writeText(el.textContent.trim()).then(function () {
+    navigator.clipboard.writeText((el.innerText || el.textContent).trim()).then(function () {
       b.setAttribute("aria-live", "polite");
       b.dataset.label = b.dataset.label || b.textContent;
       b.textContent = b.getAttribute("data-copied") || b.dataset.label;
