@@ -203,7 +203,8 @@ func (h *Handler) createClient(c echo.Context) error {
 	}
 	cl.CreatedAt = h.now().UTC()
 	if err := h.store.CreateClient(&cl); err != nil {
-		return err
+		cl.ID = 0 // given by the write refused: the form is still the new client's
+		return h.keepTyped(c, err, "client_form", f, func() (*views.Page, error) { return h.clientFormPage(c, cl, "/clients", "/clients") })
 	}
 	h.record(c, journal.Entry{ClientID: cl.ID, Action: journal.RecordChange})
 	h.setFlash(c, "flash.client_created")
@@ -249,7 +250,7 @@ func (h *Handler) updateClient(c echo.Context) error {
 		x.Address, x.Notes, x.Phones, x.PractitionerID = edited.Address, edited.Notes, edited.Phones, edited.PractitionerID
 		return nil
 	}); err != nil {
-		return err
+		return h.keepTyped(c, err, "client_form", f, func() (*views.Page, error) { return h.clientFormPage(c, edited, path, path) })
 	}
 	h.setFlash(c, "flash.saved")
 	return h.redirect(c, path)

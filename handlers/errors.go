@@ -9,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/access"
+	"foyer/store"
+	"foyer/views"
 )
 
 // Error is what a handler returns to answer with an error page: an HTTP
@@ -54,6 +56,10 @@ func accessErr(err error) error {
 // statusOf is the HTTP status and message ID an error answers with: those
 // of an error with a StatusCode (and a MessageID), else 500.
 func statusOf(err error) (status int, message string) {
+	// A write the disk had no room for: said plainly, not as a bug.
+	if errors.Is(err, store.ErrDiskFull) {
+		return http.StatusInsufficientStorage, "error.disk_full"
+	}
 	var sc interface{ StatusCode() int }
 	if errors.As(err, &sc) {
 		var m interface{ MessageID() string }
@@ -79,4 +85,23 @@ func pageKey(id string) string {
 		return id
 	}
 	return ""
+}
+
+// keepTyped answers a form whose save the disk refused for want of space:
+// the same form again (built by page), with what was typed and the message
+// above it, and 507. Any other error goes on to the central handler.
+func (h *Handler) keepTyped(c echo.Context, err error, name string, f *form, page func() (*views.Page, error)) error {
+	if !errors.Is(err, store.ErrDiskFull) {
+		return err
+	}
+	h.log.Error("not saved: the disk is full", "route", c.Path(), "err", err)
+	pg, perr := page()
+	if perr != nil {
+		return errors.Join(err, perr)
+	}
+	if len(f.errs) == 0 {
+		f.fail("_form", "error.disk_full.form")
+	}
+	pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
+	return h.render(c, http.StatusInsufficientStorage, name, pg)
 }

@@ -534,11 +534,16 @@ func (h *Handler) saveSlide(c echo.Context) error {
 		}
 	}
 	stale := errors.Is(err, preso.ErrStale)
-	if err != nil && !stale {
+	// A full disk refuses the save; the text stays in the editor, to save again.
+	full := errors.Is(err, store.ErrDiskFull)
+	if err != nil && !stale && !full {
 		return presoError(err)
 	}
+	if full {
+		h.log.Error("slide not saved: the disk is full", "route", c.Path(), "err", err)
+	}
 	if !isHTMX(c) {
-		if f.ok() && !stale {
+		if f.ok() && !stale && !full {
 			return h.redirect(c, presoURL(p, sid))
 		}
 		pg, err := h.presoPage(c, p, sid)
@@ -547,10 +552,14 @@ func (h *Handler) saveSlide(c echo.Context) error {
 		}
 		pg.Form["title"], pg.Form["body"] = f.vals["title"], f.vals["body"]
 		status := http.StatusUnprocessableEntity
-		if stale {
+		switch {
+		case stale:
 			pg.Errors["body"] = "preso.stale"
 			status = http.StatusConflict
-		} else {
+		case full:
+			pg.Errors["body"] = "error.disk_full.form"
+			status = http.StatusInsufficientStorage
+		default:
 			pg.Errors, pg.ErrArgs = f.errs, f.args
 		}
 		return h.render(c, status, "preso", pg)
@@ -558,6 +567,8 @@ func (h *Handler) saveSlide(c echo.Context) error {
 	pg := h.page(c, "preso.title")
 	st := saveState{Page: pg, PresoID: p.ID, Rev: saved.Rev}
 	switch {
+	case full:
+		st.Problem = "error.disk_full.form"
 	case stale:
 		st.Stale, st.Problem = true, "preso.stale"
 	case !f.ok():
@@ -576,10 +587,13 @@ func (h *Handler) saveSlide(c echo.Context) error {
 			}
 		}
 	}
-	// 422 is swapped by the page's HTMX settings (other errors reload the page,
-	// which would throw the unsaved text away).
+	// 422 and 507 are swapped by the page's HTMX settings (other errors reload
+	// the page, which would throw the unsaved text away).
 	status := http.StatusOK
-	if st.Problem != "" {
+	switch {
+	case full:
+		status = http.StatusInsufficientStorage
+	case st.Problem != "":
 		status = http.StatusUnprocessableEntity
 	}
 	return h.renderBlock(c, status, "preso", "save_state", st)
@@ -619,6 +633,15 @@ func (h *Handler) uploadSlideImage(c echo.Context) error {
 		return h.render(c, http.StatusUnprocessableEntity, "preso", pg)
 	}
 	digest, err := h.store.PutSlideImage(data)
+	if errors.Is(err, store.ErrDiskFull) {
+		h.log.Error("slide image not saved: the disk is full", "route", c.Path(), "err", err)
+		pg, err := h.presoPage(c, p, sid)
+		if err != nil {
+			return err
+		}
+		pg.Errors["image"] = "error.disk_full.form"
+		return h.render(c, http.StatusInsufficientStorage, "preso", pg)
+	}
 	if err != nil {
 		return err
 	}

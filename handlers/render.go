@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"foyer/access"
 	"foyer/locales"
 	"foyer/store"
 	"foyer/views"
@@ -47,6 +48,10 @@ func (h *Handler) page(c echo.Context, title string) *views.Page {
 	pg.DeliveryWarning = h.deliveryWarning(c, user)
 	if id, st := h.backupWarning(user); id != "" {
 		pg.BackupWarning, pg.BackupSince = id, st.FailingSince
+	}
+	if user != nil && access.IsOwner(user.Role) {
+		// The owner is the one who can free space on the server.
+		pg.DiskFull, pg.DiskFullSince = h.store.DiskFull()
 	}
 	return pg
 }

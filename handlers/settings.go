@@ -157,7 +157,7 @@ func (h *Handler) saveSettings(c echo.Context) error {
 	p.VideoEarlyMinutes, p.VideoLateMinutes = early, late
 	p.Address, p.Phone, p.ContactEmail, p.SIRET, p.VATNote = address, phone, contact, siret, vat
 	if err := h.store.SavePractice(p); err != nil {
-		return err
+		return h.keepTyped(c, err, "settings", f, func() (*views.Page, error) { return pg, nil })
 	}
 	h.record(c, journal.Entry{Action: journal.SettingsChange, Detail: "practice"})
 	if err := h.reloadPractice(); err != nil {
@@ -186,7 +186,10 @@ func (h *Handler) uploadLogo(c echo.Context) error {
 	}
 	typ := "image/png"
 	if err := h.store.SaveLogo(data, typ, h.now().UnixNano()); err != nil {
-		return err
+		if errors.Is(err, store.ErrDiskFull) {
+			f.fail("logo", "error.disk_full.form")
+		}
+		return h.keepTyped(c, err, "settings", f, func() (*views.Page, error) { return pg, nil })
 	}
 	h.record(c, journal.Entry{Action: journal.SettingsChange, Detail: "logo"})
 	if err := h.reloadPractice(); err != nil {

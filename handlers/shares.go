@@ -283,6 +283,10 @@ func (h *Handler) createShare(c echo.Context) error {
 			if err := cut(body.err); err != nil {
 				return err
 			}
+		case errors.Is(err, store.ErrDiskFull):
+			dropStored()
+			h.log.Error("upload not saved: the disk is full", "route", c.Path(), "err", err)
+			fileErr, status = "share.disk_full", http.StatusInsufficientStorage
 		case err != nil:
 			dropStored()
 			return err
@@ -304,6 +308,7 @@ func (h *Handler) createShare(c echo.Context) error {
 		}
 		blobs = append(blobs, b)
 	}
+	kept := blobs
 	if fileErr != "" {
 		f.failWith("files", fileErr, fileArgs...)
 	} else if blobs = append(blobs, stored...); len(blobs) == 0 {
@@ -327,6 +332,16 @@ func (h *Handler) createShare(c echo.Context) error {
 	sh, _, err := h.shares.Create(share.Draft{Kind: store.ShareFiles, ClientID: cl.ID, StaffID: user.ID,
 		Recipients: []store.ShareRecipient{draft.recipient}, Visibility: vis, Message: draft.message, Snapshot: ids, Lifetime: lifetime,
 		Summary: strings.Join(names, ", ")}, h.mail.ComposeShare)
+	if errors.Is(err, store.ErrDiskFull) {
+		// The files just sent go (the disk needs the room); those kept from
+		// an earlier attempt stay listed, the fields as typed.
+		dropStored()
+		h.log.Error("share not saved: the disk is full", "route", c.Path(), "err", err)
+		f.fail("files", "share.disk_full")
+		d.Kept = kept
+		pg.Form, pg.Errors, pg.ErrArgs = f.vals, f.errs, f.args
+		return h.render(c, http.StatusInsufficientStorage, "share_new", pg)
+	}
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@
   // which shows the error page or the sign-in form instead of doing nothing.
   document.addEventListener("htmx:responseError", function (e) {
     var xhr = e.detail.xhr;
-    if (xhr && xhr.status >= 400 && xhr.status !== 422) {
+    if (xhr && xhr.status >= 400 && xhr.status !== 422 && xhr.status !== 507) {
       window.location.reload();
     }
   });
@@ -127,7 +127,7 @@
         if (to.split("#")[0] === here) window.location.reload();
         return;
       }
-      if (xhr.status === 422 || xhr.status === 408) {
+      if (xhr.status === 422 || xhr.status === 408 || xhr.status === 507) {
         var dialog = form.closest("[role=dialog]");
         var holder = document.createElement("div");
         holder.innerHTML = xhr.responseText;

@@ -70,7 +70,7 @@ func (s *Store) Compact() (CompactStats, error) {
 	tmp, err := compactCopy(old, s.db.path)
 	if err != nil {
 		s.db.reopen(nil)
-		return st, err
+		return st, s.disk.seen(err)
 	}
 	swap := time.Now()
 	if !s.db.shut(true, compactWait) {

@@ -34,6 +34,9 @@ type gatedDB struct {
 	path string
 	// views, updates and batches count the transactions let through (txcount.go).
 	views, updates, batches atomic.Int64
+	// disk hears how every write went: here a write the disk had no room
+	// for becomes ErrDiskFull, and is remembered (diskfull.go).
+	disk *diskWatch
 }
 
 func newGatedDB(db *bolt.DB, path string) *gatedDB { return &gatedDB{DB: db, path: path} }
@@ -99,7 +102,7 @@ func (d *gatedDB) Update(fn func(*bolt.Tx) error) error {
 	d.updates.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
-	return db.Update(fn)
+	return d.wrote(db.Update(fn))
 }
 
 // Batch runs fn in a write transaction bbolt may share with other callers,
@@ -108,7 +111,19 @@ func (d *gatedDB) Batch(fn func(*bolt.Tx) error) error {
 	d.batches.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
-	return db.Batch(fn)
+	return d.wrote(db.Batch(fn))
+}
+
+// wrote tells the disk watch how a write went.
+func (d *gatedDB) wrote(err error) error {
+	if d.disk == nil {
+		return err // a file opened apart, for a test
+	}
+	if err == nil {
+		d.disk.saved()
+		return nil
+	}
+	return d.disk.seen(err)
 }
 
 // Stats are the bbolt handle's statistics.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,7 +31,12 @@ type Option func(*options)
 type options struct {
 	secretKey    string
 	checkMessage func(*Message) error
+	now          func() time.Time
 }
+
+// WithClock sets the clock the store reads for what it decides by time
+// itself: how often a full disk's free space is measured again (DiskFull).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithSecretKey gives the secret key (FOYER_SECRET_KEY) instead of reading
 // it from secret.key beside the data file; empty means read the file.

@@ -130,6 +130,8 @@ type Store struct {
 	hmacs          sync.Pool // of hash.Hash, see Hash
 	// checkMessage checks a message before it is queued (WithMessageCheck).
 	checkMessage func(*Message) error
+	// disk remembers a write refused for want of space (see DiskFull).
+	disk *diskWatch
 
 	blobOnce sync.Once
 	blobAEAD cipher.AEAD // see blob.go
@@ -176,7 +178,9 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
 	}
 	// A read transaction begun inside bolt.Open is its walk of the file.
-	s := &Store{db: newGatedDB(db, path), walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+	disk := newDiskWatch(filepath.Dir(path), o.now)
+	s := &Store{db: newGatedDB(db, path), disk: disk, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+	s.db.disk = disk
 	if err := s.open(o.secretKey, filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
 		_ = s.db.Close()
 		return nil, err
@@ -312,7 +316,7 @@ func (s *Store) WriteBackup(w io.Writer) (int64, error) {
 func (s *Store) BackupSnapshot() (*os.File, int64, error) {
 	f, err := os.CreateTemp(filepath.Dir(s.db.Path()), ".snapshot-*")
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: unable to create a snapshot file: %w", err)
+		return nil, 0, s.disk.seen(fmt.Errorf("store: unable to create a snapshot file: %w", err))
 	}
 	_ = os.Remove(f.Name())
 	n, err := s.WriteBackup(&SyncingWriter{F: f})
@@ -321,7 +325,7 @@ func (s *Store) BackupSnapshot() (*os.File, int64, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, 0, fmt.Errorf("store: unable to write a snapshot: %w", err)
+		return nil, 0, s.disk.seen(fmt.Errorf("store: unable to write a snapshot: %w", err))
 	}
 	return f, n, nil
 }

@@ -40,6 +40,10 @@ type Page struct {
 	// BackupWarning names the "off-site backups are failing" banner, failing since BackupSince.
 	BackupWarning string
 	BackupSince   time.Time
+	// DiskFull shows the owner that the server's disk refused a write for
+	// want of space, at DiskFullSince, and has no room yet.
+	DiskFull      bool
+	DiskFullSince time.Time
 	// Title is the message ID of the page title.
 	Title string
 	// Form holds submitted values to re-fill; Errors maps a field to a message ID.
