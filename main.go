@@ -668,7 +668,7 @@ func serve(cfg config) error {
 	background = append(background, func(ctx context.Context) {
 		sv.Journal.Run(ctx, func(err error) { log.Error("unable to write the access journal", "err", err) })
 	})
-	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, background...)
+	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, h.HangUp, background...)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()
 	// What the last requests recorded is written before the store closes.
@@ -767,9 +767,12 @@ func logDelivery(log *slog.Logger, email, sms bool) {
 // runServer serves on ln until ctx ends or serving fails, running the
 // background jobs beside it, and stops within timeout whatever clients do:
 // requests in flight may finish until the deadline, then their connections
-// are closed. It returns once the background jobs (told to stop) have
-// returned, or timeout after it stopped serving if one will not.
-func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, timeout time.Duration, jobs ...func(context.Context)) error {
+// are closed. The connections the server handed over (WebSockets), which it
+// neither tracks nor waits for, are hangUp's to close (nil: none), while the
+// requests finish; the stop ends as soon as both are done. It returns once
+// the background jobs (told to stop) have returned, or timeout after it
+// stopped serving if one will not.
+func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener, timeout time.Duration, hangUp func(context.Context), jobs ...func(context.Context)) error {
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	var bg sync.WaitGroup
@@ -789,10 +792,18 @@ func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.L
 	stopJobs()
 	sctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	hungUp := make(chan struct{})
+	go func() {
+		defer close(hungUp)
+		if hangUp != nil {
+			hangUp(sctx)
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("requests still running at the deadline were cut", "err", err)
 		_ = srv.Close()
 	}
+	<-hungUp
 	done := make(chan struct{})
 	go func() { bg.Wait(); close(done) }()
 	select {

@@ -43,7 +43,7 @@ func TestShutdownWithinTimeoutDespiteSlowReader(t *testing.T) {
 	var jobDone atomic.Bool
 	job := func(ctx context.Context) { <-ctx.Done(); jobDone.Store(true) }
 	result := make(chan error, 1)
-	go func() { result <- runServer(ctx, quietLog(), srv, ln, time.Second, job) }()
+	go func() { result <- runServer(ctx, quietLog(), srv, ln, time.Second, nil, job) }()
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -74,6 +74,60 @@ func TestShutdownWithinTimeoutDespiteSlowReader(t *testing.T) {
 	}
 }
 
+// A connection the server handed over (a video room's WebSocket) is hangUp's
+// to close: runServer calls it at the stop and waits for it, and ends as
+// soon as it has returned, not at the timeout.
+func TestShutdownWaitsForHangUpNotTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hijacked := make(chan net.Conn, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _, _ := w.(http.Hijacker).Hijack()
+		hijacked <- c
+	})}
+	ctx, cancel := context.WithCancel(context.Background())
+	var saidGoodbye atomic.Bool
+	hangUp := func(ctx context.Context) {
+		c := <-hijacked
+		time.Sleep(200 * time.Millisecond) // the goodbye takes a moment
+		io.WriteString(c, "goodbye")
+		c.Close()
+		saidGoodbye.Store(true)
+	}
+	result := make(chan error, 1)
+	go func() { result <- runServer(ctx, quietLog(), srv, ln, 10*time.Second, hangUp) }()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	for len(hijacked) == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopAt := time.Now()
+	cancel()
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Fatalf("runServer: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stop waited for the timeout")
+	}
+	if took := time.Since(stopAt); took > 2*time.Second {
+		t.Errorf("the stop took %s with nothing in flight but a goodbye of 200 ms", took)
+	}
+	if !saidGoodbye.Load() {
+		t.Fatal("runServer returned before hangUp")
+	}
+	if b, _ := io.ReadAll(conn); string(b) != "goodbye" {
+		t.Fatalf("the handed-over connection got %q", b)
+	}
+}
+
 // When serving fails, runServer still stops the background jobs and waits for them.
 func TestServeFailureWaitsForJobs(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -87,7 +141,7 @@ func TestServeFailureWaitsForJobs(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // a job that takes a moment to finish
 		jobDone.Store(true)
 	}
-	err = runServer(context.Background(), quietLog(), &http.Server{}, ln, 5*time.Second, job)
+	err = runServer(context.Background(), quietLog(), &http.Server{}, ln, 5*time.Second, nil, job)
 	if err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("runServer: %v", err)
 	}

@@ -94,9 +94,15 @@ func startFoyer(t *testing.T, env ...string) *server {
 
 func startFoyerIn(t *testing.T, data string, env ...string) *server {
 	t.Helper()
+	return startFoyerAt(t, data, freePort(t), env...)
+}
+
+// startFoyerAt starts the binary on data, listening on addr: a restart
+// keeps the address the browsers have open.
+func startFoyerAt(t *testing.T, data, addr string, env ...string) *server {
+	t.Helper()
 	bin := foyerBinary(t)
 	dir := t.TempDir()
-	addr := freePort(t)
 	s := &server{base: "http://" + addr, data: data}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = append(os.Environ(), "FOYER_ADDR="+addr, "FOYER_DATA="+s.data, "FOYER_BASE_URL="+s.base)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,20 +139,31 @@ func newHTTPUser(t *testing.T, base string) *httpUser {
 	return u
 }
 
-func (u *httpUser) cookie(name string) string {
-	b, _ := url.Parse(u.base)
-	for _, c := range u.c.Jar.Cookies(b) {
-		if c.Name == name {
-			return c.Value
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// token is the CSRF token a page gives this person now: from their account
+// page once signed in, else from a page any visitor sees.
+func (u *httpUser) token() string {
+	u.t.Helper()
+	for _, path := range []string{"/account", "/portal/account", "/setup", "/signin"} {
+		resp, err := u.c.Get(u.base + path)
+		if err != nil {
+			u.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if m := csrfField.FindSubmatch(body); resp.StatusCode == http.StatusOK && m != nil {
+			return string(m[1])
 		}
 	}
+	u.t.Fatal("no page gives a CSRF token")
 	return ""
 }
 
 // post sends a form and returns where it redirects.
 func (u *httpUser) post(path string, kv ...string) string {
 	u.t.Helper()
-	f := url.Values{"_csrf": {u.cookie("foyer_csrf")}}
+	f := url.Values{"_csrf": {u.token()}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Set(kv[i], kv[i+1])
 	}

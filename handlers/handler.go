@@ -110,8 +110,10 @@ type Handler struct {
 	crossOrigin *http.CrossOriginProtection
 	// stallTimeout cuts a long response whose client stops reading (see serveDownload).
 	stallTimeout time.Duration
-	// rooms are the open video rooms.
-	rooms *video.Hub
+	// rooms are the open video rooms; sockets counts their WebSockets, which
+	// the HTTP server does not wait for (see HangUp).
+	rooms   *video.Hub
+	sockets sync.WaitGroup
 
 	// spawn runs work that must happen after the answer (tests replace it);
 	// bg counts that work so Wait can let it finish.

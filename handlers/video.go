@@ -141,7 +141,7 @@ var roomScriptMessages = []string{
 	"video.js.connecting", "video.js.waiting_arrive", "video.js.waiting_admit", "video.js.admitted", "video.js.connected",
 	"video.js.reconnecting", "video.js.reconnecting_media", "video.js.recovered", "video.js.you_left",
 	"video.js.closed_moved", "video.js.closed_cancelled", "video.js.closed_ended", "video.js.closed_replaced",
-	"video.js.closed_signed_out", "video.js.closed_not_open", "video.js.closed_slow", "video.js.closed_removed",
+	"video.js.closed_signed_out", "video.js.closed_not_open", "video.js.closed_slow", "video.js.closed_removed", "video.js.closed_restarting",
 	"video.js.audio_only", "video.js.err_denied", "video.js.err_missing", "video.js.err_busy", "video.js.err_insecure",
 	"video.js.err_unsupported", "video.js.err_failed", "video.js.help_chrome", "video.js.help_edge", "video.js.help_firefox",
 	"video.js.help_safari", "video.js.help_ios", "video.js.help_android", "video.js.help_other", "video.js.attended_failed",
@@ -313,6 +313,9 @@ func (h *Handler) roomSocket(c echo.Context, rp roomParty) error {
 	if err != nil {
 		return nil // Accept has answered
 	}
+	// The server does not wait for a connection it handed over: HangUp does.
+	h.sockets.Add(1)
+	defer h.sockets.Done()
 	defer conn.CloseNow()
 	conn.SetReadLimit(video.MaxMessage)
 	ctx, cancel := context.WithCancel(c.Request().Context())
@@ -390,7 +393,12 @@ func (h *Handler) roomSocket(c echo.Context, rp roomParty) error {
 				h.recordVideo(a.ID, rp.party, false)
 			}
 			writeMessage(ctx, conn, video.Message{Type: "closed", Reason: peer.Reason()})
-			conn.Close(websocket.StatusNormalClosure, peer.Reason())
+			code := websocket.StatusNormalClosure
+			if peer.Reason() == video.ReasonRestarting {
+				// 1012: the browser comes back once the server answers again.
+				code = websocket.StatusServiceRestart
+			}
+			conn.Close(code, peer.Reason())
 			return nil
 		case left := <-how:
 			// Tell the other party first: the close handshake may wait on a slow browser.
@@ -467,6 +475,29 @@ func (h *Handler) recordVideo(id uint64, party store.VideoParty, joined bool) {
 func (h *Handler) recordVideoEvent(id uint64, e store.VideoEvent) {
 	if err := h.store.RecordVideo(id, e); err != nil {
 		h.log.Error("unable to record a video event", "appointment", id, "err", err)
+	}
+}
+
+// roomGoodbye is how long a stop waits for the video rooms' browsers to
+// answer its goodbye: a browser that has gone quiet (a laptop shut) does not
+// hold the stop up, its socket is cut instead.
+const roomGoodbye = 3 * time.Second
+
+// HangUp tells every video room that Foyer is restarting and closes their
+// WebSockets cleanly (1012, service restart), then returns once they are
+// closed, after roomGoodbye, or when ctx ends. The HTTP server hands those
+// connections over and does not wait for them on a stop; this is their stop.
+func (h *Handler) HangUp(ctx context.Context) {
+	h.rooms.Shutdown(video.ReasonRestarting)
+	done := make(chan struct{})
+	go func() { h.sockets.Wait(); close(done) }()
+	t := time.NewTimer(roomGoodbye)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		h.log.Warn("video rooms still saying goodbye were cut", "after", roomGoodbye)
+	case <-ctx.Done():
 	}
 }
 

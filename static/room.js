@@ -38,6 +38,9 @@
   var cameraOff = false, audioOnly = false, facing = "user";
   var pc = null, ws = null, iceServers = [], audioSender = null, videoSender = null;
   var over = false, joined = false, retries = 0, everConnected = false;
+  // restarting: the server said it restarts, the socket comes back by itself;
+  // resumed: back after a restart, the client the practitioner had let in is let in again.
+  var restarting = false, resumed = false, letIn = false;
   var shareAllowed = practitioner, remote = {};
   var prefs = loadPrefs();
   var knownDevices = null;
@@ -399,7 +402,7 @@
       if (over) return;
       // The network dropped (or the server restarted): come back, a little
       // later each time. The room takes us back without a new admission.
-      status(msgs.reconnecting);
+      status(restarting ? msgs.closed_restarting : msgs.reconnecting);
       retries++;
       setTimeout(connect, Math.min(1000 * Math.pow(2, retries - 1), 10000));
     };
@@ -410,12 +413,21 @@
       case "welcome":
         iceServers = m.iceServers || [];
         retries = 0;
+        resumed = restarting;
+        restarting = false;
         status(practitioner ? msgs.waiting_staff : msgs.connecting);
         break;
       case "waiting":
         status(m.present ? msgs.waiting_admit : msgs.waiting_arrive);
         break;
       case "knock":
+        // Back after a restart (the server forgot who was let in): the client
+        // let in before comes in again without a second knock.
+        if (resumed && letIn) {
+          resumed = false;
+          send({ type: "admit" });
+          break;
+        }
         // The knock box is an alert: it is announced, the status need not repeat it.
         show(knock, true);
         status("");
@@ -426,6 +438,8 @@
         break;
       case "ready":
         show(knock, false);
+        letIn = true;
+        resumed = false;
         fresh();
         if (practitioner) {
           offer(false);
@@ -472,6 +486,14 @@
         status(m.reason === "left" ? msgs.peer_left : m.reason === "removed" ? msgs.peer_removed : msgs.peer_dropped);
         break;
       case "closed":
+        if (m.reason === "restarting") {
+          // Foyer stops to start again: the socket comes back by itself
+          // (onclose); the call's sound and picture go browser to browser
+          // meanwhile.
+          restarting = true;
+          status(msgs.closed_restarting);
+          break;
+        }
         end(msgs["closed_" + m.reason] || msgs.closed_ended);
         break;
     }

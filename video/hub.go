@@ -46,6 +46,9 @@ const (
 	ReasonSignedOut = "signed_out"
 	ReasonSlow      = "slow"    // the browser did not read its messages
 	ReasonRemoved   = "removed" // the person's access was taken away (portal access removed, client archived)
+	// ReasonRestarting: Foyer is stopping, to start again; the browser
+	// comes back by itself once it answers.
+	ReasonRestarting = "restarting"
 )
 
 // Connection quality a browser reports to the other party (Message.Quality).
@@ -144,6 +147,9 @@ type Hub struct {
 	// turn, when Foyer runs one, has its credentials revoked with the rooms
 	// and people that lose access.
 	turn *TURN
+	// closing is why the hub ended every room (Shutdown); a join from then on
+	// is ended at once, for the same reason.
+	closing string
 }
 
 // NewHub makes an empty hub reading time from now; turn (nil without the
@@ -167,6 +173,13 @@ func ClientPerson(id uint64) string { return "client-" + strconv.FormatUint(id, 
 func (h *Hub) Join(id uint64, slot int64, party store.VideoParty, person, name string) *Peer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closing != "" {
+		// Stopping: the peer is ended before it is in any room.
+		p := &Peer{room: &room{id: id, peers: map[store.VideoParty]*Peer{}}, party: party, person: person, name: name,
+			out: make(chan []byte, outQueue), done: make(chan struct{})}
+		h.kickLocked(p, h.closing)
+		return p
+	}
 	r := h.rooms[id]
 	if r != nil && r.slot != slot {
 		h.closeLocked(r, ReasonMoved)
@@ -374,6 +387,18 @@ func (h *Hub) EndPerson(person, reason string) {
 	}
 	if h.turn != nil {
 		h.turn.Revoke(person)
+	}
+}
+
+// Shutdown ends every room at once, telling each browser why (a restart),
+// and ends every join from then on: Foyer is stopping. Each connection's
+// goroutine sees its peer Done and says goodbye.
+func (h *Hub) Shutdown(reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closing = reason
+	for _, r := range h.rooms {
+		h.closeLocked(r, reason)
 	}
 }
 

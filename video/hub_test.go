@@ -290,3 +290,51 @@ func TestEndPerson(t *testing.T) {
 		t.Fatalf("rooms %d open, %d full", open, full)
 	}
 }
+
+// TestShutdownEndsEveryRoom: a stop ends both parties of every room with
+// "restarting" (not "peer-left": nobody left), and a join racing the stop is
+// ended the same way, in no room.
+func TestShutdownEndsEveryRoom(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	h := NewHub(func() time.Time { return now }, nil)
+	var peers []*Peer
+	for id := uint64(1); id <= 2; id++ {
+		cl := h.Join(id, 100, store.PartyClient, ClientPerson(id), "Client")
+		pr := h.Join(id, 100, store.PartyPractitioner, StaffPerson(1), "")
+		if _, err := h.Receive(pr, []byte(`{"type":"admit"}`)); err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, cl, pr)
+	}
+	h.Shutdown(ReasonRestarting)
+	for _, p := range peers {
+		select {
+		case <-p.Done():
+		default:
+			t.Fatalf("%s of room %d still open after Shutdown", p.party, p.room.id)
+		}
+		if p.Reason() != ReasonRestarting {
+			t.Errorf("%s ended for %q", p.party, p.Reason())
+		}
+		for len(p.Out()) > 0 {
+			if m := next(t, p); m.Type == "peer-left" {
+				t.Errorf("%s told the other left: %+v", p.party, m)
+			}
+		}
+	}
+	if open, _ := h.Rooms(); open != 0 {
+		t.Fatalf("%d rooms open after Shutdown", open)
+	}
+	late := h.Join(1, 100, store.PartyClient, ClientPerson(1), "Client")
+	select {
+	case <-late.Done():
+	default:
+		t.Fatal("a join after Shutdown is open")
+	}
+	if late.Reason() != ReasonRestarting {
+		t.Errorf("a join after Shutdown ended for %q", late.Reason())
+	}
+	if open, _ := h.Rooms(); open != 0 {
+		t.Fatalf("a join after Shutdown opened a room")
+	}
+}
