@@ -84,8 +84,8 @@ func TestStandaloneShareBoxAndExpireAsksFirst(t *testing.T) {
 	mia := a.addClient("Mia", "Martin", a.ownerID())
 	id, link := sharePreso(t, a, owner, "anyone", mia)
 	r := owner.get(presoPath(id, "/share"))
-	mustContain(t, r, "<html", `hx-target="closest .share-box" hx-swap="outerHTML"`, `href="/presos/`+itoa(id)+`/share/1/expire"`)
-	mustNotContain(t, r, `hx-target="#dialog"`, `action="/presos/`+itoa(id)+`/share/1/expire"`)
+	mustContain(t, r, "<html", `data-hx-target="closest .share-box" data-hx-swap="outerHTML"`, `href="/presos/`+itoa(id)+`/share/1/expire"`)
+	mustNotContain(t, r, `data-hx-target="#dialog"`, `action="/presos/`+itoa(id)+`/share/1/expire"`)
 	// Expire asks: a page of its own, or the box's content for HTMX; asking expires nothing.
 	r = owner.get(presoPath(id, "/share/1/expire"))
 	mustContain(t, r, "<html", "Expire this link now?", "Pension plan", `action="/presos/`+itoa(id)+`/share/1/expire"`, "Expire the link", "Keep the link")

@@ -84,7 +84,7 @@ func TestNewPresoForClientAsksTitle(t *testing.T) {
 	cl := a.addClient("Mia", "Martin", a.ownerID())
 	page := owner.get(fmt.Sprintf("/clients/%d", cl.ID))
 	dialog := fmt.Sprintf("/clients/%d/presos/new", cl.ID)
-	mustContain(t, page, `href="`+dialog+`"`, `hx-get="`+dialog+`"`)
+	mustContain(t, page, `href="`+dialog+`"`, `data-hx-get="`+dialog+`"`)
 	mustNotContain(t, page, `<form method="post" action="/presos">`)
 
 	// As a dialog over the record, and as a page of its own without JavaScript.

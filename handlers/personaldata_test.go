@@ -110,8 +110,8 @@ func TestJournalRecordsWhoOpenedWhat(t *testing.T) {
 	}
 	mustContain(t, r, "Choose a date on or after the start date.")
 	// "Who opened this record", on the record, for admins.
-	mustContain(t, ada.get(path), `hx-get="`+path+`/journal"`)
-	mustNotContain(t, pb.get(path), `hx-get="`+path+`/journal"`)
+	mustContain(t, ada.get(path), `data-hx-get="`+path+`/journal"`)
+	mustNotContain(t, pb.get(path), `data-hx-get="`+path+`/journal"`)
 	r = ada.get(path+"/journal", "HX-Request", "true")
 	mustContain(t, r, "Pat Practitioner", "Changed the record", "/journal?client="+id)
 

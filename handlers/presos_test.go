@@ -48,7 +48,7 @@ func TestPresoAutosaveRefusesStaleRevision(t *testing.T) {
 	if r.Code != http.StatusOK {
 		t.Fatalf("autosave: %d %s", r.Code, r.body)
 	}
-	mustContain(t, r, "Saved at 11:00", `id="slide-rev" value="2" hx-swap-oob="true"`, `id="slide-list"`)
+	mustContain(t, r, "Saved at 11:00", `id="slide-rev" value="2" data-hx-swap-oob="true"`, `id="slide-list"`)
 	// The second tab still holds revision 1: its save is refused, and says why.
 	r = save("1", "Second tab's text")
 	if r.Code != http.StatusUnprocessableEntity {

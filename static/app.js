@@ -134,6 +134,7 @@
         var fresh = holder.querySelector("[role=dialog]");
         if (dialog && fresh) {
           dialog.replaceWith(fresh);
+          if (window.htmx) window.htmx.process(fresh);
           pickers(fresh);
           var bad = fresh.querySelector("[aria-invalid=true]");
           if (bad) bad.focus();
