@@ -165,12 +165,12 @@ func TestPortalMethod2(t *testing.T) {
 	zoe.screenshot("signup")
 	zoe.submit(`form[action="/portal/signup"]`, "first_name", "Zoé", "last_name", "Martin", "email", "zoe@example.org",
 		"phone", "06 11 11 11 11", "birth_date", "1990-04-01", "lang", "fr", "password", "mon mot de passe à moi")
-	zoe.expect("Consultez vos courriels", "zoe@example.org")
+	zoe.expect("Consultez vos e-mails", "zoe@example.org")
 	msg, err := smtp.WaitFor("zoe@example.org", 15*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg.Subject, "Confirmez votre adresse courriel") {
+	if !strings.Contains(msg.Subject, "Confirmez votre adresse e-mail") {
 		t.Fatalf("verification email subject: %q", msg.Subject)
 	}
 	link := verifyLink.FindString(msg.Text)
@@ -178,7 +178,7 @@ func TestPortalMethod2(t *testing.T) {
 		t.Fatalf("no link in:\n%s", msg.Text)
 	}
 	zoe.do(chromedp.Navigate(link))
-	zoe.expect("Confirmez votre adresse courriel", "Saisissez le mot de passe que vous avez choisi")
+	zoe.expect("Confirmez votre adresse e-mail", "Saisissez le mot de passe que vous avez choisi")
 	zoe.axe()
 	zoe.submit(`main form`, "password", "pas le bon mot de passe")
 	zoe.expect("Ce n’est pas le mot de passe choisi")
@@ -186,7 +186,7 @@ func TestPortalMethod2(t *testing.T) {
 	zoe.screenshot("verify-wrong-password")
 	zoe.submit(`main form`, "password", "mon mot de passe à moi")
 	// Confirmed with the password just typed: signed in, not asked it again.
-	zoe.expect("Votre adresse courriel est confirmée.", "Votre compte est presque prêt")
+	zoe.expect("Votre adresse e-mail est confirmée.", "Votre compte est presque prêt")
 	zoe.axe()
 	zoe.screenshot("portal-waiting")
 

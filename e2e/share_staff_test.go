@@ -27,7 +27,7 @@ func TestShareStaffPagesWithoutDelivery(t *testing.T) {
 	staff.expect("Ana Martin")
 
 	for _, lang := range []struct{ code, flash, dialog, confirm, days string }{
-		{"fr", "le courriel avec le lien attend dans la boîte d’envoi", "Jusqu’à 20 fichiers",
+		{"fr", "l’e-mail avec le lien attend dans la boîte d’envoi", "Jusqu’à 20 fichiers",
 			"Faire expirer ce lien maintenant", "Indiquez un nombre de jours"},
 		{"en", "the email with the link waits in the outbox", "Up to 20 files",
 			"Expire this link now?", "Enter a number of days from 1 to 90."},

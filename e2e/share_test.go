@@ -237,16 +237,16 @@ func TestShareDocuments(t *testing.T) {
 	eloise.do(chromedp.EmulateViewport(375, 812), chromedp.Navigate(link))
 	// The pages are in the language of her email, French, though her browser
 	// says English; the switch still gives English, and French again.
-	eloise.expect("Vos documents sécurisés", "adresse courriel e•••@example.org")
+	eloise.expect("Vos documents sécurisés", "adresse e-mail e•••@example.org")
 	eloise.submit(`form[action="/lang"]`)
 	eloise.expect("Your secure documents")
 	eloise.submit(`form[action="/lang"]`)
-	eloise.expect("Vos documents sécurisés", "adresse courriel e•••@example.org")
+	eloise.expect("Vos documents sécurisés", "adresse e-mail e•••@example.org")
 	eloise.axe()
 	eloise.screenshot("share-landing-fr")
 	before := len(smtp.Messages())
 	eloise.submit(`form[action$="/code"]`)
-	eloise.expect("Saisissez votre code de sécurité", "Vous n’avez pas reçu de courriel ?")
+	eloise.expect("Saisissez votre code de sécurité", "Vous n’avez pas reçu d’e-mail ?")
 	var codeMail deliverytest.Message
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if msgs := smtp.Messages(); len(msgs) > before {

@@ -156,7 +156,7 @@ func TestPortalMethod2SignupAndProspects(t *testing.T) {
 	if r.Code != http.StatusOK {
 		t.Fatalf("sign-up: %d %s", r.Code, abbreviate(r.body))
 	}
-	mustContain(t, r, "Consultez vos courriels", "zoe@example.org")
+	mustContain(t, r, "Consultez vos e-mails", "zoe@example.org")
 	// Signing up again with the same email looks the same, and creates nothing.
 	f.Del("_csrf")
 	r = a.browser().post("/portal/signup", f)

@@ -52,6 +52,8 @@ func TestCatalogsMatch(t *testing.T) {
 
 // TestFrenchTypography catches the usual slips of French text: a plain space
 // (or none) before : ; ? ! where a non-breaking one belongs, and straight apostrophes.
+var quebecWords = regexp.MustCompile(`(?i)courriels?|textos?\b`)
+
 func TestFrenchTypography(t *testing.T) {
 	m, _ := Messages("fr")
 	bad := regexp.MustCompile(`[^\x{00a0}\x{202f}{}0-9] ?[;?!]|\w [:]`)
@@ -65,6 +67,10 @@ func TestFrenchTypography(t *testing.T) {
 		}
 		if strings.Contains(s, "'") {
 			t.Errorf("fr %s: %q uses a straight apostrophe", id, s)
+		}
+		// France's French says "e-mail" and "SMS" (PRODUCT.md), as the rest of the pages do.
+		if w := quebecWords.FindString(s); w != "" {
+			t.Errorf("fr %s: %q says %q: write e-mail or SMS", id, s, w)
 		}
 	}
 }
