@@ -42,6 +42,15 @@ func (h *Handler) favicon(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, h.assets.Path("favicon.svg"))
 }
 
+// robotsTxt asks crawlers to index nothing: every page of Foyer is a
+// private page, a sign-in or a share link, and a link posted somewhere
+// public must not end up in a search engine (the pages also say noindex,
+// for crawlers that fetch them anyway).
+func (h *Handler) robotsTxt(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.String(http.StatusOK, "User-agent: *\nDisallow: /\n")
+}
+
 // acceptsGzip reads Accept-Encoding: gzip with a quality above zero, or
 // else * with one.
 func acceptsGzip(header string) bool {

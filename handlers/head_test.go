@@ -134,4 +134,8 @@ func TestFaviconOnEveryPage(t *testing.T) {
 	if r := b.get(icon); r.Code != http.StatusOK || r.Header().Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("the icon: %d %q", r.Code, r.Header().Get("Content-Type"))
 	}
+	// Crawlers are asked to index nothing: share links must not reach a search engine.
+	if r := b.get("/robots.txt"); r.Code != http.StatusOK || r.body != "User-agent: *\nDisallow: /\n" {
+		t.Fatalf("/robots.txt: %d %q", r.Code, r.body)
+	}
 }

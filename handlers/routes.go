@@ -58,6 +58,7 @@ var routes = []route{
 	{http.MethodGet, "/healthz", public, func(h *Handler) echo.HandlerFunc { return h.healthz }},
 	{http.MethodGet, "/static/:name", public, func(h *Handler) echo.HandlerFunc { return h.staticFile }},
 	{http.MethodGet, "/favicon.ico", public, func(h *Handler) echo.HandlerFunc { return h.favicon }},
+	{http.MethodGet, "/robots.txt", public, func(h *Handler) echo.HandlerFunc { return h.robotsTxt }},
 	{http.MethodGet, "/brand.css", public, func(h *Handler) echo.HandlerFunc { return h.brandCSS }},
 	{http.MethodGet, "/logo", public, func(h *Handler) echo.HandlerFunc { return h.logo }},
 	{http.MethodPost, "/lang", public, func(h *Handler) echo.HandlerFunc { return h.setLang }},

@@ -40,24 +40,27 @@ const ownTTL = 10 * time.Second
 var special = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{
-		"0.0.0.0/8",      // "this network"
-		"10.0.0.0/8",     // RFC 1918
-		"100.64.0.0/10",  // shared address space (carrier-grade NAT), RFC 6598
-		"127.0.0.0/8",    // loopback
-		"169.254.0.0/16", // link-local
-		"172.16.0.0/12",  // RFC 1918
-		"192.0.0.0/24",   // IETF protocol assignments
-		"192.168.0.0/16", // RFC 1918
-		"198.18.0.0/15",  // benchmarking
-		"224.0.0.0/4",    // multicast
-		"240.0.0.0/4",    // reserved, and the broadcast address
-		"::/128",         // unspecified
-		"::1/128",        // loopback
-		"fc00::/7",       // unique local
-		"fe80::/10",      // link-local
-		"ff00::/8",       // multicast
-		"100::/64",       // discard
-		"2001:db8::/32",  // documentation
+		"0.0.0.0/8",       // "this network"
+		"10.0.0.0/8",      // RFC 1918
+		"100.64.0.0/10",   // shared address space (carrier-grade NAT), RFC 6598
+		"127.0.0.0/8",     // loopback
+		"169.254.0.0/16",  // link-local
+		"172.16.0.0/12",   // RFC 1918
+		"192.0.0.0/24",    // IETF protocol assignments
+		"192.0.2.0/24",    // documentation (TEST-NET-1), RFC 5737
+		"192.168.0.0/16",  // RFC 1918
+		"198.18.0.0/15",   // benchmarking
+		"198.51.100.0/24", // documentation (TEST-NET-2)
+		"203.0.113.0/24",  // documentation (TEST-NET-3)
+		"224.0.0.0/4",     // multicast
+		"240.0.0.0/4",     // reserved, and the broadcast address
+		"::/128",          // unspecified
+		"::1/128",         // loopback
+		"fc00::/7",        // unique local
+		"fe80::/10",       // link-local
+		"ff00::/8",        // multicast
+		"100::/64",        // discard
+		"2001:db8::/32",   // documentation
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
