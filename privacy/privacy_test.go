@@ -88,7 +88,7 @@ func (f *fixture) seed(tag string, named bool) seeded {
 		Address: tag + " road", Notes: tag + " session notes", PractitionerID: 1, CreatedAt: now,
 		Phones: []store.Phone{{Type: store.PhoneMobile, Number: fmt.Sprintf("+3361234560%d", f.n), Mobile: true}}}
 	f.check(f.st.CreateClient(cl))
-	_, err := f.st.SetClientCredentials(cl.ID, tag+"-portal@example.org", "hash-"+tag, "fr")
+	_, _, err := f.st.SetClientCredentials(cl.ID, tag+"-portal@example.org", "hash-"+tag, "fr")
 	f.check(err)
 	for i, paid := range []bool{true, false} {
 		ap := &store.Appointment{ClientID: cl.ID, PractitionerID: 1, Start: now.Add(time.Duration(i-2) * 24 * time.Hour), Minutes: 50,
