@@ -24,7 +24,8 @@ func TestStandaloneSharePage(t *testing.T) {
 	staff.do(chromedp.Navigate(srv.base + "/clients/new"))
 	staff.submit(`main form`, "first_name", "Mia", "last_name", "Martin", "email", "mia@example.org", "phone_0", "06 12 34 56 78")
 	staff.expect("Mia Martin", "Présentations")
-	staff.click(`form[action="/presos"] button`)
+	staff.openDialog(`a[href$="/presos/new"]`)
+	staff.submit(`#dialog form`, "title", "Le plan de Mia")
 	staff.expect("Diapositives", "Mia Martin")
 	staff.typeInto("#f-title", "Votre plan")
 	staff.expectIn("#save-state", "Enregistré")
@@ -54,7 +55,7 @@ func TestStandaloneSharePage(t *testing.T) {
 	}
 
 	staff.click(`a[href="/presos/1/share/1/expire"]`)
-	staff.expect("Faire expirer ce lien maintenant ?", "Présentation sans titre", "Garder le lien")
+	staff.expect("Faire expirer ce lien maintenant ?", "Le plan de Mia", "Garder le lien")
 	staff.axe()
 	staff.screenshot("preso-share-expire")
 	staff.click(`.share-box a.button[href="/presos/1/share"]`)
