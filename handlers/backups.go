@@ -103,7 +103,7 @@ func (h *Handler) saveBackupKeep(c echo.Context) error {
 // backupNow asks for a copy at once; the page then shows how it went.
 func (h *Handler) backupNow(c echo.Context) error {
 	if h.cfg.Backups == nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	h.cfg.Backups.Trigger()
 	h.log.Info("off-site backup asked for", "by", currentUser(c).ID)

@@ -97,7 +97,7 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	if v.Share.Visibility != store.VisibilityAnyone && c.QueryParam("who") != "" {
 		who, mobiles, ok := pickedRecipient(v, c.QueryParam("who"))
 		if !ok {
-			return echo.ErrNotFound
+			return errNotFound
 		}
 		pg, d := h.landingPage(c, v)
 		pick(v, d, who, mobiles)

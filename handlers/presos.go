@@ -49,13 +49,13 @@ func presoID(c echo.Context) uint64 {
 func presoError(err error) error {
 	switch {
 	case errors.Is(err, preso.ErrNotFound):
-		return echo.ErrNotFound
+		return errNotFound
 	case errors.Is(err, preso.ErrTooManySlides):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.preso_too_many_slides")
+		return httpError(http.StatusUnprocessableEntity, "error.preso_too_many_slides")
 	case errors.Is(err, preso.ErrOrderChanged):
-		return echo.NewHTTPError(http.StatusConflict, "error.preso_stale")
+		return httpError(http.StatusConflict, "error.preso_stale")
 	case errors.Is(err, preso.ErrNotColleague):
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
+		return httpError(http.StatusUnprocessableEntity, "error.bad_request")
 	}
 	return err
 }
@@ -148,7 +148,7 @@ func (h *Handler) createPreso(c echo.Context) error {
 		AsTemplate: f.checkbox("as_template"), Untitled: l.T("preso.untitled"), FirstSlide: l.T("preso.first_slide")}
 	clientID := f.id("client", false)
 	if !f.ok() {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	if clientID != 0 && !(d.AsTemplate && isAdmin(user)) {
 		cl, err := h.visibleClient(staffViewer(c), clientID)
@@ -372,7 +372,7 @@ func presoURL(p store.Preso, slide uint64) string {
 // route and redirects back to its screen, slide sel selected.
 func (h *Handler) changePreso(c echo.Context, sel uint64, change func(e preso.Editor, id uint64) (store.Preso, error)) error {
 	if _, err := c.FormParams(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	p, err := change(editor(c), presoID(c))
 	if err != nil {
@@ -406,7 +406,7 @@ func (h *Handler) addPresoContact(c echo.Context) error {
 	f := &form{c: c, vals: map[string]string{}, errs: map[string]string{}}
 	id := f.id("client", true)
 	if !f.ok() {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	cl, err := h.visibleClient(staffViewer(c), id)
 	if err != nil {
@@ -425,11 +425,11 @@ func (h *Handler) handOver(c echo.Context) error {
 	f := &form{c: c, vals: map[string]string{}, errs: map[string]string{}}
 	to := f.id("staff", true)
 	if !f.ok() {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	st, err := h.store.Staff(to)
 	if errors.Is(err, store.ErrNotFound) {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "error.bad_request")
+		return httpError(http.StatusUnprocessableEntity, "error.bad_request")
 	} else if err != nil {
 		return err
 	}
@@ -456,7 +456,7 @@ func (h *Handler) addSlide(c echo.Context) error {
 		title = h.loc(c).T("preso.signing_slide_title")
 	}
 	if _, err := c.FormParams(); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	p, sid, err := h.presos.AddSlide(editor(c), presoID(c), kind, title)
 	if err != nil {
@@ -477,7 +477,7 @@ func (h *Handler) reorderSlides(c echo.Context) error {
 	for _, v := range strings.Split(c.FormValue("order"), ",") {
 		id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+			return errBadRequest
 		}
 		ids = append(ids, id)
 	}
@@ -658,7 +658,7 @@ func (h *Handler) slideImage(c echo.Context) error {
 	}
 	s, _ := p.Slide(slideParam(c))
 	if s == nil || s.Image == "" {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	// Addressed by content: the same URL always means the same bytes, and
 	// the staff member's browser may keep it while they edit.
@@ -693,7 +693,7 @@ func (h *Handler) setVisibility(c echo.Context) error {
 	}
 	v := store.Visibility(c.FormValue("visibility"))
 	if v != store.VisibilityAnyone && v != store.VisibilityContacts {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	p, tightened, err := h.presos.SetVisibility(editor(c), p.ID, v)
 	if problem := visibilityProblems[err]; problem != "" {

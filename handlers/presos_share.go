@@ -114,7 +114,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 func (h *Handler) shareBox(c echo.Context) error {
 	p, err := h.loadPreso(c)
 	if err != nil || p.Template {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	return h.renderShareBox(c, p, false, "", http.StatusOK)
 }
@@ -154,7 +154,7 @@ func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool, er
 func (h *Handler) createPresoShare(c echo.Context) error {
 	p, err := h.loadPreso(c)
 	if err != nil || p.Template {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	_, err = h.presos.CreateLink(editor(c), p, h.presoShareLifetime())
 	return h.afterShareChange(c, p, true, err)
@@ -169,7 +169,7 @@ func (h *Handler) presoShare(c echo.Context) (store.Preso, store.Share, error) {
 	}
 	id, err := strconv.ParseUint(c.Param("share"), 10, 64)
 	if err != nil {
-		return p, store.Share{}, echo.ErrNotFound
+		return p, store.Share{}, errNotFound
 	}
 	sh, err := h.presos.Link(p, id)
 	return p, sh, presoError(err)

@@ -58,7 +58,7 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 	}
 	slideID, _ := strconv.ParseUint(c.FormValue("slide"), 10, 64)
 	if preso.SigningSlide(snap, slideID) == 0 {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	l := h.loc(c)
 	in := preso.Signing{SlideID: slideID, Name: f.text("name", 120, true), Drawing: c.FormValue("drawing"),
@@ -97,7 +97,7 @@ func (h *Handler) presoSignature(c echo.Context, p store.Preso) (store.Signature
 	id, _ := strconv.ParseUint(c.Param("sig"), 10, 64)
 	sig, err := h.presos.Signature(p, id)
 	if errors.Is(err, preso.ErrNotFound) {
-		return sig, echo.ErrNotFound
+		return sig, errNotFound
 	}
 	return sig, err
 }

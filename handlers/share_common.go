@@ -249,7 +249,7 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 
 // errPresoLinkEnded answers any request of a preso's link that no longer
 // opens, for everyone or for this visitor.
-var errPresoLinkEnded = echo.NewHTTPError(http.StatusGone, "error.share_ended")
+var errPresoLinkEnded = httpError(http.StatusGone, "error.share_ended")
 
 // shareMiss answers a token that names no share of the kind the route serves:
 // 404, counted against the visitor's address, and 429 past the limit. Only
@@ -259,9 +259,9 @@ var errPresoLinkEnded = echo.NewHTTPError(http.StatusGone, "error.share_ended")
 // the throttle slows a scan down, it is not what keeps links secret.
 func (h *Handler) shareMiss(c echo.Context) error {
 	if !h.limits.allow("share-miss:"+limitAddr(c), limitShareMiss) {
-		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+		return errTooMany
 	}
-	return echo.ErrNotFound
+	return errNotFound
 }
 
 // shareCodeFailed counts a wrong, expired or void code against the visitor's

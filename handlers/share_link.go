@@ -130,7 +130,7 @@ func (h *Handler) shareOpen(c echo.Context, v *linkVisit) error {
 		return h.redirect(c, v.Base+"/files") // already in: no second session nor history line
 	}
 	if !h.allowShareEnter(c, v.Share.ID) {
-		return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+		return errTooMany
 	}
 	who, _ := strconv.Atoi(c.FormValue("who"))
 	if who < -1 || who >= len(v.Share.Recipients) {
@@ -155,7 +155,7 @@ func docCodeStep(v *linkVisit) codeStep {
 func (h *Handler) shareSendCode(c echo.Context, v *linkVisit) error {
 	targets := share.Targets(v.Share, 0)
 	if len(targets) == 0 {
-		return echo.NewHTTPError(http.StatusConflict, "share.no_target")
+		return httpError(http.StatusConflict, "share.no_target")
 	}
 	i, _ := strconv.Atoi(c.FormValue("to"))
 	if i < 0 || i >= len(targets) {

@@ -91,7 +91,7 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 
 // errShareArchived refuses sharing with an archived client: their links ended
 // with the archive, and a new one would be dead on arrival.
-var errShareArchived = echo.NewHTTPError(http.StatusConflict, "error.share_client_archived")
+var errShareArchived = httpError(http.StatusConflict, "error.share_client_archived")
 
 // endClientShares expires the live document shares of a client being
 // archived, for good, and purges their files: archiving ends their links as
@@ -189,7 +189,7 @@ func (h *Handler) createShare(c echo.Context) error {
 	req.Body = http.MaxBytesReader(w, req.Body, maxShareFiles*h.cfg.MaxUpload+1<<20)
 	mt, params, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+		return errBadRequest
 	}
 	mr := multipart.NewReader(newHeaderNULs(req.Body, params["boundary"]), params["boundary"])
 	pg := h.shareDialogPage(c, cl)
@@ -211,7 +211,7 @@ func (h *Handler) createShare(c echo.Context) error {
 	cut := func(err error) error {
 		dropStored()
 		if !isStall(err) {
-			return echo.NewHTTPError(http.StatusBadRequest, "error.bad_request")
+			return errBadRequest
 		}
 		h.log.Warn("upload stalled; nothing kept", "route", c.Path(), "ip", c.RealIP())
 		fileErr, status = "share.upload_stalled", http.StatusRequestTimeout
@@ -558,17 +558,17 @@ func humanSize(l interface {
 func (h *Handler) loadShare(c echo.Context) (store.Share, error) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Share{}, echo.ErrNotFound
+		return store.Share{}, errNotFound
 	}
 	sh, err := h.shares.Get(id)
 	if errors.Is(err, share.ErrNotFound) {
-		return sh, echo.ErrNotFound
+		return sh, errNotFound
 	} else if err != nil {
 		return sh, err
 	}
 	// A preso's links are kept from its Share dialog; these pages are for documents.
 	if sh.ClientID == 0 || sh.Kind != store.ShareFiles {
-		return store.Share{}, echo.ErrNotFound
+		return store.Share{}, errNotFound
 	}
 	if err := h.access.Share(staffViewer(c), sh, opOf(c)); err != nil {
 		return store.Share{}, accessErr(err)
@@ -661,7 +661,7 @@ func (h *Handler) shareLink(c echo.Context) error {
 	}
 	if h.shares.Usable(sh) == share.ErrEnded {
 		// A link that no longer opens is not handed out again.
-		return echo.NewHTTPError(http.StatusGone, "error.share_link_ended")
+		return httpError(http.StatusGone, "error.share_link_ended")
 	}
 	token, err := h.shares.Link(sh)
 	if err != nil {

@@ -102,7 +102,7 @@ func (h *Handler) certCheck(c echo.Context) error {
 		select {
 		case h.pdfSlots <- struct{}{}:
 		case <-c.Request().Context().Done():
-			return echo.NewHTTPError(http.StatusServiceUnavailable, "error.server")
+			return httpError(http.StatusServiceUnavailable, "error.server")
 		}
 		check, err = h.certs.CheckFile(pdf, p7s)
 		<-h.pdfSlots
@@ -181,7 +181,7 @@ func (h *Handler) signatureCertificate(c echo.Context) (store.Certificate, error
 	select {
 	case h.pdfSlots <- struct{}{}:
 	case <-c.Request().Context().Done():
-		return store.Certificate{}, echo.NewHTTPError(http.StatusServiceUnavailable, "error.server")
+		return store.Certificate{}, httpError(http.StatusServiceUnavailable, "error.server")
 	}
 	defer func() { <-h.pdfSlots }()
 	return h.certs.Of(c.Request().Context(), sig.ID)

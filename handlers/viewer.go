@@ -75,7 +75,7 @@ func (h *Handler) previewPreso(c echo.Context) error {
 	id := strconv.FormatUint(p.ID, 10)
 	d, ok := h.viewerPage(c, p.Title, p.Included(), n, "/presos/"+id+"/preview?n=", "/presos/"+id+"/slides/")
 	if !ok {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	if d.ImageURL != "" {
 		d.ImageURL += "/image"

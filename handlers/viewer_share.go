@@ -62,11 +62,11 @@ func (h *Handler) viewing(c echo.Context, v *linkVisit, snap store.Snapshot) (st
 func (h *Handler) shareSlide(c echo.Context, v *linkVisit, snap store.Snapshot) error {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	d, ok := h.viewerPage(c, snap.Title, snap.Slides, n, v.Base+"/slides/", v.Base+"/images/")
 	if !ok {
-		return echo.ErrNotFound
+		return errNotFound
 	}
 	vw, token, err := h.viewing(c, v, snap)
 	if err != nil {
@@ -94,16 +94,16 @@ func (h *Handler) shareSlideImage(c echo.Context, v *linkVisit, snap store.Snaps
 			return h.serveSlideImage(c, s.Image, s.ImageType, "no-store")
 		}
 	}
-	return echo.ErrNotFound
+	return errNotFound
 }
 
 // imageNotFound answers an image asked for without a session.
-func imageNotFound(*Handler, echo.Context, *linkVisit) error { return echo.ErrNotFound }
+func imageNotFound(*Handler, echo.Context, *linkVisit) error { return errNotFound }
 
 // beaconRefused answers a beacon without a session: no redirect (sendBeacon
 // does not follow one), nothing stored.
 func beaconRefused(*Handler, echo.Context, *linkVisit) error {
-	return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
+	return errForbidden
 }
 
 // beaconGate bounds a beacon before anything else is read: its size, and
@@ -113,11 +113,11 @@ func beaconGate(next func(*Handler) echo.HandlerFunc) func(*Handler) echo.Handle
 		serve := next(h)
 		return func(c echo.Context) error {
 			if c.Request().ContentLength > maxBeaconBody {
-				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "error.too_large")
+				return errTooLarge
 			}
 			c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxBeaconBody)
 			if !h.limits.allow("beacon:"+limitAddr(c), limitBeacons) {
-				return echo.NewHTTPError(http.StatusTooManyRequests, "error.too_many")
+				return errTooMany
 			}
 			return serve(c)
 		}
@@ -136,7 +136,7 @@ func (h *Handler) beacon(c echo.Context, v *linkVisit, snap store.Snapshot) erro
 	case errors.Is(err, preso.ErrBadBeacon):
 		return errBadRequest
 	case errors.Is(err, preso.ErrForbidden):
-		return echo.NewHTTPError(http.StatusForbidden, "error.forbidden")
+		return errForbidden
 	case err != nil:
 		return err
 	}
