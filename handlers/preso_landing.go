@@ -85,7 +85,7 @@ func pick(v *linkVisit, d *landingData, who int, mobiles []preso.Target) {
 }
 
 // slidesOf is where someone let into a preso link goes.
-func slidesOf(v *linkVisit) string { return v.Base + "/slides/1" }
+func slidesOf(v *linkVisit) string { return urlFor(routeLinkSlide, v.Token, 1) }
 
 // presoLanding is GET /s/{token}: it shows the names, or for contacts only
 // the chosen person's numbers (?who=), and does nothing else.
@@ -218,7 +218,7 @@ func (h *Handler) letIn(c echo.Context, v *linkVisit, in preso.Entry) {
 
 // presoCodeStep is the code steps of a preso link for recipient who.
 func presoCodeStep(v *linkVisit, who int) codeStep {
-	return codeStep{Share: v.Share, Base: v.Base, Entry: v.Base + "/code?who=" + strconv.Itoa(who), Msg: "landing"}
+	return codeStep{Share: v.Share, Base: v.Base, Entry: urlFor(routeLinkCode, v.Token) + "?who=" + strconv.Itoa(who), Msg: "landing"}
 }
 
 // presoSendCode is "Send me a code": to the chosen mobile of the chosen contact.

@@ -161,7 +161,7 @@ func (h *Handler) createPreso(c echo.Context) error {
 	if err != nil {
 		return presoError(err)
 	}
-	return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10))
+	return h.redirect(c, urlFor(routePreso, p.ID))
 }
 
 type presoNewData struct {
@@ -218,7 +218,7 @@ func (h *Handler) createClientPreso(c echo.Context) error {
 	if err != nil {
 		return presoError(err)
 	}
-	return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10))
+	return h.redirect(c, urlFor(routePreso, p.ID))
 }
 
 type presoData struct {
@@ -361,7 +361,7 @@ func (h *Handler) presoScreen(c echo.Context) error {
 }
 
 func presoURL(p store.Preso, slide uint64) string {
-	u := "/presos/" + strconv.FormatUint(p.ID, 10)
+	u := urlFor(routePreso, p.ID)
 	if slide != 0 {
 		u += "?slide=" + strconv.FormatUint(slide, 10)
 	}

@@ -86,7 +86,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 		row := shareRow{Share: ls.Share, Created: pg.DateTime(ls.Share.CreatedAt), Expires: pg.DateTime(ls.Share.ExpiresAt),
 			State: string(ls.State), Viewers: ls.Viewers, Live: ls.Live}
 		if ls.Token != "" {
-			row.Link = h.link("/s/" + ls.Token)
+			row.Link = h.link(urlFor(routeLink, ls.Token))
 		}
 		// Signatures stay listed whatever became of the link they came through.
 		for _, s := range ls.Signatures {
@@ -145,7 +145,7 @@ func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool, er
 		return presoError(err)
 	case !isHTMX(c):
 		// Without JavaScript, through a redirect (so a reload does not post again).
-		return h.redirect(c, "/presos/"+strconv.FormatUint(p.ID, 10)+"/share")
+		return h.redirect(c, urlFor(routePresoShares, p.ID))
 	}
 	return h.renderShareBox(c, p, fresh, "", http.StatusOK)
 }

@@ -21,7 +21,7 @@ import (
 
 // signView tells the signing slide whether this viewer already signed it.
 func (h *Handler) signView(c echo.Context, v *linkVisit, vw store.Viewing, slide store.Slide) (*signView, error) {
-	sv := &signView{Action: v.Base + "/sign"}
+	sv := &signView{Action: urlFor(routeLinkSign, v.Token)}
 	sig, err := h.presos.Signed(vw, slide.ID)
 	if err != nil || sig == nil {
 		return sv, err
@@ -79,9 +79,9 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 			f.fail(e.Field, signingMessages[e.Err])
 		}
 		n = preso.SigningSlide(snap, slideID)
-		d, _ := h.viewerPage(c, snap.Title, snap.Slides, n, v.Base+"/slides/", v.Base+"/images/")
-		d.Beacon, d.Viewing = v.Base+"/beacon", token
-		d.Sign = &signView{Action: v.Base + "/sign"}
+		d, _ := h.viewerPage(c, snap.Title, snap.Slides, n, linkSlides(v))
+		d.Beacon, d.Viewing = urlFor(routeLinkBeacon, v.Token), token
+		d.Sign = &signView{Action: urlFor(routeLinkSign, v.Token)}
 		pg := h.page(c, "viewer.title")
 		pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
 		pg.Data, pg.Form, pg.Errors, pg.ErrArgs = d, f.vals, f.errs, f.args
@@ -89,7 +89,7 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 	} else if err != nil {
 		return err
 	}
-	return h.redirect(c, fmt.Sprintf("%s/slides/%d", v.Base, n))
+	return h.redirect(c, urlFor(routeLinkSlide, v.Token, n))
 }
 
 // presoSignature loads the signature of the path, made on preso p.

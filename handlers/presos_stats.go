@@ -153,7 +153,7 @@ func (h *Handler) ReportViewing(v store.Viewing) error {
 	}
 	l := h.catalog.Get(owner.Lang)
 	args := map[string]string{"Viewer": h.viewerName(l, v), "Title": p.Title, "Start": mail.TimeArg(v.StartedAt), "Slides": string(raw),
-		"Path": fmt.Sprintf("/presos/%d/share/%d", p.ID, v.ShareID)}
+		"Path": urlFor(routePresoShareStats, p.ID, v.ShareID)}
 	if preso.Declared(v) {
 		args["Declared"] = "1"
 	}

@@ -20,6 +20,20 @@ const (
 	routeProspectDelete    = "/prospects/:id/delete"
 	routeStaffRoom         = "/appointments/:id/video"
 	routeClientRoom        = "/portal/video/:id"
+	routePreso             = "/presos/:id"
+	routePresoPreview      = "/presos/:id/preview"
+	routeSlideImage        = "/presos/:id/slides/:sid/image"
+	routePresoShares       = "/presos/:id/share"
+	routePresoShareStats   = "/presos/:id/share/:share"
+
+	// A share link's pages.
+	routeLink       = "/s/:token"
+	routeLinkCode   = "/s/:token/code"
+	routeLinkFiles  = "/s/:token/files"
+	routeLinkSlide  = "/s/:token/slides/:n"
+	routeLinkImage  = "/s/:token/images/:sid"
+	routeLinkBeacon = "/s/:token/beacon"
+	routeLinkSign   = "/s/:token/sign"
 )
 
 // urlFor is the path of route with its parameters (":id") replaced, in
@@ -112,12 +126,12 @@ var routes = []route{
 	// Every route of a share link goes through the share engine's admission
 	// (onLink), then the page of the share's kind: documents, preso, or both
 	// for the first steps, which are the same URLs for every kind.
-	{http.MethodGet, "/s/:token", public, onLink((*Handler).shareLanding, (*Handler).presoLanding)},
+	{http.MethodGet, routeLink, public, onLink((*Handler).shareLanding, (*Handler).presoLanding)},
 	{http.MethodPost, "/s/:token/open", public, onLink((*Handler).shareOpen, (*Handler).presoEnter)},
-	{http.MethodPost, "/s/:token/code", public, onLink((*Handler).shareSendCode, (*Handler).presoSendCode)},
-	{http.MethodGet, "/s/:token/code", public, onLink((*Handler).shareCodeForm, (*Handler).presoCodeForm)},
+	{http.MethodPost, routeLinkCode, public, onLink((*Handler).shareSendCode, (*Handler).presoSendCode)},
+	{http.MethodGet, routeLinkCode, public, onLink((*Handler).shareCodeForm, (*Handler).presoCodeForm)},
 	{http.MethodPost, "/s/:token/verify", public, onLink((*Handler).shareVerify, (*Handler).presoVerify)},
-	{http.MethodGet, "/s/:token/files", public, onLink(verified((*Handler).shareFiles), nil)},
+	{http.MethodGet, routeLinkFiles, public, onLink(verified((*Handler).shareFiles), nil)},
 	{http.MethodGet, "/s/:token/files/:n", public, onLink(verified((*Handler).shareDownload), nil)},
 	{http.MethodGet, "/s/:token/all", public, onLink(verified((*Handler).shareZip), nil)},
 	// HEAD answers like GET without the body (download managers ask first).
@@ -126,10 +140,10 @@ var routes = []route{
 	{http.MethodGet, "/s/:token/history", public, onLink(verified((*Handler).shareHistory), nil)},
 	{http.MethodGet, "/s/:token/delete", public, onLink(verified((*Handler).shareDeleteForm), nil)},
 	{http.MethodPost, "/s/:token/delete", public, onLink(verified((*Handler).shareDelete), nil)},
-	{http.MethodGet, "/s/:token/slides/:n", public, onLink(nil, presoViewer(toLanding, (*Handler).shareSlide))},
-	{http.MethodGet, "/s/:token/images/:sid", public, onLink(nil, presoViewer(imageNotFound, (*Handler).shareSlideImage))},
-	{http.MethodPost, "/s/:token/beacon", public, beaconGate(onLinkOrEnded(nil, presoViewer(beaconRefused, (*Handler).beacon), (*Handler).lateBeacon))},
-	{http.MethodPost, "/s/:token/sign", public, onLink(nil, presoViewer(toLanding, (*Handler).presoSign))},
+	{http.MethodGet, routeLinkSlide, public, onLink(nil, presoViewer(toLanding, (*Handler).shareSlide))},
+	{http.MethodGet, routeLinkImage, public, onLink(nil, presoViewer(imageNotFound, (*Handler).shareSlideImage))},
+	{http.MethodPost, routeLinkBeacon, public, beaconGate(onLinkOrEnded(nil, presoViewer(beaconRefused, (*Handler).beacon), (*Handler).lateBeacon))},
+	{http.MethodPost, routeLinkSign, public, onLink(nil, presoViewer(toLanding, (*Handler).presoSign))},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
 	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},
@@ -183,8 +197,8 @@ var routes = []route{
 
 	{http.MethodGet, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.presoList }},
 	{http.MethodPost, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPreso }},
-	{http.MethodGet, "/presos/:id", anyStaff, func(h *Handler) echo.HandlerFunc { return h.presoScreen }},
-	{http.MethodGet, "/presos/:id/preview", anyStaff, func(h *Handler) echo.HandlerFunc { return h.previewPreso }},
+	{http.MethodGet, routePreso, anyStaff, func(h *Handler) echo.HandlerFunc { return h.presoScreen }},
+	{http.MethodGet, routePresoPreview, anyStaff, func(h *Handler) echo.HandlerFunc { return h.previewPreso }},
 	{http.MethodPost, "/presos/:id/title", anyStaff, func(h *Handler) echo.HandlerFunc { return h.renamePreso }},
 	{http.MethodPost, "/presos/:id/contacts", anyStaff, func(h *Handler) echo.HandlerFunc { return h.addPresoContact }},
 	{http.MethodPost, "/presos/:id/contacts/:cid/remove", anyStaff, func(h *Handler) echo.HandlerFunc { return h.removePresoContact }},
@@ -199,13 +213,13 @@ var routes = []route{
 	{http.MethodPost, "/presos/:id/slides/:sid/include", anyStaff, func(h *Handler) echo.HandlerFunc { return h.toggleSlide }},
 	{http.MethodPost, "/presos/:id/slides/:sid/delete", anyStaff, func(h *Handler) echo.HandlerFunc { return h.deleteSlide }},
 	{http.MethodPost, "/presos/:id/slides/:sid/image", anyStaff, func(h *Handler) echo.HandlerFunc { return h.uploadSlideImage }},
-	{http.MethodGet, "/presos/:id/slides/:sid/image", anyStaff, func(h *Handler) echo.HandlerFunc { return h.slideImage }},
-	{http.MethodGet, "/presos/:id/share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareBox }},
+	{http.MethodGet, routeSlideImage, anyStaff, func(h *Handler) echo.HandlerFunc { return h.slideImage }},
+	{http.MethodGet, routePresoShares, anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareBox }},
 	{http.MethodPost, "/presos/:id/share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/refresh", anyStaff, func(h *Handler) echo.HandlerFunc { return h.refreshPresoShare }},
 	{http.MethodGet, "/presos/:id/share/:share/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.confirmExpirePresoShare }},
 	{http.MethodPost, "/presos/:id/share/:share/expire", anyStaff, func(h *Handler) echo.HandlerFunc { return h.expirePresoShare }},
-	{http.MethodGet, "/presos/:id/share/:share", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
+	{http.MethodGet, routePresoShareStats, anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareStats }},
 	{http.MethodGet, "/presos/:id/share/:share/events.csv", anyStaff, func(h *Handler) echo.HandlerFunc { return h.shareEventsCSV }},
 	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingCertificate }},
 	{http.MethodGet, "/presos/:id/signatures/:sig/certificate.p7s", anyStaff, func(h *Handler) echo.HandlerFunc { return h.signingSeal }},

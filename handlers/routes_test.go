@@ -36,18 +36,23 @@ func TestURLForFillsANamedRoute(t *testing.T) {
 	}
 }
 
-// Every named route is one the table serves by GET: a link built from it leads somewhere.
+// Every named route is one the table serves by the method its links and
+// forms use: a link built from it leads somewhere.
 func TestNamedRoutesAreServed(t *testing.T) {
 	t.Parallel()
 	served := map[string]bool{}
 	for _, r := range routes {
-		if r.method == http.MethodGet {
-			served[r.path] = true
-		}
+		served[r.method+" "+r.path] = true
 	}
-	for _, name := range []string{routeClient, routeProspectCreate, routeProspectAssociate, routeProspectDelete, routeStaffRoom, routeClientRoom} {
-		if !served[name] {
-			t.Errorf("named route %s is not served by GET", name)
+	get := []string{routeClient, routeProspectCreate, routeProspectAssociate, routeProspectDelete, routeStaffRoom, routeClientRoom,
+		routePreso, routePresoPreview, routeSlideImage, routePresoShares, routePresoShareStats,
+		routeLink, routeLinkCode, routeLinkFiles, routeLinkSlide, routeLinkImage}
+	post := []string{routeLinkBeacon, routeLinkSign}
+	for method, names := range map[string][]string{http.MethodGet: get, http.MethodPost: post} {
+		for _, name := range names {
+			if !served[method+" "+name] {
+				t.Errorf("named route %s is not served by %s", name, method)
+			}
 		}
 	}
 }

@@ -30,7 +30,7 @@ import (
 // codeStep is what the code steps need to know of a kind of share.
 type codeStep struct {
 	Share store.Share
-	// Base is the link's path, "/s/" + token; an ended or locked share goes there.
+	// Base is the link's path (routeLink); an ended or locked share goes there.
 	Base string
 	// Entry is the code-entry page.
 	Entry string

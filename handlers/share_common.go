@@ -186,7 +186,7 @@ func (h *Handler) shareLoc(sh store.Share) *locales.Localizer {
 type linkVisit struct {
 	share.Visit
 	Token string
-	// Base is the link's path, "/s/" + token.
+	// Base is the link's path (routeLink).
 	Base string
 }
 
@@ -219,7 +219,7 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 			} else if err != nil {
 				return err
 			}
-			v := &linkVisit{Visit: vis, Token: token, Base: "/s/" + token}
+			v := &linkVisit{Visit: vis, Token: token, Base: urlFor(routeLink, token)}
 			if v.Renewed {
 				// The server moved the session's idle clock: the cookie's too.
 				h.setCookieOf(c, v.Share.ID, v.SessionID)

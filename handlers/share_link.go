@@ -99,7 +99,7 @@ func (h *Handler) shareEnded(c echo.Context, v *linkVisit) error {
 // shareLanding is GET /s/{token}: it shows what comes next and does nothing else.
 func (h *Handler) shareLanding(c echo.Context, v *linkVisit) error {
 	if v.Session != nil {
-		return h.redirect(c, v.Base+"/files")
+		return h.redirect(c, urlFor(routeLinkFiles, v.Token))
 	}
 	// The landing reads the same for every visitor of the link who speaks one
 	// language: it is kept until what it shows changes (the path holds the
@@ -127,7 +127,7 @@ func (h *Handler) shareOpen(c echo.Context, v *linkVisit) error {
 		return h.redirect(c, v.Base)
 	}
 	if v.Session != nil {
-		return h.redirect(c, v.Base+"/files") // already in: no second session nor history line
+		return h.redirect(c, urlFor(routeLinkFiles, v.Token)) // already in: no second session nor history line
 	}
 	if !h.allowShareEnter(c, v.Share.ID) {
 		return errTooMany
@@ -143,12 +143,12 @@ func (h *Handler) shareOpen(c echo.Context, v *linkVisit) error {
 		return err
 	}
 	h.setShareCookie(c, v.Share.ID, sid)
-	return h.redirect(c, v.Base+"/files")
+	return h.redirect(c, urlFor(routeLinkFiles, v.Token))
 }
 
 // docCodeStep is the code steps of a documents link.
 func docCodeStep(v *linkVisit) codeStep {
-	return codeStep{Share: v.Share, Base: v.Base, Entry: v.Base + "/code", Msg: "share"}
+	return codeStep{Share: v.Share, Base: v.Base, Entry: urlFor(routeLinkCode, v.Token), Msg: "share"}
 }
 
 // shareSendCode is "Send security code" / "Request new code".
@@ -172,7 +172,7 @@ func (h *Handler) shareSendCode(c echo.Context, v *linkVisit) error {
 // code", where the recipient may pick another of the numbers.
 func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	if v.Session != nil {
-		return h.redirect(c, v.Base+"/files")
+		return h.redirect(c, urlFor(routeLinkFiles, v.Token))
 	}
 	pg := h.sharePage(c, v, "share.code_title")
 	d := pg.Data.(*shareViewData)
@@ -217,7 +217,7 @@ func (h *Handler) shareVerify(c echo.Context, v *linkVisit) error {
 		return err
 	}
 	h.setShareCookie(c, v.Share.ID, res.Session)
-	return h.redirect(c, v.Base+"/files")
+	return h.redirect(c, urlFor(routeLinkFiles, v.Token))
 }
 
 // verified serves a documents page behind the code: without a session of

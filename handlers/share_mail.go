@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"fmt"
-
 	"foyer/access"
 	"foyer/mail"
 	"foyer/store"
@@ -37,7 +35,7 @@ func (h *Handler) staffMailBy(sh store.Share, who int, event, file string, line 
 	}
 	for _, st := range to {
 		args := map[string]string{"Event": event, "Name": name, "File": file, "Staff": st.Name,
-			"Path": fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID)}
+			"Path": shareAnchor(sh.ClientID, sh.ID)}
 		if len(line) > 0 {
 			args["LineAt"], args["LineType"], args["LineDetail"] = mail.TimeArg(line[0].At), line[0].Type, line[0].Detail
 		}

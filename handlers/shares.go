@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -87,6 +86,11 @@ func (h *Handler) shareDialogPage(c echo.Context, cl store.Client) *views.Page {
 	}
 	pg.Data = &d
 	return pg
+}
+
+// shareAnchor is the share's activity on its client's record.
+func shareAnchor(clientID, shareID uint64) string {
+	return urlFor(routeClient, clientID) + "#share-" + strconv.FormatUint(shareID, 10)
 }
 
 // errShareArchived refuses sharing with an archived client: their links ended
@@ -350,7 +354,7 @@ func (h *Handler) createShare(c echo.Context) error {
 	}
 	h.wakeOutbox()
 	h.setFlash(c, h.shareSentFlash(draft.recipient, vis))
-	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", cl.ID, sh.ID))
+	return h.redirect(c, shareAnchor(cl.ID, sh.ID))
 }
 
 // shareSentFlash says where a new share's messages are: on their way, or
@@ -580,7 +584,7 @@ func (h *Handler) backToShare(c echo.Context, sh store.Share, flash string) erro
 	if flash != "" {
 		h.setFlash(c, flash)
 	}
-	return h.redirect(c, fmt.Sprintf("/clients/%d#share-%d", sh.ClientID, sh.ID))
+	return h.redirect(c, shareAnchor(sh.ClientID, sh.ID))
 }
 
 // expireShareForm asks before Expire now, which cannot be undone: a plain
@@ -668,7 +672,7 @@ func (h *Handler) shareLink(c echo.Context) error {
 		return err
 	}
 	pg := h.page(c, "share.copy_link")
-	pg.Data = map[string]any{"Share": sh, "Link": h.link("/s/" + token)}
+	pg.Data = map[string]any{"Share": sh, "Link": h.link(urlFor(routeLink, token))}
 	if isHTMX(c) {
 		return h.renderBlock(c, http.StatusOK, "share_link", "link", pg)
 	}

@@ -41,23 +41,27 @@ type signView struct {
 	SignedAt string
 }
 
-// viewerPage fills the viewer for slide n (1-based) of slides; base is the URL
-// prefix of the slide pages and image the URL prefix of the slide images.
-func (h *Handler) viewerPage(c echo.Context, title string, slides []store.Slide, n int, base, image string) (viewerData, bool) {
+// slideLinks are the paths of a deck's slide pages (1-based) and of its slides' images.
+type slideLinks struct {
+	slide func(n int) string
+	image func(slideID uint64) string
+}
+
+// viewerPage fills the viewer for slide n (1-based) of slides, linking through links.
+func (h *Handler) viewerPage(c echo.Context, title string, slides []store.Slide, n int, links slideLinks) (viewerData, bool) {
 	if n < 1 || n > len(slides) {
 		return viewerData{}, false
 	}
 	s := slides[n-1]
 	d := viewerData{Title: title, N: n, Count: len(slides), Slide: s, HTML: markdown.HTML(s.Body)}
-	link := func(i int) string { return base + strconv.Itoa(i) }
 	if n > 1 {
-		d.Prev, d.First = link(n-1), link(1)
+		d.Prev, d.First = links.slide(n-1), links.slide(1)
 	}
 	if n < len(slides) {
-		d.Next, d.Last = link(n+1), link(len(slides))
+		d.Next, d.Last = links.slide(n+1), links.slide(len(slides))
 	}
 	if s.Image != "" {
-		d.ImageURL = image + strconv.FormatUint(s.ID, 10)
+		d.ImageURL = links.image(s.ID)
 	}
 	return d, true
 }
@@ -72,15 +76,14 @@ func (h *Handler) previewPreso(c echo.Context) error {
 	if n == 0 {
 		n = 1
 	}
-	id := strconv.FormatUint(p.ID, 10)
-	d, ok := h.viewerPage(c, p.Title, p.Included(), n, "/presos/"+id+"/preview?n=", "/presos/"+id+"/slides/")
+	d, ok := h.viewerPage(c, p.Title, p.Included(), n, slideLinks{
+		slide: func(n int) string { return urlFor(routePresoPreview, p.ID) + "?n=" + strconv.Itoa(n) },
+		image: func(sid uint64) string { return urlFor(routeSlideImage, p.ID, sid) },
+	})
 	if !ok {
 		return errNotFound
 	}
-	if d.ImageURL != "" {
-		d.ImageURL += "/image"
-	}
-	d.Preview, d.Back = true, "/presos/"+id
+	d.Preview, d.Back = true, urlFor(routePreso, p.ID)
 	pg := h.page(c, "viewer.title")
 	pg.Data = d
 	return h.render(c, http.StatusOK, "viewer", pg)

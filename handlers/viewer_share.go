@@ -58,13 +58,21 @@ func (h *Handler) viewing(c echo.Context, v *linkVisit, snap store.Snapshot) (st
 	return vw, token, err
 }
 
+// linkSlides are the slide pages and images of a preso's link.
+func linkSlides(v *linkVisit) slideLinks {
+	return slideLinks{
+		slide: func(n int) string { return urlFor(routeLinkSlide, v.Token, n) },
+		image: func(sid uint64) string { return urlFor(routeLinkImage, v.Token, sid) },
+	}
+}
+
 // shareSlide is one slide of a shared preso.
 func (h *Handler) shareSlide(c echo.Context, v *linkVisit, snap store.Snapshot) error {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil {
 		return errNotFound
 	}
-	d, ok := h.viewerPage(c, snap.Title, snap.Slides, n, v.Base+"/slides/", v.Base+"/images/")
+	d, ok := h.viewerPage(c, snap.Title, snap.Slides, n, linkSlides(v))
 	if !ok {
 		return errNotFound
 	}
@@ -72,7 +80,7 @@ func (h *Handler) shareSlide(c echo.Context, v *linkVisit, snap store.Snapshot) 
 	if err != nil {
 		return err
 	}
-	d.Beacon, d.Viewing = v.Base+"/beacon", token
+	d.Beacon, d.Viewing = urlFor(routeLinkBeacon, v.Token), token
 	if d.Slide.Kind == store.SlideSigning {
 		if d.Sign, err = h.signView(c, v, vw, d.Slide); err != nil {
 			return err
