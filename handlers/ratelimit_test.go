@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +50,29 @@ func TestMadeUpEmailsStopAtTheAddressLimit(t *testing.T) {
 	if got := buckets - before; got != 1+limitForgot.burst {
 		t.Fatalf("200 made-up emails from one address left %d new keys, want %d", got, 1+limitForgot.burst)
 	}
+}
+
+// Wrong share codes count against the visitor's /64, like every other
+// per-address limit: a guesser hopping between the addresses of their
+// network meets the same limit, and another network keeps its own.
+func TestShareWrongCodesCountAnIPv6NetworkOnce(t *testing.T) {
+	t.Parallel()
+	a, _, _, token, _ := sharedClient(t)
+	link := "/s/" + token
+	wrong := func(ip string) *resp {
+		b := a.browser()
+		b.ip = ip
+		return b.follow(b.post(link+"/verify", formOf("code", "00000x")), link+"/code")
+	}
+	// No code waits: each entry is checked, and answered as no longer working.
+	const checked = "This code no longer works."
+	for i := range limitShareCode.burst {
+		if r := wrong(fmt.Sprintf("[2001:db8:1:2::%x]:1234", i+1)); !strings.Contains(r.body, checked) {
+			t.Fatalf("wrong code %d from the /64 was not checked: %s", i+1, abbreviate(r.body))
+		}
+	}
+	r := wrong("[2001:db8:1:2:ffff::1]:1234")
+	mustContain(t, r, "Too many attempts")
+	mustNotContain(t, r, checked)
+	mustContain(t, wrong("[2001:db8:1:3::1]:1234"), checked)
 }

@@ -191,7 +191,7 @@ func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string)
 		return note(codeNote{Field: "code", Msg: f.errs["code"]})
 	}
 	// Only failed codes count against the address (see shareCodeFailed).
-	if !h.limits.peek("share-code:"+limitAddr(c), limitShareCode) {
+	if !h.limits.peek(shareCodeKey(c), limitShareCode) {
 		return note(codeNote{Field: "code", Msg: "signin.too_many"})
 	}
 	if check == nil {
