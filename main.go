@@ -504,10 +504,22 @@ type opened interface {
 func logOpened(log *slog.Logger, st opened, took time.Duration) {
 	if up, ok := st.Upgraded(); ok {
 		log.Info("the data file was upgraded", "schema_from", up.From, "schema_to", up.To, "took", up.Took.Round(time.Millisecond))
+		logJournalHead(log, up.JournalHead)
 	}
 	if st.WalkedAtOpen() {
 		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
 			"took", took.Round(time.Millisecond))
+	}
+}
+
+// logJournalHead says what the upgrade did to the access journal's head record.
+func logJournalHead(log *slog.Logger, h store.JournalHeadUpgrade) {
+	switch {
+	case h.Signed:
+		log.Info("the access journal's head record, which an older Foyer wrote unsigned, is signed from now on: entries removed from its end show in the check; it was signed as it stood",
+			"last_entry", h.Seq)
+	case h.Refused:
+		log.Warn("the access journal's head record is not signed, though this data file's was: it was changed without the key, and entries may have been removed from its end; Journal → Check the chain says where")
 	}
 }
 
@@ -923,6 +935,9 @@ func verifyJournal(cfg config, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
+	if up, ok := st.Upgraded(); ok && up.JournalHead.Signed {
+		fmt.Fprintf(out, "This data file was written by an older Foyer: the journal's head record (entry %d) is signed from now on, as it stood.\n", up.JournalHead.Seq)
+	}
 	r, err := journal.Verify(st)
 	var broken *journal.BrokenError
 	if errors.As(err, &broken) {
@@ -956,6 +971,10 @@ func problemText(p journal.Problem) string {
 		return "the record of purged entries was changed"
 	case journal.Truncated:
 		return "entries after it were removed"
+	case journal.HeadAltered:
+		return "the signed record of the journal's last entry is missing or was changed without the key: entries from this number on may have been removed"
+	case journal.HeadWasAltered:
+		return "when this entry was written, the signed record of the journal's last entry was missing or had been changed without the key: entries just before it may have been removed"
 	}
 	return string(p)
 }

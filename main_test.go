@@ -368,6 +368,17 @@ func TestLogOpenedSaysTheUpgrade(t *testing.T) {
 	if want := `msg="the data file was upgraded" schema_from=10 schema_to=11 took=1.235s`; !strings.Contains(buf.String(), want) {
 		t.Fatalf("log %q lacks %q", buf.String(), want)
 	}
+	// The upgrade to schema 14 signs the journal's head, or finds it unsigned in a file set back.
+	buf.Reset()
+	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{up: store.Upgrade{From: 13, To: 14, JournalHead: store.JournalHeadUpgrade{Signed: true, Seq: 4711}}}, time.Second)
+	if want := `is signed from now on: entries removed from its end show in the check; it was signed as it stood" last_entry=4711`; !strings.Contains(buf.String(), want) {
+		t.Fatalf("log %q lacks %q", buf.String(), want)
+	}
+	buf.Reset()
+	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{up: store.Upgrade{From: 13, To: 14, JournalHead: store.JournalHeadUpgrade{Refused: true}}}, time.Second)
+	if want := `level=WARN msg="the access journal's head record is not signed, though this data file's was`; !strings.Contains(buf.String(), want) {
+		t.Fatalf("log %q lacks %q", buf.String(), want)
+	}
 	buf.Reset()
 	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{}, time.Second)
 	if buf.Len() != 0 {

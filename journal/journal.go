@@ -5,9 +5,11 @@
 // Entries are append-only and chained: each holds the MAC of the one before
 // and is signed by a MAC of its own, under a key derived from the data
 // file's keys, so altering, removing or inserting an entry breaks the chain
-// at that entry (Verify names it). No code path changes or deletes an entry
-// but the retention purge, which removes the oldest and leaves a signed
-// anchor naming the first kept entry and the MAC it chains to.
+// at that entry (Verify names it). The newest entries cut off leave a chain
+// that still links, so the store signs the head record that names the last
+// one, and Verify checks it. No code path changes or deletes an entry but
+// the retention purge, which removes the oldest and leaves a signed anchor
+// naming the first kept entry and the MAC it chains to.
 //
 // Recording costs a request no write: Record adds the entry to a buffer that
 // Run writes out every FlushEvery in one transaction. A crash loses at most
@@ -264,6 +266,12 @@ const (
 	AnchorAltered Problem = "anchor_altered"
 	// Truncated: entries after the last one are missing.
 	Truncated Problem = "truncated"
+	// HeadAltered: the signed record of the last entry written is missing
+	// or was changed, so entries from this one on may have been removed.
+	HeadAltered Problem = "head_altered"
+	// HeadWasAltered: this entry is the first Foyer wrote after it found
+	// the head record so; entries just before it may have been removed.
+	HeadWasAltered Problem = "head_was_altered"
 )
 
 // BrokenError names the first entry where the chain breaks.
@@ -303,15 +311,23 @@ func Verify(st *store.Store) (Report, error) {
 
 func verify(st *store.Store, mac store.JournalMAC) (Report, error) {
 	var r Report
-	headSeq, headMAC, anchorRec, err := st.JournalHead()
+	head, anchorRec, err := st.JournalHead()
 	if err != nil {
 		return r, err
+	}
+	// broken reports the first break: a break the head recorded comes
+	// before any found at or after its entry.
+	broken := func(seq uint64, p Problem) error {
+		if head.Signed && head.Broken != 0 && head.Broken <= seq {
+			return &BrokenError{Seq: head.Broken, Problem: HeadWasAltered}
+		}
+		return &BrokenError{Seq: seq, Problem: p}
 	}
 	want, prev := uint64(1), []byte(nil)
 	if anchorRec != nil {
 		a, ok, err := store.DecodeAnchor(*anchorRec, mac)
 		if err != nil || !ok {
-			return r, &BrokenError{Seq: a.Seq, Problem: AnchorAltered}
+			return r, broken(a.Seq, AnchorAltered)
 		}
 		want, prev, r.Purged = a.Seq, a.Prev, a.Purged
 	}
@@ -322,14 +338,14 @@ func verify(st *store.Store, mac store.JournalMAC) (Report, error) {
 		}
 		for _, rec := range recs {
 			if rec.Seq != want {
-				return r, &BrokenError{Seq: want, Problem: Missing}
+				return r, broken(want, Missing)
 			}
 			e, err := store.DecodeJournal(rec)
 			if err != nil || e.Seq != rec.Seq || !hmac.Equal(mac(rec.Body), rec.MAC) {
-				return r, &BrokenError{Seq: rec.Seq, Problem: Altered}
+				return r, broken(rec.Seq, Altered)
 			}
 			if !hmac.Equal(e.Prev, prev) {
-				return r, &BrokenError{Seq: rec.Seq, Problem: Unlinked}
+				return r, broken(rec.Seq, Unlinked)
 			}
 			if r.Entries == 0 {
 				r.First = rec.Seq
@@ -342,9 +358,17 @@ func verify(st *store.Store, mac store.JournalMAC) (Report, error) {
 		}
 		after = recs[len(recs)-1].Seq
 	}
-	// The head names the last entry written: entries cut from the end show.
-	if headSeq != 0 && (headSeq != want-1 || !hmac.Equal(headMAC, prev)) {
-		return r, &BrokenError{Seq: want, Problem: Truncated}
+	// The head, signed, names the last entry written: entries cut from the
+	// end show, and so does a head removed or written without the key.
+	switch {
+	case !head.Signed:
+		return r, broken(want, HeadAltered)
+	case head.Seq < want-1:
+		return r, broken(head.Seq+1, HeadAltered)
+	case head.Seq != want-1 || !hmac.Equal(head.Last, prev):
+		return r, broken(want, Truncated)
+	case head.Broken != 0:
+		return r, broken(head.Broken, HeadWasAltered)
 	}
 	return r, nil
 }

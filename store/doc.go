@@ -142,10 +142,19 @@
 //	journal_by_client/      client ID (8) ++ sequence (8) → empty
 //	journal_by_staff/       staff ID (8) ++ sequence (8) → empty
 //	journal_meta/
-//	    head                sequence (8) ++ MAC (32) of the last entry written
+//	    head                (until schema 14: sequence (8) ++ MAC (32) of the last entry written)
 //	    anchor              MAC (32) ++ JSON JournalAnchor: the first entry the retention purge kept
 //	                        and the MAC it chains to, signed
 //	kept_receipts/          receipt number (8) → JSON KeptReceipt: what stays of an erased client's receipt
+//
+// Since schema 14:
+//
+//	journal_meta/head       signature (32) ++ JSON JournalHead: the last entry written, its MAC, and
+//	                        the first entry written after the head was found missing or changed, if
+//	                        one was; signed under a key derived from the HMAC key, written in the same
+//	                        Update as the entries. The upgrade signs an older head as it stands, and
+//	                        the wrapped keys in meta/secrets then say so (journal_head), so that a file
+//	                        set back to an older schema does not get an unsigned head signed again
 //
 // Every index is written in the same Update as its record.
 //

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,13 @@ import (
 // chained. No method here changes an entry: AppendJournal adds at the end
 // and PurgeJournal removes from the start only, leaving a signed anchor so
 // that what is left can still be checked.
+//
+// The chain alone cannot show entries cut from its end: what is left still
+// chains. So the head record, which names the last entry and its MAC, is
+// signed by the store, in the transaction that writes the entries, under a
+// key derived from the data file's HMAC key (which the file holds only
+// wrapped under the secret key): without the key, nobody can point it at an
+// earlier entry.
 
 var (
 	bucketJournal         = []byte("journal")
@@ -30,6 +38,30 @@ var (
 
 // journalMACSize is the size of an entry's MAC (HMAC-SHA256).
 const journalMACSize = 32
+
+// journalHeadLabel derives the key that signs the head record from the
+// data file's HMAC key; the journal's entries use another (package journal).
+const journalHeadLabel = "foyer journal head v1"
+
+// legacyHeadSize is the size of the head record as Foyer wrote it before it
+// was signed: the sequence number (8) and the last entry's MAC.
+const legacyHeadSize = 8 + journalMACSize
+
+// JournalHead is the head record: the last entry written and the MAC the
+// next one chains to, signed by the store.
+type JournalHead struct {
+	Seq  uint64 `json:"seq"`
+	Last []byte `json:"last"`
+	// Broken is the first entry written after Foyer found the head record
+	// missing, unsigned or changed (entries may have been cut from the end
+	// before it); 0 when it never was, or when the retention purge has
+	// since removed that entry.
+	Broken uint64 `json:"broken,omitempty"`
+	// Signed is false when the record is missing, in the unsigned form of an
+	// older Foyer, or does not match its signature: nothing else in it is
+	// to be believed then.
+	Signed bool `json:"-"`
+}
 
 // JournalEntry is one line of the access journal: who, when, which client,
 // what, from where.
@@ -86,9 +118,14 @@ func migrate12to13(tx *bolt.Tx) error {
 	return nil
 }
 
-// AppendJournal adds entries at the end of the journal, in one transaction:
-// each gets the next sequence number and the MAC of the one before, mac
-// signs it. Seq, Prev and MAC are set on the entries given.
+// AppendJournal adds entries at the end of the journal, in one transaction
+// with the head record that names the last of them: each gets the next
+// sequence number and the MAC of the one before, mac signs it. Seq, Prev and
+// MAC are set on the entries given.
+//
+// A head record that is not signed was removed or changed without the key:
+// the entries still go in, numbered after every number used, and the new
+// head records where that was found (Broken), so the check keeps naming it.
 func (s *Store) AppendJournal(entries []JournalEntry, mac JournalMAC) error {
 	if len(entries) == 0 {
 		return nil
@@ -97,13 +134,24 @@ func (s *Store) AppendJournal(entries []JournalEntry, mac JournalMAC) error {
 		b, meta := tx.Bucket(bucketJournal), tx.Bucket(bucketJournalMeta)
 		// Entries only ever go at the end: full pages, not bbolt's half-full splits.
 		b.FillPercent = 0.95
-		prev := journalPrev(meta)
+		head := s.journalHead(meta)
+		lastKey, lastValue := b.Cursor().Last()
+		seq := max(b.Sequence(), head.Seq)
+		if lastKey != nil {
+			// Never over an entry kept, whatever the bucket's sequence says.
+			seq = max(seq, btoi(lastKey))
+		}
+		prev := head.Last
+		if !head.Signed {
+			prev = nil
+			if len(lastValue) >= journalMACSize {
+				prev = bytes.Clone(lastValue[:journalMACSize])
+			}
+			head = JournalHead{Broken: seq + 1}
+		}
 		for i := range entries {
 			e := &entries[i]
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
+			seq++
 			e.Seq, e.Prev, e.At = seq, prev, e.At.UTC()
 			body, err := json.Marshal(e)
 			if err != nil {
@@ -125,28 +173,47 @@ func (s *Store) AppendJournal(entries []JournalEntry, mac JournalMAC) error {
 			}
 			prev = e.MAC
 		}
-		return meta.Put(keyJournalHead, append(itob(entries[len(entries)-1].Seq), prev...))
+		if err := b.SetSequence(seq); err != nil {
+			return err
+		}
+		head.Seq, head.Last = seq, prev
+		return s.putJournalHead(meta, head)
 	})
 }
 
-// journalPrev is the MAC the next entry chains to: the last entry's, or the
-// anchor's when the purge left none, or none for an empty journal.
-func journalPrev(meta *bolt.Bucket) []byte {
-	if h := meta.Get(keyJournalHead); len(h) == 8+journalMACSize {
-		return bytes.Clone(h[8:])
-	}
-	return nil
+// journalHeadMAC signs a head record's JSON.
+func (s *Store) journalHeadMAC(body []byte) []byte {
+	m := hmac.New(sha256.New, s.Hash(journalHeadLabel))
+	m.Write(body)
+	return m.Sum(nil)
 }
 
-// JournalHead is the last entry's sequence number and MAC as the head record
-// keeps them (0 and nil for an empty journal), and the anchor's record
-// (nil when nothing was ever purged).
-func (s *Store) JournalHead() (seq uint64, mac []byte, anchor *JournalRecord, err error) {
+// journalHead reads the head record and checks its signature.
+func (s *Store) journalHead(meta *bolt.Bucket) JournalHead {
+	var h JournalHead
+	v := meta.Get(keyJournalHead)
+	if len(v) <= journalMACSize || json.Unmarshal(v[journalMACSize:], &h) != nil {
+		return JournalHead{}
+	}
+	h.Signed = hmac.Equal(v[:journalMACSize], s.journalHeadMAC(v[journalMACSize:]))
+	return h
+}
+
+// putJournalHead writes the head record, signed.
+func (s *Store) putJournalHead(meta *bolt.Bucket, h JournalHead) error {
+	body, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("store: unable to encode the journal head: %w", err)
+	}
+	return meta.Put(keyJournalHead, append(s.journalHeadMAC(body), body...))
+}
+
+// JournalHead returns the head record (Signed false when it cannot be
+// believed) and the anchor's record (nil when nothing was ever purged).
+func (s *Store) JournalHead() (head JournalHead, anchor *JournalRecord, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketJournalMeta)
-		if h := meta.Get(keyJournalHead); len(h) == 8+journalMACSize {
-			seq, mac = btoi(h[:8]), bytes.Clone(h[8:])
-		}
+		head = s.journalHead(meta)
 		if a := meta.Get(keyJournalAnchor); a != nil {
 			if len(a) < journalMACSize {
 				return errors.New("store: journal anchor too short")
@@ -155,7 +222,67 @@ func (s *Store) JournalHead() (seq uint64, mac []byte, anchor *JournalRecord, er
 		}
 		return nil
 	})
-	return seq, mac, anchor, err
+	return head, anchor, err
+}
+
+// JournalHeadUpgrade is what the upgrade to schema 14 did to the journal's
+// head record (see Upgrade).
+type JournalHeadUpgrade struct {
+	// Signed: the head an older Foyer wrote unsigned was signed as it
+	// stood, naming entry Seq.
+	Signed bool
+	Seq    uint64
+	// Refused: the file's keys say its head was signed already, yet it is
+	// not (the schema was set back by hand): it was left for the check to name.
+	Refused bool
+}
+
+// migrate13to14 makes no bucket: the upgrade to schema 14 signs the
+// journal's head record, which needs the data file's keys (signJournalHead).
+func migrate13to14(*bolt.Tx) error { return nil }
+
+// signJournalHead is the upgrade to schema 14, in the migration's
+// transaction: it signs the head record an older Foyer wrote unsigned (or
+// writes the first one of a new or empty journal), and marks the data
+// file's wrapped keys so that no later open signs an unsigned head again.
+// What it signs is taken as it stands: a tail cut before this upgrade
+// cannot be told from the journal as it was.
+func (s *Store) signJournalHead(tx *bolt.Tx) (JournalHeadUpgrade, error) {
+	var up JournalHeadUpgrade
+	meta := tx.Bucket(bucketJournalMeta)
+	if s.journalHeadMarked {
+		up.Refused = !s.journalHead(meta).Signed
+		return up, nil
+	}
+	if tx.Bucket(bucketMeta).Get(keySecrets) == nil {
+		// A new file: its keys, and the first head signed with them, are
+		// written together once the schema is made (writeSecrets).
+		return up, nil
+	}
+	if v := meta.Get(keyJournalHead); len(v) == legacyHeadSize {
+		up.Signed, up.Seq = true, btoi(v[:8])
+		if err := s.putJournalHead(meta, JournalHead{Seq: up.Seq, Last: bytes.Clone(v[8:])}); err != nil {
+			return up, err
+		}
+	}
+	if err := s.firstJournalHead(tx); err != nil {
+		return up, err
+	}
+	return up, s.markJournalHead(tx)
+}
+
+// firstJournalHead writes the head record of a journal nothing was ever
+// written in, so that from then on a missing head means a removed one. A
+// head missing beside entries stays missing: the check names it.
+func (s *Store) firstJournalHead(tx *bolt.Tx) error {
+	meta, b := tx.Bucket(bucketJournalMeta), tx.Bucket(bucketJournal)
+	if k, _ := b.Cursor().First(); k != nil {
+		return nil
+	}
+	if meta.Get(keyJournalHead) != nil || meta.Get(keyJournalAnchor) != nil || b.Sequence() != 0 {
+		return nil
+	}
+	return s.putJournalHead(meta, JournalHead{})
 }
 
 // JournalRecords returns up to limit stored entries after sequence number
@@ -290,7 +417,8 @@ func (s *Store) PurgeJournal(cutoff, now time.Time, limit int, mac JournalMAC) (
 			}
 		}
 		var doomed [][]byte
-		var next []byte // the first entry kept: its key
+		var next []byte    // the first entry kept: its key
+		var lastMAC []byte // the last entry removed: its MAC
 		c := b.Cursor()
 		for k, v := c.First(); ; k, v = c.Next() {
 			if k == nil {
@@ -305,6 +433,7 @@ func (s *Store) PurgeJournal(cutoff, now time.Time, limit int, mac JournalMAC) (
 				break
 			}
 			doomed = append(doomed, bytes.Clone(k))
+			lastMAC = bytes.Clone(v[:min(len(v), journalMACSize)])
 			if e.ClientID != 0 {
 				if err := tx.Bucket(bucketJournalByClient).Delete(pairKey(e.ClientID, e.Seq)); err != nil {
 					return err
@@ -336,15 +465,24 @@ func (s *Store) PurgeJournal(cutoff, now time.Time, limit int, mac JournalMAC) (
 			anchor.Seq, anchor.Prev = e.Seq, e.Prev
 		} else {
 			// Nothing left: the anchor stands for the next entry, which
-			// will chain to the last one removed (the head).
+			// will chain to the last one removed (as the head says).
 			anchor.Seq = btoi(doomed[len(doomed)-1]) + 1
-			anchor.Prev = journalPrev(meta)
+			anchor.Prev = lastMAC
 		}
 		body, err := json.Marshal(anchor)
 		if err != nil {
 			return err
 		}
-		return meta.Put(keyJournalAnchor, append(mac(body), body...))
+		if err := meta.Put(keyJournalAnchor, append(mac(body), body...)); err != nil {
+			return err
+		}
+		// A break the head recorded goes with the entries it stood before:
+		// what was cut then is past the retention period too.
+		if head := s.journalHead(meta); head.Signed && head.Broken != 0 && head.Broken < anchor.Seq {
+			head.Broken = 0
+			return s.putJournalHead(meta, head)
+		}
+		return nil
 	})
 	return n, err
 }

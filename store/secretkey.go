@@ -137,6 +137,11 @@ func wrapKey(key string) []byte {
 type dataKeys struct {
 	HMAC []byte `json:"hmac"`
 	Seal []byte `json:"seal"`
+	// JournalHead says the journal's head record is signed (schema 14 on).
+	// Sealed here, it cannot be taken away without the secret key, as a
+	// flag elsewhere in the file could be to have an unsigned head signed
+	// again (see signJournalHead).
+	JournalHead bool `json:"journal_head,omitempty"`
 }
 
 func wrapDataKeys(key string, k dataKeys) (string, error) {
@@ -316,12 +321,16 @@ func (s *Store) unlock(given, keyFile string) (write *Secrets, err error) {
 		keys = dataKeys{HMAC: sec.HMACKey, Seal: derived}
 	}
 	s.hmacKey, s.sealKey, s.secretKey = keys.HMAC, keys.Seal, key
+	s.journalHeadMarked = keys.JournalHead
 	if given == "" {
 		s.keyFile = keyFile
 	}
 	if st.hasSecrets && sec.Wrapped != "" {
 		return nil, nil
 	}
+	// The keys wrapped from now on are written after the migrations, which
+	// sign the journal's head (from schema 14 on, every file's is).
+	keys.JournalHead = true
 	wrapped, err := wrapDataKeys(key, keys)
 	if err != nil {
 		return nil, err
@@ -331,9 +340,38 @@ func (s *Store) unlock(given, keyFile string) (write *Secrets, err error) {
 	return &Secrets{Wrapped: wrapped, KeyID: SecretKeyID(key)}, nil
 }
 
+// markJournalHead rewraps the data file's keys with the mark that its
+// journal's head is signed, in the transaction that signs it. A file whose
+// keys are not wrapped yet gets the mark with them (see unlock).
+func (s *Store) markJournalHead(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	var sec Secrets
+	raw := meta.Get(keySecrets)
+	if raw == nil {
+		return nil
+	}
+	if err := json.Unmarshal(raw, &sec); err != nil {
+		return fmt.Errorf("store: unable to read secrets: %w", err)
+	}
+	if sec.Wrapped == "" {
+		return nil
+	}
+	wrapped, err := wrapDataKeys(s.secretKey, dataKeys{HMAC: s.hmacKey, Seal: s.sealKey, JournalHead: true})
+	if err != nil {
+		return err
+	}
+	sec.Wrapped = wrapped
+	if raw, err = json.Marshal(sec); err != nil {
+		return err
+	}
+	s.journalHeadMarked = true
+	return meta.Put(keySecrets, raw)
+}
+
 // writeSecrets stores the wrapped keys and, when they replace an older form,
 // seals what that form left in the clear and marks the file for compaction
-// (see Compact), in the same transaction.
+// (see Compact), in the same transaction; a new file gets its journal's
+// first head there, signed with the keys written with it.
 func (s *Store) writeSecrets(tx *bolt.Tx, sec *Secrets, replaces bool) error {
 	raw, err := json.Marshal(sec)
 	if err != nil {
@@ -341,6 +379,9 @@ func (s *Store) writeSecrets(tx *bolt.Tx, sec *Secrets, replaces bool) error {
 	}
 	meta := tx.Bucket(bucketMeta)
 	if err := meta.Put(keySecrets, raw); err != nil {
+		return err
+	}
+	if err := s.firstJournalHead(tx); err != nil {
 		return err
 	}
 	if s.plainSeeds {

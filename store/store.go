@@ -30,7 +30,7 @@ var ErrNotFound = errors.New("store: not found")
 var ErrLocked = errors.New("store: the data file is in use by another process")
 
 // CurrentSchema is the schema version this code writes.
-const CurrentSchema = 13
+const CurrentSchema = 14
 
 var (
 	bucketMeta            = []byte("meta")
@@ -122,6 +122,8 @@ type Store struct {
 	walkedAtOpen bool
 	// upgrade is what Open did to an older file's schema (see Upgraded).
 	upgrade Upgrade
+	// journalHeadMarked: the wrapped keys say the journal's head is signed.
+	journalHeadMarked bool
 	// shares and archived keep decoded records for share links (see share.go).
 	shares   keptDecodes[Share]
 	archived keptDecodes[bool]
@@ -251,6 +253,9 @@ type Upgrade struct {
 	From, To uint64
 	// Took is how long the migrations and their commit took.
 	Took time.Duration
+	// JournalHead is what the upgrade to schema 14 did to the access
+	// journal's head record.
+	JournalHead JournalHeadUpgrade
 }
 
 // Upgraded reports the upgrade Open made of the file's schema; ok is false
@@ -392,6 +397,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrate10to11,
 	migrate11to12,
 	migrate12to13,
+	migrate13to14,
 }
 
 // migrate3to4 indexes account tokens by account, so a password or email
@@ -473,6 +479,7 @@ func (s *Store) migrate() error {
 		return err
 	}
 	start, from := time.Now(), uint64(0)
+	var head JournalHeadUpgrade
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
@@ -494,6 +501,12 @@ func (s *Store) migrate() error {
 				return err
 			}
 		}
+		if from < 14 {
+			var err error
+			if head, err = s.signJournalHead(tx); err != nil {
+				return fmt.Errorf("store: unable to sign the journal's head: %w", err)
+			}
+		}
 		if from > 0 && from < 6 {
 			return s.sealLegacyMessages(tx)
 		}
@@ -501,7 +514,7 @@ func (s *Store) migrate() error {
 	})
 	// A new file (schema 0) is made, not upgraded.
 	if err == nil && from > 0 && from < uint64(len(migrations)) {
-		s.upgrade = Upgrade{From: from, To: uint64(len(migrations)), Took: time.Since(start)}
+		s.upgrade = Upgrade{From: from, To: uint64(len(migrations)), Took: time.Since(start), JournalHead: head}
 	}
 	return err
 }
