@@ -488,9 +488,15 @@ func (s *Store) PurgeJournal(cutoff, now time.Time, limit int, mac JournalMAC) (
 }
 
 // DecodeAnchor decodes the anchor's record and checks its MAC with mac.
+// Entries are signed with the same key and their records lie in clear in
+// the file, so one put where the anchor goes would pass the MAC: an anchor
+// holds the anchor's fields alone, and an entry (its action, its address)
+// is refused.
 func DecodeAnchor(r JournalRecord, mac JournalMAC) (JournalAnchor, bool, error) {
 	var a JournalAnchor
-	if err := json.Unmarshal(r.Body, &a); err != nil {
+	d := json.NewDecoder(bytes.NewReader(r.Body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&a); err != nil {
 		return a, false, fmt.Errorf("store: unable to decode journal anchor: %w", err)
 	}
 	return a, hmac.Equal(mac(r.Body), r.MAC), nil

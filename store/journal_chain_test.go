@@ -217,6 +217,35 @@ func pointHead(seq uint64) func(tx *bolt.Tx) error {
 	}
 }
 
+// TestCuttingTheStartWithoutTheKeyShows: the oldest entries deleted and an
+// entry's own record (MAC and JSON, both in clear) put where the retention
+// purge's signed anchor goes, so that the anchor seems to stand for them.
+// An entry is no anchor: the check says the anchor was changed.
+func TestCuttingTheStartWithoutTheKeyShows(t *testing.T) {
+	const first = 6
+	dir := journalOf(t, 20)
+	tamper(t, dir, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("journal"))
+		for seq := uint64(1); seq < first; seq++ {
+			if err := b.Delete(binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+				return err
+			}
+		}
+		v := b.Get(binary.BigEndian.AppendUint64(nil, first))
+		return tx.Bucket([]byte("journal_meta")).Put([]byte("anchor"), append([]byte(nil), v...))
+	})
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := journal.Verify(st)
+	var broken *journal.BrokenError
+	if !errors.As(err, &broken) || broken.Problem != journal.AnchorAltered {
+		t.Fatalf("verify: %+v %v, want the anchor named as changed", r, err)
+	}
+}
+
 // TestUpgradeSignsTheHead: a data file from before the head was signed gets
 // it signed at the upgrade, as it stands, and says so; the chain checks;
 // the next open signs nothing again, and a tail cut after the upgrade shows.
