@@ -73,12 +73,19 @@ func (h *Handler) updateProfile(c echo.Context) error {
 // before something that a session left open must not give (a new password,
 // the secret key), limited per account as sign-ins are. When it is not
 // right it has answered with the page name, the error beside field, and
-// returns false (and the error of that answer).
-func (h *Handler) passwordAgain(c echo.Context, user *store.Staff, password, name string, pg *views.Page, f *form, field string) (bool, error) {
+// returns false (and the error of that answer). failed, if not nil, is told
+// of each wrong password and each try refused for too many (limited).
+func (h *Handler) passwordAgain(c echo.Context, user *store.Staff, password, name string, pg *views.Page, f *form, field string, failed func(limited bool)) (bool, error) {
 	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
+		if failed != nil {
+			failed(true)
+		}
 		return false, h.tooMany(c, name, pg, f, field)
 	}
 	if !auth.CheckPassword(user.PasswordHash, password) {
+		if failed != nil {
+			failed(false)
+		}
 		f.fail(field, "account.wrong_password")
 		return false, h.invalid(c, name, pg, f)
 	}
@@ -101,7 +108,7 @@ func (h *Handler) changePassword(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "account", pg, f)
 	}
-	if ok, err := h.passwordAgain(c, user, current, "account", pg, f, "current"); !ok {
+	if ok, err := h.passwordAgain(c, user, current, "account", pg, f, "current", nil); !ok {
 		return err
 	}
 	// Hashed before the write transaction: argon2 would hold every other writer.

@@ -10,6 +10,7 @@ import (
 
 	"foyer/access"
 	"foyer/backup"
+	"foyer/journal"
 	"foyer/store"
 	"foyer/views"
 )
@@ -156,10 +157,19 @@ func (h *Handler) showSecretKey(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "secret_key", pg, f)
 	}
-	if ok, err := h.passwordAgain(c, user, password, "secret_key", pg, f, "password"); !ok {
+	// Whoever holds the key and a backup reads every record: each showing,
+	// and each try at it, goes in the journal.
+	if ok, err := h.passwordAgain(c, user, password, "secret_key", pg, f, "password", func(limited bool) {
+		e := journal.Entry{Action: journal.SecretKeyFailed}
+		if limited {
+			e.Detail = "limited"
+		}
+		h.record(c, e)
+	}); !ok {
 		return err
 	}
 	h.log.Warn("the secret key was shown", "by", user.ID, "ip", c.RealIP())
+	h.record(c, journal.Entry{Action: journal.SecretKeyShown, Detail: h.store.KeyID()})
 	pg = h.page(c, "keysheet.sheet_title")
 	pg.Data = &secretKeyData{Key: h.keyPlace(), Text: store.FormatSecretKey(h.store.SecretKey()), When: pg.DateTime(h.now())}
 	return h.render(c, http.StatusOK, "secret_key_sheet", pg)

@@ -9,6 +9,7 @@ import (
 
 	"foyer/backup"
 	"foyer/backup/s3test"
+	"foyer/journal"
 	"foyer/mail"
 	"foyer/store"
 )
@@ -155,4 +156,54 @@ func TestSecretKeyShownAfterThePassword(t *testing.T) {
 		t.Fatalf("the right password while limited: %d", r.Code)
 	}
 	mustNotContain(t, r, key)
+}
+
+// TestSecretKeyShowingIsJournaled: showing the secret key, which opens the
+// data file and every backup, is in the access journal with the key's ID,
+// and so is each wrong password and each try refused for too many; the
+// Journal page and its CSV name them in both languages.
+func TestSecretKeyShowingIsJournaled(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	owner.post("/settings/key", formOf("password", "not my password at all"))
+	if r := owner.post("/settings/key", formOf("password", ownerPassword)); r.Code != http.StatusOK {
+		t.Fatalf("right password: %d", r.Code)
+	}
+	var r *resp
+	for i := 0; i < 10; i++ {
+		r = owner.post("/settings/key", formOf("password", "guess "+string(rune('a'+i))))
+	}
+	if r.Code != http.StatusTooManyRequests {
+		t.Fatalf("ten wrong passwords in a row: %d", r.Code)
+	}
+	count := map[string]int{}
+	for _, e := range a.journalEntries(store.JournalFilter{}) {
+		if e.StaffID != 1 || e.Addr != "192.0.2.10" {
+			continue
+		}
+		switch journal.Action(e.Action) {
+		case journal.SecretKeyShown:
+			if e.Detail != a.st.KeyID() {
+				t.Errorf("the key shown: %q, want %q", e.Detail, a.st.KeyID())
+			}
+			count["shown"]++
+		case journal.SecretKeyFailed:
+			count["failed "+e.Detail]++
+		}
+	}
+	// The limit lets a few wrong passwords be checked (the first one, then
+	// more), and refuses the rest unchecked.
+	if count["shown"] != 1 || count["failed "] < 2 || count["failed limited"] < 1 || count["failed "]+count["failed limited"] != 11 {
+		t.Fatalf("journaled: %v", count)
+	}
+	r = owner.get("/journal")
+	mustContain(t, r, "Showed the secret key (recovery sheet)", "key "+a.st.KeyID(), "Wrong password to show the secret key", "refused: too many tries")
+	r = owner.get("/journal.csv")
+	if !strings.Contains(r.body, "Showed the secret key (recovery sheet),key "+a.st.KeyID()) {
+		t.Fatalf("csv:\n%s", r.body)
+	}
+	owner.post("/lang", formOf("lang", "fr", "next", "/"))
+	mustContain(t, owner.get("/journal"), "A affiché la clé secrète (fiche de secours)", "clé "+a.st.KeyID(),
+		"Mot de passe erroné pour afficher la clé secrète", "refusé\u00a0: trop de tentatives")
 }

@@ -233,9 +233,11 @@ func journalDetail(pg *views.Page, e store.JournalEntry, names map[uint64]string
 		return pg.N("journal.detail_erased", int(e.ItemID))
 	case journal.OutboxReveal:
 		return pg.T("journal.detail_message", "ID", e.ItemID)
+	case journal.SecretKeyShown:
+		return pg.T("journal.detail_key", "ID", e.Detail)
 	}
 	switch e.Detail {
-	case "2fa", "portal", "retention":
+	case "2fa", "portal", "retention", "limited":
 		return pg.T("journal.detail_" + e.Detail)
 	}
 	if e.ItemID != 0 {

@@ -7,6 +7,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"foyer/journal"
+	"foyer/locales"
 	"foyer/store"
 )
 
@@ -70,4 +72,26 @@ func TestCheckTheChainNamesACutTail(t *testing.T) {
 	r = ob.get("/journal/verify")
 	mustContain(t, r, "La chaîne est rompue à l’entrée n°\u00a0"+itoa(keep+1),
 		"l’enregistrement signé de la dernière entrée du journal manquait ou avait été modifié sans la clé")
+}
+
+// TestEveryJournalActionIsNamed: the Journal page and its CSV name every
+// action, and every problem the chain check reports, in both languages.
+func TestEveryJournalActionIsNamed(t *testing.T) {
+	for _, lang := range []string{"en", "fr"} {
+		m, err := locales.Messages(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range journal.Actions {
+			if s, _ := m[actionMessage(string(a))].(string); s == "" {
+				t.Errorf("%s: no name for the action %s", lang, a)
+			}
+		}
+		for _, p := range []journal.Problem{journal.Altered, journal.Missing, journal.Unlinked, journal.AnchorAltered,
+			journal.Truncated, journal.HeadAltered, journal.HeadWasAltered} {
+			if s, _ := m["journal.problem_"+string(p)].(string); s == "" {
+				t.Errorf("%s: no words for the problem %s", lang, p)
+			}
+		}
+	}
 }

@@ -58,14 +58,20 @@ const (
 
 // What is recorded about the practice and its staff.
 const (
-	SignIn           Action = "signin"
-	SignInFailed     Action = "signin_failed"
-	PortalSignIn     Action = "portal_signin"
-	RoleChange       Action = "staff_role"
-	StaffDeactivate  Action = "staff_deactivate"
-	StaffActivate    Action = "staff_activate"
-	SettingsChange   Action = "settings_change"
-	BackupDownload   Action = "backup_download"
+	SignIn          Action = "signin"
+	SignInFailed    Action = "signin_failed"
+	PortalSignIn    Action = "portal_signin"
+	RoleChange      Action = "staff_role"
+	StaffDeactivate Action = "staff_deactivate"
+	StaffActivate   Action = "staff_activate"
+	SettingsChange  Action = "settings_change"
+	BackupDownload  Action = "backup_download"
+	// SecretKeyShown is the owner shown the secret key (the recovery
+	// sheet), which opens the data file and every backup; Detail is the
+	// key's ID. SecretKeyFailed is a wrong password on that page, or a try
+	// refused for too many (Detail "limited").
+	SecretKeyShown   Action = "secret_key_shown"
+	SecretKeyFailed  Action = "secret_key_failed"
 	OutboxReveal     Action = "outbox_reveal"
 	JournalExport    Action = "journal_export"
 	RetentionConfirm Action = "retention_confirm"
@@ -74,7 +80,8 @@ const (
 // Actions lists every action, in the order the journal page offers them.
 var Actions = []Action{RecordRead, RecordChange, ListRead, AppointmentRead, AppointmentChange, ReceiptRead, ShareRead, ShareChange,
 	PresoRead, PresoChange, VideoJoin, Export, ExportSelf, Erase, SignIn, SignInFailed, PortalSignIn, RoleChange,
-	StaffDeactivate, StaffActivate, SettingsChange, BackupDownload, OutboxReveal, JournalExport, RetentionConfirm}
+	StaffDeactivate, StaffActivate, SettingsChange, BackupDownload, SecretKeyShown, SecretKeyFailed, OutboxReveal, JournalExport,
+	RetentionConfirm}
 
 // Entry is what a caller records.
 type Entry struct {
