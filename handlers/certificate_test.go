@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"foyer/certificate/tsatest"
+	"foyer/journal"
 	"foyer/receipt/receipttest"
 	"foyer/store"
 )
@@ -283,4 +284,44 @@ func TestCertificateTimestamp(t *testing.T) {
 	pdf := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sig)))
 	p7s := download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.p7s", sig)))
 	mustContain(t, postFiles(a.browser(), map[string][]byte{"pdf": pdf, "p7s": p7s}), "Authentic and unchanged", "Timestamp by a third party", "by Test TSA")
+}
+
+// TestCertificateDownloadIsJournaledForTheSigner: downloading a signing
+// certificate (PDF or .p7s) is one entry, "downloaded a signing
+// certificate" with the signature, about the signer's client alone: the
+// preso's other contacts find no read of theirs in the journal for it.
+func TestCertificateDownloadIsJournaledForTheSigner(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner, id, sig := scriptedSignature(t, a, "en")
+	leo := a.addClient("Léo", "Bernard", a.ownerID())
+	owner.post(presoPath(id, "/contacts"), formOf("client", fmt.Sprint(leo.ID)))
+	if n, err := a.jobs.IssueCertificates(a.now()); err != nil || n != 1 {
+		t.Fatalf("the jobs issued %d: %v", n, err)
+	}
+	signature, err := a.st.Signature(sig)
+	if err != nil || signature.ContactID == 0 || signature.ContactID == leo.ID {
+		t.Fatalf("signature: %+v %v", signature, err)
+	}
+	before := a.journalEntries(store.JournalFilter{})[0].Seq
+	download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sig)))
+	download(t, owner, presoPath(id, fmt.Sprintf("/signatures/%d/certificate.p7s", sig)))
+	var got []string
+	for _, e := range a.journalEntries(store.JournalFilter{}) {
+		if e.Seq > before {
+			got = append(got, fmt.Sprintf("%s client=%d item=%d %s", e.Action, e.ClientID, e.ItemID, e.Detail))
+		}
+	}
+	want := []string{
+		fmt.Sprintf("%s client=%d item=%d p7s", journal.CertificateDownload, signature.ContactID, sig),
+		fmt.Sprintf("%s client=%d item=%d pdf", journal.CertificateDownload, signature.ContactID, sig),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("journaled:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	mustContain(t, owner.get(fmt.Sprintf("/journal?client=%d", signature.ContactID)), "Downloaded a signing certificate",
+		fmt.Sprintf("no. %d, PDF", sig), fmt.Sprintf("no. %d, its signature (.p7s)", sig))
+	owner.post("/lang", formOf("lang", "fr", "next", "/"))
+	mustContain(t, owner.get(fmt.Sprintf("/journal?client=%d", signature.ContactID)), "A téléchargé un certificat de signature",
+		fmt.Sprintf("n°\u00a0%d, PDF", sig), fmt.Sprintf("n°\u00a0%d, sa signature (.p7s)", sig))
 }

@@ -235,6 +235,11 @@ func journalDetail(pg *views.Page, e store.JournalEntry, names map[uint64]string
 		return pg.T("journal.detail_message", "ID", e.ItemID)
 	case journal.SecretKeyShown:
 		return pg.T("journal.detail_key", "ID", e.Detail)
+	case journal.CertificateDownload:
+		if e.Detail == "p7s" {
+			return pg.T("journal.detail_certificate_p7s", "ID", e.ItemID)
+		}
+		return pg.T("journal.detail_certificate_pdf", "ID", e.ItemID)
 	}
 	switch e.Detail {
 	case "2fa", "portal", "retention", "limited":

@@ -61,16 +61,24 @@ func presoError(err error) error {
 }
 
 // loadPreso loads the preso of the route, or 404 when the user may not open
-// it (preso.MayEdit): a practitioner cannot learn that another's preso exists.
+// it (preso.MayEdit): a practitioner cannot learn that another's preso
+// exists. The use is journaled for each of its contacts.
 func (h *Handler) loadPreso(c echo.Context) (store.Preso, error) {
-	p, err := h.presos.Get(editor(c), presoID(c))
+	p, err := h.loadPresoQuietly(c)
 	if err != nil {
-		return p, presoError(err)
+		return p, err
 	}
 	for _, cid := range p.ContactIDs {
 		h.recordAccess(c, cid, journal.PresoRead, journal.PresoChange, p.ID)
 	}
 	return p, nil
+}
+
+// loadPresoQuietly is loadPreso journaling nothing, for a page about one
+// contact's part of the preso (a signature), which journals that instead.
+func (h *Handler) loadPresoQuietly(c echo.Context) (store.Preso, error) {
+	p, err := h.presos.Get(editor(c), presoID(c))
+	return p, presoError(err)
 }
 
 // visibleClient loads a client v may see (access.Policy.Client), else 404.

@@ -105,7 +105,7 @@ func (h *Handler) presoSignature(c echo.Context, p store.Preso) (store.Signature
 // signingCertificate is the signing certificate (PDF) staff download: issued
 // once (package certificate), the same bytes ever after.
 func (h *Handler) signingCertificate(c echo.Context) error {
-	cert, err := h.signatureCertificate(c)
+	cert, err := h.signatureCertificate(c, "pdf")
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (h *Handler) signingCertificate(c echo.Context) error {
 // signingSeal is the certificate's detached CMS signature (.p7s), named as
 // the PDF is, so openssl's command in the certificate reads them as saved.
 func (h *Handler) signingSeal(c echo.Context) error {
-	cert, err := h.signatureCertificate(c)
+	cert, err := h.signatureCertificate(c, "p7s")
 	if err != nil {
 		return err
 	}

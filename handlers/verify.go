@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"foyer/certificate"
+	"foyer/journal"
 	"foyer/store"
 )
 
@@ -168,9 +169,11 @@ func (h *Handler) practicePEM(c echo.Context) error {
 }
 
 // signatureCertificate issues (if it was not yet) and returns the
-// certificate of a signature of the preso in the path.
-func (h *Handler) signatureCertificate(c echo.Context) (store.Certificate, error) {
-	p, err := h.loadPreso(c)
+// certificate of a signature of the preso in the path, and journals its
+// download (kind: "pdf" or "p7s") about the signer's client alone: the
+// preso's other contacts had nothing of theirs read.
+func (h *Handler) signatureCertificate(c echo.Context, kind string) (store.Certificate, error) {
+	p, err := h.loadPresoQuietly(c)
 	if err != nil {
 		return store.Certificate{}, err
 	}
@@ -184,5 +187,9 @@ func (h *Handler) signatureCertificate(c echo.Context) (store.Certificate, error
 		return store.Certificate{}, httpError(http.StatusServiceUnavailable, "error.server")
 	}
 	defer func() { <-h.pdfSlots }()
-	return h.certs.Of(c.Request().Context(), sig.ID)
+	cert, err := h.certs.Of(c.Request().Context(), sig.ID)
+	if err == nil {
+		h.record(c, journal.Entry{ClientID: sig.ContactID, Action: journal.CertificateDownload, ItemID: sig.ID, Detail: kind})
+	}
+	return cert, err
 }

@@ -44,7 +44,10 @@ const (
 	ShareChange       Action = "share_change"
 	PresoRead         Action = "preso_read"
 	PresoChange       Action = "preso_change"
-	VideoJoin         Action = "video_join"
+	// CertificateDownload is a signing certificate downloaded, about the
+	// signer's client: ItemID is the signature, Detail "pdf" or "p7s".
+	CertificateDownload Action = "certificate_download"
+	VideoJoin           Action = "video_join"
 	// ListRead is a look at the lists of a client's record (Also names
 	// them) made apart from the record itself.
 	ListRead Action = "list_read"
@@ -79,7 +82,7 @@ const (
 
 // Actions lists every action, in the order the journal page offers them.
 var Actions = []Action{RecordRead, RecordChange, ListRead, AppointmentRead, AppointmentChange, ReceiptRead, ShareRead, ShareChange,
-	PresoRead, PresoChange, VideoJoin, Export, ExportSelf, Erase, SignIn, SignInFailed, PortalSignIn, RoleChange,
+	PresoRead, PresoChange, CertificateDownload, VideoJoin, Export, ExportSelf, Erase, SignIn, SignInFailed, PortalSignIn, RoleChange,
 	StaffDeactivate, StaffActivate, SettingsChange, BackupDownload, SecretKeyShown, SecretKeyFailed, OutboxReveal, JournalExport,
 	RetentionConfirm}
 
