@@ -54,6 +54,17 @@ func TestPersonalData(t *testing.T) {
 	staff.axe()
 	staff.shotAt375("journal-en")
 
+	// Showing the secret key is journaled, and so is a wrong password before it.
+	staff.do(chromedp.Navigate(srv.base + "/settings/key"))
+	staff.submit(`form[action="/settings/key"]`, "password", "not my password")
+	staff.expect("This password is not correct.")
+	staff.submit(`form[action="/settings/key"]`, "password", "correct horse battery staple")
+	staff.expect("Recovery sheet of Cabinet Lumière")
+	staff.do(chromedp.Navigate(srv.base + "/journal"))
+	staff.expect("Showed the secret key (recovery sheet)", "Wrong password to show the secret key")
+	staff.axe()
+	staff.shotAt375("journal-key-en")
+
 	// The client's own data, from My Account.
 	client := newTab(t, browser, srv.base)
 	client.do(chromedp.Navigate(srv.base + "/portal"))
