@@ -103,48 +103,35 @@ func (h *Handler) myData(c echo.Context) error {
 
 // eraseData is what the erase confirmation shows: what goes, what stays.
 type eraseData struct {
-	Client       store.Client
-	Appointments int
-	Receipts     int
-	Shares       int
-	Presos       int
+	Client store.Client
+	// Erasure is what erasing the client would remove now (nothing yet
+	// while the client is active).
+	Erasure store.Erasure
 }
 
 // erasePage is "Erase this client": what will go and what will stay, and the
 // client's name to type. Only the owner erases, and only an archived client.
-func (h *Handler) erasePage(c echo.Context) (*views.Page, error) {
-	cl, err := h.loadClient(c, "id")
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) erasePage(c echo.Context, cl store.Client) (*views.Page, error) {
 	pg := h.page(c, "erase.title")
 	d := eraseData{Client: cl}
-	appts, err := h.store.ClientAppointments(cl.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, ap := range appts {
-		d.Appointments++
-		if ap.ReceiptNo != 0 {
-			d.Receipts++
+	if cl.Archived {
+		var err error
+		if d.Erasure, err = h.privacy.Preview(cl.ID); errors.Is(err, store.ErrNotArchived) {
+			d.Client.Archived = false // restored meanwhile
+		} else if err != nil {
+			return nil, err
 		}
 	}
-	shares, err := h.store.SharesOfClient(cl.ID)
-	if err != nil {
-		return nil, err
-	}
-	d.Shares = len(shares)
-	presos, err := h.store.ClientPresos(cl.ID)
-	if err != nil {
-		return nil, err
-	}
-	d.Presos = len(presos)
 	pg.Data = d
 	return pg, nil
 }
 
 func (h *Handler) eraseForm(c echo.Context) error {
-	pg, err := h.erasePage(c)
+	cl, err := h.loadClient(c, "id")
+	if err != nil {
+		return err
+	}
+	pg, err := h.erasePage(c, cl)
 	if err != nil {
 		return err
 	}
@@ -152,12 +139,13 @@ func (h *Handler) eraseForm(c echo.Context) error {
 }
 
 // eraseClient erases the archived client once their name is typed as shown.
+// The page is read again only to show a refusal: a preview is an erasure
+// rolled back, not worth running before the erasure itself.
 func (h *Handler) eraseClient(c echo.Context) error {
-	pg, err := h.erasePage(c)
+	cl, err := h.loadClient(c, "id")
 	if err != nil {
 		return err
 	}
-	cl := pg.Data.(eraseData).Client
 	f, err := newForm(c)
 	if err != nil {
 		return err
@@ -169,15 +157,22 @@ func (h *Handler) eraseClient(c echo.Context) error {
 	case typed != "" && !sameName(typed, cl.Name()):
 		f.fail("confirm_name", "erase.name_mismatch")
 	}
-	if !f.ok() {
-		return h.invalid(c, "erase", pg, f)
+	var out privacy.Erased
+	if f.ok() {
+		out, err = h.privacy.Erase(cl.ID, privacy.Actor{StaffID: currentUser(c).ID, Addr: c.RealIP()})
+		if errors.Is(err, store.ErrNotArchived) {
+			cl.Archived = false
+			f.fail("confirm_name", "erase.not_archived")
+		} else if err != nil {
+			return err
+		}
 	}
-	out, err := h.privacy.Erase(cl.ID, privacy.Actor{StaffID: currentUser(c).ID, Addr: c.RealIP()})
-	if errors.Is(err, store.ErrNotArchived) {
-		f.fail("confirm_name", "erase.not_archived")
+	if !f.ok() {
+		pg, err := h.erasePage(c, cl)
+		if err != nil {
+			return err
+		}
 		return h.invalid(c, "erase", pg, f)
-	} else if err != nil {
-		return err
 	}
 	h.log.Info("client erased", "client", cl.ID, "by", currentUser(c).ID, "compacted", out.Compacted)
 	if out.Compacted {

@@ -3,9 +3,13 @@ package handlers
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -481,4 +485,84 @@ func TestExportAndErasureOfASignature(t *testing.T) {
 	if _, err := a.st.CertificateOf(sig); err == nil {
 		t.Fatal("the erased client's certificate is still there")
 	}
+}
+
+// signatureDrawing is a drawn signature as the signing page sends it: a PNG data URL.
+func signatureDrawing(t *testing.T) string {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 40, 12))
+	for x := 2; x < 38; x++ {
+		img.SetGray(x, 6+x%4, color.Gray{})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+// TestErasureFindsTheSignatureOfAContactTakenOff: a client signs a preso
+// (typed name, drawing), its practitioner then takes them off the preso's
+// contacts, as one does once they are done with it; erasing the client
+// takes their signature, viewing and certificate all the same: the erase
+// page lists the signature, the share box no longer shows it, its
+// certificate no longer downloads, and foyer.db holds nothing of it.
+func TestErasureFindsTheSignatureOfAContactTakenOff(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := &store.Client{FirstName: "Mia", LastName: "Martin", Email: "zqmia8@example.org", Lang: "en", PractitionerID: a.ownerID()}
+	if err := a.st.CreateClient(mia); err != nil {
+		t.Fatal(err)
+	}
+	leo := a.addClient("Léo", "Durand", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", *mia, leo)
+	v := a.browser()
+	v.get(link)
+	if r := v.post(link+"/open", formOf("who", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("pick a name: %d", r.Code)
+	}
+	v.get(link + "/slides/2")
+	const typed = "Mia Martin zqsig8"
+	drawing := signatureDrawing(t)
+	if r := v.post(link+"/sign", formOf("slide", "3", "name", typed, "drawing", drawing, "consent", "1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("sign: %d %s", r.Code, abbreviate(r.body))
+	}
+	if n, err := a.jobs.IssueCertificates(a.now()); err != nil || n != 1 {
+		t.Fatalf("the jobs issued %d: %v", n, err)
+	}
+	sigs, _ := a.st.ShareSignatures(1)
+	if len(sigs) != 1 {
+		t.Fatalf("signatures: %+v", sigs)
+	}
+	cert := presoPath(id, fmt.Sprintf("/signatures/%d/certificate.pdf", sigs[0].ID))
+	download(t, owner, cert)
+	if r := owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", mia.ID)), nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("take Mia off: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, owner.get(presoPath(id, "/share")), typed)
+	drawn := strings.TrimPrefix(drawing, "data:image/png;base64,")
+	for _, s := range []string{typed, mia.Email, drawn} {
+		if !a.fileHolds(s) {
+			t.Fatalf("%.20q is not in the file: the test shows nothing", s)
+		}
+	}
+
+	path := fmt.Sprintf("/clients/%d", mia.ID)
+	owner.post(path+"/archive", nil)
+	mustContain(t, owner.get(path+"/erase"), "1 signature on a preso, with its signing certificate.")
+	if r := owner.post(path+"/erase", formOf("confirm_name", "Mia Martin")); r.Code != http.StatusSeeOther {
+		t.Fatalf("erase: %d %s", r.Code, abbreviate(r.body))
+	}
+	for _, s := range []string{typed, mia.Email, drawn} {
+		if a.fileHolds(s) {
+			t.Errorf("%.20q is still in foyer.db after the erasure", s)
+		}
+	}
+	mustNotContain(t, owner.get(presoPath(id, "/share")), typed, "Mia Martin")
+	if r := owner.get(cert); r.Code != http.StatusNotFound {
+		t.Fatalf("the erased client's certificate: %d", r.Code)
+	}
+	// Léo, still a contact, keeps his place on the preso and its link.
+	mustContain(t, owner.get(presoPath(id, "")), "Léo Durand")
 }

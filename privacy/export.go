@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -313,9 +314,48 @@ func (s *Service) collect(clientID uint64, docs Documents) (Export, []zipFile, e
 			x.Shares = append(x.Shares, e)
 		}
 	}
+	// Presos: those the client is a contact of, and those they viewed,
+	// signed or were sent a link of before being taken off (store.ClientSigning).
 	presos, err := s.st.ClientPresos(cl.ID)
 	if err != nil {
 		return x, nil, err
+	}
+	viewings, sigs, err := s.st.ClientSigning(cl.ID)
+	if err != nil {
+		return x, nil, err
+	}
+	named, err := s.st.PresoSharesNaming(cl.ID)
+	if err != nil {
+		return x, nil, err
+	}
+	ids := map[uint64]bool{}
+	for _, pr := range presos {
+		ids[pr.ID] = true
+	}
+	var more []uint64
+	add := func(id uint64) {
+		if !ids[id] {
+			ids[id] = true
+			more = append(more, id)
+		}
+	}
+	for _, v := range viewings {
+		add(v.PresoID)
+	}
+	for _, sig := range sigs {
+		add(sig.PresoID)
+	}
+	for _, sh := range named {
+		add(sh.SubjectID)
+	}
+	for _, id := range more {
+		pr, err := s.st.Preso(id)
+		if errors.Is(err, store.ErrNotFound) {
+			pr = store.Preso{ID: id} // deleted since: what the client did there stays theirs
+		} else if err != nil {
+			return x, nil, err
+		}
+		presos = append(presos, pr)
 	}
 	for _, pr := range presos {
 		ep := ExportPreso{ID: pr.ID, Title: pr.Title, Viewings: []ExportViewing{}, Signatures: []ExportSignature{}}
@@ -328,48 +368,39 @@ func (s *Service) collect(clientID uint64, docs Documents) (Export, []zipFile, e
 			if err != nil {
 				return x, nil, err
 			}
-			if !ok {
+			if ok {
+				e.PresoID = pr.ID
+				x.Shares = append(x.Shares, e)
+			}
+		}
+		for _, v := range viewings {
+			if v.PresoID != pr.ID {
 				continue
 			}
-			e.PresoID = pr.ID
-			x.Shares = append(x.Shares, e)
-			viewings, err := s.st.ShareViewings(sh.ID)
+			ev, err := s.exportViewing(v)
 			if err != nil {
 				return x, nil, err
 			}
-			for _, v := range viewings {
-				if v.ContactID != cl.ID {
-					continue
-				}
-				ev, err := s.exportViewing(v)
-				if err != nil {
-					return x, nil, err
-				}
-				ep.Viewings = append(ep.Viewings, ev)
+			ep.Viewings = append(ep.Viewings, ev)
+		}
+		for _, sig := range sigs {
+			if sig.PresoID != pr.ID {
+				continue
 			}
-			sigs, err := s.st.ShareSignatures(sh.ID)
+			pdf, p7s, err := docs.Certificate(pr, sig)
 			if err != nil {
 				return x, nil, err
 			}
-			for _, sig := range sigs {
-				if sig.ContactID != cl.ID {
-					continue
-				}
-				pdf, p7s, err := docs.Certificate(pr, sig)
-				if err != nil {
-					return x, nil, err
-				}
-				es := ExportSignature{ID: sig.ID, At: sig.At, Name: sig.Name, Verification: sig.Verification, SnapshotSHA256: sig.SnapshotSHA256}
-				if pdf != nil {
-					es.CertificateFile = fmt.Sprintf("certificates/certificate-%d.pdf", sig.ID)
-					files = append(files, zipFile{name: es.CertificateFile, data: pdf})
-				}
-				if p7s != nil {
-					es.SealFile = fmt.Sprintf("certificates/certificate-%d.p7s", sig.ID)
-					files = append(files, zipFile{name: es.SealFile, data: p7s})
-				}
-				ep.Signatures = append(ep.Signatures, es)
+			es := ExportSignature{ID: sig.ID, At: sig.At, Name: sig.Name, Verification: sig.Verification, SnapshotSHA256: sig.SnapshotSHA256}
+			if pdf != nil {
+				es.CertificateFile = fmt.Sprintf("certificates/certificate-%d.pdf", sig.ID)
+				files = append(files, zipFile{name: es.CertificateFile, data: pdf})
 			}
+			if p7s != nil {
+				es.SealFile = fmt.Sprintf("certificates/certificate-%d.p7s", sig.ID)
+				files = append(files, zipFile{name: es.SealFile, data: p7s})
+			}
+			ep.Signatures = append(ep.Signatures, es)
 		}
 		x.Presos = append(x.Presos, ep)
 	}

@@ -110,6 +110,12 @@ func (s *Service) Erase(clientID uint64, by Actor) (Erased, error) {
 	return out, nil
 }
 
+// Preview says what Erase would remove now, and what it would keep (the
+// receipts), without removing anything: the owner reads it before confirming.
+func (s *Service) Preview(clientID uint64) (store.Erasure, error) {
+	return s.st.PreviewErasure(clientID, s.now())
+}
+
 // erase is Erase without the compaction, which a batch does once.
 func (s *Service) erase(clientID uint64, by Actor, detail string) (Erased, error) {
 	er, err := s.st.EraseClient(clientID, s.now())

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -140,7 +141,8 @@ func (f *fixture) presoShare(p store.Preso, clients []store.Client) store.Share 
 		_, err := f.st.RecordBeacon(store.Beacon{Token: token, ShareID: sh.ID, SlideID: 1, Millis: 1500, At: now.Add(2 * time.Second)})
 		f.check(err)
 		sig := &store.Signature{ShareID: sh.ID, PresoID: p.ID, ViewingID: v.ID, SnapshotID: snap.ID, SnapshotSHA256: snap.SHA256,
-			SlideID: 2, Name: cl.Name() + " signed", ContactID: cl.ID, ContactName: cl.Name(), Verification: "sms", IP: v.IP, At: now}
+			SlideID: 2, Name: cl.Name() + " signed", Drawing: []byte("drawn by " + cl.Email), ContactID: cl.ID, ContactName: cl.Name(),
+			Verification: "sms", IP: v.IP, At: now}
 		f.check(f.st.AddSignature(sig))
 		f.certify(p, *sig)
 	}
@@ -209,6 +211,16 @@ func TestExportHoldsOneClientOnly(t *testing.T) {
 		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
 	f.check(f.st.CreatePreso(joint, 1))
 	f.presoShare(*joint, []store.Client{alpha.client, bravo.client})
+	// A preso alpha signed and was taken off since: what they did there is still theirs.
+	former := &store.Preso{Title: "Former group", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(),
+		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
+	f.check(f.st.CreatePreso(former, 1))
+	f.presoShare(*former, []store.Client{alpha.client, bravo.client})
+	_, err := f.st.UpdatePreso(former.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
+		p.ContactIDs = []uint64{bravo.client.ID}
+		return nil, nil
+	})
+	f.check(err)
 
 	var buf bytes.Buffer
 	f.check(f.svc.Export(&buf, alpha.client.ID, catalog(t).Get("fr"), docs{}, Actor{AccountID: alpha.client.AccountID, Addr: "192.0.2.50"}))
@@ -225,7 +237,7 @@ func TestExportHoldsOneClientOnly(t *testing.T) {
 	raw := string(files["data.json"])
 	for _, want := range []string{"alphaqzfirst", "alphaqzlast", "alphaqz@example.org", "alphaqz road", "alphaqz session notes", "+33612345601",
 		"alphaqz-portal@example.org", "alphaqz-report.pdf", "alphaqz share message", "alphaqz care plan", "alphaqz slide body",
-		"alphaqzfirst alphaqzlast signed", "198.51.100.1", "Joint workshop", "record_read", "Pat Practitioner"} {
+		"alphaqzfirst alphaqzlast signed", "198.51.100.1", "Joint workshop", "Former group", "record_read", "Pat Practitioner"} {
 		if !strings.Contains(raw, want) {
 			t.Errorf("data.json lacks %q", want)
 		}
@@ -239,10 +251,10 @@ func TestExportHoldsOneClientOnly(t *testing.T) {
 	if _, ok := files[x.Appointments[0].ReceiptFile]; !ok {
 		t.Fatalf("the receipt %s is not in the zip", x.Appointments[0].ReceiptFile)
 	}
-	if len(x.Shares) != 3 { // the document share, and the two preso shares sent to them
+	if len(x.Shares) != 4 { // the document share, and the three preso shares sent to them
 		t.Fatalf("%d shares: %+v", len(x.Shares), x.Shares)
 	}
-	if len(x.Presos) != 2 {
+	if len(x.Presos) != 3 {
 		t.Fatalf("%d presos", len(x.Presos))
 	}
 	sigs := 0
@@ -260,7 +272,7 @@ func TestExportHoldsOneClientOnly(t *testing.T) {
 			}
 		}
 	}
-	if sigs != 2 {
+	if sigs != 3 {
 		t.Fatalf("%d signatures", sigs)
 	}
 	if !strings.Contains(string(files["README.txt"]), "data.json") {
@@ -292,22 +304,63 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
 	f.check(f.st.CreatePreso(joint, 1))
 	jointShare := f.presoShare(*joint, []store.Client{alpha.client, bravo.client})
-	if !f.fileHolds("alphaqz") {
+	// A preso both signed, which alpha was taken off since: their viewing,
+	// signature and certificate stay until the erasure finds them by their ID.
+	former := &store.Preso{Title: "Former group", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(),
+		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
+	f.check(f.st.CreatePreso(former, 1))
+	formerShare := f.presoShare(*former, []store.Client{alpha.client, bravo.client})
+	_, err := f.st.UpdatePreso(former.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
+		p.ContactIDs = []uint64{bravo.client.ID}
+		return nil, nil
+	})
+	f.check(err)
+	// A code went to alpha's mobile through that link: the limits keep the number.
+	mobile := alpha.client.Phones[0].Number
+	_, err = f.st.ChangeShare(formerShare.ID, func(ch *store.ShareChange) error {
+		ch.Code.SentTo = map[string][]time.Time{store.CodeTargetKey(store.ChannelSMS, mobile): {f.c.now()}}
+		ch.Code.Waiting = []store.WaitingCode{{Hash: []byte("hash"), Recipient: 0, Channel: store.ChannelSMS, Target: mobile,
+			SentAt: f.c.now(), ExpiresAt: f.c.now().Add(10 * time.Minute)}}
+		return nil
+	})
+	f.check(err)
+	formerSigs, err := f.st.ShareSignatures(formerShare.ID)
+	f.check(err)
+	signed := alpha.client.Name() + " signed"
+	drawn := base64.StdEncoding.EncodeToString([]byte("drawn by " + alpha.client.Email))
+	if !f.fileHolds("alphaqz") || !f.fileHolds(signed) || !f.fileHolds(drawn) || len(formerSigs) != 2 {
 		t.Fatal("the marker is not in the file: the test shows nothing")
 	}
 	if _, err := f.svc.Erase(alpha.client.ID, Actor{StaffID: 1}); !errors.Is(err, ErrNotArchived) {
 		t.Fatalf("erasing an active client: %v", err)
 	}
-	_, err := f.st.ArchiveClient(alpha.client.ID, true)
+	_, err = f.st.ArchiveClient(alpha.client.ID, true)
 	f.check(err)
 	out, err := f.svc.Erase(alpha.client.ID, Actor{StaffID: 1, Addr: "192.0.2.9"})
 	f.check(err)
-	if !out.Compacted || out.Appointments != 2 || out.KeptReceipts != 1 || out.PresosDeleted != 1 || out.PresosLeft != 1 ||
-		out.Shares != 2 || out.Files != 1 || out.Viewings != 2 || out.Signatures != 2 || out.Certificates != 2 || out.Messages < 2 {
+	if !out.Compacted || out.Appointments != 2 || out.KeptReceipts != 1 || out.PresosDeleted != 1 || out.PresosLeft != 2 ||
+		out.Shares != 2 || out.Files != 1 || out.Viewings != 3 || out.Signatures != 3 || out.Certificates != 3 || out.Messages < 2 {
 		t.Fatalf("erasure: %+v", out)
 	}
 	if f.fileHolds("alphaqz") {
 		t.Fatal("the erased client's marker is still in the data file")
+	}
+	if f.fileHolds(signed) || f.fileHolds(drawn) || f.fileHolds(mobile) {
+		t.Fatal("the erased client's typed name, drawing or mobile is still in the data file")
+	}
+	sigs, err := f.st.ShareSignatures(formerShare.ID)
+	f.check(err)
+	if len(sigs) != 1 || sigs[0].ContactID != bravo.client.ID {
+		t.Fatalf("the preso alpha was taken off keeps %d signatures: %+v", len(sigs), sigs)
+	}
+	for _, sig := range formerSigs {
+		_, err := f.st.CertificateOf(sig.ID)
+		if gone := errors.Is(err, store.ErrNotFound); gone != (sig.ContactID == alpha.client.ID) {
+			t.Fatalf("certificate of signature %d (contact %d): %v", sig.ID, sig.ContactID, err)
+		}
+	}
+	if sh, err := f.st.Share(formerShare.ID); err != nil || sh.Recipients[0].Email != "" || sh.Recipients[0].ClientID != 0 || sh.ClientID != bravo.client.ID {
+		t.Fatalf("the share of the preso alpha was taken off: %+v %v", sh, err)
 	}
 	// What stays: the receipt (number, amount, name), the other client whole.
 	kept, err := f.st.KeptReceipts()
@@ -335,7 +388,7 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 	}
 	views, err := f.st.ShareViewings(jointShare.ID)
 	f.check(err)
-	sigs, err := f.st.ShareSignatures(jointShare.ID)
+	sigs, err = f.st.ShareSignatures(jointShare.ID)
 	f.check(err)
 	if len(views) != 1 || views[0].ContactID != bravo.client.ID || len(sigs) != 1 || sigs[0].ContactID != bravo.client.ID {
 		t.Fatalf("joint share keeps %d viewings, %d signatures", len(views), len(sigs))

@@ -40,14 +40,21 @@ type KeptReceipt struct {
 
 // Erasure says what an erasure removed.
 type Erasure struct {
-	ClientID      uint64
-	Appointments  int
-	KeptReceipts  int
+	ClientID     uint64
+	Appointments int
+	KeptReceipts int
+	// Shares are the shares removed whole, FileShares those of them made
+	// from the client's record (documents).
 	Shares        int
+	FileShares    int
 	Files         int
 	PresosDeleted int
-	// PresosLeft are presos of several contacts the client was taken off.
+	// PresosLeft are presos others keep whose links the client was taken
+	// off: presos of several contacts, and presos the client was a contact
+	// of before.
 	PresosLeft int
+	// Viewings and Signatures are the client's on presos' links, found by
+	// the client they were recorded with (see ClientSigning).
 	Viewings   int
 	Signatures int
 	// Certificates are the signing certificates issued for those signatures.
@@ -60,6 +67,20 @@ type Erasure struct {
 // transaction, keeps their receipts as KeptReceipt, and marks the file for
 // compaction. now dates the kept receipts.
 func (s *Store) EraseClient(id uint64, now time.Time) (Erasure, error) {
+	return s.eraseClient(id, now, false)
+}
+
+// PreviewErasure says what EraseClient would remove now, removing nothing:
+// the erasure runs in a transaction that is rolled back, so what the owner
+// is told is what the erasure does, counted by the same code.
+func (s *Store) PreviewErasure(id uint64, now time.Time) (Erasure, error) {
+	return s.eraseClient(id, now, true)
+}
+
+// errPreview rolls back the transaction of PreviewErasure.
+var errPreview = errors.New("store: erasure preview")
+
+func (s *Store) eraseClient(id uint64, now time.Time, preview bool) (Erasure, error) {
 	var out Erasure
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		out = Erasure{ClientID: id}
@@ -70,18 +91,26 @@ func (s *Store) EraseClient(id uint64, now time.Time) (Erasure, error) {
 		if !c.Archived {
 			return ErrNotArchived
 		}
-		e := &eraser{tx: tx, c: c, out: &out, now: now.UTC(), addrs: map[string]bool{}}
+		e := &eraser{tx: tx, c: c, out: &out, now: now.UTC(), addrs: map[string]bool{}, left: map[uint64]bool{}}
 		e.addAddr(c.Email)
 		for _, p := range c.Phones {
 			e.addAddr(p.Number)
 		}
-		for _, step := range []func() error{e.account, e.appointments, e.fileShares, e.presos, e.shareLeftovers, e.outbox, e.record} {
+		for _, step := range []func() error{e.account, e.appointments, e.fileShares, e.presos, e.presoShares, e.signing,
+			e.shareLeftovers, e.outbox, e.record} {
 			if err := step(); err != nil {
 				return err
 			}
 		}
+		out.PresosLeft = len(e.left)
+		if preview {
+			return errPreview
+		}
 		return markCompactDue(tx)
 	})
+	if preview && errors.Is(err, errPreview) {
+		err = nil
+	}
 	return out, err
 }
 
@@ -98,6 +127,8 @@ type eraser struct {
 	// certs the signatures whose certificate went: their indexes keyed by
 	// hashes are swept once at the end.
 	shares, viewings, certs map[uint64]bool
+	// left are the presos others keep, whose links the client was taken off.
+	left map[uint64]bool
 }
 
 func (e *eraser) addAddr(a string) {
@@ -193,6 +224,7 @@ func (e *eraser) fileShares() error {
 		if err := e.deleteShare(sh); err != nil {
 			return err
 		}
+		e.out.FileShares++
 	}
 	return nil
 }
@@ -231,10 +263,10 @@ func (e *eraser) deleteShare(sh Share) error {
 	if _, err := deletePrefix(tx.Bucket(bucketShareEvents), itob(sh.ID)); err != nil {
 		return err
 	}
-	if err := e.deleteViewings(sh.ID, func(Viewing) bool { return true }); err != nil {
+	if err := e.deleteViewings(sh.ID); err != nil {
 		return err
 	}
-	if err := e.deleteSignatures(sh.ID, func(Signature) bool { return true }); err != nil {
+	if err := e.deleteSignatures(sh.ID); err != nil {
 		return err
 	}
 	if sh.Kind == SharePreso {
@@ -248,76 +280,109 @@ func (e *eraser) deleteShare(sh Share) error {
 	return nil
 }
 
-// deleteViewings removes the viewings of a share that match, with their slide times.
-func (e *eraser) deleteViewings(shareID uint64, match func(Viewing) bool) error {
-	tx := e.tx
+// deleteViewings removes the viewings of a share.
+func (e *eraser) deleteViewings(shareID uint64) error {
 	prefix := itob(shareID)
-	var keys [][]byte
-	c := tx.Bucket(bucketViewingsByShare).Cursor()
+	var ids [][]byte
+	c := e.tx.Bucket(bucketViewingsByShare).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k))
+		ids = append(ids, bytes.Clone(k[8:]))
 	}
-	for _, k := range keys {
+	for _, id := range ids {
 		var v Viewing
-		if err := getJSON(tx, bucketViewings, k[8:], &v); errors.Is(err, ErrNotFound) {
+		if err := getJSON(e.tx, bucketViewings, id, &v); errors.Is(err, ErrNotFound) {
 			continue
 		} else if err != nil {
 			return err
 		}
-		if !match(v) {
-			continue
+		if err := e.deleteViewing(v); err != nil {
+			return err
 		}
-		if e.viewings == nil {
-			e.viewings = map[uint64]bool{}
-		}
-		e.viewings[v.ID] = true
-		for _, del := range []struct {
-			b []byte
-			k []byte
-		}{{bucketViewingsByShare, k}, {bucketViewings, itob(v.ID)}, {bucketViewingsDue, viewingDueKey(v)}} {
-			if err := tx.Bucket(del.b).Delete(del.k); err != nil {
-				return err
-			}
-		}
-		if times := tx.Bucket(bucketSlideTimes); times.Bucket(itob(v.ID)) != nil {
-			if err := times.DeleteBucket(itob(v.ID)); err != nil {
-				return err
-			}
-		}
-		e.out.Viewings++
 	}
 	return nil
 }
 
-// deleteSignatures removes the signatures made through a share that match.
-func (e *eraser) deleteSignatures(shareID uint64, match func(Signature) bool) error {
+// deleteViewing removes a viewing with its indexes and slide times; the
+// index by its token is swept in shareLeftovers.
+func (e *eraser) deleteViewing(v Viewing) error {
 	tx := e.tx
-	prefix := itob(shareID)
-	var keys [][]byte
-	c := tx.Bucket(bucketSignaturesByShare).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k))
+	if e.viewings == nil {
+		e.viewings = map[uint64]bool{}
 	}
-	for _, k := range keys {
+	e.viewings[v.ID] = true
+	for _, del := range []struct {
+		b []byte
+		k []byte
+	}{{bucketViewingsByShare, presoIndexKey(v.ShareID, v.ID)}, {bucketViewings, itob(v.ID)}, {bucketViewingsDue, viewingDueKey(v)}} {
+		if err := tx.Bucket(del.b).Delete(del.k); err != nil {
+			return err
+		}
+	}
+	if times := tx.Bucket(bucketSlideTimes); times.Bucket(itob(v.ID)) != nil {
+		if err := times.DeleteBucket(itob(v.ID)); err != nil {
+			return err
+		}
+	}
+	e.out.Viewings++
+	return nil
+}
+
+// deleteSignatures removes the signatures made through a share.
+func (e *eraser) deleteSignatures(shareID uint64) error {
+	prefix := itob(shareID)
+	var ids [][]byte
+	c := e.tx.Bucket(bucketSignaturesByShare).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, bytes.Clone(k[8:]))
+	}
+	for _, id := range ids {
 		var sig Signature
-		if err := getJSON(tx, bucketSignatures, k[8:], &sig); errors.Is(err, ErrNotFound) {
+		if err := getJSON(e.tx, bucketSignatures, id, &sig); errors.Is(err, ErrNotFound) {
 			continue
 		} else if err != nil {
 			return err
 		}
-		if !match(sig) {
-			continue
-		}
-		if err := tx.Bucket(bucketSignaturesByShare).Delete(k); err != nil {
+		if err := e.deleteSignature(sig); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketSignatures).Delete(itob(sig.ID)); err != nil {
+	}
+	return nil
+}
+
+// deleteSignature removes a signature, its index and its certificate.
+func (e *eraser) deleteSignature(sig Signature) error {
+	if err := e.tx.Bucket(bucketSignaturesByShare).Delete(presoIndexKey(sig.ShareID, sig.ID)); err != nil {
+		return err
+	}
+	if err := e.tx.Bucket(bucketSignatures).Delete(itob(sig.ID)); err != nil {
+		return err
+	}
+	if err := e.deleteCertificate(sig.ID); err != nil {
+		return err
+	}
+	e.out.Signatures++
+	return nil
+}
+
+// signing removes the client's viewings and signatures that are left (those
+// of the shares removed whole went with them) wherever they are: on a preso
+// others keep, one the client was taken off, or one deleted since. They are
+// found by the client they were recorded with (ClientSigning), not through
+// the presos' contacts.
+func (e *eraser) signing() error {
+	viewings, sigs, err := clientSigning(e.tx, e.c.ID)
+	if err != nil {
+		return err
+	}
+	for _, v := range viewings {
+		if err := e.deleteViewing(v); err != nil {
 			return err
 		}
-		if err := e.deleteCertificate(sig.ID); err != nil {
+	}
+	for _, sig := range sigs {
+		if err := e.deleteSignature(sig); err != nil {
 			return err
 		}
-		e.out.Signatures++
 	}
 	return nil
 }
@@ -352,8 +417,8 @@ func (e *eraser) deleteCertificate(sigID uint64) error {
 }
 
 // presos deletes the presos made for the client alone, with their shares,
-// and takes the client off the others: off their contacts and recipients,
-// with their viewings and signatures.
+// and takes the client off the others: off their contacts and recipients
+// (their viewings and signatures go in signing).
 func (e *eraser) presos() error {
 	tx := e.tx
 	prefix := itob(e.c.ID)
@@ -399,7 +464,34 @@ func (e *eraser) presos() error {
 		if err := putJSON(tx, bucketPresos, itob(id), p); err != nil {
 			return err
 		}
-		e.out.PresosLeft++
+		e.left[id] = true
+	}
+	return nil
+}
+
+// presoShares takes the client off the links of presos they are no
+// longer a contact of, or whose preso was deleted: a link keeps its
+// recipients as they were when it was made or last refreshed, and a
+// preso's share may sit on the client's timeline. The preso's contacts
+// now are the ones who stay.
+func (e *eraser) presoShares() error {
+	tx := e.tx
+	found, err := presoSharesNaming(tx, e.c.ID)
+	if err != nil {
+		return err
+	}
+	for _, sh := range found {
+		var p Preso
+		if err := getJSON(tx, bucketPresos, itob(sh.SubjectID), &p); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		others := slices.DeleteFunc(slices.Clone(p.ContactIDs), func(cid uint64) bool { return cid == e.c.ID })
+		if err := e.leaveShare(sh, others); err != nil {
+			return err
+		}
+		if p.ID != 0 {
+			e.left[p.ID] = true
+		}
 	}
 	return nil
 }
@@ -421,10 +513,10 @@ func sharesOf(tx *bolt.Tx, kind ShareKind, subject uint64) ([]Share, error) {
 	return out, nil
 }
 
-// leaveShare takes the client off a share of a preso others remain contacts
-// of: their recipient entry keeps its place (events refer to recipients by
-// position) but no longer names them, and their viewings, signatures,
-// events, code and sessions go.
+// leaveShare takes the client off a share of a preso others keep: their
+// recipient entry keeps its place (events refer to recipients by position)
+// but no longer names them, and their events, codes, the numbers codes went
+// to, and sessions go. others are the preso's contacts who stay.
 func (e *eraser) leaveShare(sh Share, others []uint64) error {
 	tx := e.tx
 	idx := -1
@@ -435,14 +527,8 @@ func (e *eraser) leaveShare(sh Share, others []uint64) error {
 			for _, m := range r.Mobiles {
 				e.addAddr(m)
 			}
-			sh.Recipients[i] = ShareRecipient{Lang: r.Lang}
+			sh.Recipients[i] = ShareRecipient{Lang: r.Lang, Removed: true}
 		}
-	}
-	if err := e.deleteViewings(sh.ID, func(v Viewing) bool { return v.ContactID == e.c.ID }); err != nil {
-		return err
-	}
-	if err := e.deleteSignatures(sh.ID, func(sig Signature) bool { return sig.ContactID == e.c.ID }); err != nil {
-		return err
 	}
 	if idx >= 0 {
 		if _, err := deleteWhere(tx.Bucket(bucketShareEvents), func(k, v []byte) bool {
@@ -459,6 +545,12 @@ func (e *eraser) leaveShare(sh Share, others []uint64) error {
 			if code.PrevRecipient == idx {
 				code.PrevHash, code.PrevTarget, code.PrevExpiresAt = nil, "", time.Time{}
 			}
+			code.Waiting = slices.DeleteFunc(code.Waiting, func(w WaitingCode) bool { return w.Recipient == idx })
+			for k := range code.SentTo {
+				if _, to, _ := strings.Cut(k, ":"); e.addrs[NormalizeEmail(to)] {
+					delete(code.SentTo, k)
+				}
+			}
 			if err := putJSON(tx, bucketShareCodes, itob(sh.ID), code); err != nil {
 				return err
 			}
@@ -471,13 +563,16 @@ func (e *eraser) leaveShare(sh Share, others []uint64) error {
 		}
 	}
 	if sh.ClientID == e.c.ID {
-		// The share moves to the timeline of a contact who stays.
+		// The share moves to the timeline of a contact who stays, if any.
 		if err := tx.Bucket(bucketSharesByClient).Delete(pairKey(sh.ClientID, sh.ID)); err != nil {
 			return err
 		}
-		sh.ClientID = others[0]
-		if err := tx.Bucket(bucketSharesByClient).Put(pairKey(sh.ClientID, sh.ID), nil); err != nil {
-			return err
+		sh.ClientID = 0
+		if len(others) > 0 {
+			sh.ClientID = others[0]
+			if err := tx.Bucket(bucketSharesByClient).Put(pairKey(sh.ClientID, sh.ID), nil); err != nil {
+				return err
+			}
 		}
 	}
 	return putJSON(tx, bucketShares, itob(sh.ID), sh)

@@ -619,3 +619,55 @@ func (s *Store) HasShares() (bool, error) {
 	})
 	return any, err
 }
+
+// PresoSharesNaming returns the links of presos that name a client: as a
+// recipient (a link keeps its recipients as they were when it was made or
+// last refreshed, so a contact taken off the preso since is still there),
+// or as the client whose timeline shows it.
+func (s *Store) PresoSharesNaming(clientID uint64) ([]Share, error) {
+	var out []Share
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = presoSharesNaming(tx, clientID)
+		return err
+	})
+	return out, err
+}
+
+// presoSharesNaming reads every share, decoding in full only those that name
+// the client.
+func presoSharesNaming(tx *bolt.Tx, clientID uint64) ([]Share, error) {
+	if clientID == 0 {
+		return nil, nil
+	}
+	var out []Share
+	err := tx.Bucket(bucketShares).ForEach(func(_, raw []byte) error {
+		var head struct {
+			Kind       ShareKind `json:"kind"`
+			ClientID   uint64    `json:"client_id"`
+			Recipients []struct {
+				ClientID uint64 `json:"client_id"`
+			} `json:"recipients"`
+		}
+		if err := unmarshal(raw, &head); err != nil {
+			return err
+		}
+		if head.Kind != SharePreso {
+			return nil
+		}
+		named := head.ClientID == clientID
+		for _, r := range head.Recipients {
+			named = named || r.ClientID == clientID
+		}
+		if !named {
+			return nil
+		}
+		var sh Share
+		if err := unmarshal(raw, &sh); err != nil {
+			return err
+		}
+		out = append(out, sh)
+		return nil
+	})
+	return out, err
+}

@@ -150,3 +150,73 @@ func (s *Store) ShareSignatures(shareID uint64) ([]Signature, error) {
 	})
 	return out, err
 }
+
+// ClientSigning returns what a client did through presos' links: their
+// viewings and the signatures they made, oldest first. Both are found by the
+// client they were recorded with, whatever the presos' contacts are now: a
+// client taken off a preso, or whose preso was deleted, still viewed and
+// signed it. A signature is theirs when it names them as its contact, or
+// (stored before signatures kept their contact) came from one of their
+// viewings. The client's export and erasure read them by this one rule.
+func (s *Store) ClientSigning(clientID uint64) ([]Viewing, []Signature, error) {
+	var vs []Viewing
+	var sigs []Signature
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		vs, sigs, err = clientSigning(tx, clientID)
+		return err
+	})
+	return vs, sigs, err
+}
+
+// clientSigning reads every viewing and signature, decoding in full only
+// the client's: the whole scan is the price of finding them whatever became
+// of their preso, paid by an export or an erasure alone.
+func clientSigning(tx *bolt.Tx, clientID uint64) ([]Viewing, []Signature, error) {
+	if clientID == 0 {
+		return nil, nil, nil
+	}
+	var vs []Viewing
+	theirs := map[uint64]bool{}
+	err := tx.Bucket(bucketViewings).ForEach(func(_, raw []byte) error {
+		var head struct {
+			ContactID uint64 `json:"contact_id"`
+		}
+		if err := unmarshal(raw, &head); err != nil {
+			return err
+		}
+		if head.ContactID != clientID {
+			return nil
+		}
+		var v Viewing
+		if err := unmarshal(raw, &v); err != nil {
+			return err
+		}
+		vs = append(vs, v)
+		theirs[v.ID] = true
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var sigs []Signature
+	err = tx.Bucket(bucketSignatures).ForEach(func(_, raw []byte) error {
+		var head struct {
+			ViewingID uint64 `json:"viewing_id"`
+			ContactID uint64 `json:"contact_id"`
+		}
+		if err := unmarshal(raw, &head); err != nil {
+			return err
+		}
+		if head.ContactID != clientID && !theirs[head.ViewingID] {
+			return nil
+		}
+		var sig Signature
+		if err := unmarshal(raw, &sig); err != nil {
+			return err
+		}
+		sigs = append(sigs, sig)
+		return nil
+	})
+	return vs, sigs, err
+}
