@@ -100,7 +100,7 @@ func demoScalePerson(b *store.Batch, r *rand.Rand, practitioners []uint64, i int
 		sent := now.Add(-time.Duration(k*30+r.IntN(30)+1) * 24 * time.Hour)
 		m := &store.Message{Channel: store.ChannelEmail, To: c.Email, Lang: lang, Kind: mail.Reminder, State: store.StateSent,
 			Args:     map[string]string{"FirstName": first, "Start": sent.Add(24 * time.Hour).Format(time.RFC3339), "Kind": string(store.KindInPerson), "Minutes": "50"},
-			Attempts: 1, CreatedAt: sent, NextAttempt: sent, DoneAt: sent, ExpiresAt: sent.Add(24 * time.Hour)}
+			ClientID: c.ID, Attempts: 1, CreatedAt: sent, NextAttempt: sent, DoneAt: sent, ExpiresAt: sent.Add(24 * time.Hour)}
 		if err := b.AddMessage(m); err != nil {
 			return err
 		}

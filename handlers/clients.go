@@ -440,7 +440,7 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 	}
 	// The client learns where to sign in; the password travels another way, from staff.
 	if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: acct.Email, Lang: cl.Lang, Kind: mail.PortalAccess,
-		Args: map[string]string{"FirstName": cl.FirstName}}); err != nil {
+		Args: map[string]string{"FirstName": cl.FirstName}, ClientID: cl.ID, AccountID: acct.ID}); err != nil {
 		return err
 	}
 	if replaced {

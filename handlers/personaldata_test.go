@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -565,4 +566,77 @@ func TestErasureFindsTheSignatureOfAContactTakenOff(t *testing.T) {
 	}
 	// Léo, still a contact, keeps his place on the preso and its link.
 	mustContain(t, owner.get(presoPath(id, "")), "Léo Durand")
+}
+
+// TestErasureEmptiesTheOutboxOfTheClient: the messages that went to a
+// client leave the outbox with them, whatever address they went to: the
+// sign-up's confirmation, the email saying the account was linked, a reset
+// link, "where to sign in" under an address changed since, a reminder to
+// the record's former email. Archiving ended the account, so its addresses
+// are no longer on the record; another client's messages stay.
+func TestErasureEmptiesTheOutboxOfTheClient(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	path := owner.newClient("first_name", "Léa", "last_name", "Petit", "email", "zqold9@example.org", "lang", "en")
+	if err := a.st.CreateAppointment(&store.Appointment{ClientID: 1, PractitionerID: 1, Start: a.now().Add(20 * time.Hour), Minutes: 50,
+		Kind: store.KindInPerson}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := a.jobs.SendReminders(a.now()); n != 1 {
+		t.Fatal("no reminder")
+	}
+	if r := owner.post(path, formOf("first_name", "Léa", "last_name", "Petit", "email", "zqrec9@example.org", "lang", "en",
+		"practitioner", "1")); r.Code != http.StatusSeeOther {
+		t.Fatalf("new email: %d %s", r.Code, abbreviate(r.body))
+	}
+	a.browser().post("/portal/signup", formOf("first_name", "Léa", "last_name", "Petit", "email", "zqsignup9@example.org", "lang", "en",
+		"password", "a long enough client password"))
+	owner.post("/prospects/1/verify", nil)
+	if r := owner.post("/prospects/1/associate", formOf("client_id", "1")); r.Header().Get("Location") != path {
+		t.Fatalf("link the sign-up: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	a.browser().post("/portal/forgot", formOf("email", "zqsignup9@example.org"))
+	for _, email := range []string{"zqportal9a@example.org", "zqportal9b@example.org"} {
+		if r := owner.post(path+"/portal", formOf("portal_email", email, "portal_password", "bienvenue au cabinet")); r.Code != http.StatusSeeOther {
+			t.Fatalf("portal access %s: %d %s", email, r.Code, abbreviate(r.body))
+		}
+	}
+	a.clientWithPortal(owner, "other9@example.org", "bienvenue au cabinet", "first_name", "Marc", "last_name", "Petit")
+	kinds := func(prefix string) []string {
+		msgs, err := a.st.ListMessages(0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range msgs {
+			if strings.HasPrefix(m.To, prefix) {
+				out = append(out, m.Kind+" "+m.To)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{"portal_access zqportal9a@example.org", "portal_access zqportal9b@example.org", "portal_linked zqsignup9@example.org",
+		"portal_reset zqsignup9@example.org", "portal_verify zqsignup9@example.org", "reminder zqold9@example.org"}
+	if got := kinds("zq"); !slices.Equal(got, want) {
+		t.Fatalf("the outbox holds %q, want %q: the test shows less than it says", got, want)
+	}
+
+	owner.post(path+"/archive", nil)
+	if r := owner.post(path+"/erase", formOf("confirm_name", "Léa Petit")); r.Code != http.StatusSeeOther {
+		t.Fatalf("erase: %d %s", r.Code, abbreviate(r.body))
+	}
+	if got := kinds("zq"); len(got) != 0 {
+		t.Fatalf("the outbox still holds %q", got)
+	}
+	for _, s := range []string{"zqsignup9", "zqportal9", "zqold9"} {
+		if a.fileHolds(s) {
+			t.Errorf("%q is still in foyer.db", s)
+		}
+	}
+	if got := kinds("other9"); len(got) != 1 {
+		t.Fatalf("the other client's messages: %q", got)
+	}
 }

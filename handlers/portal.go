@@ -112,13 +112,14 @@ func (h *Handler) portalSignOut(c echo.Context) error {
 	return h.redirect(c, "/portal")
 }
 
-// portalMessage is a portal email in the account's language: kind is
+// portalMessage is a portal email to account a, in its language: kind is
 // mail.PortalVerify, PortalReset or PortalExists; token, when set, goes into
 // its link, and expires is when that link stops working (the message is not
-// sent after it).
-func (h *Handler) portalMessage(to, lang, kind, token string, expires time.Time) *store.Message {
-	m := &store.Message{Channel: store.ChannelEmail, To: to, Lang: lang, Kind: kind, Secret: token,
-		CreatedAt: h.now().UTC(), ExpiresAt: expires}
+// sent after it). It names the account and its client record, by which the
+// client's erasure finds it.
+func (h *Handler) portalMessage(a store.Account, kind, token string, expires time.Time) *store.Message {
+	m := &store.Message{Channel: store.ChannelEmail, To: a.Email, Lang: a.Lang, Kind: kind, Secret: token,
+		AccountID: a.ID, ClientID: a.ClientID, CreatedAt: h.now().UTC(), ExpiresAt: expires}
 	if !expires.IsZero() {
 		m.Args = map[string]string{"Expires": mail.TimeArg(expires)}
 	}
@@ -126,8 +127,8 @@ func (h *Handler) portalMessage(to, lang, kind, token string, expires time.Time)
 }
 
 // portalEmail queues a portal email; see portalMessage.
-func (h *Handler) portalEmail(to, lang, kind, token string, expires time.Time) error {
-	return h.queue(h.portalMessage(to, lang, kind, token, expires))
+func (h *Handler) portalEmail(a store.Account, kind, token string, expires time.Time) error {
+	return h.queue(h.portalMessage(a, kind, token, expires))
 }
 
 // sendVerification mails a fresh verification link (48 h, single use).
@@ -137,7 +138,7 @@ func (h *Handler) sendVerification(a store.Account) error {
 	if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenVerify, ExpiresAt: exp}); err != nil {
 		return err
 	}
-	return h.portalEmail(a.Email, a.Lang, mail.PortalVerify, token, exp)
+	return h.portalEmail(a, mail.PortalVerify, token, exp)
 }
 
 type signupData struct{ Open bool }
@@ -216,7 +217,7 @@ func (h *Handler) signup(c echo.Context) error {
 func (h *Handler) signUpAfter(a *store.Account) error {
 	token := auth.NewToken()
 	exp := h.now().Add(verifyTTL).UTC()
-	m := h.portalMessage(a.Email, a.Lang, mail.PortalVerify, token, exp)
+	m := h.portalMessage(*a, mail.PortalVerify, token, exp) // the store names the account it makes
 	err := h.store.SignUp(a, token, exp, m)
 	switch {
 	case errors.Is(err, store.ErrEmailTaken):
@@ -227,7 +228,7 @@ func (h *Handler) signUpAfter(a *store.Account) error {
 		if err != nil {
 			return err
 		}
-		return h.portalEmail(existing.Email, existing.Lang, mail.PortalExists, "", time.Time{})
+		return h.portalEmail(existing, mail.PortalExists, "", time.Time{})
 	case err != nil:
 		return err
 	}
@@ -418,7 +419,7 @@ func (h *Handler) forgot(c echo.Context) error {
 		if err := h.store.CreateAccountToken(token, store.AccountToken{AccountID: a.ID, Kind: store.TokenReset, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return h.portalEmail(a.Email, a.Lang, mail.PortalReset, token, exp)
+		return h.portalEmail(a, mail.PortalReset, token, exp)
 	}, h.portalPage(c, "forgot.sent_title"), "")
 }
 

@@ -165,7 +165,7 @@ func (h *Handler) noticePhonesAdded(cl store.Client, added []string) {
 	for _, st := range staffFor(all, cl.PractitionerID) {
 		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.PhonesAdded,
 			Args: map[string]string{"Staff": st.Name, "Name": cl.Name(), "Numbers": strings.Join(shown, ", "),
-				"Path": urlFor(routeClient, cl.ID)}}); err != nil {
+				"Path": urlFor(routeClient, cl.ID)}, ClientID: cl.ID}); err != nil {
 			h.log.Error("unable to queue a phone change notice", "err", err)
 		}
 	}

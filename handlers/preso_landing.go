@@ -237,7 +237,7 @@ func (h *Handler) presoSendCode(c echo.Context, v *linkVisit) error {
 		return h.presos.SendCode(v.Visit, who, to, ttl, c.Request().UserAgent(),
 			func(t share.Target, code string, expires time.Time) (*store.Message, error) {
 				return &store.Message{Channel: t.Channel, To: t.To, Lang: lang, Kind: mail.PresoCode, Secret: code, ExpiresAt: expires,
-					Args: map[string]string{"Title": title, "Expires": mail.TimeArg(expires)}}, nil
+					Args: map[string]string{"Title": title, "Expires": mail.TimeArg(expires)}, ClientID: v.Share.ClientOf(who)}, nil
 			})
 	})
 }

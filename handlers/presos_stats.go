@@ -157,5 +157,6 @@ func (h *Handler) ReportViewing(v store.Viewing) error {
 	if preso.Declared(v) {
 		args["Declared"] = "1"
 	}
-	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: mail.PresoViewed, Args: args})
+	return h.queue(&store.Message{Channel: store.ChannelEmail, To: owner.Email, Lang: l.Lang, Kind: mail.PresoViewed, Args: args,
+		ClientID: v.ContactID})
 }

@@ -266,7 +266,7 @@ func (h *Handler) createClientFromProspect(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.tellLinked(a); err != nil {
+	if err := h.tellLinked(a, cl.ID); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.prospect_linked")
@@ -353,18 +353,18 @@ func (h *Handler) associateProspect(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := h.tellLinked(a); err != nil {
+	if err := h.tellLinked(a, cid); err != nil {
 		return err
 	}
 	h.setFlash(c, "flash.prospect_linked")
 	return h.redirect(c, urlFor(routeClient, cid))
 }
 
-// tellLinked emails a person whose sign-up the practice has just linked to a
-// client record: their portal now shows their appointments and receipts.
-func (h *Handler) tellLinked(a store.Account) error {
+// tellLinked emails a person whose sign-up the practice has just linked to
+// client record clientID: their portal now shows their appointments and receipts.
+func (h *Handler) tellLinked(a store.Account, clientID uint64) error {
 	return h.queue(&store.Message{Channel: store.ChannelEmail, To: a.Email, Lang: a.Lang, Kind: mail.PortalLinked,
-		Args: map[string]string{"FirstName": a.SignUp.FirstName}})
+		Args: map[string]string{"FirstName": a.SignUp.FirstName}, ClientID: clientID, AccountID: a.ID})
 }
 
 // deleteProspectPage is the delete page of the route's prospect.

@@ -39,7 +39,8 @@ func (h *Handler) staffMailBy(sh store.Share, who int, event, file string, line 
 		if len(line) > 0 {
 			args["LineAt"], args["LineType"], args["LineDetail"] = mail.TimeArg(line[0].At), line[0].Type, line[0].Detail
 		}
-		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.ShareStaff, Args: args}); err != nil {
+		if err := h.queue(&store.Message{Channel: store.ChannelEmail, To: st.Email, Lang: st.Lang, Kind: mail.ShareStaff, Args: args,
+			ClientID: sh.ClientOf(who)}); err != nil {
 			h.log.Error("unable to queue a share notice", "err", err)
 		}
 	}

@@ -247,7 +247,7 @@ func (j *Jobs) remind(ap store.Appointment, now time.Time) (bool, error) {
 		m = &store.Message{Channel: store.ChannelEmail, To: to, Lang: j.cfg.Mail.Lang(cl.Lang), Kind: mail.Reminder,
 			Args: map[string]string{"Appointment": strconv.FormatUint(ap.ID, 10), "FirstName": cl.FirstName, "Start": mail.TimeArg(ap.Start),
 				"Practitioner": practitioner, "Kind": string(ap.Kind), "Minutes": strconv.Itoa(ap.Minutes), "Portal": portal},
-			CreatedAt: now.UTC(), ExpiresAt: ap.Start}
+			ClientID: cl.ID, CreatedAt: now.UTC(), ExpiresAt: ap.Start}
 	}
 	// Marked even without an address (m nil), so the job does not look at it every minute.
 	return st.QueueReminder(ap.ID, ap.Start, m)

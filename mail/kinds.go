@@ -51,6 +51,11 @@ type Kind struct {
 	// Void, when set, reports that what the message is about has become void
 	// (its link used or revoked, its session cancelled): it is withdrawn, not sent.
 	Void func(m *Mailer, msg store.Message, secret string) bool
+	// Client: it goes to a client (or a prospect) or speaks of one. Whoever
+	// queues it names the client record (store.Message.ClientID) or the
+	// portal account (AccountID) it concerns, by which the client's erasure
+	// finds it (TestClientKindsNameTheirClient).
+	Client bool
 }
 
 // Expiry is until when a message may go out; past it, it is never sent.
@@ -76,26 +81,27 @@ var kinds = map[string]Kind{
 		Expiry: Expiry{Until: "Expires"}, Write: writeInvite, Void: staffTokenVoid(store.StaffInvite)},
 	StaffReset: {Channels: email, Args: []string{"Name"}, Times: []string{"Expires"}, Secret: true,
 		Expiry: Expiry{Until: "Expires"}, Write: writeStaffReset, Void: staffTokenVoid(store.StaffReset)},
-	PortalVerify: {Channels: email, Times: []string{"Expires"}, Secret: true,
+	PortalVerify: {Channels: email, Times: []string{"Expires"}, Secret: true, Client: true,
 		Expiry: Expiry{Until: "Expires"}, Write: portalLinkEmail("verify", "/portal/verify/"), Void: accountTokenVoid(store.TokenVerify)},
-	PortalReset: {Channels: email, Times: []string{"Expires"}, Secret: true,
+	PortalReset: {Channels: email, Times: []string{"Expires"}, Secret: true, Client: true,
 		Expiry: Expiry{Until: "Expires"}, Write: portalLinkEmail("reset", "/portal/reset/"), Void: accountTokenVoid(store.TokenReset)},
-	PortalExists: {Channels: email, Write: writePortalExists},
-	PortalAccess: {Channels: email, Args: []string{"FirstName"}, Write: portalPlainEmail("portal_access")},
-	PortalLinked: {Channels: email, Args: []string{"FirstName"}, Write: portalPlainEmail("portal_linked")},
-	PhonesAdded:  {Channels: email, Args: []string{"Staff", "Name", "Numbers", "Path"}, Write: writePhonesAdded},
-	Reminder: {Channels: email, Args: []string{"FirstName", "Kind", "Minutes"}, Times: []string{"Start"},
+	PortalExists: {Channels: email, Client: true, Write: writePortalExists},
+	PortalAccess: {Channels: email, Args: []string{"FirstName"}, Client: true, Write: portalPlainEmail("portal_access")},
+	PortalLinked: {Channels: email, Args: []string{"FirstName"}, Client: true, Write: portalPlainEmail("portal_linked")},
+	PhonesAdded:  {Channels: email, Args: []string{"Staff", "Name", "Numbers", "Path"}, Client: true, Write: writePhonesAdded},
+	Reminder: {Channels: email, Args: []string{"FirstName", "Kind", "Minutes"}, Times: []string{"Start"}, Client: true,
 		Expiry: Expiry{Until: "Start"}, Write: writeReminder, Void: reminderVoid},
-	ShareLink: {Channels: email, Args: []string{"Name", "Message"}, Times: []string{"Expires"}, Secret: true,
+	ShareLink: {Channels: email, Args: []string{"Name", "Message"}, Times: []string{"Expires"}, Secret: true, Client: true,
 		Expiry: Expiry{Until: "Expires"}, Write: writeShareLink, Void: shareLinkVoid},
-	ShareCode: {Channels: emailOrText, Args: []string{"Name", "Minutes", share.ArgShare}, Secret: true,
+	ShareCode: {Channels: emailOrText, Args: []string{"Name", "Minutes", share.ArgShare}, Secret: true, Client: true,
 		Expiry: Expiry{Given: true}, Write: writeShareCode, Void: shareCodeVoid},
-	ShareReminder: {Channels: email, Args: []string{"Name"}, Times: []string{"Expires"}, Secret: true,
+	ShareReminder: {Channels: email, Args: []string{"Name"}, Times: []string{"Expires"}, Secret: true, Client: true,
 		Expiry: Expiry{Until: "Expires"}, Write: writeShareReminder, Void: shareReminderVoid},
-	ShareStaff: {Channels: email, Args: []string{"Event", "Name", "File", "Staff", "Path"}, Write: writeShareStaff},
-	PresoCode: {Channels: emailOrText, Args: []string{"Title", share.ArgShare}, Times: []string{"Expires"}, Secret: true,
+	ShareStaff: {Channels: email, Args: []string{"Event", "Name", "File", "Staff", "Path"}, Client: true, Write: writeShareStaff},
+	PresoCode: {Channels: emailOrText, Args: []string{"Title", share.ArgShare}, Times: []string{"Expires"}, Secret: true, Client: true,
 		Expiry: Expiry{Until: "Expires"}, Write: writePresoCode, Void: shareCodeVoid},
-	PresoViewed:  {Channels: email, Args: []string{"Viewer", "Title", "Slides", "Path"}, Times: []string{"Start"}, Write: writePresoViewed},
+	PresoViewed: {Channels: email, Args: []string{"Viewer", "Title", "Slides", "Path"}, Times: []string{"Start"}, Client: true,
+		Write: writePresoViewed},
 	BackupFailed: {Channels: email, Args: []string{"Name", "Kind", "Target"}, Times: []string{"Since"}, Write: writeBackupFailed, Void: backupVoid},
 }
 

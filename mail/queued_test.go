@@ -66,62 +66,35 @@ func TestEveryQueuedKindIsInTheTable(t *testing.T) {
 	}
 	literals, named := 0, map[string]bool{}
 	fset := token.NewFileSet()
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	eachMessageLiteral(t, fset, func(lit *ast.CompositeLit) {
+		literals++
+		kv := field(lit, "Kind")
+		if kv == nil {
+			return
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
-		inStore := f.Name.Name == "store"
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.CompositeLit)
-			if !ok || !isMessageType(lit.Type, inStore) {
-				return true
+		pos := fset.Position(kv.Value.Pos())
+		switch v := kv.Value.(type) {
+		case *ast.SelectorExpr:
+			pkg, _ := v.X.(*ast.Ident)
+			if pkg == nil || pkg.Name != "mail" {
+				t.Errorf("%s: a message's kind is %s.%s, not a constant of package mail", pos, pkg, v.Sel.Name)
+			} else if _, ok := consts[v.Sel.Name]; !ok {
+				t.Errorf("%s: mail.%s is not a kind", pos, v.Sel.Name)
+			} else {
+				named[v.Sel.Name] = true
 			}
-			literals++
-			for _, el := range lit.Elts {
-				kv, ok := el.(*ast.KeyValueExpr)
-				if key, _ := kv.Key.(*ast.Ident); !ok || key == nil || key.Name != "Kind" {
-					continue
-				}
-				pos := fset.Position(kv.Value.Pos())
-				switch v := kv.Value.(type) {
-				case *ast.SelectorExpr:
-					pkg, _ := v.X.(*ast.Ident)
-					if pkg == nil || pkg.Name != "mail" {
-						t.Errorf("%s: a message's kind is %s.%s, not a constant of package mail", pos, pkg, v.Sel.Name)
-					} else if _, ok := consts[v.Sel.Name]; !ok {
-						t.Errorf("%s: mail.%s is not a kind", pos, v.Sel.Name)
-					} else {
-						named[v.Sel.Name] = true
-					}
-				case *ast.Ident:
-					// A kind passed along (portalMessage's kind): its callers name a constant.
-				default:
-					t.Errorf("%s: a message's kind is written out (%T): use a constant of package mail", pos, v)
-				}
-			}
-			return true
-		})
-		return nil
+		case *ast.Ident:
+			// A kind passed along (portalMessage's kind): its callers name a constant.
+		default:
+			t.Errorf("%s: a message's kind is written out (%T): use a constant of package mail", pos, v)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if literals < 10 {
 		t.Fatalf("found %d store.Message literals: the scan is broken", literals)
 	}
 	// Every constant is used somewhere: a kind nobody queues is a kind to remove.
 	used := map[string]bool{}
-	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.HasPrefix(filepath.ToSlash(path), "../mail/") {
 			return err
 		}
@@ -167,4 +140,84 @@ func isMessageType(e ast.Expr, inStore bool) bool {
 		return inStore && v.Name == "Message"
 	}
 	return false
+}
+
+// eachMessageLiteral calls fn with every store.Message composite literal of
+// Foyer's Go files, tests aside.
+func eachMessageLiteral(t *testing.T, fset *token.FileSet, fn func(*ast.CompositeLit)) {
+	t.Helper()
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		inStore := f.Name.Name == "store"
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.CompositeLit); ok && isMessageType(lit.Type, inStore) {
+				fn(lit)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// field is the element of a composite literal that sets name, nil when none does.
+func field(lit *ast.CompositeLit, name string) *ast.KeyValueExpr {
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if key, _ := kv.Key.(*ast.Ident); key != nil && key.Name == name {
+				return kv
+			}
+		}
+	}
+	return nil
+}
+
+// TestClientKindsNameTheirClient reads every store.Message Foyer builds (as
+// TestEveryQueuedKindIsInTheTable does): one of a kind that goes to a client
+// or speaks of one names the client record or the portal account it
+// concerns, so that erasing the client finds it whatever address it went
+// to. A kind passed along (portalMessage's) is held to it too.
+func TestClientKindsNameTheirClient(t *testing.T) {
+	consts := kindConstants(t)
+	clients := 0
+	for _, k := range kinds {
+		if k.Client {
+			clients++
+		}
+	}
+	if clients < 10 {
+		t.Fatalf("%d kinds concern a client: the table is not marked", clients)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	eachMessageLiteral(t, fset, func(lit *ast.CompositeLit) {
+		kv := field(lit, "Kind")
+		if kv == nil {
+			return
+		}
+		if sel, ok := kv.Value.(*ast.SelectorExpr); ok && !kinds[consts[sel.Sel.Name]].Client {
+			return
+		}
+		checked++
+		if field(lit, "ClientID") == nil && field(lit, "AccountID") == nil {
+			t.Errorf("%s: a message that concerns a client names neither its ClientID nor its AccountID", fset.Position(kv.Value.Pos()))
+		}
+	})
+	if checked < 10 {
+		t.Fatalf("checked %d messages: the scan is broken", checked)
+	}
 }

@@ -156,7 +156,7 @@ func (m *Mailer) ShareLinkMessage(sh store.Share, token string) *store.Message {
 	r := sh.Recipients[0]
 	return &store.Message{Channel: store.ChannelEmail, To: r.Email, Lang: m.shareLang(sh), Kind: ShareLink,
 		Args:   map[string]string{"Name": r.Name, "Message": sh.Message, "Expires": TimeArg(sh.ExpiresAt)},
-		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: m.now().UTC()}
+		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: m.now().UTC(), ClientID: sh.ClientOf(0)}
 }
 
 // ComposeShare is the share engine's Compose for document shares: the email
@@ -176,7 +176,7 @@ func (m *Mailer) ComposeShareCode(sh store.Share) share.ComposeCode {
 		minutes := int(expires.Sub(m.now()).Round(time.Minute) / time.Minute)
 		return &store.Message{Channel: t.Channel, To: t.To, Lang: m.shareLang(sh), Kind: ShareCode,
 			Args:   map[string]string{"Name": sh.Recipients[t.Recipient].Name, "Minutes": strconv.Itoa(minutes)},
-			Secret: code, ExpiresAt: expires, CreatedAt: m.now().UTC()}, nil
+			Secret: code, ExpiresAt: expires, CreatedAt: m.now().UTC(), ClientID: sh.ClientOf(t.Recipient)}, nil
 	}
 }
 
@@ -192,5 +192,5 @@ func (m *Mailer) ComposeShareReminder(sh store.Share) (*store.Message, error) {
 	}
 	return &store.Message{Channel: store.ChannelEmail, To: sh.Recipients[0].Email, Lang: m.shareLang(sh), Kind: ShareReminder,
 		Args:   map[string]string{"Name": sh.Recipients[0].Name, "Expires": TimeArg(sh.ExpiresAt)},
-		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: m.now().UTC()}, nil
+		Secret: token, ExpiresAt: sh.ExpiresAt, CreatedAt: m.now().UTC(), ClientID: sh.ClientOf(0)}, nil
 }

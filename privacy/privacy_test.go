@@ -324,6 +324,10 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 		return nil
 	})
 	f.check(err)
+	// The owner told of alpha's viewing under a name that is not theirs: the
+	// message names its client, not their name or address.
+	f.check(f.st.Enqueue(&store.Message{Channel: store.ChannelEmail, To: "pat@example.org", Lang: "fr", Kind: "preso_viewed",
+		Args: map[string]string{"Viewer": "alphaqz viewer"}, ClientID: alpha.client.ID}))
 	formerSigs, err := f.st.ShareSignatures(formerShare.ID)
 	f.check(err)
 	signed := alpha.client.Name() + " signed"

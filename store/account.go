@@ -175,6 +175,11 @@ func removePortalAccess(tx *bolt.Tx, clientID uint64) (Account, error) {
 	if err != nil {
 		return a, err
 	}
+	// The account's address leaves the record with it: its messages keep
+	// the client they concern, for the client's erasure.
+	if err := claimMessages(tx, a, clientID); err != nil {
+		return a, err
+	}
 	return a, deleteAccount(tx, a)
 }
 
@@ -679,6 +684,7 @@ func (s *Store) SignUp(a *Account, token string, expires time.Time, m *Message) 
 		if err := s.putAccountToken(tx, token, AccountToken{AccountID: a.ID, Kind: TokenVerify, ExpiresAt: expires}); err != nil {
 			return err
 		}
+		m.AccountID = a.ID
 		return s.enqueue(tx, m)
 	})
 }

@@ -129,6 +129,8 @@ type eraser struct {
 	shares, viewings, certs map[uint64]bool
 	// left are the presos others keep, whose links the client was taken off.
 	left map[uint64]bool
+	// accountID is the portal account still linked to the record, if any.
+	accountID uint64
 }
 
 func (e *eraser) addAddr(a string) {
@@ -150,6 +152,7 @@ func (e *eraser) account() error {
 		return err
 	}
 	e.addAddr(a.Email)
+	e.accountID = a.ID
 	e.out.Account = true
 	return deleteAccount(e.tx, a)
 }
@@ -609,9 +612,12 @@ func (e *eraser) shareLeftovers() error {
 	return nil
 }
 
-// outbox removes the messages sent to the client or naming them: those to
-// their addresses, and those whose arguments hold their name, email or number
-// (a practitioner told that the client opened a share).
+// outbox removes the messages sent to the client or naming them: those
+// that say they concern the client's record or went to their portal account
+// (Message.ClientID, AccountID; an account ended before names its messages'
+// client, see claimMessages), and, for messages queued before messages said
+// so, those to their addresses and those whose arguments hold their name,
+// email or number (a practitioner told that the client opened a share).
 func (e *eraser) outbox() error {
 	name := Fold(e.c.Name())
 	var doomed []Message
@@ -620,7 +626,8 @@ func (e *eraser) outbox() error {
 		if err := unmarshal(v, &m); err != nil {
 			return err
 		}
-		if e.addrs[NormalizeEmail(m.To)] || e.mentions(m.Args, name) {
+		if m.ClientID == e.c.ID || (e.accountID != 0 && m.AccountID == e.accountID) ||
+			e.addrs[NormalizeEmail(m.To)] || e.mentions(m.Args, name) {
 			doomed = append(doomed, m)
 		}
 		return nil

@@ -64,6 +64,12 @@ type Message struct {
 	Kind string `json:"kind"`
 	// Args are the non-secret values the template needs (names, times in RFC 3339).
 	Args map[string]string `json:"args,omitempty"`
+	// ClientID is the client record the message goes to or speaks of (a
+	// reminder, a code, a practitioner told of their download), AccountID
+	// the portal account it went to: erasing the client finds it by them,
+	// whatever address it went to and whatever has become of the account.
+	ClientID  uint64 `json:"client_id,omitempty"`
+	AccountID uint64 `json:"account_id,omitempty"`
 	// Secret is the token or code the message carries, in the clear, only in
 	// memory: Enqueue seals it into Sealed, ClaimDue and RevealMessage open it.
 	Secret string `json:"-"`
@@ -130,6 +136,45 @@ func (m *Message) EndTry(outcome TryOutcome, errText string) {
 type Reveal struct {
 	StaffID uint64    `json:"staff_id"`
 	At      time.Time `json:"at"`
+}
+
+// claimMessages names clientID as the client of the messages that went to
+// portal account a or to its address and name no client yet: those sent
+// while it was a prospect's (a sign-up's confirmation), or queued before
+// messages named their client. Once the account is gone, its address is
+// known nowhere else, and the client's erasure finds them by the client.
+func claimMessages(tx *bolt.Tx, a Account, clientID uint64) error {
+	email := NormalizeEmail(a.Email)
+	var claimed []Message
+	err := tx.Bucket(bucketOutbox).ForEach(func(_, raw []byte) error {
+		var head struct {
+			To        string `json:"to"`
+			ClientID  uint64 `json:"client_id"`
+			AccountID uint64 `json:"account_id"`
+		}
+		if err := unmarshal(raw, &head); err != nil {
+			return err
+		}
+		if head.ClientID != 0 || (head.AccountID != a.ID && NormalizeEmail(head.To) != email) {
+			return nil
+		}
+		var m Message
+		if err := unmarshal(raw, &m); err != nil {
+			return err
+		}
+		m.ClientID = clientID
+		claimed = append(claimed, m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range claimed {
+		if err := putJSON(tx, bucketOutbox, itob(m.ID), m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // KindLegacy marks a message queued before schema 6: its whole text is its sealed secret.

@@ -99,6 +99,20 @@ type Share struct {
 	SessionEpoch uint64 `json:"session_epoch,omitempty"`
 }
 
+// ClientOf is the client record a message to or about recipient i of the
+// share concerns, by which the client's erasure finds it: for documents,
+// the record they were shared from, whoever they went to; for a preso's
+// link, the recipient's own record (0 for none).
+func (sh Share) ClientOf(i int) uint64 {
+	if sh.Kind == ShareFiles {
+		return sh.ClientID
+	}
+	if i < 0 || i >= len(sh.Recipients) {
+		return 0
+	}
+	return sh.Recipients[i].ClientID
+}
+
 // ShareCode is the security codes waiting for a share, and their limits. It is
 // kept in the store, not in memory, so a restart resets nothing.
 type ShareCode struct {
