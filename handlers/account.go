@@ -49,7 +49,7 @@ func (h *Handler) updateProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := f.text("name", 100, true)
+	name := f.name("name", 100, true)
 	lang := f.choice("lang", "en", "fr")
 	proNo := strings.ToUpper(strings.ReplaceAll(f.text("professional_no", 20, false), " ", ""))
 	if proNo != "" && !professionalNo.MatchString(proNo) {

@@ -162,8 +162,8 @@ func (h *Handler) newClientForm(c echo.Context) error {
 
 // readClient validates the client form into cl; the caller checks f.ok().
 func (h *Handler) readClient(c echo.Context, f *form, cl *store.Client) {
-	cl.FirstName = f.text("first_name", 100, true)
-	cl.LastName = f.text("last_name", 100, true)
+	cl.FirstName = f.name("first_name", 100, true)
+	cl.LastName = f.name("last_name", 100, true)
 	cl.Email = f.email("email", false)
 	cl.Lang = f.choice("lang", "fr", "en")
 	cl.BirthDate = f.birthDate("birth_date", h.now())

@@ -85,6 +85,28 @@ func (f *form) text(name string, max int, required bool) string {
 	return v
 }
 
+// name reads a person's name: a one-line text field (see text) that also
+// holds no invisible character. Names are what staff, signing certificates
+// and /verify show as who someone is: a bidi override would show "Chloe
+// \u202eRLO" as "Chloe OLR", a zero-width space would make two names that
+// read the same differ. Every form where a person types a name reads it here.
+func (f *form) name(field string, max int, required bool) string {
+	v := f.text(field, max, required)
+	if strings.IndexFunc(v, invisible) >= 0 {
+		f.fail(field, "form.invalid_text")
+		return ""
+	}
+	return v
+}
+
+// invisible reports whether r changes how text is shown without being seen:
+// format characters (bidi embeddings, overrides, isolates and marks,
+// zero-width spaces and joiners, the byte-order mark, the soft hyphen) and
+// the line and paragraph separators.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
 // email reads an email address (a bare address, no display name).
 func (f *form) email(name string, required bool) string {
 	v := f.text(name, 254, required)

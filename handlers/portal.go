@@ -170,8 +170,8 @@ func (h *Handler) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	first := f.text("first_name", 100, true)
-	last := f.text("last_name", 100, true)
+	first := f.name("first_name", 100, true)
+	last := f.name("last_name", 100, true)
 	email := f.email("email", true)
 	phoneRaw := f.text("phone", 40, false)
 	phone := ""

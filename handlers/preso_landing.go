@@ -172,7 +172,7 @@ func (h *Handler) presoEnter(c echo.Context, v *linkVisit) error {
 	}
 	name, email := "", ""
 	if who < 0 && c.FormValue("anonymous") == "" {
-		name = f.text("name", 120, true)
+		name = f.name("name", 120, true)
 		email = f.email("email", false)
 		if !f.ok() {
 			// Back to the landing (Post/Redirect/Get), the form as typed.

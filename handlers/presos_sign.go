@@ -61,7 +61,7 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 		return errBadRequest
 	}
 	l := h.loc(c)
-	in := preso.Signing{SlideID: slideID, Name: f.text("name", 120, true), Drawing: c.FormValue("drawing"),
+	in := preso.Signing{SlideID: slideID, Name: f.name("name", 120, true), Drawing: c.FormValue("drawing"),
 		TypedOnly: f.checkbox("typed_only"), Consent: f.checkbox("consent"), IP: c.RealIP(), Lang: l.Lang, ConsentText: l.T("sign.consent")}
 	vw, token, err := h.viewing(c, v, snap)
 	if err != nil {

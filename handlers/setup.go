@@ -25,7 +25,7 @@ func (h *Handler) setup(c echo.Context) error {
 	}
 	practiceName := f.text("practice_name", 100, true)
 	lang := f.choice("default_lang", "en", "fr")
-	name := f.text("name", 100, true)
+	name := f.name("name", 100, true)
 	email := f.email("email", true)
 	password := f.newPassword("password")
 	if !f.ok() {

@@ -742,7 +742,7 @@ func (h *Handler) sendAgain(c echo.Context) error {
 	}
 	p, _ := h.currentPractice()
 	r := sh.Recipients[0]
-	r.Name = f.text("name", 100, true)
+	r.Name = f.name("name", 100, true)
 	r.Email = f.email("email", true)
 	r.Lang = f.choice("lang", "en", "fr")
 	r.Mobiles = nil

@@ -52,7 +52,7 @@ func (h *Handler) inviteStaff(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name := f.text("name", 100, true)
+	name := f.name("name", 100, true)
 	email := f.email("email", true)
 	role := f.choice("role", "practitioner", "admin")
 	lang := f.choice("lang", locales.Supported...)
