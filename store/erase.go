@@ -49,9 +49,9 @@ type Erasure struct {
 	FileShares    int
 	Files         int
 	PresosDeleted int
-	// PresosLeft are presos others keep whose links the client was taken
-	// off: presos of several contacts, and presos the client was a contact
-	// of before.
+	// PresosLeft are the presos that stay, whose contacts and links the
+	// client was taken off: presos of several contacts, and presos the
+	// client was a contact of before.
 	PresosLeft int
 	// Viewings and Signatures are the client's on presos' links, found by
 	// the client they were recorded with (see ClientSigning).
@@ -127,7 +127,7 @@ type eraser struct {
 	// certs the signatures whose certificate went: their indexes keyed by
 	// hashes are swept once at the end.
 	shares, viewings, certs map[uint64]bool
-	// left are the presos others keep, whose links the client was taken off.
+	// left are the presos that stay, whose links the client was taken off.
 	left map[uint64]bool
 	// accountID is the portal account still linked to the record, if any.
 	accountID uint64
@@ -516,7 +516,7 @@ func sharesOf(tx *bolt.Tx, kind ShareKind, subject uint64) ([]Share, error) {
 	return out, nil
 }
 
-// leaveShare takes the client off a share of a preso others keep: their
+// leaveShare takes the client off a share of a preso that stays: their
 // recipient entry keeps its place (events refer to recipients by position)
 // but no longer names them, and their events, codes, the numbers codes went
 // to, and sessions go. others are the preso's contacts who stay.
