@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,9 +157,11 @@ func (s *Store) ShareSignatures(shareID uint64) ([]Signature, error) {
 // viewings and the signatures they made, oldest first. Both are found by the
 // client they were recorded with, whatever the presos' contacts are now: a
 // client taken off a preso, or whose preso was deleted, still viewed and
-// signed it. A signature is theirs when it names them as its contact, or
-// (stored before signatures kept their contact) came from one of their
-// viewings. The client's export and erasure read them by this one rule.
+// signed it. A viewing is theirs when it was for them (Viewing.ContactID); a
+// signature when it was made from one of their viewings, which is also what
+// names its contact (Signer), and what tells it for a signature stored
+// before signatures kept their contact. The client's export and erasure read
+// them by this one rule.
 func (s *Store) ClientSigning(clientID uint64) ([]Viewing, []Signature, error) {
 	var vs []Viewing
 	var sigs []Signature
@@ -169,15 +173,17 @@ func (s *Store) ClientSigning(clientID uint64) ([]Viewing, []Signature, error) {
 	return vs, sigs, err
 }
 
-// clientSigning reads every viewing and signature, decoding in full only
-// the client's: the whole scan is the price of finding them whatever became
-// of their preso, paid by an export or an erasure alone.
+// clientSigning reads every viewing, decoding in full only the client's (the
+// whole scan is the price of finding them whatever became of their preso,
+// paid by an export or an erasure alone), then the signatures of the links
+// they viewed: not every signature, whose drawings weigh.
 func clientSigning(tx *bolt.Tx, clientID uint64) ([]Viewing, []Signature, error) {
 	if clientID == 0 {
 		return nil, nil, nil
 	}
 	var vs []Viewing
 	theirs := map[uint64]bool{}
+	var shares []uint64
 	err := tx.Bucket(bucketViewings).ForEach(func(_, raw []byte) error {
 		var head struct {
 			ContactID uint64 `json:"contact_id"`
@@ -194,29 +200,30 @@ func clientSigning(tx *bolt.Tx, clientID uint64) ([]Viewing, []Signature, error)
 		}
 		vs = append(vs, v)
 		theirs[v.ID] = true
+		if !slices.Contains(shares, v.ShareID) {
+			shares = append(shares, v.ShareID)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	var sigs []Signature
-	err = tx.Bucket(bucketSignatures).ForEach(func(_, raw []byte) error {
-		var head struct {
-			ViewingID uint64 `json:"viewing_id"`
-			ContactID uint64 `json:"contact_id"`
+	c := tx.Bucket(bucketSignaturesByShare).Cursor()
+	for _, share := range shares {
+		prefix := itob(share)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var sig Signature
+			if err := getJSON(tx, bucketSignatures, k[8:], &sig); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, nil, err
+			}
+			if theirs[sig.ViewingID] || sig.ContactID == clientID {
+				sigs = append(sigs, sig)
+			}
 		}
-		if err := unmarshal(raw, &head); err != nil {
-			return err
-		}
-		if head.ContactID != clientID && !theirs[head.ViewingID] {
-			return nil
-		}
-		var sig Signature
-		if err := unmarshal(raw, &sig); err != nil {
-			return err
-		}
-		sigs = append(sigs, sig)
-		return nil
-	})
-	return vs, sigs, err
+	}
+	slices.SortFunc(sigs, func(a, b Signature) int { return cmp.Compare(a.ID, b.ID) })
+	return vs, sigs, nil
 }
