@@ -101,9 +101,14 @@ func (f *form) name(field string, max int, required bool) string {
 
 // invisible reports whether r changes how text is shown without being seen:
 // format characters (bidi embeddings, overrides, isolates and marks,
-// zero-width spaces and joiners, the byte-order mark, the soft hyphen) and
-// the line and paragraph separators.
+// zero-width spaces, the byte-order mark, the soft hyphen) and the line and
+// paragraph separators. The zero-width non-joiner and joiner are let
+// through: Persian and Indic names are spelled with them, and they change
+// how letters join, never their order.
 func invisible(r rune) bool {
+	if r == '\u200c' || r == '\u200d' {
+		return false
+	}
 	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
