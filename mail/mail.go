@@ -37,6 +37,7 @@ import (
 	"sync"
 	"time"
 
+	"foyer/gsm7"
 	"foyer/locales"
 	"foyer/share"
 	"foyer/store"
@@ -153,6 +154,23 @@ type rendering struct {
 	Text string
 }
 
+// OneText is a text message that names the practice, text(name), in one
+// segment: a practice name too long for that (Settings takes 100 characters)
+// is shortened, so the code after it always arrives whole and costs one message.
+func (r *rendering) OneText(text func(practice string) string) string {
+	name := []rune(r.P.Name)
+	for cut := len(name); ; cut-- {
+		practice := r.P.Name
+		if cut < len(name) {
+			practice = strings.TrimSpace(string(name[:cut])) + "…"
+		}
+		s := text(practice)
+		if n, _ := gsm7.Septets(gsm7.Text(s)); n <= gsm7.Segment || cut == 0 {
+			return s
+		}
+	}
+}
+
 // Link is the absolute URL of path followed by the secret ("/invite/" → https://…/invite/TOKEN).
 func (r *rendering) Link(path string) string { return r.mailer.link(path + r.Secret) }
 
@@ -213,7 +231,9 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 		return out, err
 	}
 	if msg.Channel == store.ChannelSMS {
-		out.Text = r.SMS
+		// French typography stops here: a text goes in the GSM 7-bit
+		// alphabet, or one character outside it makes it cost double.
+		out.Text = gsm7.Text(r.SMS)
 		return out, nil
 	}
 	if r.Text != "" {
@@ -244,6 +264,9 @@ func (m *Mailer) renderLegacy(msg store.Message, secret string) (Outgoing, error
 		return out, fmt.Errorf("mail: legacy message: %w", err)
 	}
 	out.Subject, out.Text, out.HTML = body.Subject, body.Text, body.HTML
+	if msg.Channel == store.ChannelSMS {
+		out.Text = gsm7.Text(out.Text)
+	}
 	return out, nil
 }
 

@@ -9,7 +9,7 @@ import (
 // to the preso's owner.
 
 func writePresoCode(r *rendering) error {
-	r.SMS = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)
+	r.SMS = r.OneText(func(practice string) string { return r.L.T("landing.sms", "Code", r.Secret, "Practice", practice) })
 	r.Mail.Subject = r.L.T("landing.code_mail_subject", "Practice", r.P.Name)
 	r.Mail.Greeting = r.L.T("mail.hello")
 	r.Mail.Intro = r.L.T("landing.sms", "Code", r.Secret, "Practice", r.P.Name)

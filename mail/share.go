@@ -75,7 +75,9 @@ func closeBlanks(s string) string { return blankRuns.ReplaceAllString(s, "\n\n")
 // writeShareCode writes the security code: a text message, or an email when there is no mobile.
 func writeShareCode(r *rendering) error {
 	minutes, _ := strconv.Atoi(r.M.Args["Minutes"])
-	r.SMS = r.L.T("share.sms_code", "Code", r.Secret, "Practice", r.P.Name, "Minutes", minutes)
+	r.SMS = r.OneText(func(practice string) string {
+		return r.L.T("share.sms_code", "Code", r.Secret, "Practice", practice, "Minutes", minutes)
+	})
 	r.Mail.Subject = r.L.T("share.code_mail_subject", "Practice", r.P.Name)
 	r.Mail.Greeting = r.L.T("mail.greeting", "Name", r.M.Args["Name"])
 	r.Mail.Intro = r.L.T("share.code_mail_intro", "Code", r.Secret, "Minutes", minutes)
