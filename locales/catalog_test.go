@@ -10,6 +10,7 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+	"unicode/utf8"
 )
 
 // TestCatalogsMatch fails on a message missing or empty in either language,
@@ -50,29 +51,162 @@ func TestCatalogsMatch(t *testing.T) {
 	}
 }
 
-// TestFrenchTypography catches the usual slips of French text: a plain space
-// (or none) before : ; ? ! where a non-breaking one belongs, and straight apostrophes.
+// quebecWords are Quebec's words for email and text message.
 var quebecWords = regexp.MustCompile(`(?i)courriels?|textos?\b`)
 
+// frenchSlips are what French typography forbids in a text as a reader gets
+// it: an ordinary or wrong space (or none) before ; ! ? : », after «, between
+// a number and its unit, and a straight apostrophe.
+var frenchSlips = map[string]*regexp.Regexp{
+	"a narrow no-break space before ; ! ? »": regexp.MustCompile(`(?:[ \x{00a0}\x{2009}]|[\p{L}\p{N})\]”’])[;!?](?:[ \n)]|$)|[^\x{202f}]»`),
+	"a no-break space before :":              regexp.MustCompile(`(?:[ \x{202f}\x{2009}]|[\p{L}\p{N})\]»”’]):(?:[ \n]|$)`),
+	"a narrow no-break space after «":        regexp.MustCompile(`«[^\x{202f}]`),
+	"a no-break space before a unit":         regexp.MustCompile(`\d[ \x{202f}](?:minutes?|min|s|h|heures?|jours?|semaines?|mois|ans?|octets?|[KMGT]i?o|px|%|€)(?:[^\p{L}’']|$)`),
+	"’ for a straight apostrophe":            regexp.MustCompile(`'`),
+}
+
+// TestFrenchTypography: every French message, as pages, emails and PDFs get
+// it from the localizer (arguments filled with a number, then a name), has
+// French typography, whatever spaces the file holds.
 func TestFrenchTypography(t *testing.T) {
-	m, _ := Messages("fr")
-	bad := regexp.MustCompile(`[^\x{00a0}\x{202f}{}0-9] ?[;?!]|\w [:]`)
-	for id, v := range m {
-		s, ok := v.(string)
-		if !ok || strings.HasPrefix(id, "format.") {
-			continue
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := c.Get("fr")
+	msgs, _ := Messages("fr")
+	placeholder := regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+	checked := 0
+	for id, v := range msgs {
+		forms := map[string]any{"other": v}
+		if p, ok := v.(map[string]any); ok {
+			forms = p
 		}
-		if bad.MatchString(strings.ReplaceAll(s, "{{", "")) {
-			t.Errorf("fr %s: %q needs a non-breaking space before : ; ? !", id, s)
+		var names []string
+		for _, f := range forms {
+			s, _ := f.(string)
+			for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+				names = append(names, m[1])
+			}
 		}
-		if strings.Contains(s, "'") {
-			t.Errorf("fr %s: %q uses a straight apostrophe", id, s)
-		}
-		// France's French says "e-mail" and "SMS" (PRODUCT.md), as the rest of the pages do.
-		if w := quebecWords.FindString(s); w != "" {
-			t.Errorf("fr %s: %q says %q: write e-mail or SMS", id, s, w)
+		for _, value := range []any{12, "Zoé"} {
+			var args []any
+			for _, n := range names {
+				args = append(args, n, value)
+			}
+			texts := []string{fr.T(id, args...)}
+			if _, plural := v.(map[string]any); plural {
+				texts = []string{fr.N(id, 1, args...), fr.N(id, 2, args...), fr.N(id, 1000000, args...)}
+			}
+			for _, s := range texts {
+				checked++
+				for want, slip := range frenchSlips {
+					if bad := slip.FindString(s); bad != "" {
+						t.Errorf("fr %s: %q needs %s (at %q)", id, s, want, bad)
+					}
+				}
+				// France's French says "e-mail" and "SMS" (PRODUCT.md), as the rest of the pages do.
+				if w := quebecWords.FindString(s); w != "" {
+					t.Errorf("fr %s: %q says %q: write e-mail or SMS", id, s, w)
+				}
+			}
 		}
 	}
+	if checked < 1000 {
+		t.Fatalf("only %d French texts checked", checked)
+	}
+}
+
+// TestTranslatorsTypeOrdinarySpaces: a messages file written with ordinary
+// spaces and straight apostrophes, or with no space where English puts none,
+// reads in French with French typography, and in English as typed.
+func TestTranslatorsTypeOrdinarySpaces(t *testing.T) {
+	file := `colon = "Adresse :"
+colon_english = "Note: {{.Name}}: c'est tout"
+question = "Mot de passe oublié ? Oui ! Non ; peut-être?"
+quotes = "Cliquez sur « Envoyer » ou sur «Annuler»."
+unit = "Valable {{.Minutes}} minutes, 2 Mo au plus, pendant 3 h ou 20 jours ; 45 s."
+untouched = "https://example.org/?a=b à 14:05, {{.Name}} a 2 enfants, 1 000 clients."
+
+[attempts]
+one = "{{.Count}} tentative : c'est la dernière !"
+other = "{{.Count}} tentatives : encore {{.Minutes}} min ?"
+`
+	fsys := fstest.MapFS{"active.en.toml": {Data: []byte(file)}, "active.fr.toml": {Data: []byte(file)}}
+	c, err := loadFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, en := c.Get("fr"), c.Get("en")
+	const nb, nnb = "\u00a0", "\u202f"
+	for _, tc := range []struct{ got, want string }{
+		{fr.T("colon"), "Adresse" + nb + ":"},
+		{fr.T("colon_english", "Name", "Zoé"), "Note" + nb + ": Zoé" + nb + ": c’est tout"},
+		{fr.T("question"), "Mot de passe oublié" + nnb + "? Oui" + nnb + "! Non" + nnb + "; peut-être" + nnb + "?"},
+		{fr.T("quotes"), "Cliquez sur «" + nnb + "Envoyer" + nnb + "» ou sur «" + nnb + "Annuler" + nnb + "»."},
+		{fr.T("unit", "Minutes", 10), "Valable 10" + nb + "minutes, 2" + nb + "Mo au plus, pendant 3" + nb + "h ou 20" + nb + "jours" + nnb + "; 45" + nb + "s."},
+		{fr.T("untouched", "Name", "Zoé"), "https://example.org/?a=b à 14:05, Zoé a 2 enfants, 1 000 clients."},
+		{fr.N("attempts", 1), "1 tentative" + nb + ": c’est la dernière" + nnb + "!"},
+		{fr.N("attempts", 3, "Minutes", 5), "3 tentatives" + nb + ": encore 5" + nb + "min" + nnb + "?"},
+		{en.T("question"), "Mot de passe oublié ? Oui ! Non ; peut-être?"},
+		{en.T("colon_english", "Name", "Zoé"), "Note: Zoé: c'est tout"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got  %q\nwant %q", tc.got, tc.want)
+		}
+	}
+}
+
+// TestTypeset: French typography changes spaces and apostrophes only, never
+// inside a template action, and typesetting twice changes nothing more.
+func TestTypeset(t *testing.T) {
+	fr := &Localizer{Lang: "fr"}
+	for in, want := range map[string]string{
+		"":                           "",
+		"Bonjour":                    "Bonjour",
+		" :":                         "\u00a0:",
+		"a\u00a0; b\u00a0? c\u202f:": "a\u202f; b\u202f? c\u00a0:",
+		"«\u00a0x\u00a0»":            "«\u202fx\u202f»",
+		"{{.Practice}} : code":       "{{.Practice}}\u00a0: code",
+		"{{if .A}} ? {{end}}":        "{{if .A}}\u202f? {{end}}",
+		"{{.X ? }}":                  "{{.X ? }}",
+		"{{.X":                       "{{.X",
+		"x «\ny»":                    "x «\ny\u202f»",
+		"10 mineurs, 10 h’s, 10 s":   "10 mineurs, 10 h’s, 10\u00a0s",
+		"?! a :)":                    "?! a\u00a0:)",
+		"durée : 1 h 05":             "durée\u00a0: 1\u00a0h 05",
+	} {
+		if got := fr.Typeset(in); got != want {
+			t.Errorf("Typeset(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := (&Localizer{Lang: "en"}).Typeset("Note : it's « so »"); got != "Note : it's « so »" {
+		t.Errorf("English typeset: %q", got)
+	}
+}
+
+func FuzzTypeset(f *testing.F) {
+	for _, s := range []string{"Adresse : « x » ; y ? z !", "{{.N}} minutes", "c'est {{.A}}:", "«{{.T}}»", "{{", "a}}:"} {
+		f.Add(s)
+	}
+	fr := &Localizer{Lang: "fr"}
+	actions := regexp.MustCompile(`\{\{.*?\}\}`)
+	plain := strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "", "\u2009", "", "’", "'")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		got := fr.Typeset(s)
+		if again := fr.Typeset(got); again != got {
+			t.Fatalf("Typeset(%q) = %q, then %q", s, got, again)
+		}
+		if plain.Replace(got) != plain.Replace(s) {
+			t.Fatalf("Typeset(%q) = %q changed more than spaces and apostrophes", s, got)
+		}
+		if a, b := actions.FindAllString(s, -1), actions.FindAllString(got, -1); strings.Join(a, "") != strings.Join(b, "") {
+			t.Fatalf("Typeset(%q) = %q changed a template action", s, got)
+		}
+	})
 }
 
 var (
@@ -313,7 +447,7 @@ func TestPlainMessagesAreCached(t *testing.T) {
 				continue
 			}
 			plain++
-			if got, ok := l.cache[id]; !ok || got != s {
+			if got, ok := l.cache[id]; !ok || got != l.Typeset(s) {
 				t.Errorf("%s %s: cached %q (%v), the file says %q", lang, id, got, ok, s)
 			}
 		}
@@ -410,7 +544,7 @@ func TestEveryMessageResolves(t *testing.T) {
 						t.Errorf("%s %s gave %q", lang, id, got)
 					}
 				}
-				if !strings.Contains(v, "{{") && l.T(id, "Name", "Zoé") != v {
+				if !strings.Contains(v, "{{") && l.T(id, "Name", "Zoé") != l.Typeset(v) {
 					t.Errorf("%s %s with an argument gave %q, not its text %q", lang, id, l.T(id, "Name", "Zoé"), v)
 				}
 			case map[string]any:

@@ -119,6 +119,13 @@ func load(fsys fs.ReadFileFS, lang string) (*Localizer, error) {
 		return nil, fmt.Errorf("locales: %s: %w", name, err)
 	}
 	l := &Localizer{Lang: lang, cache: map[string]string{}}
+	// The language's typography is applied once, here, to the messages as
+	// typed: every page, email and PDF reads them through l.
+	for _, m := range f.Messages {
+		for _, form := range []*string{&m.Zero, &m.One, &m.Two, &m.Few, &m.Many, &m.Other} {
+			*form = l.Typeset(*form)
+		}
+	}
 	// go-i18n only gets the messages it has work to do on (arguments, plural
 	// forms): the plain ones, five in six, are answered from the cache, and
 	// go-i18n's structures for them took about 1 MB per language.

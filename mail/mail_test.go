@@ -148,10 +148,28 @@ func TestEveryKindRendersInBothLanguages(t *testing.T) {
 			t.Errorf("%s: the same in English and French:\n%s", kind, texts["en"])
 		}
 	}
-	// A French email reads as French and gives the practice's time.
-	m := all[Invite]
+	// A French email has French typography, in its subject, text and HTML:
+	// « » hold narrow no-break spaces, a colon a no-break one, a number its unit.
+	m := all[Reminder]
 	m.Lang = "fr"
+	if err := Prepare(&m); err != nil {
+		t.Fatal(err)
+	}
 	out, _ := e.mailer.Render(m, m.Secret)
+	for _, want := range []string{"«\u202fRejoindre la séance en vidéo\u202f»", "(50\u00a0minutes)", "15\u00a0minutes avant", "portail client\u00a0: le bouton"} {
+		if !strings.Contains(out.Text, want) || !strings.Contains(out.HTML, want) {
+			t.Errorf("the French reminder lacks %q:\n%s\n%s", want, out.Text, out.HTML)
+		}
+	}
+	m = all[PresoViewed]
+	m.Lang = "fr"
+	if out, _ = e.mailer.Render(m, m.Secret); out.Subject != "Zoé Martin a consulté «\u202fVotre bilan\u202f»" {
+		t.Errorf("French subject: %q", out.Subject)
+	}
+	// A French email reads as French and gives the practice's time.
+	m = all[Invite]
+	m.Lang = "fr"
+	out, _ = e.mailer.Render(m, m.Secret)
 	for _, want := range []string{"Votre invitation à rejoindre Cabinet Lumière", "26 novembre 2026 à 11:00", "https://portal.example.org/invite/" + linkToken, "12 rue des Lilas"} {
 		if !strings.Contains(out.Subject+"\n"+out.Text, want) {
 			t.Errorf("French invitation lacks %q:\n%s\n%s", want, out.Subject, out.Text)
@@ -332,6 +350,32 @@ func TestInZone(t *testing.T) {
 	} {
 		if got := inZone(cat.Get(tc.lang), tc.zone, "15 décembre 2026 à 11:00"); got != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.lang, tc.zone, got, tc.want)
+		}
+	}
+}
+
+// TestPracticeTemplatesAreTypeset: a share template the practice typed with
+// ordinary spaces reads in French with French typography, its link intact;
+// the English one as typed.
+func TestPracticeTemplatesAreTypeset(t *testing.T) {
+	e := newEnv(t)
+	p, _ := e.st.Practice()
+	p.ShareTemplates = map[string]string{
+		"fr": "Bonjour [[RECIPIENT_NAME]] ! Voici le lien : [[SECURE_SHARE_LINK]] ; à bientôt.",
+		"en": "Hello [[RECIPIENT_NAME]] ! Here : [[SECURE_SHARE_LINK]]",
+	}
+	if err := e.st.SavePractice(p); err != nil {
+		t.Fatal(err)
+	}
+	m := samples(e.clock())[ShareLink]
+	for lang, want := range map[string]string{
+		"fr": "Bonjour Zoé Martin\u202f! Voici le lien\u00a0: https://portal.example.org/s/" + linkToken + "\u202f; à bientôt.",
+		"en": "Hello Zoé Martin ! Here : https://portal.example.org/s/" + linkToken,
+	} {
+		m.Lang = lang
+		out, err := e.mailer.Render(m, m.Secret)
+		if err != nil || !strings.HasPrefix(out.Text, want) {
+			t.Errorf("%s: %v\n%q\nwant it to start %q", lang, err, out.Text, want)
 		}
 	}
 }

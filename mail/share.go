@@ -36,9 +36,10 @@ func (m *Mailer) shareLang(sh store.Share) string {
 }
 
 // shareText merges a share template: when is the deletion time as the
-// recipient reads it.
+// recipient reads it. The practice types its template as translators type
+// messages, so the language's typography is applied to it as to them.
 func shareText(l *locales.Localizer, p store.Practice, tmpl, link, name, message, when string) string {
-	return strings.TrimSpace(closeBlanks(share.Merge(tmpl, map[string]string{
+	return strings.TrimSpace(closeBlanks(share.Merge(l.Typeset(tmpl), map[string]string{
 		share.FieldLink:       link,
 		share.FieldDisclaimer: l.T("share.disclaimer", "When", when),
 		share.FieldRecipient:  name,
