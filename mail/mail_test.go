@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"foyer/locales"
+	"foyer/mail/mailtest"
 	"foyer/share"
 	"foyer/store"
 	"foyer/views"
@@ -65,39 +66,11 @@ func newEnv(t *testing.T) *env {
 }
 
 // linkToken is a link token as Foyer makes them (43 characters).
-const linkToken = "Zt0kEn-for-a-test_link-of-43-characters-abc"
+const linkToken = mailtest.LinkToken
 
 // samples is a message of every kind, as the code that queues it writes it:
 // each kind must have one (TestEveryKindRendersInBothLanguages).
-func samples(now time.Time) map[string]store.Message {
-	when := TimeArg(now.Add(24 * time.Hour))
-	email := func(kind, secret string, args map[string]string) store.Message {
-		return store.Message{Channel: store.ChannelEmail, To: "zoe@example.org", Kind: kind, Secret: secret, Args: args}
-	}
-	sms := func(m store.Message) store.Message {
-		m.Channel, m.To, m.ExpiresAt = store.ChannelSMS, "+33612345678", now.Add(10*time.Minute)
-		return m
-	}
-	slides := `[{"t":"Votre bilan","ms":65000},{"t":"La suite","ms":4000}]`
-	return map[string]store.Message{
-		Invite:        email(Invite, linkToken, map[string]string{"Name": "Kim", "Inviter": "Olive Owner", "Role": "practitioner", "Expires": when}),
-		StaffReset:    email(StaffReset, linkToken, map[string]string{"Name": "Kim", "Expires": when}),
-		PortalVerify:  email(PortalVerify, linkToken, map[string]string{"Expires": when}),
-		PortalReset:   email(PortalReset, linkToken, map[string]string{"Expires": when}),
-		PortalExists:  email(PortalExists, "", nil),
-		PortalAccess:  email(PortalAccess, "", map[string]string{"FirstName": "Zoé"}),
-		PortalLinked:  email(PortalLinked, "", map[string]string{"FirstName": "Zoé"}),
-		PhonesAdded:   email(PhonesAdded, "", map[string]string{"Staff": "Olive Owner", "Name": "Zoé Martin", "Numbers": "06 12 34 56 78", "Path": "/clients/1"}),
-		Reminder:      email(Reminder, "", map[string]string{"Appointment": "1", "FirstName": "Zoé", "Start": when, "Practitioner": "Olive Owner", "Kind": "video", "Minutes": "50", "Portal": "1"}),
-		ShareLink:     email(ShareLink, linkToken, map[string]string{"Name": "Zoé Martin", "Message": "Voici le bilan.", "Expires": when}),
-		ShareCode:     sms(email(ShareCode, "123456", map[string]string{"Name": "Zoé Martin", "Minutes": "10", share.ArgShare: "1"})),
-		ShareReminder: email(ShareReminder, linkToken, map[string]string{"Name": "Zoé Martin", "Expires": when}),
-		ShareStaff:    email(ShareStaff, "", map[string]string{"Event": "first_download", "Name": "Zoé Martin", "File": "bilan.pdf", "Staff": "Olive Owner", "Path": "/clients/1#share-1"}),
-		PresoCode:     sms(email(PresoCode, "654321", map[string]string{"Title": "Votre bilan", "Expires": TimeArg(now.Add(10 * time.Minute)), share.ArgShare: "2"})),
-		PresoViewed:   email(PresoViewed, "", map[string]string{"Viewer": "Zoé Martin", "Title": "Votre bilan", "Start": when, "Slides": slides, "Path": "/presos/1/share/2"}),
-		BackupFailed:  email(BackupFailed, "", map[string]string{"Name": "Olive Owner", "Kind": "credentials", "Target": "https://s3.fr-par.scw.cloud/cabinet/foyer", "Since": when}),
-	}
-}
+func samples(now time.Time) map[string]store.Message { return mailtest.Samples(now) }
 
 // unfilled finds what a missing message or template value leaves behind: a
 // message ID ("mail.invite.intro"), "<no value>", an empty placeholder.
