@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -134,6 +135,48 @@ type data struct {
 	// Privacy and PrivacyLink are the footer's line to the practice's
 	// information notice (/privacy).
 	Privacy, PrivacyLink string
+	// Body, when set, is an email the practice wrote whole (its share
+	// template, merged): it stands instead of Greeting, Intro and the rest,
+	// as it is in the text part and as Paragraphs in the HTML part, above
+	// the same signature as every other email.
+	Body       string
+	Paragraphs []paragraph
+}
+
+// paragraph is a paragraph of a Body: its lines, each a run of spans.
+type paragraph [][]span
+
+// span is a piece of a Body's line: text, or a link to Href.
+type span struct{ Text, Href string }
+
+// links finds the addresses in a text the practice wrote; a full stop or a
+// bracket after one ends the sentence, not the address.
+var links = regexp.MustCompile(`https?://[^\s<>"]*[^\s<>".,;:!?)\]’”»]`)
+
+// paragraphs cuts a plain-text body into paragraphs and lines, with its
+// addresses made links, for the HTML part.
+func paragraphs(body string) []paragraph {
+	var out []paragraph
+	for _, block := range strings.Split(strings.TrimSpace(body), "\n\n") {
+		var p paragraph
+		for _, line := range strings.Split(block, "\n") {
+			var spans []span
+			at := 0
+			for _, m := range links.FindAllStringIndex(line, -1) {
+				if m[0] > at {
+					spans = append(spans, span{Text: line[at:m[0]]})
+				}
+				spans = append(spans, span{Text: line[m[0]:m[1]], Href: line[m[0]:m[1]]})
+				at = m[1]
+			}
+			if at < len(line) {
+				spans = append(spans, span{Text: line[at:]})
+			}
+			p = append(p, spans)
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // rendering is one message being written: a kind's Write reads M and fills
@@ -149,9 +192,6 @@ type rendering struct {
 	Secret string
 	Mail   data
 	SMS    string
-	// Text, when set, is a plain-text email written whole (the practice's share
-	// templates); it goes out as it is, with Mail.Subject.
-	Text string
 }
 
 // OneText is a text message that names the practice, text(name), in one
@@ -224,9 +264,7 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 	if secret == "" {
 		secret = l.T("outbox.hidden")
 	}
-	r := &rendering{mailer: m, L: l, P: p, zone: zone, M: msg, Secret: secret,
-		Mail: data{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer"),
-			Colon: l.T("mail.colon"), Contact: p.ContactLines(), Privacy: l.T("mail.privacy"), PrivacyLink: m.link("/privacy")}}
+	r := &rendering{mailer: m, L: l, P: p, zone: zone, M: msg, Secret: secret, Mail: m.signed(l, p)}
 	if err := k.Write(r); err != nil {
 		return out, err
 	}
@@ -236,19 +274,17 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 		out.Text = gsm7.Text(r.SMS)
 		return out, nil
 	}
-	if r.Text != "" {
-		out.Subject, out.Text = r.Mail.Subject, r.Text+m.privacyLine(l)
-		return out, nil
-	}
 	var err error
 	out.Subject, out.Text, out.HTML, err = m.templates.Render("message", r.Mail)
 	return out, err
 }
 
-// privacyLine ends a plain-text email the practice wrote (a share's
-// template) as every other email ends: with the way to the information notice.
-func (m *Mailer) privacyLine(l *locales.Localizer) string {
-	return "\n" + l.T("mail.privacy") + l.T("mail.colon") + " " + m.link("/privacy") + "\n"
+// signed is what every email of practice p in l's language carries around
+// its own words: the practice's name and colour, its signature (contact
+// details), Foyer's footer and the way to the information notice.
+func (m *Mailer) signed(l *locales.Localizer, p store.Practice) data {
+	return data{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer"),
+		Colon: l.T("mail.colon"), Contact: p.ContactLines(), Privacy: l.T("mail.privacy"), PrivacyLink: m.link("/privacy")}
 }
 
 // renderLegacy writes a message queued whole before the outbox kept secrets

@@ -101,6 +101,25 @@ func TestEveryKindRendersInBothLanguages(t *testing.T) {
 			if m.Channel == store.ChannelEmail && (out.Subject == "" || out.Text == "") {
 				t.Errorf("%s in %s: no subject or no text: %+v", kind, lang, out)
 			}
+			if m.Channel == store.ChannelEmail {
+				// Every email has an HTML part, and both parts end with the
+				// practice's signature, Foyer's footer and the information notice.
+				l := e.mailer.catalog.Get(lang)
+				signature := "\n\n-- \nCabinet Lumière\n12 rue des Lilas\n75011 Paris\n01 23 45 67 89\n" + l.T("mail.footer") + "\n" +
+					l.T("mail.privacy") + l.T("mail.colon") + " https://portal.example.org/privacy"
+				if !strings.HasSuffix(strings.TrimRight(out.Text, "\n"), signature) {
+					t.Errorf("%s in %s: the text does not end with the signature:\n%s", kind, lang, out.Text)
+				}
+				for _, want := range []string{"<html lang=\"" + lang + "\">", "Cabinet Lumière<br>12 rue des Lilas<br>75011 Paris<br>01 23 45 67 89</p>",
+					l.T("mail.footer") + `<br><a href="https://portal.example.org/privacy"`} {
+					if !strings.Contains(out.HTML, want) {
+						t.Errorf("%s in %s: the HTML part lacks %q:\n%s", kind, lang, want, out.HTML)
+					}
+				}
+				if m.Secret != "" && len(m.Secret) > 6 && !strings.Contains(out.HTML, `<a href="https://portal.example.org/`) {
+					t.Errorf("%s in %s: the HTML part has no link:\n%s", kind, lang, out.HTML)
+				}
+			}
 			if m.Channel == store.ChannelSMS && (out.Text == "" || out.Subject != "" || out.HTML != "") {
 				t.Errorf("%s in %s: not a text message: %+v", kind, lang, out)
 			}
@@ -350,5 +369,32 @@ func TestPracticeTemplatesAreTypeset(t *testing.T) {
 		if err != nil || !strings.HasPrefix(out.Text, want) {
 			t.Errorf("%s: %v\n%q\nwant it to start %q", lang, err, out.Text, want)
 		}
+	}
+}
+
+// TestShareEmailHTML: the HTML part of the share email shows the practice's
+// text as paragraphs and lines, its addresses as links (a full stop after one
+// is not part of it), and whatever was typed escaped.
+func TestShareEmailHTML(t *testing.T) {
+	e := newEnv(t)
+	m := samples(e.clock())[ShareLink]
+	m.Args = maps.Clone(m.Args)
+	m.Args["Message"] = "Voir <b>ceci</b> & https://example.org/doc?a=1&b=2.\nÀ bientôt."
+	m.Lang = "fr"
+	out, err := e.mailer.Render(m, m.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"<p>Bonjour Zoé Martin,</p>",
+		`<p><a href="https://portal.example.org/s/` + linkToken + `">https://portal.example.org/s/` + linkToken + `</a></p>`,
+		`<p>Voir &lt;b&gt;ceci&lt;/b&gt; &amp; <a href="https://example.org/doc?a=1&amp;b=2">https://example.org/doc?a=1&amp;b=2</a>.<br>À bientôt.</p>`,
+	} {
+		if !strings.Contains(out.HTML, want) {
+			t.Errorf("the HTML part lacks %s:\n%s", want, out.HTML)
+		}
+	}
+	if !strings.Contains(out.Text, "Voir <b>ceci</b> & https://example.org/doc?a=1&b=2.\nÀ bientôt.\n") {
+		t.Errorf("the text part:\n%s", out.Text)
 	}
 }

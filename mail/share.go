@@ -48,22 +48,30 @@ func shareText(l *locales.Localizer, p store.Practice, tmpl, link, name, message
 	}))) + "\n"
 }
 
-// SharePreview writes the share email of template tmpl in lang as a
-// recipient would read it, with a sample name, message and link, for a share
-// made now that is deleted at expires (Settings → Secure share).
+// SharePreview writes the text of the share email of template tmpl in lang
+// as a recipient would read it, signature included, with a sample name,
+// message and link, for a share made now that is deleted at expires
+// (Settings → Secure share).
 func (m *Mailer) SharePreview(lang, tmpl string, expires time.Time) (subject, text string) {
 	l := m.catalog.Get(lang)
 	p, zone := m.practice()
-	return l.T("share.mail_subject", "Practice", p.Name),
-		shareText(l, p, tmpl, m.link("/s/")+l.T("share.preview_token"), l.T("share.preview_name"), l.T("share.preview_message"),
-			inZone(l, zone, l.DateTime(expires.In(zone)))) + m.privacyLine(l)
+	d := m.signed(l, p)
+	d.Subject = l.T("share.mail_subject", "Practice", p.Name)
+	d.Body = shareText(l, p, tmpl, m.link("/s/")+l.T("share.preview_token"), l.T("share.preview_name"), l.T("share.preview_message"),
+		inZone(l, zone, l.DateTime(expires.In(zone))))
+	if _, text, _, err := m.templates.Render("message", d); err == nil {
+		return d.Subject, text
+	}
+	return d.Subject, d.Body
 }
 
-// writeShareLink writes the share email from the practice's template.
+// writeShareLink writes the share email from the practice's template, with
+// an HTML part and the signature every email ends with.
 func writeShareLink(r *rendering) error {
 	a := r.M.Args
 	r.Mail.Subject = r.L.T("share.mail_subject", "Practice", r.P.Name)
-	r.Text = shareText(r.L, r.P, r.mailer.ShareTemplate(r.L.Lang), r.Link("/s/"), a["Name"], a["Message"], r.ZonedTime("Expires"))
+	r.Mail.Body = shareText(r.L, r.P, r.mailer.ShareTemplate(r.L.Lang), r.Link("/s/"), a["Name"], a["Message"], r.ZonedTime("Expires"))
+	r.Mail.Paragraphs = paragraphs(r.Mail.Body)
 	return nil
 }
 
