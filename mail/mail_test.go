@@ -385,10 +385,11 @@ func TestShareEmailHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const wrap = "word-break: break-all; overflow-wrap: anywhere;" // a long link wraps on a phone
 	for _, want := range []string{
 		"<p>Bonjour Zoé Martin,</p>",
-		`<p><a href="https://portal.example.org/s/` + linkToken + `">https://portal.example.org/s/` + linkToken + `</a></p>`,
-		`<p>Voir &lt;b&gt;ceci&lt;/b&gt; &amp; <a href="https://example.org/doc?a=1&amp;b=2">https://example.org/doc?a=1&amp;b=2</a>.<br>À bientôt.</p>`,
+		`<p><a href="https://portal.example.org/s/` + linkToken + `" style="` + wrap + `">https://portal.example.org/s/` + linkToken + `</a></p>`,
+		`<p>Voir &lt;b&gt;ceci&lt;/b&gt; &amp; <a href="https://example.org/doc?a=1&amp;b=2" style="` + wrap + `">https://example.org/doc?a=1&amp;b=2</a>.<br>À bientôt.</p>`,
 	} {
 		if !strings.Contains(out.HTML, want) {
 			t.Errorf("the HTML part lacks %s:\n%s", want, out.HTML)
