@@ -13,7 +13,8 @@ func writeInvite(r *rendering) error {
 	a := r.M.Args
 	r.Mail.Subject = r.L.T("mail.invite.subject", "Practice", r.P.Name)
 	r.Mail.Greeting = r.L.T("mail.greeting", "Name", a["Name"])
-	r.Mail.Intro = r.L.T("mail.invite.intro", "Inviter", a["Inviter"], "Practice", r.P.Name, "Role", r.L.T("role."+a["Role"]))
+	// The role as a sentence says it ("as a practitioner"), not as a label ("Practitioner").
+	r.Mail.Intro = r.L.T("mail.invite.intro", "Inviter", a["Inviter"], "Practice", r.P.Name, "Role", r.L.T("mail.invite.role_"+a["Role"]))
 	r.Mail.Action = r.L.T("mail.invite.action")
 	r.Mail.Link = r.Link("/invite/")
 	r.Mail.Expiry = r.L.T("mail.invite.expiry", "When", r.Time("Expires"))

@@ -399,3 +399,44 @@ func TestShareEmailHTML(t *testing.T) {
 		t.Errorf("the text part:\n%s", out.Text)
 	}
 }
+
+// TestEmailWording: the slips outside testing found in the emails' words. A
+// role is a common noun mid-sentence ("en tant que praticien", "as an
+// administrator", elided before a vowel); no email names the practice after
+// a word saying what it is ("du cabinet Cabinet Lumière").
+func TestEmailWording(t *testing.T) {
+	e := newEnv(t)
+	all := samples(e.clock())
+	invite := all[Invite]
+	for _, tc := range []struct{ lang, role, want string }{
+		{"fr", "practitioner", "sur Foyer en tant que praticien. "},
+		{"fr", "admin", "sur Foyer en tant qu’administrateur. "},
+		{"en", "practitioner", "on Foyer as a practitioner. "},
+		{"en", "admin", "on Foyer as an administrator. "},
+	} {
+		invite.Lang, invite.Args = tc.lang, maps.Clone(invite.Args)
+		invite.Args["Role"] = tc.role
+		out, err := e.mailer.Render(invite, invite.Secret)
+		if err != nil || !strings.Contains(out.Text, tc.want) || !strings.Contains(out.HTML, tc.want) {
+			t.Errorf("%s invitation as %s lacks %q (%v):\n%s", tc.lang, tc.role, tc.want, err, out.Text)
+		}
+	}
+	reset := all[StaffReset]
+	for lang, want := range map[string]string{"fr": "de votre compte professionnel chez Cabinet Lumière.", "en": "of your staff account at Cabinet Lumière."} {
+		reset.Lang = lang
+		if out, _ := e.mailer.Render(reset, reset.Secret); !strings.Contains(out.Text, want) {
+			t.Errorf("%s staff reset lacks %q:\n%s", lang, want, out.Text)
+		}
+	}
+	twice := regexp.MustCompile(`(?i)\b(?:cabinet|practice|du|de la|the)\s+Cabinet Lumière`)
+	for _, kind := range kindNames() {
+		m := all[kind]
+		for _, lang := range []string{"en", "fr"} {
+			m.Lang = lang
+			out, _ := e.mailer.Render(m, m.Secret)
+			if bad := twice.FindString(out.Subject + "\n" + out.Text); bad != "" {
+				t.Errorf("%s in %s says %q", kind, lang, bad)
+			}
+		}
+	}
+}
