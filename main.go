@@ -472,7 +472,22 @@ func openStore(cfg config) (*store.Store, error) {
 	if errors.As(err, &ke) {
 		return nil, keyMessage(cfg.data, ke)
 	}
+	var de *store.DamagedError
+	if errors.As(err, &de) {
+		return nil, damagedMessage(cfg, de)
+	}
 	return s, err
+}
+
+// damagedMessage says that the data file is damaged and what to do.
+func damagedMessage(cfg config, de *store.DamagedError) error {
+	key := filepath.Join(cfg.data, store.KeyFileName)
+	if cfg.secretKey != "" {
+		key = "FILE (FOYER_SECRET_KEY typed into a file)"
+	}
+	return fmt.Errorf("the data file %s is damaged (%s), and Foyer cannot use it; nothing was changed. "+
+		"Keep it as it is, and restore the newest backup into a new directory: foyer restore -from BACKUP_URL_OR_FILE -data NEW_DIRECTORY -key-file %s, "+
+		"then start Foyer with -data NEW_DIRECTORY", de.Path, de.Problem, key)
 }
 
 // keyMessage says which secret key the data needs and where to put it.

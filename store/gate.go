@@ -13,7 +13,8 @@ import (
 // writes in flight, copies the file while reads go on, then closes it to
 // reads for the moment it takes to put the copy in place of the file.
 // Nothing else closes the gate, so the cost of a transaction is a lock
-// taken twice.
+// taken twice. A panic bbolt raises on a damaged page becomes an error
+// naming the file (damage.go).
 //
 // The methods and fields of the bbolt handle are reached as before
 // (s.db.View, s.db.Update, s.db.Batch, s.db.Stats, s.db.NoSync in tests).
@@ -94,7 +95,7 @@ func (d *gatedDB) View(fn func(*bolt.Tx) error) error {
 	d.views.Add(1)
 	db := d.enter(false)
 	defer d.leave(false)
-	return db.View(fn)
+	return guarded(d.path, func() error { return db.View(fn) })
 }
 
 // Update runs a write transaction.
@@ -102,7 +103,7 @@ func (d *gatedDB) Update(fn func(*bolt.Tx) error) error {
 	d.updates.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
-	return d.wrote(db.Update(fn))
+	return d.wrote(guarded(d.path, func() error { return db.Update(fn) }))
 }
 
 // Batch runs fn in a write transaction bbolt may share with other callers,
@@ -111,7 +112,7 @@ func (d *gatedDB) Batch(fn func(*bolt.Tx) error) error {
 	d.batches.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
-	return d.wrote(db.Batch(fn))
+	return d.wrote(guarded(d.path, func() error { return db.Batch(fn) }))
 }
 
 // wrote tells the disk watch how a write went.

@@ -400,45 +400,63 @@ func (s *Store) writeSecrets(tx *bolt.Tx, sec *Secrets, replaces bool) error {
 const compactSuffix = ".compact"
 
 // CheckFile checks a data file no Foyer has open, such as a backup about to
-// be restored: bbolt's check of every page, a schema this Foyer can open,
-// and a secret key that opens it (a *KeyError otherwise). It changes nothing.
+// be restored: every page read and bbolt's check of them (a *DamagedError
+// otherwise), a schema this Foyer can open, and a secret key that opens it
+// (a *KeyError otherwise). It changes nothing.
 func CheckFile(path, secretKey string) error {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return fmt.Errorf("store: %s is not a data file Foyer can open: %w", path, err)
-	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return fmt.Errorf("store: %s is damaged: %w", path, err)
+	return guarded(path, func() error {
+		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			return openError(path, err)
 		}
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil || meta.Get(keySchema) == nil || meta.Get(keySecrets) == nil {
-			return fmt.Errorf("store: %s is not a Foyer data file", path)
-		}
-		if v := binary.BigEndian.Uint64(meta.Get(keySchema)); v > CurrentSchema {
-			return fmt.Errorf("store: %s has schema %d, newer than this Foyer (%d)", path, v, CurrentSchema)
-		}
-		var sec Secrets
-		if err := json.Unmarshal(meta.Get(keySecrets), &sec); err != nil {
-			return fmt.Errorf("store: unable to read secrets: %w", err)
-		}
-		key := ParseSecretKey(secretKey)
-		switch {
-		case sec.Wrapped != "":
-			if key == "" {
-				return &KeyError{Need: sec.KeyID}
-			}
-			if _, err := unwrapDataKeys(key, sec.Wrapped); err != nil {
-				return &KeyError{Need: sec.KeyID, Have: SecretKeyID(key)}
-			}
-		case sec.KeyCheck == "" || sec.KeyCheck == keyCheck(sec.SealKey):
-			// Keys in the clear: any key will do, it gets wrapped at the first start.
-		case key == "":
-			return &KeyError{}
-		case keyCheck(deriveSealKey(sec.SealKey, key)) != sec.KeyCheck:
-			return &KeyError{Have: SecretKeyID(key)}
-		}
-		return nil
+		defer db.Close()
+		return db.View(func(tx *bolt.Tx) error { return checkTx(tx, path, secretKey) })
 	})
+}
+
+// checkTx is CheckFile's work in its read transaction.
+func checkTx(tx *bolt.Tx, path, secretKey string) error {
+	// Every page read here first: bbolt's check walks them again in a
+	// goroutine of its own, where a panic could not be caught (damage.go).
+	if err := checkPages(tx); err != nil {
+		return &DamagedError{Path: path, Problem: err.Error()}
+	}
+	var damaged error
+	// Read to the end: the check goroutine holds the transaction until then.
+	for err := range tx.Check() {
+		if damaged == nil {
+			damaged = &DamagedError{Path: path, Problem: err.Error()}
+		}
+	}
+	if damaged != nil {
+		return damaged
+	}
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || meta.Get(keySchema) == nil || meta.Get(keySecrets) == nil {
+		return fmt.Errorf("store: %s is not a Foyer data file", path)
+	}
+	if v := binary.BigEndian.Uint64(meta.Get(keySchema)); v > CurrentSchema {
+		return fmt.Errorf("store: %s has schema %d, newer than this Foyer (%d)", path, v, CurrentSchema)
+	}
+	var sec Secrets
+	if err := json.Unmarshal(meta.Get(keySecrets), &sec); err != nil {
+		return fmt.Errorf("store: unable to read secrets: %w", err)
+	}
+	key := ParseSecretKey(secretKey)
+	switch {
+	case sec.Wrapped != "":
+		if key == "" {
+			return &KeyError{Need: sec.KeyID}
+		}
+		if _, err := unwrapDataKeys(key, sec.Wrapped); err != nil {
+			return &KeyError{Need: sec.KeyID, Have: SecretKeyID(key)}
+		}
+	case sec.KeyCheck == "" || sec.KeyCheck == keyCheck(sec.SealKey):
+		// Keys in the clear: any key will do, it gets wrapped at the first start.
+	case key == "":
+		return &KeyError{}
+	case keyCheck(deriveSealKey(sec.SealKey, key)) != sec.KeyCheck:
+		return &KeyError{Have: SecretKeyID(key)}
+	}
+	return nil
 }

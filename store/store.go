@@ -172,19 +172,39 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 	}
 	// What an interrupted compaction left (see compact).
 	_ = os.Remove(path + compactSuffix)
-	db, err := bolt.Open(path, 0o600, boltOptions())
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, ErrLocked
+	// Without its freelist, bolt.Open walks the file where a damaged page
+	// ends the program: it is read here first (damage.go).
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 && !freelistWritten(path) {
+		if err := CheckPages(path); err != nil {
+			return nil, err
+		}
 	}
+	var s *Store
+	err := guarded(path, func() error {
+		db, err := bolt.Open(path, 0o600, boltOptions())
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return ErrLocked
+		}
+		if err != nil {
+			return fmt.Errorf("store: unable to open %s: %w", path, err)
+		}
+		// A read transaction begun inside bolt.Open is its walk of the file.
+		disk := newDiskWatch(filepath.Dir(path), o.now)
+		opened := &Store{db: newGatedDB(db, path), disk: disk, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+		opened.db.disk = disk
+		// Closed on every way out but success, a panic included.
+		defer func() {
+			if s == nil {
+				_ = db.Close()
+			}
+		}()
+		if err := opened.open(o.secretKey, filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
+			return err
+		}
+		s = opened
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("store: unable to open %s: %w", path, err)
-	}
-	// A read transaction begun inside bolt.Open is its walk of the file.
-	disk := newDiskWatch(filepath.Dir(path), o.now)
-	s := &Store{db: newGatedDB(db, path), disk: disk, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
-	s.db.disk = disk
-	if err := s.open(o.secretKey, filepath.Join(filepath.Dir(path), KeyFileName)); err != nil {
-		_ = s.db.Close()
 		return nil, err
 	}
 	return s, nil

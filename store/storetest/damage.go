@@ -1,0 +1,51 @@
+// Package storetest damages data files as a failing disk or a careless copy
+// would, for the tests of what Foyer does with such a file.
+package storetest
+
+import (
+	"os"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// DamageBucket XORs 2,000 bytes from the start of the first page of
+// bucket's records in the data file at path (which no one holds open), and
+// returns that page's number: a page only a read of those records, or a
+// walk of the whole file, reaches.
+func DamageBucket(t testing.TB, path, bucket string) uint64 {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgid uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			pgid = uint64(b.Root())
+		}
+		return nil
+	})
+	pageSize := db.Info().PageSize
+	db.Close()
+	if err != nil || pgid == 0 {
+		t.Fatalf("bucket %s has no page of its own (missing, or inline): %v", bucket, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 2000)
+	off := int64(pgid) * int64(pageSize)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		t.Fatal(err)
+	}
+	for i := range buf {
+		buf[i] ^= 0x5a
+	}
+	if _, err := f.WriteAt(buf, off); err != nil {
+		t.Fatal(err)
+	}
+	return pgid
+}
