@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
-	"strings"
+	"syscall"
 	"time"
 
 	"foyer/backup"
@@ -30,9 +32,16 @@ func listBackups(cfg config, out io.Writer) error {
 	defer cancel()
 	copies, err := remote.List(ctx)
 	if err != nil {
-		return fmt.Errorf("the copies at %s cannot be listed (%s): %w", target, backup.Classify(err), err)
+		return fmt.Errorf("the copies at %s cannot be listed (%s): %s", target, backup.Classify(err), target.Redact(err))
 	}
-	fmt.Fprintf(out, "%d copies at %s, oldest first:\n", len(copies), target)
+	switch len(copies) {
+	case 0:
+		fmt.Fprintf(out, "No copy at %s yet.\n", target)
+	case 1:
+		fmt.Fprintf(out, "1 copy at %s:\n", target)
+	default:
+		fmt.Fprintf(out, "%d copies at %s, oldest first:\n", len(copies), target)
+	}
 	for _, c := range copies {
 		fmt.Fprintf(out, "  %s  %10s  %s\n", c.Time.Local().Format("2006-01-02 15:04 MST"), humanSize(c.Size), c.Name)
 	}
@@ -80,20 +89,16 @@ func restore(cfg config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var src backup.Source
-	if strings.HasPrefix(from, "s3://") {
-		target, err := backup.ParseURL(from)
-		if err != nil {
-			return err
-		}
-		if src, err = backup.NewRemote(target); err != nil {
-			return err
-		}
-	} else {
-		src = backup.FileSource(from)
+	src, where, err := backup.OpenSource(from)
+	if err != nil {
+		return err
 	}
+	// Ctrl-C ends the restore through its clean-up: the decrypted copy it
+	// was writing is removed, not left in the data directory.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
-	r, err := backup.Restore(context.Background(), src, at, cfg.data, key, cfg.force, time.Now())
+	r, err := backup.Restore(ctx, src, at, cfg.data, key, cfg.force, time.Now())
 	var ke *store.KeyError
 	switch {
 	case errors.Is(err, backup.ErrDataExists):
@@ -101,13 +106,19 @@ func restore(cfg config, out io.Writer) error {
 	case errors.Is(err, backup.ErrInUse):
 		return fmt.Errorf("a Foyer server is running on %s: stop it first", cfg.data)
 	case errors.Is(err, backup.ErrNoCopy) && !at.IsZero():
-		return fmt.Errorf("no copy taken at or before %s at %s: foyer backups lists them", at.Format(time.RFC3339), from)
+		return fmt.Errorf("no copy taken at or before %s at %s: foyer backups lists them", at.Format(time.RFC3339), where)
 	case errors.Is(err, backup.ErrNoCopy):
-		return fmt.Errorf("no copy at %s", from)
+		return fmt.Errorf("no copy at %s (copies are named foyer-YYYYMMDDTHHMMSSZ.db.zst.age)", where)
+	case err != nil && r.Copy.Name == "":
+		return fmt.Errorf("the copies at %s cannot be read, nothing was changed: %s", where, redact(src, err))
 	case errors.As(err, &ke):
 		return fmt.Errorf("the copy %s was made with the secret key %s, not with %s: nothing was changed", r.Copy.Name, ke.Need, ke.Have)
+	case errors.Is(err, backup.ErrDamaged):
+		return fmt.Errorf("the copy %s is damaged, nothing was changed (%s): try an older one with -at (foyer backups lists them)", r.Copy.Name, redact(src, err))
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("the restore of %s was stopped, nothing was changed", r.Copy.Name)
 	case err != nil:
-		return fmt.Errorf("the copy %s was not restored, nothing was changed: %w", r.Copy.Name, err)
+		return fmt.Errorf("the copy %s was not restored, nothing was changed: %s", r.Copy.Name, redact(src, err))
 	}
 	fmt.Fprintf(out, "Restored %s (taken %s, %s) into %s, checked, in %s.\n", r.Copy.Name, r.Copy.Time.Local().Format("2006-01-02 15:04 MST"),
 		humanSize(r.Copy.Size), r.Path, time.Since(start).Round(time.Millisecond))
@@ -117,6 +128,14 @@ func restore(cfg config, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "Start Foyer with -data %s.\n", cfg.data)
 	return nil
+}
+
+// redact is err's text without the storage's secret, when src is the storage.
+func redact(src backup.Source, err error) string {
+	if r, ok := src.(*backup.Remote); ok {
+		return r.Target().Redact(err)
+	}
+	return err.Error()
 }
 
 // parseAt reads -at: a date (its end), a date and time, or RFC 3339.

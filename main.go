@@ -322,7 +322,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.Var((*sizeFlag)(&cfg.maxUpload), "max-upload", "largest file a document share accepts, in bytes or with a unit: 50MiB, 200MB (FOYER_MAX_UPLOAD)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", envDuration("FOYER_SHUTDOWN_TIMEOUT", 15*time.Second), "how long to let requests finish on SIGINT/SIGTERM (FOYER_SHUTDOWN_TIMEOUT)")
 	if name == "restore" {
-		fs.StringVar(&cfg.restoreFrom, "from", "", "where to restore from: an s3:// URL as -backup-url (its value by default), or a copy downloaded to this machine")
+		fs.StringVar(&cfg.restoreFrom, "from", "", "where to restore from: an s3:// URL as -backup-url (its value by default), or a copy on this machine (downloaded from the storage or from Settings, or written by foyer backup), or a directory of copies")
 		fs.StringVar(&cfg.restoreAt, "at", "", "restore the newest copy taken at or before this time: 2026-03-02, 2026-03-02T14:00, or RFC 3339 (machine's time zone unless given); default: the newest")
 		fs.StringVar(&cfg.keyFile, "key-file", "", "file holding the secret key the copy was made with: a kept secret.key, or the key of the recovery sheet typed into a file (else FOYER_SECRET_KEY)")
 		fs.BoolVar(&cfg.force, "force", false, "restore even if the data directory holds a data file (which is kept aside, renamed)")

@@ -20,12 +20,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"foyer/mail"
 	"foyer/store"
@@ -237,20 +234,8 @@ func (b *Backups) prune(ctx context.Context) error {
 	return nil
 }
 
-// redact describes an error for the owner and the log: the storage's own
-// code first when it gave one, and never its secret, should a client
-// library ever repeat it.
-func (b *Backups) redact(err error) string {
-	s := err.Error()
-	var resp minio.ErrorResponse
-	if errors.As(err, &resp) && resp.Code != "" && !strings.HasPrefix(s, resp.Code) {
-		s = resp.Code + ": " + s
-	}
-	if b.target.Secret != "" {
-		s = strings.ReplaceAll(s, b.target.Secret, "[secret]")
-	}
-	return s
-}
+// redact describes an error for the owner and the log (Target.Redact).
+func (b *Backups) redact(err error) string { return b.target.Redact(err) }
 
 // failed records a failure, logs it and, at the second in a row, emails the owner.
 func (b *Backups) failed(at time.Time, err error) {

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 
@@ -76,7 +77,13 @@ func decrypt(dst io.Writer, src io.Reader, key string) error {
 	}
 	defer z.Close()
 	if _, err := z.WriteTo(dst); err != nil {
-		return fmt.Errorf("backup: the copy is damaged: %w", err)
+		return fmt.Errorf("%w: %w", ErrDamaged, err)
 	}
 	return nil
+}
+
+// isPlain reports whether head, the start of a copy, is a bbolt data file
+// as it is (its first meta page's magic number) rather than an age file.
+func isPlain(head []byte) bool {
+	return len(head) >= 24 && binary.NativeEndian.Uint32(head[16:]) == 0xED0CDAED
 }

@@ -81,6 +81,21 @@ func (t Target) String() string {
 	return s
 }
 
+// Redact describes err for the owner, the log and the terminal: the
+// storage's own code first when it gave one, and never the target's
+// secret, should a client library ever repeat it.
+func (t Target) Redact(err error) string {
+	s := err.Error()
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) && resp.Code != "" && !strings.HasPrefix(s, resp.Code) {
+		s = resp.Code + ": " + s
+	}
+	if t.Secret != "" {
+		s = strings.ReplaceAll(s, t.Secret, "[secret]")
+	}
+	return s
+}
+
 // Copy is one backup kept on the storage.
 type Copy struct {
 	Name string
@@ -143,6 +158,9 @@ func NewRemote(t Target) (*Remote, error) {
 	}
 	return &Remote{t: t, client: c}, nil
 }
+
+// Target is where the copies are.
+func (r *Remote) Target() Target { return r.t }
 
 func (r *Remote) key(name string) string {
 	if r.t.Prefix == "" {

@@ -1,30 +1,71 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"foyer/store"
 )
 
-// Source is where a restore reads copies from: the storage, or a copy
-// downloaded by hand.
+// Source is where a restore reads copies from: the storage, a copy on
+// this machine, or a directory of them.
 type Source interface {
 	List(ctx context.Context) ([]Copy, error)
 	Get(ctx context.Context, name string) (io.ReadCloser, error)
 }
 
-// FileSource is one copy on this machine (a file downloaded from the storage).
+// OpenSource is the source -from names: an s3:// URL as FOYER_BACKUP_URL
+// reads them, or a path on this machine, to a copy (one downloaded from
+// the storage, or from Settings → Download a backup, or written by foyer
+// backup) or to a directory of copies. It also returns how to name the
+// source in messages: an s3:// URL without its secret.
+func OpenSource(from string) (Source, string, error) {
+	if strings.HasPrefix(from, "s3://") {
+		t, err := ParseURL(from)
+		if err != nil {
+			return nil, "", err
+		}
+		r, err := NewRemote(t)
+		if err != nil {
+			return nil, t.String(), err
+		}
+		return r, t.String(), nil
+	}
+	if scheme, _, ok := strings.Cut(from, "://"); ok && !strings.ContainsAny(scheme, "/.") {
+		return nil, "", fmt.Errorf("-from %s: a restore reads s3:// URLs (as FOYER_BACKUP_URL) and copies on this machine, not %s://; download the copy first", redactURL(from), scheme)
+	}
+	fi, err := os.Stat(from)
+	if err != nil {
+		return nil, from, fmt.Errorf("-from %s: no copy there (%w)", from, errors.Unwrap(err))
+	}
+	if fi.IsDir() {
+		return DirSource(from), from, nil
+	}
+	return FileSource(from), from, nil
+}
+
+// redactURL is a URL with its password, if any, hidden.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
+// FileSource is one copy on this machine.
 type FileSource string
 
 // List gives the file as the only copy, dated by its name when it has a
-// copy's name.
+// copy's name (else by its modification time).
 func (f FileSource) List(context.Context) ([]Copy, error) {
 	fi, err := os.Stat(string(f))
 	if err != nil {
@@ -40,6 +81,37 @@ func (f FileSource) List(context.Context) ([]Copy, error) {
 // Get opens the file.
 func (f FileSource) Get(context.Context, string) (io.ReadCloser, error) { return os.Open(string(f)) }
 
+// DirSource is a directory of copies on this machine (a bucket synced to a
+// disk, downloads kept together): the files named as copies are.
+type DirSource string
+
+// List gives the copies in the directory, oldest first.
+func (d DirSource) List(context.Context) ([]Copy, error) {
+	entries, err := os.ReadDir(string(d))
+	if err != nil {
+		return nil, err
+	}
+	var out []Copy
+	for _, e := range entries {
+		t, ok := parseName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Copy{Name: e.Name(), Time: t, Size: fi.Size()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// Get opens the copy name in the directory.
+func (d DirSource) Get(_ context.Context, name string) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(string(d), name))
+}
+
 // ErrNoCopy is returned when no copy matches.
 var ErrNoCopy = errors.New("backup: no copy there")
 
@@ -48,6 +120,10 @@ var ErrDataExists = errors.New("backup: the data directory already holds a data 
 
 // ErrInUse is returned when a running Foyer holds the data file to be replaced.
 var ErrInUse = errors.New("backup: a running Foyer uses the data directory")
+
+// ErrDamaged is returned when the copy is not whole: cut short, changed, or
+// holding a data file with a damaged page.
+var ErrDamaged = errors.New("backup: the copy is damaged")
 
 // Pick is the newest copy taken at or before at (the newest of all when at is zero).
 func Pick(copies []Copy, at time.Time) (Copy, error) {
@@ -102,6 +178,9 @@ func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string,
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return out, err
 	}
+	// The copy decrypted: the practice's data in the clear until it is in
+	// place. Removed on every way out (once renamed, the remove finds
+	// nothing), and on Ctrl-C, which ends ctx (see main).
 	tmp, err := os.CreateTemp(dataDir, ".restore-*")
 	if err != nil {
 		return out, err
@@ -115,6 +194,13 @@ func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string,
 		return out, err
 	}
 	if err := store.CheckFile(tmp.Name(), key); err != nil {
+		var de *store.DamagedError
+		if errors.As(err, &de) {
+			return out, fmt.Errorf("%w: %s", ErrDamaged, de.Problem)
+		}
+		return out, err
+	}
+	if err := ctx.Err(); err != nil {
 		return out, err
 	}
 
@@ -146,16 +232,41 @@ func fetch(ctx context.Context, src Source, name string, f *os.File, key string)
 	if err := f.Chmod(0o600); err != nil {
 		return err
 	}
-	r, err := src.Get(ctx, name)
+	rc, err := src.Get(ctx, name)
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer rc.Close()
+	r := bufio.NewReader(ctxReader{ctx, rc})
+	if head, _ := r.Peek(24); isPlain(head) {
+		// A plain data file: a download of an older Foyer, or a copy
+		// decrypted by hand. It is checked as any other.
+		if _, err := io.Copy(f, r); err != nil {
+			return err
+		}
+		return f.Sync()
+	}
 	if err := decrypt(f, r, key); err != nil {
 		if strings.Contains(err.Error(), "no identity matched") || strings.Contains(err.Error(), "incorrect passphrase") {
 			return fmt.Errorf("%w (the copy %s was made with another secret key)", err, name)
 		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return err
 	}
 	return f.Sync()
+}
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

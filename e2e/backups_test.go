@@ -141,7 +141,7 @@ func TestKilledDuringUploadThenRestored(t *testing.T) {
 	srv.cmd.Wait()
 
 	out, err := run(t, "backups", "-data", data, "-backup-url", url)
-	if err != nil || !strings.Contains(out, "1 copies at") || !strings.Contains(out, ".db.zst.age") || !strings.Contains(out, filepath.Join(data, store.KeyFileName)) {
+	if err != nil || !strings.Contains(out, "1 copy at") || !strings.Contains(out, ".db.zst.age") || !strings.Contains(out, filepath.Join(data, store.KeyFileName)) {
 		t.Fatalf("foyer backups: %v\n%s", err, out)
 	}
 	restored := filepath.Join(t.TempDir(), "restored")
