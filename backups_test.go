@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,60 @@ func TestRestoreMessagesHideTheSecret(t *testing.T) {
 	lc.data, lc.backupURL, lc.backupEvery = data, url, time.Hour
 	if err := listBackups(lc, &out); err != nil || !strings.Contains(out.String(), "1 copy at http://") || strings.Contains(out.String(), s3test.Secret) {
 		t.Fatalf("foyer backups: %v\n%s", err, out.String())
+	}
+}
+
+// TestBackupCommandWritesAnEncryptedCopy: foyer backup writes a copy in the
+// format of the off-site ones, which holds nothing in the clear and which
+// foyer restore brings back with the key.
+func TestBackupCommandWritesAnEncryptedCopy(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.Client{FirstName: "Éloïse", LastName: "Confidentielle", Lang: "fr", Notes: "angoisses nocturnes depuis mars"}
+	if err := st.CreateClient(&c); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := st.KeyFile()
+	st.Close()
+	cfg := config{data: data, logFormat: "text", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}
+
+	dir := t.TempDir()
+	if err := backupFile(cfg, dir); err != nil {
+		t.Fatal(err)
+	}
+	written, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(written) != 1 || !strings.HasSuffix(written[0], ".db.zst.age") || !strings.HasPrefix(filepath.Base(written[0]), "foyer-") {
+		t.Fatalf("foyer backup DIR wrote %v", written)
+	}
+	raw, err := os.ReadFile(written[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(raw, []byte("age-encryption.org/v1\n")) || bytes.Contains(raw, []byte("Confidentielle")) || bytes.Contains(raw, []byte("angoisses")) {
+		t.Fatalf("the copy is not encrypted: %q", raw[:40])
+	}
+	named := filepath.Join(t.TempDir(), "before-upgrade.age")
+	if err := backupFile(cfg, named); err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{written[0], named} {
+		rc := cfg
+		rc.data, rc.restoreFrom, rc.keyFile = filepath.Join(t.TempDir(), "restored"), from, keyFile
+		var out bytes.Buffer
+		if err := restore(rc, &out); err != nil {
+			t.Fatalf("restore -from %s: %v", from, err)
+		}
+		back, err := store.Open(rc.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := back.Client(c.ID)
+		back.Close()
+		if err != nil || got.Notes != c.Notes {
+			t.Fatalf("restored client: %+v %v", got, err)
+		}
 	}
 }

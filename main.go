@@ -1,7 +1,7 @@
 // Command foyer is a self-hosted client portal for small practices: one binary, one bbolt file.
 //
 //	foyer [serve] [flags]   run the server (the default)
-//	foyer backup FILE       copy the data file to FILE while the server is stopped
+//	foyer backup FILE       write an encrypted copy of the data file to FILE while the server is stopped
 //	foyer demo              fill a fresh data directory with a sample practice
 //	foyer reset-password EMAIL   print a one-time link to choose a new staff password
 //	foyer journal verify    check the access journal's chain while the server is stopped
@@ -334,7 +334,7 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "Foyer: a self-hosted client portal for small practices.\n\n")
-		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE   copy the data file to FILE (server stopped)\n  foyer backups [flags]   list the off-site backups at -backup-url\n  foyer restore -from URL [-at TIME] -data DIR -key-file FILE [-force]   bring back an off-site backup\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n  foyer journal verify [flags]   check the access journal's chain (server stopped, or on a backup's directory)\n\nFlags (each also read from the environment variable shown):\n")
+		fmt.Fprintf(out, "Usage:\n  foyer [serve] [flags]   run the server (default)\n  foyer backup [flags] FILE|DIR   write an encrypted copy of the data file (server stopped)\n  foyer backups [flags]   list the off-site backups at -backup-url\n  foyer restore -from URL|FILE|DIR [-at TIME] -data DIR -key-file FILE [-force]   bring back a backup\n  foyer demo [flags]      fill a fresh data directory with a sample practice\n  foyer reset-password [flags] EMAIL   print a one-time link to choose a new staff password (server stopped)\n  foyer journal verify [flags]   check the access journal's chain (server stopped, or on a backup's directory)\n\nFlags (each also read from the environment variable shown):\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -841,7 +841,9 @@ func runServer(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.L
 	return serveErr
 }
 
-// backupFile copies the data file while no server holds it.
+// backupFile writes a copy of the data file, encrypted with the secret key
+// as the off-site copies are (backup.Seal), to dest, or into dest when it
+// is a directory (named as those copies are), while no server holds it.
 func backupFile(cfg config, dest string) error {
 	if err := cfg.validate(); err != nil {
 		return err
@@ -857,13 +859,21 @@ func backupFile(cfg config, dest string) error {
 		return err
 	}
 	defer st.Close()
+	at := time.Now()
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		dest = filepath.Join(dest, backup.CopyName(at))
+	}
+	enc, n, err := backup.Seal(st)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(dest), ".foyer-backup-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	n, err := st.WriteBackup(tmp)
-	if err != nil {
+	if _, err := io.Copy(tmp, enc); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -877,7 +887,8 @@ func backupFile(cfg config, dest string) error {
 	if err := os.Rename(tmp.Name(), dest); err != nil {
 		return err
 	}
-	fmt.Printf("Backed up %d bytes to %s. To restore: stop Foyer and copy it to %s.\n", n, dest, filepath.Join(cfg.data, store.FileName))
+	fmt.Printf("Backed up to %s (%s, encrypted with the secret key %s). To restore it, with Foyer stopped: foyer restore -from %s -data DIRECTORY -key-file secret.key\n",
+		dest, humanSize(n), st.KeyID(), dest)
 	fmt.Println(keyReminder(st))
 	return nil
 }
@@ -944,7 +955,7 @@ func verifyJournal(cfg config, out io.Writer) error {
 	}
 	st, err := openStore(cfg)
 	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("a Foyer server is running on %s: stop it first, or check the chain from the Journal page (Check the chain), or copy a backup into a directory of its own and check that", cfg.data)
+		return fmt.Errorf("a Foyer server is running on %s: stop it first, or check the chain from the Journal page (Check the chain), or restore a backup into a directory of its own (foyer restore -from FILE -data DIR) and check that", cfg.data)
 	}
 	if err != nil {
 		return err

@@ -164,13 +164,12 @@ func (b *Backups) take(ctx context.Context, at time.Time) (Copy, error) {
 	} else if n > 0 {
 		b.log.Info("off-site backup: removed uploads left unfinished", "count", n)
 	}
-	var enc *os.File
-	var size int64
-	if err := lowPriority(func() (err error) { enc, size, err = b.sealedSnapshot(); return err }); err != nil {
+	enc, size, err := Seal(b.st)
+	if err != nil {
 		return Copy{}, err
 	}
 	defer enc.Close()
-	c := Copy{Name: copyName(at), Time: at.UTC(), Size: size}
+	c := Copy{Name: CopyName(at), Time: at.UTC(), Size: size}
 	if err := b.remote.Put(ctx, c.Name, enc, size); err != nil {
 		return c, err
 	}
@@ -189,25 +188,42 @@ func (b *Backups) take(ctx context.Context, at time.Time) (Copy, error) {
 	return c, nil
 }
 
-// sealedSnapshot writes the store's snapshot, compressed and encrypted, to
-// a temporary file with no name (gone when closed, even after a crash) and
-// returns it with its size. The plain snapshot is gone before it returns.
-func (b *Backups) sealedSnapshot() (*os.File, int64, error) {
-	snap, _, err := b.st.BackupSnapshot()
+// Seal writes a consistent snapshot of st, compressed and encrypted with
+// its secret key (the format of every copy, format.go), to a temporary file
+// beside the data file, and returns it with its size. The file has no name
+// on disk, so it is gone once closed, even after a crash; the caller
+// closes it. The plain snapshot is gone before Seal returns, and no
+// transaction is open once it has: the copy can be sent at any pace. It
+// runs at the lowest CPU and I/O priority. Every copy is made by it: the
+// off-site ones, Settings → Download a backup and foyer backup, so a copy
+// alone, wherever it ends up, holds nothing in the clear.
+func Seal(st *store.Store) (enc *os.File, size int64, err error) {
+	err = lowPriority(func() error {
+		enc, size, err = seal(st)
+		return err
+	})
+	return enc, size, err
+}
+
+func seal(st *store.Store) (*os.File, int64, error) {
+	snap, _, err := st.BackupSnapshot()
 	if err != nil {
 		return nil, 0, errLocal{err}
 	}
 	defer snap.Close()
-	enc, err := os.CreateTemp(filepath.Dir(b.st.Path()), ".backup-*")
+	enc, err := os.CreateTemp(filepath.Dir(st.Path()), ".backup-*")
 	if err != nil {
-		return nil, 0, errLocal{fmt.Errorf("backup: unable to create a temporary file: %w", err)}
+		return nil, 0, errLocal{st.DiskError(fmt.Errorf("backup: unable to create a temporary file: %w", err))}
 	}
 	_ = os.Remove(enc.Name())
-	if err := encrypt(&store.SyncingWriter{F: enc}, snap, b.st.SecretKey()); err != nil {
+	if err := encrypt(&store.SyncingWriter{F: enc}, snap, st.SecretKey()); err != nil {
 		enc.Close()
-		return nil, 0, errLocal{fmt.Errorf("backup: unable to write the encrypted copy: %w", err)}
+		return nil, 0, errLocal{st.DiskError(fmt.Errorf("backup: unable to write the encrypted copy: %w", err))}
 	}
 	size, err := enc.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = enc.Seek(0, io.SeekStart)
+	}
 	if err != nil {
 		enc.Close()
 		return nil, 0, errLocal{err}

@@ -403,7 +403,7 @@ func TestKeep(t *testing.T) {
 	end := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 	var copies []Copy
 	for at := end.Add(-400 * 24 * time.Hour); !at.After(end); at = at.Add(time.Hour) {
-		copies = append(copies, Copy{Name: copyName(at), Time: at})
+		copies = append(copies, Copy{Name: CopyName(at), Time: at})
 	}
 	keep, drop := Keep(copies, DefaultRetention)
 	if len(keep)+len(drop) != len(copies) {

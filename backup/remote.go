@@ -110,8 +110,9 @@ const nameLayout = "20060102T150405Z"
 // nameSuffix says what a copy is: a bbolt file, zstd-compressed, age-encrypted.
 const nameSuffix = ".db.zst.age"
 
-// copyName names the copy of a snapshot taken at t.
-func copyName(t time.Time) string { return "foyer-" + t.UTC().Format(nameLayout) + nameSuffix }
+// CopyName names the copy of a snapshot taken at t, wherever it is kept:
+// foyer-20260302T093000Z.db.zst.age (a bbolt file, zstd, age; the time UTC).
+func CopyName(t time.Time) string { return "foyer-" + t.UTC().Format(nameLayout) + nameSuffix }
 
 // parseName gives the time of a copy's name; false for any other object.
 func parseName(name string) (time.Time, bool) {

@@ -37,7 +37,7 @@ func copyOf(t *testing.T, p *practice, dir string, at time.Time, damaged bool) s
 		t.Fatal(err)
 	}
 	defer in.Close()
-	path := filepath.Join(dir, copyName(at))
+	path := filepath.Join(dir, CopyName(at))
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)

@@ -211,21 +211,30 @@ func TestShutdownAndBackup(t *testing.T) {
 	if !strings.Contains(string(log), "stopped") {
 		t.Fatalf("log:\n%s", log)
 	}
-	dest := filepath.Join(t.TempDir(), "backup.db")
-	out, err := run(t, "backup", "-data", srv.data, dest)
+	dir := t.TempDir()
+	out, err := run(t, "backup", "-data", srv.data, dir)
 	if err != nil {
 		t.Fatalf("backup: %v %s", err, out)
 	}
-	if !strings.Contains(out, "needs the secret key") || !strings.Contains(out, filepath.Join(srv.data, store.KeyFileName)) {
-		t.Errorf("the backup command does not say a restore needs the key, and where it is: %s", out)
+	keyFile := filepath.Join(srv.data, store.KeyFileName)
+	if !strings.Contains(out, "needs the secret key") || !strings.Contains(out, keyFile) || !strings.Contains(out, "foyer restore -from") {
+		t.Errorf("the backup command does not say how to restore, that it needs the key, and where it is: %s", out)
 	}
-	key, err := store.ReadKeyFile(filepath.Join(srv.data, store.KeyFileName))
-	if err != nil {
-		t.Fatal(err)
+	// An encrypted copy, as the off-site ones: it opens only through a restore with the key.
+	copies, _ := filepath.Glob(filepath.Join(dir, "foyer-*.db.zst.age"))
+	if len(copies) != 1 {
+		t.Fatalf("foyer backup DIR wrote %v", copies)
 	}
-	s, err := store.OpenFile(dest, store.WithSecretKey(key))
+	if err := store.CheckPages(copies[0]); err == nil {
+		t.Fatal("the backup is a plain data file")
+	}
+	restored := filepath.Join(t.TempDir(), "restored")
+	if out, err := run(t, "restore", "-from", copies[0], "-data", restored, "-key-file", keyFile); err != nil {
+		t.Fatalf("restore of the backup: %v %s", err, out)
+	}
+	s, err := store.Open(restored)
 	if err != nil {
-		t.Fatalf("backup does not open: %v", err)
+		t.Fatalf("the restored backup does not open: %v", err)
 	}
 	defer s.Close()
 	if v, _ := s.SchemaVersion(); v != store.CurrentSchema {

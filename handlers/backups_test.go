@@ -24,7 +24,7 @@ func TestBackupsPageWithoutStorage(t *testing.T) {
 	mustContain(t, r, "Off-site backups are not set up", "FOYER_BACKUP_URL", a.st.KeyID(), a.st.KeyFile(), `href="/settings/key"`,
 		`value="24"`, `value="30"`, `value="12"`)
 	mustContain(t, owner.get("/settings"), `href="/settings/backups"`, `href="/settings/key"`,
-		"A downloaded backup opens only with the secret key "+a.st.KeyID()+", kept in "+a.st.KeyFile())
+		"encrypted with the practice&#39;s secret key", "It opens only with the secret key "+a.st.KeyID()+", kept in "+a.st.KeyFile())
 
 	for _, tc := range []struct {
 		hourly, daily, monthly, field, want string

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
+	"foyer/backup"
 	"foyer/journal"
 	"foyer/store"
 	"foyer/views"
@@ -312,17 +313,20 @@ func (h *Handler) logo(c echo.Context) error {
 	return c.Blob(http.StatusOK, typ, data)
 }
 
-// backup sends a consistent copy of the whole store, snapshotted to a
-// temporary file first: the download holds no transaction open.
+// backup sends a consistent copy of the whole store, encrypted with the
+// secret key as the off-site copies are (backup.Seal): whoever gets the
+// file without the key reads nothing of it. It is sealed into a temporary
+// file first, so the download holds no transaction open, and has a length.
 func (h *Handler) backup(c echo.Context) error {
-	f, n, err := h.store.BackupSnapshot()
+	at := h.now()
+	f, n, err := backup.Seal(h.store)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
 	h.record(c, journal.Entry{Action: journal.BackupDownload})
-	return h.serveDownload(c, "foyer-backup-"+h.now().Format("2006-01-02")+".db", "application/octet-stream", h.now(), f)
+	return h.serveDownload(c, backup.CopyName(at), "application/octet-stream", at, f)
 }
 
 // validSIRET checks a French establishment number: 14 digits whose Luhn sum is

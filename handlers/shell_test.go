@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -14,7 +13,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"foyer/backup"
 	"foyer/store"
 )
 
@@ -256,29 +257,53 @@ func TestLogo(t *testing.T) {
 	}
 }
 
+// TestBackupDownload: Settings → Download a backup is a copy in the format
+// of the off-site ones, encrypted with the secret key: the file alone holds
+// nothing in the clear; foyer restore brings it back with the key.
 func TestBackupDownload(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
 	owner := a.setUp()
-	r := owner.get("/backup")
-	if r.Code != 200 || !strings.HasPrefix(r.Header().Get("Content-Disposition"), "attachment;") {
-		t.Fatalf("backup: %d %v", r.Code, r.Header())
-	}
-	path := filepath.Join(t.TempDir(), "copy.db")
-	if err := os.WriteFile(path, r.Body.Bytes(), 0o600); err != nil {
+	client := store.Client{FirstName: "Éloïse", LastName: "Confidentielle", Lang: "fr", Notes: "angoisses nocturnes depuis mars"}
+	if err := a.st.CreateClient(&client); err != nil {
 		t.Fatal(err)
 	}
-	// The copy alone opens nothing; with the secret key it is the whole practice.
-	if _, err := store.OpenFile(path); !errors.Is(err, store.ErrSecretKey) {
-		t.Fatalf("the backup opened without the secret key: %v", err)
+	r := owner.get("/backup")
+	hd := r.Header()
+	if r.Code != 200 || hd.Get("Content-Disposition") != `attachment; filename=foyer-20261125T100000Z.db.zst.age` ||
+		hd.Get("Content-Type") != "application/octet-stream" || hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Cache-Control") != "no-store" {
+		t.Fatalf("backup: %d %v", r.Code, hd)
 	}
-	copyStore, err := store.OpenFile(path, store.WithSecretKey(a.st.SecretKey()))
+	raw := r.Body.Bytes()
+	if !bytes.HasPrefix(raw, []byte("age-encryption.org/v1\n")) {
+		t.Fatalf("the backup is not an age file: %q", raw[:min(40, len(raw))])
+	}
+	for _, clear := range []string{"Confidentielle", "angoisses", "owner@example.org", "Olive Owner", "first_name"} {
+		if bytes.Contains(raw, []byte(clear)) {
+			t.Fatalf("the downloaded backup holds %q in the clear", clear)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "foyer-20261125T100000Z.db.zst.age")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dest := filepath.Join(t.TempDir(), "restored")
+	if _, err := backup.Restore(t.Context(), backup.FileSource(path), time.Time{}, dest, "not the key of this practice, but long enough", false, time.Now()); err == nil {
+		t.Fatal("the backup was restored with another key")
+	}
+	if _, err := backup.Restore(t.Context(), backup.FileSource(path), time.Time{}, dest, a.st.SecretKey(), false, time.Now()); err != nil {
+		t.Fatalf("the backup does not restore: %v", err)
+	}
+	copyStore, err := store.Open(dest)
 	if err != nil {
-		t.Fatalf("the backup does not open: %v", err)
+		t.Fatalf("the restored backup does not open: %v", err)
 	}
 	defer copyStore.Close()
 	if st, err := copyStore.StaffByEmail("owner@example.org"); err != nil || st.Name != "Olive Owner" {
 		t.Fatalf("backup lacks the owner: %v %+v", err, st)
+	}
+	if c, err := copyStore.Client(client.ID); err != nil || c.Notes != client.Notes {
+		t.Fatalf("backup lacks the client: %v %+v", err, c)
 	}
 }
 

@@ -355,6 +355,11 @@ func (s *Store) BackupSnapshot() (*os.File, int64, error) {
 	return f, n, nil
 }
 
+// DiskError is err, a failed write beside the data file (a copy of it, a
+// temporary file), as ErrDiskFull when the disk had no room for it, which
+// the store then counts as full (the owner's banner, see diskfull.go).
+func (s *Store) DiskError(err error) error { return s.disk.seen(err) }
+
 // SyncingWriter writes to a file and flushes it to disk after every
 // SyncEvery bytes. Writing a copy of a large store in one go leaves
 // hundreds of MB waiting in the page cache, and the kernel's burst to write
