@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,9 +55,11 @@ type config struct {
 	// domains turns HTTPS on (certificates by ACME), httpsAddr is where it is served.
 	domains, httpsAddr       string
 	acmeDirectory, acmeEmail string
-	// tlsCert and tlsKey are the practice's own certificate: HTTPS with
-	// domains instead of ACME, and TURN over TLS.
+	// tlsCert and tlsKey are the practice's own certificate: HTTPS with it
+	// instead of ACME (for the names of domains, or else its own), and
+	// TURN over TLS. cert is what they hold, once loadCertificate read them.
 	tlsCert, tlsKey           string
+	cert                      *x509.Certificate
 	smtpURL, mailFrom         string
 	smsURL, smsFrom           string
 	idleTimeout, lifetime     time.Duration
@@ -156,9 +159,22 @@ func (cfg config) validate() error {
 	return err
 }
 
-// https reports whether Foyer serves HTTPS itself: -domain says for which
-// names (with -tls-cert, from the practice's certificate; else by ACME).
+// https reports whether Foyer serves HTTPS itself: for the names of
+// -domain (with -tls-cert's certificate, else one obtained by ACME), or
+// with -tls-cert alone for the certificate's names (see ownCertificate).
 func (cfg config) https() bool { return len(cfg.domainList()) > 0 }
+
+// ownCertificate reports whether HTTPS is served with the practice's
+// certificate for its own names: -tls-cert without -domain. A practice
+// that gives its certificate expects HTTPS, not plain HTTP beside it;
+// only an explicit http:// -base-url says otherwise, and then the
+// certificate serves TURN over TLS alone (see loadCertificate).
+func (cfg config) ownCertificate() bool {
+	return cfg.cert != nil && strings.TrimSpace(cfg.domains) == "" && !plainBaseURL(cfg.baseURL)
+}
+
+// plainBaseURL reports whether -base-url is given and says http://.
+func plainBaseURL(raw string) bool { return strings.HasPrefix(strings.ToLower(raw), "http://") }
 
 // listenAddr is where plain HTTP is served: -addr, or by default :8080,
 // and :80 when Foyer serves HTTPS (ACME challenges and redirects).
@@ -172,7 +188,9 @@ func (cfg config) listenAddr() string {
 	return ":8080"
 }
 
-// domainList is the names of -domain, lower-cased.
+// domainList is the names HTTPS is served for, lower-cased: those of
+// -domain; with the practice's certificate alone, the host of -base-url
+// when it is given, else the certificate's names.
 func (cfg config) domainList() []string {
 	var out []string
 	for _, d := range strings.Split(cfg.domains, ",") {
@@ -180,7 +198,51 @@ func (cfg config) domainList() []string {
 			out = append(out, d)
 		}
 	}
-	return out
+	if len(out) > 0 || !cfg.ownCertificate() {
+		return out
+	}
+	if u, err := url.Parse(cfg.baseURL); cfg.baseURL != "" && err == nil && u.Hostname() != "" {
+		return []string{strings.ToLower(u.Hostname())}
+	}
+	return certs.Names(cfg.cert)
+}
+
+// loadCertificate reads the practice's certificate (-tls-cert, -tls-key)
+// for the commands that serve or write links, before anything is created,
+// and refuses a certificate that would not do what it is given for: one
+// that does not cover a name Foyer answers to, one that names no host to
+// serve, or one that serves nothing at all (plain HTTP, no TURN over TLS).
+func (cfg *config) loadCertificate() error {
+	if cfg.tlsCert == "" || cfg.tlsKey == "" {
+		return nil // validate says they go together
+	}
+	cert, err := certs.ReadPair(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return err
+	}
+	cfg.cert = cert
+	covers := func(host string) bool { return cert.VerifyHostname(host) == nil }
+	switch {
+	case strings.TrimSpace(cfg.domains) != "":
+		for _, d := range cfg.domainList() {
+			if !covers(d) {
+				return fmt.Errorf("FOYER_DOMAIN (-domain) %q is not a name of the certificate in %s (FOYER_TLS_CERT, -tls-cert), which is for %s", d, cfg.tlsCert, certs.Describe(cert))
+			}
+		}
+	case plainBaseURL(cfg.baseURL):
+		if cfg.turnTLSAddr == "" {
+			return fmt.Errorf("FOYER_TLS_CERT (-tls-cert) is given, but FOYER_BASE_URL (-base-url) %q says Foyer serves plain HTTP, and no TURN over TLS (FOYER_TURN_TLS_ADDR) uses it: to serve HTTPS with this certificate, give a base URL with https:// (or none)", cfg.baseURL)
+		}
+	default:
+		names := cfg.domainList()
+		if len(names) == 0 {
+			return fmt.Errorf("the certificate in %s (FOYER_TLS_CERT, -tls-cert) names no host to serve HTTPS at (it is for %s): set FOYER_DOMAIN (-domain) or FOYER_BASE_URL (-base-url) to the portal's name", cfg.tlsCert, certs.Describe(cert))
+		}
+		if cfg.baseURL != "" && !covers(names[0]) {
+			return fmt.Errorf("FOYER_BASE_URL (-base-url) %q is not at a name of the certificate in %s (FOYER_TLS_CERT, -tls-cert), which is for %s", cfg.baseURL, cfg.tlsCert, certs.Describe(cert))
+		}
+	}
+	return nil
 }
 
 // validateHTTPS refuses HTTPS settings that cannot work.
@@ -292,12 +354,12 @@ func flags(name string, cfg *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", env("FOYER_ADDR", ""), "address to listen on; with HTTPS, for plain HTTP (ACME challenges, redirects) (default :8080, or :80 with -domain or -tls-cert) (FOYER_ADDR)")
 	fs.StringVar(&cfg.data, "data", env("FOYER_DATA", "./foyer-data"), "data directory, created on first start (FOYER_DATA)")
-	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", ""), "public base URL used in links sent by email; by default https:// and the first -domain, or http://localhost at the port of -addr (FOYER_BASE_URL)")
+	fs.StringVar(&cfg.baseURL, "base-url", env("FOYER_BASE_URL", ""), "public base URL used in links sent by email; by default https:// and the first -domain (or name of -tls-cert's certificate), or http://localhost at the port of -addr (FOYER_BASE_URL)")
 	fs.StringVar(&cfg.domains, "domain", env("FOYER_DOMAIN", ""), "serve HTTPS for these names (comma-separated), with certificates obtained and renewed by ACME (FOYER_DOMAIN)")
 	fs.StringVar(&cfg.httpsAddr, "https-addr", env("FOYER_HTTPS_ADDR", ":443"), "address HTTPS is served on, with -domain or -tls-cert (FOYER_HTTPS_ADDR)")
 	fs.StringVar(&cfg.acmeDirectory, "acme-directory", env("FOYER_ACME_DIRECTORY", certs.LetsEncrypt), "ACME directory certificates are obtained from (FOYER_ACME_DIRECTORY)")
 	fs.StringVar(&cfg.acmeEmail, "acme-email", env("FOYER_ACME_EMAIL", ""), "contact email of the ACME account, told of certificate problems (FOYER_ACME_EMAIL)")
-	fs.StringVar(&cfg.tlsCert, "tls-cert", env("FOYER_TLS_CERT", ""), "the practice's own certificate file (PEM, with its chain): HTTPS with -domain instead of ACME, and TURN over TLS; read again when it changes (FOYER_TLS_CERT)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", env("FOYER_TLS_CERT", ""), "the practice's own certificate file (PEM, with its chain): HTTPS with it instead of ACME, for the names of -domain or else its own, and TURN over TLS; read again when it changes (FOYER_TLS_CERT)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", env("FOYER_TLS_KEY", ""), "private key file (PEM) of -tls-cert (FOYER_TLS_KEY)")
 	fs.StringVar(&cfg.smtpURL, "smtp-url", env("FOYER_SMTP_URL", ""), "SMTP server, e.g. smtp://user:pass@host:587; empty: emails stay in the outbox and the log (FOYER_SMTP_URL)")
 	fs.StringVar(&cfg.mailFrom, "mail-from", env("FOYER_MAIL_FROM", ""), "sender address of emails, e.g. \"Cabinet <noreply@example.org>\" (FOYER_MAIL_FROM)")
@@ -542,6 +604,14 @@ func serve(cfg config) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
+	if err := cfg.loadCertificate(); err != nil {
+		return err
+	}
+	// The names HTTPS is served for may be the certificate's: its public
+	// URL is checked again with them.
+	if err := cfg.validate(); err != nil {
+		return err
+	}
 	// Caught from the start: a stop asked while the store opens is done once
 	// it is open, through the same shutdown, so the store is closed cleanly
 	// (and the next start does not walk the file, see store.Close).
@@ -687,6 +757,9 @@ func serve(cfg config) error {
 		return err
 	}
 
+	if cfg.cert != nil && !cfg.https() {
+		log.Warn("Foyer serves plain HTTP, as FOYER_BASE_URL says: the certificate of FOYER_TLS_CERT serves TURN over TLS only", "base_url", base.String())
+	}
 	logDelivery(log, email != nil, sms != nil)
 	log.Info("Foyer is listening", "addr", ln.Addr().String(), "url", base.String(), "data", cfg.data)
 	if has, err := st.HasStaff(); err == nil && !has {
@@ -909,6 +982,11 @@ func keyReminder(st *store.Store) string {
 // asked at sign-in.
 func resetPassword(cfg config, email string, out io.Writer) error {
 	if err := cfg.validate(); err != nil {
+		return err
+	}
+	// The link is at the address the server answers: with the practice's
+	// certificate alone, one of its names.
+	if err := cfg.loadCertificate(); err != nil {
 		return err
 	}
 	base, err := cfg.publicURL()

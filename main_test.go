@@ -3,13 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -243,10 +251,6 @@ func TestHTTPSConfig(t *testing.T) {
 	if got := good.domainList(); len(got) != 2 || got[0] != "portal.example.org" {
 		t.Errorf("domains %q", got)
 	}
-	// The practice's certificate alone (for TURN over TLS) serves no HTTPS.
-	if (config{tlsCert: "cert.pem", tlsKey: "key.pem"}).https() {
-		t.Error("-tls-cert without -domain serves HTTPS")
-	}
 	if good.listenAddr() != ":80" || (config{}).listenAddr() != ":8080" {
 		t.Errorf("plain HTTP on %q with -domain, %q without", good.listenAddr(), (config{}).listenAddr())
 	}
@@ -383,5 +387,116 @@ func TestLogOpenedSaysTheUpgrade(t *testing.T) {
 	logOpened(slog.New(slog.NewTextHandler(&buf, nil)), fakeOpened{}, time.Second)
 	if buf.Len() != 0 {
 		t.Fatalf("an ordinary open logged %q", buf.String())
+	}
+}
+
+// writeCertPair writes a self-signed certificate for names (DNS names, or
+// IP addresses) and its key into dir.
+func writeCertPair(t *testing.T, dir string, names ...string) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return certFile, keyFile
+}
+
+// TestOwnCertificateServesHTTPS: -tls-cert and -tls-key without -domain
+// were ignored, and Foyer served plain HTTP to a practice that believed it
+// served HTTPS. Now they serve HTTPS for the certificate's names (or
+// -base-url's), as -domain does; a certificate that cannot do what it is
+// given for stops the start, naming the setting, before anything exists.
+func TestOwnCertificateServesHTTPS(t *testing.T) {
+	good := config{idleTimeout: 30 * time.Minute, lifetime: 12 * time.Hour, shutdownTimeout: 15 * time.Second, logFormat: "text",
+		httpsAddr: ":443", acmeDirectory: "https://acme-v02.api.letsencrypt.org/directory"}
+	load := func(c config) (config, error) {
+		if err := c.validate(); err != nil {
+			return c, err
+		}
+		if err := c.loadCertificate(); err != nil {
+			return c, err
+		}
+		return c, c.validate()
+	}
+	certFile, keyFile := writeCertPair(t, t.TempDir(), "Portal.example.org", "www.example.org")
+	c := good
+	c.tlsCert, c.tlsKey = certFile, keyFile
+	c, err := load(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.publicURL()
+	if !c.https() || c.listenAddr() != ":80" || err != nil || u.String() != "https://portal.example.org" || strings.Join(c.domainList(), " ") != "portal.example.org www.example.org" {
+		t.Fatalf("-tls-cert alone: https %v, plain HTTP on %q, public URL %v %v, names %v", c.https(), c.listenAddr(), u, err, c.domainList())
+	}
+	// -base-url picks which of the certificate's names.
+	c = good
+	c.tlsCert, c.tlsKey, c.baseURL = certFile, keyFile, "https://www.example.org"
+	if c, err = load(c); err != nil || !c.https() || strings.Join(c.domainList(), " ") != "www.example.org" {
+		t.Fatalf("-tls-cert with -base-url: %v %v", c.domainList(), err)
+	}
+	// A wildcard certificate: the name comes from -base-url.
+	wildCert, wildKey := writeCertPair(t, t.TempDir(), "*.example.org")
+	c = good
+	c.tlsCert, c.tlsKey, c.baseURL = wildCert, wildKey, "https://portal.example.org:8443"
+	if c, err = load(c); err != nil || strings.Join(c.domainList(), " ") != "portal.example.org" {
+		t.Fatalf("a wildcard certificate with -base-url: %v %v", c.domainList(), err)
+	}
+	// Plain HTTP said outright, for TURN over TLS alone (behind a front that does HTTPS).
+	c = good
+	c.tlsCert, c.tlsKey, c.baseURL, c.turnAddr, c.turnTLSAddr = certFile, keyFile, "http://127.0.0.1:8080", "203.0.113.5:3478", ":5349"
+	if c, err = load(c); err != nil || c.https() {
+		t.Fatalf("certificate for TURN over TLS only: https %v, %v", c.https(), err)
+	}
+
+	missing := filepath.Join(t.TempDir(), "nope.pem")
+	for _, tc := range []struct {
+		change func(*config)
+		names  []string
+	}{
+		{func(c *config) { c.tlsCert = missing }, []string{"-tls-cert", missing}},
+		{func(c *config) { c.tlsKey = wildKey }, []string{"-tls-key"}},
+		{func(c *config) { c.domains = "portal.example.org,other.example.net" }, []string{"FOYER_DOMAIN", "other.example.net", "www.example.org"}},
+		{func(c *config) { c.baseURL = "https://other.example.net" }, []string{"FOYER_BASE_URL", "other.example.net"}},
+		{func(c *config) { c.baseURL = "http://portal.example.org" }, []string{"FOYER_BASE_URL", "plain HTTP"}},
+		{func(c *config) { c.tlsCert, c.tlsKey = wildCert, wildKey }, []string{"FOYER_TLS_CERT", "*.example.org", "FOYER_DOMAIN"}},
+	} {
+		c := good
+		c.tlsCert, c.tlsKey = certFile, keyFile
+		tc.change(&c)
+		_, err := load(c)
+		for _, n := range tc.names {
+			if err == nil || !strings.Contains(err.Error(), n) {
+				t.Errorf("want an error naming %s, got %v", n, err)
+			}
+		}
+	}
+
+	// Checked before the data directory, its foyer.db and secret.key exist.
+	data := filepath.Join(t.TempDir(), "data")
+	c = good
+	c.data, c.addr, c.httpsAddr, c.tlsCert, c.tlsKey = data, "127.0.0.1:0", "127.0.0.1:0", missing, keyFile
+	if err := serve(c); err == nil || !strings.Contains(err.Error(), "-tls-cert") {
+		t.Fatalf("serve with a missing certificate: %v", err)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Fatalf("a start refused for its certificate created %s", data)
 	}
 }

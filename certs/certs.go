@@ -11,12 +11,14 @@ package certs
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -215,6 +217,43 @@ type fileCert struct {
 
 // recheckEvery is how often the files are looked at for a change.
 const recheckEvery = time.Minute
+
+// ReadPair reads the practice's certificate and key (-tls-cert, -tls-key)
+// as HTTPS uses them, and returns the certificate, or an error naming the
+// settings: a wrong path or a key of another certificate stops the start
+// before anything is created.
+func ReadPair(certFile, keyFile string) (*x509.Certificate, error) {
+	f, err := loadFiles(certFile, keyFile, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return f.cert.Leaf, nil
+}
+
+// Names are the names of cert a portal can be served at, lower-cased: its
+// DNS names but the wildcards (*.example.org names no one host to send
+// plain HTTP to).
+func Names(cert *x509.Certificate) []string {
+	var out []string
+	for _, n := range cert.DNSNames {
+		if !strings.Contains(n, "*") {
+			out = append(out, strings.ToLower(n))
+		}
+	}
+	return out
+}
+
+// Describe lists what cert is for, for a message: its DNS names and addresses.
+func Describe(cert *x509.Certificate) string {
+	names := slices.Clone(cert.DNSNames)
+	for _, ip := range cert.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "no name"
+	}
+	return strings.Join(names, ", ")
+}
 
 func loadFiles(certFile, keyFile string, now func() time.Time) (*fileCert, error) {
 	if certFile == "" || keyFile == "" {
