@@ -20,7 +20,7 @@ const LinkToken = "Zt0kEn-for-a-test_link-of-43-characters-abc"
 func Samples(now time.Time) map[string]store.Message {
 	when := now.Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	email := func(kind, secret string, args map[string]string) store.Message {
-		return store.Message{Channel: store.ChannelEmail, To: "zoe@example.org", Kind: kind, Secret: secret, Args: args}
+		return store.Message{Channel: store.ChannelEmail, To: "zoe@example.org", ClientID: 1, Kind: kind, Secret: secret, Args: args}
 	}
 	sms := func(m store.Message) store.Message {
 		m.Channel, m.To, m.ExpiresAt = store.ChannelSMS, "+33612345678", now.Add(10*time.Minute)
