@@ -109,6 +109,12 @@ func TestFirstDay(t *testing.T) {
 	p.axe()
 	p.reflow()
 	p.screenshot("outbox")
+	// Off-site backups not set up: the page shows an example storage
+	// address, which must wrap on a phone.
+	p.do(chromedp.Navigate(srv.base + "/settings/backups"))
+	p.expectIn("main", "s3://ACCESS_KEY:SECRET@s3.example.org")
+	p.axe()
+	p.screenshot("backups-off")
 	p.do(chromedp.Navigate(srv.base + "/settings"))
 	p.axe()
 	p.screenshot("settings")

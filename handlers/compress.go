@@ -42,14 +42,16 @@ func (h *Handler) favicon(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, h.assets.Path("favicon.svg"))
 }
 
-// robotsTxt asks crawlers to index nothing: every page of Foyer is a
-// private page, a sign-in or a share link, and a link posted somewhere
-// public must not end up in a search engine (the pages also say noindex,
-// for crawlers that fetch them anyway).
+// robotsTxt lets crawlers fetch only the pages a practice hands out, the
+// ones without noindex: the rest are private pages, sign-ins and share links,
+// and a crawler following a link posted somewhere public must not open it
+// (an "anyone" link would count it as a visitor).
 func (h *Handler) robotsTxt(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
-	return c.String(http.StatusOK, "User-agent: *\nDisallow: /\n")
+	return c.String(http.StatusOK, robotsBody)
 }
+
+const robotsBody = "User-agent: *\nDisallow: /\nAllow: /portal$\nAllow: /portal/signup$\nAllow: /privacy$\nAllow: /verify$\n"
 
 // acceptsGzip reads Accept-Encoding: gzip with a quality above zero, or
 // else * with one.

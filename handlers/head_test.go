@@ -134,8 +134,23 @@ func TestFaviconOnEveryPage(t *testing.T) {
 	if r := b.get(icon); r.Code != http.StatusOK || r.Header().Get("Content-Type") != "image/svg+xml" {
 		t.Fatalf("the icon: %d %q", r.Code, r.Header().Get("Content-Type"))
 	}
-	// Crawlers are asked to index nothing: share links must not reach a search engine.
-	if r := b.get("/robots.txt"); r.Code != http.StatusOK || r.body != "User-agent: *\nDisallow: /\n" {
-		t.Fatalf("/robots.txt: %d %q", r.Code, r.body)
+	// Crawlers may fetch the pages a practice hands out, and nothing else:
+	// every other page says noindex, and share links must not be opened.
+	r = b.get("/robots.txt")
+	if r.Code != http.StatusOK {
+		t.Fatalf("/robots.txt: %d", r.Code)
+	}
+	allowed := map[string]bool{}
+	for _, line := range strings.Split(r.body, "\n") {
+		if path, ok := strings.CutPrefix(line, "Allow: "); ok {
+			allowed[strings.TrimSuffix(path, "$")] = true
+		}
+	}
+	mustContain(t, r, "User-agent: *\nDisallow: /\n")
+	for _, page := range []string{"/portal", "/portal/signup", "/privacy", "/verify", "/s/some-link", "/clients", "/portal/account"} {
+		listed := b.get(page).Header().Get("X-Robots-Tag") == ""
+		if listed != allowed[page] {
+			t.Errorf("%s: may be listed %v, robots.txt allows it %v", page, listed, allowed[page])
+		}
 	}
 }
