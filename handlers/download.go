@@ -26,13 +26,19 @@ const defaultStallTimeout = 30 * time.Second
 // (Store.BackupSnapshot) or a reader that opens one short transaction per chunk
 // (Store.OpenBlob), never a reader inside db.View.
 func (h *Handler) serveDownload(c echo.Context, name, contentType string, modtime time.Time, content io.ReadSeeker) error {
+	attachment(c, name, contentType)
+	h.serveContent(c, modtime, content)
+	return nil
+}
+
+// attachment sets the headers of a download: its type, its name, and that
+// it is neither kept in a cache nor sniffed.
+func attachment(c echo.Context, name, contentType string) {
 	hd := c.Response().Header()
 	hd.Set("Content-Type", contentType)
 	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	h.serveContent(c, modtime, content)
-	return nil
 }
 
 // serveContent is http.ServeContent (ranges, HEAD, conditional requests) with

@@ -255,6 +255,7 @@ var routes = []route{
 	{http.MethodPost, "/settings/shares", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveShareSettings }},
 	{http.MethodPost, "/settings/shares/preview", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.previewShareTemplate }},
 	{http.MethodGet, "/backup", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backup }},
+	{http.MethodHead, "/backup", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backupHead }},
 	{http.MethodGet, "/settings/backups", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.show("backups", h.backupsPage) }},
 	{http.MethodPost, "/settings/backups", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.saveBackupKeep }},
 	{http.MethodPost, "/settings/backups/now", ownerOnly, func(h *Handler) echo.HandlerFunc { return h.backupNow }},

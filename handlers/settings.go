@@ -317,7 +317,17 @@ func (h *Handler) logo(c echo.Context) error {
 // secret key as the off-site copies are (backup.Seal): whoever gets the
 // file without the key reads nothing of it. It is sealed into a temporary
 // file first, so the download holds no transaction open, and has a length.
+//
+// Every request makes a new copy, so a range of this one and a range of an
+// earlier one are pieces of two different files, which joined make no
+// backup at all. So it serves no range (Accept-Ranges: none) and refuses
+// a resume (see resumesDownload), where a whole 200 would not do: wget -c
+// takes a 200 as the whole file, skips the bytes it has and appends the
+// rest of the new copy to them.
 func (h *Handler) backup(c echo.Context) error {
+	if resumesDownload(c.Request().Header.Get("Range")) {
+		return errBackupResume
+	}
 	at := h.now()
 	f, n, err := backup.Seal(h.store)
 	if err != nil {
@@ -326,7 +336,47 @@ func (h *Handler) backup(c echo.Context) error {
 	defer f.Close()
 	h.log.Info("backup downloaded", "bytes", n, "by", currentUser(c).ID)
 	h.record(c, journal.Entry{Action: journal.BackupDownload})
-	return h.serveDownload(c, backup.CopyName(at), "application/octet-stream", at, f)
+	attachment(c, backup.CopyName(at), "application/octet-stream")
+	hd := c.Response().Header()
+	hd.Set("Accept-Ranges", "none")
+	hd.Set("Content-Length", strconv.FormatInt(n, 10))
+	c.Response().WriteHeader(http.StatusOK)
+	if _, err := io.Copy(h.longResponse(c), f); err != nil {
+		// The headers are gone: the client sees the answer cut short.
+		h.log.Info("backup download cut", "err", err)
+	}
+	return nil
+}
+
+// errBackupResume answers a resumed backup download: 409, which curl -C -
+// and wget -c report as an error, leaving the piece they hold as it was
+// (a 416 they take for "already complete").
+var errBackupResume = httpError(http.StatusConflict, "error.backup_resume")
+
+// resumesDownload reports whether a Range header asks for anything but the
+// start of the file: a resume, or a piece beyond the start. A range that
+// starts at the first byte ("bytes=0-", which download managers send to
+// learn whether ranges are served) is not: the whole file answers it.
+func resumesDownload(rangeHeader string) bool {
+	spec, ok := strings.CutPrefix(rangeHeader, "bytes=")
+	if !ok {
+		return false // no Range, or a unit no one serves: ignored
+	}
+	for _, r := range strings.Split(spec, ",") {
+		if !strings.HasPrefix(strings.TrimSpace(r), "0-") {
+			return true
+		}
+	}
+	return false
+}
+
+// backupHead answers HEAD /backup as GET would begin, without making the
+// copy: its length is not known until it is made, and making it costs as
+// much as the data file.
+func (h *Handler) backupHead(c echo.Context) error {
+	attachment(c, backup.CopyName(h.now()), "application/octet-stream")
+	c.Response().Header().Set("Accept-Ranges", "none")
+	return c.NoContent(http.StatusOK)
 }
 
 // validSIRET checks a French establishment number: 14 digits whose Luhn sum is
