@@ -148,6 +148,9 @@ func checkPages(tx *bolt.Tx) error {
 // its buckets reach (see checkPages), returning a *DamagedError if one is
 // not what bbolt wrote. A file a running Foyer holds is ErrLocked.
 func CheckPages(path string) error {
+	if err := checkLength(path); err != nil {
+		return err
+	}
 	return guarded(path, func() error {
 		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 		if err != nil {
@@ -163,32 +166,31 @@ func CheckPages(path string) error {
 	})
 }
 
-// metaSize is how much of a meta page freelistWritten reads: the page
-// header (16 bytes) and bbolt's meta (64 bytes: magic, version, page size,
-// flags, root bucket, freelist, high water mark, txid, checksum).
+// metaSize is how much of a meta page readMeta reads: the page header (16
+// bytes) and bbolt's meta (64 bytes: magic, version, page size, flags, root
+// bucket, freelist, high water mark, txid, checksum).
 const metaSize = 16 + 64
 
-// freelistWritten reports whether the data file at path holds its
-// freelist, read from the newer of its two meta pages (as bbolt picks
-// it): when it does not, opening it walks every page. It answers false
-// when it cannot tell, so the file is checked before bbolt walks it.
-func freelistWritten(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var best struct {
-		txid     uint64
-		freelist uint64
-		ok       bool
-	}
+// fileMeta is what the meta page bbolt would pick says of its file.
+type fileMeta struct {
+	pageSize uint32
+	// pages is the high water mark: the file holds at least this many pages.
+	pages    uint64
+	freelist uint64
+	txid     uint64
+	ok       bool
+}
+
+// readMeta reads the newer valid one of the data file's two meta pages, as
+// bbolt picks it; ok is false when neither is valid.
+func readMeta(f *os.File) fileMeta {
+	var best fileMeta
 	// Meta 0 says the page size, which says where meta 1 is.
 	offset := int64(0)
 	for i := 0; i < 2; i++ {
 		buf := make([]byte, metaSize)
 		if _, err := f.ReadAt(buf, offset); err != nil {
-			return false
+			return best
 		}
 		m := buf[16:]
 		magic, version := binary.NativeEndian.Uint32(m[0:]), binary.NativeEndian.Uint32(m[4:])
@@ -196,7 +198,8 @@ func freelistWritten(path string) bool {
 		h.Write(m[:56])
 		if magic == 0xED0CDAED && version == 2 && h.Sum64() == binary.NativeEndian.Uint64(m[56:]) {
 			if txid := binary.NativeEndian.Uint64(m[48:]); !best.ok || txid > best.txid {
-				best.txid, best.freelist, best.ok = txid, binary.NativeEndian.Uint64(m[32:]), true
+				best = fileMeta{pageSize: binary.NativeEndian.Uint32(m[8:]), freelist: binary.NativeEndian.Uint64(m[32:]),
+					pages: binary.NativeEndian.Uint64(m[40:]), txid: txid, ok: true}
 			}
 		}
 		if i == 0 {
@@ -207,14 +210,56 @@ func freelistWritten(path string) bool {
 			offset = int64(size)
 		}
 	}
+	return best
+}
+
+// freelistWritten reports whether the data file at path holds its
+// freelist: when it does not, opening it walks every page. It answers false
+// when it cannot tell, so the file is checked before bbolt walks it.
+func freelistWritten(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
 	const noFreelist = ^uint64(0) // bbolt's PgidNoFreelist
-	return best.ok && best.freelist != noFreelist
+	m := readMeta(f)
+	return m.ok && m.freelist != noFreelist
+}
+
+// checkLength checks, before bbolt maps it, that the data file at path
+// (which exists and is not empty) is a bbolt file as long as its meta page
+// says. bbolt maps the file and reads its pages where they should be: a
+// file cut short (a copy onto a full disk, a download cut) is a read past
+// its end, a bus error that ends the program in whichever goroutine meets
+// it, bbolt's own at open included.
+func checkLength(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: unable to open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("store: unable to open %s: %w", path, err)
+	}
+	m := readMeta(f)
+	if !m.ok {
+		return &DamagedError{Path: path, Problem: "its first pages are not those of a data file: it is not one, or they were overwritten"}
+	}
+	if need := m.pages * uint64(m.pageSize); uint64(fi.Size()) < need {
+		return &DamagedError{Path: path, Problem: fmt.Sprintf("it is cut short: %d bytes, where its own pages say %d; a copy or a download was not finished", fi.Size(), need)}
+	}
+	return nil
 }
 
 // openError says why bbolt could not open a file.
 func openError(path string, err error) error {
-	if errors.Is(err, bolterrors.ErrTimeout) {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
 		return ErrLocked
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
+		return &DamagedError{Path: path, Problem: err.Error()}
 	}
-	return fmt.Errorf("store: %s is not a data file Foyer can open: %w", path, err)
+	return fmt.Errorf("store: unable to open %s: %w", path, err)
 }

@@ -1,13 +1,13 @@
 package store
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -149,24 +149,171 @@ func TestBugInTransactionIsNotDamage(t *testing.T) {
 	t.Fatal("the panic was swallowed")
 }
 
-// A file cut short (a copy interrupted) is found damaged by the walk:
-// reading past its end is a fault made a panic, then an error.
-func TestTruncatedFileIsDamaged(t *testing.T) {
+// refusedUnchanged opens the data file at path as Foyer starts and checks
+// that it is refused as damaged, naming the file, with nothing written to
+// it and no secret key made beside it.
+func refusedUnchanged(t *testing.T, path, want string) {
+	t.Helper()
+	before := fileSum(t, path)
+	_, err := Open(filepath.Dir(path))
+	var de *DamagedError
+	if !errors.As(err, &de) || de.Path != path || !strings.Contains(err.Error(), path) || !strings.Contains(de.Problem, want) {
+		t.Errorf("open: %v, want it damaged (%s)", err, want)
+	}
+	if fileSum(t, path) != before {
+		t.Error("the file was written to")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), KeyFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a secret key was made beside it: %v", err)
+	}
+}
+
+// inDir copies the file at path into a new directory as its data file.
+func inDir(t *testing.T, raw []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCutShortFileIsDamaged: a data file cut short (a copy onto a full
+// disk, a download cut) ended Foyer's start with a bus error where bbolt
+// read past its end. Its length is now checked against its meta page
+// before it is mapped: a message naming it, nothing written.
+func TestCutShortFileIsDamaged(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	practiceWithClients(t, dir)
-	copyPath := snapshotOf(t, dir)
-	fi, err := os.Stat(copyPath)
+	closed := practiceWithClients(t, dir)
+	s, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(copyPath, fi.Size()/2); err != nil {
+	key := s.SecretKey()
+	s.Close()
+	backupCopy := snapshotOf(t, dir)
+	for name, path := range map[string]string{"closed cleanly": closed, "a backup": backupCopy} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Where its pages end: a file closed cleanly has room to grow after them.
+		f, _ := os.Open(path)
+		m := readMeta(f)
+		f.Close()
+		end := int(m.pages) * int(m.pageSize)
+		if !m.ok || end > len(raw) || end < 100<<10 {
+			t.Fatalf("%s: its pages end at %d of %d bytes", name, end, len(raw))
+		}
+		cut := inDir(t, raw[:end/2])
+		refusedUnchanged(t, cut, "cut short")
+		if err := CheckFile(cut, key); !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("%s, cut: check: %v", name, err)
+		}
+		if err := CheckPages(cut); !errors.Is(err, ErrDamaged) {
+			t.Errorf("%s, cut: pages: %v", name, err)
+		}
+		// A byte short.
+		refusedUnchanged(t, inDir(t, raw[:end-1]), "cut short")
+	}
+}
+
+// TestFileOfNoPracticeIsNotNew: a data file that is not empty yet holds no
+// practice where its meta pages point (another program's bbolt file, a
+// practice's file with its buckets gone, pieces of two copies joined,
+// random bytes) was opened as a new practice: one was written into it and
+// /setup offered to whoever came first. It is refused, unchanged; an empty
+// file is still a new practice.
+func TestFileOfNoPracticeIsNotNew(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	practiceWithClients(t, dir)
+	older := snapshotOf(t, dir)
+	s, err := Open(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	if _, err := OpenFile(copyPath); err == nil {
-		t.Fatal("a file cut in half opened")
-	} else {
-		t.Logf("%v (%v)", err, time.Since(start))
+	for i := range 200 {
+		if err := s.CreateClient(&Client{FirstName: fmt.Sprintf("Later%d", i), LastName: "Roux", Lang: "fr", Notes: strings.Repeat("suite ", 50)}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	s.Close()
+	newer := snapshotOf(t, dir)
+
+	t.Run("another program's file", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucket([]byte("widgets"))
+			if err == nil {
+				err = b.Put([]byte("w1"), []byte("a widget"))
+			}
+			return err
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusedUnchanged(t, path, "no Foyer practice")
+	})
+	t.Run("a practice's buckets deleted", func(t *testing.T) {
+		raw, _ := os.ReadFile(older)
+		path := inDir(t, raw)
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Update(func(tx *bolt.Tx) error {
+			var names [][]byte
+			tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				names = append(names, append([]byte(nil), name...))
+				return nil
+			})
+			for _, n := range names {
+				if err := tx.DeleteBucket(n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refusedUnchanged(t, path, "no Foyer practice")
+	})
+	t.Run("meta pages pointing at other records", func(t *testing.T) {
+		// Closed cleanly: no walk of its pages at open meets the mix-up first.
+		raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+		path := inDir(t, raw)
+		storetest.PointRootAt(t, path, string(bucketClients))
+		refusedUnchanged(t, path, "no Foyer practice")
+	})
+	t.Run("halves of two copies", func(t *testing.T) {
+		a, _ := os.ReadFile(older)
+		b, _ := os.ReadFile(newer)
+		half := len(a) / 2 / 4096 * 4096
+		refusedUnchanged(t, inDir(t, append(a[:half:half], b[half:]...)), "")
+	})
+	t.Run("random bytes", func(t *testing.T) {
+		raw := make([]byte, 256<<10)
+		rand.Read(raw)
+		refusedUnchanged(t, inDir(t, raw), "not those of a data file")
+	})
+	t.Run("an empty file is a new practice", func(t *testing.T) {
+		path := inDir(t, nil)
+		s, err := Open(filepath.Dir(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if v, err := s.SchemaVersion(); err != nil || v != CurrentSchema {
+			t.Fatalf("schema %d: %v", v, err)
+		}
+	})
 }

@@ -404,6 +404,9 @@ const compactSuffix = ".compact"
 // otherwise), a schema this Foyer can open, and a secret key that opens it
 // (a *KeyError otherwise). It changes nothing.
 func CheckFile(path, secretKey string) error {
+	if err := checkLength(path); err != nil {
+		return err
+	}
 	return guarded(path, func() error {
 		db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 		if err != nil {

@@ -172,11 +172,16 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 	}
 	// What an interrupted compaction left (see compact).
 	_ = os.Remove(path + compactSuffix)
-	// Without its freelist, bolt.Open walks the file where a damaged page
-	// ends the program: it is read here first (damage.go).
-	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 && !freelistWritten(path) {
-		if err := CheckPages(path); err != nil {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		if err := checkLength(path); err != nil {
 			return nil, err
+		}
+		// Without its freelist, bolt.Open walks the file where a damaged
+		// page ends the program: it is read here first (damage.go).
+		if !freelistWritten(path) {
+			if err := CheckPages(path); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var s *Store
@@ -186,11 +191,16 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 			return ErrLocked
 		}
 		if err != nil {
-			return fmt.Errorf("store: unable to open %s: %w", path, err)
+			return openError(path, err)
 		}
 		// A read transaction begun inside bolt.Open is its walk of the file.
+		walked := db.Stats().TxN > 0
+		if err := foyerFile(db, path); err != nil {
+			_ = db.Close()
+			return err
+		}
 		disk := newDiskWatch(filepath.Dir(path), o.now)
-		opened := &Store{db: newGatedDB(db, path), disk: disk, walkedAtOpen: db.Stats().TxN > 0, checkMessage: o.checkMessage}
+		opened := &Store{db: newGatedDB(db, path), disk: disk, walkedAtOpen: walked, checkMessage: o.checkMessage}
 		opened.db.disk = disk
 		// Closed on every way out but success, a panic included.
 		defer func() {
@@ -208,6 +218,26 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// foyerFile checks that the file bbolt opened is Foyer's: its meta bucket
+// holds a schema version. A file without one is new only when nothing was
+// ever committed to it (bbolt made it, Foyer wrote nothing yet). Any other
+// is refused before anything is written: a file of another program, or
+// one whose meta pages point at pages of something else (pieces of two
+// copies joined) reads as holding no practice, and taken as new it got a
+// new, empty practice written into it and /setup opened to whoever came
+// first.
+func foyerFile(db *bolt.DB, path string) error {
+	return db.View(func(tx *bolt.Tx) error {
+		if m := tx.Bucket(bucketMeta); m != nil && m.Get(keySchema) != nil {
+			return nil
+		}
+		if k, _ := tx.Cursor().First(); k == nil && tx.ID() <= 1 {
+			return nil
+		}
+		return &DamagedError{Path: path, Problem: "no Foyer practice is where its first pages say its records are: it is another program's file, or pieces of different copies joined"}
+	})
 }
 
 // open unlocks the keys, brings the schema up to date and writes the

@@ -3,6 +3,8 @@
 package storetest
 
 import (
+	"encoding/binary"
+	"hash/fnv"
 	"os"
 	"testing"
 
@@ -48,4 +50,50 @@ func DamageBucket(t testing.TB, path, bucket string) uint64 {
 		t.Fatal(err)
 	}
 	return pgid
+}
+
+// PointRootAt rewrites both meta pages of the data file at path (which no
+// one holds open) so that its root is the first page of bucket's records,
+// as in pieces of two copies joined, where the meta pages of one point at
+// whatever the other holds there. The file stays a valid bbolt file whose
+// root holds none of the buckets it had.
+func PointRootAt(t testing.TB, path, bucket string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgid uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			pgid = uint64(b.Root())
+		}
+		return nil
+	})
+	pageSize := db.Info().PageSize
+	db.Close()
+	if err != nil || pgid == 0 {
+		t.Fatalf("bucket %s has no page of its own (missing, or inline): %v", bucket, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A meta page: a 16-byte page header, then magic, version, page size,
+	// flags (4 bytes each), the root bucket's page and sequence, ...; its
+	// last 8 bytes are the FNV-1a checksum of the 56 before them.
+	for _, off := range []int64{0, int64(pageSize)} {
+		meta := make([]byte, 64)
+		if _, err := f.ReadAt(meta, off+16); err != nil {
+			t.Fatal(err)
+		}
+		binary.NativeEndian.PutUint64(meta[16:], pgid)
+		h := fnv.New64a()
+		h.Write(meta[:56])
+		binary.NativeEndian.PutUint64(meta[56:], h.Sum64())
+		if _, err := f.WriteAt(meta, off+16); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
