@@ -577,14 +577,15 @@ type opened interface {
 }
 
 // logOpened says how the data file opened, when it was not as usual: an
-// older schema upgraded (from, to, how long), a file not closed cleanly.
+// older schema upgraded (from, to, how long), a file that had to be read
+// whole to find its free pages.
 func logOpened(log *slog.Logger, st opened, took time.Duration) {
 	if up, ok := st.Upgraded(); ok {
 		log.Info("the data file was upgraded", "schema_from", up.From, "schema_to", up.To, "took", up.Took.Round(time.Millisecond))
 		logJournalHead(log, up.JournalHead)
 	}
 	if st.WalkedAtOpen() {
-		log.Warn("the data file was not closed cleanly last time: its free pages were found by reading it whole; a clean stop (SIGTERM or Ctrl-C) avoids this at the next start",
+		log.Warn("the data file held no list of its free pages, so they were found by reading it whole: it was not closed cleanly last time (a crash, kill -9, a power cut), or it is a backup put in place by hand instead of with foyer restore; a clean stop (SIGTERM or Ctrl-C) writes the list for the next start",
 			"took", took.Round(time.Millisecond))
 	}
 }

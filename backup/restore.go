@@ -151,8 +151,9 @@ type Restored struct {
 
 // Restore fetches the copy of src taken at or before at (the newest when at
 // is zero), decrypts it with key, checks it (every page, and that key opens
-// it) and only then puts it in place as dataDir/foyer.db, with the key
-// beside it in secret.key. A data directory that already holds a data file
+// it), writes its list of free pages (store.WriteFreelist: the first start
+// then opens it as after a clean stop) and only then puts it in place as
+// dataDir/foyer.db, with the key beside it in secret.key. A data directory that already holds a data file
 // is refused unless force is set; then the files there are kept aside under
 // a dated name, never deleted.
 func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string, force bool, now time.Time) (Restored, error) {
@@ -198,6 +199,9 @@ func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string,
 		if errors.As(err, &de) {
 			return out, fmt.Errorf("%w: %s", ErrDamaged, de.Problem)
 		}
+		return out, err
+	}
+	if err := store.WriteFreelist(tmp.Name()); err != nil {
 		return out, err
 	}
 	if err := ctx.Err(); err != nil {
