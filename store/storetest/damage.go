@@ -17,22 +17,7 @@ import (
 // walk of the whole file, reaches.
 func DamageBucket(t testing.TB, path, bucket string) uint64 {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pgid uint64
-	err = db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte(bucket)); b != nil {
-			pgid = uint64(b.Root())
-		}
-		return nil
-	})
-	pageSize := db.Info().PageSize
-	db.Close()
-	if err != nil || pgid == 0 {
-		t.Fatalf("bucket %s has no page of its own (missing, or inline): %v", bucket, err)
-	}
+	pgid, pageSize := bucketPage(t, path, bucket)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -59,22 +44,7 @@ func DamageBucket(t testing.TB, path, bucket string) uint64 {
 // root holds none of the buckets it had.
 func PointRootAt(t testing.TB, path, bucket string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pgid uint64
-	err = db.View(func(tx *bolt.Tx) error {
-		if b := tx.Bucket([]byte(bucket)); b != nil {
-			pgid = uint64(b.Root())
-		}
-		return nil
-	})
-	pageSize := db.Info().PageSize
-	db.Close()
-	if err != nil || pgid == 0 {
-		t.Fatalf("bucket %s has no page of its own (missing, or inline): %v", bucket, err)
-	}
+	pgid, pageSize := bucketPage(t, path, bucket)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -96,4 +66,27 @@ func PointRootAt(t testing.TB, path, bucket string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// bucketPage is the number of the first page of bucket's records in the
+// data file at path, and the file's page size.
+func bucketPage(t testing.TB, path, bucket string) (uint64, int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgid uint64
+	err = db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			pgid = uint64(b.Root())
+		}
+		return nil
+	})
+	pageSize := db.Info().PageSize
+	db.Close()
+	if err != nil || pgid == 0 {
+		t.Fatalf("bucket %s has no page of its own (missing, or inline): %v", bucket, err)
+	}
+	return pgid, pageSize
 }
