@@ -206,3 +206,62 @@ func TestPresoSlideImageReencoded(t *testing.T) {
 		t.Fatalf("jpeg: %+v %v", cfg, err)
 	}
 }
+
+// A contact's codes go to the mobiles on their record now: staff replace a
+// lost phone's number, and the next code goes to the new one, the old
+// number gets nothing more, and the code it already got opens nothing.
+func TestPresoCodeFollowsTheRecordsMobile(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	const lost, replaced = "+33611223302", "+33611223311"
+	bruno := a.addClient("Bruno", "Beta", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: lost, Mobile: true})
+	_, link := sharePreso(t, a, owner, "contacts", bruno)
+
+	v := a.browser()
+	a.advance(2 * time.Minute)
+	if r := v.post(link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d %s", r.Code, abbreviate(r.body))
+	}
+	msgs, _ := a.st.ListMessages(0, 10)
+	if msgs[0].To != lost {
+		t.Fatalf("first code went to %s", msgs[0].To)
+	}
+	oldCode, err := a.st.Unseal(msgs[0].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := a.st.UpdateClient(bruno.ID, func(c *store.Client) error {
+		c.Phones = []store.Phone{{Type: store.PhoneMobile, Number: replaced, Mobile: true}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	v.post(link+"/verify", formOf("who", "0", "code", oldCode))
+	if r := v.get(link + "/slides/1"); r.Code == http.StatusOK && strings.Contains(r.body, "Body Hello") {
+		t.Fatal("the code sent to the number taken off the record opened the slides")
+	}
+	r := v.get(link + "?who=0")
+	mustContain(t, r, "311")
+	mustNotContain(t, r, "302")
+
+	a.advance(2 * time.Minute)
+	before, _ := a.st.ListMessages(0, 10)
+	if r := v.post(link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code again: %d %s", r.Code, abbreviate(r.body))
+	}
+	msgs, _ = a.st.ListMessages(0, 10)
+	if len(msgs) != len(before)+1 || msgs[0].To != replaced {
+		t.Fatalf("the new code went to %s (%d messages, %d before)", msgs[0].To, len(msgs), len(before))
+	}
+	newCode, err := a.st.Unseal(msgs[0].Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := v.post(link+"/verify", formOf("who", "0", "code", newCode)); r.Code != http.StatusSeeOther {
+		t.Fatalf("verify with the new number's code: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, v.get(link+"/slides/1"), "Body Hello")
+}

@@ -44,6 +44,40 @@ type AudienceFunc func(sh store.Share, r store.LinkTx) (Audience, error)
 // recipient may (documents have FilesAudience from New).
 func (e *Engine) OnAudience(kind store.ShareKind, fn AudienceFunc) { e.audiences[kind] = fn }
 
+// Current gives each recipient of sh who is a client record the numbers
+// that record holds now for codes, in place of those taken when the link was
+// made: where a person's codes go is their record's matter, decided here
+// for every kind, so a number staff take off a record (a lost or stolen
+// phone, most often) stops receiving codes at once, and a session or a code
+// that came through it opens nothing more, as a removed contact loses access
+// at once. A recipient who is no client record (someone the documents were
+// sent to by name, their numbers typed by staff) keeps those numbers. sh's
+// recipients must be its own (a share read for a request is).
+func Current(sh *store.Share, r store.LinkTx) error {
+	ids := make([]uint64, len(sh.Recipients))
+	for i, rc := range sh.Recipients {
+		ids[i] = rc.ClientID
+	}
+	mobiles, found, err := r.ClientMobiles(ids)
+	if err != nil {
+		return err
+	}
+	for i := range sh.Recipients {
+		if found[i] {
+			sh.Recipients[i].Mobiles = mobiles[i]
+		}
+	}
+	return nil
+}
+
+// current is sh with its recipients' numbers as Current says, as a copy:
+// the share of a write is left as it is stored.
+func current(sh store.Share, r store.LinkTx) (store.Share, error) {
+	sh.Recipients = slices.Clone(sh.Recipients)
+	err := Current(&sh, r)
+	return sh, err
+}
+
 // audience is the kind's audience, never wider than the share's visibility:
 // a visitor who is none of the recipients comes in only where anyone with
 // the link may, and only while some recipient still may (a link made for
@@ -129,6 +163,8 @@ func (e *Engine) Opens(token string) bool {
 
 // Visit is admission's answer for one request of a link.
 type Visit struct {
+	// Share is the share found, its recipients' numbers as they are now
+	// (see Current): Targets of it are where codes may go.
 	Share store.Share
 	// Audience is who may come in now.
 	Audience Audience
@@ -172,6 +208,9 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 		v.Share = sh
 		if v.Err = e.Usable(sh); v.Err != nil {
 			return nil
+		}
+		if err := Current(&v.Share, r); err != nil {
+			return err
 		}
 		var err error
 		if v.Audience, err = e.audience(sh, r); err != nil {

@@ -2,6 +2,7 @@ package share
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +17,17 @@ func (f *fixture) client(name string) uint64 {
 		f.t.Fatal(err)
 	}
 	return c.ID
+}
+
+// mobile gives client record id the one mobile number, which receives codes.
+func (f *fixture) mobile(id uint64, number string) {
+	f.t.Helper()
+	if _, err := f.st.UpdateClient(id, func(c *store.Client) error {
+		c.Phones = []store.Phone{{Type: store.PhoneMobile, Number: number, Mobile: true}}
+		return nil
+	}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *fixture) archive(id uint64, archived bool) {
@@ -238,6 +250,8 @@ func TestExpirePurgesAtOnce(t *testing.T) {
 func TestCheckCodeLetsInInOneWrite(t *testing.T) {
 	f := newFixture(t)
 	sh, token, ids := f.twoContacts()
+	f.mobile(ids[0], "+33611111678")
+	f.mobile(ids[1], "+33622222432")
 	if _, err := f.eng.Retarget(sh.ID, []store.ShareRecipient{
 		{Name: "Claire", ClientID: ids[0], Mobiles: []string{"+33611111678"}},
 		{Name: "Bob", ClientID: ids[1], Mobiles: []string{"+33622222432"}}}, store.VisibilityContacts); err != nil {
@@ -287,5 +301,74 @@ func TestCheckCodeLetsInInOneWrite(t *testing.T) {
 	}
 	if c, err := f.eng.CheckCode(sh.ID, 1, f.codes[1], "ua", nil); err != nil || c.Result != CodeOK || c.Recipient != 1 {
 		t.Fatalf("Bob's code, restored: %+v %v", c, err)
+	}
+}
+
+// A client's codes go to the numbers their record holds now: a number staff
+// take off the record (a lost phone) stops receiving codes at once, a code
+// already sent to it opens nothing, and a session it opened ends; the new
+// number receives the next code.
+func TestCodesFollowTheClientRecord(t *testing.T) {
+	f := newFixture(t)
+	const old, replaced = "+33611223302", "+33611223311"
+	c := &store.Client{FirstName: "Bruno", Lang: "fr", Email: "bruno@example.org",
+		Phones: []store.Phone{{Type: store.PhoneMobile, Number: old, Mobile: true}}}
+	if err := f.st.CreateClient(c); err != nil {
+		t.Fatal(err)
+	}
+	sh, token, err := f.eng.Create(Draft{Kind: store.ShareFiles, ClientID: c.ID, StaffID: 1, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{{Name: "Bruno", Email: c.Email, Mobiles: []string{old}, Lang: "fr", ClientID: c.ID}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toOld := Target{Recipient: 0, Channel: store.ChannelSMS, To: old}
+	if _, err := f.eng.IssueCode(sh.ID, toOld, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.eng.CheckCode(sh.ID, 0, f.codes[0], "ua", nil)
+	if err != nil || in.Result != CodeOK {
+		t.Fatalf("first code: %+v %v", in, err)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if _, err := f.eng.IssueCode(sh.ID, toOld, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	pending := f.codes[1]
+
+	f.mobile(c.ID, replaced)
+
+	if f.inside(token, in.Session) {
+		t.Fatal("the session the old number opened still opens the link")
+	}
+	v := f.admit(token, "")
+	if tg := Targets(v.Share, 0); len(tg) != 1 || tg[0].To != replaced {
+		t.Fatalf("targets after the change: %+v", tg)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if _, err := f.eng.IssueCode(sh.ID, toOld, DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrBadTarget) {
+		t.Fatalf("a code to the old number: %v", err)
+	}
+	if _, _, ok, err := f.eng.LastCode(sh.ID, 0); err != nil || ok {
+		t.Fatalf("the code sent to the old number is still shown as waiting: %v %v", ok, err)
+	}
+	if f.eng.CodeWaiting(sh.ID, pending) {
+		t.Fatal("the outbox would still send the code to the old number")
+	}
+	if res, err := f.eng.CheckCode(sh.ID, 0, pending, "ua", nil); err != nil || res.Result != CodeVoided {
+		t.Fatalf("the code sent to the old number: %+v %v", res, err)
+	}
+	if got, _ := f.eng.Get(sh.ID); got.Failures != 0 {
+		t.Fatalf("entering the old number's code counted as a wrong guess: %d", got.Failures)
+	}
+	if got, _ := f.eng.Get(sh.ID); !slices.Equal(got.Recipients[0].Mobiles, []string{old}) {
+		t.Fatalf("the stored recipient was rewritten: %v", got.Recipients[0].Mobiles)
+	}
+
+	n := len(f.codes)
+	if _, err := f.eng.IssueCode(sh.ID, Target{Recipient: 0, Channel: store.ChannelSMS, To: replaced}, DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.eng.CheckCode(sh.ID, 0, f.codes[n], "ua", nil); err != nil || res.Result != CodeOK || res.Target != replaced {
+		t.Fatalf("the new number's code: %+v %v", res, err)
 	}
 }

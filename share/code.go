@@ -3,6 +3,7 @@ package share
 import (
 	"crypto/hmac"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -95,19 +96,16 @@ func (e *LimitError) Unwrap() error { return e.Err }
 // another. A *LimitError (ErrTooSoon, ErrTooMany) says a limit was hit.
 func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua string, compose ComposeCode) (time.Time, error) {
 	ttl = max(MinCodeTTL, min(MaxCodeTTL, ttl))
-	sh, err := e.Get(id)
-	if err != nil {
+	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) error {
+		if err := e.Usable(sh); err != nil {
+			return err
+		}
+		return validTarget(sh, r, target)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, ErrNotFound
+	} else if err != nil {
 		return time.Time{}, err
-	}
-	if err := e.Usable(sh); err != nil {
-		return time.Time{}, err
-	}
-	valid := false
-	for _, t := range Targets(sh, target.Recipient) {
-		valid = valid || t == target
-	}
-	if !valid {
-		return time.Time{}, ErrBadTarget
 	}
 	now := e.now().UTC()
 	expires := now.Add(ttl)
@@ -129,6 +127,9 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 	_, err = e.change(id, func(ch *store.ShareChange) error {
 		if err := e.Usable(*ch.Share); err != nil {
 			return err
+		}
+		if err := validTarget(*ch.Share, ch.LinkTx, target); err != nil {
+			return err // the number left the record while the message was written
 		}
 		c := ch.Code
 		prune(c, now)
@@ -152,6 +153,26 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		return nil
 	})
 	return expires, err
+}
+
+// validTarget is nil when target is one of Targets of sh's recipients as
+// they are now (Current), ErrBadTarget when it is not.
+func validTarget(sh store.Share, r store.LinkTx, target Target) error {
+	sh, err := current(sh, r)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(Targets(sh, target.Recipient), target) {
+		return ErrBadTarget
+	}
+	return nil
+}
+
+// stale reports whether a waiting code went to a number or an address that
+// is no longer among its recipient's Targets in sh (its numbers as they are
+// now): such a code opens nothing and is never sent.
+func stale(sh store.Share, w store.WaitingCode) bool {
+	return !slices.Contains(Targets(sh, w.Recipient), Target{Recipient: w.Recipient, Channel: w.Channel, To: w.Target})
 }
 
 // prune drops the codes past their expiry and the sends older than an hour.
@@ -187,9 +208,12 @@ func (e *Engine) CodeWaiting(id uint64, code string) bool {
 		if err != nil {
 			return err
 		}
+		if sh, err = current(sh, r); err != nil {
+			return err
+		}
 		recipient := -1
 		for _, w := range c.Waiting {
-			if hmac.Equal(w.Hash, sum) && now.Before(w.ExpiresAt) {
+			if hmac.Equal(w.Hash, sum) && now.Before(w.ExpiresAt) && !stale(sh, w) {
 				recipient = w.Recipient
 			}
 		}
@@ -210,16 +234,22 @@ func (e *Engine) CodeWaiting(id uint64, code string) bool {
 // used or voided: where it went, and whether it can still be entered (not
 // expired). ok is false when there is none.
 func (e *Engine) LastCode(id uint64, recipient int) (to Target, waiting, ok bool, err error) {
-	c, err := e.st.ShareCode(id)
-	if err != nil {
-		return to, false, false, err
-	}
-	for _, w := range c.Waiting {
-		if w.Recipient == recipient {
-			to, waiting, ok = Target{Recipient: recipient, Channel: w.Channel, To: w.Target}, e.now().Before(w.ExpiresAt), true
+	err = e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) error {
+		c, err := r.ShareCode(id)
+		if err != nil {
+			return err
 		}
-	}
-	return to, waiting, ok, nil
+		if sh, err = current(sh, r); err != nil {
+			return err
+		}
+		for _, w := range c.Waiting {
+			if w.Recipient == recipient && !stale(sh, w) {
+				to, waiting, ok = Target{Recipient: recipient, Channel: w.Channel, To: w.Target}, e.now().Before(w.ExpiresAt), true
+			}
+		}
+		return nil
+	})
+	return to, waiting, ok, err
 }
 
 // CodeResult is what became of an entered code.
@@ -283,6 +313,24 @@ func (e *Engine) CheckCode(id uint64, who int, code, ua string, welcome Welcome)
 			return w.Recipient == who && !now.Before(w.ExpiresAt)
 		})
 		prune(c, now)
+		// A code that went to a number since taken off its person's record
+		// opens nothing: it is dropped, and entering it is no wrong guess.
+		sh, err := current(*ch.Share, ch.LinkTx)
+		if err != nil {
+			return err
+		}
+		voided := false
+		c.Waiting = slices.DeleteFunc(c.Waiting, func(w store.WaitingCode) bool {
+			if w.Recipient != who || !stale(sh, w) {
+				return false
+			}
+			voided = voided || hmac.Equal(w.Hash, sum)
+			return true
+		})
+		if voided {
+			res.Result = CodeVoided
+			return nil
+		}
 		matched := -1
 		var mine []int
 		for i, w := range c.Waiting {

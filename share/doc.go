@@ -41,7 +41,8 @@
 // open links.
 //
 // Contacts only: Targets(sh, recipient) lists where a code may go (each mobile,
-// else the email); IssueCode(id, target, ttl, ua, compose) checks the resend
+// else the email), of a share whose recipients' numbers Current set from
+// their client records as they are now (Admit's Visit.Share is); IssueCode(id, target, ttl, ua, compose) checks the resend
 // limits of that number or address (one a minute, five an hour), stores the
 // code's HMAC among those waiting and queues the message compose renders, in
 // one transaction. CheckCode(id, who, code, ua, welcome) checks the code

@@ -469,6 +469,45 @@ func (t LinkTx) clientArchived(clients *bolt.Bucket, id uint64) (bool, error) {
 	return c.Archived, nil
 }
 
+// ClientMobiles returns, for each client record, the numbers that receive
+// security codes now (see Phone.ReceivesCodes), and whether the record is
+// there at all (false for 0 or a record that is gone). A share link asks on
+// every request: where a client's codes go is decided by their record as it
+// is now, so a number staff take off it stops receiving codes at once.
+func (t LinkTx) ClientMobiles(ids []uint64) (mobiles [][]string, found []bool, err error) {
+	mobiles, found = make([][]string, len(ids)), make([]bool, len(ids))
+	clients := t.tx.Bucket(bucketClients)
+	for i, id := range ids {
+		if id == 0 {
+			continue
+		}
+		raw := clients.Get(itob(id))
+		if raw == nil {
+			continue
+		}
+		found[i] = true
+		if m, ok := t.s.mobiles.get(id, raw); ok {
+			mobiles[i] = slices.Clone(m)
+			continue
+		}
+		var c struct {
+			Phones []Phone `json:"phones"`
+		}
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return nil, nil, fmt.Errorf("store: unable to decode %s record: %w", bucketClients, err)
+		}
+		var m []string
+		for _, ph := range c.Phones {
+			if ph.ReceivesCodes() {
+				m = append(m, ph.Number)
+			}
+		}
+		t.s.mobiles.put(id, raw, m)
+		mobiles[i] = slices.Clone(m)
+	}
+	return mobiles, found, nil
+}
+
 // ShareSession loads a share session by its cookie ID.
 func (t LinkTx) ShareSession(sid string) (ShareSession, error) {
 	var ss ShareSession

@@ -127,6 +127,8 @@ type Store struct {
 	// shares and archived keep decoded records for share links (see share.go).
 	shares   keptDecodes[Share]
 	archived keptDecodes[bool]
+	// mobiles keeps, by client record, the numbers that receive codes.
+	mobiles keptDecodes[[]string]
 	// snapshotTitles keeps preso snapshots' titles (see preso.go).
 	snapshotTitles keptDecodes[string]
 	hmacs          sync.Pool // of hash.Hash, see Hash
