@@ -190,6 +190,10 @@ func (b *browser) do(req *http.Request) *resp {
 		}
 	}
 	r := &resp{ResponseRecorder: rec, body: rec.Body.String()}
+	// A message rendered without the arguments it names shows them so.
+	if strings.Contains(r.body, "<no value>") || strings.Contains(r.body, "&lt;no value&gt;") {
+		b.app.t.Errorf("%s %s: a message lacks its arguments: %s", req.Method, req.URL.Path, abbreviate(r.body))
+	}
 	// A server error is a bug, but for 507: a full disk, said as such.
 	if rec.Code >= 500 && rec.Code != http.StatusInsufficientStorage {
 		b.app.t.Errorf("%s %s: status %d", req.Method, req.URL.Path, rec.Code)

@@ -577,11 +577,16 @@ func (h *Handler) saveSlide(c echo.Context) error {
 	switch {
 	case full:
 		st.Problem = "error.disk_full.form"
+		pg.Errors = map[string]string{"save": st.Problem}
 	case stale:
 		st.Stale, st.Problem = true, "preso.stale"
+		pg.Errors = map[string]string{"save": st.Problem}
 	case !f.ok():
-		for _, id := range f.errs {
+		// The field's message with its arguments (a length limit), as the
+		// full page shows it beside the field.
+		for field, id := range f.errs {
 			st.Problem = id
+			pg.Errors, pg.ErrArgs = map[string]string{"save": id}, map[string][]any{"save": f.args[field]}
 		}
 	default:
 		st.Saved, st.SavedAt = true, pg.Time(h.now())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"foyer/markdown"
 	"foyer/store"
 )
 
@@ -65,6 +66,12 @@ func TestPresoAutosaveRefusesStaleRevision(t *testing.T) {
 		t.Fatalf("stale plain save: %d", r.Code)
 	}
 	mustContain(t, r, "No-JS text", "changed elsewhere")
+	// A text over the limit: the autosave names the limit, as the full page does.
+	r = save("2", strings.Repeat("x", markdown.MaxSource+1))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("too long autosave: %d", r.Code)
+	}
+	mustContain(t, r, fmt.Sprintf("at most %d characters", markdown.MaxSource))
 	// Saving the same text again does not count as a change.
 	before := p.Content
 	save("2", "First tab's text")
