@@ -142,7 +142,7 @@ func New(sv Services, cfg Config, log *slog.Logger, now func() time.Time) (*Hand
 	}
 	s := sv.Store
 	assets := static.Load()
-	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "add": func(a, b int) int { return a + b }, "mul": func(a, b int) int { return a * b }, "hasPrefix": strings.HasPrefix})
+	eng, err := views.New(template.FuncMap{"asset": assets.Path, "dict": dict, "inc": func(i int) int { return i + 1 }, "add": func(a, b int) int { return a + b }, "mul": func(a, b int) int { return a * b }, "hasPrefix": strings.HasPrefix, "slideImage": slideImageURL})
 	if err != nil {
 		return nil, err
 	}

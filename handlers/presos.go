@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -673,9 +674,39 @@ func (h *Handler) slideImage(c echo.Context) error {
 	if s == nil || s.Image == "" {
 		return errNotFound
 	}
-	// Addressed by content: the same URL always means the same bytes, and
-	// the staff member's browser may keep it while they edit.
-	return h.serveSlideImage(c, s.Image, s.ImageType, "private, max-age=31536000, immutable")
+	// A slide's image is health data: the staff member's browser may keep
+	// it, but asks each time whether it is still the slide's (an ETag of its
+	// content answers 304 when it is), so a replaced image never shows in
+	// its place, whatever URL the page used.
+	etag := `"` + s.Image + `"`
+	c.Response().Header().Set("ETag", etag)
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		c.Response().Header().Set("Cache-Control", staffImageCache)
+		return c.NoContent(http.StatusNotModified)
+	}
+	return h.serveSlideImage(c, s.Image, s.ImageType, staffImageCache)
+}
+
+// staffImageCache is how a staff member's browser keeps a slide's image:
+// for itself alone, asking the server again before each use.
+const staffImageCache = "private, no-cache"
+
+// etagMatches reports whether an If-None-Match header names etag (or is *).
+func etagMatches(header, etag string) bool {
+	for tag := range strings.SplitSeq(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// slideImageURL is the address of a slide's image on staff pages, which
+// names its content (digest): a page made after the image changed asks for
+// the new one, never the one the browser kept.
+func slideImageURL(presoID, slideID uint64, digest string) string {
+	return urlFor(routeSlideImage, presoID, slideID) + "?v=" + url.QueryEscape(digest)
 }
 
 // serveSlideImage serves a slide's image, kept by the browser as cache says.

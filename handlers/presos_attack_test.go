@@ -3,10 +3,12 @@ package handlers
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"image"
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +266,53 @@ func TestPresoCodeFollowsTheRecordsMobile(t *testing.T) {
 		t.Fatalf("verify with the new number's code: %d %s", r.Code, abbreviate(r.body))
 	}
 	mustContain(t, v.get(link+"/slides/1"), "Body Hello")
+}
+
+// Every staff page names a slide's image by its content, and the browser
+// keeps the image only to ask again (an ETag answers 304 while it is the
+// same): a replaced image never shows in the preview in its place.
+func TestPresoPreviewShowsAReplacedImage(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	id := owner.newPreso(t, "title", "Plan")
+	imageURL := regexp.MustCompile(`src="(/presos/\d+/slides/1/image\?v=[^"]+)"`)
+	previewImage := func() string {
+		t.Helper()
+		r := owner.get(presoPath(id, "/preview"))
+		m := imageURL.FindStringSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("the preview names no versioned image: %s", abbreviate(r.body))
+		}
+		return html.UnescapeString(m[1])
+	}
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "red.png", pngBytes(t, 4, 4)); r.Code >= 400 {
+		t.Fatalf("upload: %d", r.Code)
+	}
+	first := previewImage()
+	if edit := owner.get(presoPath(id, "")); !strings.Contains(edit.body, html.EscapeString(first)) {
+		t.Fatalf("the editor names another address than the preview's %s", first)
+	}
+	r := owner.get(first)
+	etag := r.Header().Get("ETag")
+	if r.Code != http.StatusOK || r.Header().Get("Cache-Control") != "private, no-cache" || etag == "" {
+		t.Fatalf("image: %d %q %q", r.Code, r.Header().Get("Cache-Control"), etag)
+	}
+	if r := owner.get(presoPath(id, "/slides/1/image"), "If-None-Match", etag); r.Code != http.StatusNotModified || r.body != "" {
+		t.Fatalf("revalidation of the same image: %d", r.Code)
+	}
+
+	if r := owner.upload(presoPath(id, "/slides/1/image"), "image", "blue.png", pngBytes(t, 8, 8)); r.Code >= 400 {
+		t.Fatalf("upload: %d", r.Code)
+	}
+	if second := previewImage(); second == first {
+		t.Fatalf("the preview still names the replaced image: %s", second)
+	}
+	r = owner.get(presoPath(id, "/slides/1/image"), "If-None-Match", etag)
+	if r.Code != http.StatusOK {
+		t.Fatalf("the replaced image revalidated: %d", r.Code)
+	}
+	if cfg, err := png.DecodeConfig(strings.NewReader(r.body)); err != nil || cfg.Width != 8 {
+		t.Fatalf("the image after the replacement: %+v %v", cfg, err)
+	}
 }

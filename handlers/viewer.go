@@ -44,7 +44,7 @@ type signView struct {
 // slideLinks are the paths of a deck's slide pages (1-based) and of its slides' images.
 type slideLinks struct {
 	slide func(n int) string
-	image func(slideID uint64) string
+	image func(s store.Slide) string
 }
 
 // viewerPage fills the viewer for slide n (1-based) of slides, linking through links.
@@ -61,7 +61,7 @@ func (h *Handler) viewerPage(c echo.Context, title string, slides []store.Slide,
 		d.Next, d.Last = links.slide(n+1), links.slide(len(slides))
 	}
 	if s.Image != "" {
-		d.ImageURL = links.image(s.ID)
+		d.ImageURL = links.image(s)
 	}
 	return d, true
 }
@@ -78,7 +78,7 @@ func (h *Handler) previewPreso(c echo.Context) error {
 	}
 	d, ok := h.viewerPage(c, p.Title, p.Included(), n, slideLinks{
 		slide: func(n int) string { return urlFor(routePresoPreview, p.ID) + "?n=" + strconv.Itoa(n) },
-		image: func(sid uint64) string { return urlFor(routeSlideImage, p.ID, sid) },
+		image: func(s store.Slide) string { return slideImageURL(p.ID, s.ID, s.Image) },
 	})
 	if !ok {
 		return errNotFound

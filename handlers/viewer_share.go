@@ -62,7 +62,7 @@ func (h *Handler) viewing(c echo.Context, v *linkVisit, snap store.Snapshot) (st
 func linkSlides(v *linkVisit) slideLinks {
 	return slideLinks{
 		slide: func(n int) string { return urlFor(routeLinkSlide, v.Token, n) },
-		image: func(sid uint64) string { return urlFor(routeLinkImage, v.Token, sid) },
+		image: func(s store.Slide) string { return urlFor(routeLinkImage, v.Token, s.ID) },
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 var testFuncs = template.FuncMap{"asset": func(string) string { return "" }, "dict": func(...any) map[string]any { return nil },
-	"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix}
+	"inc": func(int) int { return 0 }, "add": func(int, int) int { return 0 }, "mul": func(int, int) int { return 0 }, "hasPrefix": strings.HasPrefix,
+	"slideImage": func(uint64, uint64, string) string { return "" }}
 
 // TestEveryTemplateParses: New parses every page, each joins its layout into
 // a whole page, and NewMail parses every email.
