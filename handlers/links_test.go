@@ -40,6 +40,21 @@ func TestExtendAddsToTheExpiryAndSaysWhen(t *testing.T) {
 	if r := owner.post("/shares/1/extend", formOf("days", "45")); r.Code != http.StatusBadRequest {
 		t.Fatalf("45 days: %d", r.Code)
 	}
+	// At the longest already, another extension says so and records nothing.
+	owner.post("/shares/1/extend", formOf("days", "90"))
+	longest, _ := a.st.Share(1)
+	events, _ := a.st.ShareEvents(1)
+	r = owner.post("/shares/1/extend", formOf("days", "90"))
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("extend at the longest: %d %s", r.Code, abbreviate(r.body))
+	}
+	when = a.h.catalog.Get("en").DateTime(longest.ExpiresAt.In(a.h.zone()))
+	page := owner.follow(r, clientPath+"#share-1")
+	mustContain(t, page, "The secure link is already at its longest: it expires on "+when+". Nothing was changed.")
+	mustNotContain(t, page, "now expires on")
+	if after, _ := a.st.ShareEvents(1); len(after) != len(events) {
+		t.Fatalf("an extension that changed nothing was recorded: %d events, %d before", len(after), len(events))
+	}
 }
 
 // Send again keeps every mobile of the share: each has its field, and the

@@ -632,17 +632,20 @@ func (h *Handler) extendShare(c echo.Context) error {
 			return errBadRequest
 		}
 	}
-	sh, err = h.shares.Extend(sh.ID, days, lifetime, currentUser(c).ID)
+	extended, err := h.shares.Extend(sh.ID, days, lifetime, currentUser(c).ID)
 	switch {
 	case errors.Is(err, share.ErrEnded):
 		return h.backToShare(c, sh, "flash.share_ended")
+	case errors.Is(err, share.ErrAtLongest):
+		h.setFlashAt(c, "flash.share_at_longest", sh.ExpiresAt)
+		return h.backToShare(c, sh, "")
 	case errors.Is(err, share.ErrBadExtension):
 		return errBadRequest
 	case err != nil:
 		return err
 	}
-	h.setFlashAt(c, "flash.share_extended", sh.ExpiresAt)
-	return h.backToShare(c, sh, "")
+	h.setFlashAt(c, "flash.share_extended", extended.ExpiresAt)
+	return h.backToShare(c, extended, "")
 }
 
 // unlockShare lets a share locked by wrong codes be used again.

@@ -310,9 +310,15 @@ func ExtendChoices(lifetime time.Duration) []int {
 // ErrBadExtension: an extension that is not one of ExtendChoices.
 var ErrBadExtension = errors.New("share: not an extension offered")
 
+// ErrAtLongest: the share already expires as late as a link may (MaxAhead
+// from now, to the minute): an extension would change nothing.
+var ErrAtLongest = errors.New("share: already at its longest")
+
 // Extend adds days (one of ExtendChoices(lifetime)) to a live share's
 // expiry: two minutes after sending, 20 days more mean 20 days and two
-// minutes from now. The expiry is never put more than MaxAhead from now.
+// minutes from now. The expiry is never put more than MaxAhead from now; a
+// share already there is left as it is, with nothing recorded (its history,
+// which its recipient reads too, says only what happened), and ErrAtLongest.
 func (e *Engine) Extend(id uint64, days int, lifetime time.Duration, staffID uint64) (store.Share, error) {
 	if !slices.Contains(ExtendChoices(lifetime), days) {
 		return store.Share{}, ErrBadExtension
@@ -322,10 +328,15 @@ func (e *Engine) Extend(id uint64, days int, lifetime time.Duration, staffID uin
 		if !ch.Share.Live() || ch.Share.Purged || !now.Before(ch.Share.ExpiresAt) {
 			return ErrEnded
 		}
-		ch.Share.ExpiresAt = ch.Share.ExpiresAt.Add(time.Duration(days) * 24 * time.Hour)
-		if limit := now.Add(MaxAhead); ch.Share.ExpiresAt.After(limit) {
-			ch.Share.ExpiresAt = limit
+		expires := ch.Share.ExpiresAt.Add(time.Duration(days) * 24 * time.Hour)
+		if limit := now.Add(MaxAhead); expires.After(limit) {
+			expires = limit
 		}
+		// Times are shown to the minute: a later second is no extension.
+		if expires.Sub(ch.Share.ExpiresAt) < time.Minute {
+			return ErrAtLongest
+		}
+		ch.Share.ExpiresAt = expires
 		ch.Share.RemindedAt = time.Time{}
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventExtended, Recipient: -1, StaffID: staffID,
 			Detail: ch.Share.ExpiresAt.Format(time.RFC3339)})

@@ -588,6 +588,22 @@ func TestExtendAddsToTheExpiry(t *testing.T) {
 	if got, err := f.eng.Extend(sh.ID, 90, DefaultLifetime, 1); err != nil || !got.ExpiresAt.Equal(f.clk.t.Add(MaxAhead)) {
 		t.Fatalf("90 days more, past the furthest: %v %v", got.ExpiresAt, err)
 	}
+	// At the furthest already, an extension (even seconds later) changes
+	// nothing and records nothing.
+	before, _ := f.eng.Events(sh.ID)
+	longest, _ := f.eng.Get(sh.ID)
+	f.clk.t = f.clk.t.Add(30 * time.Second)
+	for _, days := range []int{90, 7} {
+		if _, err := f.eng.Extend(sh.ID, days, DefaultLifetime, 1); !errors.Is(err, ErrAtLongest) {
+			t.Fatalf("%d days more at the furthest: %v", days, err)
+		}
+	}
+	if after, _ := f.eng.Events(sh.ID); len(after) != len(before) {
+		t.Fatalf("an extension that changed nothing was recorded: %+v", after[len(after)-1])
+	}
+	if got, _ := f.eng.Get(sh.ID); !got.ExpiresAt.Equal(longest.ExpiresAt) {
+		t.Fatalf("the expiry moved: %v → %v", longest.ExpiresAt, got.ExpiresAt)
+	}
 	if c := ExtendChoices(12 * 24 * time.Hour); !slices.Equal(c, []int{7, 12, 20, 90}) {
 		t.Fatalf("choices with a 12-day lifetime: %v", c)
 	}
