@@ -32,7 +32,7 @@ func TestStandaloneSharePage(t *testing.T) {
 
 	staff.do(chromedp.Navigate(srv.base + "/presos/1/share"))
 	staff.click(`form[action="/presos/1/share"] button`)
-	staff.expect("Lien à envoyer à vos clients", "Partagée le")
+	staff.expect("Lien à envoyer à vos clients", "Lien créé le", "Personne ne l’a encore vue")
 	link := staff.value("#share-link")
 	if !strings.HasPrefix(link, srv.base+"/s/") {
 		t.Fatalf("link: %q", link)

@@ -17,6 +17,16 @@ func TestShareBoxCountsPeople(t *testing.T) {
 	mia := a.addClient("Mia", "Martin", a.ownerID())
 	leo := a.addClient("Léo", "Lemaire", a.ownerID())
 	id, link := sharePreso(t, a, owner, "anyone", mia, leo)
+	// Before anyone looked, the box says so in words, in both languages,
+	// and in French the link's state agrees with the link.
+	mustContain(t, owner.get(presoPath(id, "/share")), "Nobody has viewed it yet")
+	mustContain(t, owner.get(presoPath(id, "")), "Nobody has viewed it yet")
+	owner.post("/lang", formOf("lang", "fr", "next", "/"))
+	fr := owner.get(presoPath(id, "/share"))
+	mustContain(t, fr, "Personne ne l’a encore vue", "Lien créé le ", ">actif</span>")
+	mustNotContain(t, fr, "0 personne", "Partagée le ")
+	mustNotContain(t, owner.get(presoPath(id, "")), "0 personne")
+	owner.post("/lang", formOf("lang", "en", "next", "/"))
 	openViewer(t, a, link, "0")
 	openViewer(t, a, link, "0") // Mia again, on her phone
 	openViewer(t, a, link, "1")
