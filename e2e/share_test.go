@@ -273,7 +273,7 @@ func TestShareDocuments(t *testing.T) {
 	eloise.screenshot("portal-documents")
 	// This wasn't me asks first, naming the access and what will happen.
 	eloise.click(`a.not-me`)
-	eloise.expect("Ce n’était pas vous", "L’accès signalé", "les documents sont supprimés du serveur")
+	eloise.expect("Ce n’était pas vous", "L’accès que vous signalez", "les documents sont supprimés du serveur")
 	eloise.axe()
 	eloise.reflow()
 	eloise.screenshot("portal-not-me")

@@ -3,6 +3,7 @@ package handlers
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -162,7 +163,19 @@ func TestPortalClientDownloadsTheirDocuments(t *testing.T) {
 		t.Fatalf("portal downloads in the history: %+v", portal)
 	}
 	mustContain(t, owner.get(clientPath), "Downloaded Compte rendu.pdf from the client portal")
-	mustContain(t, ana.get("/portal/account"), "Downloaded Compte rendu.pdf from the client portal")
+	// Beside their own portal downloads the client is not offered to stop
+	// the link (whoever it was had the password) but to change the password.
+	r = ana.get("/portal/account")
+	mustContain(t, r, "Downloaded Compte rendu.pdf from the client portal",
+		`<a class="not-me" href="#password">Not you? Whoever downloaded it signed in with your password: change it</a>`, `id="password"`)
+	mustNotContain(t, r, "/portal/shares/1/not-me")
+	for i, ev := range evs {
+		if ev.Type == share.EventDownloadedPortal {
+			if r := ana.get(fmt.Sprintf("/portal/shares/1/not-me?line=%d", i)); strings.Contains(r.body, "Compte rendu.pdf") {
+				t.Fatalf("a portal download offered as an access to report: %s", abbreviate(r.body))
+			}
+		}
+	}
 
 	// Not the client's own: another client's share, a share to someone else about them.
 	_, mallory := a.clientWithPortal(owner, "mallory@example.org", "another long password")

@@ -277,7 +277,7 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 	}
 	// A page asks first, says which access and what will happen; nothing happened yet.
 	confirm := client.get(m[1])
-	mustContain(t, confirm, "This wasn’t you?", "The access they reported: November 25, 2026 at", "the documents are deleted from the server",
+	mustContain(t, confirm, "This wasn’t you?", "The access you are reporting: November 25, 2026 at", "the documents are deleted from the server",
 		`name="line" value="`+m[2]+`"`, "It wasn’t me: stop the link")
 	if sh, _ := a.st.Share(1); !sh.Live() {
 		t.Fatal("the confirmation page stopped the link")

@@ -81,8 +81,13 @@ type shareFile struct {
 type historyLine struct {
 	When, What, Browser, OS string
 	Index                   int
-	// Access is true for a line the recipient's own visit made (a code, a download).
+	// Access is true for a line the recipient's own visit of the link made
+	// (a code, a download): one they may report as not theirs.
 	Access bool
+	// Portal is true for a download by the client signed in to the portal:
+	// whoever made it had their password, which stopping the link would not
+	// take back.
+	Portal bool
 }
 
 // shareEnded renders the page of a link that no longer opens.
@@ -421,6 +426,14 @@ var recipientEvents = map[string]bool{share.EventCodeSent: true, share.EventVeri
 	share.EventAnonymous: true, share.EventViewed: true, share.EventDownloaded: true, share.EventDownloadedPortal: true,
 	share.EventDeleted: true}
 
+// reportable reports whether the recipient may say an event of their
+// history was not theirs and stop the link for it: an access through the
+// link (a code, a visit, a download), not their own deletion, nor a download
+// from the portal, which the portal's password let in, not the link.
+func reportable(ev store.ShareEvent) bool {
+	return recipientEvents[ev.Type] && ev.Type != share.EventDeleted && ev.Type != share.EventDownloadedPortal
+}
+
 // historyLines turns a share's events into lines for a page, newest first.
 func historyLines(l *locales.Localizer, pg *views.Page, evs []store.ShareEvent, keep func(store.ShareEvent) bool) []historyLine {
 	var out []historyLine
@@ -431,7 +444,8 @@ func historyLines(l *locales.Localizer, pg *views.Page, evs []store.ShareEvent, 
 		}
 		b, os := share.Browser(ev.UserAgent)
 		what := l.T("share.event_"+ev.Type, "Detail", ev.Detail)
-		out = append(out, historyLine{When: pg.DateTime(ev.At), What: what, Browser: b, OS: os, Index: i, Access: recipientEvents[ev.Type] && ev.Type != share.EventDeleted})
+		out = append(out, historyLine{When: pg.DateTime(ev.At), What: what, Browser: b, OS: os, Index: i,
+			Access: reportable(ev), Portal: ev.Type == share.EventDownloadedPortal})
 	}
 	return out
 }

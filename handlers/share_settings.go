@@ -154,7 +154,7 @@ func (h *Handler) notMeForm(c echo.Context) error {
 	pg := h.portalPage(c, "share.not_me_title")
 	data := map[string]any{"Share": sh, "Line": ""}
 	if i, ev, ok := h.reportedLine(sh, c.QueryParam("line")); ok {
-		data["Line"], data["Index"] = pg.T("share.not_me_line", "When", pg.DateTime(ev.At), "What", pg.T("share.event_"+ev.Type, "Detail", ev.Detail)), i
+		data["Line"], data["Index"] = pg.T("share.not_me_reported", "When", pg.DateTime(ev.At), "What", pg.T("share.event_"+ev.Type, "Detail", ev.Detail)), i
 	}
 	pg.Data = data
 	return h.render(c, http.StatusOK, "portal_not_me", pg)
@@ -205,7 +205,7 @@ func (h *Handler) reportedLine(sh store.Share, raw string) (int, store.ShareEven
 		return 0, store.ShareEvent{}, false
 	}
 	evs, err := h.shares.Events(sh.ID)
-	if err != nil || i < 0 || i >= len(evs) || !recipientEvents[evs[i].Type] {
+	if err != nil || i < 0 || i >= len(evs) || !reportable(evs[i]) {
 		return 0, store.ShareEvent{}, false
 	}
 	return i, evs[i], true
