@@ -144,7 +144,9 @@ func (s *Service) ExpireLink(e Editor, p store.Preso, shareID uint64) error {
 }
 
 // OutOfDate reports whether link sh shows less than p would now: other
-// slides or content, another visibility, other contacts or numbers.
+// slides or content, another visibility, other contacts. A contact's
+// numbers are not of it: their codes go to the numbers on their record as
+// it is now (share.Current), with or without Refresh link.
 func (s *Service) OutOfDate(p store.Preso, sh store.Share) (bool, error) {
 	if len(sh.Snapshot) != 1 {
 		return true, nil
@@ -164,7 +166,7 @@ func (s *Service) OutOfDate(p store.Preso, sh store.Share) (bool, error) {
 	}
 	current := slices.DeleteFunc(slices.Clone(sh.Recipients), func(r store.ShareRecipient) bool { return r.Removed })
 	return !slices.EqualFunc(recipients, current, func(a, b store.ShareRecipient) bool {
-		return a.ClientID == b.ClientID && a.Name == b.Name && a.Email == b.Email && slices.Equal(a.Mobiles, b.Mobiles)
+		return a.ClientID == b.ClientID && a.Name == b.Name && a.Email == b.Email
 	}), nil
 }
 
