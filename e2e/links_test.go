@@ -159,11 +159,11 @@ func TestLinkPagesInBothLanguages(t *testing.T) {
 		t.Fatalf("the document from the portal: %q", got)
 	}
 	portal.do(chromedp.Reload())
-	portal.expect("Downloaded Relevé d’honoraires.pdf from the client portal")
+	portal.expect("Downloaded Relevé d’honoraires.pdf from the client portal", "Not you? Whoever downloaded it signed in with your password: change it")
 	portal.axe()
 	portal.screenshot("portal-documents-en")
 	portal.submit(`form[action="/lang"]`)
-	portal.expect("Tout télécharger (zip)", "Téléchargé depuis le portail client : Relevé d’honoraires.pdf")
+	portal.expect("Tout télécharger (zip)", "Téléchargé depuis le portail client : Relevé d’honoraires.pdf", "Pas vous ? La personne qui l’a téléchargé")
 	portal.axe()
 	portal.screenshot("portal-documents-fr")
 }
