@@ -71,12 +71,13 @@ func (h *Handler) updateProfile(c echo.Context) error {
 
 // passwordAgain checks the password a signed-in staff member types again
 // before something that a session left open must not give (a new password,
-// the secret key), limited per account as sign-ins are. When it is not
+// the secret key); wrong ones are limited per account as at sign-in. When it is not
 // right it has answered with the page name, the error beside field, and
 // returns false (and the error of that answer). failed, if not nil, is told
 // of each wrong password and each try refused for too many (limited).
 func (h *Handler) passwordAgain(c echo.Context, user *store.Staff, password, name string, pg *views.Page, f *form, field string, failed func(limited bool)) (bool, error) {
-	if !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
+	g, ok := h.limits.guess(limited(passwordLimitKey(user.ID), limitWrongPasswords))
+	if !ok {
 		if failed != nil {
 			failed(true)
 		}
@@ -89,6 +90,7 @@ func (h *Handler) passwordAgain(c echo.Context, user *store.Staff, password, nam
 		f.fail(field, "account.wrong_password")
 		return false, h.invalid(c, name, pg, f)
 	}
+	g.right()
 	return true, nil
 }
 
@@ -188,7 +190,8 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "twofa_enrol", pg, f)
 	}
-	if !h.limits.allow(twoFALimitKey(user.ID), limitTwoFA) {
+	g, ok := h.limits.guess(limited(twoFALimitKey(user.ID), limitWrongTwoFA))
+	if !ok {
 		return h.tooMany(c, "twofa_enrol", pg, f, "code")
 	}
 	step, ok := auth.MatchTOTP(secret, code, h.now())
@@ -196,6 +199,7 @@ func (h *Handler) enrol2FA(c echo.Context) error {
 		f.fail("code", "twofa.wrong_code")
 		return h.invalid(c, "twofa_enrol", pg, f)
 	}
+	g.right()
 	sealed, err := h.store.Seal(secret)
 	if err != nil {
 		return err
@@ -278,14 +282,11 @@ func (h *Handler) disable2FA(c echo.Context) error {
 		return err
 	}
 	pw := f.password("disable_password")
-	if f.ok() && !h.limits.allow(passwordLimitKey(user.ID), limitSignInAccount) {
-		return h.tooMany(c, "account", pg, f, "disable_password")
-	}
-	if f.ok() && !auth.CheckPassword(user.PasswordHash, pw) {
-		f.fail("disable_password", "account.wrong_password")
-	}
 	if !f.ok() {
 		return h.invalid(c, "account", pg, f)
+	}
+	if ok, err := h.passwordAgain(c, user, pw, "account", pg, f, "disable_password", nil); !ok {
+		return err
 	}
 	if _, err := h.store.UpdateStaff(user.ID, func(st *store.Staff) error {
 		st.TOTPSecret, st.TOTPEnabled, st.RecoveryHashes = "", false, nil
@@ -309,8 +310,9 @@ func groupBy4(s string) string {
 	return b.String()
 }
 
-// The limit keys of a staff member's guesses, by ID wherever they are made:
-// the password (changing it, turning 2FA off) and the second-factor code
-// (signing in, enrolling) each draw on one bucket.
+// The limit keys of a staff member's wrong guesses, by ID wherever they are
+// made: the password typed again (changing it, turning 2FA off, the secret
+// key) and the second-factor code (signing in, enrolling) each draw on one
+// bucket.
 func passwordLimitKey(id uint64) string { return "password:" + strconv.FormatUint(id, 10) }
 func twoFALimitKey(id uint64) string    { return "2fa:" + strconv.FormatUint(id, 10) }

@@ -283,8 +283,8 @@ func (h *Handler) verify(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "portal_verify", pg, f)
 	}
-	key := "verify-acct:" + strconv.FormatUint(t.AccountID, 10)
-	if !h.limits.allow(key, limitSignInAccount) {
+	g, ok := h.limits.guess(limited("verify-acct:"+strconv.FormatUint(t.AccountID, 10), limitWrongPasswords))
+	if !ok {
 		return h.tooMany(c, "portal_verify", pg, f, "password")
 	}
 	a, err := h.store.Account(t.AccountID)
@@ -312,6 +312,7 @@ func (h *Handler) verify(c echo.Context) error {
 	if err != nil {
 		return tokenError(err, "error.verify_invalid")
 	}
+	g.right()
 	// The password was typed a moment ago: asking it again on the sign-in
 	// page would only be a second chance to get it wrong.
 	if h.maySignIn(confirmed) {

@@ -187,13 +187,16 @@ func (h *Handler) changeMyPassword(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "portal_account", pg, f)
 	}
-	if !h.limits.allow("portal-password:"+strconv.FormatUint(a.ID, 10), limitSignInAccount) {
+	// Wrong current passwords are limited per account; a right one costs nothing.
+	g, ok := h.limits.guess(limited("portal-password:"+strconv.FormatUint(a.ID, 10), limitWrongPasswords))
+	if !ok {
 		return h.tooMany(c, "portal_account", pg, f, "current")
 	}
 	if !auth.CheckPassword(a.PasswordHash, current) {
 		f.fail("current", "account.wrong_password")
 		return h.invalid(c, "portal_account", pg, f)
 	}
+	g.right()
 	// Hashed before the write transaction: argon2 would hold every other writer.
 	hash := auth.HashPassword(next)
 	if _, err := h.store.UpdateAccount(a.ID, func(x *store.Account) error { x.PasswordHash, x.StaffPassword = hash, false; return nil }); err != nil {

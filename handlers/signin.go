@@ -88,7 +88,8 @@ func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, fa
 	if !f.ok() {
 		return false, h.invalid(c, view, pg, f)
 	}
-	if !h.signInAllowed(c, scope, email) {
+	g, ok := h.signInAllowed(c, scope, email)
+	if !ok {
 		return false, h.tooMany(c, view, pg, f, "_form")
 	}
 	hash, usable, err := lookup(email)
@@ -102,22 +103,27 @@ func (h *Handler) passwordSignIn(c echo.Context, pg *views.Page, view, scope, fa
 		f.fail("_form", failMsg)
 		return false, h.invalid(c, view, pg, f)
 	}
-	h.limits.succeeded(scope + "-fail:" + store.NormalizeEmail(email))
+	// Only wrong passwords count. The failures of the email from anywhere
+	// are not forgotten either: the person signing in would otherwise hand
+	// whoever guesses at their email from elsewhere fresh undelayed tries.
+	g.right()
 	return true, nil
 }
 
 // signInAllowed applies the limits of a sign-in attempt (scope "signin" for
-// staff, "portal" for clients): per address, and per email from that
-// address, both refusing when spent; per email from anywhere, a growing
-// delay before the answer, never a refusal, so that nobody can keep a user
-// out with one try a minute.
-func (h *Handler) signInAllowed(c echo.Context, scope, email string) bool {
+// staff, "portal" for clients), which count wrong passwords: per address,
+// and per email from that address, both refusing when spent; per email from
+// anywhere, a growing delay before the answer, never a refusal, so that
+// nobody can keep a user out with one try a minute. The guess it returns
+// gives its tokens back when the password proves right.
+func (h *Handler) signInAllowed(c echo.Context, scope, email string) (guess, bool) {
 	ip, em := limitAddr(c), store.NormalizeEmail(email)
-	if !h.limits.allowBehind("signin-ip:"+ip, limitSignInIP, scope+"-acct:"+em+"|"+ip, limitSignInAccount) {
-		return false
+	g, ok := h.limits.guess(limited("signin-ip:"+ip, limitWrongPasswordsIP), limited(scope+"-acct:"+em+"|"+ip, limitWrongPasswords))
+	if !ok {
+		return g, false
 	}
 	h.sleep(c.Request().Context(), h.limits.failureDelay(scope+"-fail:"+em))
-	return true
+	return g, true
 }
 
 // pendingUser is the staff member between password and code, if still in time.
@@ -153,7 +159,8 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 	if !f.ok() {
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
-	if !h.limits.allow(twoFALimitKey(uid), limitTwoFA) || !h.limits.allow("signin-ip:"+limitAddr(c), limitSignInIP) {
+	g, ok := h.limits.guess(limited("signin-ip:"+limitAddr(c), limitWrongPasswordsIP), limited(twoFALimitKey(uid), limitWrongTwoFA))
+	if !ok {
 		return h.tooMany(c, "signin_2fa", pg, f, "code")
 	}
 	st, err := h.store.Staff(uid)
@@ -169,6 +176,7 @@ func (h *Handler) signIn2FA(c echo.Context) error {
 		f.fail("code", reason)
 		return h.invalid(c, "signin_2fa", pg, f)
 	}
+	g.right()
 	if err := h.startSession(c, sessUserID, st.ID); err != nil {
 		return err
 	}

@@ -3,12 +3,17 @@
 // ("signin-ip:192.0.2.1", "portal-acct:a@b.example|192.0.2.1"). It knows
 // nothing of HTTP; handlers build the keys, with Addr for the address part.
 //
+// A limit on guesses (passwords, codes) counts wrong guesses only: the
+// attempt takes its tokens before the check (AllowAll, so that attempts made
+// at once cannot all pass before the first failure is counted) and a right
+// one gives them back (Refund).
+//
 // The limits live in memory: a restart forgets them, which costs an attacker
 // a restart they cannot cause. Memory is bounded: each table keeps at most a
 // fixed number of keys, and the least recently used goes first when a new one
 // comes. Evicting a key forgets its count, so a flood of new keys could wash
 // out someone else's; every key that grows with what a visitor types (an
-// email) sits behind a per-address limit (AllowBehind), so that flood needs
+// email) sits behind a per-address limit (AllowAll), so that flood needs
 // thousands of addresses (or /64 networks, see Addr).
 package ratelimit
 
@@ -93,15 +98,54 @@ func (l *Limiter) Allow(key string, p Policy) bool {
 	return l.allow(l.hash(key), p, l.now().UnixNano())
 }
 
-// AllowBehind takes a token from outer's bucket and, only if it had one, from
-// inner's: it reports whether both had one. inner is the key a visitor can
-// vary at will (an email); behind outer (their address) a flood of new
-// inner keys from one address stops at outer's burst.
-func (l *Limiter) AllowBehind(outer string, op Policy, inner string, ip Policy) bool {
+// Key is one limit an attempt counts against: the key of its bucket and the policy it refills by.
+type Key struct {
+	Name   string
+	Policy Policy
+}
+
+// AllowAll takes one token from every key's bucket when each has one, and
+// reports whether it did; when one has none it takes nothing and keeps no
+// new key. keys run from the widest to the one a visitor varies at will (an
+// email): behind a spent address, a flood of new emails adds no key.
+func (l *Limiter) AllowAll(keys ...Key) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now().UnixNano()
-	return l.allow(l.hash(outer), op, now) && l.allow(l.hash(inner), ip, now)
+	l.dropIdle(now)
+	for _, k := range keys {
+		b, ok := l.buckets.Peek(l.hash(k.Name))
+		if ok && refill(b, k.Policy, now) < 1 {
+			return false
+		}
+	}
+	for _, k := range keys {
+		l.allow(l.hash(k.Name), k.Policy, now)
+	}
+	return true
+}
+
+// Refund gives back to each key the token an AllowAll of the same keys took,
+// for an attempt that proved not to be what the limit counts (the right
+// password, where only wrong ones are limited). A bucket never goes above
+// its burst, so a refund returns what was taken and nothing more: an
+// attempt that succeeds leaves the limits as they were, neither spent nor
+// refilled for anyone else's attempts.
+func (l *Limiter) Refund(keys ...Key) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now().UnixNano()
+	for _, k := range keys {
+		h := l.hash(k.Name)
+		b, ok := l.buckets.Peek(h)
+		if !ok {
+			// Forgotten meanwhile: as good as full.
+			continue
+		}
+		b.tokens = min(float64(k.Policy.Burst), refill(b, k.Policy, now)+1)
+		b.at = max(b.at, now)
+		l.buckets.Add(h, b)
+	}
 }
 
 func (l *Limiter) allow(h uint64, p Policy, now int64) bool {
@@ -176,13 +220,6 @@ func (l *Limiter) Failed(key string) {
 	f.n++
 	f.last = now
 	l.fails.Add(h, f)
-}
-
-// Succeeded forgets key's failures.
-func (l *Limiter) Succeeded(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.fails.Remove(l.hash(key))
 }
 
 // Len is how many keys the tables hold, buckets and failure counts.
