@@ -21,6 +21,9 @@ import (
 type Error struct {
 	Status  int
 	Message string
+	// Action, when set, is the path of what to do next; the page links to
+	// it with the message Message+".action" ("ask for a new link").
+	Action string
 }
 
 func (e *Error) Error() string {
@@ -32,6 +35,9 @@ func (e *Error) StatusCode() int { return e.Status }
 
 // MessageID is the ID of the message the error page shows, "" for the status's own.
 func (e *Error) MessageID() string { return e.Message }
+
+// ActionPath is the path the error page links to as what to do next, "" for none.
+func (e *Error) ActionPath() string { return e.Action }
 
 // httpError is an Error with status and the message of ID message.
 func httpError(status int, message string) *Error { return &Error{Status: status, Message: message} }

@@ -332,7 +332,9 @@ func (h *Handler) verifyFailed(c echo.Context, token string, pg *views.Page, f *
 		return tokenError(err, "error.verify_invalid")
 	}
 	if voided {
-		return tokenError(store.ErrNotFound, "error.verify_invalid")
+		// Said as it is: the person most likely mistyped their own password,
+		// and needs a new link, not a guess at why this one died.
+		return &Error{Status: http.StatusGone, Message: "error.verify_stopped", Action: "/portal/resend"}
 	}
 	f.fail("password", "verify.wrong_password")
 	return h.invalid(c, "portal_verify", pg, f)

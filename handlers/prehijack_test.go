@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,10 +111,18 @@ func TestVerifyRateLimit(t *testing.T) {
 		}
 	}
 	r := c.post(link, formOf("password", "guess"))
-	if r.Code != http.StatusNotFound {
+	if r.Code != http.StatusGone {
 		t.Fatalf("try %d did not void the link: %d", verifyTries, r.Code)
 	}
-	mustContain(t, r, "This confirmation link does not work")
+	// Said as it happened, with the way to a new link; not "expired, used or replaced".
+	mustContain(t, r, "Too many wrong passwords stopped this confirmation link", `href="/portal/resend"`, "Ask for a new confirmation link")
+	mustNotContain(t, r, "been used already")
+	fr := a.browser()
+	fr.lang = "fr"
+	fr.cookies = c.cookies
+	if r := fr.post(link, formOf("password", "guess")); !strings.Contains(r.body, "Ce lien de confirmation ne fonctionne pas") || !strings.Contains(r.body, "arrêté après trop de mots de passe erronés") {
+		t.Fatalf("the stopped link, visited again in French: %d %s", r.Code, abbreviate(r.body))
+	}
 	if r := c.post(link, formOf("password", "mon mot de passe à moi")); r.Code != http.StatusNotFound || a.verified("zoe@example.org") {
 		t.Fatalf("a voided link confirmed: %d", r.Code)
 	}

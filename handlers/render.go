@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -191,7 +192,11 @@ func (h *Handler) takeFlash(c echo.Context) (string, time.Time) {
 	return id, when
 }
 
-type errorData struct{ Title, Body, Home string }
+type errorData struct {
+	Title, Body, Home string
+	// Action and ActionLabel are what to do next, when the error says (see Error.Action).
+	Action, ActionLabel string
+}
 
 // errorKeys maps a status to the message IDs of its page.
 func errorKey(status int) string {
@@ -227,7 +232,8 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if status >= 500 {
 		h.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "route", c.Path(), "err", err)
 	}
-	if key == "" {
+	ownKey := key != ""
+	if !ownKey {
 		key = errorKey(status)
 	}
 	if c.Request().Method == http.MethodHead {
@@ -239,18 +245,23 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		key = "error.share_not_found"
 	}
 	pg := h.page(c, key+".title")
-	pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/"}
+	data := errorData{Title: key + ".title", Body: key + ".body", Home: "/"}
 	switch {
 	case strings.HasPrefix(path, "/portal"):
 		// Clients go back to their portal, not to the staff sign-in.
 		pg.Portal, pg.DeliveryWarning = true, ""
-		pg.Data = errorData{Title: key + ".title", Body: key + ".body", Home: "/portal"}
+		data.Home = "/portal"
 	case strings.HasPrefix(path, "/s/"):
 		// Someone holding a share link has no home here: the staff sign-in is
 		// not for them, and the message says to contact the practice.
 		pg.Portal, pg.DeliveryWarning = true, ""
-		pg.Data = errorData{Title: key + ".title", Body: key + ".body"}
+		data.Home = ""
 	}
+	var a interface{ ActionPath() string }
+	if ownKey && errors.As(err, &a) && a.ActionPath() != "" {
+		data.Action, data.ActionLabel = a.ActionPath(), key+".action"
+	}
+	pg.Data = data
 	if rerr := h.render(c, status, "error", pg); rerr != nil {
 		h.log.Error("error page failed", "err", rerr)
 		_ = c.String(status, http.StatusText(status))
