@@ -543,3 +543,36 @@ func TestPresoViewerKeepsTheLandingLanguage(t *testing.T) {
 	v.post("/lang", formOf("lang", "fr", "next", link))
 	mustContain(t, v.get(link+"/slides/1"), "Diapositive 1 sur 2")
 }
+
+// After the fifth wrong code a preso's code page says the code is void for
+// that reason, in the visitor's language, not that none is waiting.
+func TestPresoCodeWornOutByFiveWrongEntries(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
+	if _, err := a.st.UpdateClient(mia.ID, func(cl *store.Client) error { cl.Lang = "fr"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	_, link := sharePreso(t, a, owner, "contacts", mia)
+	visitor := a.browser()
+	if r := visitor.post(link+"/code", formOf("who", "0", "to", "0")); r.Code != http.StatusSeeOther {
+		t.Fatalf("send code: %d %s", r.Code, abbreviate(r.body))
+	}
+	code := a.lastCode("+33612345678")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	var r *resp
+	for i := range share.MaxTries {
+		r = visitor.follow(visitor.post(link+"/verify", formOf("who", "0", "code", wrong)), link+"/code?who=0")
+		if i < share.MaxTries-1 {
+			mustContain(t, r, "Ce code n’est pas le bon.")
+		}
+	}
+	mustContain(t, r, "Cinq codes erronés ont été saisis\u00a0: le code envoyé ne fonctionne plus, même le bon. Demandez-en un nouveau.")
+	mustNotContain(t, r, "Aucun code")
+	r = visitor.follow(visitor.post(link+"/verify", formOf("who", "0", "code", code)), link+"/code?who=0")
+	mustContain(t, r, "Aucun code n’est en attente")
+}

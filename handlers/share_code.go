@@ -217,6 +217,8 @@ func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string)
 		return note(codeNote{Field: "code", Msg: st.Msg + ".code_wrong", TriesLeft: res.TriesLeft})
 	case share.CodeExpired:
 		return note(codeNote{Field: "code", Msg: st.Msg + ".code_expired"})
+	case share.CodeWornOut:
+		return note(codeNote{Field: "code", Msg: st.Msg + ".code_worn_out"})
 	default:
 		return note(codeNote{Field: "code", Msg: st.Msg + ".code_void"})
 	}

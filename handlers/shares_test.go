@@ -277,7 +277,10 @@ func TestShareFiveWrongCodesAndResendLimits(t *testing.T) {
 	for range share.MaxTries {
 		r = b.post("/s/"+token+"/verify", formOf("code", wrong))
 	}
-	mustContain(t, b.follow(r, "/s/"+token+"/code"), "This code no longer works.")
+	// The fifth wrong entry says why the code in the text message stops working.
+	r = b.follow(r, "/s/"+token+"/code")
+	mustContain(t, r, "Five wrong codes were entered, so the code sent is void now, even the right one. Ask for a new code below.")
+	mustNotContain(t, r, "This code no longer works.")
 	r = b.post("/s/"+token+"/verify", formOf("code", code))
 	mustContain(t, b.follow(r, "/s/"+token+"/code"), "This code no longer works.")
 }

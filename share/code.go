@@ -262,12 +262,16 @@ const (
 	// CodeWrong: it did not match; the codes waiting stay valid for the tries left.
 	CodeWrong
 	// CodeVoided: no code is waiting for the person (never sent, used, or
-	// voided by MaxTries wrong entries).
+	// voided by MaxTries wrong entries before).
 	CodeVoided
 	// CodeExpired: the person's codes are past their validity.
 	CodeExpired
 	// CodeLocked: the share is locked (now or before) after MaxFailures wrong codes.
 	CodeLocked
+	// CodeWornOut: this wrong entry was the MaxTries-th for the person's
+	// newest code, which is void from now on: what the person must be told
+	// for the code they hold to make sense no longer working.
+	CodeWornOut
 )
 
 // Check is the outcome of CheckCode.
@@ -380,7 +384,7 @@ func (e *Engine) CheckCode(id uint64, who int, code, ua string, welcome Welcome)
 		ch.Share.Failures++
 		res.Result, res.TriesLeft = CodeWrong, left
 		if left <= 0 {
-			res.Result, res.TriesLeft = CodeVoided, 0
+			res.Result, res.TriesLeft = CodeWornOut, 0
 		}
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeWrong, Recipient: who, UserAgent: ua})
 		if ch.Share.Failures >= MaxFailures {

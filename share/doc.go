@@ -47,8 +47,9 @@
 // code's HMAC among those waiting and queues the message compose renders, in
 // one transaction. CheckCode(id, who, code, ua, welcome) checks the code
 // against those waiting for recipient who and returns CodeOK with a session
-// ID (for a cookie), CodeWrong, CodeVoided (five wrong entries for that
-// person, from any address, or no code waiting), CodeExpired or CodeLocked
+// ID (for a cookie), CodeWrong, CodeWornOut (this was the fifth wrong entry
+// for that person, from any address: their code is void), CodeVoided (no
+// code waiting), CodeExpired or CodeLocked
 // (100 failures; staff Unlock). Anyone with the link: Enter(id, recipient or
 // -1, name, ua, welcome). Both let the visitor in within one write
 // transaction: the share and its audience checked again, the code used up,

@@ -175,7 +175,7 @@ func TestFiveWrongTriesVoidTheCode(t *testing.T) {
 		c, err := f.eng.CheckCode(sh.ID, 0, wrong, "ua", nil)
 		want := CodeWrong
 		if i == MaxTries {
-			want = CodeVoided
+			want = CodeWornOut
 		}
 		if err != nil || c.Result != want {
 			t.Fatalf("try %d: %+v %v", i, c, err)
@@ -557,7 +557,7 @@ func TestWrongEntriesVoidThePersonsCodesAlone(t *testing.T) {
 	}
 	for i := 1; i <= MaxTries; i++ {
 		c, err := f.eng.CheckCode(sh.ID, 0, wrong, "ua", nil)
-		if want := map[bool]CodeResult{true: CodeVoided, false: CodeWrong}[i == MaxTries]; err != nil || c.Result != want || (want == CodeWrong && c.TriesLeft != MaxTries-i) {
+		if want := map[bool]CodeResult{true: CodeWornOut, false: CodeWrong}[i == MaxTries]; err != nil || c.Result != want || (want == CodeWrong && c.TriesLeft != MaxTries-i) {
 			t.Fatalf("wrong entry %d for Claire: %+v %v", i, c, err)
 		}
 	}
