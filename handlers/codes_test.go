@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,7 +27,8 @@ func TestPresoCodeLimitsArePerContact(t *testing.T) {
 	a.advance(29 * time.Second)
 	r := leoV.follow(leoV.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
 	mustNotContain(t, r, "less than a minute ago")
-	mustContain(t, r, "•••\u00a0•••\u00a0432")
+	// Text messages are not set up here: Léo's code waits at the practice.
+	mustContain(t, r, "your code is waiting at the practice")
 	leoCode := a.lastCode("+33611111432")
 	a.advance(46 * time.Second)
 	r = leoV.follow(leoV.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
@@ -75,11 +78,13 @@ func TestCodePagesAdviseWhatHelps(t *testing.T) {
 	b := a.browser()
 	r := b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
 	mustContain(t, r, "Cabinet Lumière has not set up the sending of text messages yet, so your code is waiting at the practice")
-	mustNotContain(t, r, "ask for a new code below", "they can give it to you")
+	// Nothing was asked of a text message service: the page does not say so.
+	mustNotContain(t, r, "ask for a new code below", "they can give it to you", "We have asked for a 6-digit code")
 
 	a.h.outbox.SMS = recorderDriver{}
 	a.advance(2 * time.Minute)
 	r = b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+	mustContain(t, r, "We have asked for a 6-digit code to be sent to •••\u00a0•••\u00a0678.")
 	mustContain(t, r, "Not arrived after a few minutes? Check that •••\u00a0•••\u00a0678 is your mobile number, ask for a new code below, or ask Cabinet Lumière to send you the link again.")
 	mustNotContain(t, r, "waiting at the practice", "they can give it to you")
 
@@ -90,9 +95,47 @@ func TestCodePagesAdviseWhatHelps(t *testing.T) {
 	v := a.browser()
 	v.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"} // the visitor's own choice
 	r = v.follow(v.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
+	mustContain(t, r, "Nous avons demandé l’envoi d’un code à 6 chiffres au •••\u00a0•••\u00a0678.")
 	mustContain(t, r, "Vérifiez que le •••\u00a0•••\u00a0678 est bien votre numéro de mobile, demandez un nouveau code ci-dessous")
 	a.h.outbox.SMS = nil
 	r = v.get(link + "/code?who=0")
 	mustContain(t, r, "Cabinet Lumière n’a pas encore mis en place l’envoi des SMS\u00a0: votre code attend au cabinet.")
-	mustNotContain(t, r, "demandez un nouveau code ci-dessous")
+	mustNotContain(t, r, "demandez un nouveau code ci-dessous", "Nous avons demandé l’envoi")
+}
+
+// Every step of a preso link speaks one language, by the landing's rule:
+// the visitor's choice, else the language its contacts share (their email
+// was written in it), else the browser's. The code page is no exception.
+func TestPresoCodePageSpeaksTheLandingsLanguage(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	lang := regexp.MustCompile(`<html lang="([a-z]+)"`)
+	mobile := func(n string) store.Phone { return store.Phone{Type: store.PhoneMobile, Number: n, Mobile: true} }
+	eloise := a.addClient("Éloïse", "Roux", a.ownerID(), mobile("+33612345601"))
+	if _, err := a.st.UpdateClient(eloise.ID, func(cl *store.Client) error { cl.Lang = "fr"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	bob := a.addClient("Bob", "Baker", a.ownerID(), mobile("+33612345602"))
+	for _, tc := range []struct {
+		name     string
+		contacts []store.Client
+		want     string
+	}{
+		{"contacts all French, English browser", []store.Client{eloise}, "fr"},
+		{"contacts of two languages, English browser", []store.Client{eloise, bob}, "en"},
+	} {
+		_, link := sharePreso(t, a, owner, "contacts", tc.contacts...)
+		v := a.browser()
+		v.lang = "en"
+		v.ip = "198.51.100." + strconv.Itoa(len(tc.contacts)) + ":1"
+		pages := map[string]*resp{"landing": v.get(link), "person": v.get(link + "?who=0")}
+		pages["code"] = v.follow(v.post(link+"/code", formOf("who", "0", "to", "0")), link+"/code?who=0")
+		pages["wrong code"] = v.follow(v.post(link+"/verify", formOf("who", "0", "code", "000000")), link+"/code?who=0")
+		for name, r := range pages {
+			if m := lang.FindStringSubmatch(r.body); m == nil || m[1] != tc.want {
+				t.Errorf("%s: the %s page speaks %v, want %s", tc.name, name, m, tc.want)
+			}
+		}
+	}
 }

@@ -70,6 +70,9 @@ type shareViewData struct {
 	TriesLeft int
 	// Help is what to do when the code sent has not arrived (message ID).
 	Help string
+	// Held says the code waits in the outbox (no delivery for its channel):
+	// the page says only that, not that a code was asked to be sent.
+	Held bool
 }
 
 type shareFile struct {
@@ -196,6 +199,7 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	}
 	if ok {
 		d.Help = h.codeHelp("share.code_help_", "share.code_held_", to.Channel)
+		d.Held = h.codesHeld(to.Channel)
 	}
 	if d.New && len(d.Targets) == 1 {
 		// One place to send it: the page names it, whatever became of the last code.
