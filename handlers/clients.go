@@ -321,11 +321,14 @@ type clientData struct {
 	// ReplacesSignUp is the client's email when an unconfirmed sign-up holds
 	// it: giving portal access with it replaces that sign-up.
 	ReplacesSignUp string
-	PortalURL      string
-	Appointments   []apptView
-	Practitioners  []option
-	Kinds          []option
-	Durations      []option
+	// LinkProspect is where to link the prospect holding the portal email
+	// typed to this client, once that was refused.
+	LinkProspect  string
+	PortalURL     string
+	Appointments  []apptView
+	Practitioners []option
+	Kinds         []option
+	Durations     []option
 	// Presos are the presos this client is a contact of, those the user may open.
 	Presos []store.Preso
 	// Shares are the documents shared from this record, newest first.
@@ -428,10 +431,24 @@ func (h *Handler) setPortalAccess(c echo.Context) error {
 		return h.invalid(c, "client", pg, f)
 	}
 	acct, replaced, err := h.store.SetClientCredentials(cl.ID, email, auth.HashPassword(password), cl.Lang)
-	if errors.Is(err, store.ErrEmailTaken) {
+	var prospect *store.ProspectHoldsEmailError
+	switch {
+	case errors.As(err, &prospect):
+		// A sign-up waiting under Prospects: linking it there is what staff
+		// mean to do, which owners and admins may.
+		if isAdmin(currentUser(c)) {
+			f.fail("portal_email", "clients.portal_email_prospect")
+			d := pg.Data.(clientData)
+			d.LinkProspect = urlFor(routeProspectAssociate, prospect.AccountID) + "?q=" + url.QueryEscape(cl.FirstName+" "+cl.LastName)
+			pg.Data = d
+		} else {
+			f.fail("portal_email", "clients.portal_email_prospect_ask")
+		}
+		return h.invalid(c, "client", pg, f)
+	case errors.Is(err, store.ErrEmailTaken):
 		f.fail("portal_email", "clients.portal_email_taken")
 		return h.invalid(c, "client", pg, f)
-	} else if err != nil {
+	case err != nil:
 		return err
 	}
 	// A password set by staff ends the sessions the client had with the old one.

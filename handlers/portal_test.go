@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -460,4 +461,39 @@ func TestRescheduleAppointment(t *testing.T) {
 	if n, _ := a.jobs.SendReminders(a.now()); n != 1 {
 		t.Fatal("no reminder for the new time")
 	}
+}
+
+// Portal access with the email of a confirmed sign-up waiting under
+// Prospects says so, and an owner or admin gets the way to link it there;
+// a practitioner, who cannot, is told whom to ask.
+func TestPortalAccessToAProspectsEmailPointsToProspects(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.enableSignup(owner)
+	a.signUpAs("fanny@example.org", "le mot de passe de Fanny")
+	link := a.lastLink("fanny@example.org")
+	if r := a.browser().post(link, formOf("password", "le mot de passe de Fanny")); r.Code != http.StatusSeeOther {
+		t.Fatalf("confirm the sign-up: %d %s", r.Code, abbreviate(r.body))
+	}
+	prospect, err := a.st.AccountByEmail("fanny@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := owner.newClient("first_name", "Fanny", "last_name", "Faure", "email", "fanny@example.org")
+	r := owner.post(path+"/portal", formOf("portal_email", "fanny@example.org", "portal_password", "a starting password"))
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("portal access with a prospect's email: %d", r.Code)
+	}
+	associate := fmt.Sprintf("/prospects/%d/associate?q=Fanny+Faure", prospect.ID)
+	mustContain(t, r, "This email belongs to a confirmed sign-up waiting under Prospects", `href="`+strings.ReplaceAll(associate, "+", "&#43;")+`"`, "Link the sign-up to this client under Prospects")
+	mustNotContain(t, r, "Another portal account already uses this email.")
+	mustContain(t, owner.get(associate), "Fanny Faure")
+
+	pat := a.addStaff("Pat", "pat@example.org", store.RolePractitioner)
+	pb := a.signIn("pat@example.org", staffPassword)
+	path = pb.newClient("first_name", "Fanny", "last_name", "Faure", "email", "fanny@example.org", "practitioner", itoa(pat.ID))
+	r = pb.post(path+"/portal", formOf("portal_email", "fanny@example.org", "portal_password", "a starting password"))
+	mustContain(t, r, "This email belongs to a confirmed sign-up waiting under Prospects", "Ask an owner or an admin to link it to this client there")
+	mustNotContain(t, r, "/prospects/")
 }

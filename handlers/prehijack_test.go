@@ -243,5 +243,6 @@ func TestStaffAccessReplacesAnUnconfirmedSignUp(t *testing.T) {
 	if r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("a confirmed account's email: %d", r.Code)
 	}
-	mustContain(t, r, "Another portal account already uses this email.")
+	// It waits under Prospects, to be linked there.
+	mustContain(t, r, "This email belongs to a confirmed sign-up waiting under Prospects")
 }

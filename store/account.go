@@ -323,7 +323,8 @@ func (s *Store) CreateClientForAccount(c *Client, accountID uint64) error {
 // email and password chosen by staff (the account counts as verified).
 // An unconfirmed sign-up with the same email gives way (see Unconfirmed): it
 // is deleted with its links in the same transaction, which replaced reports.
-// Any other account with the email is ErrEmailTaken.
+// Any other account with the email is ErrEmailTaken: a confirmed prospect
+// as a ProspectHoldsEmailError, which names it.
 func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang string) (a Account, replaced bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		var c Client
@@ -332,6 +333,9 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 		}
 		var err error
 		if replaced, err = yieldUnconfirmed(tx, email, c.AccountID); err != nil {
+			return err
+		}
+		if err := prospectHolds(tx, email, c.AccountID); err != nil {
 			return err
 		}
 		if c.AccountID == 0 {
@@ -353,6 +357,40 @@ func (s *Store) SetClientCredentials(clientID uint64, email, passwordHash, lang 
 		return err
 	})
 	return a, replaced, err
+}
+
+// ProspectHoldsEmailError is SetClientCredentials' answer when a prospect
+// holds the email: a sign-up linked to no client whose email is confirmed,
+// waiting under Prospects. Staff link it to the client there; giving the
+// client access with its email would need a second account. errors.Is
+// reports it as ErrEmailTaken.
+type ProspectHoldsEmailError struct {
+	// AccountID is the prospect's account.
+	AccountID uint64
+}
+
+func (e *ProspectHoldsEmailError) Error() string {
+	return fmt.Sprintf("store: email already in use by prospect %d", e.AccountID)
+}
+
+// Is makes the error ErrEmailTaken as well.
+func (e *ProspectHoldsEmailError) Is(target error) bool { return target == ErrEmailTaken }
+
+// prospectHolds is a ProspectHoldsEmailError when an account other than
+// keep, linked to no client, holds email.
+func prospectHolds(tx *bolt.Tx, email string, keep uint64) error {
+	id := tx.Bucket(bucketAccountsByEmail).Get([]byte(NormalizeEmail(email)))
+	if id == nil || btoi(id) == keep {
+		return nil
+	}
+	var other Account
+	if err := getJSON(tx, bucketAccounts, id, &other); err != nil {
+		return err
+	}
+	if other.ClientID != 0 {
+		return nil
+	}
+	return &ProspectHoldsEmailError{AccountID: other.ID}
 }
 
 // Unconfirmed reports whether a is a sign-up nobody has confirmed: not
