@@ -62,9 +62,6 @@ func (l *limits) guess(keys ...ratelimit.Key) (guess, bool) {
 // right gives back the tokens of a guess that proved right.
 func (g guess) right() { g.l.l.Refund(g.keys...) }
 
-// peek reports whether allow would let key through now, without using a token.
-func (l *limits) peek(key string, p policy) bool { return l.l.Peek(key, p.rate()) }
-
 // failureDelay is how long an attempt for key waits before its answer.
 func (l *limits) failureDelay(key string) time.Duration { return l.l.FailureDelay(key) }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -75,4 +76,42 @@ func TestShareWrongCodesCountAnIPv6NetworkOnce(t *testing.T) {
 	mustContain(t, r, "Too many attempts")
 	mustNotContain(t, r, checked)
 	mustContain(t, wrong("[2001:db8:1:3::1]:1234"), checked)
+}
+
+// Wrong codes sent all at once from one address meet the address's limit
+// as if sent one by one: each entry holds its token before the code is
+// checked, not after.
+func TestShareWrongCodesAtOnceMeetTheAddressLimit(t *testing.T) {
+	t.Parallel()
+	a, _, _, token, _ := sharedClient(t)
+	link := "/s/" + token
+	const n = 60
+	var wg sync.WaitGroup
+	limited := make(chan bool, n)
+	for range n {
+		b := a.browser()
+		b.ip = "203.0.113.70:1"
+		b.csrf()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// No Fatal off the test's goroutine: the page is read as it comes.
+			r := b.post(link+"/verify", formOf("code", "00000x"))
+			if r.Code == http.StatusSeeOther {
+				r = b.get(link + "/code")
+			}
+			limited <- strings.Contains(r.body, "Too many attempts")
+		}()
+	}
+	wg.Wait()
+	close(limited)
+	checked := 0
+	for l := range limited {
+		if !l {
+			checked++
+		}
+	}
+	if checked > limitShareCode.burst {
+		t.Fatalf("%d of %d wrong codes sent at once were checked, want at most the burst, %d", checked, n, limitShareCode.burst)
+	}
 }

@@ -190,8 +190,13 @@ func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string)
 	if !f.ok() {
 		return note(codeNote{Field: "code", Msg: f.errs["code"]})
 	}
-	// Only failed codes count against the address (see shareCodeFailed).
-	if !h.limits.peek(shareCodeKey(c), limitShareCode) {
+	// Only failed codes count against the address: the entry holds a token
+	// until its answer is known (so entries sent at once cannot all pass
+	// before the first failure counts), and one that is not a wrong, expired
+	// or void code gives it back. A recipient behind the same address as
+	// someone mistyping must still get in.
+	g, ok := h.limits.guess(limited(shareCodeKey(c), limitShareCode))
+	if !ok {
 		return note(codeNote{Field: "code", Msg: "signin.too_many"})
 	}
 	if check == nil {
@@ -200,8 +205,8 @@ func (h *Handler) checkCode(c echo.Context, st codeStep, check func(code string)
 		}
 	}
 	res, err = check(code)
-	if err == nil && res.Result != share.CodeOK {
-		h.shareCodeFailed(c)
+	if err != nil || res.Result == share.CodeOK {
+		g.right()
 	}
 	if errors.Is(err, share.ErrEnded) || errors.Is(err, share.ErrLocked) {
 		return res, true, h.redirect(c, st.Base)

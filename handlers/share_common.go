@@ -48,8 +48,7 @@ func (h *Handler) allowShareEnter(c echo.Context, id uint64) bool {
 var limitShareCode = policy{every: 6 * time.Second, burst: 20}
 
 // shareCodeKey is the key of limitShareCode for the visitor: their address
-// as every limit counts it (an IPv6 network by its /64), so the check before
-// a code and the count after a wrong one cannot key it two ways.
+// as every limit counts it (an IPv6 network by its /64).
 func shareCodeKey(c echo.Context) string { return "share-code:" + limitAddr(c) }
 
 // A browser holds one cookie per share link it was let into, so a visitor
@@ -267,13 +266,6 @@ func (h *Handler) shareMiss(c echo.Context) error {
 		return errTooMany
 	}
 	return errNotFound
-}
-
-// shareCodeFailed counts a wrong, expired or void code against the visitor's
-// address, across every link. Codes that work count for nothing: a recipient
-// behind the same address as someone mistyping must still get in.
-func (h *Handler) shareCodeFailed(c echo.Context) {
-	h.limits.allow(shareCodeKey(c), limitShareCode)
 }
 
 // shareVisitorLoc is the language of a share's pages: the visitor's choice
