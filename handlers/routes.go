@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,7 @@ const (
 // programming error: it panics.
 func urlFor(route string, params ...any) string {
 	var b strings.Builder
+	b.Grow(len(route) + 40)
 	n := 0
 	for seg := range strings.SplitSeq(strings.TrimPrefix(route, "/"), "/") {
 		b.WriteByte('/')
@@ -51,7 +53,18 @@ func urlFor(route string, params ...any) string {
 		if n == len(params) {
 			panic(fmt.Sprintf("handlers: route %s needs more than %d parameters", route, len(params)))
 		}
-		b.WriteString(url.PathEscape(fmt.Sprint(params[n])))
+		// Link tokens and record IDs are most of the parameters, and every
+		// share page builds its links: they skip fmt's reflection.
+		switch v := params[n].(type) {
+		case string:
+			b.WriteString(url.PathEscape(v))
+		case uint64:
+			b.WriteString(strconv.FormatUint(v, 10))
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		default:
+			b.WriteString(url.PathEscape(fmt.Sprint(v)))
+		}
 		n++
 	}
 	if n != len(params) {
