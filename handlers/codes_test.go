@@ -87,6 +87,9 @@ func TestCodePagesAdviseWhatHelps(t *testing.T) {
 	mustContain(t, r, "We have asked for a 6-digit code to be sent to •••\u00a0•••\u00a0678.")
 	mustContain(t, r, "Not arrived after a few minutes? Check that •••\u00a0•••\u00a0678 is your mobile number, ask for a new code below, or ask Cabinet Lumière to send you the link again.")
 	mustNotContain(t, r, "waiting at the practice", "they can give it to you")
+	r = b.get("/s/" + token + "/code?new=1")
+	mustContain(t, r, "A new code will be sent to •••\u00a0•••\u00a0678.")
+	mustNotContain(t, r, "will wait at the practice")
 
 	// A preso's code step, in French.
 	owner := a.signIn("owner@example.org", ownerPassword)

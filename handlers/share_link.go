@@ -202,8 +202,10 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 		d.Held = h.codesHeld(to.Channel)
 	}
 	if d.New && len(d.Targets) == 1 {
-		// One place to send it: the page names it, whatever became of the last code.
+		// One place to send it: the page names it, whatever became of the last code,
+		// and says whether the new one will go out or wait at the practice.
 		d.Sent = d.Masked[0]
+		d.Held = h.codesHeld(d.Targets[0].Channel)
 	}
 	for i, t := range d.Targets {
 		if ok && t == to {
