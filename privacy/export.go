@@ -30,9 +30,11 @@ const (
 
 // Export is data.json.
 type Export struct {
-	Format       string              `json:"format"`
-	Version      int                 `json:"version"`
-	ExportedAt   time.Time           `json:"exported_at"`
+	Format     string    `json:"format"`
+	Version    int       `json:"version"`
+	ExportedAt time.Time `json:"exported_at"`
+	// zone is the practice's time zone, for the zip's dates.
+	zone         *time.Location
 	Practice     ExportPractice      `json:"practice"`
 	Client       ExportClient        `json:"client"`
 	Account      *ExportAccount      `json:"portal_account"`
@@ -236,7 +238,7 @@ func (s *Service) Export(w io.Writer, clientID uint64, l *locales.Localizer, doc
 		action = journal.ExportSelf
 	}
 	s.jr.Record(journal.Entry{StaffID: by.StaffID, AccountID: by.AccountID, ClientID: clientID, Action: action, Addr: by.Addr})
-	return writeZip(w, all, x.ExportedAt)
+	return writeZip(w, all, x.localTime())
 }
 
 // collect gathers data.json and the PDFs of a client.
@@ -258,7 +260,14 @@ func (s *Service) collect(clientID uint64, docs Documents) (Export, []zipFile, e
 	for _, st := range staff {
 		names[st.ID] = st.Name
 	}
-	x := Export{Format: ExportFormat, Version: ExportVersion, ExportedAt: s.now().UTC(),
+	// The zip's entries and its README are dated in the practice's time, as
+	// the documents zip is: unzip tools and Windows show the DOS time field
+	// as it is. data.json keeps UTC, with its zone.
+	zone, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		zone = time.UTC
+	}
+	x := Export{Format: ExportFormat, Version: ExportVersion, ExportedAt: s.now().UTC(), zone: zone,
 		Practice: ExportPractice{Name: p.Name, Contact: p.ContactLines()},
 		Client: ExportClient{ID: cl.ID, FirstName: cl.FirstName, LastName: cl.LastName, Email: cl.Email, Phones: []ExportPhone{},
 			Lang: cl.Lang, BirthDate: cl.BirthDate, Address: cl.Address, Notes: cl.Notes, Practitioner: names[cl.PractitionerID],
@@ -494,7 +503,7 @@ func (s *Service) exportJournal(x *Export, names map[uint64]string) error {
 func readme(l *locales.Localizer, x Export) string {
 	var b strings.Builder
 	b.WriteString(l.T("export.readme_title", "Practice", x.Practice.Name, "Name", x.Client.FirstName+" "+x.Client.LastName) + "\n\n")
-	b.WriteString(l.T("export.readme_made", "When", l.DateTime(x.ExportedAt)) + "\n\n")
+	b.WriteString(l.T("export.readme_made", "When", l.DateTime(x.localTime())) + "\n\n")
 	for _, key := range []string{"export.readme_data", "export.readme_receipts", "export.readme_certificates", "export.readme_shape", "export.readme_contact"} {
 		b.WriteString(l.T(key, "Practice", x.Practice.Name) + "\n\n")
 	}
@@ -502,6 +511,14 @@ func readme(l *locales.Localizer, x Export) string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// localTime is when the export was made, in the practice's time zone.
+func (x Export) localTime() time.Time {
+	if x.zone == nil {
+		return x.ExportedAt
+	}
+	return x.ExportedAt.In(x.zone)
 }
 
 // zipFile is one file of the export.

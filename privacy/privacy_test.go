@@ -535,3 +535,31 @@ func TestSettingsLimits(t *testing.T) {
 		t.Fatal("the retention period is in the notice")
 	}
 }
+
+// TestExportIsDatedInThePracticesTime: unzip tools and Windows show a zip
+// entry's DOS time as it is, so it is the practice's time (11:00 in Paris
+// for 10:00 UTC in January), as the README of the export says; data.json
+// keeps UTC.
+func TestExportIsDatedInThePracticesTime(t *testing.T) {
+	f := newFixture(t)
+	f.check(f.st.SavePractice(store.Practice{Name: "Cabinet Lumière", TimeZone: "Europe/Paris", DefaultLang: "fr"}))
+	alpha := f.seed("alphaqz", true)
+	var buf bytes.Buffer
+	f.check(f.svc.Export(&buf, alpha.client.ID, catalog(t).Get("fr"), docs{}, Actor{StaffID: 1, Addr: "192.0.2.50"}))
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range zr.File {
+		if hour, minute := e.ModifiedTime>>11, (e.ModifiedTime>>5)&0x3f; hour != 11 || minute != 0 {
+			t.Errorf("%s: DOS time %02d:%02d, want the practice's 11:00", e.Name, hour, minute)
+		}
+	}
+	files := unzip(t, buf.Bytes())
+	if !strings.Contains(string(files["README.txt"]), "11:00") {
+		t.Errorf("README: %s", files["README.txt"])
+	}
+	if !strings.Contains(string(files["data.json"]), `"exported_at": "2026-01-15T10:00:00Z"`) {
+		t.Errorf("data.json is not in UTC")
+	}
+}
