@@ -38,6 +38,9 @@ type shareView struct {
 	Signatures []signatureRow
 	// Fresh is true right after Create link or Refresh link: the page copies the link.
 	Fresh bool
+	// Reopened is true right after Refresh link made a link that opened for
+	// nobody open again.
+	Reopened bool
 }
 
 type shareRow struct {
@@ -48,6 +51,8 @@ type shareRow struct {
 	State   string
 	Viewers int
 	Live    bool
+	// Nobody: the link is live but opens for nobody now (preso.LinkState).
+	Nobody bool
 }
 
 type signatureRow struct {
@@ -84,7 +89,7 @@ func (h *Handler) presoShareView(c echo.Context, p store.Preso) (*shareView, err
 	}
 	for _, ls := range box.Links {
 		row := shareRow{Share: ls.Share, Created: pg.DateTime(ls.Share.CreatedAt), Expires: pg.DateTime(ls.Share.ExpiresAt),
-			State: string(ls.State), Viewers: ls.Viewers, Live: ls.Live}
+			State: string(ls.State), Viewers: ls.Viewers, Live: ls.Live, Nobody: ls.Nobody}
 		if ls.Token != "" {
 			row.Link = h.link(urlFor(routeLink, ls.Token))
 		}
@@ -120,11 +125,18 @@ func (h *Handler) shareBox(c echo.Context) error {
 }
 
 func (h *Handler) renderShareBox(c echo.Context, p store.Preso, fresh bool, problem string, status int) error {
+	return h.renderShareBoxAfter(c, p, fresh, false, problem, status)
+}
+
+// renderShareBoxAfter is renderShareBox, saying when a change made a link
+// that opened for nobody open again (reopened).
+func (h *Handler) renderShareBoxAfter(c echo.Context, p store.Preso, fresh, reopened bool, problem string, status int) error {
 	v, err := h.presoShareView(c, p)
 	if err != nil {
 		return err
 	}
 	v.Fresh = fresh
+	v.Reopened = reopened
 	if problem != "" {
 		v.Problem = problem
 	}
@@ -136,6 +148,12 @@ func (h *Handler) renderShareBox(c echo.Context, p store.Preso, fresh bool, prob
 // afterShareChange answers a change of a preso's links: the box again with
 // fresh (the link to copy), or why the change could not be made.
 func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool, err error) error {
+	return h.afterShareChangeReopened(c, p, fresh, false, err)
+}
+
+// afterShareChangeReopened is afterShareChange, saying when the change made a
+// link that opened for nobody open again (reopened).
+func (h *Handler) afterShareChangeReopened(c echo.Context, p store.Preso, fresh, reopened bool, err error) error {
 	switch {
 	case shareProblems[err] != "":
 		return h.renderShareBox(c, p, false, shareProblems[err], http.StatusUnprocessableEntity)
@@ -145,9 +163,12 @@ func (h *Handler) afterShareChange(c echo.Context, p store.Preso, fresh bool, er
 		return presoError(err)
 	case !isHTMX(c):
 		// Without JavaScript, through a redirect (so a reload does not post again).
+		if reopened {
+			h.setFlash(c, "preso.link_reopened")
+		}
 		return h.redirect(c, urlFor(routePresoShares, p.ID))
 	}
-	return h.renderShareBox(c, p, fresh, "", http.StatusOK)
+	return h.renderShareBoxAfter(c, p, fresh, reopened, "", http.StatusOK)
 }
 
 // createPresoShare is Create link: a share of a snapshot of the included slides as they are now.
@@ -182,7 +203,20 @@ func (h *Handler) refreshPresoShare(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.afterShareChange(c, p, true, h.presos.RefreshLink(editor(c), p, sh.ID))
+	// Whether the link opened for anybody, before and after, is the share
+	// engine's answer, so the box can say Refresh link made it open again.
+	before, err := h.shares.OpensShare(sh.ID)
+	if err != nil {
+		return err
+	}
+	err = h.presos.RefreshLink(editor(c), p, sh.ID)
+	reopened := false
+	if err == nil && !before {
+		if reopened, err = h.shares.OpensShare(sh.ID); err != nil {
+			return err
+		}
+	}
+	return h.afterShareChangeReopened(c, p, true, reopened, err)
 }
 
 // confirmExpirePresoShare asks before Expire, which cannot be undone: in the

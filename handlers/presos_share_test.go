@@ -576,3 +576,66 @@ func TestPresoCodeWornOutByFiveWrongEntries(t *testing.T) {
 	r = visitor.follow(visitor.post(link+"/verify", formOf("who", "0", "code", code)), link+"/code?who=0")
 	mustContain(t, r, "Aucun code n’est en attente")
 }
+
+// A live link whose contacts were all removed opens for nobody (the share
+// engine's rule): the sharing box says so and offers no Copy link, until a
+// contact is added and Refresh link opens it again, which the box says too.
+func TestPresoShareBoxSaysWhenTheLinkOpensForNobody(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	anne := a.addClient("Anne", "Arnaud", a.ownerID())
+	bruno := a.addClient("Bruno", "Blanc", a.ownerID())
+	id, link := sharePreso(t, a, owner, "anyone", anne, bruno)
+	box := func() *resp {
+		t.Helper()
+		r := owner.get(presoPath(id, "/share"), "HX-Request", "true")
+		if r.Code != http.StatusOK {
+			t.Fatalf("sharing box: %d", r.Code)
+		}
+		return r
+	}
+	owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", anne.ID)), nil)
+	if r := a.browser().get(link); r.Code != http.StatusOK {
+		t.Fatalf("one contact left: %d", r.Code)
+	}
+	r := box()
+	mustContain(t, r, "Copy link", ">works<", link)
+	mustNotContain(t, r, "Opens for nobody")
+
+	owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", bruno.ID)), nil)
+	if r := a.browser().get(link); r.Code != http.StatusGone {
+		t.Fatalf("no contact left: %d", r.Code)
+	}
+	r = box()
+	mustContain(t, r, "Opens for nobody now: its contacts were all removed or archived. Add a contact, then Refresh link.", ">opens for nobody<", "Expire")
+	mustNotContain(t, r, "Copy link", link, ">works<")
+	mustContain(t, owner.get(presoPath(id, "")), "opens for nobody")
+	owner.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
+	r = box()
+	mustContain(t, r, "Ce lien ne s’ouvre plus pour personne\u00a0: ses contacts ont tous été retirés ou archivés. Ajoutez un contact, puis utilisez «\u202fActualiser le lien\u202f».")
+	mustNotContain(t, r, "Copier le lien", ">actif<")
+	delete(owner.cookies, "foyer_lang")
+
+	// Someone else added: still nobody, since the link was made for Anne and Bruno.
+	claire := a.addClient("Claire", "Colin", a.ownerID())
+	owner.post(presoPath(id, "/contacts"), formOf("client", fmt.Sprint(claire.ID)))
+	if r := a.browser().get(link); r.Code != http.StatusGone {
+		t.Fatalf("a new contact before Refresh link: %d", r.Code)
+	}
+	r = box()
+	mustContain(t, r, "Opens for nobody now", "Refresh link")
+	mustNotContain(t, r, "Copy link")
+
+	r = owner.post(presoPath(id, "/share/1/refresh"), nil, "HX-Request", "true")
+	if r.Code != http.StatusOK {
+		t.Fatalf("refresh: %d %s", r.Code, abbreviate(r.body))
+	}
+	mustContain(t, r, "The link opens again, at the same address.", "Copy link", link, ">works<")
+	mustNotContain(t, r, "Opens for nobody")
+	mustContain(t, a.browser().get(link), "Claire Colin")
+	// A refresh of a link that opened all along says nothing of reopening.
+	r = owner.post(presoPath(id, "/share/1/refresh"), nil, "HX-Request", "true")
+	mustContain(t, r, "Your link is ready.")
+	mustNotContain(t, r, "opens again")
+}

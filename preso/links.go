@@ -179,6 +179,10 @@ type LinkState struct {
 	Live  bool
 	// Token is the live link's token, for Copy link; "" once it ended.
 	Token string
+	// Nobody is true for a live link that opens for nobody now: its
+	// recipients have all lost access (removed as contacts, archived), as
+	// the share engine decides (share.Engine.OpensShare).
+	Nobody bool
 	// Viewers counts the people who viewed it (People).
 	Viewers int
 	// Signatures are the signatures made through it, oldest first.
@@ -210,6 +214,11 @@ func (s *Service) Box(p store.Preso) (Box, error) {
 			if ls.Token, err = s.shares.Link(sh); err != nil {
 				return b, err
 			}
+			opens, err := s.shares.OpensShare(sh.ID)
+			if err != nil {
+				return b, err
+			}
+			ls.Nobody = !opens
 		}
 		viewings, err := s.st.ShareViewings(sh.ID)
 		if err != nil {

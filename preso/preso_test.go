@@ -368,11 +368,27 @@ func TestAudiencePerContact(t *testing.T) {
 		t.Fatalf("Mia came in again: %v", err)
 	}
 	// Léo removed from the contacts: nobody is left, the link opens for nobody.
-	if _, err := f.s.RemoveContact(f.prac, p.ID, f.leo.ID); err != nil {
+	p, err = f.s.RemoveContact(f.prac, p.ID, f.leo.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if v := f.visit(token, leo.Session); !errors.Is(v.Err, share.ErrEnded) {
 		t.Fatalf("nobody left: %v", v.Err)
+	}
+	// The sharing box says so: the link is live (Refresh link revives it) but opens for nobody.
+	if box, err := f.s.Box(p); err != nil || box.Live == nil || !box.Live.Nobody || !box.OutOfDate {
+		t.Fatalf("box with nobody left: %+v %v", box.Live, err)
+	}
+	// A contact added, then Refresh link: it opens again, and the box says it does.
+	p, _ = f.s.AddContact(f.prac, p.ID, f.leo.ID)
+	if err := f.s.RefreshLink(f.prac, p, f.visit(token, "").Share.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v := f.visit(token, ""); v.Err != nil || !v.Audience.Admits(-1) {
+		t.Fatalf("after Refresh link: %v", v.Err)
+	}
+	if box, err := f.s.Box(p); err != nil || box.Live == nil || box.Live.Nobody || box.OutOfDate {
+		t.Fatalf("box after Refresh link: %+v %v", box.Live, err)
 	}
 }
 

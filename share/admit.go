@@ -150,15 +150,36 @@ func notArchived(r store.LinkTx, id uint64) (bool, error) {
 // it (the link's email, its reminder).
 func (e *Engine) Opens(token string) bool {
 	opens := false
-	err := e.st.ReadLink(token, func(sh store.Share, r store.LinkTx) error {
-		if st := e.State(sh); st != store.ShareActive && st != store.ShareLocked {
-			return nil
-		}
-		a, err := e.audience(sh, r)
-		opens = err == nil && a.Anyone()
+	err := e.st.ReadLink(token, func(sh store.Share, r store.LinkTx) (err error) {
+		opens, err = e.opens(sh, r)
 		return err
 	})
 	return err == nil && opens
+}
+
+// OpensShare reports whether the link of share id still opens for
+// somebody, or would once staff unlock it, as Opens does: a sharing box asks
+// so as not to call working a link whose recipients have all lost access.
+// ErrNotFound when there is no such share.
+func (e *Engine) OpensShare(id uint64) (bool, error) {
+	opens := false
+	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) (err error) {
+		opens, err = e.opens(sh, r)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, ErrNotFound
+	}
+	return opens, err
+}
+
+// opens reports whether sh is live or locked and its audience admits somebody.
+func (e *Engine) opens(sh store.Share, r store.LinkTx) (bool, error) {
+	if st := e.State(sh); st != store.ShareActive && st != store.ShareLocked {
+		return false, nil
+	}
+	a, err := e.audience(sh, r)
+	return err == nil && a.Anyone(), err
 }
 
 // Visit is admission's answer for one request of a link.

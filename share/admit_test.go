@@ -372,3 +372,36 @@ func TestCodesFollowTheClientRecord(t *testing.T) {
 		t.Fatalf("the new number's code: %+v %v", res, err)
 	}
 }
+
+// OpensShare answers as admission does: a link whose recipients have all
+// lost access opens for nobody until one of them may come in again, and an
+// ended link for nobody at all.
+func TestOpensShareAsAdmitDecides(t *testing.T) {
+	f := newFixture(t)
+	sh, token, ids := f.twoContacts()
+	check := func(what string, want bool) {
+		t.Helper()
+		got, err := f.eng.OpensShare(sh.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := f.admit(token, "")
+		if got != want || (v.Err == nil) != want || f.eng.Opens(token) != want {
+			t.Fatalf("%s: OpensShare %v, Admit %v, Opens %v; want %v", what, got, v.Err, f.eng.Opens(token), want)
+		}
+	}
+	check("live", true)
+	f.archive(ids[0], true)
+	check("one recipient archived", true)
+	f.archive(ids[1], true)
+	check("every recipient archived", false)
+	f.archive(ids[1], false)
+	check("one restored", true)
+	if _, err := f.eng.Expire(sh.ID, store.ShareEvent{Recipient: -1}); err != nil {
+		t.Fatal(err)
+	}
+	check("expired", false)
+	if _, err := f.eng.OpensShare(sh.ID + 100); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown share: %v", err)
+	}
+}
