@@ -639,3 +639,60 @@ func TestPresoShareBoxSaysWhenTheLinkOpensForNobody(t *testing.T) {
 	mustContain(t, r, "Your link is ready.")
 	mustNotContain(t, r, "opens again")
 }
+
+// On a computer several people share, the next person is not let into the
+// viewing of the one before: "Change person" ends this browser's session of
+// the link (server side too) and its cookies, and goes back to the names.
+func TestPresoViewerChangePerson(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	anne := a.addClient("Anne", "Arnaud", a.ownerID())
+	bruno := a.addClient("Bruno", "Blanc", a.ownerID())
+	_, link := sharePreso(t, a, owner, "anyone", anne, bruno)
+	family := a.browser()
+	family.post(link+"/open", formOf("who", "0"))
+	r := family.get(link + "/slides/1")
+	mustContain(t, r, "Not Anne Arnaud?", "Change person", `action="`+link+`/leave"`)
+	held := map[string]*http.Cookie{}
+	for n, ck := range family.cookies {
+		held[n] = ck
+	}
+	// Without its CSRF token, nothing ends.
+	if r := family.post(link+"/leave", formOf("_csrf", "x")); r.Code != http.StatusForbidden {
+		t.Fatalf("leave without CSRF: %d", r.Code)
+	}
+	if r := family.get(link + "?who=1"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link+"/slides/1" {
+		t.Fatalf("still in after a refused leave: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	r = family.post(link+"/leave", nil)
+	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("leave: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	for n := range family.cookies {
+		if strings.Contains(n, shareCookiePrefix) || strings.Contains(n, viewingCookiePrefix) {
+			t.Fatalf("cookie %s left after Change person", n)
+		}
+	}
+	// The landing shows the names again, and Bruno comes in as himself.
+	r = family.get(link + "?who=1")
+	if r.Code != http.StatusOK {
+		t.Fatalf("landing after leave: %d", r.Code)
+	}
+	mustContain(t, r, "Anne Arnaud", "Bruno Blanc")
+	family.post(link+"/open", formOf("who", "1"))
+	mustContain(t, family.get(link+"/slides/1"), "Not Bruno Blanc?")
+	vs, _ := a.st.ShareViewings(1)
+	if len(vs) != 2 || vs[0].ContactID != anne.ID || vs[1].ContactID != bruno.ID {
+		t.Fatalf("viewings: %+v", vs)
+	}
+	// Anne's old cookies, kept aside, open nothing: her session ended on the server.
+	old := a.browser()
+	old.cookies = held
+	if r := old.get(link + "/slides/1"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("the ended session still opens: %d %s", r.Code, r.Header().Get("Location"))
+	}
+	// French, typeset.
+	family.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
+	mustContain(t, family.get(link+"/slides/1"), "Vous n’êtes pas Bruno Blanc\u202f?", "Changer de personne")
+}

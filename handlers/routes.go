@@ -35,6 +35,7 @@ const (
 	routeLinkImage  = "/s/:token/images/:sid"
 	routeLinkBeacon = "/s/:token/beacon"
 	routeLinkSign   = "/s/:token/sign"
+	routeLinkLeave  = "/s/:token/leave"
 )
 
 // urlFor is the path of route with its parameters (":id") replaced, in
@@ -157,6 +158,7 @@ var routes = []route{
 	{http.MethodGet, routeLinkImage, public, onLink(nil, presoViewer(imageNotFound, (*Handler).shareSlideImage))},
 	{http.MethodPost, routeLinkBeacon, public, beaconGate(onLinkOrEnded(nil, presoViewer(beaconRefused, (*Handler).beacon), (*Handler).lateBeacon))},
 	{http.MethodPost, routeLinkSign, public, onLink(nil, presoViewer(toLanding, (*Handler).presoSign))},
+	{http.MethodPost, routeLinkLeave, public, onLink(nil, presoLeave)},
 
 	{http.MethodGet, "/", anyStaff, func(h *Handler) echo.HandlerFunc { return h.home }},
 	{http.MethodGet, "/account", anyStaff, func(h *Handler) echo.HandlerFunc { return h.show("account", h.accountPage) }},

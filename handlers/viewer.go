@@ -32,6 +32,9 @@ type viewerData struct {
 	// Sign is the signing form of a signing slide, nil otherwise.
 	Sign *signView
 	Back string
+	// Leave is where "Change person" posts (a link's viewer only); Who is
+	// whose viewing this browser holds ("" when anonymous).
+	Leave, Who string
 }
 
 type signView struct {

@@ -48,6 +48,21 @@ func presoViewer(noVisit func(h *Handler, c echo.Context, v *linkVisit) error, p
 // toLanding sends a visitor who is not in back to the landing, where they pick their name.
 func toLanding(h *Handler, c echo.Context, v *linkVisit) error { return h.redirect(c, v.Base) }
 
+// presoLeave is "Change person": on a computer several people share, whoever
+// comes next is not let into the viewing of the one before. It ends this
+// browser's session of the link on the server, drops its cookies (the
+// viewing's with it) and goes back to the landing. The viewing stays, as what
+// that person saw. Without a session there is nothing to end.
+func presoLeave(h *Handler, c echo.Context, v *linkVisit) error {
+	if v.SessionID != "" {
+		if err := h.shares.EndSession(v.SessionID); err != nil {
+			return err
+		}
+	}
+	h.dropShareCookie(c, v.Share.ID)
+	return h.redirect(c, v.Base)
+}
+
 // viewing finds the visitor's viewing of this link, or starts one (keeping
 // its token in the browser).
 func (h *Handler) viewing(c echo.Context, v *linkVisit, snap store.Snapshot) (store.Viewing, string, error) {
@@ -81,6 +96,7 @@ func (h *Handler) shareSlide(c echo.Context, v *linkVisit, snap store.Snapshot) 
 		return err
 	}
 	d.Beacon, d.Viewing = urlFor(routeLinkBeacon, v.Token), token
+	d.Leave, d.Who = urlFor(routeLinkLeave, v.Token), vw.Name
 	if d.Slide.Kind == store.SlideSigning {
 		if d.Sign, err = h.signView(c, v, vw, d.Slide); err != nil {
 			return err
