@@ -137,6 +137,10 @@ func (h *Handler) renderShareBoxAfter(c echo.Context, p store.Preso, fresh, reop
 	}
 	v.Fresh = fresh
 	v.Reopened = reopened
+	if v.Live != nil && v.Live.Nobody {
+		// Its note says what to do instead: add a contact, then Refresh link.
+		v.Problem = ""
+	}
 	if problem != "" {
 		v.Problem = problem
 	}

@@ -6,12 +6,25 @@
   var main = document.getElementById("main");
   if (!main) return;
   var shown = Date.now(), sent = false;
+  function timed() {
+    return new URLSearchParams({ v: main.dataset.viewing, slide: main.dataset.slide, ms: String(Date.now() - shown), _csrf: main.dataset.csrf });
+  }
   function report() {
     if (sent || !main.dataset.beacon || !navigator.sendBeacon) return;
     sent = true;
-    var body = new URLSearchParams({ v: main.dataset.viewing, slide: main.dataset.slide, ms: String(Date.now() - shown), _csrf: main.dataset.csrf });
-    navigator.sendBeacon(main.dataset.beacon, body);
+    navigator.sendBeacon(main.dataset.beacon, timed());
   }
+  // "Change person" ends the session the beacon needs: the time on this
+  // slide is reported first, then the form goes.
+  document.querySelectorAll("form.v-leave").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (sent || !main.dataset.beacon || !window.fetch) return;
+      e.preventDefault();
+      sent = true;
+      fetch(main.dataset.beacon, { method: "POST", body: timed(), keepalive: true, credentials: "same-origin" })
+        .catch(function () {}).then(function () { f.submit(); });
+    });
+  });
   function go(url) { if (url) { report(); window.location.href = url; } }
   document.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
