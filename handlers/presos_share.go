@@ -168,7 +168,7 @@ func (h *Handler) afterShareChangeReopened(c echo.Context, p store.Preso, fresh,
 	case !isHTMX(c):
 		// Without JavaScript, through a redirect (so a reload does not post again).
 		if reopened {
-			h.setFlash(c, "preso.link_reopened")
+			h.setFlash(c, "flash.preso.link_reopened")
 		}
 		return h.redirect(c, urlFor(routePresoShares, p.ID))
 	}

@@ -639,6 +639,17 @@ func TestPresoShareBoxSaysWhenTheLinkOpensForNobody(t *testing.T) {
 	r = owner.post(presoPath(id, "/share/1/refresh"), nil, "HX-Request", "true")
 	mustContain(t, r, "Your link is ready.")
 	mustNotContain(t, r, "opens again")
+
+	// Without JavaScript: Claire removed, Anne back (the link had left her
+	// out at the last refresh), Refresh link, and the page after it says so.
+	owner.post(presoPath(id, fmt.Sprintf("/contacts/%d/remove", claire.ID)), nil)
+	owner.post(presoPath(id, "/contacts"), formOf("client", fmt.Sprint(anne.ID)))
+	if r := a.browser().get(link); r.Code != http.StatusGone {
+		t.Fatalf("Anne back before Refresh link: %d", r.Code)
+	}
+	r = owner.follow(owner.post(presoPath(id, "/share/1/refresh"), nil), presoPath(id, "/share"))
+	mustContain(t, r, "The link opens again, at the same address.", "Copy link")
+	mustContain(t, a.browser().get(link), "Anne Arnaud")
 }
 
 // On a computer several people share, the next person is not let into the
