@@ -90,10 +90,12 @@ func (e *LimitError) Unwrap() error { return e.Err }
 
 // IssueCode sends a new code to target (chosen among Targets), valid ttl (the
 // practice setting, clamped to 5–15 minutes): in one transaction it checks the
-// resend limits of that number or address kept in the store, adds the code to
-// those waiting, records the event and queues the message. The limits are the
-// number's, not the share's: one contact asking for a code never holds up
-// another. A *LimitError (ErrTooSoon, ErrTooMany) says a limit was hit.
+// resend limits of that number or address kept in the store (sendAllowed),
+// adds the code to those waiting, records the event and queues the message.
+// The limits are the number's across every share, documents and presos
+// alike, not a link's: one contact asking for a code never holds up another
+// with a number of their own, and several links to one person never send
+// their phone more. A *LimitError (ErrTooSoon, ErrTooMany) says a limit was hit.
 func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua string, compose ComposeCode) (time.Time, error) {
 	ttl = max(MinCodeTTL, min(MaxCodeTTL, ttl))
 	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) error {
@@ -133,18 +135,21 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		}
 		c := ch.Code
 		prune(c, now)
-		key := store.CodeTargetKey(target.Channel, target.To)
-		sent := c.SentTo[key]
-		if n := len(sent); n > 0 && now.Sub(sent[n-1]) < ResendEvery {
-			return &LimitError{Err: ErrTooSoon, Target: target}
+		key, legacy := target.limitKey(), store.CodeTargetKey(target.Channel, target.To)
+		shared, err := ch.CodeSends(key)
+		if err != nil {
+			return err
 		}
-		if len(sent) >= MaxSendsPerHour {
-			return &LimitError{Err: ErrTooMany, Target: target}
+		// The share's own count, kept before the limits were the number's
+		// across every share, joins the number's.
+		sent := recentSends(now, shared, c.SentTo[legacy])
+		delete(c.SentTo, legacy)
+		if err := sendAllowed(sent, now); err != nil {
+			return &LimitError{Err: err, Target: target}
 		}
-		if c.SentTo == nil {
-			c.SentTo = map[string][]time.Time{}
+		if err := ch.SetCodeSends(key, append(sent, now)); err != nil {
+			return err
 		}
-		c.SentTo[key] = append(sent, now)
 		c.Waiting = append(c.Waiting, store.WaitingCode{Hash: e.codeHash(id, code), Recipient: target.Recipient,
 			Channel: target.Channel, Target: target.To, SentAt: now, ExpiresAt: expires})
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeSent, Recipient: target.Recipient,
@@ -153,6 +158,48 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		return nil
 	})
 	return expires, err
+}
+
+// limitKey names the number or address the resend limits are kept for,
+// the same whichever share or recipient a code is for: a number is E.164
+// already, an address is compared as NormalizeEmail writes it.
+func (t Target) limitKey() string {
+	to := t.To
+	if t.Channel == store.ChannelEmail {
+		to = store.NormalizeEmail(to)
+	}
+	return store.CodeTargetKey(t.Channel, to)
+}
+
+// sendAllowed is the resend limits of one number or address, whoever asks
+// and through whichever share: nil when a code may go there now, given
+// sent, when codes went there within the last hour (oldest first);
+// ErrTooSoon within ResendEvery of the last, ErrTooMany after
+// MaxSendsPerHour. They protect the person's phone or inbox from a burst
+// of messages, and the practice from paying for them.
+func sendAllowed(sent []time.Time, now time.Time) error {
+	if n := len(sent); n > 0 && now.Sub(sent[n-1]) < ResendEvery {
+		return ErrTooSoon
+	}
+	if len(sent) >= MaxSendsPerHour {
+		return ErrTooMany
+	}
+	return nil
+}
+
+// recentSends merges lists of send times into one, oldest first, without
+// those an hour old or more, which no limit counts.
+func recentSends(now time.Time, lists ...[]time.Time) []time.Time {
+	var out []time.Time
+	for _, l := range lists {
+		for _, t := range l {
+			if now.Sub(t) < time.Hour && !slices.ContainsFunc(out, t.Equal) {
+				out = append(out, t)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
 }
 
 // validTarget is nil when target is one of Targets of sh's recipients as

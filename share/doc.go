@@ -43,7 +43,8 @@
 // Contacts only: Targets(sh, recipient) lists where a code may go (each mobile,
 // else the email), of a share whose recipients' numbers Current set from
 // their client records as they are now (Admit's Visit.Share is); IssueCode(id, target, ttl, ua, compose) checks the resend
-// limits of that number or address (one a minute, five an hour), stores the
+// limits of that number or address (one a minute, five an hour, across every
+// share), stores the
 // code's HMAC among those waiting and queues the message compose renders, in
 // one transaction. CheckCode(id, who, code, ua, welcome) checks the code
 // against those waiting for recipient who and returns CodeOK with a session

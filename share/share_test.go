@@ -612,3 +612,109 @@ func TestExtendAddsToTheExpiry(t *testing.T) {
 		t.Fatalf("extend past the expiry: %v", err)
 	}
 }
+
+// The limits protect a phone, not a link: a preso link and a document share
+// to one client's mobile count their codes together, and neither lets the
+// number get more than its limits.
+func TestCodeLimitsAcrossShares(t *testing.T) {
+	f := newFixture(t)
+	mobile := "+33611223304"
+	docs, _ := f.create(mobile)
+	preso, _, err := f.eng.Create(Draft{Kind: store.SharePreso, StaffID: 1, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{{Name: "Ana", Mobiles: []string{mobile}, ClientID: 7}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(preso.ID, Targets(preso, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	var limit *LimitError
+	_, err = f.eng.IssueCode(docs.ID, Targets(docs, 0)[0], DefaultCodeTTL, "ua", f.compose)
+	if !errors.Is(err, ErrTooSoon) || !errors.As(err, &limit) || limit.Target.To != mobile {
+		t.Fatalf("a document code to the number the preso link texted in the same second: %v", err)
+	}
+	// Five in the hour, whichever link asks: the sixth is refused on both.
+	for i := range MaxSendsPerHour - 1 {
+		f.clk.t = f.clk.t.Add(ResendEvery + time.Second)
+		sh := []store.Share{docs, preso}[i%2]
+		if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+			t.Fatalf("code %d of the hour: %v", i+2, err)
+		}
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery + time.Second)
+	for _, sh := range []store.Share{docs, preso} {
+		if _, err := f.eng.IssueCode(sh.ID, Targets(sh, 0)[0], DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooMany) {
+			t.Fatalf("a sixth code in the hour through share %d: %v", sh.ID, err)
+		}
+	}
+	// A restart forgets none of it.
+	f.restart()
+	if _, err := f.eng.IssueCode(docs.ID, Targets(docs, 0)[0], DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("after a restart: %v", err)
+	}
+	// An hour after the first, one more may go; the sweep keeps the record
+	// of a number still within its hour.
+	f.clk.t = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	if _, err := f.eng.Sweep(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(docs.ID, Targets(docs, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatalf("an hour after the first: %v", err)
+	}
+	code := f.codes[len(f.codes)-1]
+	if _, err := f.eng.IssueCode(preso.ID, Targets(preso, 0)[0], DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("the preso link right after, after the sweep: %v", err)
+	}
+	// The code that went is good on the link it was asked on.
+	if c, err := f.eng.CheckCode(docs.ID, 0, code, "ua", nil); err != nil || c.Result != CodeOK {
+		t.Fatalf("the document share's last code: %+v %v", c, err)
+	}
+}
+
+// An address is one inbox whatever its case: its limits are one.
+func TestCodeLimitsOfAnAddressIgnoreCase(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.create()
+	b, _, err := f.eng.Create(Draft{Kind: store.SharePreso, StaffID: 1, Snapshot: []uint64{1},
+		Recipients: []store.ShareRecipient{{Name: "Ana", Email: "Ana@Example.org", ClientID: 7}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(a.ID, Targets(a, 0)[0], DefaultCodeTTL, "ua", f.compose); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.eng.IssueCode(b.ID, Targets(b, 0)[0], DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("a second code to the same inbox: %v", err)
+	}
+}
+
+// A share's count of sends kept before the limits were the number's is still
+// counted, then moves to the number.
+func TestCodeLimitsKeepAShareCount(t *testing.T) {
+	f := newFixture(t)
+	sh, _ := f.create("+33611223303")
+	target := Targets(sh, 0)[0]
+	_, err := f.st.ChangeShare(sh.ID, func(ch *store.ShareChange) error {
+		ch.Code.SentTo = map[string][]time.Time{store.CodeTargetKey(target.Channel, target.To): {
+			f.clk.t.Add(-50 * time.Minute), f.clk.t.Add(-40 * time.Minute), f.clk.t.Add(-30 * time.Minute), f.clk.t.Add(-20 * time.Second)}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.issue(sh); !errors.Is(err, ErrTooSoon) {
+		t.Fatalf("20 s after a send the share counted: %v", err)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.st.ShareCode(sh.ID)
+	if err != nil || len(c.SentTo) != 0 {
+		t.Fatalf("the share's count stayed on it: %+v %v", c.SentTo, err)
+	}
+	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("the sixth in the hour, four of them counted by the share: %v", err)
+	}
+}

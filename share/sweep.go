@@ -2,13 +2,15 @@ package share
 
 import (
 	"errors"
+	"time"
 
 	"foyer/store"
 )
 
 // Sweep is the periodic job's part, never a request's: it marks every live
 // share past its expiry as expired, removes their sessions, then purges what
-// every ended share still holds (bytes gone from the store, not hidden). It
+// every ended share still holds (bytes gone from the store, not hidden), and
+// forgets the code sends of numbers past the limits' hour. It
 // returns the shares it expired.
 func (e *Engine) Sweep() ([]store.Share, error) {
 	now := e.now().UTC()
@@ -54,7 +56,8 @@ func (e *Engine) Sweep() ([]store.Share, error) {
 			return expired, err
 		}
 	}
-	return expired, nil
+	// A number no code went to for an hour has no limit left to keep.
+	return expired, e.st.DropCodeSends(now.Add(-time.Hour))
 }
 
 // purge removes an ended share's content through its kind's Purger, then marks it purged.

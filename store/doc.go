@@ -134,6 +134,9 @@
 //
 //	cert_cache/             name → the value sealed: the ACME account key, each certificate and its
 //	                        private key (see certcache.go)
+//	code_sends/             HMAC("code-sends:" channel ":" number or address) → JSON times codes went
+//	                        there within the last hour, from any share: the resend limits of a phone
+//	                        or inbox (share.IssueCode writes it with the code; the sweep drops the old)
 //
 // Since schema 12 (journal.go, erase.go):
 //

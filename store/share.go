@@ -121,7 +121,9 @@ type ShareCode struct {
 	// someone else asking for a code, or the recipient asking again, voids none.
 	Waiting []WaitingCode `json:"waiting,omitempty"`
 	// SentTo lists, per number or address (CodeTargetKey), when codes went to
-	// it within the last hour: the resend limits are the number's.
+	// it from this share within the last hour, as kept before the limits
+	// were counted across every share (code_sends, CodeSends): the next code
+	// to the number moves its times there.
 	SentTo map[string][]time.Time `json:"sent_to,omitempty"`
 
 	// The fields below are how codes were kept before they were kept per
@@ -159,7 +161,7 @@ type WaitingCode struct {
 	Tries int `json:"tries,omitempty"`
 }
 
-// CodeTargetKey names a number or address in ShareCode.SentTo.
+// CodeTargetKey names a number or address in ShareCode.SentTo and CodeSends.
 func CodeTargetKey(ch Channel, to string) string { return string(ch) + ":" + to }
 
 // fold moves a code record kept before codes were kept per number into
@@ -206,6 +208,77 @@ type ShareChange struct {
 	Events []ShareEvent
 	// Outbox holds messages to queue in the same transaction (a code, a reminder).
 	Outbox []*Message
+}
+
+// bucketCodeSends holds, per number or address, when security codes went
+// to it within the last hour, whichever share sent them: the resend limits
+// protect the person's phone or inbox, not a link. Made at first use.
+var bucketCodeSends = []byte("code_sends")
+
+// codeSendsKey is the keyed hash of key (CodeTargetKey): the file does not
+// hold the number or address itself.
+func (s *Store) codeSendsKey(key string) []byte { return s.Hash("code-sends:" + key) }
+
+// CodeSends returns when codes went to the number or address key
+// (CodeTargetKey), from any share, as last recorded by SetCodeSends.
+func (t LinkTx) CodeSends(key string) ([]time.Time, error) {
+	b := t.tx.Bucket(bucketCodeSends)
+	if b == nil {
+		return nil, nil
+	}
+	raw := b.Get(t.s.codeSendsKey(key))
+	if raw == nil {
+		return nil, nil
+	}
+	var sent []time.Time
+	if err := json.Unmarshal(raw, &sent); err != nil {
+		return nil, fmt.Errorf("store: unable to decode %s record: %w", bucketCodeSends, err)
+	}
+	return sent, nil
+}
+
+// SetCodeSends records, with the change, when codes went to the number or
+// address key (CodeTargetKey) across every share; none removes the record.
+func (ch *ShareChange) SetCodeSends(key string, sent []time.Time) error {
+	b, err := ch.tx.CreateBucketIfNotExists(bucketCodeSends)
+	if err != nil {
+		return fmt.Errorf("store: unable to create %s bucket: %w", bucketCodeSends, err)
+	}
+	if len(sent) == 0 {
+		return b.Delete(ch.s.codeSendsKey(key))
+	}
+	raw, err := json.Marshal(sent)
+	if err != nil {
+		return fmt.Errorf("store: unable to encode %s record: %w", bucketCodeSends, err)
+	}
+	return b.Put(ch.s.codeSendsKey(key), raw)
+}
+
+// DropCodeSends removes the records of numbers and addresses no code went
+// to since before: once past the limits' hour they protect nothing, and
+// are not kept.
+func (s *Store) DropCodeSends(before time.Time) error {
+	old := func(v []byte) bool {
+		var sent []time.Time
+		return json.Unmarshal(v, &sent) != nil || len(sent) == 0 || sent[len(sent)-1].Before(before)
+	}
+	// Most sweeps find nothing to drop: a read says so without a write.
+	due := false
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketCodeSends); b != nil {
+			return b.ForEach(func(_, v []byte) error {
+				due = due || old(v)
+				return nil
+			})
+		}
+		return nil
+	}); err != nil || !due {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		_, err := deleteWhere(tx.Bucket(bucketCodeSends), func(_, v []byte) bool { return old(v) })
+		return err
+	})
 }
 
 // SaveSession writes a share session under its cookie ID, with the change.

@@ -90,3 +90,66 @@ func TestShareCodeKeptBeforeIsFolded(t *testing.T) {
 		t.Fatalf("old fields left: %+v", c)
 	}
 }
+
+// The code sends of a number are one record across shares, kept under a
+// keyed hash (the number is not in the file), and dropped once past use.
+func TestCodeSendsAcrossSharesAndDropped(t *testing.T) {
+	s := openTest(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var ids []uint64
+	for _, tok := range []string{"a", "b"} {
+		sh := Share{Kind: ShareFiles, State: ShareActive, ExpiresAt: now.Add(time.Hour)}
+		if err := s.CreateShare(&sh, tok, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, sh.ID)
+	}
+	number, other := CodeTargetKey(ChannelSMS, "+33611223304"), CodeTargetKey(ChannelSMS, "+33611223305")
+	if _, err := s.ChangeShare(ids[0], func(ch *ShareChange) error {
+		if err := ch.SetCodeSends(other, []time.Time{now.Add(-2 * time.Hour)}); err != nil {
+			return err
+		}
+		return ch.SetCodeSends(number, []time.Time{now.Add(-30 * time.Minute), now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sends := func(id uint64, key string) (got []time.Time) {
+		t.Helper()
+		if err := s.ReadShare(id, func(_ Share, r LinkTx) error {
+			var err error
+			got, err = r.CodeSends(key)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := sends(ids[1], number); len(got) != 2 || !got[1].Equal(now) {
+		t.Fatalf("another share reads %v", got)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCodeSends).ForEach(func(k, v []byte) error {
+			if string(k) == number || string(k) == other {
+				t.Fatalf("the number is a key in the clear: %q", k)
+			}
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropCodeSends(now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := sends(ids[1], other); len(got) != 0 {
+		t.Fatalf("a number's sends past the hour kept: %v", got)
+	}
+	if got := sends(ids[1], number); len(got) != 2 {
+		t.Fatalf("a number's sends within the hour dropped: %v", got)
+	}
+	if _, err := s.ChangeShare(ids[1], func(ch *ShareChange) error { return ch.SetCodeSends(number, nil) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := sends(ids[0], number); len(got) != 0 {
+		t.Fatalf("none set, still %v", got)
+	}
+}
