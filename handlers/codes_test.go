@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"foyer/share"
 	"foyer/store"
 )
 
@@ -91,7 +92,9 @@ func TestCodePagesAdviseWhatHelps(t *testing.T) {
 	mustContain(t, r, "A new code will be sent to •••\u00a0•••\u00a0678.")
 	mustNotContain(t, r, "will wait at the practice")
 
-	// A preso's code step, in French.
+	// A preso's code step, in French, to the same mobile: a minute on, as
+	// the number's limits count both links.
+	a.advance(share.ResendEvery)
 	owner := a.signIn("owner@example.org", ownerPassword)
 	mia := a.addClient("Mia", "Martin", a.ownerID(), store.Phone{Type: store.PhoneMobile, Number: "+33612345678", Mobile: true})
 	_, link := sharePreso(t, a, owner, "contacts", mia)
@@ -140,5 +143,90 @@ func TestPresoCodePageSpeaksTheLandingsLanguage(t *testing.T) {
 				t.Errorf("%s: the %s page speaks %v, want %s", tc.name, name, m, tc.want)
 			}
 		}
+	}
+}
+
+// codesTo counts the messages queued to a number or address.
+func (a *testApp) codesTo(to string) int {
+	a.t.Helper()
+	msgs, err := a.st.ListMessages(0, 1000)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	n := 0
+	for _, m := range msgs {
+		if m.To == to {
+			n++
+		}
+	}
+	return n
+}
+
+// The limits are the number's, across every link: a preso link and a
+// document share to one client's mobile get it one code a minute and five
+// an hour between them, and the refusal names only the number (masked),
+// nothing of the other link.
+func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
+	t.Parallel()
+	a, owner, clientPath, token, _ := sharedClient(t)
+	id, err := strconv.ParseUint(clientURL.FindStringSubmatch(clientPath)[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, err := a.st.Client(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, link := sharePreso(t, a, owner, "contacts", ana)
+	const mobile = "+33612345678"
+	ask := func(i int) *resp {
+		t.Helper()
+		b := a.browser()
+		b.ip = "198.51.100." + itoa(uint64(i+1)) + ":1"
+		if i%2 == 0 {
+			return b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
+		}
+		return b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+	}
+	mustNotContain(t, ask(0), "less than a minute ago")
+	r := ask(1)
+	mustContain(t, r, "A code was sent to •••\u00a0•••\u00a0678 less than a minute ago (perhaps for someone else who also uses it). Wait a minute")
+	mustNotContain(t, r, "Pension plan")
+	if n := a.codesTo(mobile); n != 1 {
+		t.Fatalf("%d codes to the number from two links in the same second", n)
+	}
+	for i := 2; i < 2+share.MaxSendsPerHour-1; i++ {
+		a.advance(share.ResendEvery + time.Second)
+		mustNotContain(t, ask(i), "less than a minute ago", "Five codes")
+	}
+	a.advance(share.ResendEvery + time.Second)
+	for i := range 2 {
+		mustContain(t, ask(10+i), "Five codes have been sent to •••\u00a0•••\u00a0678 in the last hour, for you or for someone else who also uses it")
+	}
+	if n := a.codesTo(mobile); n != share.MaxSendsPerHour {
+		t.Fatalf("%d codes to the number in the hour through two links", n)
+	}
+}
+
+// Two contacts who share a phone share its limits, and the one held back
+// reads what is true for them: a code went to the number, perhaps for
+// someone else, not that one was sent to them.
+func TestSharedNumberLimitSaysItMayBeSomeoneElses(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	family := store.Phone{Type: store.PhoneMobile, Number: "+33611223311", Mobile: true}
+	anne := a.addClient("Anne", "Alpha", a.ownerID(), family)
+	bruno := a.addClient("Bruno", "Beta", a.ownerID(), family)
+	_, link := sharePreso(t, a, owner, "contacts", anne, bruno)
+	av, bv := a.browser(), a.browser()
+	bv.ip = "198.51.100.20:1"
+	bv.post("/lang", formOf("lang", "fr", "next", link)) // Bruno reads French
+	av.follow(av.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
+	a.advance(3 * time.Second)
+	r := bv.follow(bv.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
+	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0311 il y a moins d’une minute (peut-être pour une autre personne qui l’utilise aussi)\u00a0: patientez une minute")
+	if n := a.codesTo(family.Number); n != 1 {
+		t.Fatalf("%d codes to the shared phone", n)
 	}
 }

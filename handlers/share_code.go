@@ -124,8 +124,10 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) erro
 	var limit *share.LimitError
 	switch {
 	case errors.As(err, &limit):
-		// The limit is the number's: the page names it, so it reads true to
-		// whoever else shares the link.
+		// The limit is the number's, across every link: the page names only
+		// that number (masked), the one the visitor chose, and says the code
+		// may have been someone else's, so it reads true to whoever shares
+		// the phone and tells nothing of the link it went through.
 		msg := ".code_too_soon"
 		if errors.Is(err, share.ErrTooMany) {
 			msg = ".code_too_many"
