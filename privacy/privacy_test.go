@@ -319,6 +319,9 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 	mobile := alpha.client.Phones[0].Number
 	_, err = f.st.ChangeShare(formerShare.ID, func(ch *store.ShareChange) error {
 		ch.Code.SentTo = map[string][]time.Time{store.CodeTargetKey(store.ChannelSMS, mobile): {f.c.now()}}
+		if err := ch.SetCodeSends(store.CodeTargetKey(store.ChannelSMS, mobile), []time.Time{f.c.now()}); err != nil {
+			return err
+		}
 		ch.Code.Waiting = []store.WaitingCode{{Hash: []byte("hash"), Recipient: 0, Channel: store.ChannelSMS, Target: mobile,
 			SentAt: f.c.now(), ExpiresAt: f.c.now().Add(10 * time.Minute)}}
 		return nil
@@ -363,6 +366,13 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 			t.Fatalf("certificate of signature %d (contact %d): %v", sig.ID, sig.ContactID, err)
 		}
 	}
+	// The number's resend limits, kept across links under its keyed hash, go too.
+	f.check(f.st.ReadShare(formerShare.ID, func(_ store.Share, r store.LinkTx) error {
+		if sent, err := r.CodeSends(store.CodeTargetKey(store.ChannelSMS, mobile)); err != nil || len(sent) != 0 {
+			t.Fatalf("the erased client's number's code sends: %v %v", sent, err)
+		}
+		return nil
+	}))
 	if sh, err := f.st.Share(formerShare.ID); err != nil || sh.Recipients[0].Email != "" || sh.Recipients[0].ClientID != 0 || sh.ClientID != bravo.client.ID {
 		t.Fatalf("the share of the preso alpha was taken off: %+v %v", sh, err)
 	}

@@ -136,7 +136,8 @@
 //	                        private key (see certcache.go)
 //	code_sends/             HMAC("code-sends:" channel ":" number or address) → JSON times codes went
 //	                        there within the last hour, from any share: the resend limits of a phone
-//	                        or inbox (share.IssueCode writes it with the code; the sweep drops the old)
+//	                        or inbox (share.IssueCode writes it with the code; the sweep drops the old,
+//	                        an erasure the client's numbers and addresses)
 //
 // Since schema 12 (journal.go, erase.go):
 //

@@ -91,13 +91,13 @@ func (s *Store) eraseClient(id uint64, now time.Time, preview bool) (Erasure, er
 		if !c.Archived {
 			return ErrNotArchived
 		}
-		e := &eraser{tx: tx, c: c, out: &out, now: now.UTC(), addrs: map[string]bool{}, left: map[uint64]bool{}}
+		e := &eraser{s: s, tx: tx, c: c, out: &out, now: now.UTC(), addrs: map[string]bool{}, left: map[uint64]bool{}}
 		e.addAddr(c.Email)
 		for _, p := range c.Phones {
 			e.addAddr(p.Number)
 		}
 		for _, step := range []func() error{e.account, e.appointments, e.fileShares, e.presos, e.presoShares, e.signing,
-			e.shareLeftovers, e.outbox, e.record} {
+			e.shareLeftovers, e.outbox, e.codeSends, e.record} {
 			if err := step(); err != nil {
 				return err
 			}
@@ -116,6 +116,7 @@ func (s *Store) eraseClient(id uint64, now time.Time, preview bool) (Erasure, er
 
 // eraser is one erasure in progress.
 type eraser struct {
+	s   *Store
 	tx  *bolt.Tx
 	c   Client
 	out *Erasure
@@ -643,6 +644,24 @@ func (e *eraser) outbox() error {
 			return err
 		}
 		e.out.Messages++
+	}
+	return nil
+}
+
+// codeSends removes when codes went to the client's numbers and addresses
+// (the resend limits, kept under their keyed hash): what is left of a
+// number once the client is gone.
+func (e *eraser) codeSends() error {
+	b := e.tx.Bucket(bucketCodeSends)
+	if b == nil {
+		return nil
+	}
+	for a := range e.addrs {
+		for _, ch := range []Channel{ChannelSMS, ChannelEmail} {
+			if err := b.Delete(e.s.codeSendsKey(CodeTargetKey(ch, a))); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
