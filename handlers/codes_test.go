@@ -190,7 +190,7 @@ func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	}
 	mustNotContain(t, ask(0), "less than a minute ago")
 	r := ask(1)
-	mustContain(t, r, "A code was sent to •••\u00a0•••\u00a0678 less than a minute ago (perhaps for someone else who also uses it). Wait a minute")
+	mustContain(t, r, "A code was sent to •••\u00a0•••\u00a0678 less than a minute ago, for this link or another one, or for someone else who also uses it. A code opens only the link it was asked on")
 	mustNotContain(t, r, "Pension plan")
 	if n := a.codesTo(mobile); n != 1 {
 		t.Fatalf("%d codes to the number from two links in the same second", n)
@@ -225,7 +225,7 @@ func TestSharedNumberLimitSaysItMayBeSomeoneElses(t *testing.T) {
 	av.follow(av.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
 	a.advance(3 * time.Second)
 	r := bv.follow(bv.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
-	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0311 il y a moins d’une minute (peut-être pour une autre personne qui l’utilise aussi)\u00a0: patientez une minute")
+	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0311 il y a moins d’une minute, pour ce lien ou un autre, ou pour une autre personne qui l’utilise aussi. Un code n’ouvre que le lien où il a été demandé\u00a0: patientez une minute")
 	if n := a.codesTo(family.Number); n != 1 {
 		t.Fatalf("%d codes to the shared phone", n)
 	}
