@@ -117,3 +117,27 @@ func TestJournalVerifyCommandNamesACutTail(t *testing.T) {
 		t.Fatalf("a cut tail: %v (%q)", err, out.String())
 	}
 }
+
+// TestJournalVerifyCommandOneEntry: a journal of one entry is said in the singular.
+func TestJournalVerifyCommandOneEntry(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := journal.New(st, func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) })
+	j.Record(journal.Entry{StaffID: 1, Action: journal.BackupDownload, Addr: "203.0.113.66"})
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := verifyJournal(config{data: dir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "intact: 1 entry, number 1.") {
+		t.Fatalf("one entry: %q", got)
+	}
+}

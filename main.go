@@ -1055,7 +1055,11 @@ func verifyJournal(cfg config, out io.Writer) error {
 		fmt.Fprintf(out, "The access journal is intact: it holds no entry (%d older ones were purged).\n", r.Purged)
 		return nil
 	}
-	fmt.Fprintf(out, "The access journal is intact: %d entries, from %d to %d", r.Entries, r.First, r.Last)
+	if r.Entries == 1 {
+		fmt.Fprintf(out, "The access journal is intact: 1 entry, number %d", r.First)
+	} else {
+		fmt.Fprintf(out, "The access journal is intact: %d entries, from %d to %d", r.Entries, r.First, r.Last)
+	}
 	if r.Purged > 0 {
 		fmt.Fprintf(out, "; %d older ones were purged by the retention rule, and the anchor that stands for them is intact", r.Purged)
 	}
