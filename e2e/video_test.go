@@ -302,6 +302,8 @@ func TestVideoCameraRefused(t *testing.T) {
 	now := time.Now().In(paris)
 	missing.submit(`form[action$="/appointments"]`, "date", now.Format("2006-01-02"), "time", now.Format("15:04"), "kind", "video", "fee", "80")
 	missing.click(`a.join`)
+	// The room's address is read once its page is there, not while the click still navigates.
+	missing.expect("Séance en vidéo avec Éloïse Durand")
 	room := missing.location()
 	missing.click(`#room-start`)
 	missing.expectIn("#room-problem", "Aucune caméra ni aucun micro n’a été trouvé.", "Réessayer")
