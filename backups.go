@@ -114,6 +114,9 @@ func restore(cfg config, out io.Writer) error {
 	case errors.As(err, &ke):
 		return fmt.Errorf("the copy %s was made with the secret key %s, not with %s: nothing was changed", r.Copy.Name, ke.Need, ke.Have)
 	case errors.Is(err, backup.ErrDamaged):
+		if _, one := src.(backup.FileSource); one {
+			return fmt.Errorf("the copy %s is damaged, nothing was changed (%s): restore another copy", r.Copy.Name, redact(src, err))
+		}
 		return fmt.Errorf("the copy %s is damaged, nothing was changed (%s): try an older one with -at (foyer backups lists them)", r.Copy.Name, redact(src, err))
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("the restore of %s was stopped, nothing was changed", r.Copy.Name)

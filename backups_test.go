@@ -120,4 +120,19 @@ func TestBackupCommandWritesAnEncryptedCopy(t *testing.T) {
 			t.Fatalf("restored client: %+v %v", got, err)
 		}
 	}
+	// A copy cut short is damaged; the message does not send the reader to
+	// -at, which picks among off-site copies, not within one file.
+	cut := filepath.Join(t.TempDir(), "cut.db.zst.age")
+	if err := os.WriteFile(cut, raw[:len(raw)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := cfg
+	rc.data, rc.restoreFrom, rc.keyFile = filepath.Join(t.TempDir(), "restored"), cut, keyFile
+	err = restore(rc, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "is damaged, nothing was changed") || strings.Contains(err.Error(), "-at") {
+		t.Fatalf("restore of a cut copy: %v", err)
+	}
+	if _, serr := os.Stat(rc.data); !os.IsNotExist(serr) {
+		t.Fatalf("a failed restore left its data directory: %v", serr)
+	}
 }

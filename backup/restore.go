@@ -156,8 +156,7 @@ type Restored struct {
 // dataDir/foyer.db, with the key beside it in secret.key. A data directory that already holds a data file
 // is refused unless force is set; then the files there are kept aside under
 // a dated name, never deleted.
-func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string, force bool, now time.Time) (Restored, error) {
-	var out Restored
+func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string, force bool, now time.Time) (out Restored, err error) {
 	key = store.ParseSecretKey(key)
 	dbPath := filepath.Join(dataDir, store.FileName)
 	out.Path, out.KeyFile = dbPath, filepath.Join(dataDir, store.KeyFileName)
@@ -175,6 +174,15 @@ func Restore(ctx context.Context, src Source, at time.Time, dataDir, key string,
 	}
 	if out.Copy, err = Pick(copies, at); err != nil {
 		return out, err
+	}
+	// A data directory made for this restore goes again when it fails, so a
+	// failed restore leaves nothing behind (Remove takes only an empty one).
+	if _, serr := os.Stat(dataDir); errors.Is(serr, os.ErrNotExist) {
+		defer func() {
+			if err != nil {
+				os.Remove(dataDir)
+			}
+		}()
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return out, err

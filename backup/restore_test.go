@@ -98,6 +98,10 @@ func TestRestoreOfADamagedCopy(t *testing.T) {
 		if left := leftIn(t, dest); len(left) != 0 {
 			t.Fatalf("a failed restore left %v", left)
 		}
+		// The data directory it made for the copy goes too.
+		if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("a failed restore left its data directory: %v", err)
+		}
 	}
 	// Over data kept by -force: the data stays, nothing is added.
 	r, err := Restore(t.Context(), DirSource(copies), older, dest, key, false, older.Add(2*time.Hour))
