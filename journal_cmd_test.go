@@ -74,21 +74,11 @@ func TestJournalVerifyCommand(t *testing.T) {
 // kept (whose MAC lies in clear beside it) and its sequence set back, does
 // not pass for intact: the command names the first entry missing.
 func TestJournalVerifyCommandNamesACutTail(t *testing.T) {
-	dir := t.TempDir()
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := journal.New(st, time.Now)
+	var entries []journal.Entry
 	for i := range 13 {
-		j.Record(journal.Entry{StaffID: 1, ClientID: uint64(i + 1), Action: journal.RecordRead, Addr: "203.0.113.9"})
+		entries = append(entries, journal.Entry{StaffID: 1, ClientID: uint64(i + 1), Action: journal.RecordRead, Addr: "203.0.113.9"})
 	}
-	if err := j.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := journalDir(t, entries...)
 	db, err := bolt.Open(filepath.Join(dir, store.FileName), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -111,33 +101,47 @@ func TestJournalVerifyCommandNamesACutTail(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	err = verifyJournal(config{data: dir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out)
+	out, err := verifyDir(dir)
 	if err == nil || !strings.Contains(err.Error(), "broken at entry 11") || !strings.Contains(err.Error(), "signed record of the journal's last entry is missing or was changed") {
-		t.Fatalf("a cut tail: %v (%q)", err, out.String())
+		t.Fatalf("a cut tail: %v (%q)", err, out)
 	}
 }
 
 // TestJournalVerifyCommandOneEntry: a journal of one entry is said in the singular.
 func TestJournalVerifyCommandOneEntry(t *testing.T) {
+	got, err := verifyDir(journalDir(t, journal.Entry{StaffID: 1, Action: journal.BackupDownload, Addr: "203.0.113.66"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "intact: 1 entry, number 1.") {
+		t.Fatalf("one entry: %q", got)
+	}
+}
+
+// journalDir is a data directory whose journal holds entries, flushed and closed.
+func journalDir(t *testing.T, entries ...journal.Entry) string {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := journal.New(st, func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) })
-	j.Record(journal.Entry{StaffID: 1, Action: journal.BackupDownload, Addr: "203.0.113.66"})
+	for _, e := range entries {
+		j.Record(e)
+	}
 	if err := j.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// verifyDir runs "foyer journal verify" on dir, and gives what it printed.
+func verifyDir(dir string) (string, error) {
 	var out bytes.Buffer
-	if err := verifyJournal(config{data: dir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out); err != nil {
-		t.Fatal(err)
-	}
-	if got := out.String(); !strings.Contains(got, "intact: 1 entry, number 1.") {
-		t.Fatalf("one entry: %q", got)
-	}
+	err := verifyJournal(config{data: dir, logFormat: "text", baseURL: "http://localhost:8080", idleTimeout: time.Minute, lifetime: time.Hour, shutdownTimeout: time.Second}, &out)
+	return out.String(), err
 }
