@@ -224,8 +224,16 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 	if token == "" || len(token) > 128 {
 		return v, ErrNotFound
 	}
+	key := e.st.LinkKey(token)
+	// A visitor without a session on the link (its landing) is answered
+	// from what was read for the last one, while the store is as it was.
+	if sh, aud, ok := e.links.get(key, e.st); ok && e.Usable(sh) == nil && aud.Anyone() &&
+		(sessionOf == nil || len(sessionOf(sh.ID)) != 43) {
+		return Visit{Share: sh, Audience: aud}, nil
+	}
+	stamp, quiet := e.st.Stamp()
 	var ss store.ShareSession
-	err := e.st.ReadLink(token, func(sh store.Share, r store.LinkTx) error {
+	err := e.st.ReadLinkKey(key, func(sh store.Share, r store.LinkTx) error {
 		v.Share = sh
 		if v.Err = e.Usable(sh); v.Err != nil {
 			return nil
@@ -259,8 +267,16 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return Visit{}, ErrNotFound
-	} else if err != nil || v.SessionID == "" {
+	} else if err != nil {
 		return v, err
+	}
+	if v.Err == nil {
+		if now, still := e.st.Stamp(); quiet && still && now == stamp {
+			e.links.put(key, stamp, v.Share, v.Audience)
+		}
+	}
+	if v.SessionID == "" {
+		return v, nil
 	}
 	now := e.now().UTC()
 	switch {

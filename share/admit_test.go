@@ -3,6 +3,7 @@ package share
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -403,5 +404,57 @@ func TestOpensShareAsAdmitDecides(t *testing.T) {
 	check("expired", false)
 	if _, err := f.eng.OpensShare(sh.ID + 100); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown share: %v", err)
+	}
+}
+
+// A landing opened again while the store is unchanged costs no read, and
+// says what a read would: a copy (the caller's changes stay its own), the
+// clock asked each time, and every write (any at all) read past.
+func TestAdmitKeepsLandings(t *testing.T) {
+	f := newFixture(t)
+	sh, token := f.create("+33612345678")
+	first := f.admit(token, "")
+	if first.Err != nil || !first.Audience.Admits(0) {
+		t.Fatalf("live: %+v %v", first.Audience, first.Err)
+	}
+	first.Share.Recipients[0].Name = "changed by a caller"
+	first.Share.Recipients[0].Mobiles[0] = "+33600000000"
+	first.Audience.Allowed[0] = false
+	before := f.st.TxCounts()
+	again := f.admit(token, "")
+	if got := f.st.TxCounts().Sub(before); got.Reads != 0 {
+		t.Fatalf("the second landing read the store: %+v", got)
+	}
+	if again.Share.Recipients[0].Name != "Ana" || again.Share.Recipients[0].Mobiles[0] != "+33612345678" || !again.Audience.Admits(0) {
+		t.Fatalf("a caller's change reached the next visitor: %+v %+v", again.Share.Recipients, again.Audience)
+	}
+	// A visitor with a session on the link is read for: the session decides.
+	before = f.st.TxCounts()
+	f.admit(token, strings.Repeat("s", 43))
+	if got := f.st.TxCounts().Sub(before); got.Reads != 1 {
+		t.Fatalf("a visitor with a session: %+v", got)
+	}
+	// Any write, here one that has nothing to do with the link, and the
+	// next landing reads again; what it reads is kept again.
+	f.client("Zoé")
+	before = f.st.TxCounts()
+	f.admit(token, "")
+	f.admit(token, "")
+	if got := f.st.TxCounts().Sub(before); got.Reads != 1 {
+		t.Fatalf("landings after a write: %+v", got)
+	}
+	// Expired by staff: the write that ends it makes the next landing read it.
+	if _, err := f.eng.Expire(sh.ID, store.ShareEvent{}); err != nil {
+		t.Fatal(err)
+	}
+	if v := f.admit(token, ""); !errors.Is(v.Err, ErrEnded) {
+		t.Fatalf("expired by staff, from the cache: %v", v.Err)
+	}
+	// Expired with no write at all: the time is asked at every landing.
+	sh2, token2 := f.create()
+	f.admit(token2, "")
+	f.clk.t = sh2.ExpiresAt
+	if v := f.admit(token2, ""); !errors.Is(v.Err, ErrEnded) {
+		t.Fatalf("expired with nothing written: %v", v.Err)
 	}
 }

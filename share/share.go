@@ -102,6 +102,8 @@ type Engine struct {
 	now       func() time.Time
 	purgers   map[store.ShareKind]Purger
 	audiences map[store.ShareKind]AudienceFunc
+	// links keeps what admission read of the links visited lately.
+	links linkCache
 }
 
 // Purger removes from the store what a share of its kind held (its files, its

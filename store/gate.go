@@ -35,6 +35,10 @@ type gatedDB struct {
 	path string
 	// views, updates and batches count the transactions let through (txcount.go).
 	views, updates, batches atomic.Int64
+	// writing counts the writes under way; written moves when one ends
+	// (Stamp): together they tell a reader whether the file may have changed.
+	writing atomic.Int64
+	written atomic.Uint64
 	// disk hears how every write went: here a write the disk had no room
 	// for becomes ErrDiskFull, and is remembered (diskfull.go).
 	disk *diskWatch
@@ -103,6 +107,8 @@ func (d *gatedDB) Update(fn func(*bolt.Tx) error) error {
 	d.updates.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
+	d.writing.Add(1)
+	defer d.wroteOne()
 	return d.wrote(guarded(d.path, func() error { return db.Update(fn) }))
 }
 
@@ -112,7 +118,25 @@ func (d *gatedDB) Batch(fn func(*bolt.Tx) error) error {
 	d.batches.Add(1)
 	db := d.enter(true)
 	defer d.leave(true)
+	d.writing.Add(1)
+	defer d.wroteOne()
 	return d.wrote(guarded(d.path, func() error { return db.Batch(fn) }))
+}
+
+// wroteOne marks the end of a write, whatever became of it: the stamp moves
+// before the write stops counting as under way.
+func (d *gatedDB) wroteOne() {
+	d.written.Add(1)
+	d.writing.Add(-1)
+}
+
+// stamp names the file's content: it moves at the end of every write, and
+// quiet is false while a write is under way (it may have committed).
+func (d *gatedDB) stamp() (stamp uint64, quiet bool) {
+	// writing is read first: a write that starts after it is concurrent
+	// with the caller's read; one that ended before it moved written.
+	quiet = d.writing.Load() == 0
+	return d.written.Load(), quiet
 }
 
 // wrote tells the disk watch how a write went.

@@ -592,9 +592,17 @@ func (t LinkTx) ShareSession(sid string) (ShareSession, error) {
 // read transaction it was found in, so everything that decides a request
 // of the link is read at once, consistently. ErrNotFound for an unknown token.
 func (s *Store) ReadLink(token string, fn func(Share, LinkTx) error) error {
-	key := s.shareTokenKey(token)
+	return s.ReadLinkKey(s.LinkKey(token), fn)
+}
+
+// LinkKey is what a link's token is found under: a keyed hash, so that the
+// token itself is kept nowhere, and what a cache of links may be keyed by.
+func (s *Store) LinkKey(token string) string { return string(s.shareTokenKey(token)) }
+
+// ReadLinkKey is ReadLink for the token whose LinkKey is key.
+func (s *Store) ReadLinkKey(key string, fn func(Share, LinkTx) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketSharesByToken).Get(key)
+		id := tx.Bucket(bucketSharesByToken).Get([]byte(key))
 		if id == nil {
 			return ErrNotFound
 		}
@@ -609,6 +617,9 @@ func (s *Store) ReadLink(token string, fn func(Share, LinkTx) error) error {
 		return fn(sh, LinkTx{s: s, tx: tx})
 	})
 }
+
+// Clone copies a share with slices of its own, so no caller changes a kept one.
+func (sh Share) Clone() Share { return sh.clone() }
 
 // clone copies a share with slices of its own, so no caller changes a kept one.
 func (sh Share) clone() Share {

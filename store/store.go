@@ -424,6 +424,12 @@ func (s *Store) BackupSize() int64 {
 	return n
 }
 
+// Stamp names the content of the data file: it moves at the end of every
+// write. quiet is false while a write is under way. Something read while
+// the store was quiet, under a stamp it still has, is what a read would
+// find now: a cache of reads is kept by it (the share engine's links).
+func (s *Store) Stamp() (stamp uint64, quiet bool) { return s.db.stamp() }
+
 // Hash returns the keyed hash under which a token is stored.
 func (s *Store) Hash(token string) []byte {
 	// Every request hashes a token or two (session, CSRF, share link): the

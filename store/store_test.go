@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func openTest(t testing.TB) *Store {
@@ -329,5 +331,51 @@ func TestUpgradedSaysFromWhatToWhat(t *testing.T) {
 	defer s.Close()
 	if up, ok := s.Upgraded(); ok {
 		t.Fatalf("a current file upgraded: %+v", up)
+	}
+}
+
+// The stamp moves with every write, failed or not, and says "not quiet"
+// while one is under way: a cache kept by it never answers for a write
+// that may have committed.
+func TestStampMovesWithWrites(t *testing.T) {
+	s := openTest(t)
+	before, quiet := s.Stamp()
+	if !quiet {
+		t.Fatal("a store at rest is not quiet")
+	}
+	if _, err := s.Client(1); err == nil {
+		t.Fatal("client 1 exists in a new store")
+	}
+	if now, _ := s.Stamp(); now != before {
+		t.Fatal("a read moved the stamp")
+	}
+	c := &Client{FirstName: "Ana", Lang: "fr"}
+	if err := s.CreateClient(c); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Stamp()
+	if after == before {
+		t.Fatal("a write left the stamp as it was")
+	}
+	err := s.db.Update(func(*bolt.Tx) error {
+		if _, quiet := s.Stamp(); quiet {
+			t.Error("quiet during a write")
+		}
+		return errors.New("no")
+	})
+	if err == nil {
+		t.Fatal("the failed write succeeded")
+	}
+	if now, quiet := s.Stamp(); now == after || !quiet {
+		t.Fatalf("after a failed write: stamp moved %v, quiet %v", now != after, quiet)
+	}
+	err = s.db.Batch(func(*bolt.Tx) error {
+		if _, quiet := s.Stamp(); quiet {
+			t.Error("quiet during a batched write")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
