@@ -41,14 +41,14 @@ func (h *Handler) csrfBinding(c echo.Context, create bool) string {
 		return "s:" + sess.ID
 	}
 	// A session that ended (idle) still names the browser until it is replaced.
-	if ck, err := c.Cookie(h.sessions.name); err == nil && len(ck.Value) == 43 {
-		return "s:" + ck.Value
+	if v, ok := cookieValue(c.Request(), h.sessions.name); ok && len(v) == 43 {
+		return "s:" + v
 	}
 	if v, ok := c.Get(ctxCSRFAnon).(string); ok {
 		return "a:" + v
 	}
-	if ck, err := c.Cookie(h.csrfCookieName()); err == nil && len(ck.Value) == 43 {
-		return "a:" + ck.Value
+	if v, ok := cookieValue(c.Request(), h.csrfCookieName()); ok && len(v) == 43 {
+		return "a:" + v
 	}
 	if !create {
 		return ""

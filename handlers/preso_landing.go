@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -117,17 +116,19 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	// until what it shows changes (the path holds the token; a snapshot never
 	// changes, so its ID stands for its title), and its page is built only
 	// when it is not.
-	var key strings.Builder
-	key.WriteString(strconv.FormatUint(v.Share.ID, 10) + "\x00" + string(v.Share.Visibility))
+	key := make([]byte, 0, 64+len(v.Share.Recipients)*32)
+	key = strconv.AppendUint(key, v.Share.ID, 10)
+	key = append(append(key, 0), v.Share.Visibility...)
 	for _, id := range v.Share.Snapshot {
-		key.WriteString("\x00s" + strconv.FormatUint(id, 10))
+		key = strconv.AppendUint(append(key, 0, 's'), id, 10)
 	}
 	for i, r := range v.Share.Recipients {
 		if v.Audience.Admits(i) {
-			key.WriteString("\x00" + strconv.Itoa(i) + "\x00" + r.Name)
+			key = strconv.AppendInt(append(key, 0), int64(i), 10)
+			key = append(append(key, 0), r.Name...)
 		}
 	}
-	return h.renderShared(c, "preso_landing", key.String(), func() *views.Page {
+	return h.renderShared(c, "preso_landing", string(key), func() *views.Page {
 		pg, _ := h.landingPage(c, v)
 		return pg
 	})

@@ -134,12 +134,26 @@ func (h *Handler) renderBlock(c echo.Context, status int, name, block string, da
 }
 
 func (h *Handler) writeHTML(c echo.Context, status int, body []byte) error {
-	hd := c.Response().Header()
-	hd.Add("Vary", hxRequest)
-	hd.Add("Vary", hxHistoryRestore)
-	hd.Set("Cache-Control", "no-store")
+	pageHeaders(c.Response().Header())
 	return c.HTMLBlob(status, body)
 }
+
+// pageHeaders are the headers of every page: kept by no cache, and whole
+// or a part of itself as htmx asks (isHTMX). The values are shared and
+// read-only (see fixedHeaders): setting them costs no allocation.
+func pageHeaders(hd http.Header) {
+	if v := hd["Vary"]; len(v) > 0 {
+		hd["Vary"] = append(v, pageVary[0])
+	} else {
+		hd["Vary"] = pageVary[:1:1]
+	}
+	hd["Cache-Control"] = noStore[:1:1]
+}
+
+var (
+	pageVary = []string{hxRequest + ", " + hxHistoryRestore}
+	noStore  = []string{"no-store"}
+)
 
 // invalid re-renders a form with its errors beside the fields.
 func (h *Handler) invalid(c echo.Context, name string, pg *views.Page, f *form) error {
@@ -172,12 +186,12 @@ func (h *Handler) setFlashAt(c echo.Context, id string, when time.Time) {
 // takeFlash reads and removes the flash: its message ID, and the moment it
 // names (zero for none).
 func (h *Handler) takeFlash(c echo.Context) (string, time.Time) {
-	ck, err := c.Cookie(flashCookie)
-	if err != nil || !strings.HasPrefix(ck.Value, "flash.") {
+	v, ok := cookieValue(c.Request(), flashCookie)
+	if !ok || !strings.HasPrefix(v, "flash.") {
 		return "", time.Time{}
 	}
 	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode})
-	id, at, _ := strings.Cut(ck.Value, "@")
+	id, at, _ := strings.Cut(v, "@")
 	var when time.Time
 	if at != "" {
 		unix, err := strconv.ParseInt(at, 10, 64)

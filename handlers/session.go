@@ -61,11 +61,11 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	opts := s.opts
 	sess.Options = &opts
 	sess.IsNew = true
-	c, err := r.Cookie(name)
-	if err != nil || len(c.Value) != 43 {
+	id, ok := cookieValue(r, name)
+	if !ok || len(id) != 43 {
 		return sess, nil
 	}
-	rec, err := s.st.Session(c.Value)
+	rec, err := s.st.Session(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return sess, nil
 	}
@@ -74,10 +74,10 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	now := s.now()
 	if now.Sub(rec.LastSeen) > s.idle || now.Sub(rec.CreatedAt) > s.life {
-		_ = s.st.DeleteSession(c.Value)
+		_ = s.st.DeleteSession(id)
 		return sess, nil
 	}
-	sess.ID = c.Value
+	sess.ID = id
 	sess.IsNew = false
 	for k, v := range rec.Values {
 		sess.Values[k] = v

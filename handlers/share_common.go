@@ -92,10 +92,8 @@ func (h *Handler) cookieOfShare(prefix string, id uint64) string {
 
 // viewingHeld is the viewing token the browser holds for preso share id, if any.
 func (h *Handler) viewingHeld(c echo.Context, id uint64) string {
-	if ck, err := c.Cookie(h.viewingCookieName(id)); err == nil {
-		return ck.Value
-	}
-	return ""
+	v, _ := cookieValue(c.Request(), h.viewingCookieName(id))
+	return v
 }
 
 // setViewingCookie keeps viewing token of preso share id in the browser while it is open.
@@ -110,8 +108,8 @@ func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
 	if !strings.Contains(c.Request().Header.Get("Cookie"), shareCookiePrefix) {
 		return ""
 	}
-	if ck, err := c.Cookie(h.shareCookieName(id)); err == nil && len(ck.Value) == 43 {
-		return ck.Value
+	if v, ok := cookieValue(c.Request(), h.shareCookieName(id)); ok && len(v) == 43 {
+		return v
 	}
 	return ""
 }

@@ -120,13 +120,19 @@ func (h *Handler) shareLanding(c echo.Context, v *linkVisit) error {
 // landingKey names what a documents share's landing shows: its recipients
 // (names, where a code can go), who may open it, and the deletion date.
 func landingKey(sh store.Share) string {
-	var k strings.Builder
-	k.WriteString(strconv.FormatUint(sh.ID, 10))
-	k.WriteString("\x00" + string(sh.Visibility) + "\x00" + strconv.FormatInt(sh.ExpiresAt.UnixNano(), 10))
+	// One allocation: the key is made for every landing.
+	b := make([]byte, 0, 64+len(sh.Recipients)*64)
+	b = strconv.AppendUint(b, sh.ID, 10)
+	b = append(append(b, 0), sh.Visibility...)
+	b = strconv.AppendInt(append(b, 0), sh.ExpiresAt.UnixNano(), 10)
 	for _, r := range sh.Recipients {
-		k.WriteString("\x00" + r.Name + "\x00" + r.Email + "\x00" + strings.Join(r.Mobiles, ","))
+		b = append(append(append(append(b, 0), r.Name...), 0), r.Email...)
+		for _, m := range r.Mobiles {
+			b = append(append(b, 0), m...)
+		}
+		b = append(b, 0, 1)
 	}
-	return k.String()
+	return string(b)
 }
 
 // shareOpen lets a visitor into a share that needs no code (anyone with the link).

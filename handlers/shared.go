@@ -104,10 +104,9 @@ func (h *Handler) renderShared(c echo.Context, name, key string, build func() *v
 		size += len(p)
 	}
 	hd := c.Response().Header()
-	hd.Add("Vary", hxRequest)
-	hd.Set("Cache-Control", "no-store")
-	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	hd.Set(echo.HeaderContentLength, strconv.Itoa(size))
+	pageHeaders(hd)
+	hd[echo.HeaderContentType] = htmlType[:1:1]
+	hd[echo.HeaderContentLength] = []string{strconv.Itoa(size)}
 	w := c.Response()
 	w.WriteHeader(http.StatusOK)
 	if c.Request().Method == http.MethodHead {
@@ -129,10 +128,12 @@ func (h *Handler) renderShared(c echo.Context, name, key string, build func() *v
 	return err
 }
 
+var htmlType = []string{echo.MIMETextHTMLCharsetUTF8}
+
 // pageBufs holds the buffers kept pages are put together in.
 var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func hasFlash(c echo.Context) bool {
-	_, err := c.Cookie(flashCookie)
-	return err == nil
+	_, ok := cookieValue(c.Request(), flashCookie)
+	return ok
 }
