@@ -618,6 +618,7 @@ func serve(cfg config) error {
 	// (and the next start does not walk the file, see store.Close).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tuneGC()
 	logs := newLogBuffer(os.Stderr)
 	defer logs.Flush()
 	log := newLogger(cfg.logFormat, logs)
@@ -769,6 +770,7 @@ func serve(cfg config) error {
 	background = append(background, func(ctx context.Context) {
 		sv.Journal.Run(ctx, func(err error) { log.Error("unable to write the access journal", "err", err) })
 	})
+	go releaseStartMemory()
 	err = runServer(ctx, log, srv, ln, cfg.shutdownTimeout, h.HangUp, background...)
 	// Work requests left for after their answer (a reset email) finishes too.
 	h.Wait()

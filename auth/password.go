@@ -39,6 +39,10 @@ const (
 // hashSlots caps concurrent hashing so a burst of sign-ins cannot exhaust memory.
 var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()))
 
+// HashingMemory is the most memory password hashing holds at once, in
+// bytes: a derivation at a time per slot, each of argonMemory KiB.
+func HashingMemory() int64 { return int64(cap(hashSlots)) * argonMemory * 1024 }
+
 // ErrMalformedHash is returned for a stored hash that is not an argon2id PHC string.
 var ErrMalformedHash = errors.New("auth: malformed password hash")
 

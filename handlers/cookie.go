@@ -12,7 +12,12 @@ import (
 // five or six cookies, and each http.Request.Cookie parses them all.
 func cookieValue(r *http.Request, name string) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
-		for part := range strings.SplitSeq(line, ";") {
+		if !strings.Contains(line, name) {
+			continue
+		}
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
 			part = textproto.TrimString(part)
 			k, v, _ := strings.Cut(part, "=")
 			if textproto.TrimString(k) != name {
@@ -38,4 +43,16 @@ func validCookieValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// mayHoldCookie reports whether the request may hold a cookie whose name
+// starts with prefix: a cheap test before working out a cookie's name (a
+// keyed hash) for a browser that holds none of the kind, as most do.
+func mayHoldCookie(r *http.Request, prefix string) bool {
+	for _, line := range r.Header["Cookie"] {
+		if strings.Contains(line, prefix) {
+			return true
+		}
+	}
+	return false
 }

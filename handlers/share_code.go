@@ -63,8 +63,11 @@ var noteFields = map[string]bool{"code": true, "_form": true, "name": true, "ema
 // codeNoteLife is how long a note waits for the page it is meant for.
 const codeNoteLife = 2 * time.Minute
 
+// codeNotePrefix begins the name of every code note's cookie.
+const codeNotePrefix = "foyer_sn_"
+
 func (h *Handler) codeNoteCookie(id uint64) string {
-	name := "foyer_sn_" + hex.EncodeToString(h.store.Hash("share-note\x00" + strconv.FormatUint(id, 10))[:8])
+	name := codeNotePrefix + hex.EncodeToString(h.store.Hash("share-note\x00" + strconv.FormatUint(id, 10))[:8])
 	if h.cfg.Secure() {
 		return "__Secure-" + name
 	}
@@ -95,12 +98,16 @@ func (h *Handler) setCodeNote(c echo.Context, id uint64, n codeNote) {
 // page; a note altered, too old or of another share says nothing.
 func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
 	var n codeNote
-	ck, err := c.Cookie(h.codeNoteCookie(id))
-	if err != nil {
+	if !mayHoldCookie(c.Request(), codeNotePrefix) {
 		return n, false
 	}
-	h.expireCookie(c, ck.Name)
-	payload, mac, ok := strings.Cut(ck.Value, ".")
+	name := h.codeNoteCookie(id)
+	value, held := cookieValue(c.Request(), name)
+	if !held {
+		return n, false
+	}
+	h.expireCookie(c, name)
+	payload, mac, ok := strings.Cut(value, ".")
 	if !ok || !hmac.Equal([]byte(mac), []byte(h.codeNoteMAC(id, payload))) {
 		return n, false
 	}

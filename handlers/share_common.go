@@ -105,7 +105,7 @@ func (h *Handler) setViewingCookie(c echo.Context, id uint64, token string) {
 // A browser that holds no share cookie at all (most visitors of a landing)
 // costs no keyed hash of the cookie's name.
 func (h *Handler) shareSessionID(c echo.Context, id uint64) string {
-	if !strings.Contains(c.Request().Header.Get("Cookie"), shareCookiePrefix) {
+	if !mayHoldCookie(c.Request(), shareCookiePrefix) {
 		return ""
 	}
 	if v, ok := cookieValue(c.Request(), h.shareCookieName(id)); ok && len(v) == 43 {

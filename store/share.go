@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -310,7 +311,7 @@ func subjectKey(kind ShareKind, subject, id uint64) []byte {
 }
 
 // TokenHash is the keyed hash a share is found by.
-func (s *Store) shareTokenKey(token string) []byte { return s.Hash("share:" + token) }
+func (s *Store) shareTokenKey(token string) []byte { return s.HashTo(nil, "share:", token) }
 
 // CreateShare stores a new share found by token, with its first events and the
 // messages that announce it, in one transaction; it sets sh.ID and seals the token.
@@ -597,7 +598,10 @@ func (s *Store) ReadLink(token string, fn func(Share, LinkTx) error) error {
 
 // LinkKey is what a link's token is found under: a keyed hash, so that the
 // token itself is kept nowhere, and what a cache of links may be keyed by.
-func (s *Store) LinkKey(token string) string { return string(s.shareTokenKey(token)) }
+func (s *Store) LinkKey(token string) string {
+	var b [sha256.Size]byte
+	return string(s.HashTo(b[:0], "share:", token))
+}
 
 // ReadLinkKey is ReadLink for the token whose LinkKey is key.
 func (s *Store) ReadLinkKey(key string, fn func(Share, LinkTx) error) error {
