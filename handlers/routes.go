@@ -21,6 +21,9 @@ const (
 	routeProspectDelete    = "/prospects/:id/delete"
 	routeStaffRoom         = "/appointments/:id/video"
 	routeClientRoom        = "/portal/video/:id"
+	routeStaffRoomSocket   = "/appointments/:id/video/ws"
+	routeStaffRoomAttended = "/appointments/:id/video/attended"
+	routeClientRoomSocket  = "/portal/video/:id/ws"
 	routePreso             = "/presos/:id"
 	routePresoPreview      = "/presos/:id/preview"
 	routeSlideImage        = "/presos/:id/slides/:sid/image"
@@ -127,7 +130,7 @@ var routes = []route{
 	{http.MethodPost, "/portal/password", portalClient, func(h *Handler) echo.HandlerFunc { return h.changeMyPassword }},
 	{http.MethodGet, "/portal/receipts/:id", portalClient, func(h *Handler) echo.HandlerFunc { return h.myReceipt }},
 	{http.MethodGet, routeClientRoom, portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomPage }},
-	{http.MethodGet, "/portal/video/:id/ws", portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
+	{http.MethodGet, routeClientRoomSocket, portalClient, func(h *Handler) echo.HandlerFunc { return h.clientRoomSocket }},
 	{http.MethodGet, "/portal/shares/:id/files/:n", portalClient, func(h *Handler) echo.HandlerFunc { return h.myShareFile }},
 	{http.MethodHead, "/portal/shares/:id/files/:n", portalClient, func(h *Handler) echo.HandlerFunc { return h.myShareFile }},
 	{http.MethodGet, "/portal/shares/:id/all", portalClient, func(h *Handler) echo.HandlerFunc { return h.myShareZip }},
@@ -207,8 +210,8 @@ var routes = []route{
 
 	{http.MethodGet, "/appointments/:id/receipt.pdf", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffReceipt }},
 	{http.MethodGet, routeStaffRoom, anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomPage }},
-	{http.MethodGet, "/appointments/:id/video/ws", anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomSocket }},
-	{http.MethodPost, "/appointments/:id/video/attended", anyStaff, func(h *Handler) echo.HandlerFunc { return h.markAttendedFromRoom }},
+	{http.MethodGet, routeStaffRoomSocket, anyStaff, func(h *Handler) echo.HandlerFunc { return h.staffRoomSocket }},
+	{http.MethodPost, routeStaffRoomAttended, anyStaff, func(h *Handler) echo.HandlerFunc { return h.markAttendedFromRoom }},
 
 	{http.MethodGet, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.presoList }},
 	{http.MethodPost, "/presos", anyStaff, func(h *Handler) echo.HandlerFunc { return h.createPreso }},

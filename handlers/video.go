@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -160,7 +159,8 @@ func (h *Handler) staffRoomPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.roomPage(c, rp, h.page(c, "video.title"), staffRoomURL(rp.appt), urlFor(routeClient, rp.appt.ClientID)+"#appointments")
+	return h.roomPage(c, rp, h.page(c, "video.title"), roomURLs{socket: urlFor(routeStaffRoomSocket, rp.appt.ID),
+		attended: urlFor(routeStaffRoomAttended, rp.appt.ID), back: urlFor(routeClient, rp.appt.ClientID) + "#appointments"})
 }
 
 func (h *Handler) clientRoomPage(c echo.Context) error {
@@ -168,17 +168,21 @@ func (h *Handler) clientRoomPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.roomPage(c, rp, h.portalPage(c, "video.title"), clientRoomURL(rp.appt), "/portal/account")
+	return h.roomPage(c, rp, h.portalPage(c, "video.title"), roomURLs{socket: urlFor(routeClientRoomSocket, rp.appt.ID), back: "/portal/account"})
 }
 
-func (h *Handler) roomPage(c echo.Context, rp roomParty, pg *views.Page, url, back string) error {
+// roomURLs are the paths a room page links to: its WebSocket, where the
+// practitioner marks the session attended (none for the client), and back.
+type roomURLs struct{ socket, attended, back string }
+
+func (h *Handler) roomPage(c echo.Context, rp roomParty, pg *views.Page, u roomURLs) error {
 	names, _, err := h.staffDirectory()
 	if err != nil {
 		return err
 	}
 	w, a := h.window(), rp.appt
-	d := roomData{Appt: h.apptView(pg, a, names), With: rp.other, Practitioner: rp.party == store.PartyPractitioner, Back: back,
-		Opens: pg.DateTime(w.Opens(a)), Closes: pg.Time(w.Closes(a)), Attended: a.Status == store.StatusAttended, AttendedURL: url + "/attended"}
+	d := roomData{Appt: h.apptView(pg, a, names), With: rp.other, Practitioner: rp.party == store.PartyPractitioner, Back: u.back,
+		Opens: pg.DateTime(w.Opens(a)), Closes: pg.Time(w.Closes(a)), Attended: a.Status == store.StatusAttended, AttendedURL: u.attended}
 	status := http.StatusOK
 	switch w.StateAt(a, h.now()) {
 	case video.Cancelled:
@@ -189,7 +193,7 @@ func (h *Handler) roomPage(c echo.Context, rp roomParty, pg *views.Page, url, ba
 		d.State = "over"
 	default:
 		d.State = "open"
-		d.Socket = fmt.Sprintf("%s/ws?slot=%d", url, video.Slot(a))
+		d.Socket = u.socket + "?slot=" + strconv.FormatInt(video.Slot(a), 10)
 		// This page alone may use the camera and microphone, and open the
 		// room's WebSocket (named outright: older browsers do not count ws: as 'self').
 		hd := c.Response().Header()
