@@ -230,3 +230,44 @@ func TestSharedNumberLimitSaysItMayBeSomeoneElses(t *testing.T) {
 		t.Fatalf("%d codes to the shared phone", n)
 	}
 }
+
+// A documents link's code pages name where the code went as French says it:
+// "au" before a number, "à" before an address. A request refused by the
+// number's limits is told once, by the error: the page does not also say
+// a code was asked for.
+func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	a.h.outbox.SMS, a.h.outbox.Email = recorderDriver{}, recorderDriver{}
+	byNumber := owner.newClient("lang", "fr", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
+	byAddress := owner.newClient("lang", "fr", "email", "leo@example.org", "first_name", "Léo", "last_name", "Roux", "phone_0", "")
+	for _, p := range []string{byNumber, byAddress} {
+		if r := owner.shareUpload(p, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("%PDF-1.4 x")}); r.Code != http.StatusSeeOther {
+			t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+		}
+	}
+	ask := func(token string) (*browser, string) {
+		b := a.browser()
+		b.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
+		return b, "/s/" + token
+	}
+
+	b, link := ask(a.lastShareToken("ana@example.org"))
+	r := b.follow(b.post(link+"/code", nil), link+"/code")
+	mustContain(t, r, "Nous avons demandé l’envoi d’un code à 6 chiffres au •••\u00a0•••\u00a0678.")
+	mustContain(t, b.get(link+"/code?new=1"), "Un nouveau code va être envoyé au •••\u00a0•••\u00a0678.")
+	r = b.follow(b.post(link+"/code", nil), link+"/code")
+	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0678 il y a moins d’une minute")
+	mustNotContain(t, r, "Nous avons demandé l’envoi")
+
+	a.advance(share.ResendEvery)
+	b, link = ask(a.lastShareToken("leo@example.org"))
+	r = b.follow(b.post(link+"/code", nil), link+"/code")
+	mustContain(t, r, "Nous avons demandé l’envoi d’un code à 6 chiffres à l")
+	mustNotContain(t, r, "chiffres au ")
+	mustContain(t, b.get(link+"/code?new=1"), "Un nouveau code va être envoyé à l")
+	r = b.follow(b.post(link+"/code", nil), link+"/code")
+	mustContain(t, r, "Un code a été envoyé à l")
+	mustNotContain(t, r, "Nous avons demandé l’envoi", "envoyé au ")
+}

@@ -34,11 +34,16 @@ type landingData struct {
 	Who     int
 	Name    string
 	Targets []landingTarget
-	// Sent is the masked number the code went to (code step); Held says it
-	// waits in the outbox, text messages not being set up.
-	Sent string
-	Held bool
-	Code bool
+	// Sent is the masked number the last code went to (code step); Waiting
+	// says it may still be used; Held says it waits in the outbox, text
+	// messages not being set up; Refused says the last request for a code
+	// was refused (the error names the number: the page does not also say
+	// a code was asked for).
+	Sent    string
+	Waiting bool
+	Held    bool
+	Refused bool
+	Code    bool
 }
 
 type landingName struct {
@@ -258,11 +263,12 @@ func (h *Handler) presoCodeForm(c echo.Context, v *linkVisit) error {
 	d.Code = true
 	if n, ok := h.takeCodeNote(c, v.Share.ID); ok {
 		pg.Errors[n.Field], pg.ErrArgs = n.Msg, n.Args
+		d.Refused = n.Refused
 	}
-	if to, _, ok, err := h.shares.LastCode(v.Share.ID, d.Who); err != nil {
+	if to, waiting, ok, err := h.shares.LastCode(v.Share.ID, d.Who); err != nil {
 		return err
 	} else if ok {
-		d.Sent, d.Held = keepTogether(to.Masked()), h.codesHeld(to.Channel)
+		d.Sent, d.Waiting, d.Held = keepTogether(to.Masked()), waiting, h.codesHeld(to.Channel)
 	}
 	return h.render(c, http.StatusOK, "preso_landing", pg)
 }

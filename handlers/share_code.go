@@ -55,6 +55,8 @@ type codeNote struct {
 	Form   map[string]string `json:"v,omitempty"`
 	// Args are the values those messages need, such as a length limit.
 	Args map[string][]any `json:"a,omitempty"`
+	// Refused says a request for a code was refused by its limits.
+	Refused bool `json:"r,omitempty"`
 }
 
 // noteFields are the fields a note may speak of.
@@ -135,11 +137,12 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) erro
 		// that number (masked), the one the visitor chose, and says the code
 		// may have been someone else's, so it reads true to whoever shares
 		// the phone and tells nothing of the link it went through.
-		msg := ".code_too_soon"
+		msg := ".code_too_soon_"
 		if errors.Is(err, share.ErrTooMany) {
-			msg = ".code_too_many"
+			msg = ".code_too_many_"
 		}
-		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + msg,
+		msg += string(limit.Target.Channel) // "au 06…" but "à ana@…" in French
+		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + msg, Refused: true,
 			Args: map[string][]any{"_form": {"To", keepTogether(limit.Target.Masked())}}})
 	case errors.Is(err, share.ErrLocked), errors.Is(err, share.ErrEnded), errors.Is(err, share.ErrRefused):
 		// The link's own page says it no longer opens.

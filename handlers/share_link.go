@@ -61,11 +61,16 @@ type shareViewData struct {
 	ByEmail bool
 	Files   []shareFile
 	History []historyLine
-	// Sent is the masked target of the code waiting; New asks to confirm a new
-	// code, to be sent to Targets[Pick] unless the recipient picks another.
-	Sent string
-	New  bool
-	Pick int
+	// Sent is the masked target of the code waiting, by the channel SentBy;
+	// New asks to confirm a new code, to be sent to Targets[Pick] unless the
+	// recipient picks another.
+	Sent   string
+	SentBy store.Channel
+	// Refused says the last request for a code was refused (the error says
+	// why and names the number): the page does not also say one was asked for.
+	Refused bool
+	New     bool
+	Pick    int
 	// TriesLeft is shown after a wrong code.
 	TriesLeft int
 	// Help is what to do when the code sent has not arrived (message ID).
@@ -193,6 +198,7 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	d.New = c.QueryParam("new") == "1"
 	if n, ok := h.takeCodeNote(c, v.Share.ID); ok {
 		pg.Errors[n.Field], pg.ErrArgs, d.TriesLeft = n.Msg, n.Args, n.TriesLeft
+		d.Refused = n.Refused
 	}
 	to, waiting, ok, err := h.shares.LastCode(v.Share.ID, 0)
 	if err != nil {
@@ -200,7 +206,7 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	}
 	// "We sent a code" only while one is waiting: not on a reload after it was used or expired.
 	if ok && (d.New || waiting) {
-		d.Sent = keepTogether(to.Masked())
+		d.Sent, d.SentBy = keepTogether(to.Masked()), to.Channel
 		d.ByEmail = to.Channel == store.ChannelEmail
 	}
 	if ok {
@@ -210,7 +216,7 @@ func (h *Handler) shareCodeForm(c echo.Context, v *linkVisit) error {
 	if d.New && len(d.Targets) == 1 {
 		// One place to send it: the page names it, whatever became of the last code,
 		// and says whether the new one will go out or wait at the practice.
-		d.Sent = d.Masked[0]
+		d.Sent, d.SentBy = d.Masked[0], d.Targets[0].Channel
 		d.Held = h.codesHeld(d.Targets[0].Channel)
 	}
 	for i, t := range d.Targets {
