@@ -144,6 +144,18 @@ func TestPresoCodePageSpeaksTheLandingsLanguage(t *testing.T) {
 			}
 		}
 	}
+	// Once the link no longer opens (its only contact archived), the page
+	// saying so speaks the landing's language too.
+	_, link := sharePreso(t, a, owner, "contacts", eloise)
+	if _, err := a.st.ArchiveClient(eloise.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	v := a.browser()
+	v.lang = "en"
+	r := v.get(link)
+	if m := lang.FindStringSubmatch(r.body); r.Code != http.StatusGone || m == nil || m[1] != "fr" {
+		t.Errorf("the ended link's page: %d, speaks %v, want fr", r.Code, m)
+	}
 }
 
 // codesTo counts the messages queued to a number or address.

@@ -234,14 +234,15 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 				}
 				return files(h, c, v)
 			case v.Share.Kind == store.SharePreso && preso != nil:
+				// The preso's pages speak the landing's language, whoever was
+				// picked there, and so does the page saying it no longer opens.
+				c.Set(ctxLoc, h.shareVisitorLoc(c, v.Share))
 				if ended != nil && errors.Is(v.Err, share.ErrEnded) {
 					return ended(h, c, v)
 				}
 				if v.Err != nil || v.Refused {
 					return errPresoLinkEnded
 				}
-				// The preso's pages speak the landing's language, whoever was picked there.
-				c.Set(ctxLoc, h.shareVisitorLoc(c, v.Share))
 				return preso(h, c, v)
 			}
 			return h.shareMiss(c)
