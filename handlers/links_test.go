@@ -281,3 +281,33 @@ func TestNoindexAndSlideImagesNotStored(t *testing.T) {
 		}
 	}
 }
+
+// A number taken off the client record (a stolen phone) is no longer shown
+// where codes go: the client record's live link and Send again show the
+// record's numbers, which codes go to; the stored link keeps what it had.
+func TestSharePagesShowTheNumbersCodesGoTo(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
+		"phone_0", "06 12 34 56 78", "phone_0_type", "mobile")
+	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+	sh, _ := a.st.Share(1)
+	if _, err := a.st.UpdateClient(sh.ClientID, func(c *store.Client) error {
+		c.Phones = []store.Phone{{Type: store.PhoneMobile, Number: "+33699887766", Mobile: true}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := owner.get(clientPath)
+	mustContain(t, r, "06 99 88 77 66")
+	mustNotContain(t, r, "06 12 34 56 78")
+	r = owner.get("/shares/1/again")
+	mustContain(t, r, `name="mobile_0" type="tel" value="06 99 88 77 66"`)
+	mustNotContain(t, r, "06 12 34 56 78")
+	if sh, _ := a.st.Share(1); sh.Recipients[0].Mobiles[0] != "+33612345678" {
+		t.Fatalf("the stored link was rewritten: %v", sh.Recipients[0].Mobiles)
+	}
+}

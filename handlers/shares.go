@@ -818,6 +818,9 @@ func (h *Handler) shareViews(pg *views.Page, v access.Viewer, clientID uint64) (
 	if err != nil {
 		return nil, err
 	}
+	if err := h.shares.CurrentLive(shares); err != nil {
+		return nil, err
+	}
 	p, _ := h.currentPractice()
 	var out []docShareView
 	for _, sh := range shares {

@@ -361,8 +361,16 @@ func TestCodesFollowTheClientRecord(t *testing.T) {
 	if got, _ := f.eng.Get(sh.ID); got.Failures != 0 {
 		t.Fatalf("entering the old number's code counted as a wrong guess: %d", got.Failures)
 	}
-	if got, _ := f.eng.Get(sh.ID); !slices.Equal(got.Recipients[0].Mobiles, []string{old}) {
+	if got, _ := f.st.Share(sh.ID); !slices.Equal(got.Recipients[0].Mobiles, []string{old}) {
 		t.Fatalf("the stored recipient was rewritten: %v", got.Recipients[0].Mobiles)
+	}
+	// Pages show (and Send again starts from) the numbers codes go to now.
+	if got, _ := f.eng.Get(sh.ID); !slices.Equal(got.Recipients[0].Mobiles, []string{replaced}) {
+		t.Fatalf("Get shows %v, not the record's number", got.Recipients[0].Mobiles)
+	}
+	live := []store.Share{sh}
+	if err := f.eng.CurrentLive(live); err != nil || !slices.Equal(live[0].Recipients[0].Mobiles, []string{replaced}) {
+		t.Fatalf("a live link in a list shows %v (%v)", live[0].Recipients[0].Mobiles, err)
 	}
 
 	n := len(f.codes)

@@ -200,13 +200,38 @@ func (e *Engine) Usable(sh store.Share) error {
 	}
 }
 
-// Get loads a share by ID (for staff pages; no state check).
+// Get loads a share by ID for staff and portal pages (no state check),
+// its recipients' numbers as they are now (Current): a page shows, and
+// Send again starts from, the numbers codes go to, not those a lost phone
+// had when the link was made.
 func (e *Engine) Get(id uint64) (store.Share, error) {
-	sh, err := e.st.Share(id)
+	var out store.Share
+	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) (err error) {
+		out, err = current(sh, r)
+		return err
+	})
 	if errors.Is(err, store.ErrNotFound) {
-		return sh, ErrNotFound
+		return out, ErrNotFound
 	}
-	return sh, err
+	return out, err
+}
+
+// CurrentLive gives the shares of a list that may still be opened their
+// recipients' numbers as they are now (Current), in one read: a link that
+// ended keeps the numbers it had.
+func (e *Engine) CurrentLive(shares []store.Share) error {
+	return e.st.ReadLinks(func(r store.LinkTx) error {
+		for i := range shares {
+			if st := e.State(shares[i]); st != store.ShareActive && st != store.ShareLocked {
+				continue
+			}
+			var err error
+			if shares[i], err = current(shares[i], r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Link returns the token of a share's link, for Copy link.

@@ -405,6 +405,12 @@ func (s *Store) ReadShare(id uint64, fn func(Share, LinkTx) error) error {
 	})
 }
 
+// ReadLinks hands fn a LinkTx over one read transaction, to read what
+// decides the links of several shares at once (a page listing them).
+func (s *Store) ReadLinks(fn func(LinkTx) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(LinkTx{s: s, tx: tx}) })
+}
+
 // ShareCode returns the code state of share id (zero when none was ever sent).
 func (t LinkTx) ShareCode(id uint64) (ShareCode, error) {
 	var code ShareCode
