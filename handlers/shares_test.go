@@ -231,7 +231,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 	if r.Code != http.StatusGone {
 		t.Fatalf("deleted link: %d", r.Code)
 	}
-	mustContain(t, r, "These documents were deleted")
+	mustContain(t, r, "These documents were deleted", "at the request of the person they were sent to")
 	for _, id := range []uint64{1, 2} {
 		if _, err := a.st.Blob(id); err == nil {
 			t.Fatalf("blob %d survived the deletion", id)
