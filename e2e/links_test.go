@@ -66,9 +66,11 @@ func TestStandaloneSharePage(t *testing.T) {
 	staff.axe()
 	staff.screenshot("preso-share-page")
 
+	// The expired link's page speaks its landing's language: Mia's French,
+	// whatever the browser's.
 	client := newTab(t, browser, srv.base)
 	client.do(chromedp.Navigate(link))
-	client.expectIn("body", "This link no longer works")
+	client.expectIn("body", "Ce lien ne fonctionne plus")
 
 	// In English, a new link, and Expire's question again.
 	staff.submit(`form[action="/lang"]`)
