@@ -182,6 +182,20 @@ func (e *Engine) opens(sh store.Share, r store.LinkTx) (bool, error) {
 	return err == nil && a.Anyone(), err
 }
 
+// opensFor is whether a link opens now, given its audience: nil, or why
+// not (ErrEnded, ErrLocked). A link whose recipients have all lost access
+// has ended for its visitors. Admit decides by it whether it read the
+// share just now or kept it.
+func (e *Engine) opensFor(sh store.Share, a Audience) error {
+	if err := e.Usable(sh); err != nil {
+		return err
+	}
+	if !a.Anyone() {
+		return ErrEnded
+	}
+	return nil
+}
+
 // Visit is admission's answer for one request of a link.
 type Visit struct {
 	// Share is the share found, its recipients' numbers as they are now
@@ -227,7 +241,7 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 	key := e.st.LinkKey(token)
 	// A visitor without a session on the link (its landing) is answered
 	// from what was read for the last one, while the store is as it was.
-	if sh, aud, ok := e.links.get(key, e.st); ok && e.Usable(sh) == nil && aud.Anyone() &&
+	if sh, aud, ok := e.links.get(key, e.st); ok && e.opensFor(sh, aud) == nil &&
 		(sessionOf == nil || len(sessionOf(sh.ID)) != 43) {
 		return Visit{Share: sh, Audience: aud}, nil
 	}
@@ -245,8 +259,7 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 		if v.Audience, err = e.audience(sh, r); err != nil {
 			return err
 		}
-		if !v.Audience.Anyone() {
-			v.Err = ErrEnded
+		if v.Err = e.opensFor(sh, v.Audience); v.Err != nil {
 			return nil
 		}
 		if sessionOf == nil {
