@@ -254,11 +254,8 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 	a.h.outbox.SMS, a.h.outbox.Email = recorderDriver{}, recorderDriver{}
 	byNumber := owner.newClient("lang", "fr", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin")
 	byAddress := owner.newClient("lang", "fr", "email", "leo@example.org", "first_name", "Léo", "last_name", "Roux", "phone_0", "")
-	for _, p := range []string{byNumber, byAddress} {
-		if r := owner.shareUpload(p, []string{"recipient", "client", "verify", "1"}, upFile{"bilan.pdf", []byte("%PDF-1.4 x")}); r.Code != http.StatusSeeOther {
-			t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
-		}
-	}
+	owner.shareToClient(byNumber)
+	owner.shareToClient(byAddress)
 	ask := func(token string) (*browser, string) {
 		b := a.browser()
 		b.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}

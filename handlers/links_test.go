@@ -66,9 +66,7 @@ func TestSendAgainKeepsEveryMobile(t *testing.T) {
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
 		"phone_0", "06 12 34 56 78", "phone_0_type", "mobile", "phone_1", "06 55 44 33 22", "phone_1_type", "mobile")
-	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
-		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
-	}
+	owner.shareToClient(clientPath)
 	if sh, _ := a.st.Share(1); len(sh.Recipients[0].Mobiles) != 2 {
 		t.Fatalf("shared to %v", sh.Recipients[0].Mobiles)
 	}
@@ -291,9 +289,7 @@ func TestSharePagesShowTheNumbersCodesGoTo(t *testing.T) {
 	owner := a.setUp()
 	clientPath := owner.newClient("lang", "en", "email", "ana@example.org", "first_name", "Ana", "last_name", "Martin",
 		"phone_0", "06 12 34 56 78", "phone_0_type", "mobile")
-	if r := owner.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
-		t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
-	}
+	owner.shareToClient(clientPath)
 	sh, _ := a.st.Share(1)
 	if _, err := a.st.UpdateClient(sh.ClientID, func(c *store.Client) error {
 		c.Phones = []store.Phone{{Type: store.PhoneMobile, Number: "+33699887766", Mobile: true}}

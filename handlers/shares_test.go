@@ -102,6 +102,15 @@ func randomBytes(t testing.TB, n int) []byte {
 }
 
 // sharedClient sets up a practice, a client (English, one mobile) and a share of two files to them.
+// shareToClient shares one small file with the client of clientPath, a
+// code required, and fails the test if the share is refused.
+func (b *browser) shareToClient(clientPath string) {
+	b.app.t.Helper()
+	if r := b.shareUpload(clientPath, []string{"recipient", "client", "verify", "1"}, upFile{"a.pdf", []byte("A")}); r.Code != http.StatusSeeOther {
+		b.app.t.Fatalf("share: %d %s", r.Code, abbreviate(r.body))
+	}
+}
+
 func sharedClient(t *testing.T) (a *testApp, owner *browser, clientPath, token string, files []upFile) {
 	a = newTestApp(t)
 	owner = a.setUp()
