@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,20 +25,24 @@ func TestQueuedMailLeavesAtOnceAfterAKill(t *testing.T) {
 	if out, err := run(t, "demo", "-data", data); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	// A server that takes the connection and says nothing: the send hangs.
+	// A server that speaks SMTP up to the recipient, then never answers
+	// DATA: the send hangs. Other mail may be on its way too (the demo's
+	// appointment reminders, depending on the hour), so the test waits for
+	// the connection that carries the reset email itself.
 	hung, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hung.Close()
-	connected := make(chan net.Conn, 4)
+	connected := make(chan string, 16)
 	go func() {
 		for {
 			c, err := hung.Accept()
 			if err != nil {
 				return
 			}
-			connected <- c
+			t.Cleanup(func() { c.Close() })
+			go hangAtData(c, connected)
 		}
 	}()
 	srv := startFoyerIn(t, data, "FOYER_SMTP_URL=smtp://"+hung.Addr().String()+"?tls=none", "FOYER_MAIL_FROM=Cabinet <noreply@example.org>")
@@ -46,11 +54,14 @@ func TestQueuedMailLeavesAtOnceAfterAKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	select {
-	case c := <-connected:
-		defer c.Close()
-	case <-time.After(20 * time.Second):
-		t.Fatal("the reset email never reached the SMTP server")
+	deadline := time.After(20 * time.Second)
+	for waiting := true; waiting; {
+		select {
+		case rcpt := <-connected:
+			waiting = !strings.EqualFold(rcpt, "owner@demo.foyer.test")
+		case <-deadline:
+			t.Fatal("the reset email never reached the SMTP server")
+		}
 	}
 	if err := srv.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -67,5 +78,35 @@ func TestQueuedMailLeavesAtOnceAfterAKill(t *testing.T) {
 		t.Fatalf("the email left %v after the restart, want within 5 s", took.Round(time.Millisecond))
 	} else {
 		t.Logf("the email left %v after the restart", took.Round(time.Millisecond))
+	}
+}
+
+// hangAtData answers an SMTP client until DATA, reports each recipient on
+// rcpts, and then says nothing more.
+func hangAtData(c net.Conn, rcpts chan<- string) {
+	fmt.Fprint(c, "220 hung ESMTP\r\n")
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			fmt.Fprint(c, "250 hung\r\n")
+		case strings.HasPrefix(cmd, "RCPT TO:"):
+			addr := strings.Trim(strings.TrimSpace(line)[len("RCPT TO:"):], " <>")
+			if i := strings.IndexAny(addr, "> "); i >= 0 {
+				addr = addr[:i]
+			}
+			rcpts <- addr
+			fmt.Fprint(c, "250 ok\r\n")
+		case strings.HasPrefix(cmd, "DATA"):
+			io.Copy(io.Discard, r) // hang: never answer
+			return
+		default:
+			fmt.Fprint(c, "250 ok\r\n")
+		}
 	}
 }
