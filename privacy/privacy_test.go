@@ -427,6 +427,75 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 	}
 }
 
+// TestEraseKeepsAPresoOthersSigned: a preso made for the erased client
+// alone, which another client signed while they were its contact too,
+// stays with that signature and its certificate; the erased client's own
+// signature, viewing and place on it and its link go. A preso for them alone
+// that nobody else signed goes whole.
+func TestEraseKeepsAPresoOthersSigned(t *testing.T) {
+	f := newFixture(t)
+	alpha := f.seed("alphaqz", false)
+	bravo := f.seed("bravoqz", true)
+	slides := []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}
+	couple := &store.Preso{Title: "Couple agreement", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(), Slides: slides}
+	f.check(f.st.CreatePreso(couple, 1))
+	sh := f.presoShare(*couple, []store.Client{alpha.client, bravo.client})
+	// Bravo is taken off the preso since: alpha is its only contact.
+	_, err := f.st.UpdatePreso(couple.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
+		p.ContactIDs = []uint64{alpha.client.ID}
+		return nil, nil
+	})
+	f.check(err)
+	solo := &store.Preso{Title: "Alone plan", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID}, CreatedAt: f.c.now(), Slides: slides}
+	f.check(f.st.CreatePreso(solo, 1))
+	f.presoShare(*solo, []store.Client{alpha.client})
+	before, err := f.st.ShareSignatures(sh.ID)
+	f.check(err)
+	if len(before) != 2 {
+		t.Fatalf("signatures before: %d", len(before))
+	}
+	_, err = f.st.ArchiveClient(alpha.client.ID, true)
+	f.check(err)
+	preview, err := f.svc.Preview(alpha.client.ID)
+	f.check(err)
+	// Deleted: the seed's care plan and the preso for alpha alone.
+	if preview.PresosDeleted != 2 || preview.PresosSignedByOthers != 1 || preview.PresosLeft != 0 {
+		t.Fatalf("preview: %+v", preview)
+	}
+	out, err := f.svc.Erase(alpha.client.ID, Actor{StaffID: 1})
+	f.check(err)
+	if out.PresosDeleted != 2 || out.PresosSignedByOthers != 1 || out.PresosLeft != 0 || out.Signatures != 3 || out.Certificates != 3 {
+		t.Fatalf("erasure: %+v", out)
+	}
+	if _, err := f.st.Preso(solo.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the preso for alpha alone that nobody else signed: %v", err)
+	}
+	p, err := f.st.Preso(couple.ID)
+	f.check(err)
+	if len(p.ContactIDs) != 0 {
+		t.Fatalf("the kept preso's contacts: %v", p.ContactIDs)
+	}
+	sigs, err := f.st.ShareSignatures(sh.ID)
+	f.check(err)
+	if len(sigs) != 1 || sigs[0].ContactID != bravo.client.ID {
+		t.Fatalf("the kept preso's signatures: %+v", sigs)
+	}
+	if _, err := f.st.CertificateOf(sigs[0].ID); err != nil {
+		t.Fatalf("bravo's certificate: %v", err)
+	}
+	kept, err := f.st.Share(sh.ID)
+	f.check(err)
+	if kept.ClientID != 0 || kept.Recipients[0].ClientID != 0 || kept.Recipients[0].Name != "" || kept.Recipients[1].ClientID != bravo.client.ID {
+		t.Fatalf("the kept preso's link: %+v", kept)
+	}
+	if f.fileHolds("alphaqz") || f.fileHolds(alpha.client.Name()+" signed") {
+		t.Fatal("the erased client is still in the data file")
+	}
+	if !f.fileHolds(bravo.client.Name() + " signed") {
+		t.Fatal("bravo's signature left the data file")
+	}
+}
+
 // TestRetention: who is due, who comes within a month, as the clock moves.
 func TestRetention(t *testing.T) {
 	now := time.Date(2030, 6, 15, 12, 0, 0, 0, time.UTC)

@@ -53,6 +53,12 @@ type Erasure struct {
 	// client was taken off: presos of several contacts, and presos the
 	// client was a contact of before.
 	PresosLeft int
+	// PresosSignedByOthers are presos made for the client alone that stay
+	// because someone else signed through their links (a contact taken off
+	// since, a visitor of a link open to anyone): a signature is the record
+	// of what its signer agreed to, and the preso is what it was made on.
+	// The client is taken off them and their links, as off PresosLeft.
+	PresosSignedByOthers int
 	// Viewings and Signatures are the client's on presos' links, found by
 	// the client they were recorded with (see ClientSigning).
 	Viewings   int
@@ -441,7 +447,13 @@ func (e *eraser) presos() error {
 			return err
 		}
 		others := slices.DeleteFunc(slices.Clone(p.ContactIDs), func(cid uint64) bool { return cid == e.c.ID })
+		kept := false
 		if len(others) == 0 {
+			if kept, err = e.signedByOthers(shares); err != nil {
+				return err
+			}
+		}
+		if len(others) == 0 && !kept {
 			for _, sh := range shares {
 				if err := e.deleteShare(sh); err != nil {
 					return err
@@ -468,9 +480,42 @@ func (e *eraser) presos() error {
 		if err := putJSON(tx, bucketPresos, itob(id), p); err != nil {
 			return err
 		}
+		if kept {
+			e.out.PresosSignedByOthers++
+			continue
+		}
 		e.left[id] = true
 	}
 	return nil
+}
+
+// signedByOthers reports whether someone other than the client signed
+// through one of shares: a signature that is not the client's by the rule
+// of clientSigning (their contact, or their viewing).
+func (e *eraser) signedByOthers(shares []Share) (bool, error) {
+	c := e.tx.Bucket(bucketSignaturesByShare).Cursor()
+	for _, sh := range shares {
+		prefix := itob(sh.ID)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var sig Signature
+			if err := getJSON(e.tx, bucketSignatures, k[8:], &sig); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return false, err
+			}
+			if sig.ContactID == e.c.ID {
+				continue
+			}
+			var v Viewing
+			if err := getJSON(e.tx, bucketViewings, itob(sig.ViewingID), &v); err != nil && !errors.Is(err, ErrNotFound) {
+				return false, err
+			} else if err == nil && v.ContactID == e.c.ID {
+				continue
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // presoShares takes the client off the links of presos they are no
