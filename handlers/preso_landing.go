@@ -101,7 +101,9 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	if v.Share.Visibility != store.VisibilityAnyone && c.QueryParam("who") != "" {
 		who, mobiles, ok := pickedRecipient(v, c.QueryParam("who"))
 		if !ok {
-			return errNotFound
+			// A contact taken off the link since, or no one: its list of names,
+			// as the code steps do.
+			return h.redirect(c, v.Base)
 		}
 		pg, d := h.landingPage(c, v)
 		pick(v, d, who, mobiles)

@@ -69,8 +69,8 @@ func TestPresoRemovedContactLosesShareAccess(t *testing.T) {
 	r := fresh.get(link)
 	mustContain(t, r, "Léo Lemaire")
 	mustNotContain(t, r, "Mia Martin")
-	if r := fresh.get(link + "?who=0"); r.Code != http.StatusNotFound {
-		t.Fatalf("removed contact's numbers: %d", r.Code)
+	if r := fresh.get(link + "?who=0"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != link {
+		t.Fatalf("removed contact's numbers: %d %s", r.Code, r.Header().Get("Location"))
 	}
 	before, _ := a.st.ListMessages(0, 10)
 	fresh.post(link+"/code", formOf("who", "0"))

@@ -252,8 +252,8 @@ func (f *presoFixture) newcomer(t *testing.T) {
 	b := f.a.browser()
 	b.ip = "198.51.100.99:1"
 	if f.contactsOnly {
-		if r := b.get(f.link + "?who=0"); r.Code != http.StatusNotFound {
-			t.Errorf("Mia's numbers to a newcomer: %d", r.Code)
+		if r := b.get(f.link + "?who=0"); r.Code != http.StatusSeeOther || r.Header().Get("Location") != f.link {
+			t.Errorf("Mia's numbers to a newcomer: %d %s", r.Code, r.Header().Get("Location"))
 		}
 		before := f.a.countMessages()
 		if r := b.post(f.link+"/code", formOf("who", "0")); r.Code != http.StatusSeeOther || r.Header().Get("Location") != f.link {
