@@ -245,9 +245,15 @@ func (cfg *config) loadCertificate() error {
 	return nil
 }
 
-// validateHTTPS refuses HTTPS settings that cannot work.
+// validateHTTPS refuses HTTPS settings that cannot work. The names of
+// -domain must be domain names a certificate authority can certify; the
+// names of the practice's own certificate are what it is for, localhost
+// included, and loadCertificate checks them against -base-url.
 func (cfg config) validateHTTPS() error {
-	for _, d := range cfg.domainList() {
+	for _, d := range strings.Split(cfg.domains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d == "" {
+			continue
+		}
 		if strings.ContainsAny(d, "/:*@ ") || !strings.Contains(strings.Trim(d, "."), ".") || net.ParseIP(d) != nil {
 			return fmt.Errorf("FOYER_DOMAIN (-domain) %q is not a domain name such as portal.example.org (no https://, no port, no wildcard)", d)
 		}

@@ -459,6 +459,14 @@ func TestOwnCertificateServesHTTPS(t *testing.T) {
 	if c, err = load(c); err != nil || strings.Join(c.domainList(), " ") != "portal.example.org" {
 		t.Fatalf("a wildcard certificate with -base-url: %v %v", c.domainList(), err)
 	}
+	// A certificate for localhost (a practice trying HTTPS on its own
+	// machine): its name is what it is for, not a -domain to certify.
+	localCert, localKey := writeCertPair(t, t.TempDir(), "localhost")
+	c = good
+	c.tlsCert, c.tlsKey = localCert, localKey
+	if c, err = load(c); err != nil || !c.https() || strings.Join(c.domainList(), " ") != "localhost" {
+		t.Fatalf("a certificate for localhost: https %v, names %v, %v", c.https(), c.domainList(), err)
+	}
 	// Plain HTTP said outright, for TURN over TLS alone (behind a front that does HTTPS).
 	c = good
 	c.tlsCert, c.tlsKey, c.baseURL, c.turnAddr, c.turnTLSAddr = certFile, keyFile, "http://127.0.0.1:8080", "203.0.113.5:3478", ":5349"
