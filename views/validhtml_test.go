@@ -54,3 +54,36 @@ func TestHTMXAttributesValidate(t *testing.T) {
 		t.Fatalf("only %d files looked at", n)
 	}
 }
+
+// TestEveryPageSkipsToItsMain: each page layout starts with a link that
+// skips to the page's main content, and every page drawn in the viewer's
+// layout, which leaves <main> to the page, has the main it points to.
+func TestEveryPageSkipsToItsMain(t *testing.T) {
+	for _, p := range []string{"layouts/base.html", "partials/vlayout.html"} {
+		raw, err := files.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(raw), `<a class="skip" href="#main">`) {
+			t.Errorf("views/%s has no link that skips to #main", p)
+		}
+	}
+	pages, err := fs.Glob(files, "pages/*.html")
+	if err != nil || len(pages) < 40 {
+		t.Fatalf("pages: %d %v", len(pages), err)
+	}
+	viewer := 0
+	for _, p := range pages {
+		raw, _ := files.ReadFile(p)
+		if !strings.Contains(string(raw), `{{template "vlayout" .}}`) {
+			continue
+		}
+		viewer++
+		if !strings.Contains(string(raw), `<main id="main"`) {
+			t.Errorf("views/%s uses the viewer's layout without <main id=\"main\">", p)
+		}
+	}
+	if viewer < 2 {
+		t.Fatalf("only %d pages in the viewer's layout", viewer)
+	}
+}
