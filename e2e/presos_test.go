@@ -202,7 +202,7 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	client.axe()
 	client.click(`form[action$="/code"] button[type="submit"]`)
 	code := sms.waitCode(t, "+33612345678")
-	client.expect("Saisissez votre code")
+	client.expect("Saisissez votre code de sécurité")
 	client.axe()
 	client.screenshot("preso-code")
 	client.submit(`form[action$="/verify"]`, "code", code)
