@@ -87,13 +87,13 @@ func TestCertificateTrailAndOpenssl(t *testing.T) {
 		steps []string
 	}{
 		{"fr", []string{"Certificat de signature", "Signature électronique simple (eIDAS)", "Lien créé par Olive Owner", "Lien ouvert",
-			"Code de sécurité envoyé par SMS au mobile ••• ••• 678", "Un code de sécurité erroné a été saisi",
+			"Code de sécurité demandé, à envoyer par SMS au mobile ••• ••• 678", "Un code de sécurité erroné a été saisi",
 			"Code de sécurité saisi : le mobile ••• ••• 678 est vérifié", "Début de la consultation",
 			"Diapositive 1, « Hello », affichée 1 min 05 s", "Case d’accord cochée", "Signature faite", "adresse 192.0.2.10",
 			"Ce que ce certificat prouve, et ce qu’il ne prouve pas", "Annexe : les diapositives telles que montrées",
 			"Diapositive 1 sur 2 · Hello", "Body Hello", "Diapositive 2 sur 2 · Sign here"}},
 		{"en", []string{"Signing certificate", "Simple electronic signature (eIDAS)", "Link created by Olive Owner", "Link opened",
-			"Security code sent by text message to the mobile ••• ••• 678", "A wrong security code was entered",
+			"Security code asked for, to be sent by text message to the mobile ••• ••• 678", "A wrong security code was entered",
 			"Security code entered: the mobile ••• ••• 678 is verified", "Viewing began",
 			"Slide 1, “Hello”, shown for 1 min 05 s", "Consent box ticked", "Signature made", "address 192.0.2.10",
 			"What this certificate proves, and what it does not", "Appendix: the slides as shown",
