@@ -54,6 +54,12 @@ func TestHEADOnEveryGETRoute(t *testing.T) {
 		if head.Header.Get("Content-Type") != get.Header.Get("Content-Type") && head.StatusCode < 400 {
 			t.Errorf("HEAD %s: type %q, GET: %q", path, head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
 		}
+		// An error's too: a 404 or 410 kept by a cache would be served again.
+		for _, h := range []string{"Cache-Control", "Vary"} {
+			if head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("HEAD %s (%d): %s %q, GET: %q", path, head.StatusCode, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
 		if len(body) != 0 {
 			t.Errorf("HEAD %s sent a body of %d bytes", path, len(body))
 		}

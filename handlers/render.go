@@ -251,6 +251,8 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		key = errorKey(status)
 	}
 	if c.Request().Method == http.MethodHead {
+		// The headers of the page a GET would get, without it.
+		pageHeaders(c.Response().Header())
 		_ = c.NoContent(status)
 		return
 	}
