@@ -291,7 +291,7 @@ func (h *Handler) presoVerify(c echo.Context, v *linkVisit) error {
 	})
 	if errors.Is(err, share.ErrRefused) {
 		// A code sent before its recipient lost access.
-		return errPresoLinkEnded
+		return errPresoAccessEnded
 	} else if answered || err != nil {
 		return err
 	}

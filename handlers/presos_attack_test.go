@@ -59,7 +59,9 @@ func TestPresoRemovedContactLosesShareAccess(t *testing.T) {
 	if r := miaV.get(link + "/slides/2"); r.Code != http.StatusGone {
 		t.Fatalf("removed contact's slide: %d", r.Code)
 	} else {
-		mustContain(t, r, "no longer works")
+		// The link still opens for Léo: Mia is told her own access ended.
+		mustContain(t, r, "This link no longer opens for you", "Your access to what it shows has ended")
+		mustNotContain(t, r, "expired")
 	}
 	if r := miaV.post(link+"/beacon", beaconForm(miaV, viewing, 1, 10)); r.Code != http.StatusGone && r.Code != http.StatusForbidden {
 		t.Fatalf("removed contact's beacon: %d", r.Code)

@@ -240,8 +240,11 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 				if ended != nil && errors.Is(v.Err, share.ErrEnded) {
 					return ended(h, c, v)
 				}
-				if v.Err != nil || v.Refused {
+				if v.Err != nil {
 					return errPresoLinkEnded
+				}
+				if v.Refused {
+					return errPresoAccessEnded
 				}
 				return preso(h, c, v)
 			}
@@ -251,8 +254,13 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 }
 
 // errPresoLinkEnded answers any request of a preso's link that no longer
-// opens, for everyone or for this visitor.
+// opens for anyone.
 var errPresoLinkEnded = httpError(http.StatusGone, "error.share_ended")
+
+// errPresoAccessEnded answers a visitor of a preso's link whose own access
+// ended (an archived client, a contact taken off the preso) while the link
+// still opens for others: "expired or withdrawn" would not be true of it.
+var errPresoAccessEnded = httpError(http.StatusGone, "error.share_access_ended")
 
 // shareMiss answers a token that names no share of the kind the route serves:
 // 404, counted against the visitor's address, and 429 past the limit. Only
