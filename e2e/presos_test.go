@@ -235,4 +235,13 @@ func TestPresoShareViewAndSign(t *testing.T) {
 			t.Errorf("certificate lacks %q:\n%s", want, text)
 		}
 	}
+
+	// Mia archived: her viewer is told her own access ended, not that the
+	// link expired, in her language.
+	staff.do(chromedp.Navigate(srv.base + "/clients/1"))
+	staff.submit(`form[action="/clients/1/archive"]`)
+	client.do(chromedp.Navigate(link + "/slides/1"))
+	client.expect("Ce lien ne s’ouvre plus pour vous", "Votre accès à ce qu’il présente a pris fin")
+	client.axe()
+	client.screenshot("preso-access-ended")
 }

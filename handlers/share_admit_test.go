@@ -198,6 +198,13 @@ func TestPresoLinkAdmitsPerRecipient(t *testing.T) {
 			}{{"Mia", f.miaB, 0, f.miaVw}, {"Léo", f.leoB, 1, f.leoVw}, {"a newcomer", f.outsider, 1, f.leoVw}} {
 				expectStatuses(t, v.who, v.b, f.link, append(presoCalls(v.n, v.viewing), presoEntryCalls(v.n)...), http.StatusGone, nil)
 			}
+			// The link opens for nobody now: those who were let in are
+			// told their own access ended, anyone else that it ended.
+			mustContain(t, f.miaB.get(f.link+"/slides/1"), "This link no longer opens for you")
+			mustContain(t, f.leoB.get(f.link), "This link no longer opens for you")
+			r := f.outsider.get(f.link)
+			mustContain(t, r, "This link no longer works")
+			mustNotContain(t, r, "for you")
 		})
 		t.Run(vis+"/expired", func(t *testing.T) {
 			f := newPresoFixture(t, vis)

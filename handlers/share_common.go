@@ -240,11 +240,11 @@ func onLinkOrEnded(files, preso, ended linkPage) func(*Handler) echo.HandlerFunc
 				if ended != nil && errors.Is(v.Err, share.ErrEnded) {
 					return ended(h, c, v)
 				}
-				if v.Err != nil {
-					return errPresoLinkEnded
-				}
 				if v.Refused {
 					return errPresoAccessEnded
+				}
+				if v.Err != nil {
+					return errPresoLinkEnded
 				}
 				return preso(h, c, v)
 			}

@@ -213,7 +213,8 @@ type Visit struct {
 	SessionID string
 	// Refused says the visitor's session is of someone who may no longer
 	// come in (an archived client, a removed preso contact): the visitor is
-	// told the link no longer opens for them.
+	// told the link no longer opens for them, also when it opens for nobody
+	// now (Err is ErrEnded then).
 	Refused bool
 	// Renewed says the session's idle clock moved with this request (the
 	// browser's cookie should be given the idle limit again).
@@ -259,9 +260,10 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 		if v.Audience, err = e.audience(sh, r); err != nil {
 			return err
 		}
-		if v.Err = e.opensFor(sh, v.Audience); v.Err != nil {
-			return nil
-		}
+		// Live, but for nobody now (its recipients all lost access): it has
+		// ended for its visitors, and a visitor who was one of them is
+		// still told it is their own access that ended (Refused, below).
+		v.Err = e.opensFor(sh, v.Audience)
 		if sessionOf == nil {
 			return nil
 		}
@@ -306,6 +308,9 @@ func (e *Engine) Admit(token string, sessionOf func(shareID uint64) string) (Vis
 		// Kept as it is: it opens nothing while its recipient may not come
 		// in, and a request that only reads writes nothing.
 		v.SessionID, v.Refused = "", true
+		return v, nil
+	case v.Err != nil:
+		v.SessionID = ""
 		return v, nil
 	case ss.Via != "" && !slices.ContainsFunc(Targets(v.Share, ss.Recipient), func(t Target) bool { return t.To == ss.Via }):
 		// The code went to a number that is no longer its person's: they
