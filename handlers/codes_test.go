@@ -280,3 +280,42 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 	mustContain(t, r, "Un code a été envoyé à l")
 	mustNotContain(t, r, "Nous avons demandé l’envoi", "envoyé au ")
 }
+
+// One link uses only part of the number's hour: whoever holds a client's
+// documents link can have three codes sent through it, and the client still
+// gets a code through their preso link. The refusal says it is this link's.
+func TestOneLinkUsesPartOfTheNumbersHour(t *testing.T) {
+	t.Parallel()
+	a, owner, clientPath, token, _ := sharedClient(t)
+	id, err := strconv.ParseUint(clientURL.FindStringSubmatch(clientPath)[1], 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, err := a.st.Client(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, link := sharePreso(t, a, owner, "contacts", ana)
+	const mobile = "+33612345678"
+	stranger := func(i int) *resp {
+		t.Helper()
+		b := a.browser()
+		b.ip = "203.0.113." + itoa(uint64(i+1)) + ":1"
+		return b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+	}
+	for i := range share.MaxSendsPerLinkPerHour {
+		mustNotContain(t, stranger(i), "codes have been sent")
+		a.advance(share.ResendEvery + time.Second)
+	}
+	mustContain(t, stranger(9), "Three codes have been sent to •••\u00a0•••\u00a0678 through this link in the last hour, for you or for someone else who also uses it: this link can send no more there for now.")
+	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour {
+		t.Fatalf("%d codes through one link in the hour", n)
+	}
+	// Ana, on her preso link, gets her code.
+	b := a.browser()
+	b.ip = "198.51.100.7:1"
+	mustNotContain(t, b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0"), "codes have been sent")
+	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour+1 {
+		t.Fatalf("%d codes to the number: the preso link's was refused", n)
+	}
+}

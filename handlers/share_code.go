@@ -138,8 +138,11 @@ func (h *Handler) sendCode(c echo.Context, st codeStep, issue func() error) erro
 		// may have been someone else's, so it reads true to whoever shares
 		// the phone and tells nothing of the link it went through.
 		msg := ".code_too_soon_"
-		if errors.Is(err, share.ErrTooMany) {
+		switch {
+		case errors.Is(err, share.ErrTooMany):
 			msg = ".code_too_many_"
+		case errors.Is(err, share.ErrTooManyHere):
+			msg = ".code_too_many_here_"
 		}
 		msg += string(limit.Target.Channel) // "au 06…" but "à ana@…" in French
 		h.setCodeNote(c, st.Share.ID, codeNote{Field: "_form", Msg: st.Msg + msg, Refused: true,

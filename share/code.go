@@ -75,9 +75,9 @@ func (e *Engine) codeHash(id uint64, code string) []byte {
 // outbox; it is called before the write transaction.
 type ComposeCode func(t Target, code string, expires time.Time) (*store.Message, error)
 
-// LimitError is a code refused by a resend limit: Err is ErrTooSoon or
-// ErrTooMany, Target the number or address the limit is of (the code asked
-// for went there), so the page can say which.
+// LimitError is a code refused by a resend limit: Err is ErrTooSoon,
+// ErrTooMany or ErrTooManyHere, Target the number or address the limit is
+// of (the code asked for went there), so the page can say which.
 type LimitError struct {
 	Err    error
 	Target Target
@@ -85,7 +85,7 @@ type LimitError struct {
 
 func (e *LimitError) Error() string { return e.Err.Error() }
 
-// Unwrap lets errors.Is see ErrTooSoon or ErrTooMany.
+// Unwrap lets errors.Is see ErrTooSoon, ErrTooMany or ErrTooManyHere.
 func (e *LimitError) Unwrap() error { return e.Err }
 
 // IssueCode sends a new code to target (chosen among Targets), valid ttl (the
@@ -95,7 +95,9 @@ func (e *LimitError) Unwrap() error { return e.Err }
 // The limits are the number's across every share, documents and presos
 // alike, not a link's: one contact asking for a code never holds up another
 // with a number of their own, and several links to one person never send
-// their phone more. A *LimitError (ErrTooSoon, ErrTooMany) says a limit was hit.
+// their phone more. One link may use only part of the number's hour
+// (MaxSendsPerLinkPerHour). A *LimitError (ErrTooSoon, ErrTooMany,
+// ErrTooManyHere) says a limit was hit.
 func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua string, compose ComposeCode) (time.Time, error) {
 	ttl = max(MinCodeTTL, min(MaxCodeTTL, ttl))
 	err := e.st.ReadShare(id, func(sh store.Share, r store.LinkTx) error {
@@ -140,16 +142,23 @@ func (e *Engine) IssueCode(id uint64, target Target, ttl time.Duration, ua strin
 		if err != nil {
 			return err
 		}
-		// The share's own count, kept before the limits were the number's
-		// across every share, joins the number's.
-		sent := recentSends(now, shared, c.SentTo[legacy])
-		delete(c.SentTo, legacy)
-		if err := sendAllowed(sent, now); err != nil {
+		// This link's own sends to the number (under either key: an address
+		// was kept as typed before), and the number's across every link,
+		// which hold them too (the share's own count, kept before the
+		// limits were the number's, joins it the first time).
+		here := recentSends(now, c.SentTo[legacy], c.SentTo[key])
+		sent := recentSends(now, shared, here)
+		if err := sendAllowed(sent, here, now); err != nil {
 			return &LimitError{Err: err, Target: target}
 		}
 		if err := ch.SetCodeSends(key, append(sent, now)); err != nil {
 			return err
 		}
+		if c.SentTo == nil {
+			c.SentTo = map[string][]time.Time{}
+		}
+		delete(c.SentTo, legacy)
+		c.SentTo[key] = append(here, now)
 		c.Waiting = append(c.Waiting, store.WaitingCode{Hash: e.codeHash(id, code), Recipient: target.Recipient,
 			Channel: target.Channel, Target: target.To, SentAt: now, ExpiresAt: expires})
 		ch.Events = append(ch.Events, store.ShareEvent{At: now, Type: EventCodeSent, Recipient: target.Recipient,
@@ -171,18 +180,23 @@ func (t Target) limitKey() string {
 	return store.CodeTargetKey(t.Channel, to)
 }
 
-// sendAllowed is the resend limits of one number or address, whoever asks
-// and through whichever share: nil when a code may go there now, given
-// sent, when codes went there within the last hour (oldest first);
-// ErrTooSoon within ResendEvery of the last, ErrTooMany after
-// MaxSendsPerHour. They protect the person's phone or inbox from a burst
-// of messages, and the practice from paying for them.
-func sendAllowed(sent []time.Time, now time.Time) error {
+// sendAllowed is the resend limits of one number or address: nil when a
+// code may go there now, given sent, when codes went there within the last
+// hour through any share, and here, those of them through this link (both
+// oldest first); ErrTooSoon within ResendEvery of the last, ErrTooMany
+// after MaxSendsPerHour, ErrTooManyHere after MaxSendsPerLinkPerHour
+// through this link. The first two protect the person's phone or inbox
+// from a burst of messages, and the practice from paying for them; the
+// last keeps one link, in whoever's hands, from using up the person's hour.
+func sendAllowed(sent, here []time.Time, now time.Time) error {
 	if n := len(sent); n > 0 && now.Sub(sent[n-1]) < ResendEvery {
 		return ErrTooSoon
 	}
 	if len(sent) >= MaxSendsPerHour {
 		return ErrTooMany
+	}
+	if len(here) >= MaxSendsPerLinkPerHour {
+		return ErrTooManyHere
 	}
 	return nil
 }

@@ -32,6 +32,12 @@ const (
 	// hour: what someone holding the link can make a person's phone receive
 	// (and the practice pay for).
 	MaxSendsPerHour = 5
+	// MaxSendsPerLinkPerHour codes at most go to one number or address
+	// through one link within an hour: someone holding one of a person's
+	// links (forwarded, or read over a shoulder) uses up only part of that
+	// number's MaxSendsPerHour, and the person still gets codes through
+	// their other links.
+	MaxSendsPerLinkPerHour = 3
 	// MaxFailures wrong codes over a share's life lock it (NIST SP 800-63B §5.2.2: at most 100).
 	MaxFailures = 100
 	// SessionIdle ends a verified session after this long without a request.
@@ -85,6 +91,9 @@ var (
 	ErrTooSoon = errors.New("share: a code went to this number less than a minute ago")
 	// ErrTooMany: MaxSendsPerHour codes went out within the hour.
 	ErrTooMany = errors.New("share: too many codes to this number this hour")
+	// ErrTooManyHere: MaxSendsPerLinkPerHour codes went out through this
+	// link within the hour.
+	ErrTooManyHere = errors.New("share: too many codes to this number through this link this hour")
 	// ErrNoSession: the visitor has no live verified session for this share.
 	ErrNoSession = errors.New("share: not verified")
 	// ErrBadTarget: the code was asked for a number or address the recipient does not have.

@@ -186,9 +186,12 @@ func TestFiveWrongTriesVoidTheCode(t *testing.T) {
 	}
 }
 
+// The limits survive a restart: a minute between codes, three an hour
+// through one link, five an hour to the address through all its links.
 func TestResendLimitsSurviveARestart(t *testing.T) {
 	f := newFixture(t)
 	sh, _ := f.create()
+	other, _ := f.create() // another link to the same person
 	if err := f.issue(sh); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestResendLimitsSurviveARestart(t *testing.T) {
 	if err := f.issue(sh); !errors.Is(err, ErrTooSoon) {
 		t.Fatalf("second code within a minute, after a restart: %v", err)
 	}
-	for i := 2; i <= MaxSendsPerHour; i++ {
+	for i := 2; i <= MaxSendsPerLinkPerHour; i++ {
 		f.clk.t = f.clk.t.Add(ResendEvery)
 		if err := f.issue(sh); err != nil {
 			t.Fatalf("code %d: %v", i, err)
@@ -204,15 +207,27 @@ func TestResendLimitsSurviveARestart(t *testing.T) {
 	}
 	f.restart()
 	f.clk.t = f.clk.t.Add(ResendEvery)
-	if err := f.issue(sh); !errors.Is(err, ErrTooMany) {
-		t.Fatalf("sixth code in the hour: %v", err)
+	var limit *LimitError
+	if err := f.issue(sh); !errors.Is(err, ErrTooManyHere) || !errors.As(err, &limit) || limit.Target != Targets(sh, 0)[0] {
+		t.Fatalf("a fourth code through one link in the hour: %v", err)
+	}
+	// The person's other link still gets codes, up to the address's five.
+	for i := MaxSendsPerLinkPerHour + 1; i <= MaxSendsPerHour; i++ {
+		if err := f.issue(other); err != nil {
+			t.Fatalf("code %d, through the other link: %v", i, err)
+		}
+		f.clk.t = f.clk.t.Add(ResendEvery)
+	}
+	f.restart()
+	if err := f.issue(other); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("sixth code to the address in the hour: %v", err)
 	}
 	f.clk.t = f.clk.t.Add(time.Hour)
 	if err := f.issue(sh); err != nil {
 		t.Fatalf("an hour later: %v", err)
 	}
 	msgs, _ := f.st.ListMessages(0, 20)
-	if len(msgs) != 1+MaxSendsPerHour+1 {
+	if len(msgs) != 2+MaxSendsPerHour+1 { // two links, then the codes
 		t.Fatalf("%d messages queued", len(msgs))
 	}
 }
@@ -504,16 +519,16 @@ func TestCodeLimitsArePerNumber(t *testing.T) {
 	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); err != nil {
 		t.Fatalf("Claire's second code 75 s after her first: %v", err)
 	}
-	// Claire's five codes in the hour stop hers alone.
-	for range MaxSendsPerHour - 2 {
+	// Claire's codes through this link in the hour stop hers alone.
+	for range MaxSendsPerLinkPerHour - 2 {
 		f.clk.t = f.clk.t.Add(ResendEvery)
 		if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.clk.t = f.clk.t.Add(ResendEvery)
-	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooMany) || !errors.As(err, &limit) || limit.Target != claire {
-		t.Fatalf("Claire's sixth code in the hour: %v", err)
+	if _, err := f.eng.IssueCode(sh.ID, claire, DefaultCodeTTL, "ua", f.compose); !errors.Is(err, ErrTooManyHere) || !errors.As(err, &limit) || limit.Target != claire {
+		t.Fatalf("Claire's fourth code through the link in the hour: %v", err)
 	}
 	if _, err := f.eng.IssueCode(sh.ID, bob, DefaultCodeTTL, "ua", f.compose); err != nil {
 		t.Fatalf("Bob's second code while Claire is at her limit: %v", err)
@@ -689,7 +704,7 @@ func TestCodeLimitsOfAnAddressIgnoreCase(t *testing.T) {
 }
 
 // A share's count of sends kept before the limits were the number's is still
-// counted, then moves to the number.
+// counted, as this link's part of the number's hour, and joins the number's.
 func TestCodeLimitsKeepAShareCount(t *testing.T) {
 	f := newFixture(t)
 	sh, _ := f.create("+33611223303")
@@ -706,15 +721,25 @@ func TestCodeLimitsKeepAShareCount(t *testing.T) {
 		t.Fatalf("20 s after a send the share counted: %v", err)
 	}
 	f.clk.t = f.clk.t.Add(ResendEvery)
+	if err := f.issue(sh); !errors.Is(err, ErrTooManyHere) {
+		t.Fatalf("four sends in the hour counted by the share: %v", err)
+	}
+	// 21 minutes on, the two oldest are past the hour: two left, a third may go.
+	f.clk.t = f.clk.t.Add(20 * time.Minute)
 	if err := f.issue(sh); err != nil {
 		t.Fatal(err)
 	}
 	c, err := f.st.ShareCode(sh.ID)
-	if err != nil || len(c.SentTo) != 0 {
-		t.Fatalf("the share's count stayed on it: %+v %v", c.SentTo, err)
+	if err != nil || len(c.SentTo[target.limitKey()]) != 3 {
+		t.Fatalf("the link's own sends: %+v %v", c.SentTo, err)
 	}
-	f.clk.t = f.clk.t.Add(ResendEvery)
-	if err := f.issue(sh); !errors.Is(err, ErrTooMany) {
-		t.Fatalf("the sixth in the hour, four of them counted by the share: %v", err)
+	err = f.st.ReadShare(sh.ID, func(_ store.Share, r store.LinkTx) error {
+		if sent, err := r.CodeSends(target.limitKey()); err != nil || len(sent) != 3 {
+			t.Fatalf("the number's sends: %v %v", sent, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

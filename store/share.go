@@ -122,9 +122,10 @@ type ShareCode struct {
 	// someone else asking for a code, or the recipient asking again, voids none.
 	Waiting []WaitingCode `json:"waiting,omitempty"`
 	// SentTo lists, per number or address (CodeTargetKey), when codes went to
-	// it from this share within the last hour, as kept before the limits
-	// were counted across every share (code_sends, CodeSends): the next code
-	// to the number moves its times there.
+	// it through this share within the last hour: this link's part of the
+	// number's limit, whose count across every share is kept apart
+	// (code_sends, CodeSends). Before that count existed, this was the
+	// whole limit: the next code to the number joins its times to it.
 	SentTo map[string][]time.Time `json:"sent_to,omitempty"`
 
 	// The fields below are how codes were kept before they were kept per
