@@ -21,7 +21,7 @@ import (
 
 // signView tells the signing slide whether this viewer already signed it.
 func (h *Handler) signView(c echo.Context, v *linkVisit, vw store.Viewing, slide store.Slide) (*signView, error) {
-	sv := &signView{Action: urlFor(routeLinkSign, v.Token)}
+	sv := &signView{Action: urlFor(routeLinkSign, v.Token), Note: signNote(vw)}
 	sig, err := h.presos.Signed(vw, slide.ID)
 	if err != nil || sig == nil {
 		return sv, err
@@ -29,6 +29,16 @@ func (h *Handler) signView(c echo.Context, v *linkVisit, vw store.Viewing, slide
 	sv.Signed, sv.Name = true, sig.Name
 	sv.SignedAt = h.page(c, "").DateTime(sig.At)
 	return sv, nil
+}
+
+// signNote is the message ID of what a signature proves, as the signer
+// came in: beyond the code they received, or, for someone who picked their
+// name or went on without one and was asked no code, not who they are.
+func signNote(vw store.Viewing) string {
+	if vw.Verification == string(store.ChannelSMS) || vw.Verification == string(store.ChannelEmail) {
+		return "sign.simple_note"
+	}
+	return "sign.simple_note_no_code"
 }
 
 // nameDiffers is the warning (message ID) for a typed name that is not the
@@ -81,7 +91,7 @@ func (h *Handler) presoSign(c echo.Context, v *linkVisit, snap store.Snapshot) e
 		n = preso.SigningSlide(snap, slideID)
 		d, _ := h.viewerPage(c, snap.Title, snap.Slides, n, linkSlides(v))
 		d.Beacon, d.Viewing = urlFor(routeLinkBeacon, v.Token), token
-		d.Sign = &signView{Action: urlFor(routeLinkSign, v.Token)}
+		d.Sign = &signView{Action: urlFor(routeLinkSign, v.Token), Note: signNote(vw)}
 		pg := h.page(c, "viewer.title")
 		pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
 		pg.Data, pg.Form, pg.Errors, pg.ErrArgs = d, f.vals, f.errs, f.args

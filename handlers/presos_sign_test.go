@@ -50,6 +50,8 @@ func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
 
 	visitor := a.browser()
 	verifyByCode(t, a, visitor, link, 0)
+	// The signing slide says what the signature proves: no more than the code.
+	mustContain(t, visitor.get(link+"/slides/2"), "it does not prove who you are beyond the code you received")
 	signTypedIn(t, visitor, link, "Bob Smith", "fr")
 	sigs, _ := a.st.ShareSignatures(1)
 	if len(sigs) != 1 {
@@ -116,6 +118,10 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 	picked := a.browser()
 	picked.get(link)
 	picked.post(link+"/open", formOf("who", "0"), "User-Agent", "curl/7.88.1") // a browser with no system known
+	// Asked no code, they read that the signature does not prove who they are.
+	r := picked.get(link + "/slides/2")
+	mustContain(t, r, "as no code was asked of you, it does not prove who you are")
+	mustNotContain(t, r, "the code you received")
 	signTypedIn(t, picked, link, "Claire Martin", "fr")
 	declared := a.browser()
 	declared.get(link)
@@ -126,7 +132,7 @@ func TestPresoSignAnyoneSaysNotVerified(t *testing.T) {
 	anon.post(link+"/open", formOf("anonymous", "1"))
 	signTypedIn(t, anon, link, "Mia Martin", "fr")
 
-	r := owner.get(presoPath(id, "/share"))
+	r = owner.get(presoPath(id, "/share"))
 	mustContain(t, r, "Not verified: the name Mia Martin was picked from the list without a code",
 		"The typed name differs from the name picked from the list.",
 		"Not verified: a visitor not on the list, who gave the name Zoé Durand",

@@ -42,6 +42,8 @@ type signView struct {
 	Signed   bool
 	Name     string
 	SignedAt string
+	// Note is what the signature proves, as the signer came in (signNote).
+	Note string
 }
 
 // slideLinks are the paths of a deck's slide pages (1-based) and of its slides' images.
