@@ -261,7 +261,7 @@ func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
 
 	// Signing.
 	r = visitor.get(link + "/slides/2")
-	mustContain(t, r, "Sign here", "Your full name", "Sign with my typed name only", "I have read this preso")
+	mustContain(t, r, "Sign here", "Your full name", "Sign with my typed name only", "I have read this presentation")
 	if r := visitor.post(link+"/sign", formOf("slide", "3", "name", "Mia Martin")); r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("sign without consent: %d", r.Code)
 	} else {
