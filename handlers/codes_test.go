@@ -33,7 +33,7 @@ func TestPresoCodeLimitsArePerContact(t *testing.T) {
 	leoCode := a.lastCode("+33611111432")
 	a.advance(46 * time.Second)
 	r = leoV.follow(leoV.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
-	mustContain(t, r, "A code was sent to •••\u00a0•••\u00a0432 less than a minute ago")
+	mustContain(t, r, "A code was requested for •••\u00a0•••\u00a0432 less than a minute ago")
 	// Mia's second code, 75 s after her first, goes; Léo's first still lets him in.
 	r = miaV.follow(miaV.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
 	mustNotContain(t, r, "less than a minute ago")
@@ -202,7 +202,7 @@ func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	}
 	mustNotContain(t, ask(0), "less than a minute ago")
 	r := ask(1)
-	mustContain(t, r, "A code was sent to •••\u00a0•••\u00a0678 less than a minute ago, for this link or another one, or for someone else who also uses it. A code opens only the link it was asked on")
+	mustContain(t, r, "A code was requested for •••\u00a0•••\u00a0678 less than a minute ago, for this link or another one, or for someone else who also uses it. A code opens only the link it was asked on")
 	mustNotContain(t, r, "Pension plan")
 	if n := a.codesTo(mobile); n != 1 {
 		t.Fatalf("%d codes to the number from two links in the same second", n)
@@ -213,7 +213,7 @@ func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	}
 	a.advance(share.ResendEvery + time.Second)
 	for i := range 2 {
-		mustContain(t, ask(10+i), "Five codes have been sent to •••\u00a0•••\u00a0678 in the last hour, for you or for someone else who also uses it")
+		mustContain(t, ask(10+i), "Five codes have been requested for •••\u00a0•••\u00a0678 in the last hour, for you or for someone else who also uses it")
 	}
 	if n := a.codesTo(mobile); n != share.MaxSendsPerHour {
 		t.Fatalf("%d codes to the number in the hour through two links", n)
@@ -237,7 +237,7 @@ func TestSharedNumberLimitSaysItMayBeSomeoneElses(t *testing.T) {
 	av.follow(av.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
 	a.advance(3 * time.Second)
 	r := bv.follow(bv.post(link+"/code", formOf("who", "1")), link+"/code?who=1")
-	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0311 il y a moins d’une minute, pour ce lien ou un autre, ou pour une autre personne qui l’utilise aussi. Un code n’ouvre que le lien où il a été demandé\u00a0: patientez une minute")
+	mustContain(t, r, "Un code a été demandé pour le •••\u00a0•••\u00a0311 il y a moins d’une minute, pour ce lien ou un autre, ou pour une autre personne qui l’utilise aussi. Un code n’ouvre que le lien où il a été demandé\u00a0: patientez une minute")
 	if n := a.codesTo(family.Number); n != 1 {
 		t.Fatalf("%d codes to the shared phone", n)
 	}
@@ -267,7 +267,7 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 	mustContain(t, r, "Nous avons demandé l’envoi d’un code à 6 chiffres au •••\u00a0•••\u00a0678.")
 	mustContain(t, b.get(link+"/code?new=1"), "Un nouveau code va être envoyé au •••\u00a0•••\u00a0678.")
 	r = b.follow(b.post(link+"/code", nil), link+"/code")
-	mustContain(t, r, "Un code a été envoyé au •••\u00a0•••\u00a0678 il y a moins d’une minute")
+	mustContain(t, r, "Un code a été demandé pour le •••\u00a0•••\u00a0678 il y a moins d’une minute")
 	mustNotContain(t, r, "Nous avons demandé l’envoi")
 
 	a.advance(share.ResendEvery)
@@ -277,8 +277,8 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 	mustNotContain(t, r, "chiffres au ")
 	mustContain(t, b.get(link+"/code?new=1"), "Un nouveau code va être envoyé à l")
 	r = b.follow(b.post(link+"/code", nil), link+"/code")
-	mustContain(t, r, "Un code a été envoyé à l")
-	mustNotContain(t, r, "Nous avons demandé l’envoi", "envoyé au ")
+	mustContain(t, r, "Un code a été demandé pour l")
+	mustNotContain(t, r, "Nous avons demandé l’envoi", "pour le ")
 }
 
 // One link uses only part of the number's hour: whoever holds a client's
@@ -304,17 +304,17 @@ func TestOneLinkUsesPartOfTheNumbersHour(t *testing.T) {
 		return b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
 	}
 	for i := range share.MaxSendsPerLinkPerHour {
-		mustNotContain(t, stranger(i), "codes have been sent")
+		mustNotContain(t, stranger(i), "codes have been requested")
 		a.advance(share.ResendEvery + time.Second)
 	}
-	mustContain(t, stranger(9), "Three codes have been sent to •••\u00a0•••\u00a0678 through this link in the last hour, for you or for someone else who also uses it: this link can send no more there for now.")
+	mustContain(t, stranger(9), "Three codes have been requested for •••\u00a0•••\u00a0678 through this link in the last hour, for you or for someone else who also uses it: no more can be requested through this link for now.")
 	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour {
 		t.Fatalf("%d codes through one link in the hour", n)
 	}
 	// Ana, on her preso link, gets her code.
 	b := a.browser()
 	b.ip = "198.51.100.7:1"
-	mustNotContain(t, b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0"), "codes have been sent")
+	mustNotContain(t, b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0"), "codes have been requested")
 	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour+1 {
 		t.Fatalf("%d codes to the number: the preso link's was refused", n)
 	}

@@ -218,7 +218,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 	}
 	// The history shows the downloads with browser and OS.
 	r = b.get("/s/" + token + "/history")
-	mustContain(t, r, "Access and download history", "Downloaded Compte rendu séance.pdf", "Chrome 118", "Windows", "Security code sent")
+	mustContain(t, r, "Access and download history", "Downloaded Compte rendu séance.pdf", "Chrome 118", "Windows", "Security code requested")
 	// The sender was told of the first download, once.
 	a.h.Wait()
 	n := 0
@@ -585,7 +585,7 @@ func TestSharePortalDocumentsAndNotMe(t *testing.T) {
 	b := a.browser()
 	b.post("/s/"+token+"/code", nil)
 	r := client.get("/portal/account")
-	mustContain(t, r, "Documents", "bilan.pdf", "Security code sent", "This wasn’t me")
+	mustContain(t, r, "Documents", "bilan.pdf", "Security code requested", "This wasn’t me")
 	mustNotContain(t, r, "lawyer.pdf")
 	if r := client.post("/portal/shares/1/not-me", formOf("line", "x")); r.Code != http.StatusSeeOther {
 		t.Fatalf("not me: %d", r.Code)
