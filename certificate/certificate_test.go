@@ -44,6 +44,12 @@ func TestIDsReadBackAsTyped(t *testing.T) {
 			t.Errorf("ParseID(%q) accepted", bad)
 		}
 	}
+	// A refused ID of the right length was mistyped; a shorter or longer one is no ID.
+	for s, shaped := range map[string]bool{"7zk4p-3m9qx-tv2ha-0b8cn-6rwd4z": true, strings.Repeat("Z", idLen): true, "7ZK4P-3M9QX": false, strings.Repeat("0", idLen+1): false} {
+		if IDShaped(s) != shaped {
+			t.Errorf("IDShaped(%q) = %v", s, !shaped)
+		}
+	}
 }
 
 func FuzzParseID(f *testing.F) {

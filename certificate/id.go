@@ -51,6 +51,26 @@ func FormatID(id string) string {
 // hyphens and spaces, O for 0, I or L for 1) and returns its canonical form;
 // ok is false when it is not one.
 func ParseID(s string) (string, bool) {
+	id := normalizeID(s)
+	if len(id) != idLen {
+		return "", false
+	}
+	b, err := crockford.DecodeString(id)
+	if err != nil || len(b) != idBytes || crockford.EncodeToString(b) != id {
+		return "", false
+	}
+	return id, true
+}
+
+// IDShaped reports whether s, which ParseID refused, has an ID's length in
+// its letters and digits: then one of them was mistyped (the last carries
+// only 3 bits, so most letters there are no ID's), and the person is told
+// to check each one, not that it is no certificate ID at all.
+func IDShaped(s string) bool { return len(normalizeID(s)) == idLen }
+
+// normalizeID is s as ParseID reads it: upper case, without separators,
+// O read as 0 and I or L as 1.
+func normalizeID(s string) string {
 	var sb strings.Builder
 	for _, r := range strings.ToUpper(s) {
 		switch r {
@@ -63,13 +83,5 @@ func ParseID(s string) (string, bool) {
 		}
 		sb.WriteRune(r)
 	}
-	id := sb.String()
-	if len(id) != idLen {
-		return "", false
-	}
-	b, err := crockford.DecodeString(id)
-	if err != nil || len(b) != idBytes || crockford.EncodeToString(b) != id {
-		return "", false
-	}
-	return id, true
+	return sb.String()
 }

@@ -227,6 +227,11 @@ func TestVerifyPage(t *testing.T) {
 		t.Fatalf("a bad ID: %d", r.Code)
 	}
 	mustContain(t, r, "This is not a certificate ID")
+	// Its 26 characters with the last mistyped: told to check each, not that it is no ID.
+	typo := string(certID)[:len(certID)-1] + "Z"
+	r = anyone.post("/verify", formOf("id", typo))
+	mustContain(t, r, "This ID has its 26 letters and digits, but one of them is wrong")
+	mustNotContain(t, r, "This is not a certificate ID")
 	mustContain(t, anyone.post("/verify", formOf()), "Choose the certificate’s PDF, or type its ID.")
 
 	a.advance(2 * time.Minute)

@@ -80,6 +80,8 @@ func (h *Handler) certCheck(c echo.Context) error {
 		var ok bool
 		if check, ok, err = h.certs.CheckID(typed); err != nil {
 			return err
+		} else if !ok && certificate.IDShaped(typed) {
+			f.fail("id", "certcheck.id_typo")
 		} else if !ok {
 			f.fail("id", "certcheck.id_invalid")
 		}
