@@ -51,7 +51,7 @@ func TestClientRecord(t *testing.T) {
 	owner := a.setUp()
 	path := owner.newClient()
 	r := owner.get(path)
-	mustContain(t, r, "Éloïse Durand", "06 12 34 56 78", "receives codes", "April 12, 1985", "3 rue des Lilas", "Prefers mornings.", "Olive Owner")
+	mustContain(t, r, "Éloïse Durand", "06 12 34 56 78", "receives codes", "April\u00a012, 1985", "3 rue des Lilas", "Prefers mornings.", "Olive Owner")
 	cl, _ := a.st.Client(1)
 	if len(cl.Phones) != 1 || cl.Phones[0].Number != "+33612345678" || !cl.Phones[0].Mobile {
 		t.Fatalf("phones stored as %+v", cl.Phones)

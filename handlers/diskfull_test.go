@@ -83,7 +83,7 @@ func TestDiskFullSaidPlainly(t *testing.T) {
 	mustContain(t, r, html.EscapeString(en.T("error.disk_full.title")), html.EscapeString(en.T("error.disk_full.body")))
 
 	// The owner is told on every page, the others are not (they cannot free space).
-	banner := html.EscapeString(en.T("disk.banner_owner", "Since", "November 25, 2026"))
+	banner := html.EscapeString(en.T("disk.banner_owner", "Since", "November\u00a025, 2026"))
 	banner = banner[:strings.Index(banner, "2026")]
 	for _, path := range []string{"/", "/clients", clientPath} {
 		mustContain(t, owner.get(path), `class="banner alert" role="alert"`, banner)

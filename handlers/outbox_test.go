@@ -205,9 +205,9 @@ func TestOutboxShowsEachAttempt(t *testing.T) {
 	}
 	page := owner.get("/outbox")
 	mustContain(t, page, "2 attempts", `<ol class="tries muted">`,
-		"<li>November 25, 2026 at 11:00 AM: failed — 452 4.3.1 insufficient system storage</li>",
-		"<li>November 25, 2026 at 11:00 AM: sent</li>")
+		"<li>November\u00a025, 2026 at\u00a011:00\u00a0AM: failed — 452 4.3.1 insufficient system storage</li>",
+		"<li>November\u00a025, 2026 at\u00a011:00\u00a0AM: sent</li>")
 	owner.lang = "fr"
 	owner.post("/lang", formOf("lang", "fr"))
-	mustContain(t, owner.get("/outbox"), "25 novembre 2026 à 11:00\u00a0: échec — 452 4.3.1 insufficient system storage", "25 novembre 2026 à 11:00\u00a0: envoyé")
+	mustContain(t, owner.get("/outbox"), "25\u00a0novembre 2026 à\u00a011:00\u00a0: échec — 452 4.3.1 insufficient system storage", "25\u00a0novembre 2026 à\u00a011:00\u00a0: envoyé")
 }

@@ -155,7 +155,7 @@ func TestJournalPageInFrench(t *testing.T) {
 	path := owner.newClient()
 	owner.get(path)
 	r := owner.get("/journal")
-	mustContain(t, r, "A ouvert la fiche", "Éloïse Durand", "25 novembre 2026", "Vérifier la chaîne")
+	mustContain(t, r, "A ouvert la fiche", "Éloïse Durand", "25\u00a0novembre 2026", "Vérifier la chaîne")
 }
 
 // TestExportFromTheRecordAndMyData: staff who may see a client export their
@@ -440,7 +440,7 @@ func TestRetentionListAndConfirmation(t *testing.T) {
 	a.mu.Unlock()
 	owner = a.signIn("owner@example.org", ownerPassword)
 	r = owner.get("/settings/privacy")
-	mustContain(t, r, "No client is due for erasure.", "Old Timer", "November 24, 2036")
+	mustContain(t, r, "No client is due for erasure.", "Old Timer", "November\u00a024, 2036")
 	a.mu.Lock()
 	a.clock = time.Date(2036, 11, 25, 9, 0, 0, 0, time.UTC)
 	a.mu.Unlock()

@@ -135,7 +135,7 @@ func TestWordsFitTheSituation(t *testing.T) {
 		if r.Code != http.StatusUnprocessableEntity {
 			t.Fatalf("appointment on %s: %d", day, r.Code)
 		}
-		mustContain(t, r, "Enter a date between November 25, 2021 and November 25, 2028.")
+		mustContain(t, r, "Enter a date between November\u00a025, 2021 and November\u00a025, 2028.")
 	}
 	r := owner.get("/clients?page=99999")
 	mustContain(t, r, "1 client", "This page is past the end of the list.", `href="/clients?page=1&amp;q="`)

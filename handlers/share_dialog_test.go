@@ -277,7 +277,7 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 	}
 	// A page asks first, says which access and what will happen; nothing happened yet.
 	confirm := client.get(m[1])
-	mustContain(t, confirm, "This wasn’t you?", "The access you are reporting: November 25, 2026 at", "the documents are deleted from the server",
+	mustContain(t, confirm, "This wasn’t you?", "The access you are reporting: November\u00a025, 2026 at", "the documents are deleted from the server",
 		`name="line" value="`+m[2]+`"`, "It wasn’t me: stop the link")
 	if sh, _ := a.st.Share(1); !sh.Live() {
 		t.Fatal("the confirmation page stopped the link")
@@ -288,7 +288,7 @@ func TestShareNotMeNamesTheLine(t *testing.T) {
 	msgs, _ := a.st.ListMessages(0, 20)
 	for _, msg := range msgs {
 		if msg.Kind == "share_staff" && msg.Args["Event"] == "not_me" {
-			if text := a.sent(msg).Text; !strings.Contains(text, "The access they reported: November 25, 2026 at") {
+			if text := a.sent(msg).Text; !strings.Contains(text, "The access they reported: November\u00a025, 2026 at") {
 				t.Fatalf("the notice does not say which access:\n%s", text)
 			}
 			return

@@ -142,7 +142,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 	a, owner, clientPath, token, files := sharedClient(t)
 	msgs, _ := a.st.ListMessages(0, 10)
 	mail := a.sent(msgs[0])
-	if !strings.Contains(mail.Text, "Hello Ana Martin") || !strings.Contains(mail.Text, "As promised.") || !strings.Contains(mail.Text, "will be deleted on December 15, 2026") {
+	if !strings.Contains(mail.Text, "Hello Ana Martin") || !strings.Contains(mail.Text, "As promised.") || !strings.Contains(mail.Text, "will be deleted on December\u00a015, 2026") {
 		t.Fatalf("share email:\n%s", mail.Text)
 	}
 	r := owner.get(clientPath)
@@ -182,7 +182,7 @@ func TestShareDocumentsEndToEnd(t *testing.T) {
 		t.Fatalf("right code: %d %s", r.Code, abbreviate(r.body))
 	}
 	r = b.get("/s/" + token + "/files")
-	mustContain(t, r, "Download your documents", "Compte rendu séance.pdf", "700\u00a0KiB", "notes.txt", "Download all (zip)", "deleted on December 15, 2026", "As promised.")
+	mustContain(t, r, "Download your documents", "Compte rendu séance.pdf", "700\u00a0KiB", "notes.txt", "Download all (zip)", "deleted on December\u00a015, 2026", "As promised.")
 
 	// Each file, byte for byte, with safe headers.
 	for i, f := range files {

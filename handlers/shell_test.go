@@ -155,10 +155,10 @@ func TestLanguage(t *testing.T) {
 	// Dates follow the language.
 	en, fr := a.h.catalog.Get("en"), a.h.catalog.Get("fr")
 	d := a.now()
-	if got := en.DateTime(d); got != "November 25, 2026 at 10:00 AM" {
+	if got := en.DateTime(d); got != "November\u00a025, 2026 at\u00a010:00\u00a0AM" {
 		t.Errorf("en date = %q", got)
 	}
-	if got := fr.DateTime(d); got != "25 novembre 2026 à 10:00" {
+	if got := fr.DateTime(d); got != "25\u00a0novembre 2026 à\u00a010:00" {
 		t.Errorf("fr date = %q", got)
 	}
 }
@@ -314,7 +314,7 @@ func TestOutboxPage(t *testing.T) {
 	owner.post("/staff/invite", formOf("name", "Kim", "email", "kim@example.org", "role", "admin", "lang", "en"))
 	r := owner.get("/outbox")
 	// Times show in the practice time zone (Europe/Paris), not UTC.
-	mustContain(t, r, "kim@example.org", "Your invitation to Cabinet Lumière", "Waiting", "delivery is not configured", "November 25, 2026 at 11:00 AM")
+	mustContain(t, r, "kim@example.org", "Your invitation to Cabinet Lumière", "Waiting", "delivery is not configured", "November\u00a025, 2026 at\u00a011:00\u00a0AM")
 	a.h.outbox.RunOnce(t.Context())
 	mustContain(t, owner.get("/outbox"), "Not delivered (delivery not configured)")
 }

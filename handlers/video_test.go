@@ -60,14 +60,14 @@ func TestVideoJoinWindow(t *testing.T) {
 	if r.Code != http.StatusOK {
 		t.Fatalf("before: %d", r.Code)
 	}
-	mustContain(t, r, "The room opens on November 25, 2026 at 11:05 AM.", "Video session with Olive Owner")
+	mustContain(t, r, "The room opens on November\u00a025, 2026 at\u00a011:05\u00a0AM.", "Video session with Olive Owner")
 	mustNotContain(t, r, `id="room"`, "room.")
 	if pp := r.Header().Get("Permissions-Policy"); !strings.Contains(pp, "camera=()") || !strings.Contains(pp, "microphone=()") {
 		t.Fatalf("closed room allows the camera: %q", pp)
 	}
-	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05 AM")
+	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05\u00a0AM")
 	mustNotContain(t, client.get("/portal/account"), "Join the video session")
-	mustContain(t, owner.get("/"), "Video room opens at 11:05 AM")
+	mustContain(t, owner.get("/"), "Video room opens at 11:05\u00a0AM")
 	mustContain(t, owner.get("/appointments/1/video"), "The room opens on")
 
 	a.advance(4*time.Minute + 59*time.Second)
@@ -107,7 +107,7 @@ func TestVideoJoinWindow(t *testing.T) {
 	a.pass(50*time.Minute-time.Second, owner, client)
 	mustContain(t, client.get("/portal/video/1"), `id="room"`)
 	a.advance(time.Second)
-	mustContain(t, client.get("/portal/video/1"), "This session is over: its room closed at 12:40 PM.")
+	mustContain(t, client.get("/portal/video/1"), "This session is over: its room closed at 12:40\u00a0PM.")
 	mustNotContain(t, client.get("/portal/account"), "Join the video session")
 
 	// The practice setting moves the window.
@@ -322,7 +322,7 @@ func TestVideoSignalling(t *testing.T) {
 	if strings.Join(got, " ") != "practitioner+ client+ client- client+ practitioner- client-" {
 		t.Fatalf("video log: %v", got)
 	}
-	mustContain(t, owner.get("/clients/1"), "Éloïse Durand joined at 11:10 AM", "Olive Owner left at 11:10 AM")
+	mustContain(t, owner.get("/clients/1"), "Éloïse Durand joined at 11:10\u00a0AM", "Olive Owner left at 11:10\u00a0AM")
 
 	// Nothing of the signalling is kept: not the SDP, not a candidate's address.
 	var backup bytes.Buffer
@@ -517,7 +517,7 @@ func TestVideoLogEscapesOnce(t *testing.T) {
 	cl.send(map[string]any{"type": "leave"})
 	cl.closed()
 	r := owner.get(path)
-	mustContain(t, r, "Claire &lt;script&gt;alert(1)&lt;/script&gt; Durand joined at 11:10 AM")
+	mustContain(t, r, "Claire &lt;script&gt;alert(1)&lt;/script&gt; Durand joined at 11:10\u00a0AM")
 	mustNotContain(t, r, "&amp;lt;", "<script>alert")
 	owner.lang = "fr"
 	owner.cookies["foyer_lang"] = &http.Cookie{Name: "foyer_lang", Value: "fr"}
@@ -554,9 +554,9 @@ func TestVideoOpensOnAnotherDay(t *testing.T) {
 		t.Fatalf("book: %d %s", r.Code, abbreviate(r.body))
 	}
 	r := owner.get(path)
-	mustContain(t, r, "Video room opens at 11:05 AM", "Video room opens on December 8, 2026 at 9:45 AM")
+	mustContain(t, r, "Video room opens at 11:05\u00a0AM", "Video room opens on December\u00a08, 2026 at\u00a09:45\u00a0AM")
 	mustNotContain(t, r, "opens at December")
-	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05 AM")
+	mustContain(t, client.get("/portal/account"), "Video room opens at 11:05\u00a0AM")
 }
 
 // loopbackTURN starts the embedded TURN server on loopback sockets for a test.
@@ -748,7 +748,7 @@ func TestVideoDropsOnTheRecord(t *testing.T) {
 		t.Fatalf("video log: %v", got)
 	}
 	for _, page := range []string{"/clients/1", "/appointments/1/video"} {
-		mustContain(t, owner.get(page), "The connection was lost at 11:10 AM", "The connection came back at 11:10 AM, after 4 seconds")
+		mustContain(t, owner.get(page), "The connection was lost at 11:10\u00a0AM", "The connection came back at 11:10\u00a0AM, after 4 seconds")
 	}
 }
 

@@ -356,17 +356,17 @@ func TestPluralsAndDates(t *testing.T) {
 		t    time.Time
 		want string
 	}{
-		{fr, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "1er avril 1990 à 09:05"},
-		{fr, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "25 novembre 2026 à 14:30"},
-		{en, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "April 1, 1990 at 9:05 AM"},
-		{en, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "November 25, 2026 at 2:30 PM"},
+		{fr, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "1er\u00a0avril 1990 à\u00a009:05"},
+		{fr, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "25\u00a0novembre 2026 à\u00a014:30"},
+		{en, time.Date(1990, 4, 1, 9, 5, 0, 0, time.UTC), "April\u00a01, 1990 at\u00a09:05\u00a0AM"},
+		{en, time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC), "November\u00a025, 2026 at\u00a02:30\u00a0PM"},
 	} {
 		if got := tc.l.DateTime(tc.t); got != tc.want {
 			t.Errorf("%s DateTime(%s) = %q, want %q", tc.l.Lang, tc.t, got, tc.want)
 		}
 	}
 	friday := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	if got := fr.Day(friday) + " / " + en.Day(friday); got != "vendredi 27 novembre 2026 / Friday, November 27, 2026" {
+	if got := fr.Day(friday) + " / " + en.Day(friday); got != "vendredi 27\u00a0novembre 2026 / Friday, November\u00a027, 2026" {
 		t.Errorf("Day: %q", got)
 	}
 	for _, l := range []*Localizer{en, fr} {
@@ -496,7 +496,7 @@ func TestLoadParsesEveryLanguage(t *testing.T) {
 			t.Fatal("two localizers for one language")
 		}
 	}
-	if first.Lang != "fr" || first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) != "1er novembre 2026" {
+	if first.Lang != "fr" || first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) != "1er\u00a0novembre 2026" {
 		t.Fatalf("French localizer: %s, %q", first.Lang, first.Date(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)))
 	}
 	if l := c.Get("de"); l.Lang != "en" || l != c.Get("en") {

@@ -283,7 +283,7 @@ func (m *Mailer) Render(msg store.Message, secret string) (Outgoing, error) {
 // its own words: the practice's name and colour, its signature (contact
 // details), Foyer's footer and the way to the information notice.
 func (m *Mailer) signed(l *locales.Localizer, p store.Practice) data {
-	return data{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer"),
+	return data{Lang: l.Lang, Practice: p.Name, Brand: p.BrandColor, Footer: l.T("mail.footer", "Practice", p.Name),
 		Colon: l.T("mail.colon"), Contact: p.ContactLines(), Privacy: l.T("mail.privacy"), PrivacyLink: m.link("/privacy")}
 }
 

@@ -105,13 +105,13 @@ func TestEveryKindRendersInBothLanguages(t *testing.T) {
 				// Every email has an HTML part, and both parts end with the
 				// practice's signature, Foyer's footer and the information notice.
 				l := e.mailer.catalog.Get(lang)
-				signature := "\n\n-- \nCabinet Lumière\n12 rue des Lilas\n75011 Paris\n01 23 45 67 89\n" + l.T("mail.footer") + "\n" +
+				signature := "\n\n-- \nCabinet Lumière\n12 rue des Lilas\n75011 Paris\n01 23 45 67 89\n" + l.T("mail.footer", "Practice", "Cabinet Lumière") + "\n" +
 					l.T("mail.privacy") + l.T("mail.colon") + " https://portal.example.org/privacy"
 				if !strings.HasSuffix(strings.TrimRight(out.Text, "\n"), signature) {
 					t.Errorf("%s in %s: the text does not end with the signature:\n%s", kind, lang, out.Text)
 				}
 				for _, want := range []string{"<html lang=\"" + lang + "\">", "Cabinet Lumière<br>12 rue des Lilas<br>75011 Paris<br>01 23 45 67 89</p>",
-					l.T("mail.footer") + `<br><a href="https://portal.example.org/privacy"`} {
+					l.T("mail.footer", "Practice", "Cabinet Lumière") + `<br><a href="https://portal.example.org/privacy"`} {
 					if !strings.Contains(out.HTML, want) {
 						t.Errorf("%s in %s: the HTML part lacks %q:\n%s", kind, lang, want, out.HTML)
 					}
@@ -162,7 +162,7 @@ func TestEveryKindRendersInBothLanguages(t *testing.T) {
 	m = all[Invite]
 	m.Lang = "fr"
 	out, _ = e.mailer.Render(m, m.Secret)
-	for _, want := range []string{"Votre invitation à rejoindre Cabinet Lumière", "26 novembre 2026 à 11:00", "https://portal.example.org/invite/" + linkToken, "12 rue des Lilas"} {
+	for _, want := range []string{"Votre invitation à rejoindre Cabinet Lumière", "26\u00a0novembre 2026 à\u00a011:00", "https://portal.example.org/invite/" + linkToken, "12 rue des Lilas"} {
 		if !strings.Contains(out.Subject+"\n"+out.Text, want) {
 			t.Errorf("French invitation lacks %q:\n%s\n%s", want, out.Subject, out.Text)
 		}
@@ -336,11 +336,11 @@ func TestInZone(t *testing.T) {
 		zone *time.Location
 		want string
 	}{
-		{"fr", paris, "15 décembre 2026 à 11:00 (heure de Paris)"},
-		{"en", ny, "15 décembre 2026 à 11:00 (New York time)"},
-		{"en", time.UTC, "15 décembre 2026 à 11:00 (UTC)"},
+		{"fr", paris, "15\u00a0décembre 2026 à\u00a011:00 (heure de Paris)"},
+		{"en", ny, "15\u00a0décembre 2026 à\u00a011:00 (New York time)"},
+		{"en", time.UTC, "15\u00a0décembre 2026 à\u00a011:00 (UTC)"},
 	} {
-		if got := inZone(cat.Get(tc.lang), tc.zone, "15 décembre 2026 à 11:00"); got != tc.want {
+		if got := inZone(cat.Get(tc.lang), tc.zone, "15\u00a0décembre 2026 à\u00a011:00"); got != tc.want {
 			t.Errorf("%s in %s: %q, want %q", tc.lang, tc.zone, got, tc.want)
 		}
 	}
