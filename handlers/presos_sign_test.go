@@ -64,7 +64,7 @@ func TestPresoSignRecordsVerifiedContactOnce(t *testing.T) {
 
 	// A second signing from the same viewing: the signed state, no new record.
 	signTyped(t, visitor, link, "Mia Again")
-	mustContain(t, visitor.get(link+"/slides/2"), "Signed by Bob Smith")
+	mustContain(t, visitor.get(link+"/slides/2"), "Signed by Bob Smith", "You can close this page.")
 	// Mia again, in another browser with a new code: still one signature.
 	other := a.browser()
 	verifyByCode(t, a, other, link, 0)
