@@ -208,6 +208,8 @@ func (h *Handler) takeFlash(c echo.Context) (string, time.Time) {
 
 type errorData struct {
 	Title, Body, Home string
+	// Contact: the page shows how to reach the practice (a link's visitor).
+	Contact bool
 	// Action and ActionLabel are what to do next, when the error says (see Error.Action).
 	Action, ActionLabel string
 }
@@ -269,9 +271,10 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		data.Home = "/portal"
 	case strings.HasPrefix(path, "/s/"):
 		// Someone holding a share link has no home here: the staff sign-in is
-		// not for them, and the message says to contact the practice.
+		// not for them, and the message says to contact the practice, whose
+		// phone and email the page gives.
 		pg.Portal, pg.DeliveryWarning = true, ""
-		data.Home = ""
+		data.Home, data.Contact = "", true
 	}
 	var a interface{ ActionPath() string }
 	if ownKey && errors.As(err, &a) && a.ActionPath() != "" {
