@@ -297,7 +297,7 @@ func TestShareLandingInTheRecipientsLanguage(t *testing.T) {
 	}
 	base := "/s/" + a.lastShareToken("roux@example.org")
 	b := a.browser() // an English browser
-	mustContain(t, b.get(base), "Vos documents sécurisés", "se terminant par 322")
+	mustContain(t, b.get(base), "Vos documents sécurisés", "qui finit par 322")
 	mustContain(t, b.follow(b.post(base+"/code", nil), base+"/code"), "Saisissez votre code de sécurité")
 	// The switch: English from then on.
 	b.follow(b.post("/lang", formOf("lang", "en", "next", base+"/code")), base+"/code")
