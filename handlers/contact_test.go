@@ -2,7 +2,11 @@ package handlers
 
 import (
 	"net/http"
+	"regexp"
 	"testing"
+	"time"
+
+	"foyer/store"
 )
 
 // A link's visitor told to contact the practice is shown how: its phone
@@ -36,4 +40,32 @@ func TestEndedLinksSayHowToReachThePractice(t *testing.T) {
 	}
 	// A staff page's error says nothing of it: staff know how to reach their practice.
 	mustNotContain(t, owner.get("/clients/999"), "To reach Cabinet Lumière")
+}
+
+// A preso link's landing says until when the link works, as a documents
+// link's does, and shows the new date once the link is extended, though
+// the page is kept in memory between visitors.
+func TestPresoLandingSaysWhenTheLinkEnds(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	owner := a.setUp()
+	mia := a.addClient("Mia", "Martin", a.ownerID())
+	_, link := sharePreso(t, a, owner, "anyone", mia)
+	sh, err := a.st.Share(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := regexp.MustCompile(`This link works until ([^<]+)\.`)
+	first := until.FindStringSubmatch(a.browser().get(link).body)
+	if first == nil {
+		t.Fatal("the landing does not say until when the link works")
+	}
+	later := sh.ExpiresAt.Add(5 * 24 * time.Hour)
+	if _, err := a.st.ChangeShare(sh.ID, func(ch *store.ShareChange) error { ch.Share.ExpiresAt = later; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	again := until.FindStringSubmatch(a.browser().get(link).body)
+	if again == nil || again[1] == first[1] {
+		t.Fatalf("the landing after an extension says %q, before %q", again, first[1])
+	}
 }

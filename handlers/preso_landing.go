@@ -44,6 +44,8 @@ type landingData struct {
 	Held    bool
 	Refused bool
 	Code    bool
+	// Expires is when the link stops working, as the recipient is told.
+	Expires string
 }
 
 type landingName struct {
@@ -61,7 +63,8 @@ type landingTarget struct {
 func (h *Handler) landingPage(c echo.Context, v *linkVisit) (*views.Page, *landingData) {
 	pg := h.page(c, "landing.title")
 	pg.User, pg.Account, pg.DeliveryWarning = nil, nil, ""
-	d := &landingData{Title: h.presos.Title(v.Visit), Base: v.Base, Anyone: v.Share.Visibility == store.VisibilityAnyone, Who: -1}
+	d := &landingData{Title: h.presos.Title(v.Visit), Base: v.Base, Anyone: v.Share.Visibility == store.VisibilityAnyone, Who: -1,
+		Expires: pg.DateTime(v.Share.ExpiresAt)}
 	for _, n := range preso.Names(v.Visit) {
 		d.Names = append(d.Names, landingName{N: n.N, Name: n.Name})
 	}
@@ -126,6 +129,7 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	key := make([]byte, 0, 64+len(v.Share.Recipients)*32)
 	key = strconv.AppendUint(key, v.Share.ID, 10)
 	key = append(append(key, 0), v.Share.Visibility...)
+	key = strconv.AppendInt(append(key, 0), v.Share.ExpiresAt.UnixNano(), 10) // an extension shows
 	for _, id := range v.Share.Snapshot {
 		key = strconv.AppendUint(append(key, 0, 's'), id, 10)
 	}
