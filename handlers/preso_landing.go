@@ -126,7 +126,7 @@ func (h *Handler) presoLanding(c echo.Context, v *linkVisit) error {
 	// until what it shows changes (the path holds the token; a snapshot never
 	// changes, so its ID stands for its title), and its page is built only
 	// when it is not.
-	key := make([]byte, 0, 64+len(v.Share.Recipients)*32)
+	key := make([]byte, 0, 96+len(v.Share.Recipients)*32)
 	key = strconv.AppendUint(key, v.Share.ID, 10)
 	key = append(append(key, 0), v.Share.Visibility...)
 	key = strconv.AppendInt(append(key, 0), v.Share.ExpiresAt.UnixNano(), 10) // an extension shows

@@ -99,15 +99,15 @@ func (h *Handler) setCodeNote(c echo.Context, id uint64, n codeNote) {
 // takeCodeNote reads and removes the note left for share id's code-entry
 // page; a note altered, too old or of another share says nothing.
 func (h *Handler) takeCodeNote(c echo.Context, id uint64) (codeNote, bool) {
-	var n codeNote
 	if !mayHoldCookie(c.Request(), codeNotePrefix) {
-		return n, false
+		return codeNote{}, false
 	}
 	name := h.codeNoteCookie(id)
 	value, held := cookieValue(c.Request(), name)
 	if !held {
-		return n, false
+		return codeNote{}, false
 	}
+	var n codeNote // decoded into, so on the heap: only for a note held
 	h.expireCookie(c, name)
 	payload, mac, ok := strings.Cut(value, ".")
 	if !ok || !hmac.Equal([]byte(mac), []byte(h.codeNoteMAC(id, payload))) {
