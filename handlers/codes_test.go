@@ -174,12 +174,11 @@ func (a *testApp) codesTo(to string) int {
 	return n
 }
 
-// The limits are the number's, across every link: a preso link and a
-// document share to one client's mobile get it one code a minute and five
-// an hour between them, and the refusal names only the number (masked),
-// nothing of the other link.
-func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
-	t.Parallel()
+// twoLinksToAna shares documents with Ana (sharedClient: a code by text
+// message to +33612345678) and a preso for her contacts only: the token of
+// the one, the path of the other.
+func twoLinksToAna(t *testing.T) (a *testApp, token, link string) {
+	t.Helper()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	id, err := strconv.ParseUint(clientURL.FindStringSubmatch(clientPath)[1], 10, 64)
 	if err != nil {
@@ -189,7 +188,17 @@ func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, link := sharePreso(t, a, owner, "contacts", ana)
+	_, link = sharePreso(t, a, owner, "contacts", ana)
+	return a, token, link
+}
+
+// The limits are the number's, across every link: a preso link and a
+// document share to one client's mobile get it one code a minute and five
+// an hour between them, and the refusal names only the number (masked),
+// nothing of the other link.
+func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
+	t.Parallel()
+	a, token, link := twoLinksToAna(t)
 	const mobile = "+33612345678"
 	ask := func(i int) *resp {
 		t.Helper()
@@ -286,16 +295,7 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 // gets a code through their preso link. The refusal says it is this link's.
 func TestOneLinkUsesPartOfTheNumbersHour(t *testing.T) {
 	t.Parallel()
-	a, owner, clientPath, token, _ := sharedClient(t)
-	id, err := strconv.ParseUint(clientURL.FindStringSubmatch(clientPath)[1], 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ana, err := a.st.Client(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, link := sharePreso(t, a, owner, "contacts", ana)
+	a, token, link := twoLinksToAna(t)
 	const mobile = "+33612345678"
 	stranger := func(i int) *resp {
 		t.Helper()
