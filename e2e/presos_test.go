@@ -198,7 +198,7 @@ func TestPresoShareViewAndSign(t *testing.T) {
 	client.do(chromedp.Navigate(link))
 	client.expect("Mia Martin")
 	client.click(`a.name`)
-	client.expect("qui finit par 678", "M’envoyer un code")
+	client.expect("qui finit par 678", "Envoyer le code de sécurité")
 	client.axe()
 	client.click(`form[action$="/code"] button[type="submit"]`)
 	code := sms.waitCode(t, "+33612345678")

@@ -187,7 +187,7 @@ func TestPresoShareContactsOnlyCodeRefreshAndSign(t *testing.T) {
 	mustNotContain(t, r, "Not on the list?")
 	// Picking the name shows the numbers masked; still no code.
 	r = visitor.get(link + "?who=0")
-	mustContain(t, r, "•••\u00a0•••\u00a0678", "•••\u00a0•••\u00a0432", "Send me a code")
+	mustContain(t, r, "•••\u00a0•••\u00a0678", "•••\u00a0•••\u00a0432", "Send security code")
 	mustNotContain(t, r, "612345678", "698765432")
 	if msgs, _ := a.st.ListMessages(0, 10); len(msgs) != 0 {
 		t.Fatalf("a GET sent a code: %+v", msgs)
