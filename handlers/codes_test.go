@@ -174,10 +174,17 @@ func (a *testApp) codesTo(to string) int {
 	return n
 }
 
-// twoLinksToAna shares documents with Ana (sharedClient: a code by text
-// message to +33612345678) and a preso for her contacts only: the token of
-// the one, the path of the other.
-func twoLinksToAna(t *testing.T) (a *testApp, token, link string) {
+// anaLinks is a client, Ana, with a documents link (sharedClient: codes by
+// text message to her mobile) and a preso link for her contacts only.
+type anaLinks struct {
+	a           *testApp
+	token, link string
+}
+
+// anaMobile is where both links send Ana's codes.
+const anaMobile = "+33612345678"
+
+func twoLinksToAna(t *testing.T) anaLinks {
 	t.Helper()
 	a, owner, clientPath, token, _ := sharedClient(t)
 	id, err := strconv.ParseUint(clientURL.FindStringSubmatch(clientPath)[1], 10, 64)
@@ -188,8 +195,22 @@ func twoLinksToAna(t *testing.T) (a *testApp, token, link string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, link = sharePreso(t, a, owner, "contacts", ana)
-	return a, token, link
+	_, link := sharePreso(t, a, owner, "contacts", ana)
+	return anaLinks{a: a, token: token, link: link}
+}
+
+// askDocuments and askPreso ask for a code through each link, from a new
+// browser at address ip, and return the code page it leads to.
+func (l anaLinks) askDocuments(ip string) *resp {
+	b := l.a.browser()
+	b.ip = ip + ":1"
+	return b.follow(b.post("/s/"+l.token+"/code", nil), "/s/"+l.token+"/code")
+}
+
+func (l anaLinks) askPreso(ip string) *resp {
+	b := l.a.browser()
+	b.ip = ip + ":1"
+	return b.follow(b.post(l.link+"/code", formOf("who", "0")), l.link+"/code?who=0")
 }
 
 // The limits are the number's, across every link: a preso link and a
@@ -198,22 +219,21 @@ func twoLinksToAna(t *testing.T) (a *testApp, token, link string) {
 // nothing of the other link.
 func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	t.Parallel()
-	a, token, link := twoLinksToAna(t)
-	const mobile = "+33612345678"
+	l := twoLinksToAna(t)
+	a := l.a
 	ask := func(i int) *resp {
 		t.Helper()
-		b := a.browser()
-		b.ip = "198.51.100." + itoa(uint64(i+1)) + ":1"
+		ip := "198.51.100." + itoa(uint64(i+1))
 		if i%2 == 0 {
-			return b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0")
+			return l.askPreso(ip)
 		}
-		return b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
+		return l.askDocuments(ip)
 	}
 	mustNotContain(t, ask(0), "less than a minute ago")
 	r := ask(1)
 	mustContain(t, r, "A code was requested for •••\u00a0•••\u00a0678 less than a minute ago, for this link or another one, or for someone else who also uses it. A code opens only the link it was asked on")
 	mustNotContain(t, r, "Pension plan")
-	if n := a.codesTo(mobile); n != 1 {
+	if n := a.codesTo(anaMobile); n != 1 {
 		t.Fatalf("%d codes to the number from two links in the same second", n)
 	}
 	for i := 2; i < 2+share.MaxSendsPerHour-1; i++ {
@@ -224,7 +244,7 @@ func TestCodeLimitsAreTheNumbersAcrossLinks(t *testing.T) {
 	for i := range 2 {
 		mustContain(t, ask(10+i), "Five codes have been requested for •••\u00a0•••\u00a0678 in the last hour, for you or for someone else who also uses it")
 	}
-	if n := a.codesTo(mobile); n != share.MaxSendsPerHour {
+	if n := a.codesTo(anaMobile); n != share.MaxSendsPerHour {
 		t.Fatalf("%d codes to the number in the hour through two links", n)
 	}
 }
@@ -295,27 +315,20 @@ func TestCodePagesNameWhereTheCodeWent(t *testing.T) {
 // gets a code through their preso link. The refusal says it is this link's.
 func TestOneLinkUsesPartOfTheNumbersHour(t *testing.T) {
 	t.Parallel()
-	a, token, link := twoLinksToAna(t)
-	const mobile = "+33612345678"
-	stranger := func(i int) *resp {
-		t.Helper()
-		b := a.browser()
-		b.ip = "203.0.113." + itoa(uint64(i+1)) + ":1"
-		return b.follow(b.post("/s/"+token+"/code", nil), "/s/"+token+"/code")
-	}
+	l := twoLinksToAna(t)
+	a := l.a
+	stranger := func(i int) *resp { return l.askDocuments("203.0.113." + itoa(uint64(i+1))) }
 	for i := range share.MaxSendsPerLinkPerHour {
 		mustNotContain(t, stranger(i), "codes have been requested")
 		a.advance(share.ResendEvery + time.Second)
 	}
 	mustContain(t, stranger(9), "Three codes have been requested for •••\u00a0•••\u00a0678 through this link in the last hour, for you or for someone else who also uses it: no more can be requested through this link for now.")
-	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour {
+	if n := a.codesTo(anaMobile); n != share.MaxSendsPerLinkPerHour {
 		t.Fatalf("%d codes through one link in the hour", n)
 	}
 	// Ana, on her preso link, gets her code.
-	b := a.browser()
-	b.ip = "198.51.100.7:1"
-	mustNotContain(t, b.follow(b.post(link+"/code", formOf("who", "0")), link+"/code?who=0"), "codes have been requested")
-	if n := a.codesTo(mobile); n != share.MaxSendsPerLinkPerHour+1 {
+	mustNotContain(t, l.askPreso("198.51.100.7"), "codes have been requested")
+	if n := a.codesTo(anaMobile); n != share.MaxSendsPerLinkPerHour+1 {
 		t.Fatalf("%d codes to the number: the preso link's was refused", n)
 	}
 }
