@@ -149,6 +149,29 @@ func (f *fixture) presoShare(p store.Preso, clients []store.Client) store.Share 
 	return *sh
 }
 
+// signedPreso makes a preso of a content slide and a signing slide for
+// clients, and a link through which each of them viewed and signed it.
+func (f *fixture) signedPreso(title string, clients ...store.Client) (*store.Preso, store.Share) {
+	f.t.Helper()
+	p := &store.Preso{Title: title, OwnerID: 1, CreatedAt: f.c.now(),
+		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
+	for _, cl := range clients {
+		p.ContactIDs = append(p.ContactIDs, cl.ID)
+	}
+	f.check(f.st.CreatePreso(p, 1))
+	return p, f.presoShare(*p, clients)
+}
+
+// setContacts makes ids the contacts of preso p, as staff taking someone off it do.
+func (f *fixture) setContacts(p *store.Preso, ids ...uint64) {
+	f.t.Helper()
+	_, err := f.st.UpdatePreso(p.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
+		p.ContactIDs = ids
+		return nil, nil
+	})
+	f.check(err)
+}
+
 // certify issues sig's certificate as package certificate does: its PDF in
 // a blob, its facts (the title and the signer's name in the clear) in the record.
 func (f *fixture) certify(p store.Preso, sig store.Signature) {
@@ -300,21 +323,13 @@ func TestEraseTakesTheClientOutOfTheFile(t *testing.T) {
 	f := newFixture(t)
 	alpha := f.seed("alphaqz", false)
 	bravo := f.seed("bravoqz", true)
-	joint := &store.Preso{Title: "Joint workshop", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(),
-		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
-	f.check(f.st.CreatePreso(joint, 1))
-	jointShare := f.presoShare(*joint, []store.Client{alpha.client, bravo.client})
+	joint, jointShare := f.signedPreso("Joint workshop", alpha.client, bravo.client)
 	// A preso both signed, which alpha was taken off since: their viewing,
 	// signature and certificate stay until the erasure finds them by their ID.
-	former := &store.Preso{Title: "Former group", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(),
-		Slides: []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}}
-	f.check(f.st.CreatePreso(former, 1))
-	formerShare := f.presoShare(*former, []store.Client{alpha.client, bravo.client})
-	_, err := f.st.UpdatePreso(former.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
-		p.ContactIDs = []uint64{bravo.client.ID}
-		return nil, nil
-	})
+	_, formerShare := f.signedPreso("Former group", alpha.client, bravo.client)
+	former, err := f.st.Preso(formerShare.SubjectID)
 	f.check(err)
+	f.setContacts(&former, bravo.client.ID)
 	// A code went to alpha's mobile through that link: the limits keep the number.
 	mobile := alpha.client.Phones[0].Number
 	_, err = f.st.ChangeShare(formerShare.ID, func(ch *store.ShareChange) error {
@@ -436,19 +451,10 @@ func TestEraseKeepsAPresoOthersSigned(t *testing.T) {
 	f := newFixture(t)
 	alpha := f.seed("alphaqz", false)
 	bravo := f.seed("bravoqz", true)
-	slides := []store.Slide{{ID: 1, Kind: store.SlideContent, Title: "Welcome"}, {ID: 2, Kind: store.SlideSigning, Title: "Sign"}}
-	couple := &store.Preso{Title: "Couple agreement", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID, bravo.client.ID}, CreatedAt: f.c.now(), Slides: slides}
-	f.check(f.st.CreatePreso(couple, 1))
-	sh := f.presoShare(*couple, []store.Client{alpha.client, bravo.client})
+	couple, sh := f.signedPreso("Couple agreement", alpha.client, bravo.client)
 	// Bravo is taken off the preso since: alpha is its only contact.
-	_, err := f.st.UpdatePreso(couple.ID, f.c.now(), func(p *store.Preso) ([]store.PresoEvent, error) {
-		p.ContactIDs = []uint64{alpha.client.ID}
-		return nil, nil
-	})
-	f.check(err)
-	solo := &store.Preso{Title: "Alone plan", OwnerID: 1, ContactIDs: []uint64{alpha.client.ID}, CreatedAt: f.c.now(), Slides: slides}
-	f.check(f.st.CreatePreso(solo, 1))
-	f.presoShare(*solo, []store.Client{alpha.client})
+	f.setContacts(couple, alpha.client.ID)
+	solo, _ := f.signedPreso("Alone plan", alpha.client)
 	before, err := f.st.ShareSignatures(sh.ID)
 	f.check(err)
 	if len(before) != 2 {
