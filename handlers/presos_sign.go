@@ -35,7 +35,7 @@ func (h *Handler) signView(c echo.Context, v *linkVisit, vw store.Viewing, slide
 // came in: beyond the code they received, or, for someone who picked their
 // name or went on without one and was asked no code, not who they are.
 func signNote(vw store.Viewing) string {
-	if vw.Verification == string(store.ChannelSMS) || vw.Verification == string(store.ChannelEmail) {
+	if vw.Verified() {
 		return "sign.simple_note"
 	}
 	return "sign.simple_note_no_code"

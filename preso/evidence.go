@@ -239,7 +239,7 @@ func entryEvent(vw store.Viewing, events []store.ShareEvent) int {
 		if e.Viewing != 0 || !slices.Contains(entryTypes, e.Type) || e.At.After(vw.StartedAt) || vw.StartedAt.Sub(e.At) > 2*time.Second {
 			continue
 		}
-		if (e.Type == share.EventVerified) == (vw.Verification != "none" && vw.Verification != "") {
+		if (e.Type == share.EventVerified) == vw.Verified() {
 			found = i
 		}
 	}

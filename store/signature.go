@@ -53,7 +53,11 @@ type Signature struct {
 }
 
 // Verified tells whether a code proved who signed.
-func (sig Signature) Verified() bool { return sig.Verification != "" && sig.Verification != "none" }
+func (sig Signature) Verified() bool { return verifiedBy(sig.Verification) }
+
+// verifiedBy is whether a Verification names a code ("sms", "email"), not
+// "none" or nothing.
+func verifiedBy(how string) bool { return how != "" && how != "none" }
 
 // SameSigner tells whether o comes from the same signer as sig on the same
 // slide of the same snapshot: the same viewing, or the same contact verified

@@ -41,6 +41,10 @@ type Viewing struct {
 	Notified bool `json:"notified,omitempty"`
 }
 
+// Verified tells whether a code proved who the viewer is, by the same rule
+// as Signature.Verified.
+func (v Viewing) Verified() bool { return verifiedBy(v.Verification) }
+
 // BeaconSlack is how much a beacon may report beyond the wall-clock time the
 // server saw pass: the viewer's clock started after the page was served, but a
 // beacon can overtake the next slide's request on the network.
